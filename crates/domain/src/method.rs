@@ -1,0 +1,682 @@
+//! Scoring methods (domain.md §4): each turns a unit's raw input for one leaf into points and
+//! can explain the result in one Vietnamese sentence ("95,2 % ≥ 95 % → 1,5/2 điểm").
+//!
+//! Scoring ([`Method::score`]) allocates nothing so a national computation stays fast; the
+//! sentence is produced on demand by [`Method::explain`].
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::fmt::{parse_date, vi_date, vi_plain};
+use crate::indexset::{NaPolicy, Source};
+use crate::points::{Points, parse_decimal, percent};
+
+/// One tier of a tiered rule: values in `[min, below)` earn `points`.
+/// `below` may be left out; the tier then ends where the next higher tier starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tier {
+    pub min: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<Decimal>,
+    pub points: Decimal,
+}
+
+/// What the tiers of a tiered rule are measured on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TierBasis {
+    /// A percentage, entered as `numerator/denominator` or as a percent (`95,2`).
+    Percent,
+    /// A plain count or quantity (e.g. number of inspections).
+    Count,
+    /// Days after a deadline a report was sent (0 when on time), entered as the sending date.
+    DaysLate { deadline: Date },
+}
+
+/// One grade of a graded rule: `percent` of the leaf max.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grade {
+    /// Short code typed in files (`XS`, `T`, `HT`, `KHT`).
+    pub code: String,
+    /// Label shown (`Hoàn thành xuất sắc`).
+    pub label: String,
+    pub percent: Decimal,
+}
+
+/// A scoring method and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// "Có: điểm tối đa; không: 0".
+    YesNo,
+    /// "Mỗi … đạt `per` điểm, tối đa `cap`" (cap defaults to the leaf max).
+    Count { per: Decimal, cap: Option<Decimal> },
+    /// Points by tiers of a percentage, a count or a delay.
+    Tiers { basis: TierBasis, tiers: Vec<Tier> },
+    /// Points = max × ratio.
+    Proportional,
+    /// Points = max × the grade's percent.
+    Graded { grades: Vec<Grade> },
+    /// "Mỗi vi phạm trừ `per`": from the leaf max down to 0, or, on a deduction leaf, a negative
+    /// amount of at most the leaf max.
+    Deduction { per: Decimal },
+    /// The appraiser enters any value 0…max, in multiples of `step` when given.
+    Manual { step: Option<Decimal> },
+    /// Points from a survey: either the points themselves or the mean answer weight (`%`).
+    Survey,
+    /// Extra points, capped at the leaf max.
+    Bonus,
+}
+
+/// A unit's raw input for one leaf, parsed according to the leaf's method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum RawValue {
+    Yes,
+    No,
+    /// Không phát sinh / không áp dụng.
+    NotApplicable,
+    /// A count or quantity.
+    Count(Decimal),
+    /// A ratio entered as numerator and denominator.
+    Ratio { num: Decimal, den: Decimal },
+    /// A percentage (0–100).
+    Percent(Decimal),
+    /// A grade code.
+    Grade(String),
+    /// A date (when a report was sent).
+    Date(Date),
+    /// Points entered directly.
+    Points(Decimal),
+}
+
+/// The points a leaf earns for one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeafOutcome {
+    /// Signed: negative for deduction leaves.
+    pub points: Points,
+    /// False when the leaf is dropped from the unit's applicable maximum.
+    pub applicable: bool,
+}
+
+/// Why an input cannot be scored; shown to the user next to the field or file cell at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("\"{0}\" không phải giá trị có/không (dùng: có, không, hoặc không phát sinh)")]
+    NotYesNo(String),
+    #[error("\"{0}\" không phải là số")]
+    NotANumber(String),
+    #[error("\"{0}\" không phải tỷ lệ hợp lệ (dùng tử số/mẫu số như 45/47, hoặc phần trăm như 95,2)")]
+    NotARatio(String),
+    #[error("tỷ lệ {num}/{den}: mẫu số bằng 0 (nếu không có hồ sơ, khai \"không phát sinh\")")]
+    ZeroDenominator { num: String, den: String },
+    #[error("tỷ lệ {num}/{den}: tử số lớn hơn mẫu số")]
+    NumeratorAboveDenominator { num: String, den: String },
+    #[error("tỷ lệ {0} % nằm ngoài khoảng 0–100 %")]
+    PercentOutOfRange(String),
+    #[error("giá trị {0} không được âm")]
+    Negative(String),
+    #[error("\"{given}\" không phải mức xếp loại hợp lệ (dùng: {allowed})")]
+    UnknownGrade { given: String, allowed: String },
+    #[error("\"{0}\" không phải ngày hợp lệ (dùng dd/mm/yyyy)")]
+    NotADate(String),
+    #[error("điểm {value} vượt điểm tối đa {max}")]
+    AboveMax { value: String, max: String },
+    #[error("điểm {value} không phải bội số của bước chấm {step}")]
+    NotOnStep { value: String, step: String },
+    #[error("tiêu chí này không cho phép khai \"không phát sinh\"")]
+    NotApplicableRefused,
+    #[error("giá trị kiểu {0} không dùng được cho phương pháp chấm điểm này")]
+    WrongKind(&'static str),
+}
+
+/// Words accepted for "not applicable" in every method.
+fn is_na(s: &str) -> bool {
+    matches!(
+        s,
+        "na" | "n/a" | "-" | "kps" | "không phát sinh" | "khong phat sinh"
+            | "không áp dụng" | "khong ap dung" | "not applicable" | "kad"
+    )
+}
+
+fn dec_str(d: Decimal) -> String {
+    vi_plain(d)
+}
+
+impl Method {
+    /// The default grades: xuất sắc 100 %, tốt 75 %, hoàn thành 50 %, không hoàn thành 0 %.
+    pub fn default_grades() -> Vec<Grade> {
+        let g = |code: &str, label: &str, pct: i64| Grade {
+            code: code.to_owned(),
+            label: label.to_owned(),
+            percent: Decimal::from(pct),
+        };
+        vec![
+            g("XS", "Hoàn thành xuất sắc", 100),
+            g("T", "Hoàn thành tốt", 75),
+            g("HT", "Hoàn thành", 50),
+            g("KHT", "Không hoàn thành", 0),
+        ]
+    }
+
+    /// Machine name of the method, as written in files (`yes_no`, `tiers`…).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::YesNo => "yes_no",
+            Method::Count { .. } => "count",
+            Method::Tiers { .. } => "tiers",
+            Method::Proportional => "proportional",
+            Method::Graded { .. } => "graded",
+            Method::Deduction { .. } => "deduction",
+            Method::Manual { .. } => "manual",
+            Method::Survey => "survey",
+            Method::Bonus => "bonus",
+        }
+    }
+
+    /// Parses the raw text a unit, an appraiser or a file gives for a leaf using this method.
+    /// Decimal comma and decimal point are both accepted.
+    pub fn parse_input(&self, raw: &str) -> Result<RawValue, InputError> {
+        let s = raw.trim();
+        let lower = s.to_lowercase();
+        if is_na(&lower) {
+            return Ok(RawValue::NotApplicable);
+        }
+        let number = |s: &str| parse_decimal(s).ok_or_else(|| InputError::NotANumber(s.to_owned()));
+        match self {
+            Method::YesNo => match lower.as_str() {
+                "có" | "co" | "yes" | "y" | "x" | "1" | "đạt" | "true" => Ok(RawValue::Yes),
+                "không" | "khong" | "no" | "n" | "0" | "không đạt" | "false" => Ok(RawValue::No),
+                _ => Err(InputError::NotYesNo(s.to_owned())),
+            },
+            Method::Count { .. } | Method::Deduction { .. } => Ok(RawValue::Count(number(s)?)),
+            Method::Tiers { basis: TierBasis::Count, .. } => Ok(RawValue::Count(number(s)?)),
+            Method::Tiers { basis: TierBasis::DaysLate { .. }, .. } => parse_date(s)
+                .map(RawValue::Date)
+                .ok_or_else(|| InputError::NotADate(s.to_owned())),
+            Method::Tiers { basis: TierBasis::Percent, .. } | Method::Proportional => {
+                parse_ratio(s)
+            }
+            Method::Graded { grades } => {
+                let found = grades.iter().find(|g| {
+                    g.code.to_lowercase() == lower || g.label.to_lowercase() == lower
+                });
+                match found {
+                    Some(g) => Ok(RawValue::Grade(g.code.clone())),
+                    None => Err(InputError::UnknownGrade {
+                        given: s.to_owned(),
+                        allowed: grades.iter().map(|g| g.code.as_str()).collect::<Vec<_>>().join(", "),
+                    }),
+                }
+            }
+            Method::Survey if s.ends_with('%') => Ok(RawValue::Percent(number(s)?)),
+            Method::Manual { .. } | Method::Survey | Method::Bonus => {
+                Ok(RawValue::Points(number(s)?))
+            }
+        }
+    }
+
+    /// Scores a parsed input for a leaf with maximum `max` and source `source`.
+    /// Errors name what is wrong with the value; they never depend on other leaves.
+    pub fn score(
+        &self,
+        max: Points,
+        source: Source,
+        na: Option<NaPolicy>,
+        input: &RawValue,
+    ) -> Result<LeafOutcome, InputError> {
+        let full = |p: Decimal| LeafOutcome { points: Points(p), applicable: true };
+        if let RawValue::NotApplicable = input {
+            return match na {
+                Some(NaPolicy::Exclude) => Ok(LeafOutcome { points: Points::ZERO, applicable: false }),
+                Some(NaPolicy::FullPoints) => Ok(full(max.0)),
+                None => Err(InputError::NotApplicableRefused),
+            };
+        }
+        let m = max.0;
+        let points = match (self, input) {
+            (Method::YesNo, RawValue::Yes) => m,
+            (Method::YesNo, RawValue::No) => Decimal::ZERO,
+            (Method::Count { per, cap }, RawValue::Count(n)) => {
+                non_negative(*n)?;
+                (*n * *per).min(cap.unwrap_or(m)).min(m)
+            }
+            (Method::Tiers { basis, tiers }, v) => {
+                let x = tier_value(basis, v)?;
+                find_tier(tiers, x).map_or(Decimal::ZERO, |t| t.points)
+            }
+            (Method::Proportional, v) => m * ratio_of(v)? / Decimal::ONE_HUNDRED,
+            (Method::Graded { grades }, RawValue::Grade(code)) => {
+                let g = grades.iter().find(|g| &g.code == code).ok_or_else(|| {
+                    InputError::UnknownGrade { given: code.clone(), allowed: String::new() }
+                })?;
+                m * g.percent / Decimal::ONE_HUNDRED
+            }
+            (Method::Deduction { per }, RawValue::Count(n)) => {
+                non_negative(*n)?;
+                let taken = (*n * *per).min(m);
+                if source == Source::Deduction { -taken } else { m - taken }
+            }
+            (Method::Manual { step }, RawValue::Points(p)) => {
+                non_negative(*p)?;
+                if *p > m {
+                    return Err(InputError::AboveMax { value: dec_str(*p), max: dec_str(m) });
+                }
+                if let Some(step) = step.filter(|s| !s.is_zero()) {
+                    if !(*p % step).is_zero() {
+                        return Err(InputError::NotOnStep { value: dec_str(*p), step: dec_str(step) });
+                    }
+                }
+                *p
+            }
+            (Method::Survey, RawValue::Points(p)) => {
+                non_negative(*p)?;
+                if *p > m {
+                    return Err(InputError::AboveMax { value: dec_str(*p), max: dec_str(m) });
+                }
+                *p
+            }
+            (Method::Survey, RawValue::Percent(w)) => m * check_percent(*w)? / Decimal::ONE_HUNDRED,
+            (Method::Bonus, RawValue::Points(p)) => {
+                non_negative(*p)?;
+                (*p).min(m)
+            }
+            (_, other) => return Err(InputError::WrongKind(kind_name(other))),
+        };
+        Ok(full(points))
+    }
+
+    /// One Vietnamese sentence saying how `input` gave `outcome` on a leaf of maximum `max`.
+    pub fn explain(&self, max: Points, input: &RawValue, outcome: &LeafOutcome) -> String {
+        let m = vi_plain(max.0);
+        let pts = vi_plain(outcome.points.0.round_dp(2));
+        let of_max = format!("{pts}/{m} điểm");
+        match (self, input) {
+            (_, RawValue::NotApplicable) if !outcome.applicable => {
+                "Không phát sinh → không tính vào điểm tối đa".to_owned()
+            }
+            (_, RawValue::NotApplicable) => format!("Không phát sinh → {of_max} (được điểm tối đa)"),
+            (Method::YesNo, RawValue::Yes) => format!("Có → {of_max}"),
+            (Method::YesNo, _) => format!("Không → {of_max}"),
+            (Method::Count { per, cap }, RawValue::Count(n)) => {
+                let raw = *n * *per;
+                let cap = cap.unwrap_or(max.0).min(max.0);
+                if raw > cap {
+                    format!("{} × {} = {}, tối đa {} → {of_max}", vi_plain(*n), vi_plain(*per), vi_plain(raw), vi_plain(cap))
+                } else {
+                    format!("{} × {} = {} → {of_max}", vi_plain(*n), vi_plain(*per), vi_plain(raw))
+                }
+            }
+            (Method::Tiers { basis, tiers }, v) => {
+                let Ok(x) = tier_value(basis, v) else { return of_max };
+                let shown = match (basis, v) {
+                    (TierBasis::Percent, RawValue::Ratio { num, den }) => format!(
+                        "{}/{} = {} %",
+                        vi_plain(*num),
+                        vi_plain(*den),
+                        vi_plain(x.round_dp(2))
+                    ),
+                    (TierBasis::Percent, _) => format!("{} %", vi_plain(x.round_dp(2))),
+                    (TierBasis::Count, _) => vi_plain(x),
+                    (TierBasis::DaysLate { deadline }, RawValue::Date(d)) => {
+                        if x.is_zero() {
+                            return format!("Gửi ngày {}, đúng hạn ({}) → {of_max}", vi_date(*d), vi_date(*deadline));
+                        }
+                        return format!("Gửi ngày {}, hạn {}: trễ {} ngày → {of_max}", vi_date(*d), vi_date(*deadline), vi_plain(x));
+                    }
+                    (TierBasis::DaysLate { .. }, _) => vi_plain(x),
+                };
+                let unit = if matches!(basis, TierBasis::Percent) { " %" } else { "" };
+                match find_tier(tiers, x) {
+                    Some(t) if t.min > Decimal::ZERO || tiers.len() == 1 => {
+                        format!("{shown} ≥ {}{unit} → {of_max}", vi_plain(t.min))
+                    }
+                    _ => {
+                        let next = tiers.iter().map(|t| t.min).filter(|mn| *mn > x).min();
+                        match next {
+                            Some(n) => format!("{shown} < {}{unit} → {of_max}", vi_plain(n)),
+                            None => format!("{shown} → {of_max}"),
+                        }
+                    }
+                }
+            }
+            (Method::Proportional, v) => match ratio_of(v) {
+                Ok(r) => format!("{} × {} % → {of_max}", m, vi_plain(r.round_dp(2))),
+                Err(_) => of_max,
+            },
+            (Method::Graded { grades }, RawValue::Grade(code)) => {
+                let g = grades.iter().find(|g| &g.code == code);
+                match g {
+                    Some(g) => format!("{} ({} %) → {of_max}", g.label, vi_plain(g.percent)),
+                    None => of_max,
+                }
+            }
+            (Method::Deduction { per }, RawValue::Count(n)) => {
+                let taken = (*n * *per).min(max.0);
+                if outcome.points.0.is_sign_negative() || outcome.points.0.is_zero() && max.0.is_zero() {
+                    format!("{} vi phạm × {} → trừ {} điểm (tối đa trừ {m})", vi_plain(*n), vi_plain(*per), vi_plain(taken))
+                } else {
+                    format!("{} vi phạm × {} = trừ {} → {of_max}", vi_plain(*n), vi_plain(*per), vi_plain(taken))
+                }
+            }
+            (Method::Manual { .. }, _) => format!("Chấm {of_max}"),
+            (Method::Survey, RawValue::Percent(w)) => {
+                format!("Điều tra: {m} × {} % → {of_max}", vi_plain(*w))
+            }
+            (Method::Survey, _) => format!("Điều tra: {of_max}"),
+            (Method::Bonus, RawValue::Points(p)) if *p > max.0 => {
+                format!("Điểm thưởng {}, tối đa {m} → {pts} điểm", vi_plain(*p))
+            }
+            (Method::Bonus, _) => format!("Điểm thưởng {pts} điểm"),
+            _ => of_max,
+        }
+    }
+
+    /// Checks the parameters against the leaf max; the message names what is wrong.
+    pub fn validate(&self, max: Points) -> Result<(), String> {
+        match self {
+            Method::Count { per, cap } => {
+                if *per <= Decimal::ZERO {
+                    return Err("điểm mỗi đơn vị (per) phải lớn hơn 0".to_owned());
+                }
+                if cap.is_some_and(|c| c < Decimal::ZERO || c > max.0) {
+                    return Err("mức tối đa (cap) phải trong khoảng 0 đến điểm tối đa".to_owned());
+                }
+                Ok(())
+            }
+            Method::Deduction { per } if *per <= Decimal::ZERO => {
+                Err("điểm trừ mỗi vi phạm (per) phải lớn hơn 0".to_owned())
+            }
+            Method::Manual { step: Some(s) } if *s <= Decimal::ZERO => {
+                Err("bước chấm (step) phải lớn hơn 0".to_owned())
+            }
+            Method::Graded { grades } => {
+                if grades.is_empty() {
+                    return Err("cần ít nhất một mức xếp loại".to_owned());
+                }
+                for g in grades {
+                    if g.percent < Decimal::ZERO || g.percent > Decimal::ONE_HUNDRED {
+                        return Err(format!("mức {}: tỷ lệ phải trong khoảng 0–100 %", g.code));
+                    }
+                }
+                let mut codes: Vec<String> = grades.iter().map(|g| g.code.to_lowercase()).collect();
+                codes.sort();
+                codes.dedup();
+                if codes.len() != grades.len() {
+                    return Err("mã mức xếp loại bị trùng".to_owned());
+                }
+                Ok(())
+            }
+            Method::Tiers { basis, tiers } => validate_tiers(basis, tiers, max),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn validate_tiers(basis: &TierBasis, tiers: &[Tier], max: Points) -> Result<(), String> {
+    if tiers.is_empty() {
+        return Err("cần ít nhất một mức (tiers)".to_owned());
+    }
+    for t in tiers {
+        if t.points < Decimal::ZERO || t.points > max.0 {
+            return Err(format!("mức từ {}: điểm {} nằm ngoài 0–{}", vi_plain(t.min), vi_plain(t.points), vi_plain(max.0)));
+        }
+        if t.below.is_some_and(|b| b <= t.min) {
+            return Err(format!("mức từ {}: cận trên phải lớn hơn cận dưới", vi_plain(t.min)));
+        }
+    }
+    let mut sorted: Vec<&Tier> = tiers.iter().collect();
+    sorted.sort_by_key(|t| t.min);
+    if sorted[0].min > Decimal::ZERO {
+        return Err(format!("các mức bỏ trống khoảng 0–{} (mức thấp nhất phải bắt đầu từ 0)", vi_plain(sorted[0].min)));
+    }
+    for pair in sorted.windows(2) {
+        let (lo, hi) = (pair[0], pair[1]);
+        if lo.min == hi.min {
+            return Err(format!("hai mức cùng bắt đầu từ {} (chồng lấn)", vi_plain(lo.min)));
+        }
+        if let Some(b) = lo.below {
+            if b > hi.min {
+                return Err(format!("mức {}–<{} chồng lấn mức từ {}", vi_plain(lo.min), vi_plain(b), vi_plain(hi.min)));
+            }
+            if b < hi.min {
+                return Err(format!("các mức bỏ trống khoảng {}–<{}", vi_plain(b), vi_plain(hi.min)));
+            }
+        }
+    }
+    let top = sorted[sorted.len() - 1];
+    if let Some(b) = top.below {
+        let ok = matches!(basis, TierBasis::Percent) && b > Decimal::ONE_HUNDRED;
+        if !ok {
+            return Err(format!("các mức bỏ trống khoảng từ {} trở lên", vi_plain(b)));
+        }
+    }
+    Ok(())
+}
+
+/// The tier containing `x`: the one with the highest `min ≤ x` whose `below` (if any) is above x.
+fn find_tier(tiers: &[Tier], x: Decimal) -> Option<&Tier> {
+    tiers
+        .iter()
+        .filter(|t| t.min <= x && t.below.is_none_or(|b| x < b))
+        .max_by_key(|t| t.min)
+}
+
+fn tier_value(basis: &TierBasis, v: &RawValue) -> Result<Decimal, InputError> {
+    match (basis, v) {
+        (TierBasis::Percent, v) => ratio_of(v),
+        (TierBasis::Count, RawValue::Count(n)) => non_negative(*n),
+        (TierBasis::DaysLate { deadline }, RawValue::Date(d)) => {
+            let days = (*d - *deadline).whole_days();
+            Ok(Decimal::from(days.max(0)))
+        }
+        (_, other) => Err(InputError::WrongKind(kind_name(other))),
+    }
+}
+
+/// The percentage (0–100) given by a ratio or percent input.
+fn ratio_of(v: &RawValue) -> Result<Decimal, InputError> {
+    match v {
+        RawValue::Ratio { num, den } => {
+            if *num < Decimal::ZERO || *den < Decimal::ZERO {
+                return Err(InputError::Negative(format!("{}/{}", vi_plain(*num), vi_plain(*den))));
+            }
+            if den.is_zero() {
+                return Err(InputError::ZeroDenominator { num: vi_plain(*num), den: vi_plain(*den) });
+            }
+            if num > den {
+                return Err(InputError::NumeratorAboveDenominator { num: vi_plain(*num), den: vi_plain(*den) });
+            }
+            percent(*num, *den).ok_or_else(|| InputError::NotARatio(format!("{num}/{den}")))
+        }
+        RawValue::Percent(p) => check_percent(*p),
+        other => Err(InputError::WrongKind(kind_name(other))),
+    }
+}
+
+fn check_percent(p: Decimal) -> Result<Decimal, InputError> {
+    if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
+        return Err(InputError::PercentOutOfRange(vi_plain(p)));
+    }
+    Ok(p)
+}
+
+fn non_negative(d: Decimal) -> Result<Decimal, InputError> {
+    if d < Decimal::ZERO {
+        return Err(InputError::Negative(vi_plain(d)));
+    }
+    Ok(d)
+}
+
+fn parse_ratio(s: &str) -> Result<RawValue, InputError> {
+    if let Some((a, b)) = s.split_once('/') {
+        let num = parse_decimal(a).ok_or_else(|| InputError::NotARatio(s.to_owned()))?;
+        let den = parse_decimal(b).ok_or_else(|| InputError::NotARatio(s.to_owned()))?;
+        return Ok(RawValue::Ratio { num, den });
+    }
+    let p = parse_decimal(s).ok_or_else(|| InputError::NotARatio(s.to_owned()))?;
+    Ok(RawValue::Percent(p))
+}
+
+fn kind_name(v: &RawValue) -> &'static str {
+    match v {
+        RawValue::Yes | RawValue::No => "có/không",
+        RawValue::NotApplicable => "không phát sinh",
+        RawValue::Count(_) => "số lượng",
+        RawValue::Ratio { .. } => "tỷ lệ",
+        RawValue::Percent(_) => "phần trăm",
+        RawValue::Grade(_) => "mức xếp loại",
+        RawValue::Date(_) => "ngày",
+        RawValue::Points(_) => "điểm",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn run(m: &Method, max: Decimal, raw: &str) -> (Decimal, String) {
+        let v = m.parse_input(raw).unwrap();
+        let o = m.score(Points(max), Source::Assessed, Some(NaPolicy::Exclude), &v).unwrap();
+        (o.points.0, m.explain(Points(max), &v, &o))
+    }
+
+    fn dossier_tiers() -> Method {
+        Method::Tiers {
+            basis: TierBasis::Percent,
+            tiers: vec![
+                Tier { min: dec!(100), below: None, points: dec!(2) },
+                Tier { min: dec!(95), below: None, points: dec!(1.5) },
+                Tier { min: dec!(90), below: None, points: dec!(1) },
+                Tier { min: dec!(0), below: None, points: dec!(0) },
+            ],
+        }
+    }
+
+    #[test]
+    fn tiers_by_percentage_follow_the_rule_and_explain_themselves() {
+        let m = dossier_tiers();
+        assert_eq!(run(&m, dec!(2), "95,2"), (dec!(1.5), "95,2 % ≥ 95 % → 1,5/2 điểm".to_owned()));
+        assert_eq!(run(&m, dec!(2), "100").0, dec!(2));
+        assert_eq!(run(&m, dec!(2), "89.99").0, dec!(0));
+        assert_eq!(run(&m, dec!(2), "89,99").1, "89,99 % < 90 % → 0/2 điểm");
+        let (p, e) = run(&m, dec!(2), "45/47");
+        assert_eq!(p, dec!(1.5));
+        assert_eq!(e, "45/47 = 95,74 % ≥ 95 % → 1,5/2 điểm");
+    }
+
+    #[test]
+    fn count_is_capped_at_the_cap_and_the_max() {
+        let m = Method::Count { per: dec!(0.5), cap: Some(dec!(2)) };
+        assert_eq!(run(&m, dec!(2), "3").0, dec!(1.5));
+        let (p, e) = run(&m, dec!(2), "5");
+        assert_eq!(p, dec!(2));
+        assert_eq!(e, "5 × 0,5 = 2,5, tối đa 2 → 2/2 điểm");
+    }
+
+    #[test]
+    fn yes_no_and_not_applicable() {
+        let m = Method::YesNo;
+        assert_eq!(run(&m, dec!(1), "có").0, dec!(1));
+        assert_eq!(run(&m, dec!(1), "Không").0, dec!(0));
+        let v = m.parse_input("không phát sinh").unwrap();
+        let o = m.score(Points(dec!(1)), Source::Assessed, Some(NaPolicy::Exclude), &v).unwrap();
+        assert!(!o.applicable);
+        let o = m.score(Points(dec!(1)), Source::Assessed, Some(NaPolicy::FullPoints), &v).unwrap();
+        assert_eq!(o.points.0, dec!(1));
+        assert!(o.applicable);
+        assert_eq!(
+            m.score(Points(dec!(1)), Source::Assessed, None, &v),
+            Err(InputError::NotApplicableRefused)
+        );
+        assert!(m.parse_input("có lẽ").is_err());
+    }
+
+    #[test]
+    fn deduction_floors_at_zero_or_goes_negative_on_deduction_leaves() {
+        let m = Method::Deduction { per: dec!(0.5) };
+        assert_eq!(run(&m, dec!(2), "1").0, dec!(1.5));
+        assert_eq!(run(&m, dec!(2), "9").0, dec!(0));
+        let v = m.parse_input("3").unwrap();
+        let o = m.score(Points(dec!(1)), Source::Deduction, None, &v).unwrap();
+        assert_eq!(o.points.0, dec!(-1));
+    }
+
+    #[test]
+    fn manual_respects_max_and_step() {
+        let m = Method::Manual { step: Some(dec!(0.25)) };
+        assert_eq!(run(&m, dec!(2), "1,75").0, dec!(1.75));
+        let v = m.parse_input("1,8").unwrap();
+        assert!(matches!(
+            m.score(Points(dec!(2)), Source::Assessed, None, &v),
+            Err(InputError::NotOnStep { .. })
+        ));
+        let v = m.parse_input("2,5").unwrap();
+        assert!(matches!(
+            m.score(Points(dec!(2)), Source::Assessed, None, &v),
+            Err(InputError::AboveMax { .. })
+        ));
+    }
+
+    #[test]
+    fn graded_proportional_survey_and_bonus() {
+        let g = Method::Graded { grades: Method::default_grades() };
+        assert_eq!(run(&g, dec!(2), "T"), (dec!(1.5), "Hoàn thành tốt (75 %) → 1,5/2 điểm".to_owned()));
+        assert_eq!(run(&g, dec!(2), "hoàn thành xuất sắc").0, dec!(2));
+        assert_eq!(run(&Method::Proportional, dec!(2), "50/100").0, dec!(1));
+        assert_eq!(run(&Method::Survey, dec!(2), "1,62").0, dec!(1.62));
+        assert_eq!(run(&Method::Survey, dec!(2), "81%").0, dec!(1.62));
+        assert_eq!(run(&Method::Bonus, dec!(1), "3").0, dec!(1));
+    }
+
+    #[test]
+    fn late_reports_lose_points_by_days_late() {
+        let m = Method::Tiers {
+            basis: TierBasis::DaysLate { deadline: time::macros::date!(2024 - 01 - 10) },
+            tiers: vec![
+                Tier { min: dec!(0), below: Some(dec!(1)), points: dec!(1) },
+                Tier { min: dec!(1), below: Some(dec!(11)), points: dec!(0.5) },
+                Tier { min: dec!(11), below: None, points: dec!(0) },
+            ],
+        };
+        assert!(m.validate(Points(dec!(1))).is_ok());
+        assert_eq!(run(&m, dec!(1), "08/01/2024").0, dec!(1));
+        let (p, e) = run(&m, dec!(1), "15/01/2024");
+        assert_eq!(p, dec!(0.5));
+        assert_eq!(e, "Gửi ngày 15/01/2024, hạn 10/01/2024: trễ 5 ngày → 0,5/1 điểm");
+        assert_eq!(run(&m, dec!(1), "2024-02-01").0, dec!(0));
+    }
+
+    #[test]
+    fn tier_validation_finds_gaps_and_overlaps() {
+        let t = |min, below, points| Tier { min, below, points };
+        let gap = Method::Tiers {
+            basis: TierBasis::Percent,
+            tiers: vec![t(dec!(95), None, dec!(2)), t(dec!(0), Some(dec!(90)), dec!(0))],
+        };
+        assert!(gap.validate(Points(dec!(2))).unwrap_err().contains("bỏ trống"));
+        let overlap = Method::Tiers {
+            basis: TierBasis::Percent,
+            tiers: vec![t(dec!(95), None, dec!(2)), t(dec!(0), Some(dec!(97)), dec!(0))],
+        };
+        assert!(overlap.validate(Points(dec!(2))).unwrap_err().contains("chồng lấn"));
+        let no_zero = Method::Tiers { basis: TierBasis::Percent, tiers: vec![t(dec!(50), None, dec!(1))] };
+        assert!(no_zero.validate(Points(dec!(2))).is_err());
+        assert!(dossier_tiers().validate(Points(dec!(2))).is_ok());
+        let too_many_points = Method::Tiers { basis: TierBasis::Percent, tiers: vec![t(dec!(0), None, dec!(3))] };
+        assert!(too_many_points.validate(Points(dec!(2))).is_err());
+    }
+
+    #[test]
+    fn ratios_refuse_zero_denominator_and_numerator_above() {
+        let m = dossier_tiers();
+        let v = m.parse_input("0/0").unwrap();
+        assert!(matches!(m.score(Points(dec!(2)), Source::Data, None, &v), Err(InputError::ZeroDenominator { .. })));
+        let v = m.parse_input("48/47").unwrap();
+        assert!(matches!(m.score(Points(dec!(2)), Source::Data, None, &v), Err(InputError::NumeratorAboveDenominator { .. })));
+        let v = m.parse_input("101").unwrap();
+        assert!(matches!(m.score(Points(dec!(2)), Source::Data, None, &v), Err(InputError::PercentOutOfRange(_))));
+    }
+}

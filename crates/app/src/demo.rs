@@ -1,0 +1,59 @@
+//! Loading the demo province "Tỉnh Mẫu": its units and lineage, each year's index sets, the
+//! periods with their groups and raw inputs, then each period computed in order so that every
+//! result on screen comes from the engine, never from typed-in figures.
+
+use chiso_demo::DemoProvince;
+use chiso_store::{Actor, Db, index_sets, periods, scores, units};
+use time::OffsetDateTime;
+
+use crate::compute::compute_period;
+use crate::error::AppResult;
+
+/// Erases all data and loads the demo province. Returns the number of periods computed.
+#[tracing::instrument(skip_all)]
+pub async fn load_demo(db: &Db, at: OffsetDateTime) -> AppResult<usize> {
+    let demo: DemoProvince = chiso_demo::province();
+    let actor = Actor("demo".to_owned());
+    db.reset().await?;
+    units::upsert_many(db, &demo.units, &demo.lineage, &actor, at).await?;
+    for set in &demo.sets {
+        index_sets::save(db, set, &actor, at).await?;
+    }
+    for p in &demo.periods {
+        let period = periods::Period {
+            code: p.code.clone(),
+            year: p.year,
+            name: p.name.clone(),
+            previous: p.previous.clone(),
+            status: "finalised".to_owned(),
+            decision: None,
+            computed_at: None,
+        };
+        periods::create(db, &period, &actor, at).await?;
+        periods::set_groups(db, &p.code, &p.groups, &p.members, &actor, at).await?;
+        let changes: Vec<scores::ScoreChange> = p
+            .inputs
+            .iter()
+            .flat_map(|u| {
+                u.values.iter().map(|(node, input)| scores::ScoreChange {
+                    unit: u.unit.clone(),
+                    node: node.clone(),
+                    input: Some(input.clone()),
+                    points: None,
+                    note: None,
+                    expected_version: None,
+                })
+            })
+            .collect();
+        scores::put(db, &p.code, &changes, &actor, at, "Dữ liệu mẫu").await?;
+    }
+    let mut ordered: Vec<_> = demo.periods.iter().collect();
+    ordered.sort_by_key(|p| p.year);
+    for p in &ordered {
+        compute_period(db, &p.code, &actor, at).await?;
+    }
+    for set in &demo.sets {
+        index_sets::freeze(db, &set.code, &actor, at).await?;
+    }
+    Ok(ordered.len())
+}

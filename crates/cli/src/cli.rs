@@ -1,0 +1,164 @@
+//! Command-line arguments. Every default runs the demo: `chiso serve` alone opens an SQLite file
+//! under `./chiso-data/`, loads the demo province into an empty database and listens on
+//! 127.0.0.1:8080.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// chiso — Chỉ số cải cách hành chính (PAR Index): đánh giá, tính điểm, xếp hạng, công bố.
+#[derive(Debug, Parser)]
+#[command(name = "chiso", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: an SQLite file in
+    /// the data directory.
+    #[arg(long, env = "CHISO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the default SQLite file and stored files.
+    #[arg(long, env = "CHISO_DATA_DIR", default_value = "chiso-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web application (loads the demo province into an empty database).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on.
+        #[arg(long, env = "CHISO_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Do not load the demo province into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Erase all data and load the demo province "Tỉnh Mẫu" (fictional).
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Compute results from files alone, without a database.
+    Compute {
+        /// Index set: YAML, XLSX or CSV.
+        #[arg(long)]
+        index_set: PathBuf,
+        /// Units: CSV or XLSX (`code,name,group[,kind,parent,predecessors]`).
+        #[arg(long)]
+        units: PathBuf,
+        /// Scores: CSV or XLSX, long (`unit,criterion,value`) or wide.
+        #[arg(long)]
+        scores: PathBuf,
+        /// Previous period's results (CSV, XLSX or JSON written by chiso) for deltas and streaks.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+        /// Output file: .csv, .xlsx or .json.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import files into the database.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Export from the database.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+    /// Recompute a period stored in the database.
+    Recompute {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
+    /// Write a synthetic dataset (deterministic from the seed) for benchmarks.
+    BenchData {
+        #[arg(long, default_value_t = 4080)]
+        units: usize,
+        #[arg(long, default_value_t = 120)]
+        leaves: usize,
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import an index set (YAML, XLSX or CSV).
+    IndexSet {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
+    /// Import units; with --period, also their groups for that period.
+    Units {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+        /// Period whose groups the file's `group` column defines (created if missing).
+        #[arg(long)]
+        period: Option<String>,
+        /// Index set used by every group of the file in that period.
+        #[arg(long)]
+        index_set: Option<String>,
+    },
+    /// Import scores (raw inputs) for a period, then recompute it.
+    Scores {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+        #[arg(long)]
+        period: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Export a period's results (CSV, XLSX or JSON by the extension of --out).
+    Results {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from CHISO_PASSWORD or from standard input.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        login: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Grant the administrator role.
+        #[arg(long)]
+        admin: bool,
+    },
+}

@@ -1,0 +1,180 @@
+//! The application's one error type and how errors reach people: a localized HTML page for
+//! browsers, `{"error": {"code", "message"}}` for the API. Server faults are opaque to the
+//! client (a request id to quote) and their cause chain is logged exactly once, here.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::AppState;
+use crate::i18n::Lang;
+
+/// Everything a handler can fail with. Each variant decides its HTTP status, a stable
+/// machine code (API clients switch on it) and a translated message.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No period with this code (or the code is not even well-formed).
+    #[error("period {0:?} not found")]
+    PeriodNotFound(String),
+    /// No unit with this code.
+    #[error("unit {0:?} not found")]
+    UnitNotFound(String),
+    /// The unit exists (or not) but has no result in this period.
+    #[error("unit {unit:?} has no result in period {period:?}")]
+    UnitNotInPeriod {
+        /// Period code as requested.
+        period: String,
+        /// Unit code as requested.
+        unit: String,
+    },
+    /// No route matches the path.
+    #[error("page not found")]
+    PageNotFound,
+    /// The database failed; never shown to the client.
+    #[error("database failure")]
+    Store(#[from] chiso_store::StoreError),
+    /// A template failed to render; never shown to the client.
+    #[error("template rendering failed")]
+    Render(#[from] askama::Error),
+}
+
+impl AppError {
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::PeriodNotFound(_)
+            | AppError::UnitNotFound(_)
+            | AppError::UnitNotInPeriod { .. }
+            | AppError::PageNotFound => StatusCode::NOT_FOUND,
+            AppError::Store(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn info(&self) -> ErrorInfo {
+        let (code, key, args) = match self {
+            AppError::PeriodNotFound(p) => {
+                ("period_not_found", "error.period_not_found", vec![("period", p.clone())])
+            }
+            AppError::UnitNotFound(u) => {
+                ("unit_not_found", "error.unit_not_found", vec![("unit", u.clone())])
+            }
+            AppError::UnitNotInPeriod { period, unit } => (
+                "unit_not_in_period",
+                "error.unit_not_in_period",
+                vec![("period", period.clone()), ("unit", unit.clone())],
+            ),
+            AppError::PageNotFound => ("not_found", "error.page_not_found", vec![]),
+            AppError::Store(_) | AppError::Render(_) => ("internal", "error.internal", vec![]),
+        };
+        ErrorInfo { status: self.status(), code, key, args }
+    }
+}
+
+impl IntoResponse for AppError {
+    /// Logs server faults with their cause chain, then answers with a bare response that
+    /// carries [`ErrorInfo`]; the error layer turns it into a page or JSON in the request's
+    /// language.
+    fn into_response(self) -> Response {
+        let info = self.info();
+        if info.status.is_server_error() {
+            tracing::error!(error = %self, causes = %cause_chain(&self), "request failed");
+        }
+        let mut resp = (info.status, info.code).into_response();
+        resp.extensions_mut().insert(info);
+        resp
+    }
+}
+
+/// `a: b: c` from an error's sources, so one log line tells the whole story.
+fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        parts.push(e.to_string());
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+/// What the error layer needs to render an error: status, stable code and message template.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorInfo {
+    status: StatusCode,
+    code: &'static str,
+    key: &'static str,
+    args: Vec<(&'static str, String)>,
+}
+
+impl ErrorInfo {
+    /// For responses produced by the framework itself (unknown method, bad path…).
+    fn from_status(status: StatusCode) -> Self {
+        let (code, key) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "error.page_not_found"),
+            StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "error.method_not_allowed"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "error.payload_too_large"),
+            s if s.is_server_error() => ("internal", "error.internal"),
+            _ => ("bad_request", "error.bad_request"),
+        };
+        ErrorInfo { status, code, key, args: Vec::new() }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        lang.tf(self.key, &args)
+    }
+}
+
+/// Middleware: renders every error response (ours, or the framework's empty 404/405) as a
+/// localized page, or as the JSON error body under `/api/`.
+pub(crate) async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = Lang::from_request(req.uri(), req.headers());
+    let path = req.uri().path().to_owned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let resp = next.run(req).await;
+    let info = match resp.extensions().get::<ErrorInfo>() {
+        Some(info) => info.clone(),
+        None if resp.status().as_u16() >= 400
+            && !resp.headers().contains_key(header::CONTENT_TYPE) =>
+        {
+            ErrorInfo::from_status(resp.status())
+        }
+        None => return resp,
+    };
+    let message = info.message(lang);
+    let mut out = if path.starts_with("/api/") {
+        let body = crate::api::dto::ErrorBody::new(info.code, message);
+        (info.status, axum::Json(body)).into_response()
+    } else {
+        let page = crate::pages::error_page(
+            state.config().demo,
+            lang,
+            path,
+            info.status,
+            message,
+            request_id.filter(|_| info.status.is_server_error()),
+        );
+        match page {
+            Ok(html) => (info.status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                (info.status, message_fallback(lang)).into_response()
+            }
+        }
+    };
+    if info.status == StatusCode::METHOD_NOT_ALLOWED {
+        if let Some(allow) = resp.headers().get(header::ALLOW) {
+            out.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+    }
+    out.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out
+}
+
+fn message_fallback(lang: Lang) -> &'static str {
+    lang.t("error.internal")
+}

@@ -25,8 +25,11 @@ pub async fn compute_period(
         .ok_or_else(|| AppError::NotFound(format!("kỳ đánh giá {period}")))?;
     let groups = periods::groups(db, period).await?;
     let members = periods::members(db, period).await?;
-    let names: HashMap<UnitCode, String> =
-        units::list(db).await?.into_iter().map(|u| (u.code, u.name)).collect();
+    let names: HashMap<UnitCode, String> = units::list(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.name))
+        .collect();
     let lineage = units::lineage(db).await?;
     let previous = results::previous_for(db, period).await?;
 
@@ -45,7 +48,10 @@ pub async fn compute_period(
         })?;
         by_set.entry((*set).clone()).or_default().push(UnitInput {
             unit: m.unit.clone(),
-            name: names.get(&m.unit).cloned().unwrap_or_else(|| m.unit.to_string()),
+            name: names
+                .get(&m.unit)
+                .cloned()
+                .unwrap_or_else(|| m.unit.to_string()),
             group: m.group.clone(),
             ranked: m.ranked,
             values: values.remove(&m.unit).unwrap_or_default(),
@@ -57,9 +63,14 @@ pub async fn compute_period(
         let set: IndexSet = index_sets::get(db, code)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {code}")))?;
-        let r = compute(ComputeInput { set: &set, units: inputs, previous: &previous, lineage: &lineage })
-            .map_err(AppError::Score)?;
-        out = out.merge(r);
+        let r = compute(ComputeInput {
+            set: &set,
+            units: inputs,
+            previous: &previous,
+            lineage: &lineage,
+        })
+        .map_err(AppError::Score)?;
+        out = out.merge(r).map_err(|e| AppError::Invalid(e.to_string()))?;
     }
     results::save(db, period, &out, actor, at).await?;
     Ok(out)

@@ -3,7 +3,7 @@
 //! result on screen comes from the engine, never from typed-in figures.
 
 use chiso_demo::DemoProvince;
-use chiso_store::{Actor, Db, index_sets, periods, scores, units};
+use chiso_store::{Actor, Db, index_sets, periods, scores, settings, units};
 use time::OffsetDateTime;
 
 use crate::compute::compute_period;
@@ -15,6 +15,7 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> AppResult<usize> {
     let demo: DemoProvince = chiso_demo::province();
     let actor = Actor("demo".to_owned());
     db.reset().await?;
+    settings::set(db, settings::DEMO, "true", &actor, at).await?;
     units::upsert_many(db, &demo.units, &demo.lineage, &actor, at).await?;
     for set in &demo.sets {
         index_sets::save(db, set, &actor, at).await?;

@@ -20,13 +20,19 @@ pub async fn add_user(
     at: OffsetDateTime,
 ) -> AppResult<i64> {
     let login = login.trim();
-    if login.is_empty() || !login.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
+    if login.is_empty()
+        || !login
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
         return Err(AppError::Invalid(format!(
             "tên đăng nhập \"{login}\" không hợp lệ (chỉ dùng chữ, số, '.', '_', '-', '@')"
         )));
     }
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::Invalid(format!("mật khẩu phải có ít nhất {MIN_PASSWORD_LEN} ký tự")));
+        return Err(AppError::Invalid(format!(
+            "mật khẩu phải có ít nhất {MIN_PASSWORD_LEN} ký tự"
+        )));
     }
     let hash = tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
         .await

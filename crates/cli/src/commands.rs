@@ -27,7 +27,11 @@ impl Clock for SystemClock {
 }
 
 fn cli_actor() -> Actor {
-    Actor(std::env::var("USER").map(|u| format!("cli:{u}")).unwrap_or_else(|_| "cli".to_owned()))
+    Actor(
+        std::env::var("USER")
+            .map(|u| format!("cli:{u}"))
+            .unwrap_or_else(|_| "cli".to_owned()),
+    )
 }
 
 /// Opens (and migrates) the database named by the arguments.
@@ -41,8 +45,12 @@ async fn open(args: &DbArgs) -> Result<Db> {
             format!("sqlite://{}", args.data_dir.join("chiso.db").display())
         }
     };
-    let db = Db::connect(&url).await.with_context(|| format!("không kết nối được cơ sở dữ liệu {}", redact(&url)))?;
-    db.migrate().await.context("không cập nhật được lược đồ cơ sở dữ liệu")?;
+    let db = Db::connect(&url)
+        .await
+        .with_context(|| format!("không kết nối được cơ sở dữ liệu {}", redact(&url)))?;
+    db.migrate()
+        .await
+        .context("không cập nhật được lược đồ cơ sở dữ liệu")?;
     Ok(db)
 }
 
@@ -84,11 +92,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("Đã nạp dữ liệu mẫu Tỉnh Mẫu: {n} kỳ đánh giá.");
             Ok(())
         }
-        Command::Compute { index_set, units, scores, previous, out } => {
-            compute_files(&index_set, &units, &scores, previous.as_deref(), &out)
-        }
+        Command::Compute {
+            index_set,
+            units,
+            scores,
+            previous,
+            out,
+        } => compute_files(&index_set, &units, &scores, previous.as_deref(), &out),
         Command::Import { what } => import(what, &clock).await,
-        Command::Export { what: ExportCommand::Results { db, period, out } } => {
+        Command::Export {
+            what: ExportCommand::Results { db, period, out },
+        } => {
             let db = open(&db).await?;
             let period = parse_period(&period)?;
             let res = results::load(&db, &period)
@@ -104,32 +118,65 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Recompute { db, period } => {
             let db = open(&db).await?;
             let period = parse_period(&period)?;
-            let r = compute_period(&db, &period, &cli_actor(), clock.now()).await.map_err(app)?;
+            let r = compute_period(&db, &period, &cli_actor(), clock.now())
+                .await
+                .map_err(app)?;
             println!("Đã tính lại kỳ {period}: {} đơn vị.", r.units.len());
             Ok(())
         }
-        Command::User { what: UserCommand::Add { db, login, name, admin } } => {
+        Command::User {
+            what:
+                UserCommand::Add {
+                    db,
+                    login,
+                    name,
+                    admin,
+                },
+        } => {
             let db = open(&db).await?;
             let password = match std::env::var("CHISO_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
                     let mut s = String::new();
-                    std::io::stdin().read_to_string(&mut s).context("không đọc được mật khẩu")?;
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .context("không đọc được mật khẩu")?;
                     s.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
             let display = name.unwrap_or_else(|| login.clone());
-            add_user(&db, &login, &display, password, admin, &cli_actor(), clock.now())
-                .await
-                .map_err(app)?;
-            println!("Đã tạo tài khoản {login}{}.", if admin { " (quản trị)" } else { "" });
+            add_user(
+                &db,
+                &login,
+                &display,
+                password,
+                admin,
+                &cli_actor(),
+                clock.now(),
+            )
+            .await
+            .map_err(app)?;
+            println!(
+                "Đã tạo tài khoản {login}{}.",
+                if admin { " (quản trị)" } else { "" }
+            );
             Ok(())
         }
-        Command::BenchData { units, leaves, seed, out } => bench_data(units, leaves, seed, &out),
+        Command::BenchData {
+            units,
+            leaves,
+            seed,
+            out,
+        } => bench_data(units, leaves, seed, &out),
     }
 }
 
-async fn serve(args: &DbArgs, bind: std::net::SocketAddr, no_demo: bool, clock: &SystemClock) -> Result<()> {
+async fn serve(
+    args: &DbArgs,
+    bind: std::net::SocketAddr,
+    no_demo: bool,
+    clock: &SystemClock,
+) -> Result<()> {
     let db = open(args).await?;
     if !no_demo && db.is_empty().await? {
         eprintln!("Cơ sở dữ liệu trống: đang nạp dữ liệu mẫu Tỉnh Mẫu…");
@@ -141,7 +188,10 @@ async fn serve(args: &DbArgs, bind: std::net::SocketAddr, no_demo: bool, clock: 
         .with_context(|| format!("không mở được cổng {bind}"))?;
     let addr = listener.local_addr()?;
     println!("chiso đang chạy tại http://{addr} ({})", db.backend_name());
-    let config = chiso_web::WebConfig { demo, ..chiso_web::WebConfig::default() };
+    let config = chiso_web::WebConfig {
+        demo,
+        ..chiso_web::WebConfig::default()
+    };
     chiso_web::serve(db, config, listener, shutdown_signal()).await?;
     Ok(())
 }
@@ -169,7 +219,9 @@ async fn period_sets(db: &Db, period: &PeriodCode) -> Result<Vec<IndexSet>> {
     let mut out = BTreeMap::new();
     for (_, code) in periods::groups(db, period).await? {
         if !out.contains_key(&code) {
-            let set = index_sets::get(db, &code).await?.ok_or_else(|| anyhow!("không có bộ chỉ số {code}"))?;
+            let set = index_sets::get(db, &code)
+                .await?
+                .ok_or_else(|| anyhow!("không có bộ chỉ số {code}"))?;
             out.insert(code, set);
         }
     }
@@ -177,29 +229,60 @@ async fn period_sets(db: &Db, period: &PeriodCode) -> Result<Vec<IndexSet>> {
 }
 
 /// `chiso compute`: files in, results file out, no database.
-fn compute_files(set_path: &Path, units_path: &Path, scores_path: &Path, previous: Option<&Path>, out: &Path) -> Result<()> {
+fn compute_files(
+    set_path: &Path,
+    units_path: &Path,
+    scores_path: &Path,
+    previous: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
     let set = chiso_reports::read_index_set(set_path).map_err(|e| anyhow!("{e}"))?;
     let units = chiso_reports::read_units(units_path).map_err(|e| anyhow!("{e}"))?;
     let known: Vec<_> = units.units.iter().map(|u| u.code.clone()).collect();
-    let scores = chiso_reports::read_scores(scores_path, &set, Some(&known)).map_err(|e| anyhow!("{e}"))?;
+    let scores =
+        chiso_reports::read_scores(scores_path, &set, Some(&known)).map_err(|e| anyhow!("{e}"))?;
     let previous = match previous {
         Some(p) => chiso_reports::read_results(p).map_err(|e| anyhow!("{e}"))?,
         None => Vec::new(),
     };
     let inputs = unit_inputs(&units, scores);
-    let results = compute(ComputeInput { set: &set, units: &inputs, previous: &previous, lineage: &units.lineage })
-        .map_err(|errs| anyhow!("{}", errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
-    chiso_reports::write_results(out, &results, std::slice::from_ref(&set), !previous.is_empty())
-        .with_context(|| format!("không ghi được {}", out.display()))?;
+    let results = compute(ComputeInput {
+        set: &set,
+        units: &inputs,
+        previous: &previous,
+        lineage: &units.lineage,
+    })
+    .map_err(|errs| {
+        anyhow!(
+            "{}",
+            errs.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    chiso_reports::write_results(
+        out,
+        &results,
+        std::slice::from_ref(&set),
+        !previous.is_empty(),
+    )
+    .with_context(|| format!("không ghi được {}", out.display()))?;
     print_summary(&results);
     println!("Đã ghi {}.", out.display());
     Ok(())
 }
 
-fn unit_inputs(units: &chiso_reports::UnitsFile, scores: chiso_reports::ScoresFile) -> Vec<UnitInput> {
+fn unit_inputs(
+    units: &chiso_reports::UnitsFile,
+    scores: chiso_reports::ScoresFile,
+) -> Vec<UnitInput> {
     let mut values: BTreeMap<_, Vec<_>> = BTreeMap::new();
     for (unit, node, value) in scores.into_values() {
-        values.entry(unit).or_insert_with(Vec::new).push((node, value));
+        values
+            .entry(unit)
+            .or_insert_with(Vec::new)
+            .push((node, value));
     }
     let names: BTreeMap<_, _> = units.units.iter().map(|u| (&u.code, &u.name)).collect();
     units
@@ -236,15 +319,32 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
             println!("Đã nhập bộ chỉ số {} ({}).", set.code, set.name);
             Ok(())
         }
-        ImportCommand::Units { db, file, period, index_set } => {
+        ImportCommand::Units {
+            db,
+            file,
+            period,
+            index_set,
+        } => {
             let file_data = chiso_reports::read_units(&file).map_err(|e| anyhow!("{e}"))?;
             let db = open(&db).await?;
-            units::upsert_many(&db, &file_data.units, &file_data.lineage, &actor, clock.now()).await?;
+            units::upsert_many(
+                &db,
+                &file_data.units,
+                &file_data.lineage,
+                &actor,
+                clock.now(),
+            )
+            .await?;
             println!("Đã nhập {} đơn vị.", file_data.units.len());
             if let Some(period) = period {
                 let period = parse_period(&period)?;
                 if periods::get(&db, &period).await?.is_none() {
-                    let year: i32 = period.as_str().chars().filter(char::is_ascii_digit).collect::<String>().parse()
+                    let year: i32 = period
+                        .as_str()
+                        .chars()
+                        .filter(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse()
                         .map_err(|_| anyhow!("không suy ra được năm từ mã kỳ \"{period}\""))?;
                     let p = periods::Period {
                         code: period.clone(),
@@ -257,43 +357,84 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
                     };
                     periods::create(&db, &p, &actor, clock.now()).await?;
                 }
-                let existing: BTreeMap<GroupName, SetCode> = periods::groups(&db, &period).await?.into_iter().collect();
+                let existing: BTreeMap<GroupName, SetCode> =
+                    periods::groups(&db, &period).await?.into_iter().collect();
                 let set = match index_set {
-                    Some(s) => Some(SetCode::parse(&s).map_err(|e| anyhow!("mã bộ chỉ số \"{s}\": {e}"))?),
+                    Some(s) => {
+                        Some(SetCode::parse(&s).map_err(|e| anyhow!("mã bộ chỉ số \"{s}\": {e}"))?)
+                    }
                     None => None,
                 };
                 let mut groups = Vec::new();
                 for m in &file_data.memberships {
-                    if groups.iter().any(|(g, _): &(GroupName, SetCode)| g == &m.group) {
+                    if groups
+                        .iter()
+                        .any(|(g, _): &(GroupName, SetCode)| g == &m.group)
+                    {
                         continue;
                     }
-                    let code = set.clone().or_else(|| existing.get(&m.group).cloned()).ok_or_else(|| {
-                        anyhow!("nhóm \"{}\" chưa có bộ chỉ số: thêm --index-set MÃ", m.group)
-                    })?;
+                    let code = set
+                        .clone()
+                        .or_else(|| existing.get(&m.group).cloned())
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "nhóm \"{}\" chưa có bộ chỉ số: thêm --index-set MÃ",
+                                m.group
+                            )
+                        })?;
                     if index_sets::get(&db, &code).await?.is_none() {
                         bail!("không có bộ chỉ số {code}: nhập nó trước (chiso import index-set)");
                     }
                     groups.push((m.group.clone(), code));
                 }
-                periods::set_groups(&db, &period, &groups, &file_data.memberships, &actor, clock.now()).await?;
-                println!("Kỳ {period}: {} nhóm, {} đơn vị tham gia.", groups.len(), file_data.memberships.len());
+                periods::set_groups(
+                    &db,
+                    &period,
+                    &groups,
+                    &file_data.memberships,
+                    &actor,
+                    clock.now(),
+                )
+                .await?;
+                println!(
+                    "Kỳ {period}: {} nhóm, {} đơn vị tham gia.",
+                    groups.len(),
+                    file_data.memberships.len()
+                );
             }
             Ok(())
         }
         ImportCommand::Scores { db, file, period } => {
             let db = open(&db).await?;
             let period = parse_period(&period)?;
-            let changes = chiso_app::import::read_scores_for_period(&db, &period, &file).await.map_err(app)?;
-            scores::put(&db, &period, &changes, &actor, clock.now(), &format!("Nhập tệp {}", file.display())).await?;
-            let r = compute_period(&db, &period, &actor, clock.now()).await.map_err(app)?;
-            println!("Đã nhập {} giá trị; đã tính lại kỳ {period} ({} đơn vị).", changes.len(), r.units.len());
+            let changes = chiso_app::import::read_scores_for_period(&db, &period, &file)
+                .await
+                .map_err(app)?;
+            scores::put(
+                &db,
+                &period,
+                &changes,
+                &actor,
+                clock.now(),
+                &format!("Nhập tệp {}", file.display()),
+            )
+            .await?;
+            let r = compute_period(&db, &period, &actor, clock.now())
+                .await
+                .map_err(app)?;
+            println!(
+                "Đã nhập {} giá trị; đã tính lại kỳ {period} ({} đơn vị).",
+                changes.len(),
+                r.units.len()
+            );
             Ok(())
         }
     }
 }
 
 fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("không tạo được thư mục {}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("không tạo được thư mục {}", out.display()))?;
     let data = chiso_demo::synthetic(units, leaves, seed);
     chiso_reports::write_index_set_yaml(&out.join("index-set.yaml"), &data.set)?;
     chiso_reports::write_units_csv(&out.join("units.csv"), &data.units, &data.members, &[])?;
@@ -301,6 +442,9 @@ fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> 
     if let Some(prev) = data.previous.last() {
         chiso_reports::write_previous_csv(&out.join("previous.csv"), prev)?;
     }
-    println!("Đã ghi bộ dữ liệu tổng hợp {units} đơn vị × {leaves} tiêu chí vào {}.", out.display());
+    println!(
+        "Đã ghi bộ dữ liệu tổng hợp {units} đơn vị × {leaves} tiêu chí vào {}.",
+        out.display()
+    );
     Ok(())
 }

@@ -13,12 +13,19 @@ fn examples() -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd.env("CHISO_LOG", "warn").output().expect("the chiso binary runs");
+    let out = cmd
+        .env("CHISO_LOG", "warn")
+        .output()
+        .expect("the chiso binary runs");
     out
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
@@ -77,7 +84,14 @@ fn a_bad_scores_file_lists_every_error_and_writes_nothing() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "unit,criterion,value\nKHONG-CO,1.1,1\n").unwrap();
     let units = std::fs::read_to_string(examples().join("units.csv")).unwrap();
-    let first_unit = units.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let first_unit = units
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
     std::fs::write(
         &bad,
         format!("unit,criterion,value\nKHONG-CO,1.1,1\n{first_unit},99.9,1\n{first_unit},1,abc\n"),
@@ -98,7 +112,10 @@ fn a_bad_scores_file_lists_every_error_and_writes_nothing() {
     assert!(msg.contains("dòng 2"), "{msg}");
     assert!(msg.contains("dòng 3"), "{msg}");
     assert!(msg.contains("dòng 4"), "{msg}");
-    assert!(!out_file.exists(), "no output is written when the input has errors");
+    assert!(
+        !out_file.exists(),
+        "no output is written when the input has errors"
+    );
 }
 
 #[test]
@@ -110,20 +127,30 @@ fn import_recompute_and_export_through_an_sqlite_database() {
         assert!(out.status.success(), "{}", text(&out));
         text(&out)
     };
-    ok(chiso().args(["import", "index-set"]).arg(examples().join("index-set-xa.yaml")));
+    ok(chiso()
+        .args(["import", "index-set"])
+        .arg(examples().join("index-set-xa.yaml")));
     let set_code = std::fs::read_to_string(examples().join("index-set-xa.yaml"))
         .unwrap()
         .lines()
-        .find_map(|l| l.strip_prefix("code:").map(|c| c.trim().trim_matches('"').to_owned()))
+        .find_map(|l| {
+            l.strip_prefix("code:")
+                .map(|c| c.trim().trim_matches('"').to_owned())
+        })
         .unwrap();
     ok(chiso()
         .args(["import", "units"])
         .arg(examples().join("units.csv"))
         .args(["--period", "2024", "--index-set", &set_code]));
-    let msg = ok(chiso().args(["import", "scores"]).arg(examples().join("scores-long.csv")).args(["--period", "2024"]));
+    let msg = ok(chiso()
+        .args(["import", "scores"])
+        .arg(examples().join("scores-long.csv"))
+        .args(["--period", "2024"]));
     assert!(msg.contains("2024"), "{msg}");
     let out_file = dir.path().join("export.csv");
-    ok(chiso().args(["export", "results", "--period", "2024", "--out"]).arg(&out_file));
+    ok(chiso()
+        .args(["export", "results", "--period", "2024", "--out"])
+        .arg(&out_file));
     let exported = std::fs::read_to_string(&out_file).unwrap();
     assert!(exported.lines().count() > 2, "{exported}");
 
@@ -165,7 +192,9 @@ fn a_user_can_be_added_once_and_a_short_password_is_refused() {
 fn bench_data_writes_files_that_compute_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = run(chiso().args(["bench-data", "--units", "60", "--leaves", "24", "--out"]).arg(&data));
+    let out = run(chiso()
+        .args(["bench-data", "--units", "60", "--leaves", "24", "--out"])
+        .arg(&data));
     assert!(out.status.success(), "{}", text(&out));
     let res = dir.path().join("r.json");
     let out = run(chiso()
@@ -180,6 +209,7 @@ fn bench_data_writes_files_that_compute_accepts() {
         .arg("--out")
         .arg(&res));
     assert!(out.status.success(), "{}", text(&out));
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(res).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(res).unwrap()).unwrap();
     assert_eq!(json["units"].as_array().unwrap().len(), 60);
 }

@@ -23,7 +23,11 @@ pub fn vi_decimal(d: Decimal, dp: u32) -> String {
         }
         grouped.push(ch);
     }
-    let sign = if r.is_sign_negative() && !r.is_zero() { "-" } else { "" };
+    let sign = if r.is_sign_negative() && !r.is_zero() {
+        "-"
+    } else {
+        ""
+    };
     if frac.is_empty() {
         format!("{sign}{grouped}")
     } else {
@@ -63,7 +67,11 @@ pub fn parse_date(raw: &str) -> Option<Date> {
     let s = raw.trim();
     let (y, m, d) = if let Some((a, rest)) = s.split_once('/') {
         let (b, c) = rest.split_once('/')?;
-        (c.parse::<i32>().ok()?, b.parse::<u8>().ok()?, a.parse::<u8>().ok()?)
+        (
+            c.parse::<i32>().ok()?,
+            b.parse::<u8>().ok()?,
+            a.parse::<u8>().ok()?,
+        )
     } else {
         let mut it = s.splitn(3, '-');
         let y = it.next()?.parse::<i32>().ok()?;

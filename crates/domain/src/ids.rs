@@ -2,6 +2,7 @@
 //! so nothing below it handles a raw `String` that might be a unit code or a criterion code.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -83,9 +84,12 @@ code_newtype!(
 
 /// Code of a node of an index set: dot-separated positive integers (`1`, `1.2`, `1.2.3`).
 /// A child's code extends its parent's by one segment, so the tree can be checked from codes.
+///
+/// Shared, immutable text: every unit's result repeats every code of the set, so a clone must
+/// not allocate (a national computation clones it more than half a million times).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct NodeCode(String);
+pub struct NodeCode(Arc<str>);
 
 impl NodeCode {
     /// Parses `1`, `1.2`, `1.2.3` (segments are digits, optionally followed by one letter
@@ -104,7 +108,7 @@ impl NodeCode {
         if !ok {
             return Err(IdError::BadNodeCode(s.to_owned()));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(Arc::from(s)))
     }
 
     /// The code as written.
@@ -119,7 +123,7 @@ impl NodeCode {
 
     /// The parent's code (`1.2.3` → `1.2`), `None` for an area.
     pub fn parent(&self) -> Option<NodeCode> {
-        self.0.rsplit_once('.').map(|(p, _)| NodeCode(p.to_owned()))
+        self.0.rsplit_once('.').map(|(p, _)| NodeCode(Arc::from(p)))
     }
 
     /// Segment-wise key so that `1.10` sorts after `1.9`.
@@ -141,9 +145,19 @@ impl PartialOrd for NodeCode {
     }
 }
 
+/// One segment's part of [`NodeCode::sort_key`], borrowed instead of allocated.
+fn segment_key(seg: &str) -> (u32, &str) {
+    let n = seg.bytes().take_while(u8::is_ascii_digit).count();
+    (seg[..n].parse().unwrap_or(u32::MAX), &seg[n..])
+}
+
 impl Ord for NodeCode {
+    /// The order of [`NodeCode::sort_key`], without allocating (codes are sorted often).
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.sort_key().cmp(&other.sort_key())
+        self.0
+            .split('.')
+            .map(segment_key)
+            .cmp(other.0.split('.').map(segment_key))
     }
 }
 
@@ -162,7 +176,7 @@ impl TryFrom<String> for NodeCode {
 
 impl From<NodeCode> for String {
     fn from(value: NodeCode) -> Self {
-        value.0
+        value.0.as_ref().to_owned()
     }
 }
 
@@ -223,6 +237,12 @@ mod tests {
         v.sort();
         let s: Vec<&str> = v.iter().map(NodeCode::as_str).collect();
         assert_eq!(s, ["1", "1.2.1", "1.9", "1.10", "2"]);
+        let mut by_key = v.clone();
+        by_key.sort_by_key(NodeCode::sort_key);
+        assert_eq!(by_key, v);
+        let a = NodeCode::parse("3a").unwrap();
+        let b = NodeCode::parse("3b").unwrap();
+        assert!(a < b && NodeCode::parse("3").unwrap() < a);
     }
 
     #[test]
@@ -233,6 +253,17 @@ mod tests {
         assert_eq!(c.parent().unwrap().as_str(), "1.2");
         assert_eq!(c.depth(), 3);
         assert!(NodeCode::parse("3a").is_ok());
+    }
+
+    #[test]
+    fn node_codes_round_trip_through_json_as_plain_strings() {
+        let c = NodeCode::parse("1.2.3").unwrap();
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, "\"1.2.3\"");
+        assert_eq!(serde_json::from_str::<NodeCode>(&json).unwrap(), c);
+        assert!(serde_json::from_str::<NodeCode>("\"a.b\"").is_err());
+        assert_eq!(String::from(c.clone()), "1.2.3");
+        assert_eq!(format!("{c:?}"), "NodeCode(\"1.2.3\")");
     }
 
     #[test]

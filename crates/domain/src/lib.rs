@@ -13,12 +13,13 @@ pub mod points;
 pub mod unit;
 
 pub use compute::{
-    ComputeInput, GroupStats, LeafScore, NodeScore, PeriodResults, PreviousResult, UnitInput,
-    UnitResult, ScoreError, compute,
+    ComputeInput, GroupStats, LeafScore, MergeError, NodeScore, PeriodResults, PreviousResult,
+    ScoreError, UnitInput, UnitResult, compute,
 };
 pub use ids::{GroupName, IdError, NodeCode, PeriodCode, SetCode, UnitCode};
 pub use indexset::{
-    ClassBand, ClassScheme, IndexSet, NaPolicy, Node, RankingRule, SetIssue, Source, TieBreaker,
+    ClassBand, ClassScheme, CompiledSet, FlatNode, IndexSet, NaPolicy, Node, RankingRule, SetIssue,
+    Source, TieBreaker,
 };
 pub use method::{Grade, InputError, LeafOutcome, Method, RawValue, Tier, TierBasis};
 pub use points::Points;

@@ -80,7 +80,10 @@ pub enum RawValue {
     /// A count or quantity.
     Count(Decimal),
     /// A ratio entered as numerator and denominator.
-    Ratio { num: Decimal, den: Decimal },
+    Ratio {
+        num: Decimal,
+        den: Decimal,
+    },
     /// A percentage (0–100).
     Percent(Decimal),
     /// A grade code.
@@ -107,7 +110,9 @@ pub enum InputError {
     NotYesNo(String),
     #[error("\"{0}\" không phải là số")]
     NotANumber(String),
-    #[error("\"{0}\" không phải tỷ lệ hợp lệ (dùng tử số/mẫu số như 45/47, hoặc phần trăm như 95,2)")]
+    #[error(
+        "\"{0}\" không phải tỷ lệ hợp lệ (dùng tử số/mẫu số như 45/47, hoặc phần trăm như 95,2)"
+    )]
     NotARatio(String),
     #[error("tỷ lệ {num}/{den}: mẫu số bằng 0 (nếu không có hồ sơ, khai \"không phát sinh\")")]
     ZeroDenominator { num: String, den: String },
@@ -135,8 +140,15 @@ pub enum InputError {
 fn is_na(s: &str) -> bool {
     matches!(
         s,
-        "na" | "n/a" | "-" | "kps" | "không phát sinh" | "khong phat sinh"
-            | "không áp dụng" | "khong ap dung" | "not applicable" | "kad"
+        "na" | "n/a"
+            | "-"
+            | "kps"
+            | "không phát sinh"
+            | "khong phat sinh"
+            | "không áp dụng"
+            | "khong ap dung"
+            | "not applicable"
+            | "kad"
     )
 }
 
@@ -187,26 +199,40 @@ impl Method {
         match self {
             Method::YesNo => match lower.as_str() {
                 "có" | "co" | "yes" | "y" | "x" | "1" | "đạt" | "true" => Ok(RawValue::Yes),
-                "không" | "khong" | "no" | "n" | "0" | "không đạt" | "false" => Ok(RawValue::No),
+                "không" | "khong" | "no" | "n" | "0" | "không đạt" | "false" => {
+                    Ok(RawValue::No)
+                }
                 _ => Err(InputError::NotYesNo(s.to_owned())),
             },
             Method::Count { .. } | Method::Deduction { .. } => Ok(RawValue::Count(number(s)?)),
-            Method::Tiers { basis: TierBasis::Count, .. } => Ok(RawValue::Count(number(s)?)),
-            Method::Tiers { basis: TierBasis::DaysLate { .. }, .. } => parse_date(s)
+            Method::Tiers {
+                basis: TierBasis::Count,
+                ..
+            } => Ok(RawValue::Count(number(s)?)),
+            Method::Tiers {
+                basis: TierBasis::DaysLate { .. },
+                ..
+            } => parse_date(s)
                 .map(RawValue::Date)
                 .ok_or_else(|| InputError::NotADate(s.to_owned())),
-            Method::Tiers { basis: TierBasis::Percent, .. } | Method::Proportional => {
-                parse_ratio(s)
+            Method::Tiers {
+                basis: TierBasis::Percent,
+                ..
             }
+            | Method::Proportional => parse_ratio(s),
             Method::Graded { grades } => {
-                let found = grades.iter().find(|g| {
-                    g.code.to_lowercase() == lower || g.label.to_lowercase() == lower
-                });
+                let found = grades
+                    .iter()
+                    .find(|g| g.code.to_lowercase() == lower || g.label.to_lowercase() == lower);
                 match found {
                     Some(g) => Ok(RawValue::Grade(g.code.clone())),
                     None => Err(InputError::UnknownGrade {
                         given: s.to_owned(),
-                        allowed: grades.iter().map(|g| g.code.as_str()).collect::<Vec<_>>().join(", "),
+                        allowed: grades
+                            .iter()
+                            .map(|g| g.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     }),
                 }
             }
@@ -226,10 +252,20 @@ impl Method {
         na: Option<NaPolicy>,
         input: &RawValue,
     ) -> Result<LeafOutcome, InputError> {
-        let full = |p: Decimal| LeafOutcome { points: Points(p), applicable: true };
+        let full = |p: Decimal| LeafOutcome {
+            points: Points(p),
+            applicable: true,
+        };
         if let RawValue::NotApplicable = input {
             return match na {
-                Some(NaPolicy::Exclude) => Ok(LeafOutcome { points: Points::ZERO, applicable: false }),
+                Some(NaPolicy::Exclude) => Ok(LeafOutcome {
+                    points: Points::ZERO,
+                    applicable: false,
+                }),
+                // "Full points" on a deduction leaf means nothing is taken away.
+                Some(NaPolicy::FullPoints) if source == Source::Deduction => {
+                    Ok(full(Decimal::ZERO))
+                }
                 Some(NaPolicy::FullPoints) => Ok(full(max.0)),
                 None => Err(InputError::NotApplicableRefused),
             };
@@ -240,44 +276,68 @@ impl Method {
             (Method::YesNo, RawValue::No) => Decimal::ZERO,
             (Method::Count { per, cap }, RawValue::Count(n)) => {
                 non_negative(*n)?;
-                (*n * *per).min(cap.unwrap_or(m)).min(m)
+                // Saturating: an absurd count must cap, not overflow and abort the computation.
+                n.saturating_mul(*per).min(cap.unwrap_or(m)).min(m)
             }
             (Method::Tiers { basis, tiers }, v) => {
-                let x = tier_value(basis, v)?;
-                find_tier(tiers, x).map_or(Decimal::ZERO, |t| t.points)
+                tier_of(basis, tiers, v)?.map_or(Decimal::ZERO, |t| t.points)
             }
-            (Method::Proportional, v) => m * ratio_of(v)? / Decimal::ONE_HUNDRED,
+            (Method::Proportional, RawValue::Ratio { num, den }) => {
+                check_ratio(*num, *den)?;
+                // max × num ÷ den: one division instead of a percentage and then a hundredth.
+                match m.checked_mul(*num).and_then(|p| p.checked_div(*den)) {
+                    Some(p) => p,
+                    None => hundredth(m * ratio_of(input)?),
+                }
+            }
+            (Method::Proportional, v) => hundredth(m * ratio_of(v)?),
             (Method::Graded { grades }, RawValue::Grade(code)) => {
                 let g = grades.iter().find(|g| &g.code == code).ok_or_else(|| {
-                    InputError::UnknownGrade { given: code.clone(), allowed: String::new() }
+                    InputError::UnknownGrade {
+                        given: code.clone(),
+                        allowed: String::new(),
+                    }
                 })?;
-                m * g.percent / Decimal::ONE_HUNDRED
+                hundredth(m * g.percent)
             }
             (Method::Deduction { per }, RawValue::Count(n)) => {
                 non_negative(*n)?;
-                let taken = (*n * *per).min(m);
-                if source == Source::Deduction { -taken } else { m - taken }
+                let taken = n.saturating_mul(*per).min(m);
+                if source == Source::Deduction {
+                    -taken
+                } else {
+                    m - taken
+                }
             }
             (Method::Manual { step }, RawValue::Points(p)) => {
                 non_negative(*p)?;
                 if *p > m {
-                    return Err(InputError::AboveMax { value: dec_str(*p), max: dec_str(m) });
+                    return Err(InputError::AboveMax {
+                        value: dec_str(*p),
+                        max: dec_str(m),
+                    });
                 }
-                if let Some(step) = step.filter(|s| !s.is_zero()) {
-                    if !(*p % step).is_zero() {
-                        return Err(InputError::NotOnStep { value: dec_str(*p), step: dec_str(step) });
-                    }
+                if let Some(step) = step.filter(|s| !s.is_zero())
+                    && !(*p % step).is_zero()
+                {
+                    return Err(InputError::NotOnStep {
+                        value: dec_str(*p),
+                        step: dec_str(step),
+                    });
                 }
                 *p
             }
             (Method::Survey, RawValue::Points(p)) => {
                 non_negative(*p)?;
                 if *p > m {
-                    return Err(InputError::AboveMax { value: dec_str(*p), max: dec_str(m) });
+                    return Err(InputError::AboveMax {
+                        value: dec_str(*p),
+                        max: dec_str(m),
+                    });
                 }
                 *p
             }
-            (Method::Survey, RawValue::Percent(w)) => m * check_percent(*w)? / Decimal::ONE_HUNDRED,
+            (Method::Survey, RawValue::Percent(w)) => hundredth(m * check_percent(*w)?),
             (Method::Bonus, RawValue::Points(p)) => {
                 non_negative(*p)?;
                 (*p).min(m)
@@ -296,20 +356,35 @@ impl Method {
             (_, RawValue::NotApplicable) if !outcome.applicable => {
                 "Không phát sinh → không tính vào điểm tối đa".to_owned()
             }
-            (_, RawValue::NotApplicable) => format!("Không phát sinh → {of_max} (được điểm tối đa)"),
+            (_, RawValue::NotApplicable) => {
+                format!("Không phát sinh → {of_max} (được điểm tối đa)")
+            }
             (Method::YesNo, RawValue::Yes) => format!("Có → {of_max}"),
             (Method::YesNo, _) => format!("Không → {of_max}"),
             (Method::Count { per, cap }, RawValue::Count(n)) => {
-                let raw = *n * *per;
+                let raw = n.saturating_mul(*per);
                 let cap = cap.unwrap_or(max.0).min(max.0);
                 if raw > cap {
-                    format!("{} × {} = {}, tối đa {} → {of_max}", vi_plain(*n), vi_plain(*per), vi_plain(raw), vi_plain(cap))
+                    format!(
+                        "{} × {} = {}, tối đa {} → {of_max}",
+                        vi_plain(*n),
+                        vi_plain(*per),
+                        vi_plain(raw),
+                        vi_plain(cap)
+                    )
                 } else {
-                    format!("{} × {} = {} → {of_max}", vi_plain(*n), vi_plain(*per), vi_plain(raw))
+                    format!(
+                        "{} × {} = {} → {of_max}",
+                        vi_plain(*n),
+                        vi_plain(*per),
+                        vi_plain(raw)
+                    )
                 }
             }
             (Method::Tiers { basis, tiers }, v) => {
-                let Ok(x) = tier_value(basis, v) else { return of_max };
+                let Ok(x) = tier_value(basis, v) else {
+                    return of_max;
+                };
                 let shown = match (basis, v) {
                     (TierBasis::Percent, RawValue::Ratio { num, den }) => format!(
                         "{}/{} = {} %",
@@ -321,14 +396,27 @@ impl Method {
                     (TierBasis::Count, _) => vi_plain(x),
                     (TierBasis::DaysLate { deadline }, RawValue::Date(d)) => {
                         if x.is_zero() {
-                            return format!("Gửi ngày {}, đúng hạn ({}) → {of_max}", vi_date(*d), vi_date(*deadline));
+                            return format!(
+                                "Gửi ngày {}, đúng hạn ({}) → {of_max}",
+                                vi_date(*d),
+                                vi_date(*deadline)
+                            );
                         }
-                        return format!("Gửi ngày {}, hạn {}: trễ {} ngày → {of_max}", vi_date(*d), vi_date(*deadline), vi_plain(x));
+                        return format!(
+                            "Gửi ngày {}, hạn {}: trễ {} ngày → {of_max}",
+                            vi_date(*d),
+                            vi_date(*deadline),
+                            vi_plain(x)
+                        );
                     }
                     (TierBasis::DaysLate { .. }, _) => vi_plain(x),
                 };
-                let unit = if matches!(basis, TierBasis::Percent) { " %" } else { "" };
-                match find_tier(tiers, x) {
+                let unit = if matches!(basis, TierBasis::Percent) {
+                    " %"
+                } else {
+                    ""
+                };
+                match tier_of(basis, tiers, v).ok().flatten() {
                     Some(t) if t.min > Decimal::ZERO || tiers.len() == 1 => {
                         format!("{shown} ≥ {}{unit} → {of_max}", vi_plain(t.min))
                     }
@@ -353,11 +441,23 @@ impl Method {
                 }
             }
             (Method::Deduction { per }, RawValue::Count(n)) => {
-                let taken = (*n * *per).min(max.0);
-                if outcome.points.0.is_sign_negative() || outcome.points.0.is_zero() && max.0.is_zero() {
-                    format!("{} vi phạm × {} → trừ {} điểm (tối đa trừ {m})", vi_plain(*n), vi_plain(*per), vi_plain(taken))
+                let taken = n.saturating_mul(*per).min(max.0);
+                if outcome.points.0.is_sign_negative()
+                    || outcome.points.0.is_zero() && max.0.is_zero()
+                {
+                    format!(
+                        "{} vi phạm × {} → trừ {} điểm (tối đa trừ {m})",
+                        vi_plain(*n),
+                        vi_plain(*per),
+                        vi_plain(taken)
+                    )
                 } else {
-                    format!("{} vi phạm × {} = trừ {} → {of_max}", vi_plain(*n), vi_plain(*per), vi_plain(taken))
+                    format!(
+                        "{} vi phạm × {} = trừ {} → {of_max}",
+                        vi_plain(*n),
+                        vi_plain(*per),
+                        vi_plain(taken)
+                    )
                 }
             }
             (Method::Manual { .. }, _) => format!("Chấm {of_max}"),
@@ -420,28 +520,51 @@ fn validate_tiers(basis: &TierBasis, tiers: &[Tier], max: Points) -> Result<(), 
     }
     for t in tiers {
         if t.points < Decimal::ZERO || t.points > max.0 {
-            return Err(format!("mức từ {}: điểm {} nằm ngoài 0–{}", vi_plain(t.min), vi_plain(t.points), vi_plain(max.0)));
+            return Err(format!(
+                "mức từ {}: điểm {} nằm ngoài 0–{}",
+                vi_plain(t.min),
+                vi_plain(t.points),
+                vi_plain(max.0)
+            ));
         }
         if t.below.is_some_and(|b| b <= t.min) {
-            return Err(format!("mức từ {}: cận trên phải lớn hơn cận dưới", vi_plain(t.min)));
+            return Err(format!(
+                "mức từ {}: cận trên phải lớn hơn cận dưới",
+                vi_plain(t.min)
+            ));
         }
     }
     let mut sorted: Vec<&Tier> = tiers.iter().collect();
     sorted.sort_by_key(|t| t.min);
     if sorted[0].min > Decimal::ZERO {
-        return Err(format!("các mức bỏ trống khoảng 0–{} (mức thấp nhất phải bắt đầu từ 0)", vi_plain(sorted[0].min)));
+        return Err(format!(
+            "các mức bỏ trống khoảng 0–{} (mức thấp nhất phải bắt đầu từ 0)",
+            vi_plain(sorted[0].min)
+        ));
     }
     for pair in sorted.windows(2) {
         let (lo, hi) = (pair[0], pair[1]);
         if lo.min == hi.min {
-            return Err(format!("hai mức cùng bắt đầu từ {} (chồng lấn)", vi_plain(lo.min)));
+            return Err(format!(
+                "hai mức cùng bắt đầu từ {} (chồng lấn)",
+                vi_plain(lo.min)
+            ));
         }
         if let Some(b) = lo.below {
             if b > hi.min {
-                return Err(format!("mức {}–<{} chồng lấn mức từ {}", vi_plain(lo.min), vi_plain(b), vi_plain(hi.min)));
+                return Err(format!(
+                    "mức {}–<{} chồng lấn mức từ {}",
+                    vi_plain(lo.min),
+                    vi_plain(b),
+                    vi_plain(hi.min)
+                ));
             }
             if b < hi.min {
-                return Err(format!("các mức bỏ trống khoảng {}–<{}", vi_plain(b), vi_plain(hi.min)));
+                return Err(format!(
+                    "các mức bỏ trống khoảng {}–<{}",
+                    vi_plain(b),
+                    vi_plain(hi.min)
+                ));
             }
         }
     }
@@ -449,10 +572,73 @@ fn validate_tiers(basis: &TierBasis, tiers: &[Tier], max: Points) -> Result<(), 
     if let Some(b) = top.below {
         let ok = matches!(basis, TierBasis::Percent) && b > Decimal::ONE_HUNDRED;
         if !ok {
-            return Err(format!("các mức bỏ trống khoảng từ {} trở lên", vi_plain(b)));
+            return Err(format!(
+                "các mức bỏ trống khoảng từ {} trở lên",
+                vi_plain(b)
+            ));
         }
     }
     Ok(())
+}
+
+/// Refuses ratios that are not a share: negative, of nothing, or above the whole.
+fn check_ratio(num: Decimal, den: Decimal) -> Result<(), InputError> {
+    if num < Decimal::ZERO || den < Decimal::ZERO {
+        return Err(InputError::Negative(format!(
+            "{}/{}",
+            vi_plain(num),
+            vi_plain(den)
+        )));
+    }
+    if den.is_zero() {
+        return Err(InputError::ZeroDenominator {
+            num: vi_plain(num),
+            den: vi_plain(den),
+        });
+    }
+    if num > den {
+        return Err(InputError::NumeratorAboveDenominator {
+            num: vi_plain(num),
+            den: vi_plain(den),
+        });
+    }
+    Ok(())
+}
+
+/// The tier an input falls in. A ratio is compared exactly (`min × den ≤ num × 100`), with
+/// no rounded quotient in between, so 45/47 can never slip across a bound; it is also cheaper.
+fn tier_of<'t>(
+    basis: &TierBasis,
+    tiers: &'t [Tier],
+    v: &RawValue,
+) -> Result<Option<&'t Tier>, InputError> {
+    if let (TierBasis::Percent, RawValue::Ratio { num, den }) = (basis, v) {
+        check_ratio(*num, *den)?;
+        if let Some(found) = find_tier_ratio(tiers, *num, *den) {
+            return Ok(found);
+        }
+    }
+    Ok(find_tier(tiers, tier_value(basis, v)?))
+}
+
+/// `Some(tier)` when every product fits the decimal type, `None` to fall back to the quotient.
+fn find_tier_ratio(tiers: &[Tier], num: Decimal, den: Decimal) -> Option<Option<&Tier>> {
+    let x = num.checked_mul(Decimal::ONE_HUNDRED)?;
+    let mut best: Option<&Tier> = None;
+    for t in tiers {
+        if t.min.checked_mul(den)? > x {
+            continue;
+        }
+        if let Some(b) = t.below
+            && x >= b.checked_mul(den)?
+        {
+            continue;
+        }
+        if best.is_none_or(|bt| t.min > bt.min) {
+            best = Some(t);
+        }
+    }
+    Some(best)
 }
 
 /// The tier containing `x`: the one with the highest `min ≤ x` whose `below` (if any) is above x.
@@ -479,15 +665,7 @@ fn tier_value(basis: &TierBasis, v: &RawValue) -> Result<Decimal, InputError> {
 fn ratio_of(v: &RawValue) -> Result<Decimal, InputError> {
     match v {
         RawValue::Ratio { num, den } => {
-            if *num < Decimal::ZERO || *den < Decimal::ZERO {
-                return Err(InputError::Negative(format!("{}/{}", vi_plain(*num), vi_plain(*den))));
-            }
-            if den.is_zero() {
-                return Err(InputError::ZeroDenominator { num: vi_plain(*num), den: vi_plain(*den) });
-            }
-            if num > den {
-                return Err(InputError::NumeratorAboveDenominator { num: vi_plain(*num), den: vi_plain(*den) });
-            }
+            check_ratio(*num, *den)?;
             percent(*num, *den).ok_or_else(|| InputError::NotARatio(format!("{num}/{den}")))
         }
         RawValue::Percent(p) => check_percent(*p),
@@ -519,7 +697,20 @@ fn parse_ratio(s: &str) -> Result<RawValue, InputError> {
     Ok(RawValue::Percent(p))
 }
 
-fn kind_name(v: &RawValue) -> &'static str {
+/// `d ÷ 100`. Moving the decimal point is exact and much cheaper than a division, which
+/// matters when a national computation scores half a million leaves; the division is only
+/// needed when the scale is already at its limit.
+fn hundredth(d: Decimal) -> Decimal {
+    let mut out = d;
+    if out.set_scale(d.scale() + 2).is_ok() {
+        out.normalize()
+    } else {
+        d / Decimal::ONE_HUNDRED
+    }
+}
+
+/// Vietnamese name of the kind of a value, for error messages.
+pub(crate) fn kind_name(v: &RawValue) -> &'static str {
     match v {
         RawValue::Yes | RawValue::No => "có/không",
         RawValue::NotApplicable => "không phát sinh",
@@ -539,7 +730,9 @@ mod tests {
 
     fn run(m: &Method, max: Decimal, raw: &str) -> (Decimal, String) {
         let v = m.parse_input(raw).unwrap();
-        let o = m.score(Points(max), Source::Assessed, Some(NaPolicy::Exclude), &v).unwrap();
+        let o = m
+            .score(Points(max), Source::Assessed, Some(NaPolicy::Exclude), &v)
+            .unwrap();
         (o.points.0, m.explain(Points(max), &v, &o))
     }
 
@@ -547,10 +740,26 @@ mod tests {
         Method::Tiers {
             basis: TierBasis::Percent,
             tiers: vec![
-                Tier { min: dec!(100), below: None, points: dec!(2) },
-                Tier { min: dec!(95), below: None, points: dec!(1.5) },
-                Tier { min: dec!(90), below: None, points: dec!(1) },
-                Tier { min: dec!(0), below: None, points: dec!(0) },
+                Tier {
+                    min: dec!(100),
+                    below: None,
+                    points: dec!(2),
+                },
+                Tier {
+                    min: dec!(95),
+                    below: None,
+                    points: dec!(1.5),
+                },
+                Tier {
+                    min: dec!(90),
+                    below: None,
+                    points: dec!(1),
+                },
+                Tier {
+                    min: dec!(0),
+                    below: None,
+                    points: dec!(0),
+                },
             ],
         }
     }
@@ -558,7 +767,10 @@ mod tests {
     #[test]
     fn tiers_by_percentage_follow_the_rule_and_explain_themselves() {
         let m = dossier_tiers();
-        assert_eq!(run(&m, dec!(2), "95,2"), (dec!(1.5), "95,2 % ≥ 95 % → 1,5/2 điểm".to_owned()));
+        assert_eq!(
+            run(&m, dec!(2), "95,2"),
+            (dec!(1.5), "95,2 % ≥ 95 % → 1,5/2 điểm".to_owned())
+        );
         assert_eq!(run(&m, dec!(2), "100").0, dec!(2));
         assert_eq!(run(&m, dec!(2), "89.99").0, dec!(0));
         assert_eq!(run(&m, dec!(2), "89,99").1, "89,99 % < 90 % → 0/2 điểm");
@@ -569,7 +781,10 @@ mod tests {
 
     #[test]
     fn count_is_capped_at_the_cap_and_the_max() {
-        let m = Method::Count { per: dec!(0.5), cap: Some(dec!(2)) };
+        let m = Method::Count {
+            per: dec!(0.5),
+            cap: Some(dec!(2)),
+        };
         assert_eq!(run(&m, dec!(2), "3").0, dec!(1.5));
         let (p, e) = run(&m, dec!(2), "5");
         assert_eq!(p, dec!(2));
@@ -582,9 +797,23 @@ mod tests {
         assert_eq!(run(&m, dec!(1), "có").0, dec!(1));
         assert_eq!(run(&m, dec!(1), "Không").0, dec!(0));
         let v = m.parse_input("không phát sinh").unwrap();
-        let o = m.score(Points(dec!(1)), Source::Assessed, Some(NaPolicy::Exclude), &v).unwrap();
+        let o = m
+            .score(
+                Points(dec!(1)),
+                Source::Assessed,
+                Some(NaPolicy::Exclude),
+                &v,
+            )
+            .unwrap();
         assert!(!o.applicable);
-        let o = m.score(Points(dec!(1)), Source::Assessed, Some(NaPolicy::FullPoints), &v).unwrap();
+        let o = m
+            .score(
+                Points(dec!(1)),
+                Source::Assessed,
+                Some(NaPolicy::FullPoints),
+                &v,
+            )
+            .unwrap();
         assert_eq!(o.points.0, dec!(1));
         assert!(o.applicable);
         assert_eq!(
@@ -600,13 +829,56 @@ mod tests {
         assert_eq!(run(&m, dec!(2), "1").0, dec!(1.5));
         assert_eq!(run(&m, dec!(2), "9").0, dec!(0));
         let v = m.parse_input("3").unwrap();
-        let o = m.score(Points(dec!(1)), Source::Deduction, None, &v).unwrap();
+        let o = m
+            .score(Points(dec!(1)), Source::Deduction, None, &v)
+            .unwrap();
         assert_eq!(o.points.0, dec!(-1));
+        let na = RawValue::NotApplicable;
+        let o = m.score(
+            Points(dec!(1)),
+            Source::Deduction,
+            Some(NaPolicy::FullPoints),
+            &na,
+        );
+        assert_eq!(
+            o.map(|o| o.points.0),
+            Ok(dec!(0)),
+            "nothing is taken when not applicable"
+        );
+    }
+
+    #[test]
+    fn a_hundredth_is_exact_and_falls_back_to_division_at_full_scale() {
+        assert_eq!(hundredth(dec!(150)), dec!(1.5));
+        assert_eq!(hundredth(dec!(150)).to_string(), "1.5");
+        assert_eq!(hundredth(dec!(-0.25)), dec!(-0.0025));
+        let full = Decimal::from_i128_with_scale(123_456_789, 28);
+        assert_eq!(hundredth(full), full / Decimal::ONE_HUNDRED);
+    }
+
+    #[test]
+    fn an_absurd_count_caps_instead_of_overflowing() {
+        let m = Method::Count {
+            per: dec!(10),
+            cap: None,
+        };
+        let v = RawValue::Count(Decimal::MAX);
+        let o = m
+            .score(Points(dec!(2)), Source::Assessed, None, &v)
+            .unwrap();
+        assert_eq!(o.points.0, dec!(2));
+        let d = Method::Deduction { per: dec!(10) };
+        let o = d
+            .score(Points(dec!(2)), Source::Assessed, None, &v)
+            .unwrap();
+        assert_eq!(o.points.0, dec!(0));
     }
 
     #[test]
     fn manual_respects_max_and_step() {
-        let m = Method::Manual { step: Some(dec!(0.25)) };
+        let m = Method::Manual {
+            step: Some(dec!(0.25)),
+        };
         assert_eq!(run(&m, dec!(2), "1,75").0, dec!(1.75));
         let v = m.parse_input("1,8").unwrap();
         assert!(matches!(
@@ -622,8 +894,13 @@ mod tests {
 
     #[test]
     fn graded_proportional_survey_and_bonus() {
-        let g = Method::Graded { grades: Method::default_grades() };
-        assert_eq!(run(&g, dec!(2), "T"), (dec!(1.5), "Hoàn thành tốt (75 %) → 1,5/2 điểm".to_owned()));
+        let g = Method::Graded {
+            grades: Method::default_grades(),
+        };
+        assert_eq!(
+            run(&g, dec!(2), "T"),
+            (dec!(1.5), "Hoàn thành tốt (75 %) → 1,5/2 điểm".to_owned())
+        );
         assert_eq!(run(&g, dec!(2), "hoàn thành xuất sắc").0, dec!(2));
         assert_eq!(run(&Method::Proportional, dec!(2), "50/100").0, dec!(1));
         assert_eq!(run(&Method::Survey, dec!(2), "1,62").0, dec!(1.62));
@@ -634,18 +911,35 @@ mod tests {
     #[test]
     fn late_reports_lose_points_by_days_late() {
         let m = Method::Tiers {
-            basis: TierBasis::DaysLate { deadline: time::macros::date!(2024 - 01 - 10) },
+            basis: TierBasis::DaysLate {
+                deadline: time::macros::date!(2024 - 01 - 10),
+            },
             tiers: vec![
-                Tier { min: dec!(0), below: Some(dec!(1)), points: dec!(1) },
-                Tier { min: dec!(1), below: Some(dec!(11)), points: dec!(0.5) },
-                Tier { min: dec!(11), below: None, points: dec!(0) },
+                Tier {
+                    min: dec!(0),
+                    below: Some(dec!(1)),
+                    points: dec!(1),
+                },
+                Tier {
+                    min: dec!(1),
+                    below: Some(dec!(11)),
+                    points: dec!(0.5),
+                },
+                Tier {
+                    min: dec!(11),
+                    below: None,
+                    points: dec!(0),
+                },
             ],
         };
         assert!(m.validate(Points(dec!(1))).is_ok());
         assert_eq!(run(&m, dec!(1), "08/01/2024").0, dec!(1));
         let (p, e) = run(&m, dec!(1), "15/01/2024");
         assert_eq!(p, dec!(0.5));
-        assert_eq!(e, "Gửi ngày 15/01/2024, hạn 10/01/2024: trễ 5 ngày → 0,5/1 điểm");
+        assert_eq!(
+            e,
+            "Gửi ngày 15/01/2024, hạn 10/01/2024: trễ 5 ngày → 0,5/1 điểm"
+        );
         assert_eq!(run(&m, dec!(1), "2024-02-01").0, dec!(0));
     }
 
@@ -654,18 +948,39 @@ mod tests {
         let t = |min, below, points| Tier { min, below, points };
         let gap = Method::Tiers {
             basis: TierBasis::Percent,
-            tiers: vec![t(dec!(95), None, dec!(2)), t(dec!(0), Some(dec!(90)), dec!(0))],
+            tiers: vec![
+                t(dec!(95), None, dec!(2)),
+                t(dec!(0), Some(dec!(90)), dec!(0)),
+            ],
         };
-        assert!(gap.validate(Points(dec!(2))).unwrap_err().contains("bỏ trống"));
+        assert!(
+            gap.validate(Points(dec!(2)))
+                .unwrap_err()
+                .contains("bỏ trống")
+        );
         let overlap = Method::Tiers {
             basis: TierBasis::Percent,
-            tiers: vec![t(dec!(95), None, dec!(2)), t(dec!(0), Some(dec!(97)), dec!(0))],
+            tiers: vec![
+                t(dec!(95), None, dec!(2)),
+                t(dec!(0), Some(dec!(97)), dec!(0)),
+            ],
         };
-        assert!(overlap.validate(Points(dec!(2))).unwrap_err().contains("chồng lấn"));
-        let no_zero = Method::Tiers { basis: TierBasis::Percent, tiers: vec![t(dec!(50), None, dec!(1))] };
+        assert!(
+            overlap
+                .validate(Points(dec!(2)))
+                .unwrap_err()
+                .contains("chồng lấn")
+        );
+        let no_zero = Method::Tiers {
+            basis: TierBasis::Percent,
+            tiers: vec![t(dec!(50), None, dec!(1))],
+        };
         assert!(no_zero.validate(Points(dec!(2))).is_err());
         assert!(dossier_tiers().validate(Points(dec!(2))).is_ok());
-        let too_many_points = Method::Tiers { basis: TierBasis::Percent, tiers: vec![t(dec!(0), None, dec!(3))] };
+        let too_many_points = Method::Tiers {
+            basis: TierBasis::Percent,
+            tiers: vec![t(dec!(0), None, dec!(3))],
+        };
         assert!(too_many_points.validate(Points(dec!(2))).is_err());
     }
 
@@ -673,10 +988,19 @@ mod tests {
     fn ratios_refuse_zero_denominator_and_numerator_above() {
         let m = dossier_tiers();
         let v = m.parse_input("0/0").unwrap();
-        assert!(matches!(m.score(Points(dec!(2)), Source::Data, None, &v), Err(InputError::ZeroDenominator { .. })));
+        assert!(matches!(
+            m.score(Points(dec!(2)), Source::Data, None, &v),
+            Err(InputError::ZeroDenominator { .. })
+        ));
         let v = m.parse_input("48/47").unwrap();
-        assert!(matches!(m.score(Points(dec!(2)), Source::Data, None, &v), Err(InputError::NumeratorAboveDenominator { .. })));
+        assert!(matches!(
+            m.score(Points(dec!(2)), Source::Data, None, &v),
+            Err(InputError::NumeratorAboveDenominator { .. })
+        ));
         let v = m.parse_input("101").unwrap();
-        assert!(matches!(m.score(Points(dec!(2)), Source::Data, None, &v), Err(InputError::PercentOutOfRange(_))));
+        assert!(matches!(
+            m.score(Points(dec!(2)), Source::Data, None, &v),
+            Err(InputError::PercentOutOfRange(_))
+        ));
     }
 }

@@ -10,7 +10,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// A number of points (or an index in percent). Never binary floating point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Points(pub Decimal);
 
@@ -68,16 +70,36 @@ pub fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
     if whole.is_zero() {
         return None;
     }
+    if part.is_zero() {
+        return Some(Decimal::ZERO);
+    }
+    // part ÷ (whole ÷ 100): moving the decimal point of `whole` is exact, so there is one
+    // rounding (in the division) instead of two, and no multiplication of a long `part`.
+    let mut hundredth = whole;
+    if hundredth.set_scale(whole.scale() + 2).is_ok()
+        && let Some(p) = part.checked_div(hundredth)
+    {
+        return Some(p);
+    }
     part.checked_mul(Decimal::ONE_HUNDRED)
         .and_then(|p| p.checked_div(whole))
-        .or_else(|| part.checked_div(whole).map(|r| r * Decimal::ONE_HUNDRED))
+        .or_else(|| {
+            part.checked_div(whole)
+                .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+        })
 }
 
 /// Parses a decimal as people type it in Vietnam or in English: `1,5`, `1.5`, `-0,25`, `95,2%`.
 /// When both separators occur the last one is the decimal mark (`1.423,5`, `1,423.5`).
 /// A lone separator is always the decimal mark (scores are small numbers; `1.423` reads 1,423).
 pub fn parse_decimal(raw: &str) -> Option<Decimal> {
-    let s: String = raw.trim().trim_end_matches('%').trim().chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    let s: String = raw
+        .trim()
+        .trim_end_matches('%')
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect();
     if s.is_empty() {
         return None;
     }
@@ -183,5 +205,16 @@ mod tests {
     fn percent_of_zero_is_none() {
         assert_eq!(percent(dec!(1), dec!(0)), None);
         assert_eq!(percent(dec!(89.83), dec!(100)), Some(dec!(89.83)));
+        assert_eq!(
+            percent(dec!(2), dec!(3)).map(round_display),
+            Some(dec!(66.67))
+        );
+        assert_eq!(percent(dec!(52), dec!(65)), Some(dec!(80)));
+        let tiny = Decimal::from_i128_with_scale(3, 28);
+        assert_eq!(
+            percent(dec!(1), tiny),
+            None,
+            "beyond the decimal type: no panic"
+        );
     }
 }

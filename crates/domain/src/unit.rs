@@ -36,9 +36,13 @@ impl UnitKind {
     pub fn parse(raw: &str) -> Option<Self> {
         let k = raw.trim().to_lowercase();
         Some(match k.as_str() {
-            "tỉnh" | "tinh" | "thành phố trực thuộc trung ương" | "province" => Self::Province,
+            "tỉnh" | "tinh" | "thành phố trực thuộc trung ương" | "province" => {
+                Self::Province
+            }
             "bộ" | "bo" | "ministry" => Self::Ministry,
-            "sở" | "so" | "ban" | "ngành" | "sở, ban, ngành" | "department" => Self::Department,
+            "sở" | "so" | "ban" | "ngành" | "sở, ban, ngành" | "department" => {
+                Self::Department
+            }
             "huyện" | "huyen" | "thị xã" | "thành phố" | "ubnd cấp huyện" | "district" => {
                 Self::District
             }

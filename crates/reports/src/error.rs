@@ -22,12 +22,22 @@ pub struct ImportError {
 impl ImportError {
     /// An error about the file as a whole.
     pub fn file(file: &str, message: impl Into<String>) -> Self {
-        ImportError { file: file.to_owned(), row: None, column: None, message: message.into() }
+        ImportError {
+            file: file.to_owned(),
+            row: None,
+            column: None,
+            message: message.into(),
+        }
     }
 
     /// An error about one row.
     pub fn row(file: &str, row: usize, message: impl Into<String>) -> Self {
-        ImportError { file: file.to_owned(), row: Some(row), column: None, message: message.into() }
+        ImportError {
+            file: file.to_owned(),
+            row: Some(row),
+            column: None,
+            message: message.into(),
+        }
     }
 
     /// An error about one cell.
@@ -81,13 +91,13 @@ impl ImportErrors {
         self.0.push(e);
     }
 
-    pub(crate) fn extend(&mut self, other: ImportErrors) {
-        self.0.extend(other.0);
-    }
-
     /// `Ok(value)` when no error was collected, so a reader returns nothing usable otherwise.
     pub(crate) fn into_result<T>(self, value: T) -> Result<T, ImportErrors> {
-        if self.0.is_empty() { Ok(value) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 
@@ -124,7 +134,10 @@ impl IntoIterator for ImportErrors {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("không ghi được tệp {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("không tạo được tệp Excel: {0}")]
     Xlsx(String),
     #[error("định dạng tệp \"{0}\" không được hỗ trợ (dùng .csv, .xlsx hoặc .json)")]

@@ -1,1 +1,33 @@
-//! placeholder
+//! The file formats of chiso, read and written: index sets (YAML, CSV, XLSX), unit lists,
+//! score files (long and wide), and results (CSV, XLSX, JSON). The same readers serve the
+//! command line, the web import pages and the API, so a file is judged the same way
+//! everywhere.
+//!
+//! Every reader reports all the problems of a file at once, each with its row and column
+//! (Vietnamese messages), and returns nothing usable when there is any, so an import either
+//! succeeds whole or changes nothing. Entry points come in pairs: `read_x(path)` and
+//! `read_x_bytes(file_name, bytes)`, the format chosen by the file's extension.
+
+mod error;
+mod index_set;
+mod params;
+mod results;
+mod scores;
+mod table;
+mod units;
+
+pub use error::{ExportError, ImportError, ImportErrors};
+pub use index_set::{
+    index_set_csv, index_set_yaml, read_index_set, read_index_set_bytes, write_index_set_yaml,
+};
+pub use params::method_params;
+pub use results::{
+    previous_csv, read_results, read_results_bytes, results_csv, results_json, results_xlsx,
+    write_previous_csv, write_results,
+};
+pub use scores::{
+    ScoreShape, ScoresFile, UnitScores, raw_value_text, read_scores, read_scores_bytes,
+    scores_long_csv, write_scores_long_csv,
+};
+pub use table::FileFormat;
+pub use units::{UnitsFile, read_units, read_units_bytes, units_csv, write_units_csv};

@@ -87,7 +87,9 @@ pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Strin
         ));
     }
     if takes_list && lists.len() > 1 {
-        errors.push(format!("phương pháp {name}: chỉ ghi một danh sách mức, ngăn cách bằng |"));
+        errors.push(format!(
+            "phương pháp {name}: chỉ ghi một danh sách mức, ngăn cách bằng |"
+        ));
     }
     let num = |k: &str, errors: &mut Vec<String>| -> Option<Decimal> {
         let v = keys.get(k)?;
@@ -125,39 +127,52 @@ pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Strin
                 None
             }
         },
-        "manual" => Some(Method::Manual { step: num("step", &mut errors) }),
+        "manual" => Some(Method::Manual {
+            step: num("step", &mut errors),
+        }),
         "tiers" | "days_late" => {
-            let basis = match (keys.get("deadline"), keys.get("basis").map(|b| b.to_lowercase())) {
-                (Some(d), b) if b.is_none() || b.as_deref() == Some("days_late") => match parse_date(d) {
+            let basis_text = keys.get("basis").map(|b| b.to_lowercase());
+            let basis = match (keys.get("deadline"), basis_text.as_deref()) {
+                (Some(d), None | Some("days_late")) => match parse_date(d) {
                     Some(deadline) => Some(TierBasis::DaysLate { deadline }),
                     None => {
-                        errors.push(format!("hạn (deadline) \"{d}\" không phải ngày hợp lệ (dùng dd/mm/yyyy)"));
+                        errors.push(format!(
+                            "hạn (deadline) \"{d}\" không phải ngày hợp lệ (dùng dd/mm/yyyy)"
+                        ));
                         None
                     }
                 },
                 (None, _) if name == "days_late" => {
-                    errors.push("phương pháp days_late cần tham số deadline, ví dụ deadline=10/01/2024".to_owned());
+                    errors.push(
+                        "phương pháp days_late cần tham số deadline, ví dụ deadline=10/01/2024"
+                            .to_owned(),
+                    );
                     None
                 }
                 (None, None) => Some(TierBasis::Percent),
-                (_, Some(b)) => match parse_basis(&b) {
-                    Some(TierBasis::DaysLate { .. }) | None => {
-                        errors.push(format!("cơ sở tính mức (basis) \"{b}\" không hợp lệ (dùng percent hoặc count)"));
-                        None
-                    }
-                    Some(basis) => {
-                        if keys.contains_key("deadline") {
-                            errors.push("tham số deadline chỉ dùng cho mức theo số ngày trễ".to_owned());
+                (_, Some(b)) => {
+                    match parse_basis(b) {
+                        Some(TierBasis::DaysLate { .. }) | None => {
+                            errors.push(format!("cơ sở tính mức (basis) \"{b}\" không hợp lệ (dùng percent hoặc count)"));
+                            None
                         }
-                        Some(basis)
+                        Some(basis) => {
+                            if keys.contains_key("deadline") {
+                                errors.push(
+                                    "tham số deadline chỉ dùng cho mức theo số ngày trễ".to_owned(),
+                                );
+                            }
+                            Some(basis)
+                        }
                     }
-                },
+                }
             };
             let tiers = match lists.first() {
                 Some(list) => parse_tier_list(list, &mut errors),
                 None => {
                     errors.push(
-                        "cần danh sách mức dạng ngưỡng:điểm, ví dụ 100:2|95:1.5|90:1|0:0".to_owned(),
+                        "cần danh sách mức dạng ngưỡng:điểm, ví dụ 100:2|95:1.5|90:1|0:0"
+                            .to_owned(),
                     );
                     None
                 }
@@ -168,8 +183,12 @@ pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Strin
             }
         }
         "graded" => match lists.first() {
-            None => Some(Method::Graded { grades: Method::default_grades() }),
-            Some(list) => parse_grade_list(list, &mut errors).map(|grades| Method::Graded { grades }),
+            None => Some(Method::Graded {
+                grades: Method::default_grades(),
+            }),
+            Some(list) => {
+                parse_grade_list(list, &mut errors).map(|grades| Method::Graded { grades })
+            }
         },
         _ => None,
     };
@@ -194,7 +213,9 @@ fn parse_tier_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Tier>> {
     let mut ok = true;
     for item in list.split('|').map(str::trim).filter(|i| !i.is_empty()) {
         let Some((range, points)) = item.split_once(':') else {
-            errors.push(format!("mức \"{item}\" không đúng dạng ngưỡng:điểm (ví dụ 95:1.5)"));
+            errors.push(format!(
+                "mức \"{item}\" không đúng dạng ngưỡng:điểm (ví dụ 95:1.5)"
+            ));
             ok = false;
             continue;
         };
@@ -232,7 +253,9 @@ fn parse_grade_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Grade>> 
         let pct = parts.next();
         let label = parts.next().map(str::trim).filter(|l| !l.is_empty());
         let Some(pct) = pct else {
-            errors.push(format!("mức xếp loại \"{item}\" không đúng dạng MÃ:phần trăm (ví dụ XS:100)"));
+            errors.push(format!(
+                "mức xếp loại \"{item}\" không đúng dạng MÃ:phần trăm (ví dụ XS:100)"
+            ));
             ok = false;
             continue;
         };
@@ -244,7 +267,9 @@ fn parse_grade_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Grade>> 
         match decimal(pct, "tỷ lệ") {
             Ok(percent) => grades.push(Grade {
                 code: code.to_owned(),
-                label: label.map(str::to_owned).unwrap_or_else(|| default_label(&defaults, code)),
+                label: label
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| default_label(&defaults, code)),
                 percent,
             }),
             Err(e) => {
@@ -298,16 +323,26 @@ pub fn method_params(method: &Method) -> (&'static str, String) {
             },
         ),
         Method::Deduction { per } => ("deduction", format!("per={}", plain(*per))),
-        Method::Manual { step } => {
-            ("manual", step.map(|s| format!("step={}", plain(s))).unwrap_or_default())
-        }
-        Method::Tiers { basis: TierBasis::Percent, tiers: t } => ("tiers", tiers(t)),
-        Method::Tiers { basis: TierBasis::Count, tiers: t } => {
-            ("tiers", format!("basis=count;{}", tiers(t)))
-        }
-        Method::Tiers { basis: TierBasis::DaysLate { deadline }, tiers: t } => {
-            ("days_late", format!("deadline={};{}", vi_date(*deadline), tiers(t)))
-        }
+        Method::Manual { step } => (
+            "manual",
+            step.map(|s| format!("step={}", plain(s)))
+                .unwrap_or_default(),
+        ),
+        Method::Tiers {
+            basis: TierBasis::Percent,
+            tiers: t,
+        } => ("tiers", tiers(t)),
+        Method::Tiers {
+            basis: TierBasis::Count,
+            tiers: t,
+        } => ("tiers", format!("basis=count;{}", tiers(t))),
+        Method::Tiers {
+            basis: TierBasis::DaysLate { deadline },
+            tiers: t,
+        } => (
+            "days_late",
+            format!("deadline={};{}", vi_date(*deadline), tiers(t)),
+        ),
         Method::Graded { grades } => {
             if *grades == Method::default_grades() {
                 return ("graded", String::new());
@@ -339,22 +374,36 @@ mod tests {
     fn every_compact_form_of_the_brief_parses() {
         assert_eq!(
             parse_method("count", "per=0.5;cap=2"),
-            Ok(Method::Count { per: dec!(0.5), cap: Some(dec!(2)) })
+            Ok(Method::Count {
+                per: dec!(0.5),
+                cap: Some(dec!(2))
+            })
         );
-        let Ok(Method::Tiers { basis: TierBasis::Percent, tiers }) =
-            parse_method("tiers", "100:2|95:1,5|90:1|0:0")
+        let Ok(Method::Tiers {
+            basis: TierBasis::Percent,
+            tiers,
+        }) = parse_method("tiers", "100:2|95:1,5|90:1|0:0")
         else {
             panic!("tiers")
         };
         assert_eq!(tiers.len(), 4);
         assert_eq!(tiers[1].points, dec!(1.5));
-        assert_eq!(parse_method("manual", "step=0,25"), Ok(Method::Manual { step: Some(dec!(0.25)) }));
+        assert_eq!(
+            parse_method("manual", "step=0,25"),
+            Ok(Method::Manual {
+                step: Some(dec!(0.25))
+            })
+        );
         assert_eq!(
             parse_method("graded", "XS:100|T:75|HT:50|KHT:0"),
-            Ok(Method::Graded { grades: Method::default_grades() })
+            Ok(Method::Graded {
+                grades: Method::default_grades()
+            })
         );
-        let Ok(Method::Tiers { basis: TierBasis::DaysLate { deadline }, tiers }) =
-            parse_method("days_late", "deadline=10/01/2024;0-1:1|1-11:0.5|11:0")
+        let Ok(Method::Tiers {
+            basis: TierBasis::DaysLate { deadline },
+            tiers,
+        }) = parse_method("days_late", "deadline=10/01/2024;0-1:1|1-11:0.5|11:0")
         else {
             panic!("days late")
         };

@@ -68,9 +68,10 @@ pub(crate) fn format_or_error(
 
 /// Reads a file for a path-based entry point; the error names the file as the user gave it.
 pub(crate) fn read_path(path: &std::path::Path) -> Result<(String, Vec<u8>), ImportErrors> {
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     match std::fs::read(path) {
         Ok(bytes) => Ok((name, bytes)),
         Err(e) => Err(ImportError::file(&name, format!("không đọc được tệp: {e}")).into()),
@@ -92,7 +93,11 @@ pub(crate) fn decode_text(file: &str, bytes: &[u8]) -> Result<String, ImportErro
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_owned()),
         Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
             Err(ImportError::row(
                 file,
                 line,
@@ -143,8 +148,11 @@ impl Table {
             }
             let first = row.get(0);
             if let Some(rest) = first.strip_prefix('#') {
-                let others: Vec<&str> =
-                    row.cells[1..].iter().map(String::as_str).filter(|c| !c.is_empty()).collect();
+                let others: Vec<&str> = row.cells[1..]
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| !c.is_empty())
+                    .collect();
                 let mut text = rest.trim().to_owned();
                 if !others.is_empty() {
                     // A `# key: value` line split by the delimiter (unquoted comma).
@@ -160,7 +168,12 @@ impl Table {
             let rows = it.filter(|r| !r.is_blank()).collect();
             return (
                 comments,
-                Some(Table { file: file.to_owned(), header_row: row.number, headers, rows }),
+                Some(Table {
+                    file: file.to_owned(),
+                    header_row: row.number,
+                    headers,
+                    rows,
+                }),
             );
         }
         (comments, None)
@@ -173,6 +186,13 @@ impl Table {
             let h = header_key(h);
             names.iter().any(|n| header_key(n) == h)
         })
+    }
+
+    /// True for a column that carries no data to check: a row-number column (`STT`) or a
+    /// column without header and without any value.
+    pub fn skippable(&self, col: usize) -> bool {
+        let h = self.headers.get(col).map_or("", String::as_str);
+        is_ignored_header(h) || (h.is_empty() && self.rows.iter().all(|r| r.get(col).is_empty()))
     }
 
     /// Errors for cells that hold data below no header, so nothing typed is silently lost.
@@ -196,7 +216,10 @@ impl Table {
 /// such as `(%)`.
 pub(crate) fn header_key(h: &str) -> String {
     let h = h.split('(').next().unwrap_or(h);
-    h.to_lowercase().chars().filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-')).collect()
+    h.to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-'))
+        .collect()
 }
 
 /// Headers that carry no data and are accepted in every file (row numbers).
@@ -284,14 +307,21 @@ pub(crate) fn csv_table(
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text[offset..].as_bytes());
+        .from_reader(&text.as_bytes()[offset..]);
     let mut rows = Vec::new();
     let mut errors = ImportErrors::default();
     for (i, record) in reader.records().enumerate() {
         let number = line_no + i + 1;
         match record {
-            Ok(r) => rows.push(TableRow { number, cells: r.iter().map(|c| c.trim().to_owned()).collect() }),
-            Err(e) => errors.push(ImportError::row(file, number, format!("dòng CSV không đọc được: {e}"))),
+            Ok(r) => rows.push(TableRow {
+                number,
+                cells: r.iter().map(|c| c.trim().to_owned()).collect(),
+            }),
+            Err(e) => errors.push(ImportError::row(
+                file,
+                number,
+                format!("dòng CSV không đọc được: {e}"),
+            )),
         }
     }
     if !errors.is_empty() {
@@ -315,13 +345,18 @@ fn comment_text(line: &str, delimiter: u8) -> String {
             .from_reader(line.as_bytes());
         let mut rec = csv::StringRecord::new();
         match r.read_record(&mut rec) {
-            Ok(true) => rec.iter().filter(|c| !c.trim().is_empty()).collect::<Vec<_>>().join(", "),
+            Ok(true) => rec
+                .iter()
+                .filter(|c| !c.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(", "),
             _ => line.to_owned(),
         }
     } else {
         line.trim_end_matches([',', ';', '\t', ' ']).to_owned()
     };
-    body.trim().trim_start_matches('#').trim().to_owned()
+    let body = body.trim();
+    body.strip_prefix('#').unwrap_or(body).trim().to_owned()
 }
 
 /// An opened XLSX workbook.
@@ -332,7 +367,9 @@ pub(crate) struct XlsxBook {
 
 impl std::fmt::Debug for XlsxBook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XlsxBook").field("file", &self.file).finish()
+        f.debug_struct("XlsxBook")
+            .field("file", &self.file)
+            .finish()
     }
 }
 
@@ -340,8 +377,14 @@ impl XlsxBook {
     /// Opens an XLSX file from bytes.
     pub fn open(file: &str, bytes: &[u8]) -> Result<XlsxBook, ImportError> {
         match open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes.to_vec())) {
-            Ok(book) => Ok(XlsxBook { file: file.to_owned(), book }),
-            Err(e) => Err(ImportError::file(file, format!("không mở được tệp Excel: {e}"))),
+            Ok(book) => Ok(XlsxBook {
+                file: file.to_owned(),
+                book,
+            }),
+            Err(e) => Err(ImportError::file(
+                file,
+                format!("không mở được tệp Excel: {e}"),
+            )),
         }
     }
 
@@ -360,12 +403,17 @@ impl XlsxBook {
     /// All rows of a sheet as text cells, numbered as Excel shows them.
     pub fn rows(&mut self, sheet: &str) -> Result<Vec<TableRow>, ImportError> {
         let range = self.book.worksheet_range(sheet).map_err(|e| {
-            ImportError::file(&self.file, format!("không đọc được trang tính \"{sheet}\": {e}"))
+            ImportError::file(
+                &self.file,
+                format!("không đọc được trang tính \"{sheet}\": {e}"),
+            )
         })?;
         // Styles tell percent-formatted numbers (0,952 shown as 95,2 %) apart; without them
         // the raw number is used.
         let styles = self.book.worksheet_style(sheet).ok();
-        let Some((r0, c0)) = range.start() else { return Ok(Vec::new()) };
+        let Some((r0, c0)) = range.start() else {
+            return Ok(Vec::new());
+        };
         let mut out = Vec::new();
         for (i, cells) in range.rows().enumerate() {
             let abs_row = r0 + i as u32;
@@ -381,7 +429,10 @@ impl XlsxBook {
                     cell_text(cell, percent)
                 })
                 .collect();
-            out.push(TableRow { number: abs_row as usize + 1, cells });
+            out.push(TableRow {
+                number: abs_row as usize + 1,
+                cells,
+            });
         }
         Ok(out)
     }
@@ -422,7 +473,9 @@ fn cell_text(cell: &Data, percent: bool) -> String {
             }
         }
         Data::Float(f) => {
-            let Some(d) = f64_to_decimal(*f) else { return f.to_string() };
+            let Some(d) = f64_to_decimal(*f) else {
+                return f.to_string();
+            };
             if percent {
                 format!("{}%", (d * Decimal::ONE_HUNDRED).normalize())
             } else {
@@ -435,7 +488,8 @@ fn cell_text(cell: &Data, percent: bool) -> String {
                 let (y, m, d, ..) = dt.to_ymd_hms_milli();
                 format!("{d:02}/{m:02}/{y:04}")
             } else {
-                f64_to_decimal(dt.as_f64()).map_or_else(|| dt.as_f64().to_string(), |d| d.to_string())
+                f64_to_decimal(dt.as_f64())
+                    .map_or_else(|| dt.as_f64().to_string(), |d| d.to_string())
             }
         }
         Data::DateTimeIso(s) => s.split('T').next().unwrap_or(s).to_owned(),
@@ -476,7 +530,12 @@ mod tests {
 
     #[test]
     fn doubles_become_the_decimal_excel_shows() {
-        assert_eq!(f64_to_decimal(0.300_000_000_000_000_04).unwrap().to_string(), "0.3");
+        assert_eq!(
+            f64_to_decimal(0.300_000_000_000_000_04)
+                .unwrap()
+                .to_string(),
+            "0.3"
+        );
         assert_eq!(f64_to_decimal(96.89).unwrap().to_string(), "96.89");
         assert_eq!(f64_to_decimal(100.0).unwrap().to_string(), "100");
         assert_eq!(f64_to_decimal(-1.25).unwrap().to_string(), "-1.25");

@@ -28,7 +28,9 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::Database(d) => match d.kind() {
-                ErrorKind::UniqueViolation => StoreError::Conflict(format!("trùng khóa ({})", d.message())),
+                ErrorKind::UniqueViolation => {
+                    StoreError::Conflict(format!("trùng khóa ({})", d.message()))
+                }
                 ErrorKind::ForeignKeyViolation => {
                     StoreError::Conflict(format!("tham chiếu không tồn tại ({})", d.message()))
                 }

@@ -20,6 +20,7 @@ pub mod periods;
 pub mod results;
 pub mod scores;
 pub mod sessions;
+pub mod settings;
 pub mod units;
 pub mod users;
 

@@ -8,7 +8,19 @@
 //! sql!(conn, optional Row, "SELECT …", …)?                           -> Option<Row>
 //! sql!(conn, one Row, "SELECT …", …)?                                -> Row
 //! sql!(conn, scalar i64, "SELECT COUNT(*) …", …)?                    -> i64
+//! sql!(conn, scalar_optional String, "SELECT a …", …)?               -> Option<String>
+//! sql!(conn, scalar_all String, "SELECT a …", …)?                    -> Vec<String>
 //! ```
+//!
+//! Bulk writes build a multi-row statement at run time (see `db::values_list`), bind the
+//! leading values in brackets (`$1`, `$2`…), then each item's values in turn:
+//!
+//! ```text
+//! sql!(tx, execute_rows, sql_text, [x, y], &items, |q, item| q.bind(&item.a).bind(&item.b))?
+//! ```
+//!
+//! Read one column with the `scalar` forms rather than a one-element tuple: formatters may
+//! drop the tuple's comma inside the macro call.
 //!
 //! `Row` is any `sqlx::FromRow` type whose derive is generic over the row type (a plain
 //! struct or a tuple of portable column types: `String`, `i64`, `bool`, `Vec<u8>`,
@@ -28,6 +40,18 @@ macro_rules! sql {
             .await
             .map(|r| r.rows_affected()))
     };
+    (
+        $ex:expr, execute_rows, $sql:expr, [$($arg:expr),* $(,)?], $rows:expr,
+        |$q:ident, $item:ident| $bind:expr
+    ) => {
+        sql!(@arms $ex, |c| {
+            let mut $q = ::sqlx::query(::sqlx::AssertSqlSafe($sql))$(.bind($arg))*;
+            for $item in $rows {
+                $q = $bind;
+            }
+            $q.execute(c).await.map(|r| r.rows_affected())
+        })
+    };
     ($ex:expr, all $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
         sql!(@arms $ex, |c| ::sqlx::query_as::<_, $row>($sql)
             $(.bind($arg))*
@@ -44,6 +68,18 @@ macro_rules! sql {
         sql!(@arms $ex, |c| ::sqlx::query_as::<_, $row>($sql)
             $(.bind($arg))*
             .fetch_one(c)
+            .await)
+    };
+    ($ex:expr, scalar_optional $t:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
+        sql!(@arms $ex, |c| ::sqlx::query_scalar::<_, $t>($sql)
+            $(.bind($arg))*
+            .fetch_optional(c)
+            .await)
+    };
+    ($ex:expr, scalar_all $t:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
+        sql!(@arms $ex, |c| ::sqlx::query_scalar::<_, $t>($sql)
+            $(.bind($arg))*
+            .fetch_all(c)
             .await)
     };
     ($ex:expr, scalar $t:ty, $sql:expr $(, $arg:expr)* $(,)?) => {

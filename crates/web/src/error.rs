@@ -53,12 +53,16 @@ impl AppError {
 
     fn info(&self) -> ErrorInfo {
         let (code, key, args) = match self {
-            AppError::PeriodNotFound(p) => {
-                ("period_not_found", "error.period_not_found", vec![("period", p.clone())])
-            }
-            AppError::UnitNotFound(u) => {
-                ("unit_not_found", "error.unit_not_found", vec![("unit", u.clone())])
-            }
+            AppError::PeriodNotFound(p) => (
+                "period_not_found",
+                "error.period_not_found",
+                vec![("period", p.clone())],
+            ),
+            AppError::UnitNotFound(u) => (
+                "unit_not_found",
+                "error.unit_not_found",
+                vec![("unit", u.clone())],
+            ),
             AppError::UnitNotInPeriod { period, unit } => (
                 "unit_not_in_period",
                 "error.unit_not_in_period",
@@ -67,7 +71,12 @@ impl AppError {
             AppError::PageNotFound => ("not_found", "error.page_not_found", vec![]),
             AppError::Store(_) | AppError::Render(_) => ("internal", "error.internal", vec![]),
         };
-        ErrorInfo { status: self.status(), code, key, args }
+        ErrorInfo {
+            status: self.status(),
+            code,
+            key,
+            args,
+        }
     }
 }
 
@@ -116,7 +125,12 @@ impl ErrorInfo {
             s if s.is_server_error() => ("internal", "error.internal"),
             _ => ("bad_request", "error.bad_request"),
         };
-        ErrorInfo { status, code, key, args: Vec::new() }
+        ErrorInfo {
+            status,
+            code,
+            key,
+            args: Vec::new(),
+        }
     }
 
     fn message(&self, lang: Lang) -> String {
@@ -127,7 +141,11 @@ impl ErrorInfo {
 
 /// Middleware: renders every error response (ours, or the framework's empty 404/405) as a
 /// localized page, or as the JSON error body under `/api/`.
-pub(crate) async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn render_errors(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let lang = Lang::from_request(req.uri(), req.headers());
     let path = req.uri().path().to_owned();
     let request_id = req
@@ -166,12 +184,13 @@ pub(crate) async fn render_errors(State(state): State<AppState>, req: Request, n
             }
         }
     };
-    if info.status == StatusCode::METHOD_NOT_ALLOWED {
-        if let Some(allow) = resp.headers().get(header::ALLOW) {
-            out.headers_mut().insert(header::ALLOW, allow.clone());
-        }
+    if info.status == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = resp.headers().get(header::ALLOW)
+    {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
     }
-    out.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out
 }
 

@@ -102,7 +102,10 @@ mod tests {
 
     #[test]
     fn json_numbers_are_the_published_decimals() {
-        assert_eq!(serde_json::to_string(&json_num(dec!(89.825))).unwrap(), "89.83");
+        assert_eq!(
+            serde_json::to_string(&json_num(dec!(89.825))).unwrap(),
+            "89.83"
+        );
     }
 
     #[test]

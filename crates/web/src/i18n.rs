@@ -77,7 +77,9 @@ impl Lang {
 
     /// The language of a request: an explicit `?lang=` first, then the cookie, else Vietnamese.
     pub fn from_request(uri: &Uri, headers: &HeaderMap) -> Lang {
-        query_lang(uri).or_else(|| cookie_lang(headers)).unwrap_or_default()
+        query_lang(uri)
+            .or_else(|| cookie_lang(headers))
+            .unwrap_or_default()
     }
 
     /// The text for `key`; the key itself when missing (a test keeps that from happening).
@@ -144,7 +146,8 @@ pub(crate) async fn remember_lang(req: Request, next: Next) -> Response {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    resp.headers_mut().append(header::VARY, HeaderValue::from_static("Cookie"));
+    resp.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Cookie"));
     resp
 }
 
@@ -158,12 +161,22 @@ mod tests {
         assert_eq!(Lang::from_request(&"/".parse().unwrap(), &h), Lang::Vi);
         h.insert(header::COOKIE, HeaderValue::from_static("a=b; lang=en"));
         assert_eq!(Lang::from_request(&"/".parse().unwrap(), &h), Lang::En);
-        assert_eq!(Lang::from_request(&"/?x=1&lang=vi".parse().unwrap(), &h), Lang::Vi);
-        assert_eq!(Lang::from_request(&"/?lang=fr".parse().unwrap(), &h), Lang::En);
+        assert_eq!(
+            Lang::from_request(&"/?x=1&lang=vi".parse().unwrap(), &h),
+            Lang::Vi
+        );
+        assert_eq!(
+            Lang::from_request(&"/?lang=fr".parse().unwrap(), &h),
+            Lang::En
+        );
     }
 
     #[test]
     fn placeholders_are_filled() {
-        assert!(Lang::Vi.tf("error.period_not_found", &[("period", "2099")]).contains("2099"));
+        assert!(
+            Lang::Vi
+                .tf("error.period_not_found", &[("period", "2099")])
+                .contains("2099")
+        );
     }
 }

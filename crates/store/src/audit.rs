@@ -1,0 +1,197 @@
+//! The audit log: who changed what, when, from which value to which, and why. Rows are written
+//! by the other modules inside the transaction of the change they record; this module only
+//! appends and reads (the table refuses updates).
+
+use chiso_domain::{NodeCode, PeriodCode, UnitCode};
+use serde::Serialize;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+
+use crate::codec;
+use crate::db::{ROWS_PER_STATEMENT, Tx, values_list};
+use crate::{Actor, Db, StoreError};
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    /// Login of the user, or `system`.
+    pub actor: String,
+    /// `create`, `update`, `freeze`, `compute`, `set_groups`, `set_password`…
+    pub action: String,
+    /// `unit`, `lineage`, `index_set`, `period`, `score`, `results`, `user`.
+    pub entity: String,
+    /// The entity's key, e.g. `2024/SNV/1.2.3` for a score.
+    pub entity_key: String,
+    pub period: Option<String>,
+    pub unit: Option<String>,
+    pub node: Option<String>,
+    pub old: Option<serde_json::Value>,
+    pub new: Option<serde_json::Value>,
+    pub reason: Option<String>,
+}
+
+/// Which entries to list. `None` fields do not filter; a `limit` of 0 or less means no limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub period: Option<PeriodCode>,
+    pub unit: Option<UnitCode>,
+    pub node: Option<NodeCode>,
+    pub limit: i64,
+}
+
+/// An entry about to be written.
+#[derive(Debug)]
+pub(crate) struct NewEntry<'a> {
+    pub actor: &'a Actor,
+    pub at: OffsetDateTime,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_key: String,
+    pub period: Option<&'a str>,
+    pub unit: Option<&'a str>,
+    pub node: Option<&'a str>,
+    pub old: Option<serde_json::Value>,
+    pub new: Option<serde_json::Value>,
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> NewEntry<'a> {
+    /// An entry with no period/unit/node, values or reason.
+    pub(crate) fn new(
+        actor: &'a Actor,
+        at: OffsetDateTime,
+        action: &'a str,
+        entity: &'a str,
+        entity_key: impl Into<String>,
+    ) -> Self {
+        NewEntry {
+            actor,
+            at,
+            action,
+            entity,
+            entity_key: entity_key.into(),
+            period: None,
+            unit: None,
+            node: None,
+            old: None,
+            new: None,
+            reason: None,
+        }
+    }
+
+    pub(crate) fn values(
+        mut self,
+        old: Option<serde_json::Value>,
+        new: Option<serde_json::Value>,
+    ) -> Self {
+        self.old = old;
+        self.new = new;
+        self
+    }
+}
+
+/// Appends `e` inside the caller's transaction.
+pub(crate) async fn record(tx: &mut Tx, e: NewEntry<'_>) -> Result<(), StoreError> {
+    sql!(
+        tx,
+        execute,
+        "INSERT INTO audit_log (at, actor, action, entity, entity_key, period, unit, node, \
+         old_value, new_value, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        codec::ts(e.at),
+        e.actor.as_str(),
+        e.action,
+        e.entity,
+        e.entity_key.as_str(),
+        e.period,
+        e.unit,
+        e.node,
+        e.old.as_ref().map(Json),
+        e.new.as_ref().map(Json),
+        e.reason,
+    )?;
+    Ok(())
+}
+
+/// Appends `entries`, in order, inside the caller's transaction, several per statement.
+pub(crate) async fn record_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> Result<(), StoreError> {
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_key, period, unit, node, \
+             old_value, new_value, reason) VALUES {}",
+            values_list(chunk.len(), 11, 1)
+        );
+        sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, e| q
+            .bind(codec::ts(e.at))
+            .bind(e.actor.as_str())
+            .bind(e.action)
+            .bind(e.entity)
+            .bind(e.entity_key.as_str())
+            .bind(e.period)
+            .bind(e.unit)
+            .bind(e.node)
+            .bind(e.old.as_ref().map(Json))
+            .bind(e.new.as_ref().map(Json))
+            .bind(e.reason))?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    entity: String,
+    entity_key: String,
+    period: Option<String>,
+    unit: Option<String>,
+    node: Option<String>,
+    old_value: Option<Json<serde_json::Value>>,
+    new_value: Option<Json<serde_json::Value>>,
+    reason: Option<String>,
+}
+
+/// Entries matching `filter`, newest first.
+#[tracing::instrument(skip_all, fields(period = ?filter.period, unit = ?filter.unit, node = ?filter.node))]
+pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+    let limit = if filter.limit > 0 {
+        filter.limit
+    } else {
+        i64::MAX
+    };
+    let mut c = db.conn().await?;
+    let rows = sql!(
+        c,
+        all Row,
+        "SELECT id, at, actor, action, entity, entity_key, period, unit, node, old_value, \
+         new_value, reason FROM audit_log \
+         WHERE ($1 IS NULL OR period = $1) AND ($2 IS NULL OR unit = $2) \
+         AND ($3 IS NULL OR node = $3) \
+         ORDER BY id DESC LIMIT $4",
+        filter.period.as_ref().map(PeriodCode::as_str),
+        filter.unit.as_ref().map(UnitCode::as_str),
+        filter.node.as_ref().map(NodeCode::as_str),
+        limit,
+    )?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                id: r.id,
+                at: codec::parse_ts(&r.at)?,
+                actor: r.actor,
+                action: r.action,
+                entity: r.entity,
+                entity_key: r.entity_key,
+                period: r.period,
+                unit: r.unit,
+                node: r.node,
+                old: r.old_value.map(|j| j.0),
+                new: r.new_value.map(|j| j.0),
+                reason: r.reason,
+            })
+        })
+        .collect()
+}

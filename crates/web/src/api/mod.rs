@@ -1,0 +1,148 @@
+//! The JSON API, version 1, under `/api/v1`: read-only access to periods, results and unit
+//! histories. Every handler is declared with `#[utoipa::path]` and registered through
+//! `utoipa_axum::routes!`, so a route cannot exist without being in the OpenAPI document
+//! served at [`OPENAPI_PATH`] (and committed as `crates/web/openapi.json`).
+
+pub mod dto;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::service;
+use crate::{AppError, AppState};
+use dto::{ErrorBody, PeriodList, PeriodResultsDto, UnitDetailDto, UnitHistoryDto};
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+#[derive(OpenApi)]
+#[openapi(
+    // The version is the API contract's, not the software's: it changes only with the API.
+    info(
+        title = "chiso API",
+        version = "1.0.0",
+        description = "Read-only access to the results of the Administrative Reform Index \
+            (Chỉ số CCHC / PAR Index): periods, rankings, group statistics, per-area points \
+            and unit histories. Figures are JSON numbers holding the published value, rounded \
+            to 2 decimals half away from zero. Error messages follow the `lang` cookie or the \
+            `?lang=en` parameter (Vietnamese by default).",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
+    ),
+    tags(
+        (name = "periods", description = "Assessment periods and their results"),
+        (name = "units", description = "Units across periods")
+    ),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+/// The API routes with their OpenAPI description.
+pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_periods))
+        .routes(routes!(get_period_results))
+        .routes(routes!(get_unit_result))
+        .routes(routes!(get_unit_history))
+}
+
+/// The OpenAPI document of the API, exactly as served.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    router().into_openapi()
+}
+
+/// The OpenAPI document as committed: pretty JSON (keys in `serde_json::Value` order, so the
+/// served and committed forms compare equal after a parse) with a final newline.
+pub fn openapi_json() -> String {
+    let value = serde_json::to_value(openapi()).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Every period.
+///
+/// Newest year first, with the number of units taking part.
+#[utoipa::path(
+    get,
+    path = "/api/v1/periods",
+    tag = "periods",
+    responses((status = 200, description = "The periods", body = PeriodList))
+)]
+async fn list_periods(State(state): State<AppState>) -> Result<Json<PeriodList>, AppError> {
+    let list = service::list_periods(state.db()).await?;
+    Ok(Json(PeriodList::from(list.as_slice())))
+}
+
+/// The results of a period.
+///
+/// Every unit (rank, points, index, class, deltas, streak, points per area) and every
+/// group's statistics.
+#[utoipa::path(
+    get,
+    path = "/api/v1/periods/{period}/results",
+    tag = "periods",
+    params(("period" = String, Path, description = "Period code", example = "2024")),
+    responses(
+        (status = 200, description = "The period's results", body = PeriodResultsDto),
+        (status = 404, description = "Unknown period", body = ErrorBody)
+    )
+)]
+async fn get_period_results(
+    State(state): State<AppState>,
+    Path(period): Path<String>,
+) -> Result<Json<PeriodResultsDto>, AppError> {
+    let period = service::parse_period(&period)?;
+    let report = service::period_report(state.db(), &period).await?;
+    Ok(Json(PeriodResultsDto::from(&report)))
+}
+
+/// One unit's result in a period.
+///
+/// With the points of every area, criterion and leaf, titled from the period's index set.
+#[utoipa::path(
+    get,
+    path = "/api/v1/periods/{period}/units/{unit}",
+    tag = "periods",
+    params(
+        ("period" = String, Path, description = "Period code", example = "2024"),
+        ("unit" = String, Path, description = "Unit code", example = "SNV")
+    ),
+    responses(
+        (status = 200, description = "The unit's result", body = UnitDetailDto),
+        (status = 404, description = "Unknown period, or no result for the unit in it", body = ErrorBody)
+    )
+)]
+async fn get_unit_result(
+    State(state): State<AppState>,
+    Path((period, unit)): Path<(String, String)>,
+) -> Result<Json<UnitDetailDto>, AppError> {
+    let period = service::parse_period(&period)?;
+    let unit = service::parse_unit(&unit)?;
+    let report = service::unit_report(state.db(), &period, &unit).await?;
+    Ok(Json(UnitDetailDto::from(&report)))
+}
+
+/// A unit's results in every period.
+///
+/// Oldest period first; results are those stored under this unit code.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{unit}/history",
+    tag = "units",
+    params(("unit" = String, Path, description = "Unit code", example = "SNV")),
+    responses(
+        (status = 200, description = "The unit's history", body = UnitHistoryDto),
+        (status = 404, description = "Unknown unit", body = ErrorBody)
+    )
+)]
+async fn get_unit_history(
+    State(state): State<AppState>,
+    Path(unit): Path<String>,
+) -> Result<Json<UnitHistoryDto>, AppError> {
+    let unit = service::parse_unit(&unit)?;
+    let history = service::unit_history(state.db(), &unit).await?;
+    Ok(Json(UnitHistoryDto::from(&history)))
+}

@@ -1,0 +1,133 @@
+//! Server-rendered HTML pages for the public and officials: the list of periods, a period's
+//! rankings and statistics, and one unit's breakdown and history. Plain HTML and CSS, no
+//! script, so the pages work on any phone and print cleanly.
+//!
+//! Handlers are thin: extract → call a [`service`] function → build a view → render.
+
+mod views;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Html;
+use axum::routing::get;
+
+use askama::Template;
+
+use crate::i18n::Lang;
+use crate::{AppError, AppState, service};
+
+/// The page routes.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/ky/{period}", get(period))
+        .route("/ky/{period}/don-vi/{unit}", get(unit))
+}
+
+/// What every page needs besides its data: language, demo banner, and the current path (for
+/// the language switch link).
+#[derive(Debug, Clone)]
+pub(crate) struct PageCtx {
+    lang: Lang,
+    demo: bool,
+    path: String,
+}
+
+impl PageCtx {
+    /// The translated text for `key`.
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    /// The language code for `<html lang>`.
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The language the switch link offers.
+    pub fn other_code(&self) -> &'static str {
+        self.lang.other().code()
+    }
+
+    /// The current page in the other language.
+    pub fn switch_href(&self) -> String {
+        format!("{}?lang={}", self.path, self.lang.other().code())
+    }
+
+    /// True when the demo banner must be shown.
+    pub fn demo(&self) -> bool {
+        self.demo
+    }
+
+    /// URL of the stylesheet.
+    pub fn css(&self) -> String {
+        crate::assets::url("chiso.css")
+    }
+
+    /// URL of the icon.
+    pub fn icon(&self) -> String {
+        crate::assets::url("favicon.svg")
+    }
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PageCtx {
+            lang: Lang::from_request(&parts.uri, &parts.headers),
+            demo: state.config().demo,
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+fn render(page: &impl Template) -> Result<Html<String>, AppError> {
+    Ok(Html(page.render()?))
+}
+
+/// `GET /`: the periods.
+async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String>, AppError> {
+    let periods = service::list_periods(state.db()).await?;
+    render(&views::HomePage::new(ctx, &periods))
+}
+
+/// `GET /ky/{period}`: rankings, statistics and charts of every group.
+async fn period(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(period): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let period = service::parse_period(&period)?;
+    let report = service::period_report(state.db(), &period).await?;
+    render(&views::PeriodPage::new(ctx, &report))
+}
+
+/// `GET /ky/{period}/don-vi/{unit}`: one unit's breakdown and history.
+async fn unit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((period, unit)): Path<(String, String)>,
+) -> Result<Html<String>, AppError> {
+    let period = service::parse_period(&period)?;
+    let unit = service::parse_unit(&unit)?;
+    let report = service::unit_report(state.db(), &period, &unit).await?;
+    render(&views::UnitPage::new(ctx, &report))
+}
+
+/// The error page (404, 500…) in the request's language.
+pub(crate) fn error_page(
+    demo: bool,
+    lang: Lang,
+    path: String,
+    status: StatusCode,
+    message: String,
+    request_id: Option<String>,
+) -> Result<String, askama::Error> {
+    views::ErrorPage::new(PageCtx { lang, demo, path }, status, message, request_id).render()
+}

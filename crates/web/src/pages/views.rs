@@ -1,0 +1,498 @@
+//! View models: the service's reports turned into the exact strings a page shows (Vietnamese
+//! number formats, translated labels, links, SVG charts), so templates only lay them out.
+
+use askama::Template;
+use axum::http::StatusCode;
+use chiso_domain::points::percent;
+use chiso_domain::{GroupName, IndexSet, Points, UnitResult};
+use chiso_store::periods::Period;
+use rust_decimal::Decimal;
+
+use super::PageCtx;
+use crate::chart::{self, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
+use crate::format::{self, DASH};
+use crate::service::{PeriodReport, PeriodSummary, UnitReport, class_band, nodes_by_code};
+
+/// Fill of the small per-area bars: one neutral colour, since areas have no class.
+const AREA_FILL: &str = "#0b5cad";
+
+fn period_href(code: &str) -> String {
+    format!("/ky/{}", format::segment(code))
+}
+
+fn unit_href(period: &str, unit: &str) -> String {
+    format!(
+        "/ky/{}/don-vi/{}",
+        format::segment(period),
+        format::segment(unit)
+    )
+}
+
+/// CSS class of a class band: `tone-0` (highest) … `tone-4`, `tone-none`.
+fn tone(band: Option<usize>) -> String {
+    band.map_or_else(|| "tone-none".to_owned(), |b| format!("tone-{}", b.min(4)))
+}
+
+fn rank_label(u: &UnitResult) -> String {
+    match u.rank {
+        Some(r) => format!("{r}/{}", u.group_size),
+        None => DASH.to_owned(),
+    }
+}
+
+fn streak_badge(ctx: &PageCtx, streak: u32) -> Option<String> {
+    (streak >= 2).then(|| ctx.lang.tf("rank.streak", &[("n", &streak.to_string())]))
+}
+
+fn status_label(ctx: &PageCtx, status: &str) -> String {
+    ctx.lang
+        .lookup(&format!("status.{status}"))
+        .map_or_else(|| status.to_owned(), str::to_owned)
+}
+
+/// The heading facts of a period.
+pub(crate) struct PeriodHead {
+    pub name: String,
+    pub year: String,
+    pub href: String,
+    pub decision: Option<String>,
+    pub computed_on: String,
+    pub status: String,
+}
+
+impl PeriodHead {
+    fn new(ctx: &PageCtx, p: &Period) -> Self {
+        PeriodHead {
+            name: p.name.clone(),
+            // A year is a label, not a quantity: never "2.024".
+            year: p.year.to_string(),
+            href: period_href(p.code.as_str()),
+            decision: p.decision.clone(),
+            computed_on: p.computed_at.map_or_else(|| DASH.to_owned(), format::date),
+            status: status_label(ctx, &p.status),
+        }
+    }
+}
+
+/// `GET /`.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub(crate) struct HomePage {
+    pub ctx: PageCtx,
+    pub title: &'static str,
+    pub periods: Vec<PeriodItem>,
+}
+
+/// One line of the period list.
+pub(crate) struct PeriodItem {
+    pub head: PeriodHead,
+    pub units: String,
+}
+
+impl HomePage {
+    pub fn new(ctx: PageCtx, list: &[PeriodSummary]) -> Self {
+        let periods = list
+            .iter()
+            .map(|s| PeriodItem {
+                head: PeriodHead::new(&ctx, &s.period),
+                units: format::count(i64::try_from(s.units).unwrap_or(i64::MAX)),
+            })
+            .collect();
+        HomePage {
+            title: ctx.t("home.title"),
+            ctx,
+            periods,
+        }
+    }
+}
+
+/// `GET /ky/{period}`.
+#[derive(Template)]
+#[template(path = "period.html")]
+pub(crate) struct PeriodPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub head: PeriodHead,
+    pub computed: bool,
+    pub groups: Vec<GroupView>,
+}
+
+/// One group's section.
+pub(crate) struct GroupView {
+    pub name: String,
+    pub anchor: String,
+    pub set_name: Option<String>,
+    pub caption: String,
+    pub rows: Vec<RankRow>,
+    pub stats: Option<StatsView>,
+    pub chart: String,
+}
+
+/// One line of a ranking table.
+pub(crate) struct RankRow {
+    pub rank: String,
+    pub code: String,
+    pub name: String,
+    pub href: String,
+    pub total: String,
+    pub max: String,
+    pub index: String,
+    pub class: String,
+    pub tone: String,
+    pub delta_index: String,
+    pub delta_index_trend: &'static str,
+    pub delta_rank: String,
+    pub delta_rank_trend: &'static str,
+    pub streak: Option<String>,
+}
+
+/// A group's statistics.
+pub(crate) struct StatsView {
+    pub units: String,
+    pub ranked: String,
+    pub mean_index: String,
+    pub per_class: Vec<ClassCount>,
+    pub improved: String,
+    pub declined: String,
+    pub unchanged: String,
+}
+
+/// Units in one class.
+pub(crate) struct ClassCount {
+    pub label: String,
+    pub count: String,
+    pub tone: String,
+}
+
+impl PeriodPage {
+    pub fn new(ctx: PageCtx, r: &PeriodReport) -> Self {
+        let period = r.period.code.as_str();
+        let groups = r
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let set = g.set.as_deref();
+                let band = |u: &UnitResult| class_band(set, &g.group, u.class.as_deref());
+                let rows = g
+                    .units
+                    .iter()
+                    .map(|u| RankRow {
+                        rank: rank_label(u),
+                        code: u.unit.to_string(),
+                        name: u.name.clone(),
+                        href: unit_href(period, u.unit.as_str()),
+                        total: u.total.to_string(),
+                        max: u.max.to_string(),
+                        index: format::num(u.index),
+                        class: u.class.clone().unwrap_or_else(|| DASH.to_owned()),
+                        tone: tone(band(u)),
+                        delta_index: format::delta(u.delta_index),
+                        delta_index_trend: format::trend(u.delta_index),
+                        delta_rank: format::delta_rank(u.delta_rank),
+                        delta_rank_trend: format::trend(u.delta_rank),
+                        streak: streak_badge(&ctx, u.streak),
+                    })
+                    .collect();
+                let bars: Vec<BarRow> = g
+                    .units
+                    .iter()
+                    .map(|u| BarRow {
+                        rank: u.rank,
+                        label: u.name.clone(),
+                        value: u.index,
+                        value_label: format::num(u.index),
+                        fill: chart::class_fill(band(u)).to_owned(),
+                    })
+                    .collect();
+                let chart_title = ctx.lang.tf("chart.ranking", &[("group", g.group.as_str())]);
+                let stats = g.stats.as_ref().map(|s| StatsView {
+                    units: format::count(s.units),
+                    ranked: format::count(s.ranked),
+                    mean_index: format::num(s.mean_index),
+                    per_class: s
+                        .per_class
+                        .iter()
+                        .map(|(label, n)| ClassCount {
+                            label: label.clone(),
+                            count: format::count(*n),
+                            tone: tone(class_band(set, &g.group, Some(label))),
+                        })
+                        .collect(),
+                    improved: format::count(s.improved),
+                    declined: format::count(s.declined),
+                    unchanged: format::count(s.unchanged),
+                });
+                GroupView {
+                    name: g.group.to_string(),
+                    anchor: format!("nhom-{}", i + 1),
+                    set_name: set.map(|s| s.name.clone()),
+                    caption: ctx
+                        .lang
+                        .tf("period.table_caption", &[("group", g.group.as_str())]),
+                    rows,
+                    stats,
+                    chart: chart::bar_chart(
+                        &bars,
+                        &BarChartOptions {
+                            title: chart_title,
+                            ..BarChartOptions::default()
+                        },
+                    ),
+                }
+            })
+            .collect();
+        PeriodPage {
+            title: r.period.name.clone(),
+            head: PeriodHead::new(&ctx, &r.period),
+            computed: r.computed,
+            groups,
+            ctx,
+        }
+    }
+}
+
+/// `GET /ky/{period}/don-vi/{unit}`.
+#[derive(Template)]
+#[template(path = "unit.html")]
+pub(crate) struct UnitPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub head: PeriodHead,
+    pub unit: UnitHead,
+    pub areas: Vec<AreaView>,
+    pub history: Vec<HistoryRow>,
+    pub history_chart: String,
+}
+
+/// The unit's headline figures.
+pub(crate) struct UnitHead {
+    pub code: String,
+    pub name: String,
+    pub group: String,
+    pub rank: String,
+    pub class: String,
+    pub tone: String,
+    pub index: String,
+    pub total: String,
+    pub max: String,
+    pub delta_index: String,
+    pub delta_index_trend: &'static str,
+    pub delta_rank: String,
+    pub delta_rank_trend: &'static str,
+    pub streak: Option<String>,
+}
+
+/// One area (lĩnh vực) and its criteria.
+pub(crate) struct AreaView {
+    pub code: String,
+    pub title: String,
+    pub points: String,
+    pub max: String,
+    pub index: String,
+    pub bar: String,
+    pub criteria: Vec<CriterionView>,
+}
+
+/// One criterion (tiêu chí) of an area.
+pub(crate) struct CriterionView {
+    pub code: String,
+    pub title: String,
+    pub points: String,
+    pub max: String,
+    pub index: String,
+}
+
+/// The unit in one period of its history.
+pub(crate) struct HistoryRow {
+    pub href: String,
+    pub year: String,
+    pub group: String,
+    pub rank: String,
+    pub total: String,
+    pub index: String,
+    pub class: String,
+    pub tone: String,
+    pub delta_index: String,
+    pub current: bool,
+}
+
+fn opt_index(i: Option<Decimal>) -> String {
+    i.map_or_else(|| DASH.to_owned(), format::num)
+}
+
+fn areas(set: Option<&IndexSet>, u: &UnitResult) -> Vec<AreaView> {
+    let by_code = set.map(nodes_by_code).unwrap_or_default();
+    let title = |code| {
+        by_code
+            .get(code)
+            .map_or_else(String::new, |n| n.title.clone())
+    };
+    u.nodes
+        .iter()
+        .filter(|n| n.code.depth() == 1)
+        .map(|area| {
+            let mut criteria: Vec<(chiso_domain::NodeCode, CriterionView)> = u
+                .nodes
+                .iter()
+                .filter(|n| n.code.depth() == 2 && n.code.parent().as_ref() == Some(&area.code))
+                .map(|n| {
+                    (
+                        n.code.clone(),
+                        CriterionView {
+                            code: n.code.to_string(),
+                            title: title(&n.code),
+                            points: n.points.to_string(),
+                            max: n.max.to_string(),
+                            index: opt_index(n.index),
+                        },
+                    )
+                })
+                .collect();
+            // Criteria without sub-criteria are leaves, not nodes: take them from the leaves
+            // with the maximum of the set.
+            for leaf in u
+                .leaves
+                .iter()
+                .filter(|l| l.code.depth() == 2 && l.code.parent().as_ref() == Some(&area.code))
+            {
+                let max = by_code.get(&leaf.code).map(|n| n.max);
+                let index = max.and_then(|m| percent(leaf.points.value(), m.value()));
+                criteria.push((
+                    leaf.code.clone(),
+                    CriterionView {
+                        code: leaf.code.to_string(),
+                        title: title(&leaf.code),
+                        points: leaf.points.to_string(),
+                        max: max.map_or_else(|| DASH.to_owned(), |m: Points| m.to_string()),
+                        index: if leaf.applicable {
+                            opt_index(index)
+                        } else {
+                            DASH.to_owned()
+                        },
+                    },
+                ));
+            }
+            criteria.sort_by(|a, b| a.0.cmp(&b.0));
+            AreaView {
+                code: area.code.to_string(),
+                title: title(&area.code),
+                points: area.points.to_string(),
+                max: area.max.to_string(),
+                index: opt_index(area.index),
+                bar: area
+                    .index
+                    .map(|i| chart::mini_bar(i, Decimal::ONE_HUNDRED, AREA_FILL))
+                    .unwrap_or_default(),
+                criteria: criteria.into_iter().map(|(_, c)| c).collect(),
+            }
+        })
+        .collect()
+}
+
+impl UnitPage {
+    pub fn new(ctx: PageCtx, r: &UnitReport) -> Self {
+        let u = &r.result;
+        let set = r.set.as_deref();
+        let band = class_band(set, &u.group, u.class.as_deref());
+        let unit = UnitHead {
+            code: u.unit.to_string(),
+            name: u.name.clone(),
+            group: u.group.to_string(),
+            rank: rank_label(u),
+            class: u.class.clone().unwrap_or_else(|| DASH.to_owned()),
+            tone: tone(band),
+            index: format::num(u.index),
+            total: u.total.to_string(),
+            max: u.max.to_string(),
+            delta_index: format::delta(u.delta_index),
+            delta_index_trend: format::trend(u.delta_index),
+            delta_rank: format::delta_rank(u.delta_rank),
+            delta_rank_trend: format::trend(u.delta_rank),
+            streak: streak_badge(&ctx, u.streak),
+        };
+        let history_band = |g: &GroupName, class: Option<&str>| class_band(None, g, class);
+        let history: Vec<HistoryRow> = r
+            .history
+            .iter()
+            .map(|h| HistoryRow {
+                href: unit_href(h.period.as_str(), u.unit.as_str()),
+                year: h
+                    .year
+                    .map_or_else(|| h.period.to_string(), |y| y.to_string()),
+                group: h.result.group.to_string(),
+                rank: rank_label(&h.result),
+                total: h.result.total.to_string(),
+                index: format::num(h.result.index),
+                class: h.result.class.clone().unwrap_or_else(|| DASH.to_owned()),
+                tone: tone(history_band(&h.result.group, h.result.class.as_deref())),
+                delta_index: format::delta(h.result.delta_index),
+                current: h.period == r.period.code,
+            })
+            .collect();
+        let columns: Vec<ColumnRow> = r
+            .history
+            .iter()
+            .map(|h| ColumnRow {
+                label: h
+                    .year
+                    .map_or_else(|| h.period.to_string(), |y| y.to_string()),
+                value: h.result.index,
+                value_label: format::num(h.result.index),
+                fill: chart::class_fill(history_band(&h.result.group, h.result.class.as_deref()))
+                    .to_owned(),
+            })
+            .collect();
+        let chart_title = ctx.lang.tf("chart.history", &[("unit", &u.name)]);
+        UnitPage {
+            title: format!("{} — {}", u.name, r.period.name),
+            head: PeriodHead::new(&ctx, &r.period),
+            areas: areas(set, u),
+            history,
+            history_chart: chart::column_chart(
+                &columns,
+                &ColumnChartOptions {
+                    title: chart_title,
+                    ..ColumnChartOptions::default()
+                },
+            ),
+            unit,
+            ctx,
+        }
+    }
+}
+
+/// Any error, as a page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub ctx: PageCtx,
+    pub title: &'static str,
+    pub status: u16,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl ErrorPage {
+    pub fn new(
+        ctx: PageCtx,
+        status: StatusCode,
+        message: String,
+        request_id: Option<String>,
+    ) -> Self {
+        let title = if status == StatusCode::NOT_FOUND {
+            ctx.t("error.title_not_found")
+        } else if status.is_server_error() {
+            ctx.t("error.title_internal")
+        } else {
+            ctx.t("error.title")
+        };
+        ErrorPage {
+            ctx,
+            title,
+            status: status.as_u16(),
+            message,
+            request_id,
+        }
+    }
+}

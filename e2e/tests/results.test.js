@@ -59,5 +59,7 @@ test('switching to English persists across pages', async () => {
   const body = await page.textContent('body');
   assert.match(body, /Rank/);
   await page.goto(app.url + '/?lang=vi');
-  assert.match(await page.textContent('body'), /Xếp hạng|Hạng/);
+  await page.goto(app.url + '/ky/2024');
+  assert.match(await page.textContent('body'), /Hạng/);
+  assert.doesNotMatch(await page.textContent('body'), /Rank\b/);
 });

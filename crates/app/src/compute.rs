@@ -75,3 +75,17 @@ pub async fn compute_period(
     results::save(db, period, &out, actor, at).await?;
     Ok(out)
 }
+
+/// The index sets a period's groups use, each once, by set code.
+pub async fn period_sets(db: &Db, period: &PeriodCode) -> AppResult<Vec<IndexSet>> {
+    let mut out: BTreeMap<SetCode, IndexSet> = BTreeMap::new();
+    for (_, code) in periods::groups(db, period).await? {
+        if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(code) {
+            let set = index_sets::get(db, slot.key())
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {}", slot.key())))?;
+            slot.insert(set);
+        }
+    }
+    Ok(out.into_values().collect())
+}

@@ -26,7 +26,7 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> AppResult<usize> {
             year: p.year,
             name: p.name.clone(),
             previous: p.previous.clone(),
-            status: "finalised".to_owned(),
+            status: periods::STATUS_DRAFT.to_owned(),
             decision: None,
             computed_at: None,
         };
@@ -50,8 +50,22 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> AppResult<usize> {
     }
     let mut ordered: Vec<_> = demo.periods.iter().collect();
     ordered.sort_by_key(|p| p.year);
-    for p in &ordered {
+    for (i, p) in ordered.iter().enumerate() {
         compute_period(db, &p.code, &actor, at).await?;
+        // Each year's results were published by decision in the first half of the next year
+        // (the numbers are fictional, like the province).
+        let mut period = periods::get(db, &p.code)
+            .await?
+            .ok_or_else(|| crate::AppError::NotFound(format!("kỳ đánh giá {}", p.code)))?;
+        period.status = periods::STATUS_PUBLISHED.to_owned();
+        period.decision = Some(format!(
+            "Quyết định số {}/QĐ-UBND ngày {}/{}/{}",
+            412 + 37 * i,
+            10 + i,
+            3 + i % 3,
+            p.year + 1
+        ));
+        periods::update(db, &period, &actor, at).await?;
     }
     for set in &demo.sets {
         index_sets::freeze(db, &set.code, &actor, at).await?;

@@ -2,12 +2,13 @@
 //! with several sets in a period, the file is checked against each and taken by the set all of
 //! whose checks it passes, so a failed import changes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use chiso_domain::{IndexSet, PeriodCode, SetCode, UnitCode};
-use chiso_reports::{ImportError, ImportErrors, ScoresFile};
-use chiso_store::{Db, index_sets, periods, scores::ScoreChange};
+use chiso_domain::{GroupName, IndexSet, PeriodCode, SetCode, UnitCode};
+use chiso_reports::{ImportError, ImportErrors, ScoresFile, UnitsFile};
+use chiso_store::{Actor, Db, index_sets, periods, scores::ScoreChange, units};
+use time::OffsetDateTime;
 
 use crate::error::{AppError, AppResult};
 
@@ -105,4 +106,95 @@ fn changes(set: &IndexSet, file: ScoresFile) -> Vec<ScoreChange> {
         }
     }
     out
+}
+
+/// What a units import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitsImported {
+    pub units: usize,
+    /// Groups defined for the period, with the set each uses.
+    pub groups: Vec<(GroupName, SetCode)>,
+}
+
+/// Stores the units and lineage of a units file; with `period`, also makes the file's `group`
+/// column that period's groups (creating the period, named after its year, when missing).
+/// Every check runs before anything is written, so a refused import changes nothing.
+pub async fn import_units(
+    db: &Db,
+    file: &UnitsFile,
+    period: Option<&PeriodCode>,
+    set: Option<&SetCode>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> AppResult<UnitsImported> {
+    let mut problems = Vec::new();
+    let known: BTreeSet<UnitCode> = units::list(db).await?.into_iter().map(|u| u.code).collect();
+    let in_file: BTreeSet<&UnitCode> = file.units.iter().map(|u| &u.code).collect();
+    for l in &file.lineage {
+        if !known.contains(&l.predecessor) && !in_file.contains(&l.predecessor) {
+            problems.push(format!(
+                "đơn vị {}: đơn vị tiền thân {} chưa có trong cơ sở dữ liệu (nhập danh sách đơn vị của kỳ trước trước)",
+                l.successor, l.predecessor
+            ));
+        }
+    }
+    let mut groups: Vec<(GroupName, SetCode)> = Vec::new();
+    if let Some(period) = period {
+        let existing: BTreeMap<GroupName, SetCode> = match periods::get(db, period).await? {
+            Some(_) => periods::groups(db, period).await?.into_iter().collect(),
+            None => BTreeMap::new(),
+        };
+        for m in &file.memberships {
+            if groups.iter().any(|(g, _)| g == &m.group) {
+                continue;
+            }
+            match set.cloned().or_else(|| existing.get(&m.group).cloned()) {
+                Some(code) => {
+                    if index_sets::get(db, &code).await?.is_none() {
+                        problems.push(format!(
+                            "không có bộ chỉ số {code}: nhập bộ chỉ số trước (chiso import index-set)"
+                        ));
+                    }
+                    groups.push((m.group.clone(), code));
+                }
+                None => problems.push(format!(
+                    "nhóm \"{}\" chưa có bộ chỉ số: chỉ định mã bộ chỉ số cho kỳ {period}",
+                    m.group
+                )),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        problems.dedup();
+        return Err(AppError::Invalid(problems.join("\n")));
+    }
+    units::upsert_many(db, &file.units, &file.lineage, actor, at).await?;
+    if let Some(period) = period {
+        if periods::get(db, period).await?.is_none() {
+            let year: i32 = period
+                .as_str()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .map_err(|_| {
+                    AppError::Invalid(format!("không suy ra được năm từ mã kỳ \"{period}\""))
+                })?;
+            let p = periods::Period {
+                code: period.clone(),
+                year,
+                name: format!("Chỉ số CCHC năm {year}"),
+                previous: None,
+                status: periods::STATUS_DRAFT.to_owned(),
+                decision: None,
+                computed_at: None,
+            };
+            periods::create(db, &p, actor, at).await?;
+        }
+        periods::set_groups(db, period, &groups, &file.memberships, actor, at).await?;
+    }
+    Ok(UnitsImported {
+        units: file.units.len(),
+        groups,
+    })
 }

@@ -1,17 +1,13 @@
 //! What each command does. Commands are thin: parse arguments, call a service or a reader,
 //! print a summary. Errors carry the Vietnamese message shown to the user.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use chiso_app::{AppError, compute::compute_period, demo::load_demo, users::add_user};
-use chiso_domain::{
-    Clock, ComputeInput, GroupName, IndexSet, Membership, PeriodCode, PeriodResults, SetCode,
-    UnitInput, compute,
-};
-use chiso_store::{Actor, Db, index_sets, periods, results, scores, units};
+use chiso_domain::{Clock, ComputeInput, PeriodCode, PeriodResults, SetCode, compute};
+use chiso_store::{Actor, Db, index_sets, results, scores};
 
 use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, UserCommand};
 
@@ -108,7 +104,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             let res = results::load(&db, &period)
                 .await?
                 .ok_or_else(|| anyhow!("kỳ {period} chưa có kết quả (chạy chiso recompute)"))?;
-            let sets = period_sets(&db, &period).await?;
+            let sets = chiso_app::compute::period_sets(&db, &period)
+                .await
+                .map_err(app)?;
             let has_previous = res.units.iter().any(|u| u.previous_index.is_some());
             chiso_reports::write_results(&out, &res, &sets, has_previous)
                 .with_context(|| format!("không ghi được {}", out.display()))?;
@@ -214,20 +212,6 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
-/// The index sets a period's groups use, keyed by set code.
-async fn period_sets(db: &Db, period: &PeriodCode) -> Result<Vec<IndexSet>> {
-    let mut out = BTreeMap::new();
-    for (_, code) in periods::groups(db, period).await? {
-        if !out.contains_key(&code) {
-            let set = index_sets::get(db, &code)
-                .await?
-                .ok_or_else(|| anyhow!("không có bộ chỉ số {code}"))?;
-            out.insert(code, set);
-        }
-    }
-    Ok(out.into_values().collect())
-}
-
 /// `chiso compute`: files in, results file out, no database.
 fn compute_files(
     set_path: &Path,
@@ -245,7 +229,7 @@ fn compute_files(
         Some(p) => chiso_reports::read_results(p).map_err(|e| anyhow!("{e}"))?,
         None => Vec::new(),
     };
-    let inputs = unit_inputs(&units, scores);
+    let inputs = scores.unit_inputs(&units);
     let results = compute(ComputeInput {
         set: &set,
         units: &inputs,
@@ -271,31 +255,6 @@ fn compute_files(
     print_summary(&results);
     println!("Đã ghi {}.", out.display());
     Ok(())
-}
-
-fn unit_inputs(
-    units: &chiso_reports::UnitsFile,
-    scores: chiso_reports::ScoresFile,
-) -> Vec<UnitInput> {
-    let mut values: BTreeMap<_, Vec<_>> = BTreeMap::new();
-    for (unit, node, value) in scores.into_values() {
-        values
-            .entry(unit)
-            .or_insert_with(Vec::new)
-            .push((node, value));
-    }
-    let names: BTreeMap<_, _> = units.units.iter().map(|u| (&u.code, &u.name)).collect();
-    units
-        .memberships
-        .iter()
-        .map(|m: &Membership| UnitInput {
-            unit: m.unit.clone(),
-            name: names.get(&m.unit).map(|n| (*n).clone()).unwrap_or_default(),
-            group: m.group.clone(),
-            ranked: m.ranked,
-            values: values.remove(&m.unit).unwrap_or_default(),
-        })
-        .collect()
 }
 
 fn print_summary(results: &PeriodResults) {
@@ -327,78 +286,28 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
         } => {
             let file_data = chiso_reports::read_units(&file).map_err(|e| anyhow!("{e}"))?;
             let db = open(&db).await?;
-            units::upsert_many(
+            let period = period.as_deref().map(parse_period).transpose()?;
+            let set = match index_set {
+                Some(s) => {
+                    Some(SetCode::parse(&s).map_err(|e| anyhow!("mã bộ chỉ số \"{s}\": {e}"))?)
+                }
+                None => None,
+            };
+            let done = chiso_app::import::import_units(
                 &db,
-                &file_data.units,
-                &file_data.lineage,
+                &file_data,
+                period.as_ref(),
+                set.as_ref(),
                 &actor,
                 clock.now(),
             )
-            .await?;
-            println!("Đã nhập {} đơn vị.", file_data.units.len());
+            .await
+            .map_err(app)?;
+            println!("Đã nhập {} đơn vị.", done.units);
             if let Some(period) = period {
-                let period = parse_period(&period)?;
-                if periods::get(&db, &period).await?.is_none() {
-                    let year: i32 = period
-                        .as_str()
-                        .chars()
-                        .filter(char::is_ascii_digit)
-                        .collect::<String>()
-                        .parse()
-                        .map_err(|_| anyhow!("không suy ra được năm từ mã kỳ \"{period}\""))?;
-                    let p = periods::Period {
-                        code: period.clone(),
-                        year,
-                        name: format!("Chỉ số CCHC năm {year}"),
-                        previous: None,
-                        status: "draft".to_owned(),
-                        decision: None,
-                        computed_at: None,
-                    };
-                    periods::create(&db, &p, &actor, clock.now()).await?;
-                }
-                let existing: BTreeMap<GroupName, SetCode> =
-                    periods::groups(&db, &period).await?.into_iter().collect();
-                let set = match index_set {
-                    Some(s) => {
-                        Some(SetCode::parse(&s).map_err(|e| anyhow!("mã bộ chỉ số \"{s}\": {e}"))?)
-                    }
-                    None => None,
-                };
-                let mut groups = Vec::new();
-                for m in &file_data.memberships {
-                    if groups
-                        .iter()
-                        .any(|(g, _): &(GroupName, SetCode)| g == &m.group)
-                    {
-                        continue;
-                    }
-                    let code = set
-                        .clone()
-                        .or_else(|| existing.get(&m.group).cloned())
-                        .ok_or_else(|| {
-                            anyhow!(
-                                "nhóm \"{}\" chưa có bộ chỉ số: thêm --index-set MÃ",
-                                m.group
-                            )
-                        })?;
-                    if index_sets::get(&db, &code).await?.is_none() {
-                        bail!("không có bộ chỉ số {code}: nhập nó trước (chiso import index-set)");
-                    }
-                    groups.push((m.group.clone(), code));
-                }
-                periods::set_groups(
-                    &db,
-                    &period,
-                    &groups,
-                    &file_data.memberships,
-                    &actor,
-                    clock.now(),
-                )
-                .await?;
                 println!(
                     "Kỳ {period}: {} nhóm, {} đơn vị tham gia.",
-                    groups.len(),
+                    done.groups.len(),
                     file_data.memberships.len()
                 );
             }

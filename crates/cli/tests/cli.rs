@@ -13,11 +13,9 @@ fn examples() -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .env("CHISO_LOG", "warn")
+    cmd.env("CHISO_LOG", "warn")
         .output()
-        .expect("the chiso binary runs");
-    out
+        .expect("the chiso binary runs")
 }
 
 fn text(out: &Output) -> String {
@@ -138,10 +136,40 @@ fn import_recompute_and_export_through_an_sqlite_database() {
                 .map(|c| c.trim().trim_matches('"').to_owned())
         })
         .unwrap();
-    ok(chiso()
+    // The example's merged communes name predecessors this database has never seen: refused,
+    // with the unit and the predecessor named, and nothing stored.
+    let refused = run(chiso()
         .args(["import", "units"])
         .arg(examples().join("units.csv"))
-        .args(["--period", "2024", "--index-set", &set_code]));
+        .args(["--period", "2024", "--index-set", &set_code])
+        .arg("--database-url")
+        .arg(&db));
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("XA-AN-PHU"), "{}", text(&refused));
+    let export_none = run(chiso()
+        .args(["export", "results", "--period", "2024", "--out"])
+        .arg(dir.path().join("none.csv"))
+        .arg("--database-url")
+        .arg(&db));
+    assert!(
+        !export_none.status.success(),
+        "the refused import created no period"
+    );
+
+    // Without the lineage columns the same units import.
+    let units_csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
+    let plain: String = units_csv
+        .lines()
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let plain_path = dir.path().join("units-plain.csv");
+    std::fs::write(&plain_path, plain).unwrap();
+    ok(chiso().args(["import", "units"]).arg(&plain_path).args([
+        "--period",
+        "2024",
+        "--index-set",
+        &set_code,
+    ]));
     let msg = ok(chiso()
         .args(["import", "scores"])
         .arg(examples().join("scores-long.csv"))
@@ -160,7 +188,7 @@ fn import_recompute_and_export_through_an_sqlite_database() {
         .args(["compute", "--index-set"])
         .arg(examples().join("index-set-xa.yaml"))
         .arg("--units")
-        .arg(examples().join("units.csv"))
+        .arg(&plain_path)
         .arg("--scores")
         .arg(examples().join("scores-long.csv"))
         .arg("--out")

@@ -15,7 +15,8 @@ use crate::points::{Points, percent, round_display};
 use crate::unit::Lineage;
 
 /// One unit's inputs for a computation: its group for the period and one raw value per leaf
-/// it has data for (leaves without a value score 0 and stay in the maximum).
+/// it has data for (leaves without a value score 0 and stay in the maximum, unless their whole
+/// area is absent for every unit and the set renormalises absent areas).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitInput {
     pub unit: UnitCode,

@@ -416,6 +416,7 @@ fn validate_bands(whose: &str, bands: &[ClassBand], issues: &mut Vec<SetIssue>) 
 /// One node of a [`CompiledSet`], with its place in the tree given as positions.
 #[derive(Debug, Clone, Copy)]
 pub struct FlatNode<'a> {
+    /// The node itself, as written in the set.
     pub node: &'a Node,
     /// Position of the parent in [`CompiledSet::nodes`]; `None` for an area.
     pub parent: Option<usize>,

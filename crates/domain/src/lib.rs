@@ -10,6 +10,7 @@ pub mod ids;
 pub mod indexset;
 pub mod method;
 pub mod points;
+pub mod text;
 pub mod unit;
 
 pub use compute::{

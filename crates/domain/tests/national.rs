@@ -228,31 +228,3 @@ fn a_national_computation_is_fast() {
         cpu % 1000
     );
 }
-
-#[test]
-#[ignore]
-fn micro() {
-    use chiso_domain::points::percent;
-    let parts: Vec<Decimal> = (0..200_000)
-        .map(|i| dec!(1.873) * Decimal::from(i % 97) / dec!(7) + Decimal::from(i % 13))
-        .collect();
-    let short: Vec<Decimal> = (0..200_000).map(|i| Decimal::new(i % 1500, 2)).collect();
-    for (name, v) in [("long", &parts), ("short", &short)] {
-        let c0 = thread_cpu_ns();
-        let mut acc = Decimal::ZERO;
-        for p in v.iter() {
-            acc += percent(*p, dec!(15)).unwrap();
-        }
-        let c1 = thread_cpu_ns();
-        let mut acc2 = Decimal::ZERO;
-        for p in v.iter() {
-            acc2 += *p;
-        }
-        let c2 = thread_cpu_ns();
-        println!(
-            "{name}: percent {} ns/op, add {} ns/op ({acc} {acc2})",
-            (c1 - c0) / 200_000,
-            (c2 - c1) / 200_000
-        );
-    }
-}

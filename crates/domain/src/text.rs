@@ -133,7 +133,10 @@ impl SearchKey {
     /// Whether every token of `query` occurs in this key (see [`matches`]).
     #[must_use]
     pub fn matches(&self, query: &SearchQuery) -> bool {
-        query.tokens.iter().all(|token| self.0.contains(token.as_str()))
+        query
+            .tokens
+            .iter()
+            .all(|token| self.0.contains(token.as_str()))
     }
 }
 
@@ -153,7 +156,11 @@ impl SearchQuery {
     /// Folds `query` and splits it at whitespace.
     #[must_use]
     pub fn new(query: &str) -> Self {
-        let tokens = fold(query).split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+        let tokens = fold(query)
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect();
         Self { tokens }
     }
 
@@ -207,11 +214,15 @@ mod tests {
     use proptest::prelude::*;
 
     fn nfd(s: &str) -> String {
-        DecomposingNormalizerBorrowed::new_nfd().normalize(s).into_owned()
+        DecomposingNormalizerBorrowed::new_nfd()
+            .normalize(s)
+            .into_owned()
     }
 
     fn nfc(s: &str) -> String {
-        ComposingNormalizerBorrowed::new_nfc().normalize(s).into_owned()
+        ComposingNormalizerBorrowed::new_nfc()
+            .normalize(s)
+            .into_owned()
     }
 
     fn sorted(names: &[&str]) -> Vec<String> {
@@ -222,8 +233,20 @@ mod tests {
 
     fn assert_ascending(names: &[&str]) {
         for pair in names.windows(2) {
-            assert_eq!(compare_vi(pair[0], pair[1]), Ordering::Less, "{} < {}", pair[0], pair[1]);
-            assert_eq!(compare_vi(pair[1], pair[0]), Ordering::Greater, "{} > {}", pair[1], pair[0]);
+            assert_eq!(
+                compare_vi(pair[0], pair[1]),
+                Ordering::Less,
+                "{} < {}",
+                pair[0],
+                pair[1]
+            );
+            assert_eq!(
+                compare_vi(pair[1], pair[0]),
+                Ordering::Greater,
+                "{} > {}",
+                pair[1],
+                pair[0]
+            );
         }
         let mut reversed: Vec<&str> = names.to_vec();
         reversed.reverse();
@@ -270,7 +293,10 @@ mod tests {
     #[test]
     fn folding_removes_every_tone_and_vowel_mark() {
         assert_eq!(fold("ÀẢÃÁẠ ĂẰẲẴẮẶ ÂẦẨẪẤẬ"), "aaaaa aaaaaa aaaaaa");
-        assert_eq!(fold("ÊỀỂỄẾỆ ÔỒỔỖỐỘ ƠỜỞỠỚỢ ƯỪỬỮỨỰ"), "eeeeee oooooo oooooo uuuuuu");
+        assert_eq!(
+            fold("ÊỀỂỄẾỆ ÔỒỔỖỐỘ ƠỜỞỠỚỢ ƯỪỬỮỨỰ"),
+            "eeeeee oooooo oooooo uuuuuu"
+        );
         assert_eq!(fold("Ỳ Ỷ Ỹ Ý Ỵ Ì Ỉ Ĩ Í Ị"), "y y y y y i i i i i");
         assert_eq!(fold("Đđ"), "dd");
     }
@@ -301,11 +327,16 @@ mod tests {
 
     #[test]
     fn one_query_is_reused_over_many_keys() {
-        let keys: Vec<SearchKey> =
-            ["Xã An Bình", "Xã Ân Thi", "Phường Đông Sơn", "Sở Y tế"].map(SearchKey::from).to_vec();
+        let keys: Vec<SearchKey> = ["Xã An Bình", "Xã Ân Thi", "Phường Đông Sơn", "Sở Y tế"]
+            .map(SearchKey::from)
+            .to_vec();
         let query = SearchQuery::new("an");
         assert_eq!(query.tokens().collect::<Vec<_>>(), ["an"]);
-        let hits: Vec<&str> = keys.iter().filter(|k| k.matches(&query)).map(SearchKey::as_str).collect();
+        let hits: Vec<&str> = keys
+            .iter()
+            .filter(|k| k.matches(&query))
+            .map(SearchKey::as_str)
+            .collect();
         assert_eq!(hits, ["xa an binh", "xa an thi"]);
     }
 
@@ -328,8 +359,8 @@ mod tests {
     #[test]
     fn the_vietnamese_alphabet_is_in_order() {
         let alphabet = [
-            "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "g", "h", "i", "k", "l", "m", "n", "o", "ô",
-            "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "x", "y",
+            "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "g", "h", "i", "k", "l", "m", "n", "o",
+            "ô", "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "x", "y",
         ];
         assert_ascending(&alphabet);
     }
@@ -408,18 +439,34 @@ mod tests {
 
     #[test]
     fn sort_vi_sorts_records_by_a_chosen_field() {
-        let mut units = vec![("DN", "Đà Nẵng"), ("DL", "Đắk Lắk"), ("AG", "An Giang"), ("DB", "Điện Biên")];
+        let mut units = vec![
+            ("DN", "Đà Nẵng"),
+            ("DL", "Đắk Lắk"),
+            ("AG", "An Giang"),
+            ("DB", "Điện Biên"),
+        ];
         sort_vi(&mut units, |u| u.1);
-        assert_eq!(units.iter().map(|u| u.0).collect::<Vec<_>>(), ["AG", "DN", "DL", "DB"]);
+        assert_eq!(
+            units.iter().map(|u| u.0).collect::<Vec<_>>(),
+            ["AG", "DN", "DL", "DB"]
+        );
     }
 
     #[test]
     fn decomposed_input_compares_equal_to_precomposed_input() {
-        for name in ["Đà Nẵng", "Xã Ân Thi", "Thị xã Đông Phú", "Nguyễn Thị Ngọc Hường"] {
+        for name in [
+            "Đà Nẵng",
+            "Xã Ân Thi",
+            "Thị xã Đông Phú",
+            "Nguyễn Thị Ngọc Hường",
+        ] {
             let decomposed = nfd(name);
             assert_ne!(decomposed, name);
             assert_eq!(compare_vi(&decomposed, name), Ordering::Equal);
-            assert_eq!(compare_vi(&decomposed, "Xã An Bình"), compare_vi(name, "Xã An Bình"));
+            assert_eq!(
+                compare_vi(&decomposed, "Xã An Bình"),
+                compare_vi(name, "Xã An Bình")
+            );
         }
         // Decomposed with the marks in the other canonical order (dot below before circumflex).
         assert_eq!(compare_vi("Nô\u{323}i", "Nội"), Ordering::Equal);
@@ -432,7 +479,10 @@ mod tests {
     /// Pieces of Vietnamese text in decomposed form: every vowel with every tone, every consonant,
     /// both cases, a few digits and punctuation, and spaces.
     fn pieces() -> Vec<String> {
-        let vowels = ["a", "a\u{306}", "a\u{302}", "e", "e\u{302}", "i", "o", "o\u{302}", "o\u{31b}", "u", "u\u{31b}", "y"];
+        let vowels = [
+            "a", "a\u{306}", "a\u{302}", "e", "e\u{302}", "i", "o", "o\u{302}", "o\u{31b}", "u",
+            "u\u{31b}", "y",
+        ];
         let tones = ["", "\u{300}", "\u{309}", "\u{303}", "\u{301}", "\u{323}"];
         let mut out = Vec::new();
         for v in vowels {
@@ -441,7 +491,10 @@ mod tests {
                 out.push(format!("{}{t}", v.to_uppercase()));
             }
         }
-        for c in ["b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "q", "r", "s", "t", "v", "x", "ng", "nh", "ch", "tr"] {
+        for c in [
+            "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "q", "r", "s", "t", "v", "x",
+            "ng", "nh", "ch", "tr",
+        ] {
             out.push(c.to_owned());
             out.push(c.to_uppercase());
         }
@@ -452,12 +505,14 @@ mod tests {
     }
 
     fn vietnamese() -> impl Strategy<Value = String> {
-        (prop::collection::vec(prop::sample::select(pieces()), 0..10), any::<bool>()).prop_map(
-            |(parts, composed)| {
+        (
+            prop::collection::vec(prop::sample::select(pieces()), 0..10),
+            any::<bool>(),
+        )
+            .prop_map(|(parts, composed)| {
                 let s = parts.concat();
                 if composed { nfc(&s) } else { s }
-            },
-        )
+            })
     }
 
     proptest! {

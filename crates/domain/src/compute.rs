@@ -74,8 +74,15 @@ pub struct NodeScore {
     pub points: Points,
     /// The node's applicable maximum for this unit (not-applicable leaves removed).
     pub max: Points,
-    /// Component index `points ÷ max × 100`, `None` when nothing applies.
-    pub index: Option<Decimal>,
+}
+
+impl NodeScore {
+    /// Component index `points ÷ max × 100`, `None` when nothing applies. Computed when
+    /// shown rather than for every node of every unit: a division per node is a large share
+    /// of a national computation, and only the figures on screen or in a report need it.
+    pub fn index(&self) -> Option<Decimal> {
+        percent(self.points.0, self.max.0)
+    }
 }
 
 /// Points of one leaf for one unit, with the input that produced them.
@@ -478,7 +485,6 @@ impl<'s, 'a> Scorer<'s, 'a> {
                 code: flat[p].node.code.clone(),
                 points: Points(self.points[p]),
                 max: Points(self.max[p]),
-                index: percent(self.points[p], self.max[p]),
             })
             .collect();
         let class = cs.set().classes.classify(&u.group, round_display(index));
@@ -891,7 +897,7 @@ mod tests {
         );
         assert!(!r.leaves[0].applicable);
         assert_eq!(r.nodes[0].max, Points(dec!(10)));
-        assert_eq!(r.nodes[0].index, Some(dec!(80)));
+        assert_eq!(r.nodes[0].index(), Some(dec!(80)));
     }
 
     #[test]
@@ -996,7 +1002,8 @@ mod tests {
             "3 bonus points capped at the block's 2"
         );
         assert_eq!(
-            a.nodes[1].index, None,
+            a.nodes[1].index(),
+            None,
             "a bonus block has no maximum of its own"
         );
         let b = get(&res, "B");
@@ -1080,7 +1087,7 @@ mod tests {
             (Points(dec!(52)), Points(dec!(65)), dec!(80))
         );
         assert!(!a.leaves[1].applicable);
-        assert_eq!((a.nodes[1].max, a.nodes[1].index), (Points::ZERO, None));
+        assert_eq!((a.nodes[1].max, a.nodes[1].index()), (Points::ZERO, None));
         assert_eq!(get(&res, "B").index, dec!(100));
 
         // As soon as one unit has a survey value, the area counts for everyone.
@@ -1225,8 +1232,11 @@ mod tests {
     fn component_indexes_are_points_over_the_node_max() {
         let res = run(&district_set(), &[district("A", G, dec!(52), dec!(28))]);
         let r = &res.units[0];
-        let nodes: Vec<(&str, Option<Decimal>)> =
-            r.nodes.iter().map(|n| (n.code.as_str(), n.index)).collect();
+        let nodes: Vec<(&str, Option<Decimal>)> = r
+            .nodes
+            .iter()
+            .map(|n| (n.code.as_str(), n.index()))
+            .collect();
         assert_eq!(nodes, [("1", Some(dec!(80))), ("2", Some(dec!(80)))]);
         let leaves: Vec<&str> = r.leaves.iter().map(|l| l.code.as_str()).collect();
         assert_eq!(leaves, ["1.1", "2.1"]);

@@ -221,7 +221,7 @@ proptest! {
             prop_assert!(r.index >= Decimal::ZERO && r.index <= Decimal::ONE_HUNDRED, "{}", r.index);
             prop_assert!(r.max <= set.total_max());
             for n in &r.nodes {
-                if let Some(i) = n.index {
+                if let Some(i) = n.index() {
                     prop_assert!(i >= Decimal::ZERO && i <= Decimal::ONE_HUNDRED);
                 }
             }

@@ -29,7 +29,6 @@ fn unit(code: &str, name: &str, index: Decimal, rank: Option<u32>, class: &str) 
         code: NodeCode::parse(c).unwrap(),
         points: Points(p),
         max: Points(m),
-        index: Some(p / m * dec!(100)),
     };
     UnitResult {
         unit: UnitCode::parse(code).unwrap(),

@@ -390,13 +390,11 @@ fn unit_result(code: &str, index: Decimal, rank: Option<u32>, streak: u32) -> Un
                 code: node("1"),
                 points: Points(dec!(5.5)),
                 max: Points(dec!(6.5)),
-                index: Some(dec!(84.61538461538461538461538462)),
             },
             NodeScore {
                 code: node("2"),
                 points: Points(dec!(0)),
                 max: Points(dec!(0)),
-                index: None,
             },
         ],
         leaves: vec![

@@ -342,7 +342,7 @@ impl From<&UnitReport> for UnitDetailDto {
                     level: u32::try_from(n.code.depth()).unwrap_or(u32::MAX),
                     points: json_num(n.points.value()),
                     max: json_num(n.max.value()),
-                    index: n.index.map(json_num),
+                    index: n.index().map(json_num),
                 })
                 .collect(),
             leaves: r

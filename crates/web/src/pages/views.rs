@@ -344,7 +344,7 @@ fn areas(set: Option<&IndexSet>, u: &UnitResult) -> Vec<AreaView> {
                             title: title(&n.code),
                             points: n.points.to_string(),
                             max: n.max.to_string(),
-                            index: opt_index(n.index),
+                            index: opt_index(n.index()),
                         },
                     )
                 })
@@ -379,9 +379,9 @@ fn areas(set: Option<&IndexSet>, u: &UnitResult) -> Vec<AreaView> {
                 title: title(&area.code),
                 points: area.points.to_string(),
                 max: area.max.to_string(),
-                index: opt_index(area.index),
+                index: opt_index(area.index()),
                 bar: area
-                    .index
+                    .index()
                     .map(|i| chart::mini_bar(i, Decimal::ONE_HUNDRED, AREA_FILL))
                     .unwrap_or_default(),
                 criteria: criteria.into_iter().map(|(_, c)| c).collect(),

@@ -11,7 +11,6 @@
 //! | H-DONG Huyện Đông | UBND cấp huyện | 2/3 | 84,50 | Tốt | — (new) | |
 //! | H-TAY Huyện Tây | UBND cấp huyện | 3/3 | 71,00 | Khá | -1,00 | |
 
-use chiso_domain::points::percent;
 use chiso_domain::{
     ClassScheme, GroupName, GroupStats, IndexSet, LeafScore, Membership, Method, Node, NodeCode,
     NodeScore, PeriodCode, PeriodResults, Points, RankingRule, SetCode, Source, Unit, UnitCode,
@@ -159,7 +158,6 @@ fn score(c: &str, points: Decimal, max: Decimal) -> NodeScore {
         code: code(c),
         points: Points(points),
         max: Points(max),
-        index: percent(points, max),
     }
 }
 

@@ -4,6 +4,7 @@
 //! Nothing here performs I/O; every other crate (store, reports, web, cli) depends on this one
 //! and never the other way round, so the rules can be tested exhaustively and reused everywhere.
 
+pub mod authz;
 pub mod compute;
 pub mod fmt;
 pub mod ids;
@@ -12,7 +13,9 @@ pub mod method;
 pub mod points;
 pub mod text;
 pub mod unit;
+pub mod workflow;
 
+pub use authz::{Action, AppraiserScope, Denied, Grant, Principal, Resource, Role, can};
 pub use compute::{
     ComputeInput, GroupStats, LeafScore, MergeError, NodeScore, PeriodResults, PreviousResult,
     ScoreError, UnitInput, UnitResult, compute,
@@ -25,6 +28,7 @@ pub use indexset::{
 pub use method::{Grade, InputError, LeafOutcome, Method, RawValue, Tier, TierBasis};
 pub use points::Points;
 pub use unit::{Lineage, LineageKind, Membership, Unit, UnitKind};
+pub use workflow::{AssessmentState, Milestones, Phase, Transition, WorkflowError};
 
 /// The source of "now". Injected so computations and tests are reproducible; only the binary
 /// reads the system clock.

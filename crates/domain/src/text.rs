@@ -130,7 +130,7 @@ impl SearchKey {
         &self.0
     }
 
-    /// Whether every token of `query` occurs in this key (see [`matches`]).
+    /// Whether every token of `query` occurs in this key (see [`matches()`](fn@matches)).
     #[must_use]
     pub fn matches(&self, query: &SearchQuery) -> bool {
         query

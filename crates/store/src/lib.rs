@@ -21,6 +21,8 @@ pub mod results;
 pub mod scores;
 pub mod sessions;
 pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod units;
 pub mod users;
 

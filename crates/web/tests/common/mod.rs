@@ -9,42 +9,14 @@ pub mod fixtures;
 
 use std::time::Duration;
 
-use chiso_store::Db;
 use chiso_web::{WebConfig, serve};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use sqlx::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A database backend to run a scenario against.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    Sqlite,
-    /// Admin URL of a PostgreSQL server, from `CHISO_TEST_PG`.
-    Postgres(String),
-}
-
-impl Backend {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres(_) => "postgres",
-        }
-    }
-}
-
-/// SQLite always; PostgreSQL too when `CHISO_TEST_PG` is set (and then it must work: an
-/// unreachable server fails the test instead of skipping it).
-pub fn backends() -> Vec<Backend> {
-    let mut v = vec![Backend::Sqlite];
-    if let Ok(url) = std::env::var("CHISO_TEST_PG")
-        && !url.trim().is_empty()
-    {
-        v.push(Backend::Postgres(url.trim().to_owned()));
-    }
-    v
-}
+use chiso_store::testing::TestDb;
+pub use chiso_store::testing::{Backend, backends};
 
 /// A running application with its own database.
 pub struct TestApp {
@@ -55,8 +27,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
-    _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    test_db: Option<TestDb>,
 }
 
 /// A fetched page or document.
@@ -98,26 +69,9 @@ impl TestApp {
 
     /// Starts the application with `config`, seeding the province when `seed`.
     pub async fn start_with(backend: &Backend, config: WebConfig, seed: bool) -> TestApp {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let (url, pg) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}/t.db", dir.path().display()), None),
-            Backend::Postgres(admin) => {
-                let name = format!("chiso_web_{:016x}", rand::random::<u64>());
-                let mut c = sqlx::PgConnection::connect(admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("CHISO_TEST_PG={admin} is unreachable: {e}"));
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut c)
-                    .await
-                    .expect("create test database");
-                c.close().await.ok();
-                (with_database(admin, &name), Some((admin.clone(), name)))
-            }
-        };
-        let db = Db::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
-        db.migrate().await.expect("migrate");
+        let test_db = TestDb::new(backend).await;
+        let db = test_db.db.clone();
+        let url = test_db.url.clone();
         if seed {
             fixtures::seed(&db).await;
         }
@@ -141,8 +95,7 @@ impl TestApp {
             client,
             shutdown: Some(tx),
             server: Some(server),
-            _dir: dir,
-            pg,
+            test_db: Some(test_db),
         }
     }
 
@@ -195,35 +148,9 @@ impl TestApp {
                 .expect("server task")
                 .expect("server stopped cleanly");
         }
-        if let Some((admin, name)) = self.pg.take() {
-            let mut c = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("admin connection");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut c)
-            .await
-            .expect("drop test database");
-            c.close().await.ok();
+        if let Some(t) = self.test_db.take() {
+            t.drop_database().await;
         }
-    }
-}
-
-/// The admin URL with its database name replaced by `name`.
-fn with_database(admin: &str, name: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (admin, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map(|i| authority_start + i);
-    let host = path_start.map_or(base, |i| &base[..i]);
-    match query {
-        Some(q) => format!("{host}/{name}?{q}"),
-        None => format!("{host}/{name}"),
     }
 }
 

@@ -1,0 +1,156 @@
+//! The services as the CLI and the web app use them, on SQLite and (with `CHISO_TEST_PG`)
+//! PostgreSQL: the demo province loads and computes through the database, a stored period
+//! recomputes to the same results, and imports refuse bad files without changing anything.
+
+use chiso_app::compute::compute_period;
+use chiso_app::demo::load_demo;
+use chiso_domain::{PeriodCode, UnitCode};
+use chiso_store::testing::{TestDb, backends};
+use chiso_store::{Actor, audit, periods, results, settings};
+use rust_decimal::Decimal;
+use time::macros::datetime;
+
+fn period(code: &str) -> PeriodCode {
+    PeriodCode::parse(code).unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_province_loads_computes_and_shows_its_seed_figures_on_every_backend() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let at = datetime!(2026-01-05 08:00 UTC);
+        let n = load_demo(&t.db, at).await.expect("demo loads");
+        assert_eq!(n, 4, "[{}] four periods", backend.name());
+        assert!(settings::is_demo(&t.db).await.unwrap());
+
+        let list = periods::list(&t.db).await.unwrap();
+        let years: Vec<i32> = list.iter().map(|p| p.year).collect();
+        assert_eq!(years, [2025, 2024, 2023, 2022]);
+        assert!(
+            list.iter()
+                .all(|p| p.status == periods::STATUS_PUBLISHED && p.decision.is_some())
+        );
+
+        let r2024 = results::load(&t.db, &period("2024"))
+            .await
+            .unwrap()
+            .expect("2024 results");
+        let tan_khe = r2024
+            .units
+            .iter()
+            .find(|u| u.unit == UnitCode::parse("H-TAN-KHE").unwrap())
+            .expect("the district is in 2024");
+        assert_eq!(
+            chiso_domain::points::round_display(tan_khe.index),
+            Decimal::new(8983, 2)
+        );
+        assert_eq!(tan_khe.class.as_deref(), Some("Tốt"));
+        assert_eq!((tan_khe.rank, tan_khe.group_size), (Some(5), 7));
+
+        let city = r2024
+            .units
+            .iter()
+            .filter(|u| u.group.as_str() == "UBND cấp huyện")
+            .find(|u| u.rank == Some(1))
+            .expect("a district ranks first");
+        assert!(
+            city.streak >= 3,
+            "[{}] streak {}",
+            backend.name(),
+            city.streak
+        );
+
+        // 2025: no districts, merged communes compared through lineage.
+        let r2025 = results::load(&t.db, &period("2025"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            r2025
+                .units
+                .iter()
+                .all(|u| u.group.as_str() != "UBND cấp huyện")
+        );
+        assert!(
+            r2025
+                .units
+                .iter()
+                .any(|u| u.previous_index.is_some() && u.unit.as_str().starts_with('X'))
+        );
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn recomputing_a_period_gives_the_same_results_and_is_audited() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        load_demo(&t.db, datetime!(2026-01-05 08:00 UTC))
+            .await
+            .unwrap();
+        let before = results::load(&t.db, &period("2023"))
+            .await
+            .unwrap()
+            .unwrap();
+        // Recomputing a draft period: published periods are locked.
+        let mut p = periods::get(&t.db, &period("2023")).await.unwrap().unwrap();
+        p.status = periods::STATUS_DRAFT.to_owned();
+        periods::update(
+            &t.db,
+            &p,
+            &Actor("admin".into()),
+            datetime!(2026-02-01 09:00 UTC),
+        )
+        .await
+        .unwrap();
+        let again = compute_period(
+            &t.db,
+            &period("2023"),
+            &Actor("admin".into()),
+            datetime!(2026-02-01 09:05 UTC),
+        )
+        .await
+        .unwrap();
+        assert_eq!(again, before, "[{}]", backend.name());
+        let log = audit::list(
+            &t.db,
+            &audit::AuditFilter {
+                period: Some(period("2023")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            log.iter().any(|e| e.actor == "admin"),
+            "[{}] recomputation is audited",
+            backend.name()
+        );
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_published_period_refuses_recomputation() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        load_demo(&t.db, datetime!(2026-01-05 08:00 UTC))
+            .await
+            .unwrap();
+        let before = results::load(&t.db, &period("2024")).await.unwrap();
+        let err = compute_period(
+            &t.db,
+            &period("2024"),
+            &Actor("x".into()),
+            datetime!(2026-03-01 10:00 UTC),
+        )
+        .await;
+        assert!(
+            err.is_err(),
+            "[{}] published results are immutable",
+            backend.name()
+        );
+        assert_eq!(results::load(&t.db, &period("2024")).await.unwrap(), before);
+        t.drop_database().await;
+    }
+}

@@ -241,3 +241,48 @@ fn bench_data_writes_files_that_compute_accepts() {
         serde_json::from_str(&std::fs::read_to_string(res).unwrap()).unwrap();
     assert_eq!(json["units"].as_array().unwrap().len(), 60);
 }
+
+/// A published district table (appraisal out of 65, survey out of 35): fed the published
+/// component points, `chiso compute` reproduces the published totals, classes, ranks, deltas
+/// and streak (domain.md §1, §10).
+#[test]
+fn compute_reproduces_a_published_district_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = examples().join("huyen-2024");
+    let out_file = dir.path().join("results.csv");
+    let out = run(chiso()
+        .args(["compute", "--index-set"])
+        .arg(src.join("index-set.yaml"))
+        .arg("--units")
+        .arg(src.join("units.csv"))
+        .arg("--scores")
+        .arg(src.join("scores.csv"))
+        .arg("--previous")
+        .arg(src.join("previous.csv"))
+        .arg("--out")
+        .arg(&out_file));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("chỉ số bình quân 85,08"),
+        "{}",
+        text(&out)
+    );
+    let got = std::fs::read_to_string(&out_file).unwrap();
+    let expected = std::fs::read_to_string(src.join("expected-results.csv")).unwrap();
+    assert_eq!(got, expected);
+    let row = |code: &str| got.lines().find(|l| l.contains(code)).unwrap().to_owned();
+    assert!(row("TP-NGOC-LAM").starts_with(
+        "UBND cấp huyện,1,TP-NGOC-LAM,Thành phố Ngọc Lâm,96.89,100.00,96.89,Xuất sắc,0.21,0,9,"
+    ));
+    assert!(
+        row("H-TAN-KHE")
+            .starts_with("UBND cấp huyện,5,H-TAN-KHE,Huyện Tân Khê,89.83,100.00,89.83,Tốt,")
+    );
+    // Ranked by the total, never by one block: 76,22 with appraisal 44 above 76,03 with 46.
+    assert!(
+        row("H-PHU-LOC").contains(",7,H-PHU-LOC,") && row("H-PHU-LOC").ends_with(",44.00,32.22")
+    );
+    assert!(
+        row("H-VINH-AN").contains(",8,H-VINH-AN,") && row("H-VINH-AN").ends_with(",46.00,30.03")
+    );
+}

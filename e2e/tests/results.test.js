@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { startApp } from './support.js';
 
-const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+// Screenshots go to e2e/test-results/; with UPDATE_SCREENSHOTS=1 they refresh the user guide's.
+const SHOTS = new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/screenshots/' : '../test-results/',
+  import.meta.url).pathname;
 let app;
 let page;
 

@@ -39,6 +39,13 @@ pub enum Command {
         /// Do not load the demo province into an empty database.
         #[arg(long)]
         no_demo: bool,
+        /// Mark the session cookie Secure (and send HSTS): required behind HTTPS.
+        #[arg(long, env = "CHISO_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// Take the client address for sign-in limits from X-Forwarded-For (only behind a
+        /// proxy that sets it).
+        #[arg(long, env = "CHISO_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
     },
     /// Create or upgrade the database schema.
     Migrate {

@@ -11,16 +11,7 @@ use chiso_store::{Actor, Db, index_sets, results, scores};
 
 use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, UserCommand};
 
-/// The system clock; the only place that reads wall time.
-#[derive(Debug, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)]
-    fn now(&self) -> time::OffsetDateTime {
-        time::OffsetDateTime::now_utc()
-    }
-}
+use chiso_web::SystemClock;
 
 fn cli_actor() -> Actor {
     Actor(
@@ -76,7 +67,20 @@ fn app(e: AppError) -> anyhow::Error {
 pub async fn run(cli: Cli) -> Result<()> {
     let clock = SystemClock;
     match cli.command {
-        Command::Serve { db, bind, no_demo } => serve(&db, bind, no_demo, &clock).await,
+        Command::Serve {
+            db,
+            bind,
+            no_demo,
+            secure_cookies,
+            trust_forwarded_for,
+        } => {
+            let options = ServeOptions {
+                no_demo,
+                secure_cookies,
+                trust_forwarded_for,
+            };
+            serve(&db, bind, options, &clock).await
+        }
         Command::Migrate { db } => {
             let db = open(&db).await?;
             println!("Đã cập nhật lược đồ ({}).", db.backend_name());
@@ -169,14 +173,22 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Switches of `chiso serve` besides the database and the address.
+#[derive(Debug, Clone, Copy)]
+struct ServeOptions {
+    no_demo: bool,
+    secure_cookies: bool,
+    trust_forwarded_for: bool,
+}
+
 async fn serve(
     args: &DbArgs,
     bind: std::net::SocketAddr,
-    no_demo: bool,
+    options: ServeOptions,
     clock: &SystemClock,
 ) -> Result<()> {
     let db = open(args).await?;
-    if !no_demo && db.is_empty().await? {
+    if !options.no_demo && db.is_empty().await? {
         eprintln!("Cơ sở dữ liệu trống: đang nạp dữ liệu mẫu Tỉnh Mẫu…");
         load_demo(&db, clock.now()).await.map_err(app)?;
     }
@@ -188,6 +200,8 @@ async fn serve(
     println!("chiso đang chạy tại http://{addr} ({})", db.backend_name());
     let config = chiso_web::WebConfig {
         demo,
+        secure_cookies: options.secure_cookies,
+        trust_forwarded_for: options.trust_forwarded_for,
         ..chiso_web::WebConfig::default()
     };
     chiso_web::serve(db, config, listener, shutdown_signal()).await?;

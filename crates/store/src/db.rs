@@ -195,15 +195,16 @@ impl Db {
         Ok(())
     }
 
-    /// Deletes every data row (units, index sets, periods, scores, results and their audit
-    /// entries) in one transaction, keeping the schema, the users, their audit entries and the
-    /// sessions. Used to reload the demonstration data.
+    /// Deletes every data row (units, index sets, periods, scores, results, the assessment
+    /// cycle and their audit entries) in one transaction, keeping the schema, the users, their
+    /// grants that name no unit and no period, their audit entries and the sessions. Used to
+    /// reload the demonstration data.
     #[tracing::instrument(skip_all)]
     pub async fn reset(&self) -> Result<(), StoreError> {
         self.reset_tables(false).await
     }
 
-    /// Like [`Db::reset`] but also deletes users, sessions and the whole audit log.
+    /// Like [`Db::reset`] but also deletes users, their grants, sessions and the whole audit log.
     #[tracing::instrument(skip_all)]
     pub async fn reset_including_users(&self) -> Result<(), StoreError> {
         self.reset_tables(true).await
@@ -213,16 +214,29 @@ impl Db {
         let mut tx = self.begin().await?;
         if users {
             sql!(tx, execute, "DELETE FROM audit_log")?;
+            sql!(tx, execute, "DELETE FROM role_grants")?;
             sql!(tx, execute, "DELETE FROM sessions")?;
             sql!(tx, execute, "DELETE FROM users")?;
         } else {
             sql!(
                 tx,
                 execute,
-                "DELETE FROM audit_log WHERE entity <> $1",
-                crate::users::ENTITY
+                "DELETE FROM audit_log WHERE entity <> $1 AND entity <> $2",
+                crate::users::ENTITY,
+                crate::grants::ENTITY,
+            )?;
+            // Grants tied to a unit or a period go with them; the others stay with the users.
+            sql!(
+                tx,
+                execute,
+                "DELETE FROM role_grants WHERE unit IS NOT NULL OR period IS NOT NULL"
             )?;
         }
+        sql!(tx, execute, "DELETE FROM evidence")?;
+        sql!(tx, execute, "DELETE FROM explanation_requests")?;
+        sql!(tx, execute, "DELETE FROM assessment_leaves")?;
+        sql!(tx, execute, "DELETE FROM assessments")?;
+        sql!(tx, execute, "DELETE FROM period_milestones")?;
         sql!(tx, execute, "DELETE FROM settings")?;
         sql!(tx, execute, "DELETE FROM result_groups")?;
         sql!(tx, execute, "DELETE FROM results")?;

@@ -11,11 +11,17 @@
 #[macro_use]
 mod macros;
 
+pub mod assessments;
 pub mod audit;
 mod codec;
 mod db;
 mod error;
+pub mod evidence;
+pub mod explanations;
+pub mod grants;
 pub mod index_sets;
+pub mod leaves;
+pub mod milestones;
 pub mod periods;
 pub mod results;
 pub mod scores;

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, NewEntry};
 use crate::codec;
-use crate::db::{Ex, ROWS_PER_STATEMENT, values_list};
+use crate::db::{Ex, ROWS_PER_STATEMENT, Tx, values_list};
 use crate::{Actor, Db, StoreError, periods};
 
 /// Audit entity of a score (key `period/unit/node`).
@@ -94,7 +94,21 @@ pub async fn put(
     reason: &str,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    periods::load_open(&mut tx, period).await?;
+    put_in(&mut tx, period, changes, actor, at, reason).await?;
+    tx.commit().await
+}
+
+/// [`put`] inside the caller's transaction, so that another change (approving an
+/// assessment) and the scores it sets are written together or not at all.
+pub(crate) async fn put_in(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    changes: &[ScoreChange],
+    actor: &Actor,
+    at: OffsetDateTime,
+    reason: &str,
+) -> Result<(), StoreError> {
+    periods::load_open(tx, period).await?;
 
     // What is stored now, for the units the batch touches.
     let units: HashSet<&UnitCode> = changes.iter().map(|c| &c.unit).collect();
@@ -233,8 +247,8 @@ pub async fn put(
             return Err(changed_meanwhile(period));
         }
     }
-    audit::record_many(&mut tx, &entries).await?;
-    tx.commit().await
+    audit::record_many(tx, &entries).await?;
+    Ok(())
 }
 
 /// Above this many units in one batch, the whole period is read at once.

@@ -31,6 +31,18 @@ pub enum AppError {
     /// No route matches the path.
     #[error("page not found")]
     PageNotFound,
+    /// The person is signed in but their roles do not allow this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A state-changing request without a valid CSRF token, or sent from another site.
+    #[error("cross-site request refused")]
+    CsrfRejected,
+    /// A form field is wrong; pages show the message next to the form.
+    #[error("invalid form: {}", .0.key)]
+    Form(FormError),
+    /// The session could not be read or written; never shown to the client.
+    #[error("session failure")]
+    Session(#[from] tower_sessions::session::Error),
     /// The database failed; never shown to the client.
     #[error("database failure")]
     Store(#[from] chiso_store::StoreError),
@@ -47,7 +59,11 @@ impl AppError {
             | AppError::UnitNotFound(_)
             | AppError::UnitNotInPeriod { .. }
             | AppError::PageNotFound => StatusCode::NOT_FOUND,
-            AppError::Store(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Form(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Store(_) | AppError::Render(_) | AppError::Session(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -69,7 +85,12 @@ impl AppError {
                 vec![("period", period.clone()), ("unit", unit.clone())],
             ),
             AppError::PageNotFound => ("not_found", "error.page_not_found", vec![]),
-            AppError::Store(_) | AppError::Render(_) => ("internal", "error.internal", vec![]),
+            AppError::Forbidden => ("forbidden", "error.forbidden", vec![]),
+            AppError::CsrfRejected => ("csrf", "error.csrf", vec![]),
+            AppError::Form(f) => ("invalid", f.key, f.args.clone()),
+            AppError::Store(_) | AppError::Render(_) | AppError::Session(_) => {
+                ("internal", "error.internal", vec![])
+            }
         };
         ErrorInfo {
             status: self.status(),
@@ -92,6 +113,44 @@ impl IntoResponse for AppError {
         let mut resp = (info.status, info.code).into_response();
         resp.extensions_mut().insert(info);
         resp
+    }
+}
+
+/// A mistake in what a person typed: a message key with its placeholders, shown next to the
+/// form in the person's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormError {
+    /// Locale key of the message.
+    pub key: &'static str,
+    /// Values for the message's `{name}` placeholders.
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl FormError {
+    /// A message without placeholders.
+    pub fn new(key: &'static str) -> Self {
+        FormError {
+            key,
+            args: Vec::new(),
+        }
+    }
+
+    /// Adds a placeholder value.
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        lang.tf(self.key, &args)
+    }
+}
+
+impl From<FormError> for AppError {
+    fn from(e: FormError) -> Self {
+        AppError::Form(e)
     }
 }
 
@@ -122,6 +181,7 @@ impl ErrorInfo {
             StatusCode::NOT_FOUND => ("not_found", "error.page_not_found"),
             StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "error.method_not_allowed"),
             StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "error.payload_too_large"),
+            StatusCode::FORBIDDEN => ("forbidden", "error.forbidden"),
             s if s.is_server_error() => ("internal", "error.internal"),
             _ => ("bad_request", "error.bad_request"),
         };

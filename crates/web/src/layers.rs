@@ -1,6 +1,7 @@
 //! The middleware stack around every route, outermost first: request id (set, then echoed in
 //! the response), tracing span carrying that id, security headers, compression, request body
-//! limit, then the language cookie, the error pages, and panics turned into an opaque 500
+//! limit, then the session, the language cookie, the error pages, the CSRF check (inside the
+//! error pages, so a refusal gets a localized 403 page), and panics turned into an opaque 500
 //! (inside the error pages, so a panic still gets a localized page quoting its request id).
 
 use axum::Router;
@@ -28,13 +29,19 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Wraps the routes in the middleware stack and binds the state.
 pub(crate) fn wrap(app: Router<AppState>, state: AppState) -> Router {
     let body_limit = state.config().body_limit;
+    let secure = state.config().secure_cookies;
     let app = app
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::csrf::guard,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::error::render_errors,
         ))
         .layer(middleware::from_fn(crate::i18n::remember_lang))
+        .layer(crate::auth::session_layer(&state))
         .with_state(state);
 
     let security = ServiceBuilder::new()
@@ -53,7 +60,18 @@ pub(crate) fn wrap(app: Router<AppState>, state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ));
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ))
+        // Served over HTTPS (the cookie is Secure): browsers must never fall back to HTTP.
+        .option_layer(secure.then(|| {
+            SetResponseHeaderLayer::overriding(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            )
+        }));
 
     app.layer(
         ServiceBuilder::new()

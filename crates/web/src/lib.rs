@@ -5,8 +5,10 @@
 //! The launch seam is [`serve`]: the binary and the tests start the very same application on
 //! a listener they choose (port 0 in tests), with a shutdown future they control.
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod chart;
 pub mod error;
 mod format;
@@ -16,11 +18,13 @@ mod pages;
 pub mod service;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use chiso_domain::Clock;
 use chiso_store::Db;
 
 pub use error::AppError;
@@ -35,6 +39,18 @@ pub struct WebConfig {
     /// Largest request body accepted, in bytes; larger requests get 413 before any handler
     /// reads them.
     pub body_limit: usize,
+    /// Marks the session cookie `Secure` (sent over HTTPS only). Off by default so that the
+    /// demo works on `http://127.0.0.1`; every deployment behind HTTPS must turn it on.
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request.
+    pub session_idle: time::Duration,
+    /// Failed sign-ins tolerated per account and per address.
+    pub login_limits: auth::LoginLimits,
+    /// Takes the client address for rate limiting from the last `X-Forwarded-For` entry. Only
+    /// for deployments behind a proxy that sets it; otherwise clients could pick their own.
+    pub trust_forwarded_for: bool,
+    /// The source of "now" for session expiry and rate limits.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for WebConfig {
@@ -42,13 +58,31 @@ impl Default for WebConfig {
         WebConfig {
             demo: false,
             body_limit: 2 * 1024 * 1024,
+            secure_cookies: false,
+            session_idle: time::Duration::hours(8),
+            login_limits: auth::LoginLimits::default(),
+            trust_forwarded_for: false,
+            clock: Arc::new(SystemClock),
         }
     }
 }
 
-/// What every handler can reach: the database and the settings. Cheap to clone (one `Arc`);
-/// holds no other in-process state, so any number of application nodes can serve the same
-/// database.
+/// The wall clock, the default of [`WebConfig::clock`].
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    // The web server lives in real time; tests that need fixed time pass their own clock.
+    #[allow(clippy::disallowed_methods)]
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+}
+
+/// What every handler can reach: the database, the settings, the session store and the
+/// sign-in throttle. Cheap to clone (one `Arc`). Sessions live in the database, so any number
+/// of application nodes can serve the same database; the default throttle counts failures per
+/// node (see [`auth::LoginThrottle`]).
 #[derive(Debug, Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -58,14 +92,44 @@ pub struct AppState {
 struct Inner {
     db: Db,
     config: WebConfig,
+    sessions: auth::DbSessionStore,
+    throttle: Arc<dyn auth::LoginThrottle>,
 }
 
 impl AppState {
-    /// Wraps a connected, migrated database and the settings.
+    /// Wraps a connected, migrated database and the settings, with failed sign-ins counted in
+    /// memory.
     pub fn new(db: Db, config: WebConfig) -> Self {
+        let throttle = Arc::new(auth::MemoryThrottle::new(config.login_limits));
+        Self::with_throttle(db, config, throttle)
+    }
+
+    /// Like [`AppState::new`] with another way of counting failed sign-ins (e.g. shared by
+    /// several nodes).
+    pub fn with_throttle(
+        db: Db,
+        config: WebConfig,
+        throttle: Arc<dyn auth::LoginThrottle>,
+    ) -> Self {
+        let sessions = auth::DbSessionStore::new(db.clone(), Arc::clone(&config.clock));
         AppState {
-            inner: Arc::new(Inner { db, config }),
+            inner: Arc::new(Inner {
+                db,
+                config,
+                sessions,
+                throttle,
+            }),
         }
+    }
+
+    /// The session store.
+    pub fn sessions(&self) -> &auth::DbSessionStore {
+        &self.inner.sessions
+    }
+
+    /// The sign-in throttle.
+    pub fn throttle(&self) -> &dyn auth::LoginThrottle {
+        self.inner.throttle.as_ref()
     }
 
     /// The database.
@@ -81,7 +145,7 @@ impl AppState {
 
 /// The whole application: pages, API, static files and health check, wrapped in the
 /// middleware stack (request id, tracing, panics → 500, body limit, compression, security
-/// headers, language cookie, error pages).
+/// headers, sessions, language cookie, error pages, CSRF checks).
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
@@ -101,8 +165,11 @@ pub fn router(state: AppState) -> Router {
     layers::wrap(app, state)
 }
 
+/// How often expired sessions are deleted from the database.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Serves the application on `listener` until `shutdown` completes, then lets in-flight
-/// requests finish and closes the database.
+/// requests finish and closes the database. Expired sessions are purged hourly meanwhile.
 pub async fn serve(
     db: Db,
     config: WebConfig,
@@ -117,9 +184,25 @@ pub async fn serve(
         demo = state.config().demo,
         "serving"
     );
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let sessions = state.sessions().clone();
+    let purge = tokio::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVERY);
+        loop {
+            every.tick().await;
+            match sessions.purge_expired().await {
+                Ok(n) => tracing::debug!(deleted = n, "expired sessions purged"),
+                Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+            }
+        }
+    });
+    // The peer address feeds the per-address limit on failed sign-ins.
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    purge.abort();
     state.db().close().await;
     served
 }

@@ -4,6 +4,8 @@
 //!
 //! Handlers are thin: extract → call a [`service`] function → build a view → render.
 
+mod account;
+mod admin;
 mod views;
 
 use axum::Router;
@@ -15,8 +17,11 @@ use axum::routing::get;
 
 use askama::Template;
 
+use tower_sessions::Session;
+
+use crate::auth::{CurrentUser, csrf};
 use crate::i18n::Lang;
-use crate::{AppError, AppState, service};
+use crate::{AppError, AppState, accounts, service};
 
 /// The page routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -24,6 +29,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/ky/{period}", get(period))
         .route("/ky/{period}/don-vi/{unit}", get(unit))
+        .merge(account::router())
+        .merge(admin::router())
 }
 
 /// What every page needs besides its data: language, demo banner, and the current path (for
@@ -33,6 +40,12 @@ pub(crate) struct PageCtx {
     lang: Lang,
     demo: bool,
     path: String,
+    /// Display name of the signed-in person.
+    user: Option<String>,
+    /// Shows the administration link.
+    admin: bool,
+    /// The session's CSRF token, for the forms of the page (sign-out in the header).
+    csrf: String,
 }
 
 impl PageCtx {
@@ -61,6 +74,21 @@ impl PageCtx {
         self.demo
     }
 
+    /// Display name of the signed-in person, if any.
+    pub fn user_name(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// True when the signed-in person administers users.
+    pub fn admin(&self) -> bool {
+        self.admin
+    }
+
+    /// The CSRF token every form must post back in its hidden `csrf` field.
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
     /// URL of the stylesheet.
     pub fn css(&self) -> String {
         crate::assets::url("chiso.css")
@@ -72,18 +100,40 @@ impl PageCtx {
     }
 }
 
+impl PageCtx {
+    fn bare(lang: Lang, demo: bool, path: String) -> Self {
+        PageCtx {
+            lang,
+            demo,
+            path,
+            user: None,
+            admin: false,
+            csrf: String::new(),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for PageCtx {
-    type Rejection = std::convert::Infallible;
+    type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(PageCtx {
-            lang: Lang::from_request(&parts.uri, &parts.headers),
-            demo: state.config().demo,
-            path: parts.uri.path().to_owned(),
-        })
+        let mut ctx = PageCtx::bare(
+            Lang::from_request(&parts.uri, &parts.headers),
+            state.config().demo,
+            parts.uri.path().to_owned(),
+        );
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        if let Some(user) = current.user() {
+            ctx.user = Some(user.display_name.clone());
+            ctx.admin = accounts::require_user_admin(&current.principal()).is_ok();
+            if let Some(session) = parts.extensions.get::<Session>() {
+                ctx.csrf = csrf::ensure_token(session).await?;
+            }
+        }
+        Ok(ctx)
     }
 }
 
@@ -129,5 +179,5 @@ pub(crate) fn error_page(
     message: String,
     request_id: Option<String>,
 ) -> Result<String, askama::Error> {
-    views::ErrorPage::new(PageCtx { lang, demo, path }, status, message, request_id).render()
+    views::ErrorPage::new(PageCtx::bare(lang, demo, path), status, message, request_id).render()
 }

@@ -496,3 +496,127 @@ impl ErrorPage {
         }
     }
 }
+
+/// `GET /dang-nhap`, and the form again after a refusal.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(crate) struct LoginPage {
+    pub ctx: PageCtx,
+    pub title: &'static str,
+    pub login: String,
+    pub next: String,
+    pub error: Option<String>,
+}
+
+impl LoginPage {
+    pub fn new(ctx: PageCtx, login: String, next: String, error: Option<String>) -> Self {
+        LoginPage {
+            title: ctx.t("login.title"),
+            ctx,
+            login,
+            next,
+            error,
+        }
+    }
+}
+
+/// `GET /tai-khoan/mat-khau`.
+#[derive(Template)]
+#[template(path = "password.html")]
+pub(crate) struct PasswordPage {
+    pub ctx: PageCtx,
+    pub title: &'static str,
+    pub min_len: usize,
+    pub hint: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+impl PasswordPage {
+    pub fn new(ctx: PageCtx, notice: Option<String>, error: Option<String>) -> Self {
+        let min_len = crate::accounts::MIN_PASSWORD_LEN;
+        PasswordPage {
+            title: ctx.t("account.title"),
+            hint: ctx
+                .lang
+                .tf("account.min_len", &[("n", &min_len.to_string())]),
+            ctx,
+            min_len,
+            notice,
+            error,
+        }
+    }
+}
+
+/// What the administrator typed into the create form, kept when it is refused.
+#[derive(Debug, Default)]
+pub(crate) struct UserDraft {
+    pub login: String,
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
+/// One line of the user list.
+pub(crate) struct UserRow {
+    pub login: String,
+    pub name: String,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub disabled: bool,
+    pub is_self: bool,
+    pub href: String,
+}
+
+/// `GET /quan-tri/nguoi-dung`.
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+pub(crate) struct UsersPage {
+    pub ctx: PageCtx,
+    pub title: &'static str,
+    pub rows: Vec<UserRow>,
+    pub min_len: usize,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub draft: UserDraft,
+}
+
+impl UsersPage {
+    pub fn new(
+        ctx: PageCtx,
+        users: &[chiso_store::users::User],
+        me: &str,
+        notice: Option<String>,
+        error: Option<String>,
+        draft: UserDraft,
+    ) -> Self {
+        let rows = users
+            .iter()
+            .map(|u| UserRow {
+                login: u.login.clone(),
+                name: u.display_name.clone(),
+                role: ctx.t(if u.is_admin {
+                    "admin.role_admin"
+                } else {
+                    "admin.role_user"
+                }),
+                status: ctx.t(if u.disabled {
+                    "admin.status_disabled"
+                } else {
+                    "admin.status_active"
+                }),
+                disabled: u.disabled,
+                is_self: u.login == me,
+                href: format!("/quan-tri/nguoi-dung/{}", format::segment(&u.login)),
+            })
+            .collect();
+        UsersPage {
+            title: ctx.t("admin.users_title"),
+            ctx,
+            rows,
+            min_len: crate::accounts::MIN_PASSWORD_LEN,
+            notice,
+            error,
+            draft,
+        }
+    }
+}

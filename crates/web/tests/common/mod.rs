@@ -99,6 +99,11 @@ impl TestApp {
         }
     }
 
+    /// The application's database.
+    pub fn db(&self) -> &chiso_store::Db {
+        &self.test_db.as_ref().expect("running").db
+    }
+
     /// GET `path` with extra headers.
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Fetched {
         let mut req = self.client.get(format!("{}{path}", self.base));

@@ -471,3 +471,48 @@ async fn only_admins_manage_users_and_a_created_user_can_sign_in() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_role_granted_in_the_database_counts_at_the_next_request_until_it_is_revoked() {
+    use chiso_domain::authz::{Grant, Role};
+    for backend in backends() {
+        let app = TestApp::start_with(&backend, WebConfig::default(), false).await;
+        add_user(app.db(), "binh", "Bình", false).await;
+        let mut binh = Browser::new(&app.base);
+        binh.login("binh", PASSWORD).await;
+        assert_eq!(
+            binh.get("/quan-tri/nguoi-dung").await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        let at = datetime!(2025-02-01 08:00 UTC);
+        let id = chiso_store::grants::grant(
+            app.db(),
+            "binh",
+            &Grant::all_periods(Role::Admin),
+            &Actor("admin".into()),
+            at,
+        )
+        .await
+        .expect("grant");
+        let page = binh.get("/quan-tri/nguoi-dung").await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "[{}] granted role counts",
+            backend.name()
+        );
+
+        chiso_store::grants::revoke(app.db(), id, "hết nhiệm vụ", &Actor("admin".into()), at)
+            .await
+            .expect("revoke");
+        let page = binh.get("/quan-tri/nguoi-dung").await;
+        assert_eq!(
+            page.status,
+            StatusCode::FORBIDDEN,
+            "[{}] revoked role is gone",
+            backend.name()
+        );
+        app.stop().await;
+    }
+}

@@ -41,31 +41,43 @@ fn fingerprint(password_hash: &str) -> String {
     hex::encode(&digest[..12])
 }
 
-/// The signed-in user of a request, if any. Extracting it twice in one request reads the
-/// database once.
+/// The signed-in user of a request, if any, with the roles granted to them. Extracting it
+/// twice in one request reads the database once.
 #[derive(Debug, Clone, Default)]
-pub struct CurrentUser(pub Option<User>);
+pub struct CurrentUser {
+    user: Option<User>,
+    /// Roles granted in the database (per unit, area and period), read with the user so a
+    /// revoked role stops working at the next request.
+    grants: Vec<Grant>,
+}
 
 impl CurrentUser {
+    /// Nobody signed in.
+    pub fn anonymous() -> Self {
+        CurrentUser::default()
+    }
+
     /// The user, if signed in.
     pub fn user(&self) -> Option<&User> {
-        self.0.as_ref()
+        self.user.as_ref()
     }
 
     /// The person as the authorization rules see them; anonymous when not signed in.
     pub fn principal(&self) -> Principal {
-        self.user().map_or_else(Principal::anonymous, principal)
+        self.user()
+            .map_or_else(Principal::anonymous, |u| principal(u, &self.grants))
     }
 }
 
-/// The roles of a user. Administrators hold [`Role::Admin`] in every period; the roles granted
-/// per unit and period (officers, appraisers…) will be read from the database here once they
-/// are stored, so that every handler keeps calling this one function.
-pub fn principal(user: &User) -> Principal {
-    let mut grants = Vec::new();
+/// The roles of a user: the account's administrator flag gives [`Role::Admin`] in every
+/// period, and every role granted in the database (officer or leader of a unit, appraiser of
+/// units or areas, council chair, observer; for one period or all) is added to it.
+pub fn principal(user: &User, granted: &[Grant]) -> Principal {
+    let mut grants = Vec::with_capacity(granted.len() + 1);
     if user.is_admin {
         grants.push(Grant::all_periods(Role::Admin));
     }
+    grants.extend_from_slice(granted);
     Principal::new(user.login.clone(), grants)
 }
 
@@ -81,7 +93,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let current = match parts.extensions.get::<Session>() {
             Some(session) => load(session, state).await?,
-            None => CurrentUser(None),
+            None => CurrentUser::anonymous(),
         };
         parts.extensions.insert(current.clone());
         Ok(current)
@@ -90,7 +102,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 
 async fn load(session: &Session, state: &AppState) -> Result<CurrentUser, AppError> {
     let Some(mut auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
-        return Ok(CurrentUser(None));
+        return Ok(CurrentUser::anonymous());
     };
     let user = users::find_by_login(state.db(), &auth.login).await?;
     let valid = user
@@ -99,14 +111,18 @@ async fn load(session: &Session, state: &AppState) -> Result<CurrentUser, AppErr
     let Some(user) = valid else {
         // Disabled, deleted, or the password changed since: this session no longer counts.
         session.remove_value(AUTH_KEY).await?;
-        return Ok(CurrentUser(None));
+        return Ok(CurrentUser::anonymous());
     };
     let now = state.config().clock.now().unix_timestamp();
     if now - auth.seen >= TOUCH_EVERY.whole_seconds() {
         auth.seen = now;
         session.insert(AUTH_KEY, &auth).await?;
     }
-    Ok(CurrentUser(Some(user.clone())))
+    let grants = chiso_store::grants::for_user(state.db(), &user.login).await?;
+    Ok(CurrentUser {
+        user: Some(user.clone()),
+        grants,
+    })
 }
 
 /// Signs `user` in: a new session id (so an id planted before sign-in is worthless), a new

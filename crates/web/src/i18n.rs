@@ -1,6 +1,7 @@
 //! Languages of the interface: Vietnamese by default, English second. Every string people read
-//! lives in `locales/vi.yml` and `locales/en.yml` (flat `key: text` maps embedded in the
-//! binary), never in code or templates.
+//! lives in the catalogs under `locales/` (flat `key: text` maps embedded in the binary, one
+//! file per area of the interface and language: `vi/results.yml`, `en/results.yml`…), never in
+//! code or templates.
 //!
 //! The language is chosen by a link (`?lang=en`), remembered in a `lang` cookie and read from
 //! it on later requests. `Accept-Language` is deliberately ignored: public officials often use
@@ -31,13 +32,44 @@ pub const LANG_COOKIE: &str = "lang";
 
 type Catalog = BTreeMap<String, String>;
 
-fn load(name: &str, text: &str) -> Catalog {
-    serde_yaml_ng::from_str(text)
-        .unwrap_or_else(|e| panic!("locale file {name} is not a flat `key: text` map: {e}"))
+/// The areas of the interface, one catalog file each per language. Splitting them keeps each
+/// file about one subject; a key defined in two files of a language is a build-time mistake
+/// caught on first use (and by the tests).
+macro_rules! catalog_files {
+    ($lang:literal: $($area:literal),* $(,)?) => {
+        [$(
+            (
+                concat!($lang, "/", $area, ".yml"),
+                include_str!(concat!("../locales/", $lang, "/", $area, ".yml")),
+            )
+        ),*]
+    };
 }
 
-static VI: LazyLock<Catalog> = LazyLock::new(|| load("vi.yml", include_str!("../locales/vi.yml")));
-static EN: LazyLock<Catalog> = LazyLock::new(|| load("en.yml", include_str!("../locales/en.yml")));
+fn load(files: &[(&str, &str)]) -> Catalog {
+    let mut catalog = Catalog::new();
+    for (name, text) in files {
+        let part: Option<Catalog> = serde_yaml_ng::from_str(text)
+            .unwrap_or_else(|e| panic!("locale file {name} is not a flat `key: text` map: {e}"));
+        for (key, value) in part.unwrap_or_default() {
+            if catalog.insert(key.clone(), value).is_some() {
+                panic!("locale key {key} is defined twice (again in {name})");
+            }
+        }
+    }
+    catalog
+}
+
+static VI: LazyLock<Catalog> = LazyLock::new(|| {
+    load(
+        &catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods"),
+    )
+});
+static EN: LazyLock<Catalog> = LazyLock::new(|| {
+    load(
+        &catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods"),
+    )
+});
 
 impl Lang {
     /// Every language, default first.

@@ -10,12 +10,17 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod chart;
+mod cycle;
 pub mod error;
 mod format;
 pub mod i18n;
 mod layers;
 mod pages;
+mod period_admin;
+mod review;
 pub mod service;
+mod set_admin;
+mod unit_admin;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -151,6 +156,11 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let app = Router::new()
         .merge(pages::router())
+        .merge(cycle::router())
+        .merge(review::router())
+        .merge(unit_admin::router())
+        .merge(set_admin::router())
+        .merge(period_admin::router())
         .merge(api)
         .route(
             api::OPENAPI_PATH,

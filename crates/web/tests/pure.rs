@@ -216,7 +216,7 @@ fn both_languages_have_the_same_keys_and_placeholders() {
     let only_en: Vec<_> = en.iter().filter(|k| !vi.contains(k)).collect();
     assert!(
         only_vi.is_empty() && only_en.is_empty(),
-        "locales/vi.yml and locales/en.yml differ: only in vi {only_vi:?}, only in en {only_en:?}"
+        "the vi and en catalogs differ: only in vi {only_vi:?}, only in en {only_en:?}"
     );
     for key in vi {
         let (v, e) = (Lang::Vi.lookup(key).unwrap(), Lang::En.lookup(key).unwrap());

@@ -6,7 +6,7 @@
 
 mod account;
 mod admin;
-mod views;
+pub(crate) mod views;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, State};
@@ -37,15 +37,15 @@ pub(crate) fn router() -> Router<AppState> {
 /// the language switch link).
 #[derive(Debug, Clone)]
 pub(crate) struct PageCtx {
-    lang: Lang,
-    demo: bool,
-    path: String,
+    pub(crate) lang: Lang,
+    pub(crate) demo: bool,
+    pub(crate) path: String,
     /// Display name of the signed-in person.
-    user: Option<String>,
+    pub(crate) user: Option<String>,
     /// Shows the administration link.
-    admin: bool,
+    pub(crate) admin: bool,
     /// The session's CSRF token, for the forms of the page (sign-out in the header).
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 impl PageCtx {
@@ -137,7 +137,7 @@ impl FromRequestParts<AppState> for PageCtx {
     }
 }
 
-fn render(page: &impl Template) -> Result<Html<String>, AppError> {
+pub(crate) fn render(page: &impl Template) -> Result<Html<String>, AppError> {
     Ok(Html(page.render()?))
 }
 

@@ -21,12 +21,14 @@ after(async () => {
   await app?.stop();
 });
 
-test('the home page lists the four demo periods and says the data is a demo', async () => {
+test('the home page lists four published demo periods, the next one in progress, and says the data is a demo', async () => {
   await page.goto(app.url + '/');
   const body = await page.textContent('body');
-  for (const year of ['2022', '2023', '2024', '2025']) {
+  for (const year of ['2022', '2023', '2024', '2025', '2026']) {
     assert.ok(body.includes(year), `period ${year} listed`);
   }
+  assert.equal(await page.locator('tr', { hasText: 'Đã công bố' }).count(), 4);
+  assert.match(await page.locator('tr', { hasText: '2026' }).first().textContent(), /Đang thực hiện/);
   assert.match(body, /[Dd]ữ liệu mẫu/);
   await page.screenshot({ path: SHOTS + 'ky-danh-gia.png', fullPage: true });
 });

@@ -1,15 +1,20 @@
 //! Loading the demo province "Tỉnh Mẫu": its units and lineage, each year's index sets, the
 //! periods with their groups and raw inputs, then each period computed in order so that every
-//! result on screen comes from the engine, never from typed-in figures.
+//! result on screen comes from the engine, never from typed-in figures. The year after the
+//! last published one is left in progress, its self-assessment window open on the day the
+//! demo is loaded, so the assessment cycle can be tried at once.
 
 use chiso_demo::DemoProvince;
-use chiso_store::{Actor, Db, index_sets, periods, scores, settings, units};
-use time::OffsetDateTime;
+use chiso_domain::PeriodCode;
+use chiso_domain::workflow::{Milestones, vn_day_end, vn_day_start};
+use chiso_store::{Actor, Db, index_sets, milestones, periods, scores, settings, units};
+use time::{Duration, OffsetDateTime};
 
 use crate::compute::compute_period;
 use crate::error::AppResult;
 
-/// Erases all data and loads the demo province. Returns the number of periods computed.
+/// Erases all data and loads the demo province. Returns the number of periods computed (the
+/// period left in progress is not counted).
 #[tracing::instrument(skip_all)]
 pub async fn load_demo(db: &Db, at: OffsetDateTime) -> AppResult<usize> {
     let demo: DemoProvince = chiso_demo::province();
@@ -70,5 +75,47 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> AppResult<usize> {
     for set in &demo.sets {
         index_sets::freeze(db, &set.code, &actor, at).await?;
     }
+    if let Some(last) = ordered.last() {
+        open_next_period(db, last, &actor, at).await?;
+    }
     Ok(ordered.len())
+}
+
+/// The year after `last`, with the same groups, sets and units, in its self-assessment window:
+/// opened two weeks before `at`, closing at the end of the 16th day after it, then appraisal,
+/// explanation, approval and publication over the following three months.
+async fn open_next_period(
+    db: &Db,
+    last: &chiso_demo::DemoPeriod,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> AppResult<()> {
+    let year = last.year + 1;
+    let code = PeriodCode::parse(&year.to_string())
+        .map_err(|e| crate::AppError::Invalid(format!("kỳ đánh giá {year}: {e}")))?;
+    let period = periods::Period {
+        code: code.clone(),
+        year,
+        name: format!("Chỉ số CCHC năm {year}"),
+        previous: Some(last.code.clone()),
+        status: periods::STATUS_DRAFT.to_owned(),
+        decision: None,
+        computed_at: None,
+    };
+    periods::create(db, &period, actor, at).await?;
+    periods::set_groups(db, &code, &last.groups, &last.members, actor, at).await?;
+    let today = at.to_offset(chiso_domain::workflow::VN_OFFSET).date();
+    let day = |n: i64| today + Duration::days(n);
+    let plan = Milestones {
+        self_open: Some(vn_day_start(day(-14))),
+        self_close: Some(vn_day_end(day(16))),
+        appraisal_open: Some(vn_day_start(day(17))),
+        appraisal_close: Some(vn_day_end(day(46))),
+        explanation_open: Some(vn_day_start(day(47))),
+        explanation_close: Some(vn_day_end(day(56))),
+        approval: Some(vn_day_start(day(70))),
+        publication: Some(vn_day_start(day(90))),
+    };
+    milestones::set_all(db, &code, &plan, actor, at).await?;
+    Ok(())
 }

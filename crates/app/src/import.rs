@@ -198,3 +198,42 @@ pub async fn import_units(
         groups,
     })
 }
+
+/// What importing a units file would change, unit by unit, compared with the stored units:
+/// shown to the administrator after an import ("12 đơn vị mới, 3 đơn vị cập nhật").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnitsChanges {
+    /// Codes not stored yet, in file order.
+    pub created: Vec<UnitCode>,
+    /// Codes stored with other values (name, kind, parent, dates), in file order.
+    pub updated: Vec<UnitCode>,
+    /// Units of the file identical to the stored ones.
+    pub unchanged: usize,
+    /// Lineage edges of the file not stored yet or stored with another kind or date.
+    pub lineage: usize,
+}
+
+/// Compares a units file with the database without writing anything; call it just before
+/// [`import_units`] to report what the import did.
+pub async fn units_changes(db: &Db, file: &UnitsFile) -> AppResult<UnitsChanges> {
+    let stored: BTreeMap<UnitCode, chiso_domain::Unit> = units::list(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code.clone(), u))
+        .collect();
+    let stored_lineage = units::lineage(db).await?;
+    let mut out = UnitsChanges::default();
+    for u in &file.units {
+        match stored.get(&u.code) {
+            None => out.created.push(u.code.clone()),
+            Some(old) if old == u => out.unchanged += 1,
+            Some(_) => out.updated.push(u.code.clone()),
+        }
+    }
+    out.lineage = file
+        .lineage
+        .iter()
+        .filter(|l| !stored_lineage.contains(l))
+        .count();
+    Ok(out)
+}

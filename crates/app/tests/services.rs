@@ -25,11 +25,32 @@ async fn the_demo_province_loads_computes_and_shows_its_seed_figures_on_every_ba
 
         let list = periods::list(&t.db).await.unwrap();
         let years: Vec<i32> = list.iter().map(|p| p.year).collect();
-        assert_eq!(years, [2025, 2024, 2023, 2022]);
+        assert_eq!(years, [2026, 2025, 2024, 2023, 2022]);
         assert!(
-            list.iter()
+            list[1..]
+                .iter()
                 .all(|p| p.status == periods::STATUS_PUBLISHED && p.decision.is_some())
         );
+        // The year after the last published one is in progress, its self-assessment open on
+        // the day the demo was loaded.
+        assert_eq!(list[0].status, periods::STATUS_DRAFT);
+        assert!(
+            results::load(&t.db, &period("2026"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let plan = chiso_store::milestones::get(&t.db, &period("2026"))
+            .await
+            .unwrap();
+        assert!(plan.validate().is_empty(), "{:?}", plan.validate());
+        assert_eq!(
+            plan.phase_at(at),
+            chiso_domain::workflow::Phase::SelfAssessment
+        );
+        let groups = periods::groups(&t.db, &period("2026")).await.unwrap();
+        let groups_2025 = periods::groups(&t.db, &period("2025")).await.unwrap();
+        assert_eq!(groups, groups_2025);
 
         let r2024 = results::load(&t.db, &period("2024"))
             .await

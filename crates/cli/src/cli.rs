@@ -46,6 +46,9 @@ pub enum Command {
         /// proxy that sets it).
         #[arg(long, env = "CHISO_TRUST_FORWARDED_FOR")]
         trust_forwarded_for: bool,
+        /// Largest evidence file accepted, in MB (files are kept under DATA_DIR/evidence).
+        #[arg(long, env = "CHISO_EVIDENCE_MAX_MB", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        evidence_max_mb: u64,
     },
     /// Create or upgrade the database schema.
     Migrate {
@@ -168,4 +171,39 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Grant a role to a user, in every period or in one (`--period`).
+    Grant {
+        #[command(flatten)]
+        db: DbArgs,
+        login: String,
+        /// The role.
+        #[arg(value_enum)]
+        role: RoleArg,
+        /// The unit of an officer or leader; for an appraiser, each unit assigned (repeat).
+        #[arg(long = "unit")]
+        units: Vec<String>,
+        /// For an appraiser: each area (or criterion) assigned, e.g. `2` (repeat).
+        #[arg(long = "area")]
+        areas: Vec<String>,
+        /// Only this period (e.g. 2026); every period when absent.
+        #[arg(long)]
+        period: Option<String>,
+    },
+}
+
+/// The roles of the assessment cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Administrator (Sở Nội vụ).
+    Admin,
+    /// Unit officer (cán bộ đầu mối): fills in the self-assessment.
+    UnitOfficer,
+    /// Unit leader (lãnh đạo đơn vị): also submits it.
+    UnitLeader,
+    /// Appraiser (thành viên Tổ/Hội đồng thẩm định), by unit and/or area.
+    Appraiser,
+    /// Council chair (Chủ tịch Hội đồng): approves the appraisal.
+    CouncilChair,
+    /// Read-only observer.
+    Observer,
 }

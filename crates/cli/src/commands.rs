@@ -6,10 +6,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use chiso_app::{AppError, compute::compute_period, demo::load_demo, users::add_user};
-use chiso_domain::{Clock, ComputeInput, PeriodCode, PeriodResults, SetCode, compute};
+use chiso_domain::{
+    Clock, ComputeInput, NodeCode, PeriodCode, PeriodResults, SetCode, UnitCode, compute,
+};
 use chiso_store::{Actor, Db, index_sets, results, scores};
 
-use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, UserCommand};
+use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, RoleArg, UserCommand};
 
 use chiso_web::SystemClock;
 
@@ -73,11 +75,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             no_demo,
             secure_cookies,
             trust_forwarded_for,
+            evidence_max_mb,
         } => {
             let options = ServeOptions {
                 no_demo,
                 secure_cookies,
                 trust_forwarded_for,
+                evidence_limit: evidence_max_mb * 1024 * 1024,
             };
             serve(&db, bind, options, &clock).await
         }
@@ -89,7 +93,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Demo { db } => {
             let db = open(&db).await?;
             let n = load_demo(&db, clock.now()).await.map_err(app)?;
-            println!("Đã nạp dữ liệu mẫu Tỉnh Mẫu: {n} kỳ đánh giá.");
+            println!(
+                "Đã nạp dữ liệu mẫu Tỉnh Mẫu: {n} kỳ đã công bố và kỳ năm sau đang tự đánh giá."
+            );
             Ok(())
         }
         Command::Compute {
@@ -164,6 +170,48 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::User {
+            what:
+                UserCommand::Grant {
+                    db,
+                    login,
+                    role,
+                    units,
+                    areas,
+                    period,
+                },
+        } => {
+            let grant = grant_of(role, &units, &areas, period.as_deref())?;
+            let db = open(&db).await?;
+            // Name what is missing instead of the database's bare reference error.
+            if chiso_store::users::find_by_login(&db, &login)
+                .await?
+                .is_none()
+            {
+                anyhow::bail!("không có người dùng \"{login}\"");
+            }
+            if let chiso_domain::authz::Role::UnitOfficer { unit }
+            | chiso_domain::authz::Role::UnitLeader { unit } = &grant.role
+                && chiso_store::units::get(&db, unit).await?.is_none()
+            {
+                anyhow::bail!("không có đơn vị \"{unit}\"");
+            }
+            if let Some(period) = &grant.period
+                && chiso_store::periods::get(&db, period).await?.is_none()
+            {
+                anyhow::bail!("không có kỳ đánh giá \"{period}\"");
+            }
+            if let chiso_domain::authz::Role::Appraiser { scope } = &grant.role {
+                for unit in scope.units.iter().flatten() {
+                    if chiso_store::units::get(&db, unit).await?.is_none() {
+                        anyhow::bail!("không có đơn vị \"{unit}\"");
+                    }
+                }
+            }
+            chiso_store::grants::grant(&db, &login, &grant, &cli_actor(), clock.now()).await?;
+            println!("Đã cấp vai trò {} cho \"{login}\".", grant.role.label_vi());
+            Ok(())
+        }
         Command::BenchData {
             units,
             leaves,
@@ -179,6 +227,8 @@ struct ServeOptions {
     no_demo: bool,
     secure_cookies: bool,
     trust_forwarded_for: bool,
+    /// Largest evidence file, in bytes.
+    evidence_limit: u64,
 }
 
 async fn serve(
@@ -198,11 +248,29 @@ async fn serve(
         .with_context(|| format!("không mở được cổng {bind}"))?;
     let addr = listener.local_addr()?;
     println!("chiso đang chạy tại http://{addr} ({})", db.backend_name());
+    // Evidence files live next to the default database, content-addressed (docs/adr/0001).
+    let evidence_dir = args.data_dir.join("evidence");
+    let evidence = chiso_web::LocalDiskStore::open(&evidence_dir)
+        .await
+        .with_context(|| {
+            format!(
+                "không mở được thư mục tài liệu kiểm chứng {}",
+                evidence_dir.display()
+            )
+        })?;
+    let defaults = chiso_web::WebConfig::default();
+    // A request carrying one file of the largest size allowed, plus the form around it.
+    let body_limit = usize::try_from(options.evidence_limit.saturating_add(1024 * 1024))
+        .unwrap_or(usize::MAX)
+        .max(defaults.body_limit);
     let config = chiso_web::WebConfig {
         demo,
         secure_cookies: options.secure_cookies,
         trust_forwarded_for: options.trust_forwarded_for,
-        ..chiso_web::WebConfig::default()
+        evidence_store: Some(std::sync::Arc::new(evidence)),
+        evidence_limit: options.evidence_limit,
+        body_limit,
+        ..defaults
     };
     chiso_web::serve(db, config, listener, shutdown_signal()).await?;
     Ok(())
@@ -370,4 +438,65 @@ fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> 
         out.display()
     );
     Ok(())
+}
+
+/// The grant the `user grant` arguments describe; a unit role needs exactly one `--unit`, and
+/// only appraisers take `--area`.
+fn grant_of(
+    role: RoleArg,
+    units: &[String],
+    areas: &[String],
+    period: Option<&str>,
+) -> Result<chiso_domain::authz::Grant> {
+    use chiso_domain::authz::{AppraiserScope, Grant, Role};
+    let parse_units = || -> Result<Vec<UnitCode>> {
+        units
+            .iter()
+            .map(|u| UnitCode::parse(u).with_context(|| format!("mã đơn vị \"{u}\" không hợp lệ")))
+            .collect()
+    };
+    if role != RoleArg::Appraiser && !areas.is_empty() {
+        anyhow::bail!("chỉ vai trò thẩm định (appraiser) mới giao theo lĩnh vực (--area)");
+    }
+    let one_unit = || -> Result<UnitCode> {
+        match parse_units()?.as_slice() {
+            [u] => Ok(u.clone()),
+            _ => anyhow::bail!("vai trò này cần đúng một đơn vị (--unit MÃ)"),
+        }
+    };
+    let no_unit = || -> Result<()> {
+        if units.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("vai trò này không gắn với đơn vị; bỏ --unit")
+        }
+    };
+    let role = match role {
+        RoleArg::Admin => no_unit().map(|()| Role::Admin)?,
+        RoleArg::CouncilChair => no_unit().map(|()| Role::CouncilChair)?,
+        RoleArg::Observer => no_unit().map(|()| Role::Observer)?,
+        RoleArg::UnitOfficer => Role::UnitOfficer { unit: one_unit()? },
+        RoleArg::UnitLeader => Role::UnitLeader { unit: one_unit()? },
+        RoleArg::Appraiser => {
+            let units = parse_units()?;
+            let areas = areas
+                .iter()
+                .map(|a| {
+                    NodeCode::parse(a).with_context(|| format!("mã lĩnh vực \"{a}\" không hợp lệ"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Role::Appraiser {
+                scope: AppraiserScope {
+                    units: (!units.is_empty()).then_some(units),
+                    areas: (!areas.is_empty()).then_some(areas),
+                },
+            }
+        }
+    };
+    let period = period
+        .map(|p| {
+            PeriodCode::parse(p).with_context(|| format!("mã kỳ đánh giá \"{p}\" không hợp lệ"))
+        })
+        .transpose()?;
+    Ok(Grant { role, period })
 }

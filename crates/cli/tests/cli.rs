@@ -286,3 +286,47 @@ fn compute_reproduces_a_published_district_table() {
         row("H-VINH-AN").contains(",8,H-VINH-AN,") && row("H-VINH-AN").ends_with(",46.00,30.03")
     );
 }
+
+#[test]
+fn roles_are_granted_from_the_command_line_and_inconsistent_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("g.db").display());
+    let with_db = |cmd: &mut Command| {
+        let out = run(cmd.arg("--database-url").arg(&db));
+        (out.status.success(), text(&out))
+    };
+    let (ok, out) = with_db(chiso().arg("demo"));
+    assert!(ok, "{out}");
+    assert!(out.contains("đang tự đánh giá"), "{out}");
+    let (ok, out) = with_db(
+        chiso()
+            .args(["user", "add", "canbo", "--name", "Cán bộ"])
+            .env("CHISO_PASSWORD", "mot-mat-khau-du-dai"),
+    );
+    assert!(ok, "{out}");
+
+    let grant = |args: &[&str]| with_db(chiso().args(["user", "grant", "canbo"]).args(args));
+    let (ok, out) = grant(&["unit-officer", "--unit", "SNV-2025", "--period", "2026"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("canbo"), "{out}");
+    let (ok, out) = grant(&["appraiser", "--area", "1", "--area", "2"]);
+    assert!(ok, "{out}");
+
+    for (args, says) in [
+        (&["unit-officer"][..], "đúng một đơn vị"),
+        (&["observer", "--unit", "SNV-2025"][..], "bỏ --unit"),
+        (
+            &["unit-leader", "--unit", "SNV-2025", "--area", "1"][..],
+            "--area",
+        ),
+        (&["unit-officer", "--unit", "KHONG-CO"][..], "KHONG-CO"),
+        (
+            &["unit-officer", "--unit", "SNV-2025", "--period", "2026"][..],
+            "đã có",
+        ),
+    ] {
+        let (ok, out) = grant(args);
+        assert!(!ok, "{args:?} is refused");
+        assert!(out.contains(says), "{args:?}: {out}");
+    }
+}

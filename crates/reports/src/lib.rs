@@ -31,3 +31,10 @@ pub use scores::{
 };
 pub use table::FileFormat;
 pub use units::{UnitsFile, read_units, read_units_bytes, units_csv, write_units_csv};
+
+/// Parses a scoring method from its name and compact parameter text, as the spreadsheet form's
+/// `method` and `params` columns are read (the inverse of [`method_params`]); used by forms
+/// that edit one criterion. Every problem is returned, in Vietnamese.
+pub fn parse_method_params(name: &str, params: &str) -> Result<chiso_domain::Method, Vec<String>> {
+    params::parse_method(name, params)
+}

@@ -51,8 +51,8 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// A unit nothing was saved for yet.
-    fn not_started(period: PeriodCode, unit: UnitCode) -> Self {
+    /// A unit nothing was saved for yet (what [`get`] returning `None` means, at version 0).
+    pub fn not_started(period: PeriodCode, unit: UnitCode) -> Self {
         Assessment {
             period,
             unit,
@@ -258,6 +258,53 @@ pub async fn set_state(
 ) -> Result<Assessment, StoreError> {
     let mut tx = db.begin().await?;
     periods::load_open(&mut tx, period).await?;
+    let new = set_state_in(&mut tx, period, unit, expected_version, change, actor, at).await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+/// One unit's expected version for [`set_states`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub unit: UnitCode,
+    /// The version the caller read (0: nothing stored).
+    pub version: i64,
+}
+
+/// Saves the same change for several units of a period in one transaction: all of them or,
+/// on the first error, none. The council's approval finalises every unit of the period this
+/// way, so a period is never left half approved. Each unit is saved and audited as by
+/// [`set_state`] (finalising copies its official values into `scores`); the results are in
+/// the order of `units`. Errors as [`set_state`].
+#[tracing::instrument(skip_all, fields(period = %period, units = units.len(), state = change.state.as_str()))]
+pub async fn set_states(
+    db: &Db,
+    period: &PeriodCode,
+    units: &[Expected],
+    change: &StateChange<'_>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Vec<Assessment>, StoreError> {
+    let mut tx = db.begin().await?;
+    periods::load_open(&mut tx, period).await?;
+    let mut out = Vec::with_capacity(units.len());
+    for u in units {
+        out.push(set_state_in(&mut tx, period, &u.unit, u.version, change, actor, at).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`set_state`] inside the caller's transaction (the period is already checked open).
+async fn set_state_in(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    unit: &UnitCode,
+    expected_version: i64,
+    change: &StateChange<'_>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Assessment, StoreError> {
     let old = read(tx.ex(), period, unit).await?;
     let version = old.as_ref().map_or(0, |a| a.version);
     if version != expected_version {
@@ -335,11 +382,10 @@ pub async fn set_state(
     entry.period = Some(period.as_str());
     entry.unit = Some(unit.as_str());
     entry.reason = Some(change.reason).filter(|r| !r.trim().is_empty());
-    audit::record(&mut tx, entry).await?;
+    audit::record(tx, entry).await?;
     if change.state == AssessmentState::Finalised {
-        copy_official_values(&mut tx, period, unit, change.reason, actor, at).await?;
+        copy_official_values(tx, period, unit, change.reason, actor, at).await?;
     }
-    tx.commit().await?;
     Ok(new)
 }
 

@@ -1,6 +1,8 @@
 //! The audit log: who changed what, when, from which value to which, and why. Rows are written
 //! by the other modules inside the transaction of the change they record; this module only
-//! appends and reads (the table refuses updates).
+//! appends and reads. The database enforces it: the table refuses updates and deletes (see
+//! migration `0005_audit_append_only`), except through [`purge`], which only reloading the
+//! demonstration data uses.
 
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
 use serde::Serialize;
@@ -135,6 +137,27 @@ pub(crate) async fn record_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> Result
             .bind(e.new.as_ref().map(Json))
             .bind(e.reason))?;
     }
+    Ok(())
+}
+
+/// Deletes every entry except those of the `keep` entities, inside the caller's transaction.
+/// Only [`crate::Db::reset`] and [`crate::Db::reset_including_users`] call it: reloading the
+/// demonstration data empties the data and its history together. The table's delete trigger
+/// lets the statement through only while a permit row exists, which this function inserts and
+/// removes again in the same transaction, so no other transaction ever sees it.
+pub(crate) async fn purge(tx: &mut Tx, keep: &[&str]) -> Result<(), StoreError> {
+    sql!(tx, execute, "INSERT INTO audit_log_purge (id) VALUES (1)")?;
+    let filter = (1..=keep.len())
+        .map(|i| format!("entity <> ${i}"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let sql = if filter.is_empty() {
+        "DELETE FROM audit_log".to_owned()
+    } else {
+        format!("DELETE FROM audit_log WHERE {filter}")
+    };
+    sql!(tx, execute_rows, sql.as_str(), [], keep, |q, e| q.bind(*e))?;
+    sql!(tx, execute, "DELETE FROM audit_log_purge")?;
     Ok(())
 }
 

@@ -213,18 +213,12 @@ impl Db {
     async fn reset_tables(&self, users: bool) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         if users {
-            sql!(tx, execute, "DELETE FROM audit_log")?;
+            crate::audit::purge(&mut tx, &[]).await?;
             sql!(tx, execute, "DELETE FROM role_grants")?;
             sql!(tx, execute, "DELETE FROM sessions")?;
             sql!(tx, execute, "DELETE FROM users")?;
         } else {
-            sql!(
-                tx,
-                execute,
-                "DELETE FROM audit_log WHERE entity <> $1 AND entity <> $2",
-                crate::users::ENTITY,
-                crate::grants::ENTITY,
-            )?;
+            crate::audit::purge(&mut tx, &[crate::users::ENTITY, crate::grants::ENTITY]).await?;
             // Grants tied to a unit or a period go with them; the others stay with the users.
             sql!(
                 tx,

@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use crate::audit;
 use crate::codec;
-use crate::db::Ex;
-use crate::leaves::LeafKey;
+use crate::db::{Ex, Tx};
+use crate::leaves::{LeafKey, hold_assessment};
 use crate::{Actor, Db, StoreError, periods};
 
 /// Audit entity of an evidence document (key `period/unit/node/id`).
@@ -122,6 +122,48 @@ pub async fn add(
 ) -> Result<Evidence, StoreError> {
     let mut tx = db.begin().await?;
     periods::load_open(&mut tx, &key.period).await?;
+    let stored = insert(&mut tx, key, file, None, actor, at).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Attaches several documents to a leaf in one transaction (all or none), each audited with
+/// `reason`, if the unit's assessment is still at `assessment_version`: documents uploaded
+/// while the leader submits cannot land after the submission (see
+/// [`crate::leaves::save_self_many`]). Returns them in the order given.
+/// [`StoreError::Conflict`] if the assessment moved, is not stored, or the unit does not
+/// exist; [`StoreError::NotFound`] if the period does not exist; [`StoreError::Frozen`] if it
+/// is published.
+#[tracing::instrument(skip_all, fields(period = %key.period, unit = %key.unit, node = %key.node, files = files.len()))]
+pub async fn add_many(
+    db: &Db,
+    key: &LeafKey,
+    assessment_version: i64,
+    files: &[NewEvidence],
+    reason: &str,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Vec<Evidence>, StoreError> {
+    let mut tx = db.begin().await?;
+    periods::load_open(&mut tx, &key.period).await?;
+    hold_assessment(&mut tx, &key.period, &key.unit, assessment_version).await?;
+    let mut out = Vec::with_capacity(files.len());
+    for file in files {
+        out.push(insert(&mut tx, key, file, Some(reason), actor, at).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Inserts one document inside `tx`, audited.
+async fn insert(
+    tx: &mut Tx,
+    key: &LeafKey,
+    file: &NewEvidence,
+    reason: Option<&str>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Evidence, StoreError> {
     let id = sql!(
         tx,
         scalar i64,
@@ -143,9 +185,63 @@ pub async fn add(
         .entry(actor, at, "add", ENTITY)
         .values(None, Some(stored.audit_value()));
     entry.entity_key = stored.audit_key();
-    audit::record(&mut tx, entry).await?;
-    tx.commit().await?;
+    entry.reason = reason.filter(|r| !r.trim().is_empty());
+    audit::record(tx, entry).await?;
     Ok(stored)
+}
+
+/// Like [`soft_remove`], if the unit's assessment is still at `assessment_version` (see
+/// [`add_many`]); [`StoreError::Conflict`] also when it moved.
+#[tracing::instrument(skip_all, fields(id = id))]
+pub async fn soft_remove_guarded(
+    db: &Db,
+    id: i64,
+    assessment_version: i64,
+    reason: &str,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Evidence, StoreError> {
+    let mut tx = db.begin().await?;
+    let old = read(tx.ex(), id).await?;
+    periods::load_open(&mut tx, &old.key.period).await?;
+    hold_assessment(&mut tx, &old.key.period, &old.key.unit, assessment_version).await?;
+    let new = remove_in(&mut tx, &old, reason, actor, at).await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+/// Marks `old` removed inside `tx`, audited with `reason`.
+async fn remove_in(
+    tx: &mut Tx,
+    old: &Evidence,
+    reason: &str,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Evidence, StoreError> {
+    let written = sql!(
+        tx,
+        execute,
+        "UPDATE evidence SET removed_by = $1, removed_at = $2 \
+         WHERE id = $3 AND removed_at IS NULL",
+        actor.as_str(),
+        codec::ts(at),
+        old.id,
+    )?;
+    if written != 1 {
+        return Err(StoreError::Conflict(format!(
+            "tệp \"{}\" đã được gỡ bỏ",
+            old.file_name
+        )));
+    }
+    let new = read(tx.ex(), old.id).await?;
+    let mut entry = old
+        .key
+        .entry(actor, at, "remove", ENTITY)
+        .values(Some(old.audit_value()), Some(new.audit_value()));
+    entry.entity_key = new.audit_key();
+    entry.reason = Some(reason).filter(|r| !r.trim().is_empty());
+    audit::record(tx, entry).await?;
+    Ok(new)
 }
 
 /// Marks document `id` removed (the row and the blob stay) and returns it, audited with
@@ -162,29 +258,7 @@ pub async fn soft_remove(
     let mut tx = db.begin().await?;
     let old = read(tx.ex(), id).await?;
     periods::load_open(&mut tx, &old.key.period).await?;
-    let written = sql!(
-        tx,
-        execute,
-        "UPDATE evidence SET removed_by = $1, removed_at = $2 \
-         WHERE id = $3 AND removed_at IS NULL",
-        actor.as_str(),
-        codec::ts(at),
-        id,
-    )?;
-    if written != 1 {
-        return Err(StoreError::Conflict(format!(
-            "tệp \"{}\" đã được gỡ bỏ",
-            old.file_name
-        )));
-    }
-    let new = read(tx.ex(), id).await?;
-    let mut entry = old
-        .key
-        .entry(actor, at, "remove", ENTITY)
-        .values(Some(old.audit_value()), Some(new.audit_value()));
-    entry.entity_key = new.audit_key();
-    entry.reason = Some(reason).filter(|r| !r.trim().is_empty());
-    audit::record(&mut tx, entry).await?;
+    let new = remove_in(&mut tx, &old, reason, actor, at).await?;
     tx.commit().await?;
     Ok(new)
 }

@@ -198,3 +198,20 @@ pub async fn list(db: &Db) -> Result<Vec<StoredGrant>, StoreError> {
     out.sort_by(|a, b| a.login.cmp(&b.login).then(a.id.cmp(&b.id)));
     Ok(out)
 }
+
+/// Every grant `login` holds, with who gave it and when, in the order they were given: what
+/// the role administration page lists (each with the id that revokes it).
+#[tracing::instrument(skip_all, fields(login = %login))]
+pub async fn stored_for_user(db: &Db, login: &str) -> Result<Vec<StoredGrant>, StoreError> {
+    let mut c = db.conn().await?;
+    sql!(
+        c,
+        all Row,
+        "SELECT id, login, role, unit, scope, period, granted_by, granted_at FROM role_grants \
+         WHERE login = $1 ORDER BY id",
+        login,
+    )?
+    .into_iter()
+    .map(Row::into_grant)
+    .collect()
+}

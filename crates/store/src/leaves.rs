@@ -209,16 +209,45 @@ pub async fn save_self(
 ) -> Result<StoredLeaf, StoreError> {
     let mut tx = db.begin().await?;
     periods::load_open(&mut tx, &key.period).await?;
+    let change = SelfChange {
+        entry,
+        expected_version,
+        reason: None,
+    };
+    if let Some(same) = write_self(&mut tx, key, &change, actor, at).await? {
+        return Ok(same);
+    }
+    finish(tx, key).await
+}
+
+/// One leaf's new self-assessment inside a transaction.
+struct SelfChange<'a> {
+    entry: &'a SelfEntry,
+    expected_version: i64,
+    reason: Option<&'a str>,
+}
+
+/// Writes the unit's side of one leaf inside `tx` if its self version is still the expected
+/// one, audited with the old and new value. Returns the stored leaf when it already holds
+/// exactly this value (nothing written), `None` once written.
+async fn write_self(
+    tx: &mut Tx,
+    key: &LeafKey,
+    change: &SelfChange<'_>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Option<StoredLeaf>, StoreError> {
+    let entry = change.entry;
     let old = read(tx.ex(), key).await?;
     let version = old.as_ref().map_or(0, |l| l.self_version);
-    if version != expected_version {
-        return Err(stale(key, "tự đánh giá", expected_version, version));
+    if version != change.expected_version {
+        return Err(stale(key, "tự đánh giá", change.expected_version, version));
     }
     if let Some(old) = &old
         && old.self_version > 0
         && old.self_assessment == *entry
     {
-        return Ok(old.clone());
+        return Ok(Some(old.clone()));
     }
     let stamp = codec::ts(at);
     let points = entry.points.map(|p| codec::dec(p.value()));
@@ -266,14 +295,116 @@ pub async fn save_self(
     if written != 1 {
         return Err(changed_meanwhile(key));
     }
-    let audit_entry = key.entry(actor, at, "save_self", ENTITY).values(
+    let mut audit_entry = key.entry(actor, at, "save_self", ENTITY).values(
         old.as_ref()
             .filter(|o| o.self_version > 0)
             .map(|o| self_value(&o.self_assessment, o.self_version)),
         Some(self_value(entry, version + 1)),
     );
-    audit::record(&mut tx, audit_entry).await?;
-    finish(tx, key).await
+    audit_entry.reason = change.reason.filter(|r| !r.trim().is_empty());
+    audit::record(tx, audit_entry).await?;
+    Ok(None)
+}
+
+/// One leaf of a [`SelfBatch`]: its new self-assessment and the self version it was entered
+/// against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfSave {
+    pub node: NodeCode,
+    pub entry: SelfEntry,
+    /// The leaf's self version the person saw (0: never saved).
+    pub expected_version: i64,
+}
+
+/// Several leaves of one unit's self-assessment saved together (a whole area of the form).
+#[derive(Debug, Clone, Copy)]
+pub struct SelfBatch<'a> {
+    pub period: &'a PeriodCode,
+    pub unit: &'a UnitCode,
+    /// The version of the unit's assessment (its state) the values were entered against; see
+    /// [`save_self_many`].
+    pub assessment_version: i64,
+    pub saves: &'a [SelfSave],
+    /// Why, for the audit log of every leaf.
+    pub reason: &'a str,
+}
+
+/// Saves several leaves of a unit's self-assessment in one transaction: all of them or none.
+///
+/// Each leaf must still be at its expected self version, and the unit's assessment must still
+/// be at `assessment_version` (which must exist): the state changes only by submission,
+/// reopening and the other workflow steps, so a value entered before the leader submitted can
+/// never land after the submission. On PostgreSQL the assessment row stays locked until the
+/// values are committed, so a submission waits for them rather than passing them by. Leaves
+/// whose value is already stored write nothing; each written leaf is audited with `reason`.
+/// Returns the leaves as stored, in the order given.
+///
+/// [`StoreError::Conflict`] when a leaf or the assessment is stale (nothing is changed);
+/// [`StoreError::NotFound`] if the period does not exist; [`StoreError::Frozen`] if it is
+/// published.
+#[tracing::instrument(skip_all, fields(period = %batch.period, unit = %batch.unit, leaves = batch.saves.len()))]
+pub async fn save_self_many(
+    db: &Db,
+    batch: &SelfBatch<'_>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Vec<StoredLeaf>, StoreError> {
+    let mut tx = db.begin().await?;
+    periods::load_open(&mut tx, batch.period).await?;
+    hold_assessment(&mut tx, batch.period, batch.unit, batch.assessment_version).await?;
+    let mut keys = Vec::with_capacity(batch.saves.len());
+    for save in batch.saves {
+        let key = LeafKey {
+            period: batch.period.clone(),
+            unit: batch.unit.clone(),
+            node: save.node.clone(),
+        };
+        let change = SelfChange {
+            entry: &save.entry,
+            expected_version: save.expected_version,
+            reason: Some(batch.reason),
+        };
+        write_self(&mut tx, &key, &change, actor, at).await?;
+        keys.push(key);
+    }
+    let mut stored = Vec::with_capacity(keys.len());
+    for key in &keys {
+        stored.push(
+            read(tx.ex(), key)
+                .await?
+                .ok_or_else(|| changed_meanwhile(key))?,
+        );
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Checks inside `tx` that the unit's assessment is still at `version`, and holds it there
+/// until the transaction ends: the no-op update locks the row on PostgreSQL (a concurrent
+/// change of state waits, then sees the version it expected is gone) and takes the write lock
+/// on SQLite. [`StoreError::Conflict`] when the version moved or nothing is stored.
+pub(crate) async fn hold_assessment(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    unit: &UnitCode,
+    version: i64,
+) -> Result<(), StoreError> {
+    let held = sql!(
+        tx,
+        execute,
+        "UPDATE assessments SET version = version \
+         WHERE period = $1 AND unit = $2 AND version = $3",
+        period.as_str(),
+        unit.as_str(),
+        version,
+    )?;
+    if held != 1 {
+        return Err(StoreError::Conflict(format!(
+            "hồ sơ của đơn vị {unit} (kỳ {period}) vừa thay đổi trạng thái (phiên bản khác \
+             {version}); hãy tải lại"
+        )));
+    }
+    Ok(())
 }
 
 /// Saves the appraiser's value of a leaf if its stored appraisal version is still
@@ -432,4 +563,164 @@ fn changed_meanwhile(key: &LeafKey) -> StoreError {
         "tiêu chí {} của đơn vị {} (kỳ {}) vừa được người khác sửa; hãy tải lại và nhập lại",
         key.node, key.unit, key.period
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use chiso_domain::workflow::AssessmentState;
+    use chiso_domain::{Unit, UnitKind};
+    use rust_decimal_macros::dec;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::assessments::{self, StateChange};
+    use crate::periods::{self, Period};
+    use crate::units;
+
+    const AT: OffsetDateTime = datetime!(2025-02-10 03:00 UTC);
+
+    /// A SQLite database with period 2025, unit U and its assessment in draft (version 1).
+    async fn draft() -> (tempfile::TempDir, Db, PeriodCode, UnitCode) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let actor = Actor::system();
+        let unit = UnitCode::parse("U").unwrap();
+        let u = Unit {
+            code: unit.clone(),
+            name: "Đơn vị".to_owned(),
+            kind: UnitKind::Department,
+            parent: None,
+            valid_from: None,
+            valid_to: None,
+        };
+        units::upsert_many(&db, &[u], &[], &actor, AT)
+            .await
+            .unwrap();
+        let period = PeriodCode::parse("2025").unwrap();
+        let p = Period {
+            code: period.clone(),
+            year: 2025,
+            name: "2025".to_owned(),
+            previous: None,
+            status: periods::STATUS_DRAFT.to_owned(),
+            decision: None,
+            computed_at: None,
+        };
+        periods::create(&db, &p, &actor, AT).await.unwrap();
+        let change = StateChange {
+            state: AssessmentState::Draft,
+            reopened: false,
+            reason: "",
+        };
+        assessments::set_state(&db, &period, &unit, 0, &change, &actor, AT)
+            .await
+            .unwrap();
+        (dir, db, period, unit)
+    }
+
+    fn save(node: &str, points: rust_decimal::Decimal, expected_version: i64) -> SelfSave {
+        SelfSave {
+            node: NodeCode::parse(node).unwrap(),
+            entry: SelfEntry {
+                input: Some(RawValue::Points(points)),
+                points: Some(Points(points)),
+                ..SelfEntry::default()
+            },
+            expected_version,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_saved_whole_or_not_at_all_and_audited_with_its_reason() {
+        let (_dir, db, period, unit) = draft().await;
+        let actor = Actor("can-bo".to_owned());
+        let first = [save("1.1", dec!(1), 0), save("1.2", dec!(2), 0)];
+        let batch = SelfBatch {
+            period: &period,
+            unit: &unit,
+            assessment_version: 1,
+            saves: &first,
+            reason: "Lưu nháp",
+        };
+        let stored = save_self_many(&db, &batch, &actor, AT).await.unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(stored.iter().all(|l| l.self_version == 1));
+
+        // 1.2 is stale: neither leaf changes.
+        let second = [save("1.1", dec!(3), 1), save("1.2", dec!(4), 0)];
+        let batch = SelfBatch {
+            saves: &second,
+            ..batch
+        };
+        let refused = save_self_many(&db, &batch, &actor, AT).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        let now = list(&db, &period, &unit).await.unwrap();
+        let points: Vec<_> = now.iter().map(|l| l.self_assessment.points).collect();
+        assert_eq!(points, [Some(Points(dec!(1))), Some(Points(dec!(2)))]);
+
+        let log = crate::audit::list(&db, &crate::audit::AuditFilter::default())
+            .await
+            .unwrap();
+        let saves: Vec<_> = log.iter().filter(|e| e.action == "save_self").collect();
+        assert_eq!(saves.len(), 2);
+        assert!(
+            saves
+                .iter()
+                .all(|e| e.reason.as_deref() == Some("Lưu nháp"))
+        );
+    }
+
+    #[tokio::test]
+    async fn values_entered_before_a_submission_cannot_land_after_it() {
+        let (_dir, db, period, unit) = draft().await;
+        let submit = StateChange {
+            state: AssessmentState::Submitted,
+            reopened: false,
+            reason: "Nộp tự đánh giá",
+        };
+        assessments::set_state(&db, &period, &unit, 1, &submit, &Actor::system(), AT)
+            .await
+            .unwrap();
+        let late = [save("1.1", dec!(1), 0)];
+        let batch = SelfBatch {
+            period: &period,
+            unit: &unit,
+            assessment_version: 1,
+            saves: &late,
+            reason: "Lưu nháp",
+        };
+        let refused = save_self_many(&db, &batch, &Actor::system(), AT).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert!(list(&db, &period, &unit).await.unwrap().is_empty());
+        let file = crate::evidence::NewEvidence {
+            blob_id: chiso_files::BlobId::parse(&"ab".repeat(32)).unwrap(),
+            file_name: "a.pdf".to_owned(),
+            kind: chiso_files::FileKind::Pdf,
+            size: 10,
+        };
+        let key = LeafKey {
+            period: period.clone(),
+            unit: unit.clone(),
+            node: NodeCode::parse("1.1").unwrap(),
+        };
+        let refused =
+            crate::evidence::add_many(&db, &key, 1, &[file], "", &Actor::system(), AT).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        let files = crate::evidence::list(&db, &period, &unit, None, true)
+            .await
+            .unwrap();
+        assert!(files.is_empty());
+    }
 }

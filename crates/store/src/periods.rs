@@ -223,6 +223,82 @@ pub async fn set_groups(
     if old_groups == groups && old_members == members {
         return Ok(());
     }
+    let old = (old_groups.as_slice(), old_members.as_slice());
+    write_groups(&mut tx, period, old, (groups, members), actor, at).await?;
+    tx.commit().await
+}
+
+/// The plan of a period as [`edit_groups`] hands it to its edit: the groups with their index
+/// sets, and the members, each in their order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupPlan {
+    pub groups: Vec<(GroupName, SetCode)>,
+    pub members: Vec<Membership>,
+}
+
+/// Reads the period's groups and members, lets `edit` change them, and saves the result, all
+/// in one transaction that holds the period's row from the start: two administrators editing
+/// the same period at once are applied one after the other, neither change overwriting the
+/// other (a plain read followed by [`set_groups`] could lose one of them). Audited like
+/// [`set_groups`]. Returns whether anything changed; an error of `edit` changes nothing.
+/// [`StoreError::NotFound`] if the period does not exist, [`StoreError::Frozen`] if it is
+/// published, [`StoreError::Conflict`] if a member names a missing group, or a set or unit
+/// does not exist.
+#[tracing::instrument(skip_all, fields(period = %period))]
+pub async fn edit_groups<E: From<StoreError>>(
+    db: &Db,
+    period: &PeriodCode,
+    actor: &Actor,
+    at: OffsetDateTime,
+    edit: impl FnOnce(&mut GroupPlan) -> Result<(), E>,
+) -> Result<bool, E> {
+    let mut tx = db.begin().await?;
+    // Takes the row's write lock before reading, so that concurrent edits queue here.
+    let locked = sql!(
+        tx,
+        execute,
+        "UPDATE periods SET updated_at = updated_at WHERE code = $1",
+        period.as_str(),
+    )
+    .map_err(StoreError::from)?;
+    if locked == 0 {
+        return Err(StoreError::NotFound(format!("kỳ đánh giá {period}")).into());
+    }
+    load_open(&mut tx, period).await?;
+    let old = GroupPlan {
+        groups: read_groups(tx.ex(), period).await?,
+        members: read_members(tx.ex(), period).await?,
+    };
+    let mut new = old.clone();
+    edit(&mut new)?;
+    if new == old {
+        return Ok(false);
+    }
+    write_groups(
+        &mut tx,
+        period,
+        (&old.groups, &old.members),
+        (&new.groups, &new.members),
+        actor,
+        at,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+type GroupsAndMembers<'a> = (&'a [(GroupName, SetCode)], &'a [Membership]);
+
+/// Writes the new groups and members over the old ones and audits the change.
+async fn write_groups(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    old: GroupsAndMembers<'_>,
+    new: GroupsAndMembers<'_>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let (groups, members) = new;
     sql!(
         tx,
         execute,
@@ -260,14 +336,11 @@ pub async fn set_groups(
             position_of(position),
         )?;
     }
-    let value = |g: &[(GroupName, SetCode)], m: &[Membership]| serde_json::json!({ "groups": g, "members": m });
-    let mut entry = NewEntry::new(actor, at, "set_groups", ENTITY, period.as_str()).values(
-        Some(value(&old_groups, &old_members)),
-        Some(value(groups, members)),
-    );
+    let value = |(g, m): GroupsAndMembers<'_>| serde_json::json!({ "groups": g, "members": m });
+    let mut entry = NewEntry::new(actor, at, "set_groups", ENTITY, period.as_str())
+        .values(Some(value(old)), Some(value(new)));
     entry.period = Some(period.as_str());
-    audit::record(&mut tx, entry).await?;
-    tx.commit().await
+    audit::record(tx, entry).await
 }
 
 /// The period's groups and their index sets, in the order they were given.

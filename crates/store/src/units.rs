@@ -188,3 +188,271 @@ pub async fn lineage(db: &Db) -> Result<Vec<Lineage>, StoreError> {
         .map(LineageRow::into_lineage)
         .collect()
 }
+
+/// Creates one unit typed in by an administrator. [`StoreError::Conflict`] if the code is
+/// taken (codes are stable across periods, so an existing unit is edited, never re-created)
+/// or the parent does not exist.
+#[tracing::instrument(skip_all, fields(unit = %unit.code))]
+pub async fn create(
+    db: &Db,
+    unit: &Unit,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    insert_new(&mut tx, unit, actor, at, None).await?;
+    tx.commit().await
+}
+
+/// Inserts a unit that must not exist yet, with its audit entry.
+async fn insert_new(
+    tx: &mut crate::db::Tx,
+    unit: &Unit,
+    actor: &Actor,
+    at: OffsetDateTime,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    let stamp = codec::ts(at);
+    let inserted = sql!(
+        tx,
+        scalar_optional String,
+        "INSERT INTO units (code, name, kind, parent, valid_from, valid_to, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+         ON CONFLICT (code) DO NOTHING RETURNING code",
+        unit.code.as_str(),
+        unit.name.as_str(),
+        unit.kind.as_str(),
+        unit.parent.as_ref().map(UnitCode::as_str),
+        unit.valid_from.map(codec::date),
+        unit.valid_to.map(codec::date),
+        stamp.as_str(),
+    )?;
+    if inserted.is_none() {
+        return Err(StoreError::Conflict(format!(
+            "mã đơn vị {} đã có",
+            unit.code
+        )));
+    }
+    let mut entry = NewEntry::new(actor, at, "create", ENTITY, unit.code.as_str())
+        .values(None, Some(codec::json(unit)));
+    entry.unit = Some(unit.code.as_str());
+    entry.reason = reason;
+    audit::record(tx, entry).await
+}
+
+/// Saves an edited unit: name, kind, parent and validity dates (the code is its identity and
+/// never changes). Returns false, writing nothing, when nothing differs.
+/// [`StoreError::NotFound`] if no unit has this code.
+#[tracing::instrument(skip_all, fields(unit = %unit.code))]
+pub async fn update(
+    db: &Db,
+    unit: &Unit,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    let old = sql!(
+        tx,
+        optional UnitRow,
+        "SELECT code, name, kind, parent, valid_from, valid_to FROM units WHERE code = $1",
+        unit.code.as_str(),
+    )?
+    .ok_or_else(|| StoreError::NotFound(format!("đơn vị {}", unit.code)))?
+    .into_unit()?;
+    if &old == unit {
+        return Ok(false);
+    }
+    write_update(&mut tx, &old, unit, actor, at, None).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn write_update(
+    tx: &mut crate::db::Tx,
+    old: &Unit,
+    new: &Unit,
+    actor: &Actor,
+    at: OffsetDateTime,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    sql!(
+        tx,
+        execute,
+        "UPDATE units SET name = $2, kind = $3, parent = $4, valid_from = $5, valid_to = $6, \
+         updated_at = $7 WHERE code = $1",
+        new.code.as_str(),
+        new.name.as_str(),
+        new.kind.as_str(),
+        new.parent.as_ref().map(UnitCode::as_str),
+        new.valid_from.map(codec::date),
+        new.valid_to.map(codec::date),
+        codec::ts(at),
+    )?;
+    let mut entry = NewEntry::new(actor, at, "update", ENTITY, new.code.as_str())
+        .values(Some(codec::json(old)), Some(codec::json(new)));
+    entry.unit = Some(new.code.as_str());
+    entry.reason = reason;
+    audit::record(tx, entry).await
+}
+
+/// A reorganisation decided by the authorities: a merger (sáp nhập: several units become
+/// one, new or existing) or a split (chia tách: one unit becomes several). Recorded as
+/// lineage edges from every predecessor to every successor, so that year-over-year comparison
+/// and streaks follow the units through it (domain.md §8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reorganisation {
+    /// [`LineageKind::Merger`] or [`LineageKind::Split`].
+    pub kind: chiso_domain::LineageKind,
+    pub predecessors: Vec<UnitCode>,
+    /// The units continuing them; each either exists or is in `new_units`.
+    pub successors: Vec<UnitCode>,
+    /// Successors founded by the reorganisation, created with it.
+    pub new_units: Vec<Unit>,
+    /// The day the reorganisation takes effect.
+    pub effective: time::Date,
+    /// The decision it carries out (e.g. "Nghị quyết số 1656/NQ-UBTVQH15"), kept in the audit
+    /// log as the reason of each change.
+    pub basis: Option<String>,
+}
+
+/// What [`record_reorganisation`] changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reorganised {
+    /// Lineage edges written.
+    pub edges: usize,
+    /// Predecessors that ceased the day before the effective date.
+    pub ceased: Vec<UnitCode>,
+    /// Successors created.
+    pub created: Vec<UnitCode>,
+}
+
+/// Records a merger or split in one transaction: creates the new successors (existing from the
+/// effective date), writes one lineage edge per predecessor and successor (a unit that is both,
+/// such as the commune that absorbs its neighbours, gets no edge to itself), and ends every
+/// predecessor that is not also a successor on the day before the effective date, unless it
+/// had already ended earlier. Each change is audited with the decision as its reason.
+/// [`StoreError::Conflict`] if an edge is already recorded or a unit does not exist.
+#[tracing::instrument(skip_all, fields(kind = ?r.kind, predecessors = r.predecessors.len(), successors = r.successors.len()))]
+pub async fn record_reorganisation(
+    db: &Db,
+    r: &Reorganisation,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Reorganised, StoreError> {
+    let mut tx = db.begin().await?;
+    let reason = r.basis.as_deref().filter(|b| !b.trim().is_empty());
+    let mut done = Reorganised::default();
+    for u in &r.new_units {
+        insert_new(&mut tx, u, actor, at, reason).await?;
+        done.created.push(u.code.clone());
+    }
+    let existing: HashMap<UnitCode, Unit> = sql!(tx, all UnitRow, SELECT_UNITS)?
+        .into_iter()
+        .map(|row| row.into_unit().map(|u| (u.code.clone(), u)))
+        .collect::<Result<_, _>>()?;
+    for code in r.predecessors.iter().chain(&r.successors) {
+        if !existing.contains_key(code) {
+            return Err(StoreError::NotFound(format!("đơn vị {code}")));
+        }
+    }
+    for p in &r.predecessors {
+        for s in r.successors.iter().filter(|s| *s != p) {
+            let edge = Lineage {
+                predecessor: p.clone(),
+                successor: s.clone(),
+                kind: r.kind,
+                effective: Some(r.effective),
+            };
+            let written = sql!(
+                tx,
+                execute,
+                "INSERT INTO lineage (predecessor, successor, kind, effective) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (predecessor, successor) DO NOTHING",
+                p.as_str(),
+                s.as_str(),
+                codec::enum_name(&edge.kind),
+                codec::date(r.effective),
+            )?;
+            if written == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "quan hệ kế thừa {p} → {s} đã được ghi nhận"
+                )));
+            }
+            let mut entry = NewEntry::new(actor, at, "create", LINEAGE_ENTITY, format!("{p}>{s}"))
+                .values(None, Some(codec::json(&edge)));
+            entry.unit = Some(s.as_str());
+            entry.reason = reason;
+            audit::record(&mut tx, entry).await?;
+            done.edges += 1;
+        }
+    }
+    let last_day = r
+        .effective
+        .previous_day()
+        .ok_or_else(|| StoreError::Conflict(format!("ngày hiệu lực {}", r.effective)))?;
+    for p in r.predecessors.iter().filter(|p| !r.successors.contains(p)) {
+        let Some(old) = existing.get(p) else { continue };
+        if old.valid_to.is_some_and(|t| t <= last_day) {
+            continue;
+        }
+        let new = Unit {
+            valid_to: Some(last_day),
+            ..old.clone()
+        };
+        write_update(&mut tx, old, &new, actor, at, reason).await?;
+        done.ceased.push(p.clone());
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// The changes made to one unit and to the lineage it continues (its own audit entries, not
+/// its assessments'), newest first, at most `limit`.
+#[tracing::instrument(skip_all, fields(unit = %code))]
+pub async fn history(
+    db: &Db,
+    code: &UnitCode,
+    limit: i64,
+) -> Result<Vec<audit::AuditEntry>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        at: String,
+        actor: String,
+        action: String,
+        entity: String,
+        entity_key: String,
+        old_value: Option<sqlx::types::Json<serde_json::Value>>,
+        new_value: Option<sqlx::types::Json<serde_json::Value>>,
+        reason: Option<String>,
+    }
+    let mut c = db.conn().await?;
+    let rows = sql!(
+        c,
+        all Row,
+        "SELECT id, at, actor, action, entity, entity_key, old_value, new_value, reason \
+         FROM audit_log WHERE unit = $1 AND entity IN ($2, $3) ORDER BY id DESC LIMIT $4",
+        code.as_str(),
+        ENTITY,
+        LINEAGE_ENTITY,
+        limit.max(1),
+    )?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(audit::AuditEntry {
+                id: r.id,
+                at: codec::parse_ts(&r.at)?,
+                actor: r.actor,
+                action: r.action,
+                entity: r.entity,
+                entity_key: r.entity_key,
+                period: None,
+                unit: Some(code.as_str().to_owned()),
+                node: None,
+                old: r.old_value.map(|j| j.0),
+                new: r.new_value.map(|j| j.0),
+                reason: r.reason,
+            })
+        })
+        .collect()
+}

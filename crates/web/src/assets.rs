@@ -33,6 +33,11 @@ pub static ASSETS: &[Asset] = &[
         content_type: "image/svg+xml",
         body: include_bytes!("../static/favicon.svg"),
     },
+    Asset {
+        name: "cycle.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../static/cycle.js"),
+    },
 ];
 
 /// FNV-1a of every asset, as hex: changes whenever any embedded file changes.

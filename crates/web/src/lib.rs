@@ -32,6 +32,7 @@ use axum::routing::get;
 use chiso_domain::Clock;
 use chiso_store::Db;
 
+pub use chiso_files::{BlobStore, DEFAULT_UPLOAD_LIMIT, LocalDiskStore};
 pub use error::AppError;
 pub use i18n::Lang;
 
@@ -56,6 +57,13 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// The source of "now" for session expiry and rate limits.
     pub clock: Arc<dyn Clock>,
+    /// Where evidence files (tài liệu kiểm chứng) are kept, content-addressed. `None` refuses
+    /// uploads and downloads with a clear message; `chiso serve` opens a [`LocalDiskStore`]
+    /// under its data directory, tests one in a temporary folder.
+    pub evidence_store: Option<Arc<dyn BlobStore>>,
+    /// Largest evidence file accepted, in bytes. Requests carrying files must also fit in
+    /// [`WebConfig::body_limit`].
+    pub evidence_limit: u64,
 }
 
 impl Default for WebConfig {
@@ -68,6 +76,8 @@ impl Default for WebConfig {
             login_limits: auth::LoginLimits::default(),
             trust_forwarded_for: false,
             clock: Arc::new(SystemClock),
+            evidence_store: None,
+            evidence_limit: DEFAULT_UPLOAD_LIMIT,
         }
     }
 }
@@ -145,6 +155,11 @@ impl AppState {
     /// The settings.
     pub fn config(&self) -> &WebConfig {
         &self.inner.config
+    }
+
+    /// The store of evidence files, if one is configured.
+    pub fn evidence_store(&self) -> Option<&Arc<dyn BlobStore>> {
+        self.inner.config.evidence_store.as_ref()
     }
 }
 

@@ -10,11 +10,12 @@
 //! `X-CSRF-Token` (or use bearer tokens, which browsers do not attach on their own).
 
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
+use tower::{Layer, ServiceExt};
 use tower_sessions::Session;
 
 use crate::{AppError, AppState};
@@ -112,7 +113,12 @@ async fn submitted(headers: &HeaderMap, body: &axum::body::Bytes) -> Option<Stri
         return f.csrf;
     }
     if content_type.starts_with("multipart/form-data") {
-        let mut form = Multipart::from_request(rebuilt()?, &()).await.ok()?;
+        // The body is already within the application's limit; the multipart reader's own
+        // default limit (2 MB) would refuse larger uploads (evidence files) before the token.
+        let read = DefaultBodyLimit::disable().layer(tower::service_fn(|req: Request| async {
+            Ok::<_, std::convert::Infallible>(Multipart::from_request(req, &()).await)
+        }));
+        let mut form = read.oneshot(rebuilt()?).await.ok()?.ok()?;
         while let Ok(Some(field)) = form.next_field().await {
             if field.name() == Some(CSRF_FIELD) {
                 return field.text().await.ok();

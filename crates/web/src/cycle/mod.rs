@@ -1,10 +1,477 @@
 //! The unit's side of the assessment cycle: self-assessment, evidence, explanations, submission.
+//!
+//! One page per unit and period (`/ky/{period}/tu-danh-gia/{unit}`) shows every leaf of the
+//! unit's index set grouped by area, with its rule, maximum, evidence requirement and an input
+//! fitting its scoring method, the points the engine gives and its sentence, the running total,
+//! a completeness panel, the explanation requests of appraisers and the leader's submission.
+//! Everything works with plain forms; `static/cycle.js` only refreshes points and totals while
+//! typing, through the preview endpoint.
+//!
+//! Handlers are thin: extract → [`service`] (authorization, workflow, store) → redirect, or the
+//! page again with the problems and what was typed.
+
+mod fields;
+mod service;
+mod views;
 
 use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json};
+use chiso_domain::authz::Principal;
+use chiso_domain::{NodeCode, PeriodCode, UnitCode};
+use chiso_files::{UploadError, content_disposition, sanitize_file_name};
+use serde::Deserialize;
 
-use crate::AppState;
+use self::fields::PostedForm;
+use self::service::{Answer, Failure, Incoming, Problem, Refusal};
+use self::views::{Feedback, Preview, SelfPage};
+use crate::auth::CurrentUser;
+use crate::pages::{PageCtx, render};
+use crate::{AppError, AppState, format, service as shared};
+
+/// The page of one unit's self-assessment; saving posts to it.
+const PAGE: &str = "/ky/{period}/tu-danh-gia/{unit}";
 
 /// The routes of the unit's side of the cycle.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
+        .route(PAGE, get(page).post(save))
+        .route("/ky/{period}/tu-danh-gia/{unit}/xem-truoc", post(preview))
+        .route("/ky/{period}/tu-danh-gia/{unit}/nop", post(submit))
+        .route(
+            "/ky/{period}/tu-danh-gia/{unit}/minh-chung/{id}",
+            get(download),
+        )
+        .route(
+            "/ky/{period}/tu-danh-gia/{unit}/minh-chung/{id}/go-bo",
+            post(remove),
+        )
+        // Files are bounded by the evidence limit per file and by the application's body limit
+        // per request, not by the extractors' default of 2 MB.
+        .route(
+            "/ky/{period}/tu-danh-gia/{unit}/tieu-chi/{node}/minh-chung",
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/ky/{period}/tu-danh-gia/{unit}/giai-trinh/{id}",
+            post(answer).layer(DefaultBodyLimit::disable()),
+        )
+}
+
+/// The period and unit of a path, parsed (a malformed code names nothing: 404).
+fn codes(period: &str, unit: &str) -> Result<(PeriodCode, UnitCode), AppError> {
+    Ok((shared::parse_period(period)?, shared::parse_unit(unit)?))
+}
+
+/// The sign-in page, returning to `path` afterwards.
+fn to_login(path: &str) -> Response {
+    let mut q = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
+            q.push(char::from(b));
+        } else {
+            q.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Redirect::to(&format!("/dang-nhap?next={q}")).into_response()
+}
+
+/// The signed-in person; `None` for a visitor, who is sent to sign in.
+fn signed_in(current: &CurrentUser) -> Option<Principal> {
+    current.user().map(|_| current.principal())
+}
+
+/// Display names of every user, for "saved by".
+async fn names(state: &AppState) -> Result<views::Names, AppError> {
+    Ok(chiso_store::users::list(state.db())
+        .await?
+        .into_iter()
+        .map(|u| (u.login, u.display_name))
+        .collect())
+}
+
+/// Renders the page of the unit, with a notice or the problems of a refused change.
+async fn show(
+    state: &AppState,
+    ctx: PageCtx,
+    principal: &Principal,
+    (period, unit): &(PeriodCode, UnitCode),
+    feedback: Feedback,
+) -> Result<Response, AppError> {
+    let now = state.config().clock.now();
+    let sheet = service::load(state.db(), principal, period, unit, now).await?;
+    let names = names(state).await?;
+    let status = feedback
+        .refusal
+        .as_ref()
+        .map_or(StatusCode::OK, |r| r.status);
+    let view = SelfPage::new(
+        ctx,
+        principal,
+        &sheet,
+        &names,
+        state.config().evidence_limit,
+        feedback,
+    );
+    Ok((status, render(&view)?).into_response())
+}
+
+/// A change's outcome: the redirect, an error page, or the page again with its problems.
+async fn finish(
+    state: &AppState,
+    ctx: PageCtx,
+    principal: &Principal,
+    codes: &(PeriodCode, UnitCode),
+    outcome: Result<String, Failure>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(location) => Ok(Redirect::to(&location).into_response()),
+        Err(Failure::App(e)) => Err(e),
+        Err(Failure::Refused(refusal)) => {
+            let feedback = Feedback {
+                notice: None,
+                refusal: Some(refusal),
+            };
+            show(state, ctx, principal, codes, feedback).await
+        }
+    }
+}
+
+fn base(codes: &(PeriodCode, UnitCode)) -> String {
+    views::base_href(codes.0.as_str(), codes.1.as_str())
+}
+
+/// What was just done, for the notice after the redirect.
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    ok: Option<String>,
+    n: Option<String>,
+}
+
+/// `GET /ky/{period}/tu-danh-gia/{unit}`: visitors are sent to sign in; people who may not see
+/// the unit's assessment get 403.
+async fn page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
+    let codes = codes(&period, &unit)?;
+    let Some(principal) = signed_in(&current) else {
+        return Ok(to_login(&base(&codes)));
+    };
+    let feedback = Feedback {
+        notice: views::notice(ctx.lang, done.ok.as_deref(), done.n.as_deref()),
+        refusal: None,
+    };
+    show(&state, ctx, &principal, &codes, feedback).await
+}
+
+/// `POST /ky/{period}/tu-danh-gia/{unit}`: saves the leaves changed in one area's form (or the
+/// one leaf named by `only`) as a draft.
+async fn save(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let codes = codes(&period, &unit)?;
+    let Some(principal) = signed_in(&current) else {
+        return Ok(to_login(&base(&codes)));
+    };
+    let form = PostedForm::parse(pairs);
+    let now = state.config().clock.now();
+    let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
+    let outcome = service::save(state.db(), &principal, &sheet, &form, now)
+        .await
+        .map(|saved| {
+            let anchor = match (form.get("only"), form.get("area"), &saved.first) {
+                (Some(only), _, _) => format!("#leaf-{only}"),
+                (None, Some(area), _) => format!("#area-{area}"),
+                (None, None, Some(first)) => format!("#leaf-{first}"),
+                _ => String::new(),
+            };
+            if saved.leaves == 0 {
+                format!("{}?ok=unchanged{anchor}", base(&codes))
+            } else {
+                format!("{}?ok=saved&n={}{anchor}", base(&codes), saved.leaves)
+            }
+        });
+    finish(&state, ctx, &principal, &codes, outcome).await
+}
+
+/// `POST /ky/{period}/tu-danh-gia/{unit}/xem-truoc`: the points, sentences and totals of the
+/// values being typed, as JSON (for `cycle.js`); nothing is saved.
+async fn preview(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let codes = codes(&period, &unit)?;
+    if current.user().is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let principal = current.principal();
+    let now = state.config().clock.now();
+    let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
+    let form = PostedForm::parse(pairs);
+    let (leaves, totals) = service::preview(&principal, &sheet, &form);
+    let body = Preview::new(ctx.lang, &sheet, leaves, &totals);
+    let mut resp = Json(body).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// `POST /ky/{period}/tu-danh-gia/{unit}/nop`: the leader submits.
+async fn submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let codes = codes(&period, &unit)?;
+    let Some(principal) = signed_in(&current) else {
+        return Ok(to_login(&base(&codes)));
+    };
+    let form = PostedForm::parse(pairs);
+    let version = form
+        .get("version")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(-1);
+    let now = state.config().clock.now();
+    let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
+    let outcome = service::submit(state.db(), &principal, &sheet, version, now)
+        .await
+        .map(|()| format!("{}?ok=submitted", base(&codes)));
+    finish(&state, ctx, &principal, &codes, outcome).await
+}
+
+/// The fields and files of a multipart form. Files are read up to one byte over `limit` (the
+/// check then names the file as too large) and a form that breaks off is refused as
+/// interrupted; either way nothing has been stored yet.
+async fn read_multipart(
+    mut form: Multipart,
+    limit: u64,
+) -> Result<(PostedForm, Vec<Incoming>), Refusal> {
+    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut pairs = Vec::new();
+    let mut files = Vec::new();
+    let interrupted = |name: &str, e: axum::extract::multipart::MultipartError| {
+        let name = sanitize_file_name(name).unwrap_or_else(|_| name.to_owned());
+        let problem = Problem::Upload(UploadError::Interrupted {
+            name,
+            source: std::io::Error::other(e.body_text()),
+        });
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            problems: vec![problem],
+            drafts: Default::default(),
+            answers: Default::default(),
+        }
+    };
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(interrupted("", e)),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name != "file" {
+            let mut field = field;
+            let mut text = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(c)) => {
+                        // Text fields are small; a huge one is not a form of ours.
+                        if text.len() + c.len() > 1024 * 1024 {
+                            break;
+                        }
+                        text.extend_from_slice(&c);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(interrupted("", e)),
+                }
+            }
+            pairs.push((name, String::from_utf8_lossy(&text).into_owned()));
+            continue;
+        }
+        let declared = field.file_name().unwrap_or_default().to_owned();
+        let mut field = field;
+        let mut content = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(c)) => {
+                    let room = cap.saturating_sub(content.len());
+                    content.extend_from_slice(&c[..c.len().min(room)]);
+                    if content.len() >= cap {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(interrupted(&declared, e)),
+            }
+        }
+        // An empty file input still sends a part: nothing was chosen.
+        if declared.is_empty() && content.is_empty() {
+            continue;
+        }
+        files.push(Incoming {
+            name: declared,
+            content,
+        });
+    }
+    Ok((PostedForm::parse(pairs), files))
+}
+
+/// `POST /ky/{period}/tu-danh-gia/{unit}/tieu-chi/{node}/minh-chung`: attaches files to a
+/// leaf (multipart field `file`, several allowed).
+async fn upload(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit, node)): Path<(String, String, String)>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let codes = codes(&period, &unit)?;
+    let Some(principal) = signed_in(&current) else {
+        return Ok(to_login(&base(&codes)));
+    };
+    let node = NodeCode::parse(&node).map_err(|_| AppError::PageNotFound)?;
+    let now = state.config().clock.now();
+    let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
+    let limit = state.config().evidence_limit;
+    // Who and when first: a refused person's files are never read.
+    let outcome = match service::may_attach(&principal, &sheet, &node) {
+        Err(f) => Err(f),
+        Ok(_) => match read_multipart(multipart, limit).await {
+            Err(r) => Err(Failure::Refused(r)),
+            Ok((_, files)) => {
+                let store = state.evidence_store().map(|s| s.as_ref());
+                service::attach(
+                    state.db(),
+                    store,
+                    &principal,
+                    &sheet,
+                    &node,
+                    &files,
+                    limit,
+                    now,
+                )
+                .await
+            }
+        },
+    }
+    .map(|n| format!("{}?ok=uploaded&n={n}#leaf-{node}", base(&codes)));
+    finish(&state, ctx, &principal, &codes, outcome).await
+}
+
+/// `GET /ky/{period}/tu-danh-gia/{unit}/minh-chung/{id}`: one document, as an attachment, for
+/// people who may see its leaf.
+async fn download(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((period, unit, id)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let codes = codes(&period, &unit)?;
+    let Some(principal) = signed_in(&current) else {
+        let back = format!("{}/minh-chung/{}", base(&codes), format::segment(&id));
+        return Ok(to_login(&back));
+    };
+    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let file = service::document(state.db(), &principal, &codes.0, &codes.1, id).await?;
+    let Some(store) = state.evidence_store() else {
+        tracing::error!("evidence download without an evidence store configured");
+        return Ok(StatusCode::SERVICE_UNAVAILABLE.into_response());
+    };
+    let bytes = match store.get_bytes(&file.blob_id).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, blob = %file.blob_id, "evidence file unreadable");
+            return Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
+    };
+    let disposition = HeaderValue::from_str(&content_disposition(&file.file_name))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    let mut resp = bytes.into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(file.kind.mime()),
+    );
+    headers.insert(header::CONTENT_DISPOSITION, disposition);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
+}
+
+/// `POST /ky/{period}/tu-danh-gia/{unit}/minh-chung/{id}/go-bo`: removes a document (it stays
+/// recorded; the removal and its reason are audited).
+async fn remove(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit, id)): Path<(String, String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let codes = codes(&period, &unit)?;
+    let Some(principal) = signed_in(&current) else {
+        return Ok(to_login(&base(&codes)));
+    };
+    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let form = PostedForm::parse(pairs);
+    let now = state.config().clock.now();
+    let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
+    let reason = form.get("reason").unwrap_or_default();
+    let outcome = service::remove(state.db(), &principal, &sheet, id, reason, now)
+        .await
+        .map(|node| format!("{}?ok=removed#leaf-{node}", base(&codes)));
+    finish(&state, ctx, &principal, &codes, outcome).await
+}
+
+/// `POST /ky/{period}/tu-danh-gia/{unit}/giai-trinh/{id}`: the unit answers an explanation
+/// request (multipart: `answer`, `version`, optional `file`s).
+async fn answer(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit, id)): Path<(String, String, String)>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let codes = codes(&period, &unit)?;
+    let Some(principal) = signed_in(&current) else {
+        return Ok(to_login(&base(&codes)));
+    };
+    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let now = state.config().clock.now();
+    let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
+    let limit = state.config().evidence_limit;
+    let outcome = match read_multipart(multipart, limit).await {
+        Err(r) => Err(Failure::Refused(r)),
+        Ok((form, files)) => {
+            let posted = Answer {
+                id,
+                text: form.other.get("answer").cloned().unwrap_or_default(),
+                version: form
+                    .get("version")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(-1),
+                files,
+            };
+            let store = state.evidence_store().map(|s| s.as_ref());
+            service::answer(state.db(), store, &principal, &sheet, &posted, limit, now).await
+        }
+    }
+    .map(|_| format!("{}?ok=answered#request-{id}", base(&codes)));
+    finish(&state, ctx, &principal, &codes, outcome).await
 }

@@ -1,13 +1,17 @@
 //! User administration for administrators: the list of users, creating one, resetting a
-//! password, disabling and enabling sign-in. Every change goes through [`accounts`], which
-//! checks the permission and writes the audit log.
+//! password, disabling and enabling sign-in, and each person's roles (granted per unit, area
+//! and period, revoked with a reason). Every change goes through a service ([`accounts`],
+//! [`roles`]) that checks the permission and writes the audit log.
 
+use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chiso_domain::UnitCode;
+use chiso_domain::authz::Role;
 use serde::Deserialize;
 
 use super::account::to_login;
@@ -15,6 +19,8 @@ use super::{PageCtx, render, views};
 use crate::accounts::{self, NewUser};
 use crate::auth::CurrentUser;
 use crate::format;
+use crate::unit_admin::roles::{self, GrantDraft, RolesOverview};
+use crate::unit_admin::{FieldErrors, Refusal};
 use crate::{AppError, AppState};
 
 const USERS: &str = "/quan-tri/nguoi-dung";
@@ -26,6 +32,14 @@ pub(super) fn router() -> Router<AppState> {
         .route("/quan-tri/nguoi-dung/{login}/mat-khau", post(reset))
         .route("/quan-tri/nguoi-dung/{login}/khoa", post(disable))
         .route("/quan-tri/nguoi-dung/{login}/mo-khoa", post(enable))
+        .route(
+            "/quan-tri/nguoi-dung/{login}/vai-tro",
+            get(roles_page).post(grant_role),
+        )
+        .route(
+            "/quan-tri/nguoi-dung/{login}/vai-tro/{id}/thu-hoi",
+            post(revoke_role),
+        )
 }
 
 /// What was just done, for the notice after the redirect.
@@ -193,4 +207,268 @@ async fn enable(
     Path(login): Path<String>,
 ) -> Result<Response, AppError> {
     switch(state, ctx, current, login, false).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles of one person
+
+fn roles_href(login: &str) -> String {
+    format!("{USERS}/{}/vai-tro", format::segment(login))
+}
+
+/// One `<option>` of the role form.
+pub(crate) struct RoleOpt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// One grant the person holds.
+pub(crate) struct GrantRow {
+    pub role: &'static str,
+    pub scope: String,
+    pub period: String,
+    pub granted: String,
+    pub revoke_href: String,
+}
+
+/// `GET /quan-tri/nguoi-dung/{login}/vai-tro`.
+#[derive(Template)]
+#[template(path = "admin_roles.html")]
+pub(crate) struct RolesPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub href: String,
+    /// The account's own administrator flag, which the user list sets, not this page.
+    pub admin_flag: bool,
+    pub rows: Vec<GrantRow>,
+    pub roles: Vec<RoleOpt>,
+    pub periods: Vec<RoleOpt>,
+    pub draft: GrantDraft,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+}
+
+fn role_label(ctx: &PageCtx, kind: &str) -> &'static str {
+    ctx.t(match kind {
+        "admin" => "roles.role_admin",
+        "unit_officer" => "roles.role_unit_officer",
+        "unit_leader" => "roles.role_unit_leader",
+        "appraiser" => "roles.role_appraiser",
+        "council_chair" => "roles.role_council_chair",
+        _ => "roles.role_observer",
+    })
+}
+
+fn scope_text(ctx: &PageCtx, o: &RolesOverview, role: &Role) -> String {
+    let unit = |c: &UnitCode| match o.unit_names.get(c) {
+        Some(n) => format!("{n} ({c})"),
+        None => c.to_string(),
+    };
+    match role {
+        Role::UnitOfficer { unit: u } | Role::UnitLeader { unit: u } => {
+            ctx.lang.tf("roles.scope_unit", &[("unit", &unit(u))])
+        }
+        Role::Appraiser { scope } => {
+            let units = scope.units.as_ref().map_or_else(
+                || ctx.t("roles.every_unit").to_owned(),
+                |us| us.iter().map(unit).collect::<Vec<_>>().join(", "),
+            );
+            let areas = scope.areas.as_ref().map_or_else(
+                || ctx.t("roles.every_area").to_owned(),
+                |a| {
+                    a.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            );
+            ctx.lang.tf(
+                "roles.scope_appraiser",
+                &[("units", &units), ("areas", &areas)],
+            )
+        }
+        Role::Admin | Role::CouncilChair | Role::Observer => format::DASH.to_owned(),
+    }
+}
+
+impl RolesPage {
+    fn new(
+        ctx: PageCtx,
+        o: &RolesOverview,
+        draft: GrantDraft,
+        errors: FieldErrors,
+        notice: Option<String>,
+    ) -> Self {
+        let login = o.user.login.clone();
+        let href = roles_href(&login);
+        let rows = o
+            .grants
+            .iter()
+            .map(|g| GrantRow {
+                role: role_label(&ctx, g.grant.role.as_str()),
+                scope: scope_text(&ctx, o, &g.grant.role),
+                period: match &g.grant.period {
+                    None => ctx.t("roles.every_period").to_owned(),
+                    Some(p) => o
+                        .periods
+                        .iter()
+                        .find(|x| &x.code == p)
+                        .map_or_else(|| p.to_string(), |x| format!("{} ({p})", x.name)),
+                },
+                granted: ctx.lang.tf(
+                    "roles.granted_by",
+                    &[
+                        ("who", &g.granted_by),
+                        ("date", &format::date(g.granted_at)),
+                    ],
+                ),
+                revoke_href: format!("{href}/{}/thu-hoi", g.id),
+            })
+            .collect();
+        let roles = roles::ROLE_KINDS
+            .iter()
+            .map(|k| RoleOpt {
+                value: (*k).to_owned(),
+                label: role_label(&ctx, k).to_owned(),
+                selected: draft.role == *k,
+            })
+            .collect();
+        let periods = o
+            .periods
+            .iter()
+            .map(|p| RoleOpt {
+                value: p.code.to_string(),
+                label: format!("{} ({})", p.name, p.code),
+                selected: draft.period.trim() == p.code.as_str(),
+            })
+            .collect();
+        RolesPage {
+            title: ctx.lang.tf(
+                "roles.title",
+                &[("name", &o.user.display_name), ("login", &login)],
+            ),
+            href,
+            admin_flag: o.user.is_admin,
+            rows,
+            roles,
+            periods,
+            draft,
+            errors,
+            notice,
+            ctx,
+        }
+    }
+}
+
+/// Renders the role page; with mistakes, with status 422 and the typed values kept.
+async fn roles_view(
+    state: &AppState,
+    ctx: PageCtx,
+    current: &CurrentUser,
+    login: &str,
+    draft: GrantDraft,
+    errors: Vec<crate::unit_admin::FieldError>,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let o = roles::overview(state.db(), &current.principal(), login).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let errors = FieldErrors::new(ctx.lang, &errors);
+    let page = RolesPage::new(ctx, &o, draft, errors, notice);
+    Ok((status, render(&page)?).into_response())
+}
+
+/// `GET /quan-tri/nguoi-dung/{login}/vai-tro`.
+async fn roles_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(login): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
+    if current.user().is_none() {
+        return Ok(to_login(&roles_href(&login)).into_response());
+    }
+    let notice = match done.ok.as_deref() {
+        Some("granted") => Some(ctx.t("roles.granted").to_owned()),
+        Some("revoked") => Some(ctx.t("roles.revoked").to_owned()),
+        _ => None,
+    };
+    roles_view(
+        &state,
+        ctx,
+        &current,
+        &login,
+        GrantDraft::default(),
+        Vec::new(),
+        notice,
+    )
+    .await
+}
+
+/// `POST /quan-tri/nguoi-dung/{login}/vai-tro`: grants a role.
+async fn grant_role(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(login): Path<String>,
+    Form(draft): Form<GrantDraft>,
+) -> Result<Response, AppError> {
+    if current.user().is_none() {
+        return Ok(to_login(&roles_href(&login)).into_response());
+    }
+    let now = state.config().clock.now();
+    match roles::grant(state.db(), &current.principal(), &login, &draft, now).await {
+        Ok(_) => Ok(Redirect::to(&format!("{}?ok=granted", roles_href(&login))).into_response()),
+        Err(Refusal::Fields(errors)) => {
+            roles_view(&state, ctx, &current, &login, draft, errors, None).await
+        }
+        Err(Refusal::App(e)) => Err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /quan-tri/nguoi-dung/{login}/vai-tro/{id}/thu-hoi`: revokes a grant.
+async fn revoke_role(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((login, id)): Path<(String, String)>,
+    Form(f): Form<RevokeForm>,
+) -> Result<Response, AppError> {
+    if current.user().is_none() {
+        return Ok(to_login(&roles_href(&login)).into_response());
+    }
+    let p = current.principal();
+    let Ok(id) = id.parse::<i64>() else {
+        // Refused people learn nothing from a malformed id either.
+        accounts::require_user_admin(&p)?;
+        return Err(AppError::PageNotFound);
+    };
+    let now = state.config().clock.now();
+    match roles::revoke(state.db(), &p, &login, id, &f.reason, now).await {
+        Ok(_) => Ok(Redirect::to(&format!("{}?ok=revoked", roles_href(&login))).into_response()),
+        Err(Refusal::Fields(errors)) => {
+            roles_view(
+                &state,
+                ctx,
+                &current,
+                &login,
+                GrantDraft::default(),
+                errors,
+                None,
+            )
+            .await
+        }
+        Err(Refusal::App(e)) => Err(e),
+    }
 }

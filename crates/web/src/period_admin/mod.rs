@@ -1,11 +1,509 @@
 //! Administration of periods: creation, participating units and sets per group, milestones,
-//! and the progress dashboard.
+//! and the progress dashboard; and every signed-in person's to-do list.
+//!
+//! Handlers are thin: extract → call a [`service`] or [`todo`] function (which checks the
+//! permission and calls the store) → render. A rejected form is shown again with status 422
+//! and the message next to the form; a change is followed by a redirect to the page with a
+//! notice, so reloading never repeats it.
 
-use axum::Router;
+mod progress;
+mod service;
+mod todo;
+mod views;
 
-use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chiso_domain::PeriodCode;
+use chiso_domain::workflow::Milestone;
+use serde::Deserialize;
 
-/// The routes of period administration.
+use self::progress::PlanDraft;
+use self::service::PlanRejected;
+use self::views::{LIST, Section, SetupExtras, setup_href};
+use crate::auth::CurrentUser;
+use crate::pages::{PageCtx, render};
+use crate::{AppError, AppState, service as results};
+
+/// The routes of period administration and the to-do list.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
+        .route(LIST, get(list).post(create))
+        .route("/quan-tri/ky-danh-gia/{period}", get(setup))
+        .route("/quan-tri/ky-danh-gia/{period}/nhom", post(save_group))
+        .route(
+            "/quan-tri/ky-danh-gia/{period}/nhom/xoa",
+            post(remove_group),
+        )
+        .route(
+            "/quan-tri/ky-danh-gia/{period}/them-don-vi",
+            post(add_units),
+        )
+        .route(
+            "/quan-tri/ky-danh-gia/{period}/them-theo-loai",
+            post(add_kind),
+        )
+        .route(
+            "/quan-tri/ky-danh-gia/{period}/don-vi/{unit}",
+            post(update_member),
+        )
+        .route(
+            "/quan-tri/ky-danh-gia/{period}/don-vi/{unit}/xoa",
+            post(remove_member),
+        )
+        .route("/quan-tri/ky-danh-gia/{period}/moc", post(save_plan))
+        .route("/viec-can-lam", get(todo_list))
+}
+
+/// Where an anonymous visitor is sent: the sign-in page, coming back here afterwards.
+fn to_login(path: &str) -> Response {
+    let mut next = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
+            next.push(char::from(b));
+        } else {
+            next.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Redirect::to(&format!("/dang-nhap?next={next}")).into_response()
+}
+
+/// The form fields, repeated names kept (the unit checkboxes).
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn ticked(fields: &Fields, name: &str) -> bool {
+    fields.iter().any(|(k, _)| k == name)
+}
+
+/// What was just done, for the notice after the redirect.
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    ok: Option<String>,
+    n: Option<usize>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    tt: String,
+}
+
+fn notice(ctx: &PageCtx, q: &PageQuery) -> Option<String> {
+    let key = match q.ok.as_deref()? {
+        "created" => "periods.done.created",
+        "group_saved" => "periods.done.group_saved",
+        "group_removed" => "periods.done.group_removed",
+        "units_added" => "periods.done.units_added",
+        "member_saved" => "periods.done.member_saved",
+        "member_removed" => "periods.done.member_removed",
+        "plan_saved" => "periods.done.plan_saved",
+        _ => return None,
+    };
+    Some(ctx.lang.tf(key, &[("n", &q.n.unwrap_or(0).to_string())]))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list of periods and creating one.
+
+/// `GET /quan-tri/ky-danh-gia`.
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    if current.user().is_none() {
+        return Ok(to_login(LIST));
+    }
+    let now = state.config().clock.now();
+    let overview = service::overview(state.db(), &current.principal(), now).await?;
+    let notice = notice(&ctx, &q);
+    let page = views::PeriodsPage::new(ctx, &overview, views::PeriodDraft::default(), notice, None);
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    previous: String,
+}
+
+/// `POST /quan-tri/ky-danh-gia`.
+async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Form(f): Form<CreateForm>,
+) -> Result<Response, AppError> {
+    if current.user().is_none() {
+        return Ok(to_login(LIST));
+    }
+    let principal = current.principal();
+    let now = state.config().clock.now();
+    let new = service::NewPeriod {
+        code: f.code.clone(),
+        name: f.name.clone(),
+        year: f.year.clone(),
+        previous: f.previous.clone(),
+    };
+    match service::create_period(state.db(), &principal, &new, now).await {
+        Ok(code) => {
+            Ok(Redirect::to(&format!("{}?ok=created", setup_href(code.as_str()))).into_response())
+        }
+        Err(AppError::Form(e)) => {
+            let overview = service::overview(state.db(), &principal, now).await?;
+            let message = e.message(ctx.lang);
+            let draft = views::PeriodDraft {
+                code: f.code,
+                name: f.name,
+                year: f.year,
+                previous: f.previous,
+            };
+            let page = views::PeriodsPage::new(ctx, &overview, draft, None, Some(message));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One period: setup, milestones and progress.
+
+async fn setup_page(
+    state: &AppState,
+    ctx: PageCtx,
+    current: &CurrentUser,
+    code: &PeriodCode,
+    extras: SetupExtras,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let now = state.config().clock.now();
+    let s = service::setup(state.db(), &current.principal(), code, &extras.query, now).await?;
+    let page = views::SetupPage::new(ctx, &s, now, extras);
+    Ok((status, render(&page)?).into_response())
+}
+
+/// `GET /quan-tri/ky-danh-gia/{period}`.
+async fn setup(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    if current.user().is_none() {
+        return Ok(to_login(&setup_href(&period)));
+    }
+    let code = results::parse_period(&period)?;
+    let extras = SetupExtras {
+        notice: notice(&ctx, &q),
+        query: q.q,
+        filter: q.tt,
+        ..SetupExtras::default()
+    };
+    setup_page(&state, ctx, &current, &code, extras, StatusCode::OK).await
+}
+
+/// After a change: back to the page with a notice, at the section changed.
+fn done(code: &PeriodCode, what: &str, n: Option<usize>, anchor: &str) -> Response {
+    let n = n.map(|n| format!("&n={n}")).unwrap_or_default();
+    Redirect::to(&format!(
+        "{}?ok={what}{n}#{anchor}",
+        setup_href(code.as_str())
+    ))
+    .into_response()
+}
+
+/// A rejected form: the page again, with the message in the section concerned. Other errors
+/// (403, 404, server faults) go to the error page.
+async fn rejected(
+    state: &AppState,
+    ctx: PageCtx,
+    current: &CurrentUser,
+    code: &PeriodCode,
+    section: Section,
+    e: AppError,
+) -> Result<Response, AppError> {
+    let AppError::Form(form) = e else {
+        return Err(e);
+    };
+    let extras = SetupExtras {
+        error: Some((section, form.message(ctx.lang))),
+        ..SetupExtras::default()
+    };
+    setup_page(
+        state,
+        ctx,
+        current,
+        code,
+        extras,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// Everything a change to one period needs; anonymous visitors are sent to sign in.
+struct Change {
+    state: AppState,
+    ctx: PageCtx,
+    current: CurrentUser,
+    code: PeriodCode,
+}
+
+impl Change {
+    fn new(
+        state: AppState,
+        ctx: PageCtx,
+        current: CurrentUser,
+        period: &str,
+    ) -> Result<Result<Change, Response>, AppError> {
+        if current.user().is_none() {
+            return Ok(Err(to_login(&setup_href(period))));
+        }
+        let code = results::parse_period(period)?;
+        Ok(Ok(Change {
+            state,
+            ctx,
+            current,
+            code,
+        }))
+    }
+
+    async fn finish<T>(
+        self,
+        outcome: Result<T, AppError>,
+        section: Section,
+        ok: impl FnOnce(&PeriodCode, T) -> Response,
+    ) -> Result<Response, AppError> {
+        match outcome {
+            Ok(v) => Ok(ok(&self.code, v)),
+            Err(e) => rejected(&self.state, self.ctx, &self.current, &self.code, section, e).await,
+        }
+    }
+}
+
+macro_rules! change_or_return {
+    ($state:expr, $ctx:expr, $current:expr, $period:expr) => {
+        match Change::new($state, $ctx, $current, &$period)? {
+            Ok(c) => c,
+            Err(redirect) => return Ok(redirect),
+        }
+    };
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/nhom`: adds a group, or changes its index set.
+async fn save_group(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let out = service::save_group(
+        c.state.db(),
+        &p,
+        &c.code,
+        field(&f, "group"),
+        field(&f, "set"),
+        now,
+    )
+    .await;
+    c.finish(out, Section::Groups, |code, ()| {
+        done(code, "group_saved", None, "nhom")
+    })
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/nhom/xoa`.
+async fn remove_group(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let out = service::remove_group(c.state.db(), &p, &c.code, field(&f, "group"), now).await;
+    c.finish(out, Section::Groups, |code, ()| {
+        done(code, "group_removed", None, "nhom")
+    })
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/them-don-vi`: the units ticked in the search results.
+async fn add_units(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let units: Vec<String> = f
+        .iter()
+        .filter(|(k, _)| k == "unit")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let out = service::add_units(
+        c.state.db(),
+        &p,
+        &c.code,
+        field(&f, "group"),
+        &units,
+        ticked(&f, "ranked"),
+        now,
+    )
+    .await;
+    c.finish(out, Section::Members, |code, n| {
+        done(code, "units_added", Some(n), "don-vi")
+    })
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/them-theo-loai`: every unit of one kind.
+async fn add_kind(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let out = service::add_kind(
+        c.state.db(),
+        &p,
+        &c.code,
+        field(&f, "group"),
+        field(&f, "kind"),
+        ticked(&f, "ranked"),
+        now,
+    )
+    .await;
+    c.finish(out, Section::Members, |code, n| {
+        done(code, "units_added", Some(n), "don-vi")
+    })
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/don-vi/{unit}`: group and ranking of one unit.
+async fn update_member(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let unit = results::parse_unit(&unit)?;
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let out = service::update_member(
+        c.state.db(),
+        &p,
+        &c.code,
+        &unit,
+        field(&f, "group"),
+        ticked(&f, "ranked"),
+        now,
+    )
+    .await;
+    c.finish(out, Section::Members, |code, ()| {
+        done(code, "member_saved", None, "don-vi")
+    })
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/don-vi/{unit}/xoa`.
+async fn remove_member(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let unit = results::parse_unit(&unit)?;
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let out = service::remove_member(c.state.db(), &p, &c.code, &unit, now).await;
+    c.finish(out, Section::Members, |code, ()| {
+        done(code, "member_removed", None, "don-vi")
+    })
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/moc`: the milestones, one dd/mm/yyyy field each.
+async fn save_plan(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let mut draft = PlanDraft::default();
+    for (i, m) in Milestone::ALL.into_iter().enumerate() {
+        draft.days[i] = field(&f, m.as_str()).trim().to_owned();
+    }
+    match service::save_plan(c.state.db(), &p, &c.code, &draft, now).await {
+        Ok(()) => Ok(done(&c.code, "plan_saved", None, "moc")),
+        Err(PlanRejected::Fields(errors)) => {
+            let extras = SetupExtras {
+                plan: Some((draft, errors)),
+                ..SetupExtras::default()
+            };
+            setup_page(
+                &c.state,
+                c.ctx,
+                &c.current,
+                &c.code,
+                extras,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(PlanRejected::Other(e)) => {
+            rejected(&c.state, c.ctx, &c.current, &c.code, Section::Plan, e).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The to-do list.
+
+/// `GET /viec-can-lam`: what awaits the signed-in person.
+async fn todo_list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+) -> Result<Response, AppError> {
+    if current.user().is_none() {
+        return Ok(to_login("/viec-can-lam"));
+    }
+    let now = state.config().clock.now();
+    let items = todo::for_person(state.db(), &current.principal(), now).await?;
+    Ok(render(&views::TodoPage::new(ctx, &items))?.into_response())
 }

@@ -1,11 +1,425 @@
 //! The appraisers' and the council's side of the cycle: appraisal, explanation requests,
 //! approval, reopening, the self-vs-appraised comparison and the change log.
+//!
+//! Handlers are thin: extract → call a [`service`] function (which authorizes with
+//! `chiso_domain::authz` and sequences with `chiso_domain::workflow`) → render or redirect.
+//! A refused form is shown again with status 422 (409 for a stale save), keeping what was
+//! typed; a successful one redirects back with a notice.
 
+mod service;
+pub(crate) mod views;
+
+use axum::Form;
 use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chiso_domain::authz::Principal;
+use chiso_domain::{NodeCode, PeriodCode, UnitCode};
+use serde::Deserialize;
 
-use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::FormError;
+use crate::format;
+use crate::pages::{PageCtx, render};
+use crate::service::{parse_period, parse_unit};
+use crate::{AppError, AppState};
+use service::{AppraisalInput, WriteError};
+use views::Draft;
 
 /// The routes of appraisal and approval.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
+        .route("/ky/{period}/tham-dinh", get(list))
+        .route("/ky/{period}/tham-dinh/{unit}", get(unit_page))
+        .route(
+            "/ky/{period}/tham-dinh/{unit}/tieu-chi/{node}",
+            post(save_appraisal),
+        )
+        .route(
+            "/ky/{period}/tham-dinh/{unit}/tieu-chi/{node}/giai-trinh",
+            post(request_explanation),
+        )
+        .route("/ky/{period}/tham-dinh/{unit}/mo-lai", post(reopen))
+        .route("/ky/{period}/tham-dinh/{unit}/so-sanh", get(diff))
+        .route("/ky/{period}/phe-duyet", get(approval).post(approve))
+        .route("/ky/{period}/nhat-ky/{unit}", get(change_log))
+}
+
+/// Sends a visitor who is not signed in to the sign-in page, coming back to `path`.
+fn to_login(path: &str) -> Response {
+    let mut next = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
+            next.push(char::from(b));
+        } else {
+            next.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Redirect::to(&format!("/dang-nhap?next={next}")).into_response()
+}
+
+/// The signed-in person; `None` for a visitor, who is sent to sign in.
+fn signed_in(current: &CurrentUser) -> Option<Principal> {
+    current.user().map(|_| current.principal())
+}
+
+fn parse_node(raw: &str) -> Result<NodeCode, AppError> {
+    NodeCode::parse(raw).map_err(|_| AppError::PageNotFound)
+}
+
+/// What was just done, for the notice after the redirect.
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    ok: Option<String>,
+    #[serde(rename = "tieu-chi")]
+    node: Option<String>,
+    n: Option<String>,
+}
+
+impl Done {
+    fn notice(&self, ctx: &PageCtx) -> Option<String> {
+        let key = match self.ok.as_deref()? {
+            "saved" => "review.saved",
+            "requested" => "review.requested",
+            "reopened" => "review.reopened",
+            "approved" => "review.approved",
+            _ => return None,
+        };
+        let node = self.node.clone().unwrap_or_default();
+        let n = self.n.clone().unwrap_or_default();
+        Some(ctx.lang.tf(key, &[("node", &node), ("n", &n)]))
+    }
+}
+
+/// `GET /ky/{period}/tham-dinh`: the units the person appraises (or, for the council, the
+/// administrator and observers, every unit) with their state.
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&ctx.path));
+    };
+    let period = parse_period(&period)?;
+    let now = state.config().clock.now();
+    let (per, phase, rows) = service::list_units(state.db(), &p, &period, now).await?;
+    Ok(render(&views::ListPage::new(ctx, &p, &per, phase, &rows))?.into_response())
+}
+
+/// Renders the appraisal page of one unit, with a refused form's draft when there is one.
+async fn unit_view(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    period: &PeriodCode,
+    unit: &UnitCode,
+    notice: Option<String>,
+    draft: Option<(StatusCode, Draft)>,
+) -> Result<Response, AppError> {
+    let now = state.config().clock.now();
+    let file = service::unit_file(state.db(), p, period, unit, now).await?;
+    let (status, draft) = match draft {
+        Some((s, d)) => (s, Some(d)),
+        None => (StatusCode::OK, None),
+    };
+    let page = views::UnitPage::new(ctx, p, &file, notice, draft);
+    Ok((status, render(&page)?).into_response())
+}
+
+/// `GET /ky/{period}/tham-dinh/{unit}`: both sides of every leaf the person may see, with the
+/// appraisal and explanation forms where they may act now.
+async fn unit_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&ctx.path));
+    };
+    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
+    let notice = done.notice(&ctx);
+    unit_view(&state, ctx, &p, &period, &unit, notice, None).await
+}
+
+/// Where to go back to after a change on the unit's page.
+fn back_to_unit(
+    period: &PeriodCode,
+    unit: &UnitCode,
+    query: &str,
+    node: Option<&NodeCode>,
+) -> Response {
+    let base = views::Links::new(period.as_str(), unit.as_str()).unit;
+    let fragment = node
+        .map(|n| format!("#{}", views::anchor(n)))
+        .unwrap_or_default();
+    Redirect::to(&format!("{base}?{query}{fragment}")).into_response()
+}
+
+/// Turns a refused change into the page shown again (or the error page).
+async fn refused(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    period: &PeriodCode,
+    unit: &UnitCode,
+    err: WriteError,
+    draft: impl FnOnce(FormError, bool) -> Draft,
+) -> Result<Response, AppError> {
+    let (status, error, stale) = match err {
+        WriteError::App(e) => return Err(e),
+        WriteError::Field(e) => (StatusCode::UNPROCESSABLE_ENTITY, e, false),
+        WriteError::Stale(e) => (StatusCode::CONFLICT, e, true),
+    };
+    let d = draft(error, stale);
+    unit_view(state, ctx, p, period, unit, None, Some((status, d))).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AppraisalForm {
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    version: String,
+}
+
+/// `POST /ky/{period}/tham-dinh/{unit}/tieu-chi/{node}`: saves one appraised value.
+async fn save_appraisal(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit, node)): Path<(String, String, String)>,
+    Form(f): Form<AppraisalForm>,
+) -> Result<Response, AppError> {
+    let (period, unit, node) = (
+        parse_period(&period)?,
+        parse_unit(&unit)?,
+        parse_node(&node)?,
+    );
+    let back = views::Links::new(period.as_str(), unit.as_str()).unit;
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&back));
+    };
+    let now = state.config().clock.now();
+    // A version that is not a number cannot match any stored one: the save is stale.
+    let version = f.version.trim().parse::<i64>().unwrap_or(-1);
+    let input = AppraisalInput {
+        value: &f.value,
+        comment: &f.comment,
+        version,
+    };
+    match service::save_appraisal(state.db(), &p, &period, &unit, &node, &input, now).await {
+        Ok(()) => Ok(back_to_unit(
+            &period,
+            &unit,
+            &format!("ok=saved&tieu-chi={}", format::segment(node.as_str())),
+            Some(&node),
+        )),
+        Err(e) => {
+            refused(&state, ctx, &p, &period, &unit, e, |error, stale| {
+                Draft::Appraisal {
+                    node: node.clone(),
+                    value: f.value.clone(),
+                    comment: f.comment.clone(),
+                    error,
+                    stale,
+                }
+            })
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RequestForm {
+    #[serde(default)]
+    request: String,
+}
+
+/// `POST /ky/{period}/tham-dinh/{unit}/tieu-chi/{node}/giai-trinh`: asks the unit to explain
+/// one leaf.
+async fn request_explanation(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit, node)): Path<(String, String, String)>,
+    Form(f): Form<RequestForm>,
+) -> Result<Response, AppError> {
+    let (period, unit, node) = (
+        parse_period(&period)?,
+        parse_unit(&unit)?,
+        parse_node(&node)?,
+    );
+    let back = views::Links::new(period.as_str(), unit.as_str()).unit;
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&back));
+    };
+    let now = state.config().clock.now();
+    match service::request_explanation(state.db(), &p, &period, &unit, &node, &f.request, now).await
+    {
+        Ok(()) => Ok(back_to_unit(
+            &period,
+            &unit,
+            &format!("ok=requested&tieu-chi={}", format::segment(node.as_str())),
+            Some(&node),
+        )),
+        Err(e) => {
+            refused(&state, ctx, &p, &period, &unit, e, |error, _| {
+                Draft::Request {
+                    node: node.clone(),
+                    text: f.request.clone(),
+                    error,
+                }
+            })
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ReopenForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /ky/{period}/tham-dinh/{unit}/mo-lai`: the administrator reopens the unit.
+async fn reopen(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Form(f): Form<ReopenForm>,
+) -> Result<Response, AppError> {
+    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
+    let back = views::Links::new(period.as_str(), unit.as_str()).unit;
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&back));
+    };
+    let now = state.config().clock.now();
+    match service::reopen(state.db(), &p, &period, &unit, &f.reason, now).await {
+        Ok(()) => Ok(back_to_unit(&period, &unit, "ok=reopened", None)),
+        Err(e) => {
+            refused(&state, ctx, &p, &period, &unit, e, |error, _| {
+                Draft::Reopen {
+                    reason: f.reason.clone(),
+                    error,
+                }
+            })
+            .await
+        }
+    }
+}
+
+/// `GET /ky/{period}/tham-dinh/{unit}/so-sanh`: self-assessment against appraisal, per leaf and
+/// per area, with the appraisers' reasons.
+async fn diff(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&ctx.path));
+    };
+    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
+    let now = state.config().clock.now();
+    let file = service::unit_file(state.db(), &p, &period, &unit, now).await?;
+    Ok(render(&views::DiffPage::new(ctx, &p, &file))?.into_response())
+}
+
+/// Renders the approval page; with a refusal, status 422 and the message.
+async fn approval_view(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    period: &PeriodCode,
+    notice: Option<String>,
+    error: Option<FormError>,
+) -> Result<Response, AppError> {
+    let now = state.config().clock.now();
+    let overview = service::approval_overview(state.db(), p, period, now).await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let error = error.map(|e| e.message(ctx.lang));
+    let page = views::ApprovalPage::new(ctx, &overview, notice, error);
+    Ok((status, render(&page)?).into_response())
+}
+
+/// `GET /ky/{period}/phe-duyet`: every unit's state and whether the period may be approved.
+async fn approval(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&ctx.path));
+    };
+    let period = parse_period(&period)?;
+    let notice = done.notice(&ctx);
+    approval_view(&state, ctx, &p, &period, notice, None).await
+}
+
+/// `POST /ky/{period}/phe-duyet`: the council chair approves the appraisal.
+async fn approve(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&ctx.path));
+    };
+    let period = parse_period(&period)?;
+    let now = state.config().clock.now();
+    match service::approve(state.db(), &p, &period, now).await {
+        Ok(done) => {
+            let href = views::Links::new(period.as_str(), "").approval;
+            Ok(Redirect::to(&format!("{href}?ok=approved&n={}", done.finalised)).into_response())
+        }
+        Err(WriteError::App(e)) => Err(e),
+        Err(WriteError::Field(e) | WriteError::Stale(e)) => {
+            approval_view(&state, ctx, &p, &period, None, Some(e)).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LogQuery {
+    #[serde(rename = "tieu-chi")]
+    node: Option<String>,
+}
+
+/// `GET /ky/{period}/nhat-ky/{unit}` (`?tieu-chi=` for one leaf): who changed what, when, from
+/// which value to which, and why.
+async fn change_log(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&ctx.path));
+    };
+    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
+    let node = match q.node.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(raw) => Some(parse_node(raw)?),
+        None => None,
+    };
+    let (per, name, entries) =
+        service::change_log(state.db(), &p, &period, &unit, node.as_ref()).await?;
+    let page = views::LogPage::new(ctx, &per, unit.as_str(), &name, node.as_ref(), &entries);
+    Ok(render(&page)?.into_response())
 }

@@ -1,10 +1,589 @@
-//! Administration of index sets: import, browse, validate, clone into a draft, freeze.
+//! Administration of index sets: import, browse, validate, clone into a draft, edit the draft,
+//! freeze, download as YAML.
+//!
+//! Handlers are thin: extract → call [`service`] (which authorizes and validates) → redirect
+//! after a change, or render the page again with status 422 (invalid input, the typed values
+//! kept) or 409 (a frozen set) and the precise errors. Anonymous visitors are sent to sign in.
 
+mod service;
+mod views;
+
+use axum::Form;
 use axum::Router;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chiso_domain::{NodeCode, Principal, SetCode};
+use serde::Deserialize;
 
-use crate::AppState;
+use self::service::{Access, ImportFailure, NodeFields, SetError, SetInfo};
+use self::views::{DetailDrafts, FileErrorRow, NodeDrafts, SETS, node_href, set_href};
+use crate::auth::CurrentUser;
+use crate::error::FormError;
+use crate::format;
+use crate::pages::{PageCtx, render};
+use crate::{AppError, AppState};
 
 /// The routes of index set administration.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
+        .route(SETS, get(list).post(import))
+        .route("/quan-tri/bo-chi-so/{set}", get(detail))
+        .route("/quan-tri/bo-chi-so/{set}/tai-xuong", get(download))
+        .route("/quan-tri/bo-chi-so/{set}/nhan-ban", post(clone_set))
+        .route("/quan-tri/bo-chi-so/{set}/khoa", post(freeze))
+        .route("/quan-tri/bo-chi-so/{set}/thong-tin", post(edit_info))
+        .route("/quan-tri/bo-chi-so/{set}/them", post(add_area))
+        .route(
+            "/quan-tri/bo-chi-so/{set}/tieu-chi/{node}",
+            get(node).post(edit_node),
+        )
+        .route(
+            "/quan-tri/bo-chi-so/{set}/tieu-chi/{node}/them",
+            post(add_child),
+        )
+        .route(
+            "/quan-tri/bo-chi-so/{set}/tieu-chi/{node}/xoa",
+            post(remove_node),
+        )
+}
+
+/// The sign-in page, returning to `path` afterwards.
+fn to_login(path: &str) -> Response {
+    Redirect::to(&format!(
+        "/dang-nhap?next={}",
+        format::segment(path).replace("%2F", "/")
+    ))
+    .into_response()
+}
+
+/// The signed-in person; `None` for an anonymous visitor, who is sent to sign in.
+fn signed_in(current: &CurrentUser) -> Option<Principal> {
+    current.user().map(|_| current.principal())
+}
+
+fn parse_set(raw: &str) -> Result<SetCode, AppError> {
+    SetCode::parse(raw).map_err(|_| AppError::PageNotFound)
+}
+
+fn parse_node(raw: &str) -> Result<NodeCode, AppError> {
+    NodeCode::parse(raw).map_err(|_| AppError::PageNotFound)
+}
+
+/// What was just done, for the notice after the redirect.
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    ok: Option<String>,
+}
+
+fn notice(ctx: &PageCtx, done: &Done) -> Option<String> {
+    let key = match done.ok.as_deref()? {
+        "imported" => "sets.done.imported",
+        "cloned" => "sets.done.cloned",
+        "saved" => "sets.done.saved",
+        "added" => "sets.done.added",
+        "removed" => "sets.done.removed",
+        "frozen" => "sets.done.frozen",
+        _ => return None,
+    };
+    Some(ctx.t(key).to_owned())
+}
+
+fn done(href: &str, what: &str) -> Response {
+    Redirect::to(&format!("{href}?ok={what}")).into_response()
+}
+
+/// A refused change as the status and messages of the page shown again.
+fn refusal(ctx: &PageCtx, e: SetError) -> Result<(StatusCode, Vec<String>), AppError> {
+    match e {
+        SetError::App(e) => Err(e),
+        SetError::Locked(code) => Ok((
+            StatusCode::CONFLICT,
+            vec![
+                FormError::new("sets.error.locked")
+                    .arg("code", code)
+                    .message(ctx.lang),
+            ],
+        )),
+        SetError::Invalid(errors) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors.iter().map(|e| e.message(ctx.lang)).collect(),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list and the import
+
+/// Renders the list, with the outcome of a failed import.
+async fn list_page(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    notice: Option<String>,
+    failure: Option<ImportFailure>,
+    replace: bool,
+) -> Result<Response, AppError> {
+    let manage = service::access(p)? == Access::Manage;
+    let items = service::list(state.db(), p).await?;
+    let lang = ctx.lang;
+    let mut page = views::ListPage::new(ctx, manage, &items);
+    page.notice = notice;
+    page.replace = replace;
+    let status = match failure {
+        None => StatusCode::OK,
+        Some(ImportFailure::App(e)) => return Err(e),
+        Some(ImportFailure::Form(e)) => {
+            page.errors.push(e.message(lang));
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Some(ImportFailure::File(errors)) => {
+            page.errors
+                .push(lang.tf("sets.import.failed", &[("n", &errors.len().to_string())]));
+            page.file_errors = errors.iter().map(FileErrorRow::new).collect();
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// `GET /quan-tri/bo-chi-so`: the sets, and for administrators the import form.
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Query(d): Query<Done>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(SETS));
+    };
+    let notice = notice(&ctx, &d);
+    list_page(&state, ctx, &p, notice, None, false).await
+}
+
+/// `POST /quan-tri/bo-chi-so` (multipart: `file`, optional `replace`): imports a set.
+async fn import(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(SETS));
+    };
+    if service::access(&p)? != Access::Manage {
+        return Err(AppError::Forbidden);
+    }
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut replace = false;
+    let mut unreadable = false;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("file") => {
+                    let name = field.file_name().unwrap_or_default().to_owned();
+                    match field.bytes().await {
+                        Ok(bytes) => file = Some((name, bytes.to_vec())),
+                        Err(_) => unreadable = true,
+                    }
+                }
+                Some("replace") => replace = true,
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => {
+                unreadable = true;
+                break;
+            }
+        }
+    }
+    let outcome = match file {
+        _ if unreadable => Err(ImportFailure::Form(FormError::new(
+            "sets.import.unreadable",
+        ))),
+        None => Err(ImportFailure::Form(FormError::new("sets.import.no_file"))),
+        Some((name, bytes)) => {
+            let now = state.config().clock.now();
+            service::import(state.db(), &p, &name, &bytes, replace, now).await
+        }
+    };
+    match outcome {
+        Ok(code) => Ok(done(&set_href(code.as_str()), "imported")),
+        Err(f) => list_page(&state, ctx, &p, None, Some(f), replace).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One set
+
+/// Renders a set's page, with the errors and typed values of a failed post.
+async fn detail_page(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    code: &SetCode,
+    notice: Option<String>,
+    failure: Option<(SetError, DetailDrafts)>,
+) -> Result<Response, AppError> {
+    let manage = service::access(p)? == Access::Manage;
+    let loaded = service::load(state.db(), p, code).await?;
+    let (status, errors, drafts) = match failure {
+        None => (StatusCode::OK, Vec::new(), DetailDrafts::default()),
+        Some((e, drafts)) => {
+            let (status, errors) = refusal(&ctx, e)?;
+            (status, errors, drafts)
+        }
+    };
+    let mut page = views::DetailPage::new(ctx, manage, &loaded, drafts);
+    page.notice = notice;
+    page.errors = errors;
+    Ok((status, render(&page)?).into_response())
+}
+
+/// `GET /quan-tri/bo-chi-so/{set}`: the tree, class bands, ranking rule and validation.
+async fn detail(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(set): Path<String>,
+    Query(d): Query<Done>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&set_href(&set)));
+    };
+    let code = parse_set(&set)?;
+    let notice = notice(&ctx, &d);
+    detail_page(&state, ctx, &p, &code, notice, None).await
+}
+
+/// `GET /quan-tri/bo-chi-so/{set}/tai-xuong`: the set as a YAML file.
+async fn download(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(set): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&set_href(&set)));
+    };
+    let code = parse_set(&set)?;
+    let text = service::yaml(state.db(), &p, &code).await?;
+    let ascii: String = code
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{ascii}.yaml\"; filename*=UTF-8''{}.yaml",
+        format::segment(code.as_str())
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/yaml; charset=utf-8".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct InfoForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    decision: String,
+}
+
+impl From<InfoForm> for SetInfo {
+    fn from(f: InfoForm) -> Self {
+        SetInfo {
+            code: f.code.trim().to_owned(),
+            name: f.name,
+            year: f.year,
+            decision: f.decision,
+        }
+    }
+}
+
+/// `POST /quan-tri/bo-chi-so/{set}/nhan-ban`: copies the set into a new draft.
+async fn clone_set(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(set): Path<String>,
+    Form(f): Form<InfoForm>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&set_href(&set)));
+    };
+    let code = parse_set(&set)?;
+    let info = SetInfo::from(f);
+    let now = state.config().clock.now();
+    match service::clone_set(state.db(), &p, &code, &info, now).await {
+        Ok(new) => Ok(done(&set_href(new.as_str()), "cloned")),
+        Err(e) => {
+            let drafts = DetailDrafts {
+                clone: Some(info),
+                ..DetailDrafts::default()
+            };
+            detail_page(&state, ctx, &p, &code, None, Some((e, drafts))).await
+        }
+    }
+}
+
+/// `POST /quan-tri/bo-chi-so/{set}/thong-tin`: a draft's name, year and decision.
+async fn edit_info(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(set): Path<String>,
+    Form(f): Form<InfoForm>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&set_href(&set)));
+    };
+    let code = parse_set(&set)?;
+    let info = SetInfo::from(f);
+    let now = state.config().clock.now();
+    match service::edit_info(state.db(), &p, &code, &info, now).await {
+        Ok(()) => Ok(done(&set_href(code.as_str()), "saved")),
+        Err(e) => {
+            let drafts = DetailDrafts {
+                info: Some(info),
+                ..DetailDrafts::default()
+            };
+            detail_page(&state, ctx, &p, &code, None, Some((e, drafts))).await
+        }
+    }
+}
+
+/// `POST /quan-tri/bo-chi-so/{set}/khoa`: freezes the set.
+async fn freeze(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(set): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&set_href(&set)));
+    };
+    let code = parse_set(&set)?;
+    let now = state.config().clock.now();
+    service::freeze(state.db(), &p, &code, now).await?;
+    Ok(done(&set_href(code.as_str()), "frozen"))
+}
+
+/// A criterion form as posted.
+#[derive(Debug, Deserialize)]
+struct FieldsPost {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    max: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    params: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    not_applicable: String,
+    /// A checkbox: present when ticked.
+    propagate: Option<String>,
+}
+
+impl From<FieldsPost> for NodeFields {
+    fn from(f: FieldsPost) -> Self {
+        NodeFields {
+            code: f.code.trim().to_owned(),
+            title: f.title,
+            max: f.max,
+            source: f.source,
+            method: f.method,
+            params: f.params,
+            rule: f.rule,
+            evidence: f.evidence,
+            not_applicable: f.not_applicable,
+            propagate: f.propagate.is_some(),
+        }
+    }
+}
+
+/// `POST /quan-tri/bo-chi-so/{set}/them`: adds an area (a top-level leaf, to be split later).
+async fn add_area(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(set): Path<String>,
+    Form(f): Form<FieldsPost>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&set_href(&set)));
+    };
+    let code = parse_set(&set)?;
+    let fields = NodeFields::from(f);
+    let now = state.config().clock.now();
+    match service::add_node(state.db(), &p, &code, None, &fields, now).await {
+        Ok(new) => Ok(done(&node_href(code.as_str(), new.as_str()), "added")),
+        Err(e) => {
+            let drafts = DetailDrafts {
+                add: Some(fields),
+                ..DetailDrafts::default()
+            };
+            detail_page(&state, ctx, &p, &code, None, Some((e, drafts))).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One criterion
+
+/// Renders a criterion's page, with the errors and typed values of a failed post.
+async fn node_page(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    code: &SetCode,
+    node: &NodeCode,
+    notice: Option<String>,
+    failure: Option<(SetError, NodeDrafts)>,
+) -> Result<Response, AppError> {
+    let manage = service::access(p)? == Access::Manage;
+    let loaded = service::load(state.db(), p, code).await?;
+    let (status, errors, drafts) = match failure {
+        None => (StatusCode::OK, Vec::new(), NodeDrafts::default()),
+        Some((e, drafts)) => {
+            let (status, errors) = refusal(&ctx, e)?;
+            (status, errors, drafts)
+        }
+    };
+    let mut page =
+        views::NodePage::new(ctx, manage, &loaded, node, drafts).ok_or(AppError::PageNotFound)?;
+    page.notice = notice;
+    page.errors = errors;
+    Ok((status, render(&page)?).into_response())
+}
+
+/// `GET /quan-tri/bo-chi-so/{set}/tieu-chi/{node}`: one criterion, its edit and add forms.
+async fn node(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((set, node)): Path<(String, String)>,
+    Query(d): Query<Done>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&node_href(&set, &node)));
+    };
+    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
+    let notice = notice(&ctx, &d);
+    node_page(&state, ctx, &p, &code, &node, notice, None).await
+}
+
+/// `POST /quan-tri/bo-chi-so/{set}/tieu-chi/{node}`: saves the criterion's fields.
+async fn edit_node(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((set, node)): Path<(String, String)>,
+    Form(f): Form<FieldsPost>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&node_href(&set, &node)));
+    };
+    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
+    let fields = NodeFields::from(f);
+    let now = state.config().clock.now();
+    match service::edit_node(state.db(), &p, &code, &node, &fields, now).await {
+        Ok(()) => Ok(done(&node_href(code.as_str(), node.as_str()), "saved")),
+        Err(e) => {
+            let drafts = NodeDrafts {
+                edit: Some(fields),
+                ..NodeDrafts::default()
+            };
+            node_page(&state, ctx, &p, &code, &node, None, Some((e, drafts))).await
+        }
+    }
+}
+
+/// `POST /quan-tri/bo-chi-so/{set}/tieu-chi/{node}/them`: adds a leaf under the criterion.
+async fn add_child(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((set, node)): Path<(String, String)>,
+    Form(f): Form<FieldsPost>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&node_href(&set, &node)));
+    };
+    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
+    let fields = NodeFields::from(f);
+    let now = state.config().clock.now();
+    match service::add_node(state.db(), &p, &code, Some(&node), &fields, now).await {
+        Ok(new) => Ok(done(&node_href(code.as_str(), new.as_str()), "added")),
+        Err(e) => {
+            let drafts = NodeDrafts {
+                add: Some(fields),
+                ..NodeDrafts::default()
+            };
+            node_page(&state, ctx, &p, &code, &node, None, Some((e, drafts))).await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RemovePost {
+    propagate: Option<String>,
+}
+
+/// `POST /quan-tri/bo-chi-so/{set}/tieu-chi/{node}/xoa`: removes the criterion and its
+/// children.
+async fn remove_node(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((set, node)): Path<(String, String)>,
+    Form(f): Form<RemovePost>,
+) -> Result<Response, AppError> {
+    let Some(p) = signed_in(&current) else {
+        return Ok(to_login(&node_href(&set, &node)));
+    };
+    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
+    let now = state.config().clock.now();
+    let propagate = f.propagate.is_some();
+    match service::remove_node(state.db(), &p, &code, &node, propagate, now).await {
+        Ok(()) => Ok(done(&set_href(code.as_str()), "removed")),
+        Err(e) => {
+            node_page(
+                &state,
+                ctx,
+                &p,
+                &code,
+                &node,
+                None,
+                Some((e, NodeDrafts::default())),
+            )
+            .await
+        }
+    }
 }

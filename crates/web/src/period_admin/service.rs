@@ -1,0 +1,633 @@
+//! The service behind period administration: every function checks
+//! [`Action::ManagePeriods`] with [`authz::check`] before reading or changing anything, then
+//! calls the store, which audits each change in the same transaction. Handlers only extract,
+//! call one of these and render.
+
+use std::collections::HashMap;
+
+use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::text::{SearchKey, SearchQuery, compare_vi};
+use chiso_domain::workflow::{AssessmentState, Milestone, Milestones, Phase};
+use chiso_domain::{GroupName, Membership, PeriodCode, SetCode, Unit, UnitCode, UnitKind};
+use chiso_store::assessments::{self, Assessment};
+use chiso_store::periods::{self, GroupPlan, Period};
+use chiso_store::{Actor, Db, IndexSetSummary, StoreError, index_sets, milestones, units};
+use time::OffsetDateTime;
+
+use super::progress;
+use crate::AppError;
+use crate::error::FormError;
+
+/// Refuses anyone who may not manage `period` (`None`: periods in general, e.g. creating one).
+pub(crate) fn require_manage(p: &Principal, period: Option<&PeriodCode>) -> Result<(), AppError> {
+    let resource = period.map_or(Resource::System, |c| Resource::Period(c.clone()));
+    authz::check(p, Action::ManagePeriods, &resource).map_err(|_| AppError::Forbidden)
+}
+
+fn actor(p: &Principal) -> Actor {
+    Actor(p.login.clone())
+}
+
+/// A period in the administrators' list.
+#[derive(Debug, Clone)]
+pub(crate) struct PeriodLine {
+    pub(crate) period: Period,
+    pub(crate) members: usize,
+    pub(crate) phase: Phase,
+}
+
+/// The periods a person manages, and whether they may create new ones.
+#[derive(Debug, Clone)]
+pub(crate) struct PeriodsOverview {
+    pub(crate) periods: Vec<PeriodLine>,
+    pub(crate) may_create: bool,
+}
+
+/// Every period the person may manage, newest first. An administrator of every period also
+/// creates periods; one granted a single period sees only it. Nobody else gets in.
+pub(crate) async fn overview(
+    db: &Db,
+    p: &Principal,
+    now: OffsetDateTime,
+) -> Result<PeriodsOverview, AppError> {
+    let may_create = require_manage(p, None).is_ok();
+    let all = periods::list(db).await?;
+    let mut lines = Vec::new();
+    for period in all {
+        if require_manage(p, Some(&period.code)).is_err() {
+            continue;
+        }
+        let members = periods::members(db, &period.code).await?.len();
+        let phase = milestones::get(db, &period.code).await?.phase_at(now);
+        lines.push(PeriodLine {
+            period,
+            members,
+            phase,
+        });
+    }
+    if !may_create && lines.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(PeriodsOverview {
+        periods: lines,
+        may_create,
+    })
+}
+
+/// A period as typed in the creation form.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NewPeriod {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) year: String,
+    /// Code of the period compared against; empty for none.
+    pub(crate) previous: String,
+}
+
+/// Years a period may be for: the index exists since 2012; far-future years are typos.
+const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Creates a period (status draft, no groups yet). Errors name the field at fault.
+pub(crate) async fn create_period(
+    db: &Db,
+    p: &Principal,
+    new: &NewPeriod,
+    at: OffsetDateTime,
+) -> Result<PeriodCode, AppError> {
+    require_manage(p, None)?;
+    let code = PeriodCode::parse(&new.code)
+        .map_err(|_| FormError::new("periods.code_invalid").arg("value", new.code.trim()))?;
+    let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err(FormError::new("periods.name_required").into());
+    }
+    let year = new
+        .year
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| YEARS.contains(y))
+        .ok_or_else(|| {
+            FormError::new("periods.year_invalid")
+                .arg("value", new.year.trim())
+                .arg("min", YEARS.start())
+                .arg("max", YEARS.end())
+        })?;
+    let previous = match new.previous.trim() {
+        "" => None,
+        raw => {
+            let known = match PeriodCode::parse(raw) {
+                Ok(c) => periods::get(db, &c).await?.map(|_| c),
+                Err(_) => None,
+            };
+            Some(
+                known
+                    .ok_or_else(|| FormError::new("periods.previous_unknown").arg("value", raw))?,
+            )
+        }
+    };
+    let period = Period {
+        code: code.clone(),
+        year,
+        name,
+        previous,
+        status: periods::STATUS_DRAFT.to_owned(),
+        decision: None,
+        computed_at: None,
+    };
+    match periods::create(db, &period, &actor(p), at).await {
+        Ok(()) => Ok(code),
+        Err(StoreError::Conflict(_)) => Err(FormError::new("periods.code_taken")
+            .arg("code", &code)
+            .into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One participating unit, with where its assessment stands.
+#[derive(Debug, Clone)]
+pub(crate) struct MemberLine {
+    pub(crate) unit: UnitCode,
+    pub(crate) name: String,
+    pub(crate) kind: Option<UnitKind>,
+    pub(crate) ranked: bool,
+    pub(crate) state: AssessmentState,
+}
+
+/// A group of the period: its index set and its units (Vietnamese order of names).
+#[derive(Debug, Clone)]
+pub(crate) struct GroupLine {
+    pub(crate) name: GroupName,
+    pub(crate) set: SetCode,
+    pub(crate) set_name: Option<String>,
+    pub(crate) members: Vec<MemberLine>,
+}
+
+/// One line of the progress dashboard.
+#[derive(Debug, Clone)]
+pub(crate) struct ProgressLine {
+    pub(crate) unit: UnitCode,
+    pub(crate) name: String,
+    /// `None` for a unit that left the period after its assessment was started.
+    pub(crate) group: Option<GroupName>,
+    pub(crate) assessment: Assessment,
+    /// The milestone the state waits for, and when it is reached.
+    pub(crate) deadline: Option<(Milestone, OffsetDateTime)>,
+    pub(crate) overdue: bool,
+}
+
+/// Progress of every participating unit at one instant.
+#[derive(Debug, Clone)]
+pub(crate) struct Progress {
+    pub(crate) phase: Phase,
+    pub(crate) lines: Vec<ProgressLine>,
+    /// Units per state, in the order of the cycle (every state, zeros included).
+    pub(crate) counts: Vec<(AssessmentState, usize)>,
+    pub(crate) overdue: usize,
+}
+
+impl Progress {
+    /// Where every member stands at `now` against `plan`; units are listed group by group,
+    /// names in Vietnamese order; units that left the period come last.
+    pub(crate) fn build(
+        plan: &Milestones,
+        groups: &[(GroupName, SetCode)],
+        members: &[Membership],
+        stored: Vec<Assessment>,
+        names: &HashMap<UnitCode, Unit>,
+        now: OffsetDateTime,
+    ) -> Progress {
+        let group_of: HashMap<&UnitCode, &GroupName> =
+            members.iter().map(|m| (&m.unit, &m.group)).collect();
+        let mut lines: Vec<ProgressLine> = stored
+            .into_iter()
+            .map(|a| {
+                let deadline = progress::deadline(a.state, a.reopened, plan);
+                ProgressLine {
+                    name: names
+                        .get(&a.unit)
+                        .map_or_else(|| a.unit.to_string(), |u| u.name.clone()),
+                    group: group_of.get(&a.unit).map(|g| (*g).clone()),
+                    overdue: progress::is_overdue(a.state, a.reopened, plan, now),
+                    deadline,
+                    unit: a.unit.clone(),
+                    assessment: a,
+                }
+            })
+            .collect();
+        let position = |g: &Option<GroupName>| {
+            g.as_ref()
+                .and_then(|g| groups.iter().position(|(n, _)| n == g))
+                .unwrap_or(usize::MAX)
+        };
+        lines.sort_by(|a, b| {
+            position(&a.group)
+                .cmp(&position(&b.group))
+                .then_with(|| compare_vi(&a.name, &b.name))
+        });
+        let counts = AssessmentState::ALL
+            .into_iter()
+            .map(|s| {
+                let n = lines.iter().filter(|l| l.assessment.state == s).count();
+                (s, n)
+            })
+            .collect();
+        let overdue = lines.iter().filter(|l| l.overdue).count();
+        Progress {
+            phase: plan.phase_at(now),
+            lines,
+            counts,
+            overdue,
+        }
+    }
+}
+
+/// Everything the setup page of one period shows.
+#[derive(Debug, Clone)]
+pub(crate) struct Setup {
+    pub(crate) period: Period,
+    pub(crate) groups: Vec<GroupLine>,
+    /// Index sets that a group may use.
+    pub(crate) sets: Vec<IndexSetSummary>,
+    /// Units not in the period that match the search, Vietnamese order of names.
+    pub(crate) candidates: Vec<Unit>,
+    /// How many units are not in the period at all.
+    pub(crate) outside: usize,
+    /// Kinds of the units not in the period, with how many of each.
+    pub(crate) kinds: Vec<(UnitKind, usize)>,
+    pub(crate) plan: Milestones,
+    pub(crate) progress: Progress,
+}
+
+/// Most search results listed at once; a narrower query finds the rest.
+pub(crate) const MAX_CANDIDATES: usize = 50;
+
+/// The setup and progress of `period` at `now`; `query` searches the units not in it.
+pub(crate) async fn setup(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    query: &str,
+    now: OffsetDateTime,
+) -> Result<Setup, AppError> {
+    require_manage(p, Some(code))?;
+    let period = periods::get(db, code)
+        .await?
+        .ok_or_else(|| AppError::PeriodNotFound(code.to_string()))?;
+    let assignments = periods::groups(db, code).await?;
+    let members = periods::members(db, code).await?;
+    let all_units = units::list(db).await?;
+    let names: HashMap<UnitCode, Unit> = all_units
+        .iter()
+        .map(|u| (u.code.clone(), u.clone()))
+        .collect();
+    let sets = index_sets::list(db).await?;
+    let plan = milestones::get(db, code).await?;
+    let stored = assessments::list(db, code).await?;
+    let state_of: HashMap<UnitCode, AssessmentState> =
+        stored.iter().map(|a| (a.unit.clone(), a.state)).collect();
+
+    let groups = assignments
+        .iter()
+        .map(|(name, set)| {
+            let mut lines: Vec<MemberLine> = members
+                .iter()
+                .filter(|m| &m.group == name)
+                .map(|m| {
+                    let unit = names.get(&m.unit);
+                    MemberLine {
+                        unit: m.unit.clone(),
+                        name: unit.map_or_else(|| m.unit.to_string(), |u| u.name.clone()),
+                        kind: unit.map(|u| u.kind),
+                        ranked: m.ranked,
+                        state: state_of
+                            .get(&m.unit)
+                            .copied()
+                            .unwrap_or(AssessmentState::NotStarted),
+                    }
+                })
+                .collect();
+            lines.sort_by(|a, b| compare_vi(&a.name, &b.name));
+            GroupLine {
+                name: name.clone(),
+                set: set.clone(),
+                set_name: sets.iter().find(|s| &s.code == set).map(|s| s.name.clone()),
+                members: lines,
+            }
+        })
+        .collect();
+
+    let is_member = |u: &UnitCode| members.iter().any(|m| &m.unit == u);
+    let mut outside: Vec<Unit> = all_units
+        .iter()
+        .filter(|u| !is_member(&u.code) && exists_in(u, period.year))
+        .cloned()
+        .collect();
+    outside.sort_by(|a, b| compare_vi(&a.name, &b.name));
+    let mut kinds: Vec<(UnitKind, usize)> = Vec::new();
+    for u in &outside {
+        match kinds.iter_mut().find(|(k, _)| *k == u.kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((u.kind, 1)),
+        }
+    }
+    let search = SearchQuery::new(query);
+    let candidates = outside
+        .iter()
+        .filter(|u| SearchKey::from_fields([u.name.as_str(), u.code.as_str()]).matches(&search))
+        .take(MAX_CANDIDATES)
+        .cloned()
+        .collect();
+    let progress = Progress::build(&plan, &assignments, &members, stored, &names, now);
+    Ok(Setup {
+        period,
+        groups,
+        sets,
+        candidates,
+        outside: outside.len(),
+        kinds,
+        plan,
+        progress,
+    })
+}
+
+/// Whether a unit exists at some time during the period's year (a unit merged away before the
+/// year, or founded after it, is not offered).
+fn exists_in(u: &Unit, year: i32) -> bool {
+    u.valid_to.is_none_or(|d| d.year() >= year) && u.valid_from.is_none_or(|d| d.year() <= year)
+}
+
+/// The period's plan, edited under the period's lock. Members are kept group by group, names in
+/// Vietnamese order, so every list of the period reads alike.
+async fn edit(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    at: OffsetDateTime,
+    change: impl FnOnce(&mut GroupPlan, &HashMap<UnitCode, Unit>) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    require_manage(p, Some(code))?;
+    let names: HashMap<UnitCode, Unit> = units::list(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code.clone(), u))
+        .collect();
+    let edited = periods::edit_groups(db, code, &actor(p), at, |plan: &mut GroupPlan| {
+        change(plan, &names)?;
+        let position = |g: &GroupName| plan.groups.iter().position(|(n, _)| n == g);
+        fn name<'a>(names: &'a HashMap<UnitCode, Unit>, u: &'a UnitCode) -> &'a str {
+            names.get(u).map_or(u.as_str(), |x| x.name.as_str())
+        }
+        let mut members = std::mem::take(&mut plan.members);
+        members.sort_by(|a, b| {
+            position(&a.group)
+                .cmp(&position(&b.group))
+                .then_with(|| compare_vi(name(&names, &a.unit), name(&names, &b.unit)))
+        });
+        plan.members = members;
+        Ok::<(), AppError>(())
+    })
+    .await;
+    match edited {
+        Ok(_) => Ok(()),
+        Err(AppError::Store(StoreError::NotFound(_))) => {
+            Err(AppError::PeriodNotFound(code.to_string()))
+        }
+        Err(AppError::Store(StoreError::Frozen(_))) => {
+            Err(FormError::new("periods.published").into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_group(raw: &str) -> Result<GroupName, FormError> {
+    GroupName::parse(raw).map_err(|_| FormError::new("periods.group_required"))
+}
+
+fn known_group(plan: &GroupPlan, raw: &str) -> Result<GroupName, FormError> {
+    let name = parse_group(raw)?;
+    if plan.groups.iter().any(|(g, _)| *g == name) {
+        Ok(name)
+    } else {
+        Err(FormError::new("periods.group_unknown").arg("group", raw.trim()))
+    }
+}
+
+/// Adds a group with its index set, or gives an existing group another set.
+pub(crate) async fn save_group(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    group: &str,
+    set: &str,
+    at: OffsetDateTime,
+) -> Result<(), AppError> {
+    require_manage(p, Some(code))?;
+    let name = parse_group(group)?;
+    let sets = index_sets::list(db).await?;
+    let set = SetCode::parse(set)
+        .ok()
+        .filter(|c| sets.iter().any(|s| &s.code == c))
+        .ok_or_else(|| FormError::new("periods.set_unknown").arg("set", set.trim()))?;
+    edit(db, p, code, at, |plan, _| {
+        match plan.groups.iter_mut().find(|(g, _)| *g == name) {
+            Some((_, s)) => *s = set,
+            None => plan.groups.push((name, set)),
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Removes a group that has no units left.
+pub(crate) async fn remove_group(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    group: &str,
+    at: OffsetDateTime,
+) -> Result<(), AppError> {
+    edit(db, p, code, at, |plan, _| {
+        let name = known_group(plan, group)?;
+        let n = plan.members.iter().filter(|m| m.group == name).count();
+        if n > 0 {
+            return Err(FormError::new("periods.group_not_empty")
+                .arg("group", &name)
+                .arg("n", n)
+                .into());
+        }
+        plan.groups.retain(|(g, _)| *g != name);
+        Ok(())
+    })
+    .await
+}
+
+/// Adds the units to a group; units already in the period stay where they are. Returns how
+/// many were added.
+pub(crate) async fn add_units(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    group: &str,
+    codes: &[String],
+    ranked: bool,
+    at: OffsetDateTime,
+) -> Result<usize, AppError> {
+    if codes.is_empty() {
+        require_manage(p, Some(code))?;
+        return Err(FormError::new("periods.units_none_chosen").into());
+    }
+    let mut added = 0;
+    edit(db, p, code, at, |plan, names| {
+        let group = known_group(plan, group)?;
+        for raw in codes {
+            let unit = UnitCode::parse(raw)
+                .ok()
+                .filter(|u| names.contains_key(u))
+                .ok_or_else(|| FormError::new("periods.unit_unknown").arg("unit", raw.trim()))?;
+            if plan.members.iter().any(|m| m.unit == unit) {
+                continue;
+            }
+            plan.members.push(Membership {
+                unit,
+                group: group.clone(),
+                ranked,
+            });
+            added += 1;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(added)
+}
+
+/// Adds every unit of one kind that exists in the period's year and is not in the period yet.
+/// Returns how many were added.
+pub(crate) async fn add_kind(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    group: &str,
+    kind: &str,
+    ranked: bool,
+    at: OffsetDateTime,
+) -> Result<usize, AppError> {
+    require_manage(p, Some(code))?;
+    let kind = UnitKind::parse(kind)
+        .ok_or_else(|| FormError::new("periods.kind_unknown").arg("kind", kind.trim()))?;
+    let year = periods::get(db, code)
+        .await?
+        .ok_or_else(|| AppError::PeriodNotFound(code.to_string()))?
+        .year;
+    let mut added = 0;
+    edit(db, p, code, at, |plan, names| {
+        let group = known_group(plan, group)?;
+        let mut of_kind: Vec<&Unit> = names
+            .values()
+            .filter(|u| u.kind == kind && exists_in(u, year))
+            .filter(|u| !plan.members.iter().any(|m| m.unit == u.code))
+            .collect();
+        of_kind.sort_by(|a, b| a.code.cmp(&b.code));
+        for u in of_kind {
+            plan.members.push(Membership {
+                unit: u.code.clone(),
+                group: group.clone(),
+                ranked,
+            });
+            added += 1;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(added)
+}
+
+/// Moves a unit to another group and/or sets whether it is ranked.
+pub(crate) async fn update_member(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    unit: &UnitCode,
+    group: &str,
+    ranked: bool,
+    at: OffsetDateTime,
+) -> Result<(), AppError> {
+    edit(db, p, code, at, |plan, _| {
+        let group = known_group(plan, group)?;
+        let member = plan
+            .members
+            .iter_mut()
+            .find(|m| &m.unit == unit)
+            .ok_or_else(|| FormError::new("periods.not_member").arg("unit", unit))?;
+        member.group = group;
+        member.ranked = ranked;
+        Ok(())
+    })
+    .await
+}
+
+/// Takes a unit out of the period. Refused once the unit has started its self-assessment: its
+/// entries and evidence would be left without a place in any group.
+pub(crate) async fn remove_member(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    unit: &UnitCode,
+    at: OffsetDateTime,
+) -> Result<(), AppError> {
+    require_manage(p, Some(code))?;
+    if let Some(a) = assessments::get(db, code, unit).await?
+        && a.state != AssessmentState::NotStarted
+    {
+        return Err(FormError::new("periods.member_started")
+            .arg("unit", unit)
+            .into());
+    }
+    edit(db, p, code, at, |plan, _| {
+        let before = plan.members.len();
+        plan.members.retain(|m| &m.unit != unit);
+        if plan.members.len() == before {
+            return Err(FormError::new("periods.not_member")
+                .arg("unit", unit)
+                .into());
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Why a plan was not saved.
+#[derive(Debug)]
+pub(crate) enum PlanRejected {
+    /// What is wrong with the typed plan, per milestone.
+    Fields(Vec<(Milestone, FormError)>),
+    /// Anything else (no permission, a published period…).
+    Other(AppError),
+}
+
+impl From<AppError> for PlanRejected {
+    fn from(e: AppError) -> Self {
+        PlanRejected::Other(e)
+    }
+}
+
+/// Saves the period's milestones from the typed days (audited by the store from the old plan
+/// to the new one).
+pub(crate) async fn save_plan(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    draft: &progress::PlanDraft,
+    at: OffsetDateTime,
+) -> Result<(), PlanRejected> {
+    require_manage(p, Some(code))?;
+    let plan = progress::parse_plan(draft).map_err(PlanRejected::Fields)?;
+    match milestones::set_all(db, code, &plan, &actor(p), at).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::NotFound(_)) => Err(AppError::PeriodNotFound(code.to_string()).into()),
+        Err(StoreError::Frozen(_)) => {
+            Err(AppError::from(FormError::new("periods.published")).into())
+        }
+        Err(e) => Err(AppError::from(e).into()),
+    }
+}

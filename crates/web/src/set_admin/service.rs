@@ -1,0 +1,917 @@
+//! What administrators do with index sets, independent of HTTP: who may read and who may
+//! change them (decided by [`chiso_domain::authz`]), importing a file, cloning last year's set
+//! into a draft, editing a draft's criteria, freezing, exporting. Every change re-validates the
+//! whole set before anything is written and goes to the audit log with the old and new set.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::fmt::vi_plain;
+use chiso_domain::points::parse_decimal;
+use chiso_domain::{
+    IndexSet, Method, NaPolicy, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue, Source,
+};
+use chiso_reports::ImportError;
+use chiso_store::index_sets::{self, SetUse};
+use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use crate::AppError;
+use crate::error::FormError;
+
+/// Earliest and latest years a set may be issued for, as the file readers accept them.
+const YEARS: std::ops::RangeInclusive<i32> = 1990..=2200;
+
+/// What a person may do with index sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Import, clone, edit drafts, freeze (the administrator).
+    Manage,
+    /// Browse and download only (an observer or council chair of every period).
+    Read,
+}
+
+/// The access of `p`, or [`AppError::Forbidden`]. Managing needs
+/// [`Action::ManageIndexSets`]; reading is also open to whoever may view every assessment
+/// ([`Action::ViewAssessment`] on the whole system), since the sets are what the assessments
+/// are scored under. Roles held for one period or one unit do not reach the system.
+pub(crate) fn access(p: &Principal) -> Result<Access, AppError> {
+    if authz::can(p, Action::ManageIndexSets, &Resource::System) {
+        Ok(Access::Manage)
+    } else if authz::can(p, Action::ViewAssessment, &Resource::System) {
+        Ok(Access::Read)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn require_manage(p: &Principal) -> Result<(), AppError> {
+    authz::check(p, Action::ManageIndexSets, &Resource::System).map_err(|_| AppError::Forbidden)
+}
+
+fn actor(p: &Principal) -> Actor {
+    Actor(p.login.clone())
+}
+
+/// Why a change was not made.
+#[derive(Debug)]
+pub(crate) enum SetError {
+    /// Refused, missing, or the server failed.
+    App(AppError),
+    /// The set is frozen or used by a period: read-only, clone it to change it.
+    Locked(SetCode),
+    /// What was typed, or the set it would produce, is wrong; each message names the field or
+    /// the criterion at fault. Nothing was saved.
+    Invalid(Vec<FormError>),
+}
+
+impl<E: Into<AppError>> From<E> for SetError {
+    fn from(e: E) -> Self {
+        SetError::App(e.into())
+    }
+}
+
+fn invalid(e: FormError) -> SetError {
+    SetError::Invalid(vec![e])
+}
+
+/// Maps a refused store write to what people are told.
+fn store_refusal(code: &SetCode) -> impl FnOnce(StoreError) -> SetError + '_ {
+    move |e| match e {
+        StoreError::Frozen(_) => SetError::Locked(code.clone()),
+        StoreError::NotFound(_) => SetError::App(AppError::PageNotFound),
+        StoreError::Conflict(_) => {
+            invalid(FormError::new("sets.error.code_taken").arg("code", code))
+        }
+        e => SetError::App(e.into()),
+    }
+}
+
+/// One line of the list of sets.
+#[derive(Debug, Clone)]
+pub(crate) struct SetListItem {
+    pub summary: IndexSetSummary,
+    /// Periods scored with the set, newest first.
+    pub periods: Vec<PeriodCode>,
+}
+
+/// Every set with the periods that use it, newest year first.
+pub(crate) async fn list(db: &Db, p: &Principal) -> Result<Vec<SetListItem>, AppError> {
+    access(p)?;
+    let summaries = index_sets::list(db).await?;
+    let mut used: BTreeMap<SetCode, Vec<PeriodCode>> = BTreeMap::new();
+    for (set, period) in index_sets::usage(db).await? {
+        used.entry(set).or_default().push(period);
+    }
+    Ok(summaries
+        .into_iter()
+        .map(|summary| SetListItem {
+            periods: used.remove(&summary.code).unwrap_or_default(),
+            summary,
+        })
+        .collect())
+}
+
+/// A set with its state.
+#[derive(Debug, Clone)]
+pub(crate) struct LoadedSet {
+    pub set: IndexSet,
+    pub state: SetUse,
+}
+
+impl LoadedSet {
+    /// Frozen, or used by a period.
+    pub fn locked(&self) -> bool {
+        self.state.locked()
+    }
+}
+
+/// One set, or 404.
+pub(crate) async fn load(db: &Db, p: &Principal, code: &SetCode) -> Result<LoadedSet, AppError> {
+    access(p)?;
+    read(db, code).await
+}
+
+async fn read(db: &Db, code: &SetCode) -> Result<LoadedSet, AppError> {
+    let set = index_sets::get(db, code)
+        .await?
+        .ok_or(AppError::PageNotFound)?;
+    let state = index_sets::set_use(db, code)
+        .await?
+        .ok_or(AppError::PageNotFound)?;
+    Ok(LoadedSet { set, state })
+}
+
+/// A set to change: readable, manageable by `p`, and not locked.
+async fn draft(db: &Db, p: &Principal, code: &SetCode) -> Result<IndexSet, SetError> {
+    require_manage(p)?;
+    let loaded = read(db, code).await?;
+    if loaded.locked() {
+        return Err(SetError::Locked(code.clone()));
+    }
+    Ok(loaded.set)
+}
+
+/// The YAML text of a set, as the importer reads it back.
+pub(crate) async fn yaml(db: &Db, p: &Principal, code: &SetCode) -> Result<String, AppError> {
+    let loaded = load(db, p, code).await?;
+    Ok(chiso_reports::index_set_yaml(&loaded.set))
+}
+
+/// The problems of a set, each as a translatable message naming the criterion.
+pub(crate) fn issues(set: &IndexSet) -> Vec<FormError> {
+    set.validate()
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(issue_message)
+        .collect()
+}
+
+/// One validation issue as a message in the reader's language.
+pub(crate) fn issue_message(issue: &SetIssue) -> FormError {
+    match issue {
+        SetIssue::DuplicateCode(c) => FormError::new("sets.issue.duplicate_code").arg("code", c),
+        SetIssue::MaxNotSum { code, max, sum } => FormError::new("sets.issue.max_not_sum")
+            .arg("code", code)
+            .arg("max", vi_plain(max.value()))
+            .arg("sum", vi_plain(sum.value())),
+        SetIssue::NegativeMax(c) => FormError::new("sets.issue.negative_max").arg("code", c),
+        SetIssue::CodeNotUnderParent { parent, child } => {
+            FormError::new("sets.issue.code_not_under_parent")
+                .arg("code", child)
+                .arg("parent", parent)
+        }
+        SetIssue::LeafWithoutMethod(c) => {
+            FormError::new("sets.issue.leaf_without_method").arg("code", c)
+        }
+        SetIssue::InnerWithMethod(c) => {
+            FormError::new("sets.issue.inner_with_method").arg("code", c)
+        }
+        SetIssue::BadMethod { code, message } => FormError::new("sets.issue.bad_method")
+            .arg("code", code)
+            .arg("message", message),
+        SetIssue::BadClasses(message) => {
+            FormError::new("sets.issue.bad_classes").arg("message", message)
+        }
+        SetIssue::Empty => FormError::new("sets.issue.empty"),
+        SetIssue::AreaCodeNotTopLevel(c) => {
+            FormError::new("sets.issue.area_code_not_top_level").arg("code", c)
+        }
+        SetIssue::UnknownTieBreaker(c) => {
+            FormError::new("sets.issue.unknown_tie_breaker").arg("code", c)
+        }
+        SetIssue::SourceNotAsBlock { parent, child } => {
+            FormError::new("sets.issue.source_not_as_block")
+                .arg("code", child)
+                .arg("parent", parent)
+        }
+    }
+}
+
+/// Refuses a set that does not validate.
+fn validated(set: &IndexSet) -> Result<(), SetError> {
+    let found = issues(set);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(SetError::Invalid(found))
+    }
+}
+
+/// Why an uploaded file was not imported.
+#[derive(Debug)]
+pub(crate) enum ImportFailure {
+    /// Refused, or the server failed.
+    App(AppError),
+    /// The upload itself is unusable (no file, a set that exists, a locked set).
+    Form(FormError),
+    /// Every problem in the file, with its row and column. Nothing was imported.
+    File(Vec<ImportError>),
+}
+
+impl<E: Into<AppError>> From<E> for ImportFailure {
+    fn from(e: E) -> Self {
+        ImportFailure::App(e.into())
+    }
+}
+
+/// Imports an index set from an uploaded YAML, CSV or XLSX file. The file is read and the
+/// whole set validated first; with any problem nothing is stored. A set whose code exists is
+/// only replaced when `replace` is asked for and the stored set is still a draft.
+pub(crate) async fn import(
+    db: &Db,
+    p: &Principal,
+    file_name: &str,
+    bytes: &[u8],
+    replace: bool,
+    at: OffsetDateTime,
+) -> Result<SetCode, ImportFailure> {
+    require_manage(p)?;
+    let file_name = file_name.trim();
+    if file_name.is_empty() || bytes.is_empty() {
+        return Err(ImportFailure::Form(FormError::new("sets.import.no_file")));
+    }
+    let set = chiso_reports::read_index_set_bytes(file_name, bytes)
+        .map_err(|e| ImportFailure::File(e.0))?;
+    let reason = format!("nhập từ tệp {file_name}");
+    let code = set.code.clone();
+    let exists = index_sets::set_use(db, &code).await?;
+    let written = match exists {
+        None => index_sets::create(db, &set, &actor(p), at, Some(&reason)).await,
+        Some(_) if !replace => {
+            return Err(ImportFailure::Form(
+                FormError::new("sets.import.exists").arg("code", &code),
+            ));
+        }
+        Some(state) if state.locked() => {
+            return Err(ImportFailure::Form(
+                FormError::new("sets.error.locked").arg("code", &code),
+            ));
+        }
+        Some(_) => index_sets::update_draft(db, &set, &actor(p), at, Some(&reason)).await,
+    };
+    match written {
+        Ok(()) => Ok(code),
+        Err(StoreError::Frozen(_)) => Err(ImportFailure::Form(
+            FormError::new("sets.error.locked").arg("code", &code),
+        )),
+        Err(StoreError::Conflict(_)) => Err(ImportFailure::Form(
+            FormError::new("sets.import.exists").arg("code", &code),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The set-level fields as typed: code (for a clone), name, year, decision.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SetInfo {
+    pub code: String,
+    pub name: String,
+    pub year: String,
+    pub decision: String,
+}
+
+/// Checks name, year and decision, collecting every problem.
+fn parse_info(
+    info: &SetInfo,
+    errors: &mut Vec<FormError>,
+) -> Option<(String, i32, Option<String>)> {
+    let name = info.name.trim();
+    if name.is_empty() {
+        errors.push(FormError::new("sets.field.name_required"));
+    }
+    let year = match info.year.trim().parse::<i32>() {
+        Ok(y) if YEARS.contains(&y) => Some(y),
+        _ => {
+            errors.push(FormError::new("sets.field.year_invalid").arg("value", info.year.trim()));
+            None
+        }
+    };
+    let decision = Some(info.decision.trim())
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
+    Some((name.to_owned(), year?, decision)).filter(|_| !name.is_empty())
+}
+
+/// Copies `from` (usually last year's set, frozen or not) into a new draft with its own code,
+/// year, name and decision, ready to be edited for the new year.
+pub(crate) async fn clone_set(
+    db: &Db,
+    p: &Principal,
+    from: &SetCode,
+    info: &SetInfo,
+    at: OffsetDateTime,
+) -> Result<SetCode, SetError> {
+    require_manage(p)?;
+    let source = read(db, from).await?.set;
+    let mut errors = Vec::new();
+    let code = match SetCode::parse(&info.code) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.push(FormError::new("sets.field.code_invalid").arg("message", e));
+            None
+        }
+    };
+    let fields = parse_info(info, &mut errors);
+    let (Some(code), Some((name, year, decision))) = (code, fields) else {
+        return Err(SetError::Invalid(errors));
+    };
+    if index_sets::set_use(db, &code).await?.is_some() {
+        return Err(invalid(
+            FormError::new("sets.error.code_taken").arg("code", &code),
+        ));
+    }
+    let set = IndexSet {
+        code: code.clone(),
+        name,
+        year,
+        decision,
+        ..source
+    };
+    validated(&set)?;
+    let reason = format!("nhân bản từ bộ chỉ số {from}");
+    index_sets::create(db, &set, &actor(p), at, Some(&reason))
+        .await
+        .map_err(store_refusal(&code))?;
+    Ok(code)
+}
+
+/// Changes a draft's name, year and decision.
+pub(crate) async fn edit_info(
+    db: &Db,
+    p: &Principal,
+    code: &SetCode,
+    info: &SetInfo,
+    at: OffsetDateTime,
+) -> Result<(), SetError> {
+    let mut set = draft(db, p, code).await?;
+    let mut errors = Vec::new();
+    let Some((name, year, decision)) = parse_info(info, &mut errors) else {
+        return Err(SetError::Invalid(errors));
+    };
+    set.name = name;
+    set.year = year;
+    set.decision = decision;
+    save(db, p, &set, "sửa thông tin chung", at).await
+}
+
+/// A criterion's fields as typed in the edit or add form. Method, parameters and the
+/// not-applicable policy only matter for leaves.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NodeFields {
+    /// Only when adding a criterion.
+    pub code: String,
+    pub title: String,
+    pub max: String,
+    pub source: String,
+    pub method: String,
+    pub params: String,
+    pub rule: String,
+    pub evidence: String,
+    pub not_applicable: String,
+    /// Recompute the maxima of the criteria above from their children, so that changing one
+    /// maximum does not leave every parent's sum wrong.
+    pub propagate: bool,
+}
+
+impl NodeFields {
+    /// The fields of an existing node, for the edit form.
+    pub fn of(node: &Node) -> Self {
+        let (method, params) = node
+            .method
+            .as_ref()
+            .map(chiso_reports::method_params)
+            .map_or((String::new(), String::new()), |(m, p)| (m.to_owned(), p));
+        NodeFields {
+            code: node.code.to_string(),
+            title: node.title.clone(),
+            max: vi_plain(node.max.value()),
+            source: node.source.as_str().to_owned(),
+            method,
+            params,
+            rule: node.rule.clone().unwrap_or_default(),
+            evidence: node.evidence.clone().unwrap_or_default(),
+            not_applicable: na_name(node.not_applicable).to_owned(),
+            propagate: true,
+        }
+    }
+}
+
+/// Form value of a not-applicable policy.
+pub(crate) fn na_name(na: Option<NaPolicy>) -> &'static str {
+    match na {
+        None => "",
+        Some(NaPolicy::Exclude) => "exclude",
+        Some(NaPolicy::FullPoints) => "full_points",
+    }
+}
+
+fn text(s: &str) -> Option<String> {
+    Some(s.trim()).filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+/// A criterion's fields once checked; applied only when nothing was wrong.
+#[derive(Debug, Default)]
+struct Checked {
+    title: String,
+    max: Points,
+    source: Option<Source>,
+    method: Option<Method>,
+    rule: Option<String>,
+    evidence: Option<String>,
+    not_applicable: Option<NaPolicy>,
+}
+
+impl Checked {
+    /// Writes the fields into `node`; the method and policy only when `leaf`.
+    fn apply(self, node: &mut Node, leaf: bool) {
+        node.title = self.title;
+        node.max = self.max;
+        if let Some(s) = self.source {
+            node.source = s;
+        }
+        node.rule = self.rule;
+        node.evidence = self.evidence;
+        if leaf {
+            node.method = self.method;
+            node.not_applicable = self.not_applicable;
+        }
+    }
+}
+
+/// Checks the typed fields, collecting every problem. `leaf` tells whether the node is (or
+/// will be) scored, so its method and not-applicable policy are read.
+fn check_fields(f: &NodeFields, leaf: bool, errors: &mut Vec<FormError>) -> Checked {
+    let mut out = Checked::default();
+    let title = f.title.trim();
+    if title.is_empty() {
+        errors.push(FormError::new("sets.field.title_required"));
+    }
+    out.title = title.to_owned();
+    match parse_decimal(&f.max) {
+        Some(m) if m >= Decimal::ZERO => out.max = Points::new(m),
+        _ => errors.push(FormError::new("sets.field.max_invalid").arg("value", f.max.trim())),
+    }
+    out.source = Source::parse(&f.source);
+    if out.source.is_none() {
+        errors.push(FormError::new("sets.field.source_invalid").arg("value", f.source.trim()));
+    }
+    out.rule = text(&f.rule);
+    out.evidence = text(&f.evidence);
+    if !leaf {
+        return out;
+    }
+    match chiso_reports::parse_method_params(&f.method, &f.params) {
+        Ok(m) => out.method = Some(m),
+        Err(messages) => errors.extend(
+            messages
+                .into_iter()
+                .map(|m| FormError::new("sets.field.method_invalid").arg("message", m)),
+        ),
+    }
+    out.not_applicable = match f.not_applicable.trim() {
+        "" => None,
+        "exclude" => Some(NaPolicy::Exclude),
+        "full_points" => Some(NaPolicy::FullPoints),
+        other => {
+            errors.push(FormError::new("sets.field.na_invalid").arg("value", other));
+            None
+        }
+    };
+    out
+}
+
+fn find_mut<'a>(nodes: &'a mut [Node], code: &NodeCode) -> Option<&'a mut Node> {
+    for n in nodes.iter_mut() {
+        if &n.code == code {
+            return Some(n);
+        }
+        if let Some(found) = find_mut(&mut n.children, code) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// The bonus and deduction blocks whose maximum is the sum of their children (no cap below
+/// it): they keep following the sum when a child changes, while a capped block keeps its cap.
+fn uncapped_blocks(set: &IndexSet) -> HashSet<NodeCode> {
+    set.walk()
+        .into_iter()
+        .filter(|n| !n.is_leaf() && !n.source.counts_in_max())
+        .filter(|n| n.max == n.children.iter().map(|c| c.max).sum())
+        .map(|n| n.code.clone())
+        .collect()
+}
+
+/// The maximum an inner node must have for its children, as the set's validation counts it.
+fn summed(n: &Node, uncapped: &HashSet<NodeCode>) -> Points {
+    if n.source.counts_in_max() {
+        n.children
+            .iter()
+            .filter(|c| c.source.counts_in_max())
+            .map(|c| c.max)
+            .sum()
+    } else {
+        let sum: Points = n.children.iter().map(|c| c.max).sum();
+        if uncapped.contains(&n.code) {
+            sum
+        } else {
+            n.max.min(sum)
+        }
+    }
+}
+
+/// Recomputes the maximum of the node `code` (when it has children) and of every node above
+/// it. Returns false when there is no such node.
+fn resum(nodes: &mut [Node], code: &NodeCode, uncapped: &HashSet<NodeCode>) -> bool {
+    for n in nodes.iter_mut() {
+        if &n.code == code || resum(&mut n.children, code, uncapped) {
+            if !n.children.is_empty() {
+                n.max = summed(n, uncapped);
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// Validates and stores a changed draft, with `reason` in the audit log.
+async fn save(
+    db: &Db,
+    p: &Principal,
+    set: &IndexSet,
+    reason: &str,
+    at: OffsetDateTime,
+) -> Result<(), SetError> {
+    validated(set)?;
+    index_sets::update_draft(db, set, &actor(p), at, Some(reason))
+        .await
+        .map_err(store_refusal(&set.code))
+}
+
+/// Edits one criterion of a draft: title, maximum, source, rule text, evidence requirement,
+/// and for a leaf its method with parameters and its not-applicable policy.
+pub(crate) async fn edit_node(
+    db: &Db,
+    p: &Principal,
+    code: &SetCode,
+    node: &NodeCode,
+    fields: &NodeFields,
+    at: OffsetDateTime,
+) -> Result<(), SetError> {
+    let mut set = draft(db, p, code).await?;
+    let uncapped = uncapped_blocks(&set);
+    let target = find_mut(&mut set.nodes, node).ok_or(AppError::PageNotFound)?;
+    let leaf = target.is_leaf();
+    let mut errors = Vec::new();
+    let checked = check_fields(fields, leaf, &mut errors);
+    if !errors.is_empty() {
+        return Err(SetError::Invalid(errors));
+    }
+    checked.apply(target, leaf);
+    if fields.propagate
+        && let Some(parent) = node.parent()
+    {
+        resum(&mut set.nodes, &parent, &uncapped);
+    }
+    save(db, p, &set, &format!("sửa tiêu chí {node}"), at).await
+}
+
+/// The code the next child of `parent` (or the next area) would naturally have.
+pub(crate) fn next_code(set: &IndexSet, parent: Option<&NodeCode>) -> String {
+    let siblings: &[Node] = match parent {
+        None => &set.nodes,
+        Some(p) => set.find(p).map_or(&[], |n| n.children.as_slice()),
+    };
+    let next = siblings
+        .iter()
+        .filter_map(|n| {
+            let last = n.code.as_str().rsplit('.').next().unwrap_or("");
+            last.parse::<u32>().ok()
+        })
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1);
+    match parent {
+        None => next.to_string(),
+        Some(p) => format!("{p}.{next}"),
+    }
+}
+
+/// Adds a leaf under `parent` (a criterion; `None` for a new area). A parent that was a leaf
+/// becomes a criterion with children and loses its method, which now belongs to its leaves.
+pub(crate) async fn add_node(
+    db: &Db,
+    p: &Principal,
+    code: &SetCode,
+    parent: Option<&NodeCode>,
+    fields: &NodeFields,
+    at: OffsetDateTime,
+) -> Result<NodeCode, SetError> {
+    let mut set = draft(db, p, code).await?;
+    if let Some(parent) = parent
+        && set.find(parent).is_none()
+    {
+        return Err(AppError::PageNotFound.into());
+    }
+    let uncapped = uncapped_blocks(&set);
+    let mut errors = Vec::new();
+    let new_code = match NodeCode::parse(&fields.code) {
+        Ok(c) if c.parent().as_ref() != parent => {
+            errors.push(match parent {
+                Some(p) => FormError::new("sets.field.code_not_under")
+                    .arg("code", &c)
+                    .arg("parent", p),
+                None => FormError::new("sets.field.code_not_area").arg("code", &c),
+            });
+            None
+        }
+        Ok(c) if set.find(&c).is_some() => {
+            errors.push(FormError::new("sets.issue.duplicate_code").arg("code", &c));
+            None
+        }
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.push(FormError::new("sets.field.code_invalid").arg("message", e));
+            None
+        }
+    };
+    let checked = check_fields(fields, true, &mut errors);
+    let Some(new_code) = new_code.filter(|_| errors.is_empty()) else {
+        return Err(SetError::Invalid(errors));
+    };
+    let mut leaf = Node {
+        code: new_code.clone(),
+        title: String::new(),
+        max: Points::ZERO,
+        source: Source::Assessed,
+        method: None,
+        rule: None,
+        evidence: None,
+        not_applicable: None,
+        children: Vec::new(),
+    };
+    checked.apply(&mut leaf, true);
+    let siblings = match parent {
+        None => &mut set.nodes,
+        Some(parent) => {
+            let node = find_mut(&mut set.nodes, parent).ok_or(AppError::PageNotFound)?;
+            if node.is_leaf() {
+                node.method = None;
+                node.not_applicable = None;
+            }
+            &mut node.children
+        }
+    };
+    let key = new_code.sort_key();
+    let at_pos = siblings
+        .iter()
+        .position(|s| s.code.sort_key() > key)
+        .unwrap_or(siblings.len());
+    siblings.insert(at_pos, leaf);
+    if fields.propagate
+        && let Some(parent) = parent
+    {
+        resum(&mut set.nodes, parent, &uncapped);
+    }
+    save(db, p, &set, &format!("thêm tiêu chí {new_code}"), at).await?;
+    Ok(new_code)
+}
+
+/// Removes a criterion and everything under it, then recomputes the maxima above it when
+/// `propagate` is asked for.
+pub(crate) async fn remove_node(
+    db: &Db,
+    p: &Principal,
+    code: &SetCode,
+    node: &NodeCode,
+    propagate: bool,
+    at: OffsetDateTime,
+) -> Result<(), SetError> {
+    let mut set = draft(db, p, code).await?;
+    let uncapped = uncapped_blocks(&set);
+    let parent = node.parent();
+    let siblings = match &parent {
+        None => &mut set.nodes,
+        Some(p) => {
+            &mut find_mut(&mut set.nodes, p)
+                .ok_or(AppError::PageNotFound)?
+                .children
+        }
+    };
+    let before = siblings.len();
+    siblings.retain(|n| &n.code != node);
+    if siblings.len() == before {
+        return Err(AppError::PageNotFound.into());
+    }
+    if propagate && let Some(parent) = &parent {
+        resum(&mut set.nodes, parent, &uncapped);
+    }
+    save(db, p, &set, &format!("xóa tiêu chí {node}"), at).await
+}
+
+/// Freezes a set explicitly ("khóa"): from then on it is read-only; clone it to change it.
+pub(crate) async fn freeze(
+    db: &Db,
+    p: &Principal,
+    code: &SetCode,
+    at: OffsetDateTime,
+) -> Result<(), AppError> {
+    require_manage(p)?;
+    index_sets::freeze(db, code, &actor(p), at)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => AppError::PageNotFound,
+            e => e.into(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chiso_domain::{ClassScheme, RankingRule};
+    use rust_decimal_macros::dec;
+
+    fn code(s: &str) -> NodeCode {
+        NodeCode::parse(s).unwrap()
+    }
+
+    fn leaf(c: &str, max: rust_decimal::Decimal, source: Source) -> Node {
+        Node {
+            code: code(c),
+            title: format!("Tiêu chí {c}"),
+            max: Points(max),
+            source,
+            method: Some(Method::Manual { step: None }),
+            rule: None,
+            evidence: None,
+            not_applicable: None,
+            children: vec![],
+        }
+    }
+
+    fn inner(c: &str, max: rust_decimal::Decimal, source: Source, children: Vec<Node>) -> Node {
+        Node {
+            method: None,
+            children,
+            ..leaf(c, max, source)
+        }
+    }
+
+    fn set() -> IndexSet {
+        IndexSet {
+            code: SetCode::parse("XA-2025").unwrap(),
+            name: "Bộ chỉ số cấp xã".to_owned(),
+            year: 2025,
+            decision: None,
+            classes: ClassScheme::common_default(),
+            ranking: RankingRule::default(),
+            renormalise_absent_areas: false,
+            nodes: vec![
+                inner(
+                    "1",
+                    dec!(30),
+                    Source::Assessed,
+                    vec![
+                        inner(
+                            "1.1",
+                            dec!(30),
+                            Source::Assessed,
+                            vec![
+                                leaf("1.1.1", dec!(10), Source::Assessed),
+                                leaf("1.1.2", dec!(20), Source::Assessed),
+                            ],
+                        ),
+                        leaf("1.2", dec!(1), Source::Bonus),
+                    ],
+                ),
+                inner(
+                    "2",
+                    dec!(3),
+                    Source::Bonus,
+                    vec![
+                        leaf("2.1", dec!(2), Source::Bonus),
+                        leaf("2.2", dec!(2), Source::Bonus),
+                    ],
+                ),
+                inner(
+                    "3",
+                    dec!(2),
+                    Source::Bonus,
+                    vec![leaf("3.1", dec!(2), Source::Bonus)],
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn changing_a_leaf_maximum_carries_up_to_every_parent_but_not_past_bonus_points() {
+        let mut s = set();
+        assert_eq!(s.validate(), Ok(()));
+        let uncapped = uncapped_blocks(&s);
+        find_mut(&mut s.nodes, &code("1.1.2")).unwrap().max = Points(dec!(25));
+        find_mut(&mut s.nodes, &code("1.2")).unwrap().max = Points(dec!(5));
+        assert!(resum(&mut s.nodes, &code("1.1"), &uncapped));
+        assert_eq!(s.find(&code("1.1")).unwrap().max, Points(dec!(35)));
+        assert_eq!(
+            s.find(&code("1")).unwrap().max,
+            Points(dec!(35)),
+            "a bonus child sits on top of its parent's maximum"
+        );
+        assert_eq!(s.validate(), Ok(()));
+        assert!(!resum(&mut s.nodes, &code("9"), &uncapped));
+    }
+
+    #[test]
+    fn a_capped_bonus_block_keeps_its_cap_and_an_uncapped_one_follows_its_children() {
+        let mut s = set();
+        let uncapped = uncapped_blocks(&s);
+        assert!(!uncapped.contains(&code("2")) && uncapped.contains(&code("3")));
+        find_mut(&mut s.nodes, &code("2.2")).unwrap().max = Points(dec!(4));
+        find_mut(&mut s.nodes, &code("3.1")).unwrap().max = Points(dec!(4));
+        resum(&mut s.nodes, &code("2"), &uncapped);
+        resum(&mut s.nodes, &code("3"), &uncapped);
+        assert_eq!(s.find(&code("2")).unwrap().max, Points(dec!(3)));
+        assert_eq!(s.find(&code("3")).unwrap().max, Points(dec!(4)));
+        find_mut(&mut s.nodes, &code("2.1")).unwrap().max = Points(dec!(0));
+        find_mut(&mut s.nodes, &code("2.2")).unwrap().max = Points(dec!(1));
+        resum(&mut s.nodes, &code("2"), &uncapped);
+        assert_eq!(
+            s.find(&code("2")).unwrap().max,
+            Points(dec!(1)),
+            "a cap never exceeds what the children can give"
+        );
+    }
+
+    #[test]
+    fn the_next_code_follows_the_highest_sibling() {
+        let s = set();
+        assert_eq!(next_code(&s, None), "4");
+        assert_eq!(next_code(&s, Some(&code("1.1"))), "1.1.3");
+        assert_eq!(next_code(&s, Some(&code("1.1.1"))), "1.1.1.1");
+    }
+
+    #[test]
+    fn every_validation_issue_has_a_message_in_both_languages() {
+        let issues = [
+            SetIssue::DuplicateCode(code("1")),
+            SetIssue::MaxNotSum {
+                code: code("1"),
+                max: Points(dec!(2.50)),
+                sum: Points(dec!(3)),
+            },
+            SetIssue::NegativeMax(code("1")),
+            SetIssue::CodeNotUnderParent {
+                parent: code("1"),
+                child: code("2.1"),
+            },
+            SetIssue::LeafWithoutMethod(code("1")),
+            SetIssue::InnerWithMethod(code("1")),
+            SetIssue::BadMethod {
+                code: code("1"),
+                message: "x".to_owned(),
+            },
+            SetIssue::BadClasses("x".to_owned()),
+            SetIssue::Empty,
+            SetIssue::AreaCodeNotTopLevel(code("1.1")),
+            SetIssue::UnknownTieBreaker(code("9")),
+            SetIssue::SourceNotAsBlock {
+                parent: code("2"),
+                child: code("2.1"),
+            },
+        ];
+        for issue in &issues {
+            let e = issue_message(issue);
+            for lang in crate::Lang::ALL {
+                let text = e.message(lang);
+                assert!(lang.lookup(e.key).is_some(), "{}", e.key);
+                assert!(!text.contains('{'), "{text}");
+            }
+        }
+        let sum = issue_message(&issues[1]).message(crate::Lang::Vi);
+        assert!(sum.contains("2,5") && sum.contains('3'), "{sum}");
+    }
+}

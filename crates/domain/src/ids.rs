@@ -1,8 +1,8 @@
 //! Identifier newtypes. Every typed concept is parsed once at the boundary (files, forms, API)
 //! so nothing below it handles a raw `String` that might be a unit code or a criterion code.
 
+use smol_str::SmolStr;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -85,11 +85,12 @@ code_newtype!(
 /// Code of a node of an index set: dot-separated positive integers (`1`, `1.2`, `1.2.3`).
 /// A child's code extends its parent's by one segment, so the tree can be checked from codes.
 ///
-/// Shared, immutable text: every unit's result repeats every code of the set, so a clone must
-/// not allocate (a national computation clones it more than half a million times).
+/// Immutable text kept inline (codes are short): every unit's result repeats every code of
+/// the set, so a clone must neither allocate nor touch a shared reference count (a national
+/// computation clones and drops it more than half a million times).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct NodeCode(Arc<str>);
+pub struct NodeCode(SmolStr);
 
 impl NodeCode {
     /// Parses `1`, `1.2`, `1.2.3` (segments are digits, optionally followed by one letter
@@ -108,7 +109,7 @@ impl NodeCode {
         if !ok {
             return Err(IdError::BadNodeCode(s.to_owned()));
         }
-        Ok(Self(Arc::from(s)))
+        Ok(Self(SmolStr::new(s)))
     }
 
     /// The code as written.
@@ -123,7 +124,9 @@ impl NodeCode {
 
     /// The parent's code (`1.2.3` → `1.2`), `None` for an area.
     pub fn parent(&self) -> Option<NodeCode> {
-        self.0.rsplit_once('.').map(|(p, _)| NodeCode(Arc::from(p)))
+        self.0
+            .rsplit_once('.')
+            .map(|(p, _)| NodeCode(SmolStr::new(p)))
     }
 
     /// Segment-wise key so that `1.10` sorts after `1.9`.
@@ -176,7 +179,7 @@ impl TryFrom<String> for NodeCode {
 
 impl From<NodeCode> for String {
     fn from(value: NodeCode) -> Self {
-        value.0.as_ref().to_owned()
+        value.0.as_str().to_owned()
     }
 }
 

@@ -5,8 +5,8 @@
 
 mod common;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use common::cheap_hash;
+
 use chiso_store::{Actor, Db, users};
 use chiso_web::WebConfig;
 use chiso_web::auth::LoginLimits;
@@ -15,18 +15,6 @@ use reqwest::StatusCode;
 use time::macros::datetime;
 
 const PASSWORD: &str = "mat-khau-dung-123";
-
-/// A real Argon2id hash with tiny parameters: verified like any other, in microseconds.
-fn cheap_hash(password: &str) -> String {
-    let params = Params::new(8, 1, 1, None).expect("params");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(
-            password.as_bytes(),
-            &SaltString::from_b64("c2FsdHNhbHRzYWx0").expect("salt"),
-        )
-        .expect("hash")
-        .to_string()
-}
 
 async fn add_user(db: &Db, login: &str, name: &str, admin: bool) {
     users::create(

@@ -6,11 +6,11 @@
 
 mod common;
 
+use common::cheap_hash;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use chiso_domain::authz::{AppraiserScope, Grant, Role};
 use chiso_domain::workflow::{AssessmentState, LeafExplanation, Milestones, vn_day_start};
 use chiso_domain::{
@@ -300,18 +300,6 @@ const AFTER_DEADLINE: OffsetDateTime = datetime!(2025-03-01 10:00 UTC);
 const EXPLANATION_WINDOW: OffsetDateTime = datetime!(2025-03-25 03:00 UTC);
 /// After the explanation window.
 const AFTER_EXPLANATIONS: OffsetDateTime = datetime!(2025-04-05 03:00 UTC);
-
-/// A real Argon2id hash with tiny parameters: verified like any other, in microseconds.
-fn cheap_hash(password: &str) -> String {
-    let params = Params::new(8, 1, 1, None).expect("params");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(
-            password.as_bytes(),
-            &SaltString::from_b64("c2FsdHNhbHRzYWx0").expect("salt"),
-        )
-        .expect("hash")
-        .to_string()
-}
 
 /// The people of the period and their roles.
 fn people() -> Vec<(&'static str, &'static str, Role)> {

@@ -6,10 +6,10 @@
 
 mod common;
 
+use common::cheap_hash;
+
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use chiso_domain::workflow::{AssessmentState, Milestones};
 use chiso_domain::{
     AppraiserScope, FixedClock, Grant, GroupName, NodeCode, PeriodCode, Role, UnitCode,
@@ -30,18 +30,6 @@ const SETUP_AT: OffsetDateTime = datetime!(2024-10-01 02:00 UTC);
 const IN_EXPLANATION: OffsetDateTime = datetime!(2025-01-20 03:00 UTC);
 /// 20/02/2025 10:00 in Vietnam: the council approves.
 const IN_APPROVAL: OffsetDateTime = datetime!(2025-02-20 03:00 UTC);
-
-/// A real Argon2id hash with tiny parameters: verified like any other, in microseconds.
-fn cheap_hash(password: &str) -> String {
-    let params = Params::new(8, 1, 1, None).expect("params");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(
-            password.as_bytes(),
-            &SaltString::from_b64("c2FsdHNhbHRzYWx0").expect("salt"),
-        )
-        .expect("hash")
-        .to_string()
-}
 
 fn period(s: &str) -> PeriodCode {
     PeriodCode::parse(s).unwrap()

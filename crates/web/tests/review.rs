@@ -7,10 +7,10 @@
 
 mod common;
 
+use common::cheap_hash;
+
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use chiso_domain::workflow::{AssessmentState, Milestone, Milestones, Phase};
 use chiso_domain::{
     AppraiserScope, FixedClock, Grant, GroupName, Membership, NodeCode, PeriodCode, Points,
@@ -53,18 +53,6 @@ fn node(s: &str) -> NodeCode {
 
 fn admin_actor() -> Actor {
     Actor("admin".to_owned())
-}
-
-/// A real Argon2id hash with tiny parameters: verified like any other, in microseconds.
-fn cheap_hash(password: &str) -> String {
-    let params = Params::new(8, 1, 1, None).expect("params");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(
-            password.as_bytes(),
-            &SaltString::from_b64("c2FsdHNhbHRzYWx0").expect("salt"),
-        )
-        .expect("hash")
-        .to_string()
 }
 
 /// Milestones ten days apart placing [`NOW`] in `phase`.

@@ -7,8 +7,8 @@
 
 mod common;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use common::cheap_hash;
+
 use chiso_domain::authz::{Grant, Role};
 use chiso_domain::{IndexSet, NodeCode, PeriodCode, Points, SetCode, UnitCode};
 use chiso_store::audit::{self, AuditEntry, AuditFilter};
@@ -21,18 +21,6 @@ use time::macros::datetime;
 
 const PASSWORD: &str = "mat-khau-dung-123";
 const SETS: &str = "/quan-tri/bo-chi-so";
-
-/// A real Argon2id hash with tiny parameters: verified like any other, in microseconds.
-fn cheap_hash(password: &str) -> String {
-    let params = Params::new(8, 1, 1, None).expect("params");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(
-            password.as_bytes(),
-            &SaltString::from_b64("c2FsdHNhbHRzYWx0").expect("salt"),
-        )
-        .expect("hash")
-        .to_string()
-}
 
 async fn add_user(db: &Db, login: &str, admin: bool, grant: Option<Grant>) {
     let at = datetime!(2025-01-01 00:00 UTC);

@@ -7,6 +7,9 @@
 
 pub mod fixtures;
 
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
 use std::time::Duration;
 
 use chiso_web::{WebConfig, serve};
@@ -169,4 +172,17 @@ macro_rules! each_backend {
             $app.stop().await;
         }
     };
+}
+
+/// A real Argon2id hash with tiny parameters: verified like any other, in microseconds, so
+/// that tests signing many people in stay fast in debug builds.
+pub fn cheap_hash(password: &str) -> String {
+    let params = Params::new(8, 1, 1, None).expect("params");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(
+            password.as_bytes(),
+            &SaltString::from_b64("c2FsdHNhbHRzYWx0").expect("salt"),
+        )
+        .expect("hash")
+        .to_string()
 }

@@ -49,6 +49,8 @@ pub enum Command {
         /// Largest evidence file accepted, in MB (files are kept under DATA_DIR/evidence).
         #[arg(long, env = "CHISO_EVIDENCE_MAX_MB", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1024))]
         evidence_max_mb: u64,
+        #[command(flatten)]
+        smtp: SmtpArgs,
     },
     /// Create or upgrade the database schema.
     Migrate {
@@ -206,4 +208,25 @@ pub enum RoleArg {
     CouncilChair,
     /// Read-only observer.
     Observer,
+}
+
+/// E-mail notifications of `chiso serve`: off unless `--smtp-host` is given. The password is
+/// read from `CHISO_SMTP_PASSWORD` only, so that it never shows in the process list.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SmtpArgs {
+    /// SMTP server for e-mail notifications (none: no e-mail is sent).
+    #[arg(long, env = "CHISO_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port.
+    #[arg(long, env = "CHISO_SMTP_PORT", default_value_t = 25)]
+    pub smtp_port: u16,
+    /// SMTP user name (the password comes from CHISO_SMTP_PASSWORD).
+    #[arg(long, env = "CHISO_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// Sender address of notifications, e.g. "Chỉ số CCHC <cchc@example.gov.vn>".
+    #[arg(long, env = "CHISO_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Require STARTTLS (rustls) before signing in and sending.
+    #[arg(long, env = "CHISO_SMTP_STARTTLS")]
+    pub smtp_starttls: bool,
 }

@@ -76,6 +76,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             secure_cookies,
             trust_forwarded_for,
             evidence_max_mb,
+            smtp,
         } => {
             let options = ServeOptions {
                 no_demo,
@@ -83,7 +84,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 trust_forwarded_for,
                 evidence_limit: evidence_max_mb * 1024 * 1024,
             };
-            serve(&db, bind, options, &clock).await
+            serve(&db, bind, options, &smtp, &clock).await
         }
         Command::Migrate { db } => {
             let db = open(&db).await?;
@@ -235,8 +236,10 @@ async fn serve(
     args: &DbArgs,
     bind: std::net::SocketAddr,
     options: ServeOptions,
+    smtp: &crate::cli::SmtpArgs,
     clock: &SystemClock,
 ) -> Result<()> {
+    let notifier = notifier(smtp)?;
     let db = open(args).await?;
     if !options.no_demo && db.is_empty().await? {
         eprintln!("Cơ sở dữ liệu trống: đang nạp dữ liệu mẫu Tỉnh Mẫu…");
@@ -270,10 +273,37 @@ async fn serve(
         evidence_store: Some(std::sync::Arc::new(evidence)),
         evidence_limit: options.evidence_limit,
         body_limit,
+        notifier,
         ..defaults
     };
     chiso_web::serve(db, config, listener, shutdown_signal()).await?;
     Ok(())
+}
+
+/// The e-mail notifier of `chiso serve`, if `--smtp-host` is given; refuses to start with a
+/// host but no sender address rather than send nothing silently.
+fn notifier(
+    smtp: &crate::cli::SmtpArgs,
+) -> Result<Option<std::sync::Arc<dyn chiso_web::notify::Notifier>>> {
+    let Some(host) = smtp.smtp_host.clone() else {
+        return Ok(None);
+    };
+    let from = smtp
+        .smtp_from
+        .clone()
+        .context("--smtp-host cần kèm --smtp-from (địa chỉ gửi thông báo)")?;
+    let settings = chiso_web::notify::SmtpSettings {
+        host,
+        port: smtp.smtp_port,
+        user: smtp.smtp_user.clone(),
+        password: std::env::var("CHISO_SMTP_PASSWORD").ok(),
+        from,
+        starttls: smtp.smtp_starttls,
+    };
+    let notifier = chiso_web::notify::SmtpNotifier::new(&settings)
+        .map_err(|e| anyhow!("cấu hình SMTP không hợp lệ: {e}"))?;
+    tracing::info!(host = %settings.host, port = settings.port, "e-mail notifications on");
+    Ok(Some(std::sync::Arc::new(notifier)))
 }
 
 async fn shutdown_signal() {

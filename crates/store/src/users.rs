@@ -228,3 +228,82 @@ pub async fn set_disabled(
     .await?;
     tx.commit().await
 }
+
+#[derive(sqlx::FromRow)]
+struct EmailRow {
+    login: String,
+    email: Option<String>,
+    disabled: bool,
+}
+
+/// The e-mail address of a user, if one is set. [`StoreError::NotFound`] for an unknown login.
+#[tracing::instrument(skip_all, fields(login = %login))]
+pub async fn email(db: &Db, login: &str) -> Result<Option<String>, StoreError> {
+    let mut c = db.conn().await?;
+    sql!(
+        c,
+        optional EmailRow,
+        "SELECT login, email, disabled FROM users WHERE login = $1",
+        login,
+    )?
+    .map(|r| r.email)
+    .ok_or_else(|| StoreError::NotFound(format!("người dùng \"{login}\"")))
+}
+
+/// Enabled users with an e-mail address among `logins`, as `(login, email)` by login; for
+/// notifications. Unknown logins are skipped.
+#[tracing::instrument(skip_all, fields(n = logins.len()))]
+pub async fn emails_of(db: &Db, logins: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    let mut c = db.conn().await?;
+    let all = sql!(
+        c,
+        all EmailRow,
+        "SELECT login, email, disabled FROM users ORDER BY login",
+    )?;
+    Ok(all
+        .into_iter()
+        .filter(|r| !r.disabled && logins.contains(&r.login))
+        .filter_map(|r| r.email.map(|e| (r.login, e)))
+        .collect())
+}
+
+/// Sets or clears (`None`) the e-mail address of a user. [`StoreError::NotFound`] for an
+/// unknown login. The audit entry records the old and new address.
+#[tracing::instrument(skip_all, fields(login = %login))]
+pub async fn set_email(
+    db: &Db,
+    login: &str,
+    email: Option<&str>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let old = sql!(
+        tx,
+        optional EmailRow,
+        "SELECT login, email, disabled FROM users WHERE login = $1",
+        login,
+    )?
+    .ok_or_else(|| StoreError::NotFound(format!("người dùng \"{login}\"")))?
+    .email;
+    if old.as_deref() == email {
+        return Ok(());
+    }
+    sql!(
+        tx,
+        execute,
+        "UPDATE users SET email = $1, updated_at = $2 WHERE login = $3",
+        email,
+        codec::ts(at),
+        login,
+    )?;
+    audit::record(
+        &mut tx,
+        NewEntry::new(actor, at, "set_email", ENTITY, login).values(
+            Some(serde_json::json!({ "email": old })),
+            Some(serde_json::json!({ "email": email })),
+        ),
+    )
+    .await?;
+    tx.commit().await
+}

@@ -15,6 +15,7 @@ pub mod error;
 mod format;
 pub mod i18n;
 mod layers;
+pub mod notify;
 mod pages;
 mod period_admin;
 mod review;
@@ -64,6 +65,9 @@ pub struct WebConfig {
     /// Largest evidence file accepted, in bytes. Requests carrying files must also fit in
     /// [`WebConfig::body_limit`].
     pub evidence_limit: u64,
+    /// Sends e-mail notifications about the cycle's to-do items (submitted self-assessments,
+    /// explanation requests, approval). `None`, the default, sends nothing.
+    pub notifier: Option<Arc<dyn notify::Notifier>>,
 }
 
 impl Default for WebConfig {
@@ -78,6 +82,7 @@ impl Default for WebConfig {
             clock: Arc::new(SystemClock),
             evidence_store: None,
             evidence_limit: DEFAULT_UPLOAD_LIMIT,
+            notifier: None,
         }
     }
 }

@@ -2299,3 +2299,65 @@ async fn the_live_preview_script_is_served_as_our_own_file() {
     );
     c.stop().await;
 }
+
+#[tokio::test]
+async fn the_api_shows_an_assessment_only_to_people_who_may_see_it_and_only_their_leaves() {
+    for backend in backends() {
+        let c = Cycle::start(&backend).await;
+        let mut officer = c.browser("can-bo").await;
+        let r = save_leaves(&mut officer, &[("1.1", &[("value", "yes")])], Some("1.1")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let api = "/api/v1/periods/2025/assessments/SNV";
+
+        let r = officer.get(api).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let doc: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+        assert_eq!(doc["unit"], "SNV");
+        assert_eq!(doc["state"], "draft");
+        let leaves = doc["leaves"].as_array().expect("leaves");
+        let leaf = leaves.iter().find(|l| l["code"] == "1.1").expect("1.1");
+        assert_eq!(leaf["self_input"]["kind"], "yes", "{leaf}");
+        assert!(leaf["self_points"].is_string(), "{leaf}");
+        assert_eq!(leaf["self_version"], 1);
+        assert!(
+            leaves
+                .iter()
+                .any(|l| l["code"].as_str().unwrap().starts_with('2'))
+        );
+
+        // The appraiser assigned to area 2 of SNV sees only area 2.
+        let mut appraiser = c.browser("tham-dinh").await;
+        let r = appraiser.get(api).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let doc: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+        let codes: Vec<&str> = doc["leaves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["code"].as_str().unwrap())
+            .collect();
+        assert!(!codes.is_empty());
+        assert!(codes.iter().all(|c| c.starts_with("2.")), "{codes:?}");
+
+        // Outsiders are refused with a JSON error; unknown units are not found.
+        let mut other = c.browser("can-bo-stp").await;
+        let r = other.get(api).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(
+            r.content_type.starts_with("application/json"),
+            "{}",
+            r.content_type
+        );
+        let mut anonymous = Browser::new(&c.app.base);
+        assert_eq!(anonymous.get(api).await.status, StatusCode::FORBIDDEN);
+        let mut observer = c.browser("quan-sat").await;
+        assert_eq!(
+            observer
+                .get("/api/v1/periods/2025/assessments/SKHCN")
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        c.stop().await;
+    }
+}

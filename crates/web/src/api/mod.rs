@@ -1,8 +1,9 @@
-//! The JSON API, version 1, under `/api/v1`: read-only access to periods, results and unit
-//! histories. Every handler is declared with `#[utoipa::path]` and registered through
+//! The JSON API, version 1, under `/api/v1`: read-only access to periods, results, unit
+//! histories and, for the people who may see them, assessments in progress. Every handler is declared with `#[utoipa::path]` and registered through
 //! `utoipa_axum::routes!`, so a route cannot exist without being in the OpenAPI document
 //! served at [`OPENAPI_PATH`] (and committed as `crates/web/openapi.json`).
 
+mod assessment;
 pub mod dto;
 
 use axum::Json;
@@ -33,7 +34,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
     ),
     tags(
         (name = "periods", description = "Assessment periods and their results"),
-        (name = "units", description = "Units across periods")
+        (name = "units", description = "Units across periods"),
+        (name = "assessments", description = "Assessments in progress, for the people who may see them")
     ),
     components(schemas(ErrorBody))
 )]
@@ -46,6 +48,7 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(get_period_results))
         .routes(routes!(get_unit_result))
         .routes(routes!(get_unit_history))
+        .routes(routes!(assessment::get_assessment))
 }
 
 /// The OpenAPI document of the API, exactly as served.

@@ -11,7 +11,7 @@
 //! page again with the problems and what was typed.
 
 mod fields;
-mod service;
+pub(crate) mod service;
 mod views;
 
 use axum::Router;
@@ -251,6 +251,7 @@ async fn submit(
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let outcome = service::submit(state.db(), &principal, &sheet, version, now)
         .await
+        .inspect(|()| crate::notify::self_assessment_submitted(&state, &codes.0, &codes.1))
         .map(|()| format!("{}?ok=submitted", base(&codes)));
     finish(&state, ctx, &principal, &codes, outcome).await
 }

@@ -19,6 +19,7 @@ use super::{PageCtx, render, views};
 use crate::accounts::{self, NewUser};
 use crate::auth::CurrentUser;
 use crate::format;
+use crate::notify;
 use crate::unit_admin::roles::{self, GrantDraft, RolesOverview};
 use crate::unit_admin::{FieldErrors, Refusal};
 use crate::{AppError, AppState};
@@ -116,6 +117,9 @@ struct CreateForm {
     password: String,
     /// A checkbox: present ("on") when ticked.
     is_admin: Option<String>,
+    /// Optional address for e-mail notifications.
+    #[serde(default)]
+    email: String,
 }
 
 /// `POST /quan-tri/nguoi-dung`.
@@ -133,7 +137,11 @@ async fn create(
         login: login.clone(),
         display_name: f.display_name.clone(),
         is_admin: f.is_admin.is_some(),
+        email: f.email.trim().to_owned(),
     };
+    if let Err(e) = notify::check_email(&draft.email) {
+        return page(&state, ctx, &current, None, Some((e.into(), draft))).await;
+    }
     let new = NewUser {
         login: login.clone(),
         display_name: f.display_name,
@@ -142,7 +150,11 @@ async fn create(
     };
     let now = state.config().clock.now();
     match accounts::create_user(state.db(), &current.principal(), new, now).await {
-        Ok(()) => Ok(back("created", &login).into_response()),
+        Ok(()) => {
+            let p = current.principal();
+            notify::set_user_email(state.db(), &p, &login, &draft.email, now).await?;
+            Ok(back("created", &login).into_response())
+        }
         Err(e) => page(&state, ctx, &current, None, Some((e, draft))).await,
     }
 }

@@ -554,6 +554,8 @@ pub(crate) struct UserDraft {
     pub login: String,
     pub display_name: String,
     pub is_admin: bool,
+    /// Optional address for e-mail notifications.
+    pub email: String,
 }
 
 /// One line of the user list.

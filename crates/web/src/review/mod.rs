@@ -264,12 +264,15 @@ async fn request_explanation(
     let now = state.config().clock.now();
     match service::request_explanation(state.db(), &p, &period, &unit, &node, &f.request, now).await
     {
-        Ok(()) => Ok(back_to_unit(
-            &period,
-            &unit,
-            &format!("ok=requested&tieu-chi={}", format::segment(node.as_str())),
-            Some(&node),
-        )),
+        Ok(()) => {
+            crate::notify::explanation_requested(&state, &period, &unit);
+            Ok(back_to_unit(
+                &period,
+                &unit,
+                &format!("ok=requested&tieu-chi={}", format::segment(node.as_str())),
+                Some(&node),
+            ))
+        }
         Err(e) => {
             refused(&state, ctx, &p, &period, &unit, e, |error, _| {
                 Draft::Request {
@@ -385,6 +388,7 @@ async fn approve(
     let now = state.config().clock.now();
     match service::approve(state.db(), &p, &period, now).await {
         Ok(done) => {
+            crate::notify::period_approved(&state, &period);
             let href = views::Links::new(period.as_str(), "").approval;
             Ok(Redirect::to(&format!("{href}?ok=approved&n={}", done.finalised)).into_response())
         }

@@ -54,12 +54,21 @@ export async function startApp({ demo = false, users = [] } = {}) {
     child.stderr.on('data', onData);
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`chiso exited ${code}:\n${log}`)); });
   });
-  const browser = await chromium.launch({
-    executablePath: BROWSER,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: BROWSER,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  } catch (err) {
+    // Without a browser the test fails; the server must not outlive it and hold the run open.
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url,
     browser,

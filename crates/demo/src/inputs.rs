@@ -4,7 +4,9 @@
 //! from raw data, never typed in. Everything is integer or decimal arithmetic on a seeded
 //! ChaCha stream, so the same seed always gives the same data on every machine.
 
-use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, RawValue, Source, Tier, TierBasis};
+use chiso_domain::{
+    GradeCode, IndexSet, Method, NaPolicy, Node, NodeCode, RawValue, Source, Tier, TierBasis,
+};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
@@ -73,8 +75,8 @@ pub(crate) fn leaf_input(leaf: &Node, quality: i64, rng: &mut Stream) -> RawValu
             let g = grades
                 .iter()
                 .min_by_key(|g| (share_of(g.percent, Decimal::ONE_HUNDRED) - u).abs())
-                .map(|g| g.code.clone())
-                .unwrap_or_default();
+                .map(|g| GradeCode::parse(&g.code).expect("the demo's grade codes are short"))
+                .expect("a graded leaf has grades");
             RawValue::Grade(g)
         }
         Method::Deduction { .. } if leaf.source == Source::Deduction => {

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::exact::ExactSum;
 use crate::ids::{GroupName, NodeCode, UnitCode};
 use crate::indexset::{CompiledSet, IndexSet, Node, Source, TieBreaker};
 use crate::method::{InputError, LeafOutcome, RawValue, kind_name};
@@ -265,19 +266,24 @@ pub fn compute(input: ComputeInput<'_>) -> Result<PeriodResults, Vec<ScoreError>
     let mut scorer = Scorer::new(&cs, &placed.area_has_value);
     let n = cs.leaf_count();
     let mut results: Vec<UnitResult> = Vec::with_capacity(placed.units.len());
+    // Each unit's published (2-decimal) index, rounded once and used for class, rank,
+    // statistics and deltas alike.
+    let mut published: Vec<Decimal> = Vec::with_capacity(placed.units.len());
     for (i, u) in placed.units.iter().enumerate() {
         let values = &placed.slots[i * n..(i + 1) * n];
-        results.push(scorer.score_unit(u, values, &mut errors));
+        let (result, shown) = scorer.score_unit(u, values, &mut errors);
+        results.push(result);
+        published.push(shown);
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    let published: Vec<Decimal> = results.iter().map(|r| round_display(r.index)).collect();
 
     // Members in unit-code order: sums of full-precision indexes round at the decimal type's
     // last digit, so a fixed order keeps the results independent of the input order.
     let mut by_code: Vec<usize> = (0..placed.units.len()).collect();
-    by_code.sort_by(|&a, &b| placed.units[a].unit.cmp(&placed.units[b].unit));
+    // Codes are unique here (duplicates were refused above), so an unstable sort is exact.
+    by_code.sort_unstable_by(|&a, &b| placed.units[a].unit.cmp(&placed.units[b].unit));
     let mut by_group: BTreeMap<&GroupName, Vec<usize>> = BTreeMap::new();
     for i in by_code {
         by_group.entry(&placed.units[i].group).or_default().push(i);
@@ -286,17 +292,32 @@ pub fn compute(input: ComputeInput<'_>) -> Result<PeriodResults, Vec<ScoreError>
     for members in by_group.values() {
         rank_group(members, &mut results, &published, &ties, &cs);
     }
-    compare_with_previous(&mut results, input.previous, input.lineage);
+    compare_with_previous(&mut results, &published, input.previous, input.lineage);
     let groups = by_group
         .iter()
         .map(|(group, members)| group_stats(set, group, members, &results, &published))
         .collect();
 
-    sort_units(&mut results);
     Ok(PeriodResults {
-        units: results,
+        units: publication_order(results, by_group.into_values()),
         groups,
     })
+}
+
+/// The units in the order [`sort_units`] gives, built from the groups (already in name order,
+/// members in code order) instead of comparing whole results: a stable sort by rank within
+/// each group is enough, and moving each result once is cheaper than sorting them.
+fn publication_order(
+    results: Vec<UnitResult>,
+    groups: impl Iterator<Item = Vec<usize>>,
+) -> Vec<UnitResult> {
+    let mut order = Vec::with_capacity(results.len());
+    for mut members in groups {
+        members.sort_by_key(|&i| (results[i].rank.is_none(), results[i].rank));
+        order.extend(members);
+    }
+    let mut slots: Vec<Option<UnitResult>> = results.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// The units of a computation (first occurrence of each) and their values laid out by leaf
@@ -381,6 +402,8 @@ struct Scorer<'s, 'a> {
     /// The maximum of every node when all its leaves apply.
     full_max: Vec<Decimal>,
     points: Vec<Decimal>,
+    /// Running exact sums of each node's children (`None` past 128 bits).
+    sums: Vec<Option<ExactSum>>,
     max: Vec<Decimal>,
 }
 
@@ -412,19 +435,21 @@ impl<'s, 'a> Scorer<'s, 'a> {
             cs,
             dropped,
             points: vec![Decimal::ZERO; flat.len()],
+            sums: vec![Some(ExactSum::ZERO); flat.len()],
             max: full_max.clone(),
             full_max,
         }
     }
 
-    /// Leaf points, then every node bottom-up, then the unit's total, maximum and index.
-    /// Rank, class comparison and deltas are filled in later, once every unit is scored.
+    /// Leaf points, then every node bottom-up, then the unit's total, maximum, index and
+    /// class; returns the result with its published index. Rank and deltas are filled in
+    /// later, once every unit is scored.
     fn score_unit(
         &mut self,
         u: &UnitInput,
         values: &[Option<&RawValue>],
         errors: &mut Vec<ScoreError>,
-    ) -> UnitResult {
+    ) -> (UnitResult, Decimal) {
         let cs = self.cs;
         let flat = cs.nodes();
         self.points.fill(Decimal::ZERO);
@@ -462,16 +487,21 @@ impl<'s, 'a> Scorer<'s, 'a> {
                 input: value.cloned(),
             });
         }
+        // Each node's points are the exact sum of its children's, rounded once (crate::exact).
+        self.sums.fill(Some(ExactSum::ZERO));
         for pos in (0..flat.len()).rev() {
             let f = &flat[pos];
             if f.leaf.is_none() {
-                self.points[pos] = cap(f.node.source, self.points[pos], f.node.max.0);
+                let total = self.sums[pos]
+                    .and_then(ExactSum::to_decimal)
+                    .unwrap_or_else(|| self.decimal_sum_of_children(pos));
+                self.points[pos] = cap(f.node.source, total, f.node.max.0);
             }
             if let Some(parent) = f.parent {
                 let p = self.points[pos];
-                // Unanswered and zero-scored leaves are common; a decimal add is not free.
+                // Unanswered and zero-scored leaves are common.
                 if !p.is_zero() {
-                    self.points[parent] += p;
+                    self.sums[parent] = self.sums[parent].and_then(|s| s.add(p));
                 }
             }
         }
@@ -487,8 +517,9 @@ impl<'s, 'a> Scorer<'s, 'a> {
                 max: Points(self.max[p]),
             })
             .collect();
-        let class = cs.set().classes.classify(&u.group, round_display(index));
-        UnitResult {
+        let published = round_display(index);
+        let class = cs.set().classes.classify(&u.group, published);
+        let result = UnitResult {
             unit: u.unit.clone(),
             name: u.name.clone(),
             group: u.group.clone(),
@@ -505,7 +536,20 @@ impl<'s, 'a> Scorer<'s, 'a> {
             delta_index: None,
             delta_rank: None,
             streak: 0,
-        }
+        };
+        (result, published)
+    }
+
+    /// The points of `pos`'s children added as decimals, last child first: only for sums
+    /// beyond 128-bit integers, which no real set reaches.
+    fn decimal_sum_of_children(&self, pos: usize) -> Decimal {
+        let flat = self.cs.nodes();
+        (pos + 1..flat.len())
+            .rev()
+            .filter(|&q| flat[q].parent == Some(pos))
+            .map(|q| self.points[q])
+            .filter(|p| !p.is_zero())
+            .fold(Decimal::ZERO, |sum, p| sum + p)
     }
 }
 
@@ -536,7 +580,8 @@ fn rank_group(
         .copied()
         .filter(|&i| results[i].ranked)
         .collect();
-    order.sort_by(|&a, &b| published[b].cmp(&published[a]));
+    // Runs of equal indexes are ordered completely below, so stability is not needed here.
+    order.sort_unstable_by(|&a, &b| published[b].cmp(&published[a]));
     // Tie-breakers only matter, and are only worked out, among equal published indexes.
     let mut keyed: Vec<(usize, Vec<Decimal>)> = Vec::with_capacity(order.len());
     for run in order.chunk_by(|&a, &b| published[a] == published[b]) {
@@ -621,6 +666,7 @@ fn group_stats(
 /// there is exactly one predecessor (rename, split).
 fn compare_with_previous(
     results: &mut [UnitResult],
+    published: &[Decimal],
     previous: &[PreviousResult],
     lineage: &[Lineage],
 ) {
@@ -632,7 +678,7 @@ fn compare_with_previous(
             list.push(&l.predecessor);
         }
     }
-    for r in results.iter_mut() {
+    for (r, &shown) in results.iter_mut().zip(published) {
         let (index, rank, streak) = if let Some(p) = prev.get(&r.unit) {
             (Some(p.index), p.rank, p.streak)
         } else if let Some(preds) = predecessors.get(&r.unit) {
@@ -662,7 +708,7 @@ fn compare_with_previous(
             (None, None, 0)
         };
         r.previous_index = index;
-        r.delta_index = index.map(|p| round_display(r.index) - round_display(p));
+        r.delta_index = index.map(|p| shown - round_display(p));
         r.delta_rank = match (rank, r.rank) {
             (Some(before), Some(now)) => i32::try_from(i64::from(before) - i64::from(now)).ok(),
             _ => None,

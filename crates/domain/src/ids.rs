@@ -1,8 +1,9 @@
 //! Identifier newtypes. Every typed concept is parsed once at the boundary (files, forms, API)
 //! so nothing below it handles a raw `String` that might be a unit code or a criterion code.
 
-use smol_str::SmolStr;
 use std::fmt;
+
+use arrayvec::ArrayString;
 
 use serde::{Deserialize, Serialize};
 
@@ -85,20 +86,27 @@ code_newtype!(
 /// Code of a node of an index set: dot-separated positive integers (`1`, `1.2`, `1.2.3`).
 /// A child's code extends its parent's by one segment, so the tree can be checked from codes.
 ///
-/// Immutable text kept inline (codes are short): every unit's result repeats every code of
-/// the set, so a clone must neither allocate nor touch a shared reference count (a national
-/// computation clones and drops it more than half a million times).
+/// Kept inline in a fixed buffer of [`NodeCode::MAX_LEN`] bytes (codes are short ASCII):
+/// every unit's result repeats every code of the set, so a clone is a plain copy and dropping
+/// half a million of them in a national computation costs nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct NodeCode(SmolStr);
+pub struct NodeCode(ArrayString<{ NodeCode::MAX_LEN }>);
 
 impl NodeCode {
+    /// The longest code accepted (`1.2.3.4.5.6.7.8.9.10` is 20 characters; real sets use 4
+    /// levels at most).
+    pub const MAX_LEN: usize = 20;
+
     /// Parses `1`, `1.2`, `1.2.3` (segments are digits, optionally followed by one letter
     /// such as `3a` as some sets number them).
     pub fn parse(raw: &str) -> Result<Self, IdError> {
         let s = raw.trim().trim_end_matches('.');
         if s.is_empty() {
             return Err(IdError::Empty);
+        }
+        if s.len() > Self::MAX_LEN {
+            return Err(IdError::TooLong(s.to_owned(), Self::MAX_LEN));
         }
         let ok = s.split('.').all(|seg| {
             let digits = seg.trim_end_matches(|c: char| c.is_ascii_lowercase());
@@ -109,7 +117,9 @@ impl NodeCode {
         if !ok {
             return Err(IdError::BadNodeCode(s.to_owned()));
         }
-        Ok(Self(SmolStr::new(s)))
+        ArrayString::from(s)
+            .map(Self)
+            .map_err(|_| IdError::TooLong(s.to_owned(), Self::MAX_LEN))
     }
 
     /// The code as written.
@@ -126,7 +136,8 @@ impl NodeCode {
     pub fn parent(&self) -> Option<NodeCode> {
         self.0
             .rsplit_once('.')
-            .map(|(p, _)| NodeCode(SmolStr::new(p)))
+            .and_then(|(p, _)| ArrayString::from(p).ok())
+            .map(NodeCode)
     }
 
     /// Segment-wise key so that `1.10` sorts after `1.9`.
@@ -179,6 +190,59 @@ impl TryFrom<String> for NodeCode {
 
 impl From<NodeCode> for String {
     fn from(value: NodeCode) -> Self {
+        value.0.as_str().to_owned()
+    }
+}
+
+/// Code of a grade of a graded leaf (`XS`, `T`, `HT`, `KHT`), as a unit's input carries it.
+/// Inline like [`NodeCode`]: inputs are copied into every unit's result, and a heap string per
+/// graded leaf would be an allocation and a free per unit and leaf.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GradeCode(ArrayString<{ GradeCode::CAPACITY }>);
+
+impl GradeCode {
+    /// The longest grade code accepted, in characters (codes are abbreviations such as
+    /// `HTXS`; the label carries the words).
+    pub const MAX_CHARS: usize = 7;
+    /// Bytes for [`Self::MAX_CHARS`] characters of any script.
+    const CAPACITY: usize = 4 * Self::MAX_CHARS;
+
+    /// Parses a trimmed, non-empty code of at most [`Self::MAX_CHARS`] characters.
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(IdError::Empty);
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err(IdError::TooLong(s.to_owned(), Self::MAX_CHARS));
+        }
+        ArrayString::from(s)
+            .map(Self)
+            .map_err(|_| IdError::TooLong(s.to_owned(), Self::MAX_CHARS))
+    }
+
+    /// The code as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for GradeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for GradeCode {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<GradeCode> for String {
+    fn from(value: GradeCode) -> Self {
         value.0.as_str().to_owned()
     }
 }
@@ -267,6 +331,27 @@ mod tests {
         assert!(serde_json::from_str::<NodeCode>("\"a.b\"").is_err());
         assert_eq!(String::from(c.clone()), "1.2.3");
         assert_eq!(format!("{c:?}"), "NodeCode(\"1.2.3\")");
+    }
+
+    #[test]
+    fn codes_kept_inline_refuse_what_does_not_fit() {
+        let longest = "1.2.3.4.5.6.7.8.9.10";
+        assert_eq!(NodeCode::parse(longest).unwrap().as_str(), longest);
+        assert_eq!(
+            NodeCode::parse("1.2.3.4.5.6.7.8.9.10.11"),
+            Err(IdError::TooLong("1.2.3.4.5.6.7.8.9.10.11".to_owned(), 20))
+        );
+        assert_eq!(GradeCode::parse(" Tốt ").unwrap().as_str(), "Tốt");
+        assert_eq!(GradeCode::parse("𝐗𝐒𝐗𝐒𝐗𝐒𝐗").unwrap().as_str(), "𝐗𝐒𝐗𝐒𝐗𝐒𝐗");
+        assert_eq!(GradeCode::parse("Ưu tú").unwrap().as_str(), "Ưu tú");
+        assert!(matches!(
+            GradeCode::parse("Xuất sắc"),
+            Err(IdError::TooLong(_, 7))
+        ));
+        assert_eq!(GradeCode::parse("  "), Err(IdError::Empty));
+        let json = serde_json::to_string(&GradeCode::parse("XS").unwrap()).unwrap();
+        assert_eq!(json, "\"XS\"");
+        assert!(serde_json::from_str::<GradeCode>("\"Xuất sắc\"").is_err());
     }
 
     #[test]

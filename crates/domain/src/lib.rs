@@ -6,6 +6,7 @@
 
 pub mod authz;
 pub mod compute;
+mod exact;
 pub mod fmt;
 pub mod ids;
 pub mod indexset;
@@ -20,7 +21,7 @@ pub use compute::{
     ComputeInput, GroupStats, LeafScore, MergeError, NodeScore, PeriodResults, PreviousResult,
     ScoreError, UnitInput, UnitResult, compute,
 };
-pub use ids::{GroupName, IdError, NodeCode, PeriodCode, SetCode, UnitCode};
+pub use ids::{GradeCode, GroupName, IdError, NodeCode, PeriodCode, SetCode, UnitCode};
 pub use indexset::{
     ClassBand, ClassScheme, CompiledSet, FlatNode, IndexSet, NaPolicy, Node, RankingRule, SetIssue,
     Source, TieBreaker,

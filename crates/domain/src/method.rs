@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::exact::POWERS_OF_TEN;
 use crate::fmt::{parse_date, vi_date, vi_plain};
+use crate::ids::GradeCode;
 use crate::indexset::{NaPolicy, Source};
 use crate::points::{Points, parse_decimal, percent};
 
@@ -87,7 +89,7 @@ pub enum RawValue {
     /// A percentage (0–100).
     Percent(Decimal),
     /// A grade code.
-    Grade(String),
+    Grade(GradeCode),
     /// A date (when a report was sent).
     Date(Date),
     /// Points entered directly.
@@ -221,11 +223,14 @@ impl Method {
             }
             | Method::Proportional => parse_ratio(s),
             Method::Graded { grades } => {
+                // A grade code that does not fit (only in an unvalidated set) is refused
+                // like an unknown one.
                 let found = grades
                     .iter()
-                    .find(|g| g.code.to_lowercase() == lower || g.label.to_lowercase() == lower);
+                    .find(|g| g.code.to_lowercase() == lower || g.label.to_lowercase() == lower)
+                    .and_then(|g| GradeCode::parse(&g.code).ok());
                 match found {
-                    Some(g) => Ok(RawValue::Grade(g.code.clone())),
+                    Some(code) => Ok(RawValue::Grade(code)),
                     None => Err(InputError::UnknownGrade {
                         given: s.to_owned(),
                         allowed: grades
@@ -277,7 +282,7 @@ impl Method {
             (Method::Count { per, cap }, RawValue::Count(n)) => {
                 non_negative(*n)?;
                 // Saturating: an absurd count must cap, not overflow and abort the computation.
-                n.saturating_mul(*per).min(cap.unwrap_or(m)).min(m)
+                at_most(at_most(n.saturating_mul(*per), cap.unwrap_or(m)), m)
             }
             (Method::Tiers { basis, tiers }, v) => {
                 tier_of(basis, tiers, v)?.map_or(Decimal::ZERO, |t| t.points)
@@ -292,17 +297,18 @@ impl Method {
             }
             (Method::Proportional, v) => hundredth(m * ratio_of(v)?),
             (Method::Graded { grades }, RawValue::Grade(code)) => {
-                let g = grades.iter().find(|g| &g.code == code).ok_or_else(|| {
-                    InputError::UnknownGrade {
-                        given: code.clone(),
+                let g = grades
+                    .iter()
+                    .find(|g| g.code == code.as_str())
+                    .ok_or_else(|| InputError::UnknownGrade {
+                        given: code.to_string(),
                         allowed: String::new(),
-                    }
-                })?;
+                    })?;
                 hundredth(m * g.percent)
             }
             (Method::Deduction { per }, RawValue::Count(n)) => {
                 non_negative(*n)?;
-                let taken = n.saturating_mul(*per).min(m);
+                let taken = at_most(n.saturating_mul(*per), m);
                 if source == Source::Deduction {
                     -taken
                 } else {
@@ -311,14 +317,14 @@ impl Method {
             }
             (Method::Manual { step }, RawValue::Points(p)) => {
                 non_negative(*p)?;
-                if *p > m {
+                if exceeds(*p, m) {
                     return Err(InputError::AboveMax {
                         value: dec_str(*p),
                         max: dec_str(m),
                     });
                 }
                 if let Some(step) = step.filter(|s| !s.is_zero())
-                    && !(*p % step).is_zero()
+                    && !on_step(*p, step)
                 {
                     return Err(InputError::NotOnStep {
                         value: dec_str(*p),
@@ -329,7 +335,7 @@ impl Method {
             }
             (Method::Survey, RawValue::Points(p)) => {
                 non_negative(*p)?;
-                if *p > m {
+                if exceeds(*p, m) {
                     return Err(InputError::AboveMax {
                         value: dec_str(*p),
                         max: dec_str(m),
@@ -340,7 +346,7 @@ impl Method {
             (Method::Survey, RawValue::Percent(w)) => hundredth(m * check_percent(*w)?),
             (Method::Bonus, RawValue::Points(p)) => {
                 non_negative(*p)?;
-                (*p).min(m)
+                at_most(*p, m)
             }
             (_, other) => return Err(InputError::WrongKind(kind_name(other))),
         };
@@ -434,7 +440,7 @@ impl Method {
                 Err(_) => of_max,
             },
             (Method::Graded { grades }, RawValue::Grade(code)) => {
-                let g = grades.iter().find(|g| &g.code == code);
+                let g = grades.iter().find(|g| g.code == code.as_str());
                 match g {
                     Some(g) => format!("{} ({} %) → {of_max}", g.label, vi_plain(g.percent)),
                     None => of_max,
@@ -496,6 +502,9 @@ impl Method {
                     return Err("cần ít nhất một mức xếp loại".to_owned());
                 }
                 for g in grades {
+                    if let Err(e) = GradeCode::parse(&g.code) {
+                        return Err(format!("mã mức xếp loại \"{}\": {e}", g.code));
+                    }
                     if g.percent < Decimal::ZERO || g.percent > Decimal::ONE_HUNDRED {
                         return Err(format!("mức {}: tỷ lệ phải trong khoảng 0–100 %", g.code));
                     }
@@ -583,7 +592,7 @@ fn validate_tiers(basis: &TierBasis, tiers: &[Tier], max: Points) -> Result<(), 
 
 /// Refuses ratios that are not a share: negative, of nothing, or above the whole.
 fn check_ratio(num: Decimal, den: Decimal) -> Result<(), InputError> {
-    if num < Decimal::ZERO || den < Decimal::ZERO {
+    if below_zero(num) || below_zero(den) {
         return Err(InputError::Negative(format!(
             "{}/{}",
             vi_plain(num),
@@ -596,7 +605,7 @@ fn check_ratio(num: Decimal, den: Decimal) -> Result<(), InputError> {
             den: vi_plain(den),
         });
     }
-    if num > den {
+    if exceeds(num, den) {
         return Err(InputError::NumeratorAboveDenominator {
             num: vi_plain(num),
             den: vi_plain(den),
@@ -614,11 +623,117 @@ fn tier_of<'t>(
 ) -> Result<Option<&'t Tier>, InputError> {
     if let (TierBasis::Percent, RawValue::Ratio { num, den }) = (basis, v) {
         check_ratio(*num, *den)?;
-        if let Some(found) = find_tier_ratio(tiers, *num, *den) {
+        let found =
+            find_tier_ratio_whole(tiers, *num, *den).or_else(|| find_tier_ratio(tiers, *num, *den));
+        if let Some(found) = found {
             return Ok(found);
         }
     }
     Ok(find_tier(tiers, tier_value(basis, v)?))
+}
+
+/// The integer a decimal holds when it is written without fractional digits. Dossier counts
+/// and tier bounds are whole numbers in practice; comparing them as integers gives the same
+/// answer as decimal products and comparisons at a fraction of their cost, which matters for
+/// every tiered leaf of every unit in a national computation.
+fn whole(d: Decimal) -> Option<i128> {
+    (d.scale() == 0).then(|| d.mantissa())
+}
+
+/// The integer significands of `a` and `b` once both are written with the same number of
+/// decimals (`1,5` and `0,25` → `150` and `25`), when that fits in 128 bits. Their order and
+/// remainders are those of the values, without the decimal type's general-purpose code.
+fn aligned(a: Decimal, b: Decimal) -> Option<(i128, i128)> {
+    let scale = a.scale().max(b.scale());
+    let up = |d: Decimal| {
+        let shift = usize::try_from(scale - d.scale()).ok()?;
+        d.mantissa().checked_mul(*POWERS_OF_TEN.get(shift)?)
+    };
+    Some((up(a)?, up(b)?))
+}
+
+/// `a > b` on the integer significands when that is exact: same number of decimals, or both
+/// below 2^64 and at most 18 decimals apart (aligned, they still fit in 128 bits). Scores
+/// compare points with maxima and caps for every leaf of every unit, and this is several
+/// times cheaper than the decimal type's general comparison.
+fn exceeds(a: Decimal, b: Decimal) -> bool {
+    let (sa, sb) = (a.scale(), b.scale());
+    let (ma, mb) = (a.mantissa(), b.mantissa());
+    if sa == sb {
+        return ma > mb;
+    }
+    let gap = sa.abs_diff(sb);
+    if gap <= 18 && ma.unsigned_abs() >> 64 == 0 && mb.unsigned_abs() >> 64 == 0 {
+        let p = POWERS_OF_TEN[gap as usize];
+        return if sa < sb { ma * p > mb } else { ma > mb * p };
+    }
+    a > b
+}
+
+/// Whether `p` is a whole multiple of a non-zero `step`: in integers once both are written
+/// with the same number of decimals (exact), else by decimal remainder.
+fn on_step(p: Decimal, step: Decimal) -> bool {
+    match aligned(p, step) {
+        Some((a, b)) if b != 0 => {
+            let (a, b) = (a.unsigned_abs(), b.unsigned_abs());
+            // A 64-bit remainder is one instruction; a 128-bit one is a library call.
+            match (u64::try_from(a), u64::try_from(b)) {
+                (Ok(a), Ok(b)) => a % b == 0,
+                _ => a % b == 0,
+            }
+        }
+        _ => (p % step).is_zero(),
+    }
+}
+
+/// `a.min(limit)` through [`exceeds`]: `a` unless it is above the limit.
+fn at_most(a: Decimal, limit: Decimal) -> Decimal {
+    if exceeds(a, limit) { limit } else { a }
+}
+
+/// [`find_tier_ratio`] in integers: `Some` only when the ratio and every bound are whole
+/// numbers and no product overflows, so that the answer is exactly the decimal one.
+fn find_tier_ratio_whole(tiers: &[Tier], num: Decimal, den: Decimal) -> Option<Option<&Tier>> {
+    let x = whole(num)?.checked_mul(100)?;
+    let den = whole(den)?;
+    let mut best: Option<(i128, &Tier)> = None;
+    for t in tiers {
+        let min = whole(t.min)?;
+        if min.checked_mul(den)? > x {
+            continue;
+        }
+        if let Some(b) = t.below
+            && x >= whole(b)?.checked_mul(den)?
+        {
+            continue;
+        }
+        if best.is_none_or(|(bm, _)| min > bm) {
+            best = Some((min, t));
+        }
+    }
+    Some(best.map(|(_, t)| t))
+}
+
+/// [`find_tier`] in integers when `x` and every bound are whole numbers (days late, counts):
+/// the last of equal highest bounds wins, as with `max_by_key`.
+fn find_tier_whole(tiers: &[Tier], x: Decimal) -> Option<Option<&Tier>> {
+    let x = whole(x)?;
+    let mut best: Option<(i128, &Tier)> = None;
+    for t in tiers {
+        let min = whole(t.min)?;
+        if min > x {
+            continue;
+        }
+        if let Some(b) = t.below
+            && x >= whole(b)?
+        {
+            continue;
+        }
+        if best.is_none_or(|(bm, _)| min >= bm) {
+            best = Some((min, t));
+        }
+    }
+    Some(best.map(|(_, t)| t))
 }
 
 /// `Some(tier)` when every product fits the decimal type, `None` to fall back to the quotient.
@@ -643,6 +758,9 @@ fn find_tier_ratio(tiers: &[Tier], num: Decimal, den: Decimal) -> Option<Option<
 
 /// The tier containing `x`: the one with the highest `min ≤ x` whose `below` (if any) is above x.
 fn find_tier(tiers: &[Tier], x: Decimal) -> Option<&Tier> {
+    if let Some(found) = find_tier_whole(tiers, x) {
+        return found;
+    }
     tiers
         .iter()
         .filter(|t| t.min <= x && t.below.is_none_or(|b| x < b))
@@ -674,14 +792,20 @@ fn ratio_of(v: &RawValue) -> Result<Decimal, InputError> {
 }
 
 fn check_percent(p: Decimal) -> Result<Decimal, InputError> {
-    if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
+    if below_zero(p) || exceeds(p, Decimal::ONE_HUNDRED) {
         return Err(InputError::PercentOutOfRange(vi_plain(p)));
     }
     Ok(p)
 }
 
+/// `d < 0` from the sign bit alone: inputs are checked this way for every leaf of every unit,
+/// and a full decimal comparison (aligning scales) costs many times more.
+fn below_zero(d: Decimal) -> bool {
+    d.is_sign_negative() && !d.is_zero()
+}
+
 fn non_negative(d: Decimal) -> Result<Decimal, InputError> {
-    if d < Decimal::ZERO {
+    if below_zero(d) {
         return Err(InputError::Negative(vi_plain(d)));
     }
     Ok(d)
@@ -1002,5 +1126,104 @@ mod tests {
             m.score(Points(dec!(2)), Source::Data, None, &v),
             Err(InputError::PercentOutOfRange(_))
         ));
+    }
+
+    mod fast_paths {
+        //! The integer shortcuts must give exactly what the decimal arithmetic gives.
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Decimals as they come from files: small and large significands, 0 to 28 decimals,
+        /// either sign, often whole numbers.
+        fn decimal() -> impl Strategy<Value = Decimal> {
+            prop_oneof![
+                (-3_i64..=3, 0_u32..=2).prop_map(|(m, s)| Decimal::new(m, s)),
+                (-1_000_i64..=1_000).prop_map(Decimal::from),
+                (-100_000_i64..=100_000, 0_u32..=4).prop_map(|(m, s)| Decimal::new(m, s)),
+                (any::<i64>(), 0_u32..=28).prop_map(|(m, s)| Decimal::new(m, s)),
+                (any::<i128>(), 0_u32..=28).prop_map(|(m, s)| {
+                    Decimal::try_from_i128_with_scale(m % (1_i128 << 95), s).unwrap_or(Decimal::ONE)
+                }),
+            ]
+        }
+
+        /// Tiers with any bounds, and tiers with whole-number bounds (where the shortcut runs).
+        fn tiers() -> impl Strategy<Value = Vec<Tier>> {
+            let whole = (-5_i64..=5).prop_map(Decimal::from);
+            prop_oneof![
+                prop::collection::vec(
+                    (decimal(), prop::option::of(decimal()), decimal())
+                        .prop_map(|(min, below, points)| Tier { min, below, points }),
+                    0..6,
+                ),
+                prop::collection::vec(
+                    (whole.clone(), prop::option::of(whole), decimal())
+                        .prop_map(|(min, below, points)| Tier { min, below, points }),
+                    0..6,
+                ),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn below_zero_and_exceeds_agree_with_decimal_comparison(
+                a in decimal(),
+                b in decimal(),
+                pick in 0_u8..4,
+                extra in 1_u32..=4,
+            ) {
+                // Equal values are the edge: compare with itself, or the same value written
+                // with more decimals (1,5 and 1,500), half of the time.
+                let mut longer = a;
+                longer.rescale(a.scale() + extra);
+                let b = match pick {
+                    0 => a,
+                    1 => longer,
+                    _ => b,
+                };
+                prop_assert_eq!(exceeds(b, a), b > a);
+                prop_assert_eq!(below_zero(a), a < Decimal::ZERO);
+                prop_assert_eq!(exceeds(a, b), a > b);
+                let m = at_most(a, b);
+                prop_assert_eq!(m, a.min(b));
+                prop_assert_eq!(m.scale(), a.min(b).scale());
+            }
+
+            #[test]
+            fn being_on_a_step_agrees_with_the_decimal_remainder(p in decimal(), step in decimal()) {
+                prop_assume!(!step.is_zero());
+                prop_assert_eq!(on_step(p, step), (p % step).is_zero());
+            }
+
+            #[test]
+            fn whole_number_tiers_pick_the_same_tier_as_decimals(
+                tiers in tiers(),
+                x in prop_oneof![(-6_i64..=6).prop_map(Decimal::from), decimal()],
+                num in 0_i64..20,
+                den in 1_i64..20,
+            ) {
+                let decimal_pick = tiers
+                    .iter()
+                    .filter(|t| t.min <= x && t.below.is_none_or(|b| x < b))
+                    .max_by_key(|t| t.min);
+                if let Some(found) = find_tier_whole(&tiers, x) {
+                    prop_assert!(std::ptr::eq(
+                        found.map_or(std::ptr::null(), |t| t as *const Tier),
+                        decimal_pick.map_or(std::ptr::null(), |t| t as *const Tier),
+                    ));
+                }
+                prop_assert!(find_tier(&tiers, x).map(|t| t as *const Tier)
+                    == decimal_pick.map(|t| t as *const Tier));
+                let (num, den) = (Decimal::from(num), Decimal::from(den));
+                // The decimal version gives up (`None`) when a product overflows its 96 bits.
+                if let (Some(fast), Some(slow)) = (
+                    find_tier_ratio_whole(&tiers, num, den),
+                    find_tier_ratio(&tiers, num, den),
+                ) {
+                    prop_assert_eq!(fast.map(|t| t as *const Tier), slow.map(|t| t as *const Tier));
+                }
+            }
+        }
     }
 }

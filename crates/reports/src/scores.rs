@@ -413,7 +413,7 @@ pub fn raw_value_text(v: &RawValue) -> String {
         RawValue::Count(d) | RawValue::Points(d) => plain(*d),
         RawValue::Ratio { num, den } => format!("{}/{}", plain(*num), plain(*den)),
         RawValue::Percent(p) => format!("{}%", plain(*p)),
-        RawValue::Grade(g) => g.clone(),
+        RawValue::Grade(g) => g.to_string(),
         RawValue::Date(d) => vi_date(*d),
     }
 }

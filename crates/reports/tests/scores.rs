@@ -82,7 +82,9 @@ XA-AN-BINH,3.4,không phát sinh,\n";
     );
     assert_eq!(
         value(&f, "XA-AN-BINH", "1.4"),
-        Some(RawValue::Grade("T".into()))
+        Some(RawValue::Grade(
+            chiso_domain::GradeCode::parse("T").unwrap()
+        ))
     );
     assert_eq!(
         value(&f, "XA-AN-BINH", "3.2"),
@@ -142,7 +144,9 @@ fn utf8_with_bom_and_utf16_with_bom_read_the_same() {
     }
     assert_eq!(
         value(&plain, "XA-AN-BINH", "1.4"),
-        Some(RawValue::Grade("T".into()))
+        Some(RawValue::Grade(
+            chiso_domain::GradeCode::parse("T").unwrap()
+        ))
     );
 }
 

@@ -377,7 +377,9 @@ async fn a_stale_expected_version_conflicts() {
         let mut ghost = change(
             "XA-AN-2",
             "2.1",
-            Some(RawValue::Grade("T".to_owned())),
+            Some(RawValue::Grade(
+                chiso_domain::GradeCode::parse("T").unwrap(),
+            )),
             None,
         );
         ghost.expected_version = Some(3);

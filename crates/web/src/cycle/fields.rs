@@ -151,7 +151,7 @@ impl LeafFields {
                 "100".clone_into(&mut f.den);
             }
             Some(RawValue::Percent(p)) => f.value = plain(*p),
-            Some(RawValue::Grade(code)) => f.value.clone_from(code),
+            Some(RawValue::Grade(code)) => f.value = code.to_string(),
             Some(RawValue::Date(d)) => f.value = iso_date(*d),
         }
         f
@@ -521,7 +521,10 @@ mod tests {
             None,
         );
         let (raw, outcome) = read_value(&graded, &fields("T")).unwrap().unwrap();
-        assert_eq!(raw, RawValue::Grade("T".into()));
+        assert_eq!(
+            raw,
+            RawValue::Grade(chiso_domain::GradeCode::parse("T").unwrap())
+        );
         assert_eq!(outcome.points, Points(dec!(1.5)));
         let yes_no = leaf(Method::YesNo, Some(NaPolicy::FullPoints));
         let (_, o) = read_value(&yes_no, &fields("na")).unwrap().unwrap();

@@ -393,9 +393,9 @@ fn raw_text(lang: Lang, node: &Node, raw: Option<&RawValue>) -> String {
         RawValue::Grade(code) => match &node.method {
             Some(Method::Graded { grades }) => grades
                 .iter()
-                .find(|g| &g.code == code)
-                .map_or_else(|| code.clone(), |g| g.label.clone()),
-            _ => code.clone(),
+                .find(|g| g.code == code.as_str())
+                .map_or_else(|| code.to_string(), |g| g.label.clone()),
+            _ => code.to_string(),
         },
         RawValue::Date(d) => chiso_domain::fmt::vi_date(*d),
     }

@@ -54,7 +54,7 @@ pub(crate) fn input_text(v: &RawValue, lang: Lang) -> String {
         RawValue::Count(d) | RawValue::Points(d) => typed(*d),
         RawValue::Ratio { num, den } => format!("{}/{}", typed(*num), typed(*den)),
         RawValue::Percent(p) => format!("{} %", typed(*p)),
-        RawValue::Grade(g) => g.clone(),
+        RawValue::Grade(g) => g.to_string(),
         RawValue::Date(d) => vi_date(*d),
     }
 }

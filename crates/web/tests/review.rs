@@ -592,6 +592,12 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(appraised_points(db, "SNV", "1.2.1").await, Some(dec!(16)));
 
+        // Every unit is appraised, but the approval window has not opened: the chair sees
+        // why instead of the button.
+        let page = chair.get(&format!("/ky/{PERIOD}/phe-duyet")).await;
+        page.assert_contains(&["approval-blocked", "Chưa đến thời gian phê duyệt."]);
+        page.assert_lacks(&["Phê duyệt kết quả thẩm định</button>"]);
+
         // The council chair approves; every unit is finalised and the results recomputed.
         set_phase(db, Phase::Approval).await;
         let page = chair.get(&format!("/ky/{PERIOD}/phe-duyet")).await;
@@ -786,6 +792,14 @@ async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_app
 
         let page = a12.get(&unit_path("SNV")).await;
         page.assert_contains(&["Hiện chưa thể ghi điểm thẩm định: Chưa đến thời gian thẩm định."]);
+        // Before approval is possible the chair sees why, and no button.
+        let page = chair.get(&format!("/ky/{PERIOD}/phe-duyet")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        page.assert_contains(&[
+            "approval-blocked",
+            "Chưa thể phê duyệt: còn 3 đơn vị chưa được thẩm định",
+        ]);
+        page.assert_lacks(&["Phê duyệt kết quả thẩm định</button>"]);
         page.assert_lacks(&["name=\"value\""]);
         let before = snapshot(db).await;
         let r = a12
@@ -804,6 +818,9 @@ async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_app
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
         set_phase(db, Phase::Approval).await;
+        let page = chair.get(&format!("/ky/{PERIOD}/phe-duyet")).await;
+        page.assert_contains(&["Chưa thể phê duyệt: còn 2 đơn vị chưa được thẩm định"]);
+        page.assert_lacks(&["Phê duyệt kết quả thẩm định</button>"]);
         let before = snapshot(db).await;
         let r = chair.post(&format!("/ky/{PERIOD}/phe-duyet"), &[]).await;
         assert_eq!(
@@ -819,6 +836,37 @@ async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_app
         ]);
         assert_eq!(snapshot(db).await, before, "nothing changed");
         assert_eq!(state_of(db, "SNV").await, AssessmentState::UnderAppraisal);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_leaf_appraised_as_not_applicable_shows_so_and_leaves_the_maximum_on_the_comparison() {
+    for backend in backends() {
+        let app = start(&backend, Phase::Appraisal).await;
+        let mut a12 = Browser::signed_in(&app, "td.a12").await;
+        let r = a12
+            .appraise("SNV", "2.2.1", "kps", "Không phát sinh hồ sơ trực tuyến")
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "[{}] {}",
+            app.backend,
+            r.body
+        );
+
+        let mut chair = Browser::signed_in(&app, "ct.hd").await;
+        let diff = chair.get(&format!("{}/so-sanh", unit_path("SNV"))).await;
+        assert_eq!(diff.status, StatusCode::OK, "{}", diff.body);
+        diff.assert_contains(&[
+            // Self-assessed 12, appraised not applicable.
+            "<td class=\"num\">12,00</td>\n      <td class=\"num\">không áp dụng</td>",
+            // Area 2: maximum 40 − 15, self-assessed 25 + 12, official 25.
+            "<td class=\"num\">25,00</td>\n      <td class=\"num\">37,00</td>\n      <td class=\"num\">25,00</td>",
+            // The unit: maximum 100 − 15.
+            "<td class=\"num\">85,00</td>",
+        ]);
         app.stop().await;
     }
 }
@@ -942,7 +990,8 @@ async fn authorization_matrix_of_appraisal_approval_reopening_and_the_log() {
     const FORM: &str = "name=\"value\"";
     const REQUEST: &str = "name=\"request\"";
     const REOPEN: &str = "name=\"reason\"";
-    const APPROVE: &str = "Phê duyệt kết quả thẩm định</button>";
+    // The approval area: the button, or why approving is not possible yet.
+    const APPROVE: &str = "id=\"approve\"";
     let snv = "/ky/2025/tham-dinh/SNV";
     let stp = "/ky/2025/tham-dinh/STP";
     let reads: &[(&str, &str, Expect)] = &[

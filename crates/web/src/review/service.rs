@@ -723,6 +723,31 @@ impl ApprovalOverview {
             .collect()
     }
 
+    /// Why approving now would be refused, `None` when it would go ahead: no units, units not
+    /// yet appraised (listed), or the approval window (not open yet, or over). The page shows
+    /// it in place of the button, and [`approve`] refuses with the same message.
+    pub fn blocker(&self) -> Option<FormError> {
+        if self.rows.is_empty() {
+            return Some(FormError::new("review.no_units"));
+        }
+        let missing = self.not_appraised();
+        if !missing.is_empty() {
+            let list = missing
+                .iter()
+                .map(|r| format!("{} ({})", r.name, r.unit))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Some(
+                FormError::new("review.approve_not_appraised")
+                    .arg("n", missing.len())
+                    .arg("units", list),
+            );
+        }
+        // Any other refusal is the period's (approval is not open yet, or is over): the same
+        // for every unit that follows the milestones.
+        self.rows.iter().find_map(|r| r.blocked).map(workflow_error)
+    }
+
     /// True once every unit is finalised.
     pub fn all_finalised(&self) -> bool {
         !self.rows.is_empty()
@@ -819,25 +844,8 @@ pub(crate) async fn approve(
     )
     .map_err(forbidden)?;
     let overview = approval_overview(db, p, period, now).await?;
-    if overview.rows.is_empty() {
-        return Err(FormError::new("review.no_units").into());
-    }
-    let missing = overview.not_appraised();
-    if !missing.is_empty() {
-        let list = missing
-            .iter()
-            .map(|r| format!("{} ({})", r.name, r.unit))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(FormError::new("review.approve_not_appraised")
-            .arg("n", missing.len())
-            .arg("units", list)
-            .into());
-    }
-    // Any other refusal is the period's (approval is not open yet, or is over): the same for
-    // every unit that follows the milestones.
-    if let Some(e) = overview.rows.iter().find_map(|r| r.blocked) {
-        return Err(workflow_error(e).into());
+    if let Some(e) = overview.blocker() {
+        return Err(e.into());
     }
     // A unit changed since these versions were read makes the whole approval fail with a
     // conflict, changing nothing.

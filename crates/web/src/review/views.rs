@@ -8,7 +8,7 @@ use askama::Template;
 use chiso_domain::authz::{self, Action, Principal, Resource};
 use chiso_domain::fmt::{vi_date, vi_plain};
 use chiso_domain::workflow::{AssessmentState, LeafExplanation, Phase, VN_OFFSET};
-use chiso_domain::{Node, NodeCode, Points, RawValue, Source};
+use chiso_domain::{NaPolicy, Node, NodeCode, Points, RawValue, Source};
 use chiso_store::audit::AuditEntry;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -28,6 +28,12 @@ pub(crate) fn vi_datetime(at: OffsetDateTime) -> String {
 /// Points rounded for display (`89,83`), or a dash.
 fn points(p: Option<Points>) -> String {
     p.map_or_else(|| DASH.to_owned(), |p| format::num(p.value()))
+}
+
+/// True when `input` declares the leaf not applicable and the set then drops it from the
+/// maximum: such a leaf shows "không áp dụng", not 0,00 out of its maximum.
+fn excluded(node: &Node, input: Option<&RawValue>) -> bool {
+    matches!(input, Some(RawValue::NotApplicable)) && node.not_applicable == Some(NaPolicy::Exclude)
 }
 
 /// A signed difference for display (`+0,50`, `-1,25`, `0,00`), or a dash.
@@ -685,17 +691,32 @@ impl DiffPage {
                 if differs {
                     changed += 1;
                 }
-                if node.source.counts_in_max() {
+                let own_na = excluded(node, stored.and_then(|l| l.self_assessment.input.as_ref()));
+                let appraised_na = excluded(
+                    node,
+                    stored
+                        .filter(|l| l.is_appraised())
+                        .and_then(|l| l.appraisal.input.as_ref()),
+                );
+                // A leaf declared not applicable (and excluded by the set) leaves the maximum.
+                if node.source.counts_in_max()
+                    && !excluded(node, stored.and_then(|l| l.official().0))
+                {
                     sums.max += node.max.value();
                 }
+                let na = || lang.t("review.not_applicable").to_owned();
                 sums.own += own.map_or(Decimal::ZERO, Points::value);
                 sums.official += official.map_or(Decimal::ZERO, Points::value);
                 rows.push(DiffRow {
                     code: node.code.to_string(),
                     title: node.title.clone(),
                     max: format::num(node.max.value()),
-                    own: points(own),
-                    appraised: points(appraised),
+                    own: if own_na { na() } else { points(own) },
+                    appraised: if appraised_na {
+                        na()
+                    } else {
+                        points(appraised)
+                    },
                     delta: delta(d),
                     trend: format::trend(d),
                     differs,
@@ -757,6 +778,8 @@ pub(crate) struct ApprovalPage {
     pub finalised: usize,
     pub computed_on: String,
     pub may_approve: bool,
+    /// Why the chair cannot approve now, shown instead of the button.
+    pub blocked: Option<String>,
     pub all_finalised: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
@@ -831,6 +854,7 @@ impl ApprovalPage {
                 .computed_at
                 .map_or_else(|| DASH.to_owned(), vi_datetime),
             may_approve: o.may_approve,
+            blocked: o.blocker().map(|e| e.message(lang)),
             all_finalised: o.all_finalised(),
             notice,
             error,

@@ -12,9 +12,9 @@
 //! | H-TAY Huyện Tây | UBND cấp huyện | 3/3 | 71,00 | Khá | -1,00 | |
 
 use chiso_domain::{
-    ClassScheme, GroupName, GroupStats, IndexSet, LeafScore, Membership, Method, Node, NodeCode,
-    NodeScore, PeriodCode, PeriodResults, Points, RankingRule, SetCode, Source, Unit, UnitCode,
-    UnitKind, UnitResult,
+    ClassScheme, GroupName, GroupStats, IndexSet, LeafScore, Membership, Method, NaPolicy, Node,
+    NodeCode, NodeScore, PeriodCode, PeriodResults, Points, RankingRule, SetCode, Source, Unit,
+    UnitCode, UnitKind, UnitResult,
 };
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, index_sets, results, units};
@@ -108,12 +108,17 @@ pub fn index_set() -> IndexSet {
                         "2.2",
                         "Dịch vụ công trực tuyến",
                         dec!(15),
-                        vec![node(
-                            "2.2.1",
-                            "Tỷ lệ hồ sơ trực tuyến toàn trình",
-                            dec!(15),
-                            vec![],
-                        )],
+                        vec![Node {
+                            // A unit without such dossiers declares it not applicable, and
+                            // it leaves the maximum.
+                            not_applicable: Some(NaPolicy::Exclude),
+                            ..node(
+                                "2.2.1",
+                                "Tỷ lệ hồ sơ trực tuyến toàn trình",
+                                dec!(15),
+                                vec![],
+                            )
+                        }],
                     ),
                 ],
             ),

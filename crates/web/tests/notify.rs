@@ -1,13 +1,12 @@
 //! E-mail notifications over SMTP: when the leader submits a self-assessment, the appraisers
 //! of the unit who have an e-mail address get a message naming the unit; with notifications
-//! off nothing is sent. The SMTP server is a small one in the test that speaks just enough of
-//! the protocol and keeps what it receives. SQLite always, PostgreSQL when `CHISO_TEST_PG` is
-//! set.
+//! off nothing is sent (the explanation-request and approval e-mails are checked along the
+//! appraisal cycle in `review.rs`). The SMTP server is the small one of `common::smtp`. SQLite
+//! always, PostgreSQL when `CHISO_TEST_PG` is set.
 
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chiso_domain::authz::{AppraiserScope, Grant, Role};
 use chiso_domain::workflow::{AssessmentState, Milestones, vn_day_start};
@@ -19,147 +18,15 @@ use chiso_store::assessments::{self, StateChange};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, grants, index_sets, milestones, users};
 use chiso_web::WebConfig;
-use chiso_web::notify::{Notifier, SmtpNotifier, SmtpSettings};
+use common::smtp::{decoded, next_mail, smtp_notifier, smtp_server};
 use common::{Backend, TestApp, backends, cheap_hash};
 use reqwest::StatusCode;
 use rust_decimal_macros::dec;
 use time::macros::{date, datetime};
 use time::{Date, OffsetDateTime};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 const PASSWORD: &str = "mat-khau-dung-123";
 const PAGE: &str = "/ky/2025/tu-danh-gia/SNV";
-
-// ---------------------------------------------------------------------------------------------
-// A minimal SMTP server.
-
-/// One message as received: the envelope recipients and the data.
-#[derive(Debug)]
-struct Mail {
-    to: Vec<String>,
-    data: String,
-}
-
-/// Listens on a free port of 127.0.0.1 and hands every message received to the channel.
-async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 test ESMTP\r\n").await.ok();
-                let mut to = Vec::new();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 test\r\n",
-                        "RCPT" => {
-                            to.push(line[8..].trim().to_owned());
-                            b"250 OK\r\n"
-                        }
-                        "DATA" => {
-                            write.write_all(b"354 go on\r\n").await.ok();
-                            let mut data = String::new();
-                            while let Ok(Some(l)) = lines.next_line().await {
-                                if l == "." {
-                                    break;
-                                }
-                                data.push_str(&l);
-                                data.push('\n');
-                            }
-                            let _ = tx.send(Mail {
-                                to: std::mem::take(&mut to),
-                                data,
-                            });
-                            b"250 OK\r\n"
-                        }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.ok();
-                            break;
-                        }
-                        _ => b"250 OK\r\n",
-                    };
-                    write.write_all(reply).await.ok();
-                }
-            });
-        }
-    });
-    (port, rx)
-}
-
-/// The next message, waiting at most long enough for a slow machine.
-async fn next_mail(rx: &mut mpsc::UnboundedReceiver<Mail>) -> Mail {
-    tokio::time::timeout(Duration::from_secs(60), rx.recv())
-        .await
-        .expect("an e-mail arrives")
-        .expect("the server runs")
-}
-
-/// The text of a message with its quoted-printable or base64 body decoded enough to search:
-/// lettre encodes non-ASCII bodies, so the test looks at the decoded subject and body.
-fn decoded(data: &str) -> String {
-    let (head, body) = data.split_once("\n\n").unwrap_or((data, ""));
-    let mut out = head.to_owned();
-    out.push('\n');
-    if head
-        .to_ascii_lowercase()
-        .contains("content-transfer-encoding: base64")
-    {
-        out.push_str(&String::from_utf8_lossy(&base64(&body.replace('\n', ""))));
-    } else if head
-        .to_ascii_lowercase()
-        .contains("content-transfer-encoding: quoted-printable")
-    {
-        out.push_str(&String::from_utf8_lossy(&quoted_printable(body)));
-    } else {
-        out.push_str(body);
-    }
-    out
-}
-
-fn base64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in text.bytes().filter(|&c| c != b'=') {
-        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
-            continue;
-        };
-        acc = (acc << 6) | u32::try_from(v).unwrap();
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((acc >> bits) & 0xff).unwrap());
-        }
-    }
-    out
-}
-
-fn quoted_printable(text: &str) -> Vec<u8> {
-    let joined = text.replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------------------
 // A period 2025 with one leaf the unit does not enter, so that the leader may submit at once.
@@ -326,17 +193,7 @@ impl Clock for FixedClock {
 }
 
 async fn start(backend: &Backend, smtp_port: Option<u16>) -> TestApp {
-    let notifier = smtp_port.map(|port| {
-        let settings = SmtpSettings {
-            host: "127.0.0.1".to_owned(),
-            port,
-            user: None,
-            password: None,
-            from: "Chỉ số CCHC <cchc@example.vn>".to_owned(),
-            starttls: false,
-        };
-        Arc::new(SmtpNotifier::new(&settings).expect("notifier")) as Arc<dyn Notifier>
-    });
+    let notifier = smtp_port.map(smtp_notifier);
     let config = WebConfig {
         clock: Arc::new(FixedClock(Mutex::new(datetime!(2025-02-10 03:00 UTC)))),
         notifier,

@@ -2,7 +2,8 @@
 //! appraisers, the council chair, the administrator, unit officers and observers meet them in
 //! the browser. The period `2025` is set up through the store on the seeded province: three
 //! departments (SNV, STP, SKHCN) in one group, every self-assessment entered, and a fixed clock;
-//! the phase is moved by rewriting the milestones around that instant. SQLite always,
+//! the phase is moved by rewriting the milestones around that instant. Along the whole cycle the
+//! unit's officer is e-mailed the explanation request and the approval. SQLite always,
 //! PostgreSQL when `CHISO_TEST_PG` is set.
 
 mod common;
@@ -22,13 +23,16 @@ use chiso_store::leaves::{self, LeafKey, SelfEntry};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, explanations, grants, milestones, scores, users};
 use chiso_web::WebConfig;
+use chiso_web::notify::Notifier;
 use common::fixtures::{DEPARTMENTS, SET};
+use common::smtp::{Mail, decoded, next_mail, smtp_notifier, smtp_server};
 use common::{Backend, TestApp, backends};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use time::OffsetDateTime;
 use time::macros::datetime;
+use tokio::sync::mpsc;
 
 const PASSWORD: &str = "mat-khau-dung-123";
 /// The fixed instant of every test: 10/01/2026 09:00 in Vietnam.
@@ -221,13 +225,51 @@ async fn setup(db: &Db, phase: Phase) {
 }
 
 async fn start(backend: &Backend, phase: Phase) -> TestApp {
+    start_with(backend, phase, None).await
+}
+
+async fn start_with(
+    backend: &Backend,
+    phase: Phase,
+    notifier: Option<Arc<dyn Notifier>>,
+) -> TestApp {
     let config = WebConfig {
         clock: Arc::new(FixedClock(NOW)),
+        notifier,
         ..WebConfig::default()
     };
     let app = TestApp::start_with(backend, config, true).await;
     setup(app.db(), phase).await;
     app
+}
+
+/// The application mailing to a test SMTP server, with an address for the officer of SNV.
+async fn start_mailing(
+    backend: &Backend,
+    phase: Phase,
+) -> (TestApp, mpsc::UnboundedReceiver<Mail>) {
+    let (port, mails) = smtp_server().await;
+    let app = start_with(backend, phase, Some(smtp_notifier(port))).await;
+    users::set_email(
+        app.db(),
+        "cb.snv",
+        Some("cb@snv.example.vn"),
+        &admin_actor(),
+        NOW,
+    )
+    .await
+    .expect("email");
+    (app, mails)
+}
+
+/// Waits for the next e-mail and checks its recipients and text.
+async fn assert_mailed(mails: &mut mpsc::UnboundedReceiver<Mail>, to: &[&str], texts: &[&str]) {
+    let mail = next_mail(mails).await;
+    assert_eq!(mail.to, to, "{mail:?}");
+    let text = decoded(&mail.data);
+    for t in texts {
+        assert!(text.contains(t), "{t:?} in:\n{text}");
+    }
 }
 
 async fn state_of(db: &Db, u: &str) -> AssessmentState {
@@ -442,7 +484,7 @@ fn ranking_row<'a>(body: &'a str, u: &str) -> &'a str {
 #[tokio::test]
 async fn appraisal_explanation_and_approval_change_the_published_rank_and_total() {
     for backend in backends() {
-        let app = start(&backend, Phase::Appraisal).await;
+        let (app, mut mails) = start_mailing(&backend, Phase::Appraisal).await;
         let db = app.db();
         let mut a12 = Browser::signed_in(&app, "td.a12").await;
         let mut a3 = Browser::signed_in(&app, "td.a3").await;
@@ -508,6 +550,16 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
             state_of(db, "SNV").await,
             AssessmentState::ExplanationRequested
         );
+        // The unit's officer (the only one with an address) is told.
+        assert_mailed(
+            &mut mails,
+            &["<cb@snv.example.vn>"],
+            &[
+                "đã đề nghị đơn vị Sở Nội vụ (SNV) giải trình",
+                "kỳ Chỉ số CCHC năm 2025 (2025)",
+            ],
+        )
+        .await;
         let page = a12
             .get(&format!("{}?ok=saved&tieu-chi=1.2.1", unit_path("SNV")))
             .await;
@@ -609,6 +661,13 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
             r.location,
             format!("/ky/{PERIOD}/phe-duyet?ok=approved&n=3")
         );
+        assert_mailed(
+            &mut mails,
+            &["<cb@snv.example.vn>"],
+            &["đã phê duyệt kết quả Chỉ số cải cách hành chính kỳ Chỉ số CCHC năm 2025 (2025)"],
+        )
+        .await;
+        assert!(mails.try_recv().is_err(), "no other e-mail");
         for u in UNITS {
             assert_eq!(state_of(db, u).await, AssessmentState::Finalised, "{u}");
         }

@@ -366,10 +366,10 @@ test('in the explanation window the unit answers with a document, and the apprai
 
 test('the council chair approves, and the results, comparison and change log show the outcome', async () => {
   const chair = await signIn(app, CHAIR);
-  // Before the approval milestone the approval is refused and nothing is approved.
+  // Before the approval milestone the page says why instead of offering the button.
   await chair.goto(`${app.url}/ky/${PERIOD}/phe-duyet`);
-  await submit(chair, 'form[action$="/phe-duyet"] button[type="submit"]');
-  assert.equal(await text(chair, '[role="alert"]'), 'Chưa đến thời gian phê duyệt.');
+  assert.equal(await text(chair, '#approve .approval-blocked'), 'Chưa đến thời gian phê duyệt.');
+  assert.equal(await chair.locator('form[action$="/phe-duyet"]').count(), 0);
   assert.equal(await chair.locator('table.review-approval .state-finalised').count(), 0);
 
   await moveTo('approval', 'Phê duyệt');

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chiso_domain::authz::{AppraiserScope, Grant, Role};
-use chiso_domain::workflow::{AssessmentState, LeafExplanation, Milestones, vn_day_start};
+use chiso_domain::workflow::{AssessmentState, LeafExplanation};
 use chiso_domain::{
     ClassScheme, Clock, GroupName, IndexSet, Membership, Method, NaPolicy, Node, NodeCode,
     PeriodCode, Points, RankingRule, SetCode, Source, Tier, TierBasis, UnitCode,
@@ -23,12 +23,13 @@ use chiso_store::leaves::{self, LeafKey};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, evidence, explanations, grants, index_sets, milestones, users};
 use chiso_web::{LocalDiskStore, WebConfig};
+use common::fixtures::plan_2025;
 use common::{Backend, TestApp, backends};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use time::OffsetDateTime;
 use time::macros::{date, datetime};
-use time::{Date, OffsetDateTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PASSWORD: &str = "mat-khau-dung-123";
@@ -277,21 +278,6 @@ fn index_set() -> IndexSet {
     set
 }
 
-/// The plan: self-assessment in January–February, appraisal in March, explanations late March.
-fn plan() -> Milestones {
-    let at = |d: Date| Some(vn_day_start(d));
-    Milestones {
-        self_open: at(date!(2025 - 01 - 01)),
-        self_close: at(date!(2025 - 03 - 01)),
-        appraisal_open: at(date!(2025 - 03 - 02)),
-        appraisal_close: at(date!(2025 - 03 - 20)),
-        explanation_open: at(date!(2025 - 03 - 21)),
-        explanation_close: at(date!(2025 - 04 - 01)),
-        approval: at(date!(2025 - 04 - 10)),
-        publication: at(date!(2025 - 05 - 01)),
-    }
-}
-
 /// Inside the self-assessment window.
 const SELF_WINDOW: OffsetDateTime = datetime!(2025-02-10 03:00 UTC);
 /// After the self-assessment deadline, before appraisal.
@@ -376,7 +362,7 @@ async fn seed_period(db: &Db) {
     )
     .await
     .expect("groups");
-    milestones::set_all(db, &period(), &plan(), &actor, at)
+    milestones::set_all(db, &period(), &plan_2025(), &actor, at)
         .await
         .expect("milestones");
     for (login, name, role) in people() {

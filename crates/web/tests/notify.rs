@@ -6,24 +6,24 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chiso_domain::authz::{AppraiserScope, Grant, Role};
-use chiso_domain::workflow::{AssessmentState, Milestones, vn_day_start};
+use chiso_domain::workflow::AssessmentState;
 use chiso_domain::{
-    ClassScheme, Clock, GroupName, IndexSet, Membership, Method, Node, NodeCode, PeriodCode,
+    ClassScheme, FixedClock, GroupName, IndexSet, Membership, Method, Node, NodeCode, PeriodCode,
     Points, RankingRule, SetCode, Source, UnitCode,
 };
 use chiso_store::assessments::{self, StateChange};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, grants, index_sets, milestones, users};
 use chiso_web::WebConfig;
+use common::fixtures::plan_2025;
 use common::smtp::{decoded, next_mail, smtp_notifier, smtp_server};
 use common::{Backend, TestApp, backends, cheap_hash};
 use reqwest::StatusCode;
 use rust_decimal_macros::dec;
-use time::macros::{date, datetime};
-use time::{Date, OffsetDateTime};
+use time::macros::datetime;
 
 const PASSWORD: &str = "mat-khau-dung-123";
 const PAGE: &str = "/ky/2025/tu-danh-gia/SNV";
@@ -75,20 +75,6 @@ fn index_set() -> IndexSet {
     set
 }
 
-fn plan() -> Milestones {
-    let at = |d: Date| Some(vn_day_start(d));
-    Milestones {
-        self_open: at(date!(2025 - 01 - 01)),
-        self_close: at(date!(2025 - 03 - 01)),
-        appraisal_open: at(date!(2025 - 03 - 02)),
-        appraisal_close: at(date!(2025 - 03 - 20)),
-        explanation_open: at(date!(2025 - 03 - 21)),
-        explanation_close: at(date!(2025 - 04 - 01)),
-        approval: at(date!(2025 - 04 - 10)),
-        publication: at(date!(2025 - 05 - 01)),
-    }
-}
-
 /// The leader of SNV, an appraiser of SNV and one of STP, each with an e-mail address, and an
 /// appraiser of SNV without one.
 async fn seed_period(db: &Db) {
@@ -126,7 +112,7 @@ async fn seed_period(db: &Db) {
     )
     .await
     .expect("groups");
-    milestones::set_all(db, &period(), &plan(), &actor, at)
+    milestones::set_all(db, &period(), &plan_2025(), &actor, at)
         .await
         .expect("milestones");
     let people = [
@@ -183,19 +169,10 @@ async fn seed_period(db: &Db) {
     );
 }
 
-#[derive(Debug)]
-struct FixedClock(Mutex<OffsetDateTime>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
 async fn start(backend: &Backend, smtp_port: Option<u16>) -> TestApp {
     let notifier = smtp_port.map(smtp_notifier);
     let config = WebConfig {
-        clock: Arc::new(FixedClock(Mutex::new(datetime!(2025-02-10 03:00 UTC)))),
+        clock: Arc::new(FixedClock(datetime!(2025-02-10 03:00 UTC))),
         notifier,
         ..WebConfig::default()
     };

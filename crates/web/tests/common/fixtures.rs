@@ -11,6 +11,7 @@
 //! | H-DONG Huyện Đông | UBND cấp huyện | 2/3 | 84,50 | Tốt | — (new) | |
 //! | H-TAY Huyện Tây | UBND cấp huyện | 3/3 | 71,00 | Khá | -1,00 | |
 
+use chiso_domain::workflow::{Milestones, vn_day_start};
 use chiso_domain::{
     ClassScheme, GroupName, GroupStats, IndexSet, LeafScore, Membership, Method, NaPolicy, Node,
     NodeCode, NodeScore, PeriodCode, PeriodResults, Points, RankingRule, SetCode, Source, Unit,
@@ -20,8 +21,8 @@ use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, index_sets, results, units};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use time::OffsetDateTime;
-use time::macros::datetime;
+use time::macros::{date, datetime};
+use time::{Date, OffsetDateTime};
 
 pub const DEPARTMENTS: &str = "Sở, ban, ngành";
 pub const DISTRICTS: &str = "UBND cấp huyện";
@@ -463,4 +464,20 @@ pub async fn seed(db: &Db) {
     periods::update(db, &published, &actor, COMPUTED_2023)
         .await
         .expect("publish 2023");
+}
+
+/// The milestones of a 2025 period: self-assessment in January–February, appraisal in March,
+/// explanations late March, approval from 10 April, publication from 1 May (Vietnam time).
+pub fn plan_2025() -> Milestones {
+    let at = |d: Date| Some(vn_day_start(d));
+    Milestones {
+        self_open: at(date!(2025 - 01 - 01)),
+        self_close: at(date!(2025 - 03 - 01)),
+        appraisal_open: at(date!(2025 - 03 - 02)),
+        appraisal_close: at(date!(2025 - 03 - 20)),
+        explanation_open: at(date!(2025 - 03 - 21)),
+        explanation_close: at(date!(2025 - 04 - 01)),
+        approval: at(date!(2025 - 04 - 10)),
+        publication: at(date!(2025 - 05 - 01)),
+    }
 }

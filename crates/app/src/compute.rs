@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chiso_domain::{
-    ComputeInput, GroupName, IndexSet, PeriodCode, PeriodResults, SetCode, UnitCode, UnitInput,
-    compute,
+    ComputeInput, GroupName, IndexSet, Lineage, Membership, NodeCode, PeriodCode, PeriodResults,
+    PreviousResult, RawValue, SetCode, UnitCode, UnitInput, compute,
 };
+use chiso_store::scores::StoredScore;
 use chiso_store::{Actor, Db, index_sets, periods, results, scores, units};
 use time::OffsetDateTime;
 
@@ -20,60 +21,122 @@ pub async fn compute_period(
     actor: &Actor,
     at: OffsetDateTime,
 ) -> AppResult<PeriodResults> {
-    periods::get(db, period)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("kỳ đánh giá {period}")))?;
-    let groups = periods::groups(db, period).await?;
-    let members = periods::members(db, period).await?;
-    let names: HashMap<UnitCode, String> = units::list(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.code, u.name))
-        .collect();
-    let lineage = units::lineage(db).await?;
-    let previous = results::previous_for(db, period).await?;
-
-    let mut values: HashMap<UnitCode, Vec<_>> = HashMap::new();
-    for s in scores::list(db, period).await? {
-        if let Some(input) = s.input {
-            values.entry(s.unit).or_default().push((s.node, input));
-        }
-    }
-
-    let set_of: HashMap<&GroupName, &SetCode> = groups.iter().map(|(g, s)| (g, s)).collect();
-    let mut by_set: BTreeMap<SetCode, Vec<UnitInput>> = BTreeMap::new();
-    for m in &members {
-        let set = set_of.get(&m.group).ok_or_else(|| {
-            AppError::Invalid(format!("nhóm \"{}\" chưa được gán bộ chỉ số", m.group))
-        })?;
-        by_set.entry((*set).clone()).or_default().push(UnitInput {
-            unit: m.unit.clone(),
-            name: names
-                .get(&m.unit)
-                .cloned()
-                .unwrap_or_else(|| m.unit.to_string()),
-            group: m.group.clone(),
-            ranked: m.ranked,
-            values: values.remove(&m.unit).unwrap_or_default(),
-        });
-    }
-
-    let mut out = PeriodResults::default();
-    for (code, inputs) in &by_set {
-        let set: IndexSet = index_sets::get(db, code)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {code}")))?;
-        let r = compute(ComputeInput {
-            set: &set,
-            units: inputs,
-            previous: &previous,
-            lineage: &lineage,
-        })
-        .map_err(AppError::Score)?;
-        out = out.merge(r).map_err(|e| AppError::Invalid(e.to_string()))?;
-    }
+    let out = compute_stored(db, period).await?;
     results::save(db, period, &out, actor, at).await?;
     Ok(out)
+}
+
+/// Computes `period` from what is stored without saving anything: what [`compute_period`]
+/// would store now (used to check that stored results are those of the stored scores).
+#[tracing::instrument(skip_all, fields(period = %period))]
+pub async fn compute_stored(db: &Db, period: &PeriodCode) -> AppResult<PeriodResults> {
+    let basis = PeriodBasis::load(db, period).await?;
+    let stored = scores::list(db, period).await?;
+    basis.compute(&stored)
+}
+
+/// Everything a period's computation needs besides its scores, read once.
+#[derive(Debug, Clone)]
+pub(crate) struct PeriodBasis {
+    groups: Vec<(GroupName, SetCode)>,
+    members: Vec<Membership>,
+    names: HashMap<UnitCode, String>,
+    lineage: Vec<Lineage>,
+    previous: Vec<PreviousResult>,
+    sets: BTreeMap<SetCode, IndexSet>,
+}
+
+impl PeriodBasis {
+    /// Reads the period's groups, members, unit names, lineage, previous results and sets.
+    pub(crate) async fn load(db: &Db, period: &PeriodCode) -> AppResult<PeriodBasis> {
+        periods::get(db, period)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("kỳ đánh giá {period}")))?;
+        let groups = periods::groups(db, period).await?;
+        let members = periods::members(db, period).await?;
+        let names = units::list(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.code, u.name))
+            .collect();
+        let lineage = units::lineage(db).await?;
+        let previous = results::previous_for(db, period).await?;
+        let mut sets = BTreeMap::new();
+        for (_, code) in &groups {
+            if !sets.contains_key(code) {
+                let set = index_sets::get(db, code)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {code}")))?;
+                sets.insert(code.clone(), set);
+            }
+        }
+        Ok(PeriodBasis {
+            groups,
+            members,
+            names,
+            lineage,
+            previous,
+            sets,
+        })
+    }
+
+    /// The period's results from `stored` values (their inputs; the engine scores them).
+    pub(crate) fn compute(&self, stored: &[StoredScore]) -> AppResult<PeriodResults> {
+        self.compute_inputs(stored.iter().filter_map(|s| {
+            s.input
+                .as_ref()
+                .map(|input| (&s.unit, &s.node, input.clone()))
+        }))
+    }
+
+    /// The period's results from each unit's leaf inputs.
+    pub(crate) fn compute_inputs<'a>(
+        &self,
+        inputs: impl IntoIterator<Item = (&'a UnitCode, &'a NodeCode, RawValue)>,
+    ) -> AppResult<PeriodResults> {
+        let mut values: HashMap<UnitCode, Vec<_>> = HashMap::new();
+        for (unit, node, input) in inputs {
+            values
+                .entry(unit.clone())
+                .or_default()
+                .push((node.clone(), input));
+        }
+        let set_of: HashMap<&GroupName, &SetCode> =
+            self.groups.iter().map(|(g, s)| (g, s)).collect();
+        let mut by_set: BTreeMap<&SetCode, Vec<UnitInput>> = BTreeMap::new();
+        for m in &self.members {
+            let set = set_of.get(&m.group).ok_or_else(|| {
+                AppError::Invalid(format!("nhóm \"{}\" chưa được gán bộ chỉ số", m.group))
+            })?;
+            by_set.entry(set).or_default().push(UnitInput {
+                unit: m.unit.clone(),
+                name: self
+                    .names
+                    .get(&m.unit)
+                    .cloned()
+                    .unwrap_or_else(|| m.unit.to_string()),
+                group: m.group.clone(),
+                ranked: m.ranked,
+                values: values.remove(&m.unit).unwrap_or_default(),
+            });
+        }
+        let mut out = PeriodResults::default();
+        for (code, inputs) in &by_set {
+            let set = self
+                .sets
+                .get(*code)
+                .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {code}")))?;
+            let r = compute(ComputeInput {
+                set,
+                units: inputs,
+                previous: &self.previous,
+                lineage: &self.lineage,
+            })
+            .map_err(AppError::Score)?;
+            out = out.merge(r).map_err(|e| AppError::Invalid(e.to_string()))?;
+        }
+        Ok(out)
+    }
 }
 
 /// The index sets a period's groups use, each once, by set code.

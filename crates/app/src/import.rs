@@ -5,11 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use chiso_domain::{GroupName, IndexSet, PeriodCode, SetCode, UnitCode};
+use chiso_domain::{
+    AssessmentState, GroupName, IndexSet, NodeCode, PeriodCode, RawValue, SetCode, UnitCode,
+};
 use chiso_reports::{ImportError, ImportErrors, ScoresFile, UnitsFile};
-use chiso_store::{Actor, Db, index_sets, periods, scores::ScoreChange, units};
+use chiso_store::scores::{ScoreChange, StoredScore};
+use chiso_store::{Actor, Db, assessments, index_sets, periods, scores, units};
 use time::OffsetDateTime;
 
+use crate::compute::PeriodBasis;
 use crate::error::{AppError, AppResult};
 
 /// Reads a scores file (CSV or XLSX, long or wide) for `period` and turns it into score
@@ -19,19 +23,129 @@ pub async fn read_scores_for_period(
     period: &PeriodCode,
     path: &Path,
 ) -> AppResult<Vec<ScoreChange>> {
+    // The message names the file once ("không có tệp điểm.csv"), not as a row error.
     let bytes = std::fs::read(path).map_err(|e| {
-        AppError::Import(ImportErrors(vec![ImportError {
-            file: path.display().to_string(),
-            row: None,
-            column: None,
-            message: format!("không đọc được tệp: {e}"),
-        }]))
+        AppError::Invalid(crate::io_text::describe(
+            &e,
+            path,
+            crate::io_text::Access::Read,
+        ))
     })?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     scores_for_period_bytes(db, period, &name, &bytes).await
+}
+
+/// What a scores import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoresImported {
+    /// Values in the file.
+    pub values: usize,
+    /// Values that differ from what was stored (each written with one audit entry).
+    pub changed: usize,
+    /// Units in the recomputed results.
+    pub units: usize,
+}
+
+/// Imports a scores file into `period` and recomputes the period: the file is read and
+/// checked, the new results are computed in memory from the stored values with the file's
+/// applied, then the scores, their audit entries and the results are written in one
+/// transaction ([`scores::put_with_results`]), so an interrupted import leaves the period as
+/// it was or fully imported, never new scores beside old results.
+///
+/// Refused, changing nothing, when the period does not exist, is published, or any unit of
+/// the file has an approved assessment: as on the web, an approved unit's scores are those
+/// the council approved (the workflow locks them) and a published period is frozen.
+#[tracing::instrument(skip_all, fields(period = %period))]
+pub async fn import_scores(
+    db: &Db,
+    period: &PeriodCode,
+    path: &Path,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> AppResult<ScoresImported> {
+    let p = periods::get(db, period)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("kỳ đánh giá {period}")))?;
+    if p.status == periods::STATUS_PUBLISHED {
+        return Err(AppError::Invalid(format!(
+            "kỳ {period} đã công bố: không thể nhập điểm"
+        )));
+    }
+    let changes = read_scores_for_period(db, period, path).await?;
+    let approved: BTreeSet<UnitCode> = assessments::list(db, period)
+        .await?
+        .into_iter()
+        .filter(|a| a.state == AssessmentState::Finalised)
+        .map(|a| a.unit)
+        .collect();
+    let locked: Vec<&UnitCode> = changes
+        .iter()
+        .map(|c| &c.unit)
+        .filter(|u| approved.contains(*u))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !locked.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "kỳ {period} đã phê duyệt: không thể nhập điểm (đơn vị đã phê duyệt: {})",
+            list_some(&locked)
+        )));
+    }
+
+    let basis = PeriodBasis::load(db, period).await?;
+    let stored = scores::list(db, period).await?;
+    let read = scores::versions(&stored);
+    // The stored inputs with the file's applied, as the store will hold them.
+    let mut inputs: BTreeMap<(&UnitCode, &NodeCode), &RawValue> = stored
+        .iter()
+        .filter_map(|s| s.input.as_ref().map(|i| ((&s.unit, &s.node), i)))
+        .collect();
+    let before: BTreeMap<(&UnitCode, &NodeCode), &StoredScore> =
+        stored.iter().map(|s| ((&s.unit, &s.node), s)).collect();
+    let mut changed = BTreeSet::new();
+    for c in &changes {
+        let key = (&c.unit, &c.node);
+        let same = before
+            .get(&key)
+            .is_some_and(|s| s.input == c.input && s.points == c.points && s.note == c.note);
+        if !same {
+            changed.insert(key);
+        }
+        match &c.input {
+            Some(i) => inputs.insert(key, i),
+            None => inputs.remove(&key),
+        };
+    }
+    let results = basis.compute_inputs(
+        inputs
+            .into_iter()
+            .map(|((unit, node), input)| (unit, node, input.clone())),
+    )?;
+    let reason = format!("Nhập tệp {}", path.display());
+    scores::put_with_results(db, period, &changes, &read, &results, actor, at, &reason).await?;
+    Ok(ScoresImported {
+        values: changes.len(),
+        changed: changed.len(),
+        units: results.units.len(),
+    })
+}
+
+/// The first few codes of `units`, then how many more.
+fn list_some(units: &[&UnitCode]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = units
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if units.len() > SHOWN {
+        out.push_str(&format!(" và {} đơn vị khác", units.len() - SHOWN));
+    }
+    out
 }
 
 /// Same as [`read_scores_for_period`] for an uploaded file's bytes.

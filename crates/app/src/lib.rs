@@ -7,6 +7,7 @@ pub mod compute;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod io_text;
 pub mod users;
 
 pub use error::AppError;

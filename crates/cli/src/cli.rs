@@ -136,7 +136,9 @@ pub enum ImportCommand {
         #[arg(long)]
         index_set: Option<String>,
     },
-    /// Import scores (raw inputs) for a period, then recompute it.
+    /// Import scores (raw inputs) for a period and recompute it: scores, audit and results are
+    /// written in one transaction. Refused, changing nothing, when the period is published or a
+    /// unit of the file has an approved assessment.
     Scores {
         #[command(flatten)]
         db: DbArgs,

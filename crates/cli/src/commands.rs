@@ -5,11 +5,13 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
+use chiso_app::io_text::{Access, describe};
 use chiso_app::{AppError, compute::compute_period, demo::load_demo, users::add_user};
 use chiso_domain::{
     Clock, ComputeInput, NodeCode, PeriodCode, PeriodResults, SetCode, UnitCode, compute,
 };
-use chiso_store::{Actor, Db, index_sets, results, scores};
+use chiso_reports::ExportError;
+use chiso_store::{Actor, Db, index_sets, periods, results};
 
 use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, RoleArg, UserCommand};
 
@@ -66,6 +68,41 @@ fn app(e: AppError) -> anyhow::Error {
     anyhow!("{e}")
 }
 
+/// Refuses an input file that cannot be read, naming it with the reason in Vietnamese
+/// ("không có tệp …", "không đủ quyền đọc …") before a reader reports the system's English
+/// text. The readers then read it within their size bounds.
+fn readable(path: &Path) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| anyhow!(describe(&e, path, Access::Read)))?;
+    match file.metadata() {
+        Ok(m) if m.is_dir() => {
+            let e = std::io::Error::from(std::io::ErrorKind::IsADirectory);
+            Err(anyhow!(describe(&e, path, Access::Read)))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(anyhow!(describe(&e, path, Access::Read))),
+    }
+}
+
+/// A writer's error with the file named once and the reason in Vietnamese.
+fn written(e: ExportError) -> anyhow::Error {
+    match e {
+        ExportError::Io { path, source } => {
+            anyhow!(describe(&source, Path::new(&path), Access::Write))
+        }
+        other => anyhow!("{other}"),
+    }
+}
+
+/// The period, or "không có kỳ đánh giá …" when the database has no such period (rather than
+/// a message about its results or scores).
+async fn existing_period(db: &Db, raw: &str) -> Result<PeriodCode> {
+    let period = parse_period(raw)?;
+    if periods::get(db, &period).await?.is_none() {
+        anyhow::bail!("không có kỳ đánh giá {period}");
+    }
+    Ok(period)
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     let clock = SystemClock;
     match cli.command {
@@ -111,7 +148,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             what: ExportCommand::Results { db, period, out },
         } => {
             let db = open(&db).await?;
-            let period = parse_period(&period)?;
+            let period = existing_period(&db, &period).await?;
             let res = results::load(&db, &period)
                 .await?
                 .ok_or_else(|| anyhow!("kỳ {period} chưa có kết quả (chạy chiso recompute)"))?;
@@ -119,14 +156,13 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await
                 .map_err(app)?;
             let has_previous = res.units.iter().any(|u| u.previous_index.is_some());
-            chiso_reports::write_results(&out, &res, &sets, has_previous)
-                .with_context(|| format!("không ghi được {}", out.display()))?;
+            chiso_reports::write_results(&out, &res, &sets, has_previous).map_err(written)?;
             println!("Đã ghi {} ({} đơn vị).", out.display(), res.units.len());
             Ok(())
         }
         Command::Recompute { db, period } => {
             let db = open(&db).await?;
-            let period = parse_period(&period)?;
+            let period = existing_period(&db, &period).await?;
             let r = compute_period(&db, &period, &cli_actor(), clock.now())
                 .await
                 .map_err(app)?;
@@ -332,6 +368,12 @@ fn compute_files(
     previous: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
+    for path in [set_path, units_path, scores_path]
+        .into_iter()
+        .chain(previous)
+    {
+        readable(path)?;
+    }
     let set = chiso_reports::read_index_set(set_path).map_err(|e| anyhow!("{e}"))?;
     let units = chiso_reports::read_units(units_path).map_err(|e| anyhow!("{e}"))?;
     let known: Vec<_> = units.units.iter().map(|u| u.code.clone()).collect();
@@ -363,7 +405,7 @@ fn compute_files(
         std::slice::from_ref(&set),
         !previous.is_empty(),
     )
-    .with_context(|| format!("không ghi được {}", out.display()))?;
+    .map_err(written)?;
     print_summary(&results);
     println!("Đã ghi {}.", out.display());
     Ok(())
@@ -384,6 +426,7 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
     let actor = cli_actor();
     match what {
         ImportCommand::IndexSet { db, file } => {
+            readable(&file)?;
             let set = chiso_reports::read_index_set(&file).map_err(|e| anyhow!("{e}"))?;
             let db = open(&db).await?;
             index_sets::save(&db, &set, &actor, clock.now()).await?;
@@ -396,6 +439,7 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
             period,
             index_set,
         } => {
+            readable(&file)?;
             let file_data = chiso_reports::read_units(&file).map_err(|e| anyhow!("{e}"))?;
             let db = open(&db).await?;
             let period = period.as_deref().map(parse_period).transpose()?;
@@ -426,27 +470,16 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
             Ok(())
         }
         ImportCommand::Scores { db, file, period } => {
+            // An unreadable file is reported before the database is opened or changed.
+            readable(&file)?;
             let db = open(&db).await?;
-            let period = parse_period(&period)?;
-            let changes = chiso_app::import::read_scores_for_period(&db, &period, &file)
-                .await
-                .map_err(app)?;
-            scores::put(
-                &db,
-                &period,
-                &changes,
-                &actor,
-                clock.now(),
-                &format!("Nhập tệp {}", file.display()),
-            )
-            .await?;
-            let r = compute_period(&db, &period, &actor, clock.now())
+            let period = existing_period(&db, &period).await?;
+            let done = chiso_app::import::import_scores(&db, &period, &file, &actor, clock.now())
                 .await
                 .map_err(app)?;
             println!(
-                "Đã nhập {} giá trị; đã tính lại kỳ {period} ({} đơn vị).",
-                changes.len(),
-                r.units.len()
+                "Đã nhập {} giá trị ({} thay đổi); đã tính lại kỳ {period} ({} đơn vị).",
+                done.values, done.changed, done.units
             );
             Ok(())
         }
@@ -454,14 +487,20 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
 }
 
 fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("không tạo được thư mục {}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        anyhow!(
+            "không tạo được thư mục {}: {}",
+            out.display(),
+            chiso_app::io_text::reason(&e)
+        )
+    })?;
     let data = chiso_demo::synthetic(units, leaves, seed);
-    chiso_reports::write_index_set_yaml(&out.join("index-set.yaml"), &data.set)?;
-    chiso_reports::write_units_csv(&out.join("units.csv"), &data.units, &data.members, &[])?;
-    chiso_reports::write_scores_long_csv(&out.join("scores.csv"), &data.inputs)?;
+    chiso_reports::write_index_set_yaml(&out.join("index-set.yaml"), &data.set).map_err(written)?;
+    chiso_reports::write_units_csv(&out.join("units.csv"), &data.units, &data.members, &[])
+        .map_err(written)?;
+    chiso_reports::write_scores_long_csv(&out.join("scores.csv"), &data.inputs).map_err(written)?;
     if let Some(prev) = data.previous.last() {
-        chiso_reports::write_previous_csv(&out.join("previous.csv"), prev)?;
+        chiso_reports::write_previous_csv(&out.join("previous.csv"), prev).map_err(written)?;
     }
     println!(
         "Đã ghi bộ dữ liệu tổng hợp {units} đơn vị × {leaves} tiêu chí vào {}.",

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod report;
 
 use clap::Parser;
 
@@ -28,7 +29,7 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(commands::run(args)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("lỗi: {e:#}");
+            eprintln!("lỗi: {}", report::message(&e));
             std::process::ExitCode::FAILURE
         }
     }

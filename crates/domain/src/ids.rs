@@ -14,7 +14,10 @@ pub enum IdError {
     Empty,
     #[error("mã \"{0}\" chứa ký tự không hợp lệ (chỉ dùng chữ, số, '-', '_', '.')")]
     BadChars(String),
-    #[error("mã tiêu chí \"{0}\" không đúng dạng số phân cấp như 1, 1.2, 1.2.3")]
+    #[error(
+        "mã tiêu chí \"{0}\" không hợp lệ: chỉ dùng chữ cái không dấu, chữ số và '.', '-', '_', \
+         không để trống giữa hai dấu chấm (ví dụ 1.2, II.1, 1.a, TC-3)"
+    )]
     BadNodeCode(String),
     #[error("\"{0}\" quá dài (tối đa {1} ký tự)")]
     TooLong(String, usize),
@@ -83,8 +86,13 @@ code_newtype!(
     PeriodCode, 32
 );
 
-/// Code of a node of an index set: dot-separated positive integers (`1`, `1.2`, `1.2.3`).
-/// A child's code extends its parent's by one segment, so the tree can be checked from codes.
+/// Code of a node of an index set as the set writes it: `1`, `1.2`, `1.2.3`, but also the
+/// Roman numerals, letters and abbreviations real sets and summary tables use (`I`, `II.1`,
+/// `1.a`, `TD`, `XHH`, `TC-3`). ASCII letters, digits and `.`, `-`, `_` only.
+///
+/// The tree comes from the set (the YAML nesting, or the spreadsheet's parent column), not
+/// from the code. A dotted code still names its parent by what precedes its last dot (`1.2`
+/// sits under `1`), which the set's validation checks, so a typo in numbered sets is caught.
 ///
 /// Kept inline in a fixed buffer of [`NodeCode::MAX_LEN`] bytes (codes are short ASCII):
 /// every unit's result repeats every code of the set, so a clone is a plain copy and dropping
@@ -98,23 +106,17 @@ impl NodeCode {
     /// levels at most).
     pub const MAX_LEN: usize = 20;
 
-    /// Parses `1`, `1.2`, `1.2.3` (segments are digits, optionally followed by one letter
-    /// such as `3a` as some sets number them).
+    /// Parses a code: trimmed, a trailing `.` dropped (`1.` as tables number rows), ASCII
+    /// letters, digits, `.`, `-` and `_` only, no empty part between dots.
     pub fn parse(raw: &str) -> Result<Self, IdError> {
         let s = raw.trim().trim_end_matches('.');
         if s.is_empty() {
             return Err(IdError::Empty);
         }
-        if s.len() > Self::MAX_LEN {
-            return Err(IdError::TooLong(s.to_owned(), Self::MAX_LEN));
-        }
-        let ok = s.split('.').all(|seg| {
-            let digits = seg.trim_end_matches(|c: char| c.is_ascii_lowercase());
-            !digits.is_empty()
-                && digits.chars().all(|c| c.is_ascii_digit())
-                && seg.len() - digits.len() <= 1
-        });
-        if !ok {
+        let chars_ok = s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if !chars_ok || s.split('.').any(str::is_empty) {
             return Err(IdError::BadNodeCode(s.to_owned()));
         }
         ArrayString::from(s)
@@ -127,12 +129,14 @@ impl NodeCode {
         &self.0
     }
 
-    /// Depth in the tree: `1` → 1, `1.2` → 2.
+    /// How many dot-separated parts the code has: `1` → 1, `1.2` → 2, `TD` → 1. For numbered
+    /// sets this is the depth in the tree; in general the tree says the depth.
     pub fn depth(&self) -> usize {
         self.0.split('.').count()
     }
 
-    /// The parent's code (`1.2.3` → `1.2`), `None` for an area.
+    /// The parent a dotted code names (`1.2.3` → `1.2`, `II.1` → `II`); `None` for a code
+    /// without a dot, whose parent only the tree knows.
     pub fn parent(&self) -> Option<NodeCode> {
         self.0
             .rsplit_once('.')
@@ -140,16 +144,17 @@ impl NodeCode {
             .map(NodeCode)
     }
 
-    /// Segment-wise key so that `1.10` sorts after `1.9`.
-    pub fn sort_key(&self) -> Vec<(u32, String)> {
+    /// True for the numbered form (`1`, `1.2`, `3a.1`): every part starts with a digit. A
+    /// numbered node's children extend its code, so `2` under `1` is a mistake.
+    pub fn is_numbered(&self) -> bool {
         self.0
             .split('.')
-            .map(|seg| {
-                let digits: String = seg.chars().take_while(char::is_ascii_digit).collect();
-                let rest: String = seg.chars().skip(digits.len()).collect();
-                (digits.parse().unwrap_or(u32::MAX), rest)
-            })
-            .collect()
+            .all(|seg| seg.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+    }
+
+    /// A key that sorts as codes do (the code itself: `Ord` is the natural order).
+    pub fn sort_key(&self) -> NodeCode {
+        self.clone()
     }
 }
 
@@ -159,19 +164,100 @@ impl PartialOrd for NodeCode {
     }
 }
 
-/// One segment's part of [`NodeCode::sort_key`], borrowed instead of allocated.
-fn segment_key(seg: &str) -> (u32, &str) {
-    let n = seg.bytes().take_while(u8::is_ascii_digit).count();
-    (seg[..n].parse().unwrap_or(u32::MAX), &seg[n..])
+/// Roman numerals up to 39, as summary tables number their parts (`I`…`XXXIX`); a list
+/// rather than a parser, so only canonical forms count.
+const ROMAN: [&str; 39] = [
+    "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
+    "XVI", "XVII", "XVIII", "XIX", "XX", "XXI", "XXII", "XXIII", "XXIV", "XXV", "XXVI", "XXVII",
+    "XXVIII", "XXIX", "XXX", "XXXI", "XXXII", "XXXIII", "XXXIV", "XXXV", "XXXVI", "XXXVII",
+    "XXXVIII", "XXXIX",
+];
+
+/// Splits a part into runs of digits and of other characters (`TC-10` → `TC-`, `10`).
+fn runs(seg: &str) -> impl Iterator<Item = &str> {
+    let b = seg.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= b.len() {
+            return None;
+        }
+        let digit = b[start].is_ascii_digit();
+        let len = b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit() == digit)
+            .count();
+        let run = &seg[start..start + len];
+        start += len;
+        Some(run)
+    })
+}
+
+/// Natural order of two parts: digit runs by value (`9` < `10`), before letters; other runs
+/// by their bytes. Equal-looking parts (`01`, `1`) fall back to their bytes, so the order is
+/// total and agrees with equality.
+fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut ra, mut rb) = (runs(a), runs(b));
+    loop {
+        let ord = match (ra.next(), rb.next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let (dx, dy) = (
+                    x.as_bytes()[0].is_ascii_digit(),
+                    y.as_bytes()[0].is_ascii_digit(),
+                );
+                match (dx, dy) {
+                    (true, true) => {
+                        let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                        x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+                    }
+                    (true, false) => Ordering::Less,
+                    (false, true) => Ordering::Greater,
+                    (false, false) => x.cmp(y),
+                }
+            }
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+}
+
+/// One part's order: numbered parts first, then Roman numerals by value, then the rest.
+fn segment_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let class = |s: &str| {
+        if s.bytes().next().is_some_and(|c| c.is_ascii_digit()) {
+            (0, 0)
+        } else {
+            match ROMAN.iter().position(|r| *r == s) {
+                Some(v) => (1, v),
+                None => (2, 0),
+            }
+        }
+    };
+    class(a).cmp(&class(b)).then_with(|| natural(a, b))
 }
 
 impl Ord for NodeCode {
-    /// The order of [`NodeCode::sort_key`], without allocating (codes are sorted often).
+    /// Part by part (`1` < `1.1` < `1.2` < `1.10` < `2`), each part in natural order:
+    /// numbers by value, Roman numerals by value (`IV` < `IX` < `X`), other codes by their
+    /// text with embedded numbers by value (`TC-2` < `TC-10`). Allocation-free, as codes are
+    /// sorted often.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0
-            .split('.')
-            .map(segment_key)
-            .cmp(other.0.split('.').map(segment_key))
+        let (mut a, mut b) = (self.0.split('.'), other.0.split('.'));
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) => match segment_cmp(x, y) {
+                    std::cmp::Ordering::Equal => {}
+                    ord => return ord,
+                },
+            }
+        }
     }
 }
 
@@ -305,6 +391,7 @@ mod tests {
         let s: Vec<&str> = v.iter().map(NodeCode::as_str).collect();
         assert_eq!(s, ["1", "1.2.1", "1.9", "1.10", "2"]);
         let mut by_key = v.clone();
+        by_key.reverse();
         by_key.sort_by_key(NodeCode::sort_key);
         assert_eq!(by_key, v);
         let a = NodeCode::parse("3a").unwrap();
@@ -313,13 +400,71 @@ mod tests {
     }
 
     #[test]
-    fn node_code_rejects_words_and_knows_its_parent() {
-        assert!(NodeCode::parse("a.b").is_err());
+    fn node_code_knows_the_parent_a_dotted_code_names() {
         assert!(NodeCode::parse("").is_err());
         let c = NodeCode::parse("1.2.3").unwrap();
         assert_eq!(c.parent().unwrap().as_str(), "1.2");
         assert_eq!(c.depth(), 3);
         assert!(NodeCode::parse("3a").is_ok());
+        assert_eq!(
+            NodeCode::parse("II.1").unwrap().parent().unwrap().as_str(),
+            "II"
+        );
+        assert_eq!(NodeCode::parse("TC-3").unwrap().parent(), None);
+        assert_eq!(NodeCode::parse("1.").unwrap().as_str(), "1");
+    }
+
+    #[test]
+    fn codes_of_real_sets_and_summary_tables_are_accepted() {
+        for raw in [
+            "I", "II.1", "1.a", "TD", "XHH", "TC-3", "a.b", "A_1", "3a.2",
+        ] {
+            assert_eq!(NodeCode::parse(raw).unwrap().as_str(), raw);
+        }
+        assert!(NodeCode::parse("3a.2").unwrap().is_numbered());
+        assert!(!NodeCode::parse("II.1").unwrap().is_numbered());
+        assert!(!NodeCode::parse("1.a").unwrap().is_numbered());
+    }
+
+    #[test]
+    fn node_codes_with_spaces_accents_controls_or_empty_parts_are_refused() {
+        for raw in ["1 2", "TĐ", "1..2", ".1", "1/2", "1,5", "a\u{0}b", "1\t2"] {
+            assert!(
+                matches!(NodeCode::parse(raw), Err(IdError::BadNodeCode(_))),
+                "{raw:?}"
+            );
+        }
+        let msg = NodeCode::parse("TĐ").unwrap_err().to_string();
+        assert!(msg.contains("chữ cái không dấu"), "{msg}");
+    }
+
+    #[test]
+    fn other_codes_sort_in_a_natural_and_stable_order() {
+        let sorted = |codes: &[&str]| {
+            let mut v: Vec<NodeCode> = codes.iter().map(|s| NodeCode::parse(s).unwrap()).collect();
+            v.sort();
+            v.iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sorted(&["X", "IX", "IV", "V", "II", "I", "III", "II.10", "II.2"]),
+            ["I", "II", "II.2", "II.10", "III", "IV", "V", "IX", "X"]
+        );
+        assert_eq!(
+            sorted(&[
+                "TC-10", "TC-2", "XHH", "TD", "1.b", "1.a", "1.10", "1.9", "2", "1"
+            ]),
+            [
+                "1", "1.9", "1.10", "1.a", "1.b", "2", "TC-2", "TC-10", "TD", "XHH"
+            ]
+        );
+        let a = NodeCode::parse("01").unwrap();
+        let b = NodeCode::parse("1").unwrap();
+        assert_ne!(
+            a.cmp(&b),
+            std::cmp::Ordering::Equal,
+            "order agrees with equality"
+        );
+        assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
     }
 
     #[test]
@@ -328,7 +473,7 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(json, "\"1.2.3\"");
         assert_eq!(serde_json::from_str::<NodeCode>(&json).unwrap(), c);
-        assert!(serde_json::from_str::<NodeCode>("\"a.b\"").is_err());
+        assert!(serde_json::from_str::<NodeCode>("\"1..2\"").is_err());
         assert_eq!(String::from(c.clone()), "1.2.3");
         assert_eq!(format!("{c:?}"), "NodeCode(\"1.2.3\")");
     }

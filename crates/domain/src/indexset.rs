@@ -216,8 +216,8 @@ pub enum SetIssue {
     BadClasses(String),
     #[error("bộ chỉ số không có tiêu chí nào")]
     Empty,
-    /// A top-level node (lĩnh vực) whose code has more than one segment.
-    #[error("lĩnh vực {0}: mã lĩnh vực chỉ có một cấp (1, 2, 3…)")]
+    /// A top-level node (lĩnh vực) whose dotted code names a parent it does not have.
+    #[error("lĩnh vực {0}: mã lĩnh vực chỉ có một cấp (1, 2, 3… hoặc I, II…)")]
     AreaCodeNotTopLevel(NodeCode),
     /// A tie-breaker names a node the set does not have.
     #[error("xếp hạng: tiêu chí phụ {0} không có trong bộ chỉ số")]
@@ -282,7 +282,7 @@ impl IndexSet {
         let mut seen = HashSet::new();
         let mut reported = HashSet::new();
         for area in &self.nodes {
-            if area.code.depth() != 1 {
+            if area.code.parent().is_some() {
                 issues.push(SetIssue::AreaCodeNotTopLevel(area.code.clone()));
             }
             validate_node(area, &mut seen, &mut reported, &mut issues);
@@ -349,7 +349,13 @@ fn validate_node<'a>(
     }
     let block = !node.source.counts_in_max();
     for child in &node.children {
-        if child.code.parent().as_ref() != Some(&node.code) {
+        // A dotted code names its parent; under a numbered node a code without a dot is a
+        // slip (`2` under `1`). Other codes (`I` → `1`, `TD`) take their place from the tree.
+        let misplaced = match child.code.parent() {
+            Some(named) => named != node.code,
+            None => node.code.is_numbered(),
+        };
+        if misplaced {
             issues.push(SetIssue::CodeNotUnderParent {
                 parent: node.code.clone(),
                 child: child.code.clone(),
@@ -681,6 +687,63 @@ mod tests {
             child: code("1.2.1.1")
         }));
         assert_eq!(got.len(), 3, "3.1 also duplicates the bonus leaf: {got:?}");
+    }
+
+    #[test]
+    fn a_tree_coded_with_roman_numerals_and_letters_validates() {
+        let s = set(vec![
+            inner(
+                "I",
+                dec!(60),
+                Source::Assessed,
+                vec![
+                    inner(
+                        "1",
+                        dec!(40),
+                        Source::Assessed,
+                        vec![
+                            leaf("1.a", dec!(20), Source::Assessed),
+                            leaf("1.b", dec!(20), Source::Assessed),
+                        ],
+                    ),
+                    leaf("TC-3", dec!(20), Source::Assessed),
+                ],
+            ),
+            inner(
+                "II",
+                dec!(40),
+                Source::Survey,
+                vec![leaf("II.1", dec!(40), Source::Survey)],
+            ),
+            inner(
+                "XHH",
+                dec!(0),
+                Source::Survey,
+                vec![leaf("TD", dec!(0), Source::Survey)],
+            ),
+        ]);
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn under_a_numbered_node_a_child_without_its_number_is_misplaced() {
+        let mut s = good();
+        s.nodes[1].children[0].code = code("7");
+        assert_eq!(
+            issues(&s),
+            vec![SetIssue::CodeNotUnderParent {
+                parent: code("2"),
+                child: code("7")
+            }]
+        );
+        s.nodes[1].children[0].code = code("I.1");
+        assert_eq!(
+            issues(&s),
+            vec![SetIssue::CodeNotUnderParent {
+                parent: code("2"),
+                child: code("I.1")
+            }]
+        );
     }
 
     #[test]

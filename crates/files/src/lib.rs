@@ -13,7 +13,8 @@
 //! An upload is judged by its content, not by its name: [`check_upload`] detects the real
 //! [`FileKind`] from the bytes (magic numbers, the entries of OOXML archives, the streams of
 //! legacy Office files) and refuses a file whose extension disagrees, one over the size limit,
-//! or one whose name tries to leave its directory. [`receive_upload`] reads, checks and stores
+//! or one whose name tries to leave its directory; [`FileBudget`] bounds how many files one
+//! request and one leaf may carry. [`receive_upload`] reads, checks and stores
 //! in that order, so a refused or interrupted upload leaves nothing behind. Who may download a
 //! file is decided elsewhere (the service layer); this crate only keeps and serves bytes.
 
@@ -32,5 +33,6 @@ pub use name::{MAX_FILE_NAME_CHARS, content_disposition, sanitize_file_name};
 pub use size::format_size;
 pub use store::{BlobReader, BlobStore, StoreError, StoredBlob};
 pub use upload::{
-    CheckedUpload, DEFAULT_UPLOAD_LIMIT, StoredUpload, UploadError, check_upload, receive_upload,
+    CheckedUpload, DEFAULT_UPLOAD_LIMIT, FileBudget, MAX_FILES_PER_LEAF, MAX_FILES_PER_REQUEST,
+    StoredUpload, UploadError, check_upload, receive_upload,
 };

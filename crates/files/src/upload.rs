@@ -11,6 +11,71 @@ use crate::{BlobStore, FileKind, StoreError, StoredBlob, detect, format_size, sa
 /// The default size limit of one evidence file: 20 MB.
 pub const DEFAULT_UPLOAD_LIMIT: u64 = 20 * 1024 * 1024;
 
+/// The most files one upload (one form sent) may carry: 20. A criterion's evidence is a
+/// handful of documents; a request with more is refused at its 21st file, before that file is
+/// read, so a body of thousands of tiny files costs neither storage nor rows.
+pub const MAX_FILES_PER_REQUEST: usize = 20;
+
+/// The most documents one leaf may hold at a time (removed ones do not count): 50. Keeps the
+/// unit's page, the appraisers' list and the audit trail readable however the uploads are
+/// split into requests.
+pub const MAX_FILES_PER_LEAF: usize = 50;
+
+/// Counts the files of one upload as their parts arrive, against the files allowed per
+/// request and the room left on the leaf: the first file over either limit is refused before
+/// its content is read ([`FileBudget::admit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileBudget {
+    per_request: usize,
+    per_leaf: usize,
+    held: usize,
+    seen: usize,
+}
+
+impl FileBudget {
+    /// A budget of `per_request` files per request, on a leaf holding `held` of at most
+    /// `per_leaf` documents.
+    #[must_use]
+    pub const fn new(per_request: usize, per_leaf: usize, held: usize) -> Self {
+        FileBudget {
+            per_request,
+            per_leaf,
+            held,
+            seen: 0,
+        }
+    }
+
+    /// The default limits ([`MAX_FILES_PER_REQUEST`], [`MAX_FILES_PER_LEAF`]) on a leaf holding
+    /// `held` documents.
+    #[must_use]
+    pub const fn for_leaf(held: usize) -> Self {
+        Self::new(MAX_FILES_PER_REQUEST, MAX_FILES_PER_LEAF, held)
+    }
+
+    /// Counts one more file; refused when it is one too many for the request or the leaf.
+    pub fn admit(&mut self) -> Result<(), UploadError> {
+        self.seen = self.seen.saturating_add(1);
+        if self.seen > self.per_request {
+            return Err(UploadError::TooManyFiles {
+                limit: self.per_request,
+            });
+        }
+        if self.held.saturating_add(self.seen) > self.per_leaf {
+            return Err(UploadError::LeafFull {
+                limit: self.per_leaf,
+                held: self.held,
+            });
+        }
+        Ok(())
+    }
+
+    /// Files admitted so far.
+    #[must_use]
+    pub const fn admitted(&self) -> usize {
+        self.seen
+    }
+}
+
 /// An upload that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedUpload {
@@ -116,6 +181,22 @@ pub enum UploadError {
         /// The read error.
         #[source]
         source: io::Error,
+    },
+    /// More files in one request than allowed.
+    #[error("mỗi lần chỉ tải lên được tối đa {limit} tệp; hãy chia thành nhiều lần")]
+    TooManyFiles {
+        /// Files allowed per request.
+        limit: usize,
+    },
+    /// The leaf would hold more documents than allowed.
+    #[error(
+        "mỗi tiêu chí có tối đa {limit} tài liệu kiểm chứng; tiêu chí này đã có {held} tài liệu"
+    )]
+    LeafFull {
+        /// Documents allowed per leaf.
+        limit: usize,
+        /// Documents the leaf holds already.
+        held: usize,
     },
     /// The file was acceptable but could not be stored (a server fault).
     #[error("không lưu được tệp \"{name}\"")]

@@ -5,8 +5,9 @@
 mod support;
 
 use chiso_files::{
-    BlobId, BlobStore, DEFAULT_UPLOAD_LIMIT, FileKind, LocalDiskStore, UploadError, check_upload,
-    detect, receive_upload, sanitize_file_name,
+    BlobId, BlobStore, DEFAULT_UPLOAD_LIMIT, FileBudget, FileKind, LocalDiskStore,
+    MAX_FILES_PER_LEAF, MAX_FILES_PER_REQUEST, UploadError, check_upload, detect, receive_upload,
+    sanitize_file_name,
 };
 use support::{
     InterruptedReader, UntouchableReader, compound_file, docx, exe, files_under, pdf, xlsx,
@@ -323,4 +324,52 @@ async fn uploads_work_through_a_shared_trait_object() {
         .unwrap();
     assert_eq!(stored.kind, FileKind::Xlsx);
     assert!(store.exists(&stored.blob.id).await.unwrap());
+}
+
+#[test]
+fn the_file_one_over_the_request_limit_is_refused_and_nothing_before_it() {
+    let mut budget = FileBudget::new(3, 100, 0);
+    for _ in 0..3 {
+        budget.admit().unwrap();
+    }
+    let error = budget.admit().unwrap_err();
+    assert!(matches!(error, UploadError::TooManyFiles { limit: 3 }));
+    assert!(error.is_uploaders_fault());
+    assert_eq!(
+        error.to_string(),
+        "mỗi lần chỉ tải lên được tối đa 3 tệp; hãy chia thành nhiều lần"
+    );
+}
+
+#[test]
+fn a_leaf_holding_documents_has_room_only_for_the_rest_of_its_limit() {
+    let mut budget = FileBudget::new(20, 50, 48);
+    budget.admit().unwrap();
+    budget.admit().unwrap();
+    assert_eq!(budget.admitted(), 2);
+    let error = budget.admit().unwrap_err();
+    assert!(matches!(
+        error,
+        UploadError::LeafFull {
+            limit: 50,
+            held: 48
+        }
+    ));
+    assert_eq!(
+        error.to_string(),
+        "mỗi tiêu chí có tối đa 50 tài liệu kiểm chứng; tiêu chí này đã có 48 tài liệu"
+    );
+}
+
+#[test]
+fn the_default_limits_are_twenty_per_request_and_fifty_per_leaf() {
+    assert_eq!((MAX_FILES_PER_REQUEST, MAX_FILES_PER_LEAF), (20, 50));
+    let mut budget = FileBudget::for_leaf(0);
+    for _ in 0..MAX_FILES_PER_REQUEST {
+        budget.admit().unwrap();
+    }
+    assert!(budget.admit().is_err());
+    // Counting never wraps, however many parts a hostile body holds.
+    let mut full = FileBudget::for_leaf(usize::MAX);
+    assert!(full.admit().is_err());
 }

@@ -87,8 +87,27 @@ impl ImportErrors {
         self.0.is_empty()
     }
 
+    /// Records a problem; past [`crate::limits::MAX_REPORTED_ERRORS`] one last line says more
+    /// were found and the rest are dropped, so a hostile file cannot grow the list without end.
     pub(crate) fn push(&mut self, e: ImportError) {
-        self.0.push(e);
+        use crate::limits::{MAX_REPORTED_ERRORS, grouped};
+        match self.0.len().cmp(&MAX_REPORTED_ERRORS) {
+            std::cmp::Ordering::Less => self.0.push(e),
+            std::cmp::Ordering::Equal => {
+                let message = format!(
+                    "còn nhiều lỗi khác (chỉ liệt kê {} lỗi đầu tiên); sửa các lỗi trên rồi nhập lại",
+                    grouped(MAX_REPORTED_ERRORS as u64)
+                );
+                self.0.push(ImportError::file(&e.file, message));
+            }
+            std::cmp::Ordering::Greater => {}
+        }
+    }
+
+    /// True once the list is full: readers stop early instead of checking rows no one will
+    /// see.
+    pub(crate) fn is_full(&self) -> bool {
+        self.0.len() > crate::limits::MAX_REPORTED_ERRORS
     }
 
     /// `Ok(value)` when no error was collected, so a reader returns nothing usable otherwise.

@@ -10,6 +10,7 @@
 
 mod error;
 mod index_set;
+pub mod limits;
 mod params;
 mod results;
 mod scores;

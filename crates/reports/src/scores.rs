@@ -104,7 +104,8 @@ pub fn read_scores_bytes(
     set: &IndexSet,
     known_units: Option<&[UnitCode]>,
 ) -> Result<ScoresFile, ImportErrors> {
-    let table = match format_or_error(file_name, &[FileFormat::Csv, FileFormat::Xlsx])? {
+    let table = match format_or_error(file_name, bytes.len(), &[FileFormat::Csv, FileFormat::Xlsx])?
+    {
         FileFormat::Csv => csv_table(file_name, bytes)?.1,
         _ => XlsxBook::open(file_name, bytes)?.first_table()?.1,
     };
@@ -330,6 +331,21 @@ impl<'a> Reader<'a> {
             };
             let raw = row.get(value_col);
             let note = note_col.map(|c| row.get(c));
+            if t.delimiter == Some(b',')
+                && let Some(n) = note
+                && split_decimal(raw, n)
+            {
+                self.err(
+                    row.number,
+                    &value_header,
+                    format!(
+                        "giá trị \"{raw}\" và ghi chú \"{n}\" có vẻ là số thập phân {raw},{n} bị \
+                         dấu phẩy không nằm trong ngoặc kép tách làm hai; hãy viết \"{raw},{n}\" \
+                         trong ngoặc kép, dùng dấu chấm ({raw}.{n}) hoặc lưu tệp với dấu phân cách ;"
+                    ),
+                );
+                continue;
+            }
             let (Some(unit), Some(leaf)) = (unit, leaf) else {
                 continue;
             };
@@ -402,6 +418,14 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// True when a value and its note read as one number split by an unquoted decimal comma
+/// (`1` and `74` from `1,74`): a whole number followed by a note of digits only. Real notes
+/// name a document, so a bare number there is a split value far more often than a note.
+fn split_decimal(value: &str, note: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(value.strip_prefix('-').unwrap_or(value)) && digits(note)
 }
 
 /// The text of a raw value as [`chiso_domain::Method::parse_input`] reads it back.

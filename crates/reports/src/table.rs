@@ -3,12 +3,18 @@
 //! text", comma, semicolon or tab delimited) and XLSX sheets both end up as a [`Table`], so each
 //! reader checks its columns once whatever the file type.
 
-use std::io::Cursor;
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read};
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{DataRef, Reader, Xlsx, open_workbook_from_rs};
 use rust_decimal::Decimal;
 
 use crate::error::{ImportError, ImportErrors};
+use crate::limits::{
+    MAX_CELL_CHARS, MAX_CELLS, MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, MAX_SHARED_STRINGS,
+    MAX_SHARED_STRINGS_BYTES, MAX_TABLE_TEXT_BYTES, MAX_XLSX_ENTRIES, MAX_XLSX_UNCOMPRESSED_BYTES,
+    MAX_YAML_BYTES, forbidden_char, forbidden_char_message, grouped, size_text,
+};
 
 /// The formats chiso reads and writes, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,13 +43,34 @@ impl FileFormat {
     }
 }
 
-/// The format of `file_name`, or an error listing the extensions a reader accepts.
+/// The format of `file_name`, or an error listing the extensions a reader accepts; a file of
+/// `len` bytes above the format's bound ([`MAX_YAML_BYTES`], [`MAX_FILE_BYTES`]) is refused
+/// before anything is decoded.
 pub(crate) fn format_or_error(
     file_name: &str,
+    len: usize,
     accepted: &[FileFormat],
 ) -> Result<FileFormat, ImportErrors> {
     match FileFormat::of(file_name) {
-        Some(f) if accepted.contains(&f) => Ok(f),
+        Some(f) if accepted.contains(&f) => {
+            let max = if f == FileFormat::Yaml {
+                MAX_YAML_BYTES
+            } else {
+                MAX_FILE_BYTES
+            };
+            if len > max {
+                return Err(ImportError::file(
+                    file_name,
+                    format!(
+                        "tệp quá lớn ({}, tối đa {}); hãy chia nhỏ tệp",
+                        size_text(len as u64),
+                        size_text(max as u64)
+                    ),
+                )
+                .into());
+            }
+            Ok(f)
+        }
         _ => {
             let names: Vec<&str> = accepted
                 .iter()
@@ -72,8 +99,12 @@ pub(crate) fn read_path(path: &std::path::Path) -> Result<(String, Vec<u8>), Imp
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    match std::fs::read(path) {
-        Ok(bytes) => Ok((name, bytes)),
+    // One byte more than any reader accepts is enough for the size check to refuse it.
+    let mut bytes = Vec::new();
+    match std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
+    {
+        Ok(_) => Ok((name, bytes)),
         Err(e) => Err(ImportError::file(&name, format!("không đọc được tệp: {e}")).into()),
     }
 }
@@ -133,6 +164,9 @@ pub(crate) struct Table {
     pub header_row: usize,
     pub headers: Vec<String>,
     pub rows: Vec<TableRow>,
+    /// The delimiter of a CSV file, `None` for a sheet: an unquoted decimal comma in a
+    /// comma-delimited file splits a number in two, which messages then name as the cause.
+    pub delimiter: Option<u8>,
 }
 
 impl Table {
@@ -173,6 +207,7 @@ impl Table {
                     header_row: row.number,
                     headers,
                     rows,
+                    delimiter: None,
                 }),
             );
         }
@@ -196,17 +231,45 @@ impl Table {
     }
 
     /// Errors for cells that hold data below no header, so nothing typed is silently lost.
+    /// In a comma-delimited CSV file such a row has more fields than the header, most often
+    /// because a decimal comma (`1,5`) or a name with a comma was not quoted: one error names
+    /// the row and says so.
     pub fn stray_cells(&self, errors: &mut ImportErrors) {
         for row in &self.rows {
-            for (col, cell) in row.cells.iter().enumerate().skip(self.headers.len()) {
-                if !cell.is_empty() {
-                    errors.push(ImportError::cell(
-                        &self.file,
-                        row.number,
-                        &column_letter(col),
-                        format!("giá trị \"{cell}\" nằm ở cột không có tiêu đề"),
-                    ));
-                }
+            let stray: Vec<(usize, &String)> = row
+                .cells
+                .iter()
+                .enumerate()
+                .skip(self.headers.len())
+                .filter(|(_, c)| !c.is_empty())
+                .collect();
+            let Some((first_col, _)) = stray.first() else {
+                continue;
+            };
+            if self.delimiter == Some(b',') {
+                let values: Vec<&str> = stray.iter().map(|(_, c)| c.as_str()).collect();
+                errors.push(ImportError::cell(
+                    &self.file,
+                    row.number,
+                    &column_letter(*first_col),
+                    format!(
+                        "dòng có nhiều ô hơn dòng tiêu đề ({} cột): \"{}\" nằm ngoài các cột. \
+                         Thường do số thập phân viết bằng dấu phẩy (1,5) hoặc chữ có dấu phẩy \
+                         không đặt trong ngoặc kép; hãy viết \"1,5\" trong ngoặc kép, dùng \
+                         dấu chấm (1.5) hoặc lưu tệp với dấu phân cách ;",
+                        self.headers.len(),
+                        values.join("\", \"")
+                    ),
+                ));
+                continue;
+            }
+            for (col, cell) in stray {
+                errors.push(ImportError::cell(
+                    &self.file,
+                    row.number,
+                    &column_letter(col),
+                    format!("giá trị \"{cell}\" nằm ở cột không có tiêu đề"),
+                ));
             }
         }
     }
@@ -299,6 +362,12 @@ pub(crate) fn csv_table(
         break;
     }
     let delimiter = sniff_delimiter(header_line);
+    let mut errors = ImportErrors::default();
+    for (n, line) in &comments {
+        if let Some(c) = forbidden_char(line) {
+            errors.push(ImportError::row(file, *n, forbidden_char_message(c)));
+        }
+    }
     let comments = comments
         .into_iter()
         .map(|(n, line)| (n, comment_text(&line, delimiter)))
@@ -309,17 +378,73 @@ pub(crate) fn csv_table(
         .delimiter(delimiter)
         .from_reader(&text.as_bytes()[offset..]);
     let mut rows = Vec::new();
-    let mut errors = ImportErrors::default();
-    for (i, record) in reader.records().enumerate() {
-        let number = line_no + i + 1;
-        match record {
-            Ok(r) => rows.push(TableRow {
-                number,
-                cells: r.iter().map(|c| c.trim().to_owned()).collect(),
-            }),
+    let mut cells_total = 0usize;
+    let mut record = csv::StringRecord::new();
+    let mut index = 0;
+    while !errors.is_full() {
+        index += 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                // The line the record starts on, so a quoted cell spanning lines does not
+                // shift the numbers of the rows below it.
+                let number = line_no + record.position().map_or(index, |p| p.line() as usize);
+                if rows.len() >= MAX_ROWS {
+                    errors.push(ImportError::row(
+                        file,
+                        number,
+                        format!(
+                            "tệp có hơn {} dòng (giới hạn); hãy chia nhỏ tệp",
+                            grouped(MAX_ROWS as u64)
+                        ),
+                    ));
+                    break;
+                }
+                if record.len() > MAX_COLUMNS {
+                    errors.push(ImportError::row(
+                        file,
+                        number,
+                        format!(
+                            "dòng có {} ô, vượt giới hạn {} cột",
+                            grouped(record.len() as u64),
+                            grouped(MAX_COLUMNS as u64)
+                        ),
+                    ));
+                    continue;
+                }
+                cells_total += record.len();
+                if cells_total > MAX_CELLS {
+                    errors.push(ImportError::row(
+                        file,
+                        number,
+                        format!(
+                            "tệp có hơn {} ô (giới hạn); hãy chia nhỏ tệp",
+                            grouped(MAX_CELLS as u64)
+                        ),
+                    ));
+                    break;
+                }
+                let cells = record
+                    .iter()
+                    .enumerate()
+                    .map(|(col, cell)| match checked_text(cell) {
+                        Ok(()) => cell.trim().to_owned(),
+                        Err(message) => {
+                            errors.push(ImportError::cell(
+                                file,
+                                number,
+                                &column_letter(col),
+                                message,
+                            ));
+                            String::new()
+                        }
+                    })
+                    .collect();
+                rows.push(TableRow { number, cells });
+            }
             Err(e) => errors.push(ImportError::row(
                 file,
-                number,
+                line_no + e.position().map_or(index, |p| p.line() as usize),
                 format!("dòng CSV không đọc được: {e}"),
             )),
         }
@@ -329,8 +454,31 @@ pub(crate) fn csv_table(
     }
     let (_, table) = Table::from_rows(file, rows);
     match table {
-        Some(t) => Ok((comments, t)),
+        Some(t) => Ok((
+            comments,
+            Table {
+                delimiter: Some(delimiter),
+                ..t
+            },
+        )),
         None => Err(ImportError::file(file, "tệp trống (không có dòng tiêu đề)").into()),
+    }
+}
+
+/// The text a cell may hold: at most [`MAX_CELL_CHARS`] characters and no control character
+/// but tab and line breaks; the message says what is wrong otherwise.
+pub(crate) fn checked_text(text: &str) -> Result<(), String> {
+    // Bytes bound characters from above: the count is only needed for long cells.
+    if text.len() > MAX_CELL_CHARS && text.chars().count() > MAX_CELL_CHARS {
+        return Err(format!(
+            "ô dài {} ký tự, vượt giới hạn {} ký tự của một ô",
+            grouped(text.chars().count() as u64),
+            grouped(MAX_CELL_CHARS as u64)
+        ));
+    }
+    match forbidden_char(text) {
+        Some(c) => Err(forbidden_char_message(c)),
+        None => Ok(()),
     }
 }
 
@@ -374,17 +522,21 @@ impl std::fmt::Debug for XlsxBook {
 }
 
 impl XlsxBook {
-    /// Opens an XLSX file from bytes.
+    /// Opens an XLSX file from bytes, after checking from the zip directory that it does not
+    /// expand beyond the bounds of [`crate::limits`].
     pub fn open(file: &str, bytes: &[u8]) -> Result<XlsxBook, ImportError> {
-        match open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes.to_vec())) {
+        check_package(file, bytes)?;
+        let opened = guarded(file, || {
+            open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes.to_vec())).map_err(|e| {
+                ImportError::file(file, format!("không mở được tệp Excel: {e}")).into()
+            })
+        });
+        match opened {
             Ok(book) => Ok(XlsxBook {
                 file: file.to_owned(),
                 book,
             }),
-            Err(e) => Err(ImportError::file(
-                file,
-                format!("không mở được tệp Excel: {e}"),
-            )),
+            Err(mut e) => Err(e.0.remove(0)),
         }
     }
 
@@ -401,40 +553,105 @@ impl XlsxBook {
     }
 
     /// All rows of a sheet as text cells, numbered as Excel shows them.
-    pub fn rows(&mut self, sheet: &str) -> Result<Vec<TableRow>, ImportError> {
-        let range = self.book.worksheet_range(sheet).map_err(|e| {
-            ImportError::file(
-                &self.file,
-                format!("không đọc được trang tính \"{sheet}\": {e}"),
-            )
-        })?;
-        // Styles tell percent-formatted numbers (0,952 shown as 95,2 %) apart; without them
-        // the raw number is used.
-        let styles = self.book.worksheet_style(sheet).ok();
-        let Some((r0, c0)) = range.start() else {
-            return Ok(Vec::new());
+    ///
+    /// Cells are streamed one by one and only those with a value are kept, so a sheet whose
+    /// used range spans `A1:XFD1048576` costs what its values cost; a value beyond
+    /// [`MAX_ROWS`] or [`MAX_COLUMNS`], or more than [`MAX_CELLS`] cells or
+    /// [`MAX_TABLE_TEXT_BYTES`] of text, is refused naming the sheet and the cell.
+    pub fn rows(&mut self, sheet: &str) -> Result<Vec<TableRow>, ImportErrors> {
+        let file = self.file.clone();
+        guarded(&file, || self.stream_rows(sheet))
+    }
+
+    fn stream_rows(&mut self, sheet: &str) -> Result<Vec<TableRow>, ImportErrors> {
+        let file = self.file.clone();
+        let unreadable = |e: calamine::XlsxError| {
+            ImportError::file(&file, format!("không đọc được trang tính \"{sheet}\": {e}"))
         };
-        let mut out = Vec::new();
-        for (i, cells) in range.rows().enumerate() {
-            let abs_row = r0 + i as u32;
-            let cells = cells
-                .iter()
-                .enumerate()
-                .map(|(j, cell)| {
-                    let percent = styles
-                        .as_ref()
-                        .and_then(|s| s.get((abs_row, c0 + j as u32)))
-                        .and_then(|s| s.number_format.as_ref())
-                        .is_some_and(|f| f.format_code.contains('%'));
-                    cell_text(cell, percent)
-                })
-                .collect();
-            out.push(TableRow {
-                number: abs_row as usize + 1,
-                cells,
-            });
+        let mut reader = self
+            .book
+            .worksheet_cells_reader(sheet)
+            .map_err(unreadable)?;
+        // Styles tell percent-formatted numbers (0,952 shown as 95,2 %) apart.
+        let percent: Vec<bool> = reader
+            .styles()
+            .iter()
+            .map(|s| {
+                s.number_format
+                    .as_ref()
+                    .is_some_and(|f| f.format_code.contains('%'))
+            })
+            .collect();
+        let mut rows: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        let mut errors = ImportErrors::default();
+        let (mut slots, mut text_bytes) = (0usize, 0usize);
+        while !errors.is_full() {
+            let Some((cell, style)) = reader.next_cell_with_style_id().map_err(unreadable)? else {
+                break;
+            };
+            let value = cell.get_value();
+            if matches!(value, DataRef::Empty) {
+                continue;
+            }
+            let (r, c) = cell.get_position();
+            let (row, col) = (r as usize, c as usize);
+            let at = format!("{}{}", column_letter(col), row + 1);
+            let refuse = |message: String| {
+                ImportError::cell(
+                    &file,
+                    row + 1,
+                    &column_letter(col),
+                    format!("trang tính \"{sheet}\", ô {at}: {message}"),
+                )
+            };
+            if row >= MAX_ROWS || col >= MAX_COLUMNS {
+                errors.push(refuse(format!(
+                    "có giá trị nhưng nằm ngoài vùng đọc được ({} dòng, {} cột đến cột {}); \
+                     xóa ô này hoặc chuyển dữ liệu vào vùng trên",
+                    grouped(MAX_ROWS as u64),
+                    grouped(MAX_COLUMNS as u64),
+                    column_letter(MAX_COLUMNS - 1)
+                )));
+                return Err(errors);
+            }
+            let raw_text = match value {
+                DataRef::String(t) => Some(t.as_str()),
+                DataRef::SharedString(t) => Some(*t),
+                _ => None,
+            };
+            if let Some(t) = raw_text
+                && let Err(message) = checked_text(t)
+            {
+                errors.push(refuse(message));
+                continue;
+            }
+            let t = cell_text(&value, percent.get(style).copied().unwrap_or(false));
+            text_bytes += t.len();
+            let cells = rows.entry(r).or_default();
+            if cells.len() <= col {
+                slots += col + 1 - cells.len();
+                cells.resize(col + 1, String::new());
+            }
+            if slots > MAX_CELLS || text_bytes > MAX_TABLE_TEXT_BYTES {
+                errors.push(refuse(format!(
+                    "trang tính quá lớn (tối đa {} ô và {} chữ); hãy chia nhỏ tệp",
+                    grouped(MAX_CELLS as u64),
+                    size_text(MAX_TABLE_TEXT_BYTES as u64)
+                )));
+                return Err(errors);
+            }
+            cells[col] = t;
         }
-        Ok(out)
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(r, cells)| TableRow {
+                number: r as usize + 1,
+                cells,
+            })
+            .collect())
     }
 
     /// A sheet as a table (comment rows first, then the header).
@@ -461,29 +678,32 @@ impl XlsxBook {
 
 /// The text a cell shows, in the form the parsers accept: numbers with a decimal point and at
 /// most 15 significant digits (as Excel keeps them), dates as dd/mm/yyyy.
-fn cell_text(cell: &Data, percent: bool) -> String {
+fn cell_text(cell: &DataRef<'_>, percent: bool) -> String {
     match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_owned(),
-        Data::Int(i) => {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.trim().to_owned(),
+        DataRef::SharedString(s) => s.trim().to_owned(),
+        DataRef::Int(i) => {
             if percent {
                 format!("{}%", Decimal::from(*i) * Decimal::ONE_HUNDRED)
             } else {
                 i.to_string()
             }
         }
-        Data::Float(f) => {
+        DataRef::Float(f) => {
             let Some(d) = f64_to_decimal(*f) else {
                 return f.to_string();
             };
             if percent {
-                format!("{}%", (d * Decimal::ONE_HUNDRED).normalize())
+                // Checked: a huge double times a hundred overflows the decimal.
+                d.checked_mul(Decimal::ONE_HUNDRED)
+                    .map_or_else(|| f.to_string(), |p| format!("{}%", p.normalize()))
             } else {
                 d.to_string()
             }
         }
-        Data::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
-        Data::DateTime(dt) => {
+        DataRef::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
+        DataRef::DateTime(dt) => {
             if dt.is_datetime() {
                 let (y, m, d, ..) = dt.to_ymd_hms_milli();
                 format!("{d:02}/{m:02}/{y:04}")
@@ -492,9 +712,131 @@ fn cell_text(cell: &Data, percent: bool) -> String {
                     .map_or_else(|| dt.as_f64().to_string(), |d| d.to_string())
             }
         }
-        Data::DateTimeIso(s) => s.split('T').next().unwrap_or(s).to_owned(),
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
+        DataRef::DateTimeIso(s) => s.split('T').next().unwrap_or(s).to_owned(),
+        DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Runs a call into the spreadsheet library and turns a panic into an error about the file.
+/// The library is third-party code parsing untrusted bytes and some malformed references
+/// (a column such as `ZZZZZZZZ1`) overflow its arithmetic; an import must then be refused,
+/// not take the process or the request down. The library's state is dropped with the error.
+fn guarded<T>(file: &str, f: impl FnOnce() -> Result<T, ImportErrors>) -> Result<T, ImportErrors> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let why = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(ImportError::file(
+                file,
+                format!("tệp Excel bị hỏng, không đọc được ({why}); hãy lưu lại tệp bằng Excel"),
+            )
+            .into())
+        }
+    }
+}
+
+/// Checks an XLSX package from its zip directory before the spreadsheet reader opens it:
+/// the number of entries, their total uncompressed size, the size of the shared strings and
+/// the count they announce (the reader reserves memory for it up front). Declared sizes are
+/// enough here because decompression fails where an entry outgrows its declared size.
+fn check_package(file: &str, bytes: &[u8]) -> Result<(), ImportError> {
+    let bad = |e: &dyn std::fmt::Display| {
+        ImportError::file(file, format!("không mở được tệp Excel: {e}"))
+    };
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(&e))?;
+    if zip.len() > MAX_XLSX_ENTRIES {
+        return Err(ImportError::file(
+            file,
+            format!(
+                "tệp Excel có {} thành phần, vượt giới hạn {}; tệp không phải bảng tính thông \
+                 thường",
+                grouped(zip.len() as u64),
+                grouped(MAX_XLSX_ENTRIES as u64)
+            ),
+        ));
+    }
+    let mut total: u64 = 0;
+    let mut shared = Vec::new();
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(|e| bad(&e))?;
+        total = total.saturating_add(entry.size());
+        let name = entry.name().map_err(|e| bad(&e))?;
+        if name
+            .rsplit('/')
+            .next()
+            .is_some_and(|n| n.eq_ignore_ascii_case("sharedStrings.xml"))
+        {
+            if entry.size() > MAX_SHARED_STRINGS_BYTES {
+                return Err(ImportError::file(
+                    file,
+                    format!(
+                        "bảng chữ dùng chung của tệp Excel giải nén ra {}, vượt giới hạn {}",
+                        size_text(entry.size()),
+                        size_text(MAX_SHARED_STRINGS_BYTES)
+                    ),
+                ));
+            }
+            shared.push(i);
+        }
+    }
+    if total > MAX_XLSX_UNCOMPRESSED_BYTES {
+        return Err(ImportError::file(
+            file,
+            format!(
+                "tệp Excel giải nén ra {}, vượt giới hạn {}; hãy chia nhỏ tệp",
+                size_text(total),
+                size_text(MAX_XLSX_UNCOMPRESSED_BYTES)
+            ),
+        ));
+    }
+    for i in shared {
+        let entry = zip.by_index(i).map_err(|e| bad(&e))?;
+        if let Some(count) = announced_strings(entry)
+            && count > MAX_SHARED_STRINGS
+        {
+            return Err(ImportError::file(
+                file,
+                format!(
+                    "tệp Excel khai báo {} chữ dùng chung, vượt giới hạn {}",
+                    grouped(count),
+                    grouped(MAX_SHARED_STRINGS)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `uniqueCount` of a `sharedStrings.xml`, read from the start of its root element
+/// (an unreadable or absent count is left for the spreadsheet reader to judge).
+fn announced_strings(entry: impl Read) -> Option<u64> {
+    use quick_xml::events::Event;
+    // The root element comes first; a few KiB hold it in any real file.
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(entry.take(64 * 1024)));
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf).ok()? {
+            Event::Start(e) | Event::Empty(e) => {
+                if e.local_name().as_ref() != "sst" {
+                    return None;
+                }
+                let attr = e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.local_name().as_ref() == "uniqueCount")?;
+                let text: &str = &attr.value;
+                // A count too large for u64 is over the bound too.
+                return Some(text.trim().parse::<u64>().unwrap_or(u64::MAX));
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
     }
 }
 

@@ -45,7 +45,8 @@ pub fn read_units(path: &Path) -> Result<UnitsFile, ImportErrors> {
 
 /// Reads a unit list from an uploaded `.csv` or `.xlsx` file.
 pub fn read_units_bytes(file_name: &str, bytes: &[u8]) -> Result<UnitsFile, ImportErrors> {
-    let table = match format_or_error(file_name, &[FileFormat::Csv, FileFormat::Xlsx])? {
+    let table = match format_or_error(file_name, bytes.len(), &[FileFormat::Csv, FileFormat::Xlsx])?
+    {
         FileFormat::Csv => csv_table(file_name, bytes)?.1,
         _ => XlsxBook::open(file_name, bytes)?.first_table()?.1,
     };

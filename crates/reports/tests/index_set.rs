@@ -445,3 +445,157 @@ fn an_unsupported_extension_is_refused_by_name() {
             .starts_with("set.docx: định dạng tệp không được hỗ trợ")
     );
 }
+
+/// A summary-table set coded as real ones are: Roman numerals for parts, numbers and letters
+/// below them, abbreviations for the survey and appraisal blocks.
+const REAL_CODES_YAML: &str = "\
+code: TONG-HOP-2025
+name: Bảng tổng hợp
+year: 2025
+nodes:
+  - code: I
+    title: Công tác chỉ đạo
+    children:
+      - code: 1
+        title: Kế hoạch
+        children:
+          - {code: 1.a, title: Ban hành, max: 1, source: assessed, method: yes_no}
+          - {code: 1.b, title: Thực hiện, max: 1, source: assessed, method: yes_no}
+      - {code: TC-3, title: Kiểm tra, max: 2, source: assessed, method: yes_no}
+  - code: II
+    title: Thể chế
+    children:
+      - {code: II.1, title: Văn bản, max: 2, source: assessed, method: yes_no}
+      - {code: II.10, title: Rà soát, max: 2, source: assessed, method: yes_no}
+  - code: XHH
+    title: Điều tra xã hội học
+    children:
+      - {code: TD, title: Hài lòng, max: 2, source: survey, method: survey}
+";
+
+#[test]
+fn codes_of_real_sets_and_summary_tables_are_read_from_yaml() {
+    let set = read_index_set_bytes("t.yaml", REAL_CODES_YAML.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let codes: Vec<&str> = set.walk().iter().map(|n| n.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "I", "1", "1.a", "1.b", "TC-3", "II", "II.1", "II.10", "XHH", "TD"
+        ]
+    );
+    assert_eq!(node(&set, "I").max, Points(dec!(4)));
+    assert_eq!(node(&set, "1").children.len(), 2);
+}
+
+#[test]
+fn codes_of_real_sets_round_trip_through_csv_with_a_parent_column() {
+    let set = read_index_set_bytes("t.yaml", REAL_CODES_YAML.as_bytes()).unwrap();
+    let csv = index_set_csv(&set);
+    assert!(
+        csv.contains("code,title,max,source,method,params,parent,"),
+        "{csv}"
+    );
+    let back =
+        read_index_set_bytes("t.csv", csv.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{csv}"));
+    assert_eq!(back, set);
+    let yaml = index_set_yaml(&set);
+    let back =
+        read_index_set_bytes("t.yaml", yaml.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    assert_eq!(back, set);
+    // Numbered sets need no parent column: their codes say it.
+    assert!(!index_set_csv(&example_set()).contains("parent"));
+}
+
+#[test]
+fn an_xlsx_set_with_roman_numerals_and_a_parent_column_is_read() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows: [[&str; 6]; 8] = [
+        ["# code: T-2025", "", "", "", "", ""],
+        ["# name: Thử", "", "", "", "", ""],
+        ["# year: 2025", "", "", "", "", ""],
+        [
+            "Mã",
+            "Tên tiêu chí",
+            "Điểm tối đa",
+            "Nguồn",
+            "Phương pháp",
+            "Mã cha",
+        ],
+        ["I", "Phần một", "", "", "", ""],
+        ["1", "Mục", "2", "assessed", "yes_no", "I"],
+        ["II", "Phần hai", "", "", "", ""],
+        ["II.1", "Mục", "3", "survey", "survey", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let set = read_index_set_bytes("t.xlsx", &bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(node(&set, "I").children[0].code.as_str(), "1");
+    assert_eq!(node(&set, "II").max, Points(dec!(3)));
+}
+
+#[test]
+fn a_parent_cell_that_contradicts_a_dotted_code_or_names_nothing_is_reported() {
+    let csv = "\
+# code: T
+# name: T
+# year: 2024
+code,title,max,source,method,parent
+I,A,,,,
+II,B,,,,
+II.1,C,1,assessed,yes_no,I
+II.2,F,1,assessed,yes_no,
+2,D,1,assessed,yes_no,III
+I.1,E,1,assessed,yes_no,
+";
+    let errs = read_index_set_bytes("set.csv", csv.as_bytes()).expect_err("errors");
+    let text = errs.to_string();
+    assert!(
+        text.contains("set.csv, dòng 9, cột \"code\": không có tiêu chí cha III của 2 trong bảng"),
+        "{text}"
+    );
+    let errs = read_index_set_bytes(
+        "set.csv",
+        csv.replace("2,D,1,assessed,yes_no,III\n", "").as_bytes(),
+    )
+    .expect_err("errors");
+    let text = errs.to_string();
+    assert!(
+        text.contains("dòng 7, cột \"code\": tiêu chí II.1: mã không thuộc tiêu chí cha I"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_code_with_accents_or_spaces_is_refused_with_the_allowed_characters() {
+    let errs = yaml_err(&format!(
+        "{HEAD}nodes:\n  - {{code: \"TĐ\", title: A, max: 1, source: assessed, method: yes_no}}\n"
+    ));
+    let text = errs.to_string();
+    assert!(text.contains("chữ cái không dấu"), "{text}");
+    assert!(text.contains("TĐ"), "{text}");
+}
+
+#[test]
+fn score_files_name_criteria_by_the_codes_of_real_sets() {
+    let set = read_index_set_bytes("t.yaml", REAL_CODES_YAML.as_bytes()).unwrap();
+    let wide = "unit,1.a,1.b,TC-3,II.1,II.10,TD\nXA-1,có,không,có,có,không,\"1,5\"\n";
+    let read = chiso_reports::read_scores_bytes("s.csv", wide.as_bytes(), &set, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.units[0].values.len(), 6);
+    let long = "unit,criterion,value\nXA-1,II.10,có\nXA-1,XHH,1\n";
+    let errs = chiso_reports::read_scores_bytes("s.csv", long.as_bytes(), &set, None)
+        .expect_err("XHH is not a leaf");
+    assert!(
+        errs.to_string().contains("tiêu chí XHH có tiêu chí con"),
+        "{errs}"
+    );
+    let _: NodeCode = NodeCode::parse("II.10").unwrap();
+}

@@ -144,15 +144,73 @@ pub async fn add_many(
     actor: &Actor,
     at: OffsetDateTime,
 ) -> Result<Vec<Evidence>, StoreError> {
+    add_many_capped(
+        db,
+        key,
+        assessment_version,
+        files,
+        usize::MAX,
+        reason,
+        actor,
+        at,
+    )
+    .await?
+    .map_err(|full| {
+        StoreError::Conflict(format!(
+            "tiêu chí {} đã có {} tài liệu kiểm chứng",
+            key.node, full.held
+        ))
+    })
+}
+
+/// A leaf that cannot take the documents: it holds `held` and may hold at most `cap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeafFull {
+    /// Documents on the leaf now (removed ones not counted).
+    pub held: usize,
+    /// The most documents the leaf may hold.
+    pub cap: usize,
+}
+
+/// Like [`add_many`], but only while the leaf then holds at most `cap` documents (removed ones
+/// not counted); otherwise nothing is added and the inner result says how full the leaf is.
+/// The count is taken after the assessment row is held, so two uploads racing to the same
+/// leaf cannot both squeeze under the cap.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, fields(period = %key.period, unit = %key.unit, node = %key.node, files = files.len(), cap))]
+pub async fn add_many_capped(
+    db: &Db,
+    key: &LeafKey,
+    assessment_version: i64,
+    files: &[NewEvidence],
+    cap: usize,
+    reason: &str,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Result<Vec<Evidence>, LeafFull>, StoreError> {
     let mut tx = db.begin().await?;
     periods::load_open(&mut tx, &key.period).await?;
     hold_assessment(&mut tx, &key.period, &key.unit, assessment_version).await?;
+    let held = sql!(
+        tx,
+        scalar i64,
+        "SELECT COUNT(*) FROM evidence \
+         WHERE period = $1 AND unit = $2 AND node = $3 AND removed_at IS NULL",
+        key.period.as_str(),
+        key.unit.as_str(),
+        key.node.as_str(),
+    )?;
+    let held = usize::try_from(held).unwrap_or(usize::MAX);
+    if held.saturating_add(files.len()) > cap {
+        // Dropping the transaction rolls it back: nothing was written.
+        return Ok(Err(LeafFull { held, cap }));
+    }
     let mut out = Vec::with_capacity(files.len());
     for file in files {
         out.push(insert(&mut tx, key, file, Some(reason), actor, at).await?);
     }
     tx.commit().await?;
-    Ok(out)
+    Ok(Ok(out))
 }
 
 /// Inserts one document inside `tx`, audited.

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, NewEntry};
 use crate::codec;
-use crate::db::{ROWS_PER_STATEMENT, values_list};
+use crate::db::{ROWS_PER_STATEMENT, Tx, values_list};
 use crate::periods::{self, position_of};
 use crate::{Actor, Db, StoreError};
 
@@ -38,7 +38,20 @@ pub async fn save(
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    let p = periods::load_open(&mut tx, period).await?;
+    save_in(&mut tx, period, results, actor, at).await?;
+    tx.commit().await
+}
+
+/// [`save`] inside the caller's transaction, so that the scores a computation used and the
+/// results computed from them are written together or not at all.
+pub(crate) async fn save_in(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    results: &PeriodResults,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let p = periods::load_open(tx, period).await?;
     let old_units = sql!(
         tx,
         scalar i64,
@@ -118,8 +131,7 @@ pub async fn save(
         )),
     );
     entry.period = Some(period.as_str());
-    audit::record(&mut tx, entry).await?;
-    tx.commit().await
+    audit::record(tx, entry).await
 }
 
 /// The period's results in the order they were saved; `None` if the period does not exist

@@ -4,7 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chiso_domain::{NodeCode, PeriodCode, Points, RawValue, UnitCode};
+use chiso_domain::workflow::AssessmentState;
+use chiso_domain::{NodeCode, PeriodCode, PeriodResults, Points, RawValue, UnitCode};
 use serde::Serialize;
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -12,7 +13,7 @@ use time::OffsetDateTime;
 use crate::audit::{self, NewEntry};
 use crate::codec;
 use crate::db::{Ex, ROWS_PER_STATEMENT, Tx, values_list};
-use crate::{Actor, Db, StoreError, periods};
+use crate::{Actor, Db, StoreError, periods, results};
 
 /// Audit entity of a score (key `period/unit/node`).
 pub const ENTITY: &str = "score";
@@ -95,6 +96,70 @@ pub async fn put(
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     put_in(&mut tx, period, changes, actor, at, reason).await?;
+    tx.commit().await
+}
+
+/// The version of every stored value of a period, as read before computing results from
+/// them; [`put_with_results`] refuses to write if any has changed since.
+pub type Versions = HashMap<(UnitCode, NodeCode), i64>;
+
+/// The versions of `stored` (what [`list`] returned), for [`put_with_results`].
+pub fn versions(stored: &[StoredScore]) -> Versions {
+    stored
+        .iter()
+        .map(|s| ((s.unit.clone(), s.node.clone()), s.version))
+        .collect()
+}
+
+/// Imports `changes` into `period` and replaces its results with `results` (computed from
+/// the stored values read at `read` with `changes` applied) in **one** transaction: the
+/// scores, their audit entries and the results commit together or not at all, so an
+/// interrupted import never leaves new scores beside results computed from the old ones.
+///
+/// Refused, changing nothing: [`StoreError::NotFound`] if the period does not exist;
+/// [`StoreError::Frozen`] if it is published, or if a unit of `changes` has an approved
+/// (finalised) assessment, whose scores only the approval sets (the workflow locks them);
+/// [`StoreError::Conflict`] if any stored value of the period changed since `read` (the
+/// results would not be those of the stored values), or as [`put`].
+#[tracing::instrument(skip_all, fields(period = %period, changes = changes.len()))]
+#[allow(clippy::too_many_arguments)]
+pub async fn put_with_results(
+    db: &Db,
+    period: &PeriodCode,
+    changes: &[ScoreChange],
+    read: &Versions,
+    results: &PeriodResults,
+    actor: &Actor,
+    at: OffsetDateTime,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    periods::load_open(&mut tx, period).await?;
+    let approved = sql!(
+        tx,
+        scalar_all String,
+        "SELECT unit FROM assessments WHERE period = $1 AND state = $2",
+        period.as_str(),
+        AssessmentState::Finalised.as_str(),
+    )?;
+    if let Some(unit) = approved
+        .iter()
+        .find(|a| changes.iter().any(|c| c.unit.as_str() == a.as_str()))
+    {
+        return Err(StoreError::Frozen(format!(
+            "điểm của đơn vị {unit} (kỳ đánh giá {period} đã phê duyệt)"
+        )));
+    }
+    let now = read_period(tx.ex(), period).await?;
+    if now.len() != read.len()
+        || now
+            .iter()
+            .any(|s| read.get(&(s.unit.clone(), s.node.clone())) != Some(&s.version))
+    {
+        return Err(changed_meanwhile(period));
+    }
+    put_in(&mut tx, period, changes, actor, at, reason).await?;
+    results::save_in(&mut tx, period, results, actor, at).await?;
     tx.commit().await
 }
 

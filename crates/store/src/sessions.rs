@@ -79,3 +79,35 @@ pub async fn delete_expired(db: &Db, now: OffsetDateTime) -> Result<u64, StoreEr
         codec::ts(now)
     )?)
 }
+
+/// Setting holding the key that signs sign-in form tokens.
+pub const FORM_KEY: &str = "form_key";
+
+/// The key (text) every node signs sign-in form tokens with: `candidate` if no node stored one yet,
+/// else the one stored first. Kept as an installation-wide setting (every node must use the
+/// same) but written here, without the audit entry settings otherwise get, so that the secret
+/// never shows in the audit log.
+#[tracing::instrument(skip_all)]
+pub async fn shared_key(
+    db: &Db,
+    candidate: &str,
+    now: OffsetDateTime,
+) -> Result<String, StoreError> {
+    let mut c = db.conn().await?;
+    // Two nodes starting together: the first insert wins and both read it back.
+    sql!(
+        c,
+        execute,
+        "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO NOTHING",
+        FORM_KEY,
+        candidate,
+        codec::ts(now),
+    )?;
+    Ok(sql!(
+        c,
+        scalar String,
+        "SELECT value FROM settings WHERE key = $1",
+        FORM_KEY,
+    )?)
+}

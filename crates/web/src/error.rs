@@ -37,6 +37,25 @@ pub enum AppError {
     /// A state-changing request without a valid CSRF token, or sent from another site.
     #[error("cross-site request refused")]
     CsrfRejected,
+    /// Too many passwords are being checked at once; try again after `retry_after` seconds.
+    #[error("busy")]
+    Busy {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after: u64,
+    },
+    /// A field, query parameter or path segment holds a control character (NUL and the
+    /// like), which no text in the application may contain.
+    #[error("control character in {0:?}")]
+    ControlChar(String),
+    /// A path segment is not valid UTF-8 once percent-decoded.
+    #[error("path segment is not UTF-8")]
+    BadPath,
+    /// The request body broke off: the client went away or stalled past the body timeout.
+    #[error("request body incomplete")]
+    BodyIncomplete,
+    /// The request body exceeds the limit.
+    #[error("request body too large")]
+    TooLarge,
     /// A form field is wrong; pages show the message next to the form.
     #[error("invalid form: {}", .0.key)]
     Form(FormError),
@@ -60,7 +79,10 @@ impl AppError {
             | AppError::UnitNotInPeriod { .. }
             | AppError::PageNotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
-            AppError::Form(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Form(_) | AppError::ControlChar(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadPath | AppError::BodyIncomplete => StatusCode::BAD_REQUEST,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) | AppError::Render(_) | AppError::Session(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -88,6 +110,15 @@ impl AppError {
             AppError::Forbidden => ("forbidden", "error.forbidden", vec![]),
             AppError::CsrfRejected => ("csrf", "error.csrf", vec![]),
             AppError::Form(f) => ("invalid", f.key, f.args.clone()),
+            AppError::Busy { .. } => ("busy", "error.busy", vec![]),
+            AppError::ControlChar(field) => (
+                "control_character",
+                "error.control_character",
+                vec![("field", field.clone())],
+            ),
+            AppError::BadPath => ("bad_path", "error.bad_path", vec![]),
+            AppError::BodyIncomplete => ("bad_request", "error.bad_request", vec![]),
+            AppError::TooLarge => ("payload_too_large", "error.payload_too_large", vec![]),
             AppError::Store(_) | AppError::Render(_) | AppError::Session(_) => {
                 ("internal", "error.internal", vec![])
             }
@@ -111,6 +142,10 @@ impl IntoResponse for AppError {
             tracing::error!(error = %self, causes = %cause_chain(&self), "request failed");
         }
         let mut resp = (info.status, info.code).into_response();
+        if let AppError::Busy { retry_after } = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
         resp.extensions_mut().insert(info);
         resp
     }
@@ -216,9 +251,9 @@ pub(crate) async fn render_errors(
     let resp = next.run(req).await;
     let info = match resp.extensions().get::<ErrorInfo>() {
         Some(info) => info.clone(),
-        None if resp.status().as_u16() >= 400
-            && !resp.headers().contains_key(header::CONTENT_TYPE) =>
-        {
+        // The framework's own refusals (unknown route or method, a path parameter that is
+        // not UTF-8, a body over the limit) come bare or as English plain text.
+        None if resp.status().as_u16() >= 400 && framework_made(&resp) => {
             ErrorInfo::from_status(resp.status())
         }
         None => return resp,
@@ -249,9 +284,21 @@ pub(crate) async fn render_errors(
     {
         out.headers_mut().insert(header::ALLOW, allow.clone());
     }
+    if let Some(wait) = resp.headers().get(header::RETRY_AFTER) {
+        out.headers_mut().insert(header::RETRY_AFTER, wait.clone());
+    }
     out.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out
+}
+
+/// An error response without our [`ErrorInfo`] that nobody dressed: no content type, or the
+/// plain text of axum's extractor rejections and tower-http's body limit.
+fn framework_made(resp: &Response) -> bool {
+    match resp.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(v) => v.as_bytes().starts_with(b"text/plain"),
+    }
 }
 
 fn message_fallback(lang: Lang) -> &'static str {

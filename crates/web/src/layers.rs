@@ -1,22 +1,29 @@
 //! The middleware stack around every route, outermost first: request id (set, then echoed in
-//! the response), tracing span carrying that id, security headers, compression, request body
-//! limit, then the session, the language cookie, the error pages, the CSRF check (inside the
-//! error pages, so a refusal gets a localized 403 page), and panics turned into an opaque 500
+//! the response), tracing span carrying that id, security headers, compression, then the
+//! session, the language cookie, `Cache-Control: no-store` on personal responses, the error
+//! pages, the request body limit and body timeout (inside the error pages, so a refusal gets
+//! a localized 413 page), the CSRF check (likewise a localized 403), the refusal of control
+//! characters and undecodable paths in every input, and panics turned into an opaque 500
 //! (inside the error pages, so a panic still gets a localized page quoting its request id).
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
-use axum::middleware;
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::AppState;
+use crate::auth::csrf;
+use crate::{AppError, AppState};
 
 /// Only our own files may be loaded: no inline script or style, no framing, no plugins.
 /// Inline SVG in the page is markup, not a resource, so the charts need no exception.
@@ -29,17 +36,25 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Wraps the routes in the middleware stack and binds the state.
 pub(crate) fn wrap(app: Router<AppState>, state: AppState) -> Router {
     let body_limit = state.config().body_limit;
+    let body_timeout = state.config().body_timeout;
     let secure = state.config().secure_cookies;
     let app = app
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            refuse_controls,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             crate::auth::csrf::guard,
         ))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::error::render_errors,
         ))
+        .layer(middleware::from_fn(no_store))
         .layer(middleware::from_fn(crate::i18n::remember_lang))
         .layer(crate::auth::session_layer(&state))
         .with_state(state);
@@ -95,9 +110,157 @@ pub(crate) fn wrap(app: Router<AppState>, state: AppState) -> Router {
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(security)
-            .layer(CompressionLayer::new())
-            .layer(RequestBodyLimitLayer::new(body_limit)),
+            .layer(CompressionLayer::new()),
     )
+}
+
+/// Middleware: `Cache-Control: no-store` on every API response and on every response to a
+/// request carrying a session cookie (what a signed-in person sees must not stay in shared
+/// or browser caches), unless the handler chose its own caching. Public pages seen without a
+/// session and the static files keep theirs.
+async fn no_store(req: Request<Body>, next: Next) -> Response<Body> {
+    let api = req.uri().path().starts_with("/api/");
+    let static_file = req.uri().path().starts_with("/static/");
+    let session = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|c| {
+            c.trim_start()
+                .starts_with(&format!("{}=", crate::auth::SESSION_COOKIE))
+        });
+    let mut resp = next.run(req).await;
+    if (api || (session && !static_file)) && !resp.headers().contains_key(header::CACHE_CONTROL) {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// True for characters no text of the application may hold: the C0 and C1 controls and DEL,
+/// except tabs and line breaks (which multi-line fields do hold). PostgreSQL cannot even
+/// store NUL, and the others only ever come from tampering.
+fn forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The first name/value pair of a URL-encoded text (query string or form) whose name or value
+/// holds a forbidden character: its name, made printable.
+fn bad_pair(encoded: &[u8]) -> Option<String> {
+    form_urlencoded::parse(encoded)
+        .find(|(k, v)| k.chars().any(forbidden_char) || v.chars().any(forbidden_char))
+        .map(|(k, _)| printable(&k))
+}
+
+/// A name as it can be shown in a message: controls escaped.
+fn printable(name: &str) -> String {
+    name.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_unicode().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// The dotted path (`a.b.0`) of the first JSON string, or object key, holding a forbidden
+/// character.
+fn bad_json(value: &serde_json::Value, at: &str) -> Option<String> {
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) => s.chars().any(forbidden_char).then(|| at.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| bad_json(v, &join(&i.to_string()))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.chars().any(forbidden_char) {
+                Some(join(&printable(k)))
+            } else {
+                bad_json(v, &join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Middleware: refuses, before any handler, path parameters that are not UTF-8 once decoded
+/// (400) and control characters in path parameters, query strings, URL-encoded forms and JSON
+/// bodies (422), naming the field at fault. Both databases thus see the same inputs, and a
+/// NUL never reaches PostgreSQL (which refuses it with an error). Multipart bodies are left to
+/// their handlers: they carry files, whose bytes are their own business.
+async fn refuse_controls(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response<Body> {
+    let (mut parts, body) = req.into_parts();
+    match RawPathParams::from_request_parts(&mut parts, &()).await {
+        Ok(params) => {
+            if let Some((name, _)) = params.iter().find(|(_, v)| v.chars().any(forbidden_char)) {
+                return AppError::ControlChar(name.to_owned()).into_response();
+            }
+        }
+        Err(axum::extract::rejection::RawPathParamsRejection::InvalidUtf8InPathParam(_)) => {
+            return AppError::BadPath.into_response();
+        }
+        // No parameters on this route (or none matched): nothing to check.
+        Err(_) => {}
+    }
+    if let Some(name) = parts.uri.query().and_then(|q| bad_pair(q.as_bytes())) {
+        return AppError::ControlChar(name).into_response();
+    }
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    let json = content_type.starts_with("application/json")
+        || (content_type.starts_with("application/") && content_type.contains("+json"));
+    if !form && !json {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let bytes = if form {
+        csrf::read_form(&parts.headers, body).await
+    } else {
+        let limit = state.config().body_limit;
+        axum::body::to_bytes(body, limit).await.map_err(|e| {
+            if csrf::is_length_limit(&e) {
+                AppError::TooLarge
+            } else {
+                AppError::BodyIncomplete
+            }
+        })
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let bad = if form {
+        bad_pair(&bytes)
+    } else {
+        // Malformed JSON is the handler's to refuse, with its own message.
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| bad_json(&v, ""))
+    };
+    if let Some(name) = bad {
+        return AppError::ControlChar(name).into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// A panicking handler is a bug: log it and answer a bare 500 (no body, no content type),

@@ -24,7 +24,6 @@ mod set_admin;
 mod unit_admin;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -68,6 +67,19 @@ pub struct WebConfig {
     /// Sends e-mail notifications about the cycle's to-do items (submitted self-assessments,
     /// explanation requests, approval). `None`, the default, sends nothing.
     pub notifier: Option<Arc<dyn notify::Notifier>>,
+    /// The gate in front of password hashing: how many Argon2id runs at once (one per core by
+    /// default) and how long the others may wait before a 503.
+    pub hashing: Arc<accounts::PasswordHashing>,
+    /// A client must send a request's whole header within this long after the connection
+    /// opens or the previous response, or the connection is closed; idle keep-alive
+    /// connections end after it too.
+    pub header_timeout: std::time::Duration,
+    /// A request body that sends nothing for this long is cut off (the wait restarts with
+    /// every chunk received, so a large upload on a slow line still gets through).
+    pub body_timeout: std::time::Duration,
+    /// Connections served at once; more wait in the system's queue until one closes. Keep it
+    /// well under the process's open-file limit, which the database and files also use.
+    pub max_connections: usize,
 }
 
 impl Default for WebConfig {
@@ -83,6 +95,10 @@ impl Default for WebConfig {
             evidence_store: None,
             evidence_limit: DEFAULT_UPLOAD_LIMIT,
             notifier: None,
+            hashing: Arc::new(accounts::PasswordHashing::default()),
+            header_timeout: std::time::Duration::from_secs(15),
+            body_timeout: std::time::Duration::from_secs(30),
+            max_connections: 256,
         }
     }
 }
@@ -114,6 +130,8 @@ struct Inner {
     config: WebConfig,
     sessions: auth::DbSessionStore,
     throttle: Arc<dyn auth::LoginThrottle>,
+    /// The key signing sign-in form tokens, read from the database once.
+    form_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl AppState {
@@ -138,6 +156,7 @@ impl AppState {
                 config,
                 sessions,
                 throttle,
+                form_key: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -160,6 +179,32 @@ impl AppState {
     /// The settings.
     pub fn config(&self) -> &WebConfig {
         &self.inner.config
+    }
+
+    /// The key every node signs sign-in form tokens with (see [`auth::csrf`]).
+    pub(crate) async fn form_key(&self) -> Result<&[u8], AppError> {
+        let key = self
+            .inner
+            .form_key
+            .get_or_try_init(|| async {
+                let candidate = hex::encode(rand::random::<[u8; 32]>());
+                let now = self.inner.config.clock.now();
+                let stored =
+                    chiso_store::sessions::shared_key(&self.inner.db, &candidate, now).await?;
+                hex::decode(&stored).map_err(|e| {
+                    AppError::Store(chiso_store::StoreError::Corrupt(format!(
+                        "{}: {e}",
+                        chiso_store::sessions::FORM_KEY
+                    )))
+                })
+            })
+            .await?;
+        Ok(key)
+    }
+
+    /// The gate in front of password hashing.
+    pub fn hashing(&self) -> &accounts::PasswordHashing {
+        &self.inner.config.hashing
     }
 
     /// The store of evidence files, if one is configured.
@@ -200,6 +245,12 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Serves the application on `listener` until `shutdown` completes, then lets in-flight
 /// requests finish and closes the database. Expired sessions are purged hourly meanwhile.
+///
+/// Connections are accepted by our own loop rather than `axum::serve`, for the limits a
+/// public server needs: at most [`WebConfig::max_connections`] at once (the next ones wait in
+/// the system's queue, costing no file descriptor here), and a connection that does not send
+/// a whole request header within [`WebConfig::header_timeout`] is closed, so clients that
+/// never finish their requests cannot hold the server's connections or files.
 pub async fn serve(
     db: Db,
     config: WebConfig,
@@ -212,6 +263,7 @@ pub async fn serve(
         addr = ?listener.local_addr().ok(),
         backend = state.db().backend_name(),
         demo = state.config().demo,
+        max_connections = state.config().max_connections,
         "serving"
     );
     let sessions = state.sessions().clone();
@@ -225,16 +277,76 @@ pub async fn serve(
             }
         }
     });
-    // The peer address feeds the per-address limit on failed sign-ins.
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    accept_loop(&listener, app, state.config(), shutdown).await;
     purge.abort();
     state.db().close().await;
-    served
+    Ok(())
+}
+
+/// Accepts connections until `shutdown`, then waits for the open ones to finish their
+/// current request (idle ones are closed at once).
+async fn accept_loop(
+    listener: &tokio::net::TcpListener,
+    app: Router,
+    config: &WebConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // Plain-text HTTP/2 is only ever spoken by special clients (browsers use HTTP/2 over TLS,
+    // which a proxy in front terminates); HTTP/1 only also means no protocol sniffing, which
+    // would wait for a silent client's first bytes without any timeout.
+    builder = builder.http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout);
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // Take a slot before accepting: beyond the limit, connections stay in the listen queue.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        // The peer address feeds the per-address limit on failed sign-ins.
+        let service = hyper::service::service_fn(move |mut req: axum::http::Request<_>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(app.clone(), req)
+        });
+        let conn = builder
+            // Not `serve_connection_with_upgrades`: it ignores `http1_only` and sniffs
+            // the protocol first. The application upgrades no connection (no WebSockets).
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    graceful.shutdown().await;
 }
 
 /// Liveness and readiness in one: answers "ok" only after a round trip to the database, so a

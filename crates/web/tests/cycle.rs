@@ -15,7 +15,7 @@ use chiso_domain::authz::{AppraiserScope, Grant, Role};
 use chiso_domain::workflow::{AssessmentState, LeafExplanation};
 use chiso_domain::{
     ClassScheme, Clock, GroupName, IndexSet, Membership, Method, NaPolicy, Node, NodeCode,
-    PeriodCode, Points, RankingRule, SetCode, Source, Tier, TierBasis, UnitCode,
+    PeriodCode, Points, RankingRule, RawValue, SetCode, Source, Tier, TierBasis, UnitCode,
 };
 use chiso_store::assessments::{self, StateChange};
 use chiso_store::audit::{self, AuditFilter};
@@ -1430,6 +1430,193 @@ async fn invalid_values_are_refused_naming_the_criterion_and_keep_what_was_typed
     }
 }
 
+/// The value of the input named `name` on a page (`value:1.2`, `num:1.3`…).
+fn shown(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no input {name} in:\n{page}"));
+    let rest = &page[at..page[at..].find('>').map_or(page.len(), |e| at + e)];
+    let marker = "value=\"";
+    let start = rest
+        .find(marker)
+        .unwrap_or_else(|| panic!("input {name} has no value: {rest}"))
+        + marker.len();
+    rest[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn numbers_are_read_the_vietnamese_way_and_a_number_with_two_readings_is_refused() {
+    for backend in backends() {
+        let c = Cycle::start(&backend).await;
+        let db = c.db().clone();
+        let mut officer = c.browser("can-bo").await;
+        let before = snapshot(&db).await;
+        // A count with decimals, and a ratio and points whose dot could group thousands or
+        // be an English-style decimal point.
+        let typed: &[(&str, &[(&str, &str)])] = &[
+            ("1.2", &[("value", "2,5")]),
+            ("1.3", &[("num", "1.200"), ("den", "1.500")]),
+            ("2.1", &[("value", "1.250")]),
+            ("2.3", &[("value", "0,5")]),
+        ];
+        let r = save_leaves(&mut officer, typed, None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&[
+            "Tiêu chí 1.2: “2,5”: số lượng phải là số nguyên.",
+            "Tiêu chí 1.3: Tử số: “1.200” có hai cách hiểu: 1200 (dấu chấm ngăn cách hàng \
+             nghìn) hoặc 1,2 (dấu chấm là dấu thập phân kiểu tiếng Anh). Hãy viết 1200 hoặc 1,2.",
+            "Tiêu chí 2.1: “1.250” có hai cách hiểu: 1250 (dấu chấm ngăn cách hàng nghìn) hoặc \
+             1,25 (dấu chấm là dấu thập phân kiểu tiếng Anh). Hãy viết 1250 hoặc 1,25.",
+            "Tiêu chí 2.3: “0,5”: số lượng phải là số nguyên.",
+            "value=\"1.200\"",
+            "value=\"2,5\"",
+        ]);
+        assert_eq!(snapshot(&db).await, before, "nothing saved");
+
+        // The same refusals in English, numbers still written the Vietnamese way.
+        officer.get(&format!("{PAGE}?lang=en")).await;
+        let r = save_leaves(&mut officer, typed, None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&[
+            "Criterion 1.2: “2,5”: a count must be a whole number.",
+            "Criterion 1.3: Numerator: “1.200” can be read two ways: 1200 (the dot separating \
+             thousands) or 1,2 (the dot as an English-style decimal point). Write 1200 or 1,2",
+            "Criterion 2.1: “1.250” can be read two ways: 1250",
+            "Criterion 2.3: “0,5”: a count must be a whole number.",
+        ]);
+        let r = save_leaves(
+            &mut officer,
+            &[("1.4", &[("num", "3"), ("den", "1,2,3")])],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&[
+            "Criterion 1.4: Denominator: “1,2,3” is not a number written the Vietnamese way",
+        ]);
+        assert_eq!(snapshot(&db).await, before, "nothing saved");
+        officer.get(&format!("{PAGE}?lang=vi")).await;
+
+        // A thousands dot in a count has one reading; so has a dot that cannot group thousands.
+        let r = save_leaves(
+            &mut officer,
+            &[
+                ("1.2", &[("value", "1.200")]),
+                ("1.3", &[("num", "1.234,5"), ("den", "1.300")]),
+                ("2.1", &[("value", "1.5")]),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&["Tiêu chí 1.3: Mẫu số: “1.300” có hai cách hiểu"]);
+        let r = save_leaves(
+            &mut officer,
+            &[
+                ("1.2", &[("value", "1.200")]),
+                ("1.3", &[("num", "1.234,5"), ("den", "1300")]),
+                ("2.1", &[("value", "1.5")]),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let input = |l: Option<leaves::StoredLeaf>| l.unwrap().self_assessment.input.unwrap();
+        assert_eq!(
+            input(stored_leaf(&db, "1.2").await),
+            RawValue::Count(dec!(1200))
+        );
+        assert_eq!(
+            input(stored_leaf(&db, "1.3").await),
+            RawValue::Ratio {
+                num: dec!(1234.5),
+                den: dec!(1300)
+            }
+        );
+        assert_eq!(
+            input(stored_leaf(&db, "2.1").await),
+            RawValue::Points(dec!(1.5))
+        );
+        c.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn values_shown_on_the_page_save_back_to_the_same_values() {
+    for backend in backends() {
+        let c = Cycle::start(&backend).await;
+        let db = c.db().clone();
+        let mut officer = c.browser("can-bo").await;
+        let r = save_leaves(
+            &mut officer,
+            &[
+                ("1.2", &[("value", "1.234")]),
+                ("1.3", &[("num", "1.234,5"), ("den", "2.000,25")]),
+                ("1.4", &[("num", "0,5"), ("den", "1")]),
+                ("2.1", &[("value", "3,75")]),
+                ("2.3", &[("value", "12.000")]),
+                ("3.1", &[("value", "0,25")]),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let nodes = ["1.2", "1.3", "1.4", "2.1", "2.3", "3.1"];
+        let mut stored = Vec::new();
+        for n in nodes {
+            stored.push(stored_leaf(&db, n).await.unwrap());
+        }
+        assert_eq!(
+            stored[0].self_assessment.input,
+            Some(RawValue::Count(dec!(1234)))
+        );
+        assert_eq!(
+            stored[1].self_assessment.input,
+            Some(RawValue::Ratio {
+                num: dec!(1234.5),
+                den: dec!(2000.25)
+            })
+        );
+
+        // The page shows each number so that it reads back as itself.
+        let page = officer.get(PAGE).await.body;
+        assert_eq!(shown(&page, "value:1.2"), "1234");
+        assert_eq!(shown(&page, "num:1.3"), "1234,5");
+        assert_eq!(shown(&page, "den:1.3"), "2000,25");
+        assert_eq!(shown(&page, "value:2.3"), "12000");
+        // Saved again as shown, with only a note added so that every value is read again.
+        let mut pairs = vec![("csrf".to_owned(), csrf_of(&page))];
+        for n in nodes {
+            let mut values = vec![("note", "Đã rà soát lại".to_owned())];
+            for field in ["value", "num", "den"] {
+                let name = format!("{field}:{n}");
+                if page.contains(&format!("name=\"{name}\"")) {
+                    values.push((field, shown(&page, &name)));
+                }
+            }
+            let refs: Vec<(&str, &str)> = values.iter().map(|(f, v)| (*f, v.as_str())).collect();
+            pairs.extend(leaf_fields(&page, n, &refs));
+        }
+        let r = officer.post(PAGE, &as_refs(&pairs)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location, format!("{PAGE}?ok=saved&n=6#leaf-1.2"));
+        for (n, before) in nodes.iter().zip(&stored) {
+            let after = stored_leaf(&db, n).await.unwrap();
+            assert_eq!(
+                after.self_assessment.input, before.self_assessment.input,
+                "{n} unchanged"
+            );
+            assert_eq!(after.self_assessment.points, before.self_assessment.points);
+            assert_eq!(
+                after.self_version,
+                before.self_version + 1,
+                "{n} saved again"
+            );
+        }
+        c.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn edits_are_refused_after_the_self_assessment_deadline() {
     for backend in backends() {
@@ -1565,6 +1752,12 @@ async fn removing_evidence_is_soft_and_audited_with_its_reason() {
         assert!(!removal.new.as_ref().unwrap()["removed_at"].is_null());
         let page = officer.get(PAGE).await;
         assert!(!page.body.contains("nham-tep.pdf"));
+        // The removed document is no longer served, to the unit or anyone else, though its
+        // row, blob and audit entries stay.
+        let download = format!("{PAGE}/minh-chung/{id}");
+        assert_eq!(officer.get(&download).await.status, StatusCode::NOT_FOUND);
+        let mut leader = c.browser("lanh-dao").await;
+        assert_eq!(leader.get(&download).await.status, StatusCode::NOT_FOUND);
 
         // Removing it again says so and changes nothing.
         let before = snapshot(&db).await;
@@ -1708,6 +1901,103 @@ async fn oversized_disguised_traversing_and_interrupted_uploads_are_refused_and_
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(c.stored_files().len(), 1);
+        c.stop().await;
+    }
+}
+
+/// `n` different small PDFs named `prefix-00.pdf`, `prefix-01.pdf`…
+fn many_pdfs(prefix: &str, n: usize) -> Vec<(String, Vec<u8>)> {
+    (0..n)
+        .map(|i| {
+            let content = pdf(prefix.as_bytes()[0], 300 + i);
+            (format!("{prefix}-{i:02}.pdf"), content)
+        })
+        .collect()
+}
+
+fn as_files(files: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect()
+}
+
+#[tokio::test]
+async fn too_many_files_in_one_upload_or_on_one_leaf_are_refused_and_leave_nothing_behind() {
+    for backend in backends() {
+        let c = Cycle::start(&backend).await;
+        let db = c.db().clone();
+        let mut officer = c.browser("can-bo").await;
+        let before = snapshot(&db).await;
+        let page = officer.get(PAGE).await;
+        page.assert_contains(&["tối đa 20 tệp mỗi lần tải, 50 tài liệu mỗi tiêu chí"]);
+
+        let many = many_pdfs("a", 21);
+        let r = officer.upload("1.1", &as_files(&many)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&["Mỗi lần chỉ tải lên được tối đa 20 tệp; chưa có tệp nào được lưu."]);
+        assert_eq!(snapshot(&db).await, before, "no row, no audit entry");
+        assert!(c.stored_files().is_empty(), "no blob, no temporary file");
+
+        // Files are counted as the form streams in: the 21st is refused at its header, before
+        // the rest of the body (here a part that never ends) is read.
+        let token = officer.token().await;
+        let mut parts = vec![Part::Text("csrf", &token)];
+        parts.extend(many.iter().map(|(n, c)| Part::File("file", n, c)));
+        let mut body = multipart(&parts);
+        body.truncate(body.len() - format!("--{BOUNDARY}--\r\n").len());
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cat-ngang.pdf\"\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&pdf(b'z', 3000));
+        let r = officer
+            .post_raw_multipart(&format!("{PAGE}/tieu-chi/1.1/minh-chung"), body)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&["tối đa 20 tệp"]);
+        assert_eq!(snapshot(&db).await, before);
+        assert!(c.stored_files().is_empty());
+
+        officer.get(&format!("{PAGE}?lang=en")).await;
+        let r = officer.upload("1.1", &as_files(&many)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&["At most 20 files can be uploaded at a time; no file was saved."]);
+        officer.get(&format!("{PAGE}?lang=vi")).await;
+
+        // A leaf holds at most 50 documents, however the uploads are split.
+        for (prefix, n) in [("b", 20), ("c", 20), ("d", 10)] {
+            let r = officer
+                .upload("1.1", &as_files(&many_pdfs(prefix, n)))
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{prefix}: {}", r.body);
+        }
+        assert_eq!(files_of(&db, "1.1").await.len(), 50);
+        let full = snapshot(&db).await;
+        let blobs = c.stored_files();
+        let r = officer.upload("1.1", &as_files(&many_pdfs("e", 1))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&[
+            "Mỗi tiêu chí có tối đa 50 tài liệu kiểm chứng và tiêu chí này đã có 50; chưa có tệp nào được lưu.",
+        ]);
+        assert_eq!(snapshot(&db).await, full);
+        assert_eq!(c.stored_files(), blobs, "no new blob");
+
+        // Removing one makes room for one.
+        let id = files_of(&db, "1.1").await[0].id;
+        let page = officer.get(PAGE).await;
+        let r = officer
+            .post(
+                &format!("{PAGE}/minh-chung/{id}/go-bo"),
+                &[("csrf", &csrf_of(&page.body))],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = officer.upload("1.1", &as_files(&many_pdfs("e", 1))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(files_of(&db, "1.1").await.len(), 50);
         c.stop().await;
     }
 }

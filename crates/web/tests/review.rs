@@ -842,6 +842,74 @@ async fn a_stale_appraisal_is_refused_and_shows_the_value_saved_meanwhile() {
 }
 
 #[tokio::test]
+async fn an_appraised_number_with_two_readings_is_refused_showing_both_in_either_language() {
+    for backend in backends() {
+        let app = start(&backend, Phase::Appraisal).await;
+        let db = app.db();
+        let before = snapshot(db).await;
+        let mut appraiser = Browser::signed_in(&app, "td.a12").await;
+        let r = appraiser
+            .appraise("STP", "1.2.1", "1.500", "Thiếu báo cáo quý IV")
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&[
+            "Giá trị thẩm định tiêu chí 1.2.1: “1.500” có hai cách hiểu: 1500 (dấu chấm ngăn \
+             cách hàng nghìn) hoặc 1,5 (dấu chấm là dấu thập phân kiểu tiếng Anh). Hãy viết 1500 \
+             hoặc 1,5.",
+            "value=\"1.500\"",
+        ]);
+        let version = appraiser.version_of("STP", "1.2.1").await;
+        let r = appraiser
+            .post(
+                &format!("{}?lang=en", leaf_path("STP", "1.2.1")),
+                &[
+                    ("value", "1.500"),
+                    ("comment", "Thiếu báo cáo quý IV"),
+                    ("version", &version),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&[
+            "Appraised value of criterion 1.2.1: “1.500” can be read two ways: 1500 (the dot \
+             separating thousands) or 1,5 (the dot as an English-style decimal point). Write 1500 \
+             or 1,5",
+        ]);
+        let r = appraiser
+            .post(
+                &format!("{}?lang=en", leaf_path("STP", "1.2.1")),
+                &[
+                    ("value", "1,234.5"),
+                    ("comment", "Thiếu báo cáo quý IV"),
+                    ("version", &version),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_contains(&[
+            "Appraised value of criterion 1.2.1: “1,234.5” is not a number written the Vietnamese way",
+        ]);
+        assert_eq!(snapshot(db).await, before, "nothing changed");
+
+        // A dot that cannot group thousands has one reading; the value shows back with a
+        // decimal comma and saves again as the same number.
+        let r = appraiser
+            .appraise("STP", "1.2.1", "16.5", "Thiếu báo cáo quý IV")
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(appraised_points(db, "STP", "1.2.1").await, Some(dec!(16.5)));
+        let page = appraiser.get(&unit_path("STP")).await;
+        page.assert_contains(&["value=\"16,5\""]);
+        let r = appraiser
+            .appraise("STP", "1.2.1", "16,5", "Thiếu báo cáo quý IV")
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(appraised_points(db, "STP", "1.2.1").await, Some(dec!(16.5)));
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_appraised() {
     for backend in backends() {
         let app = start(&backend, Phase::SelfAssessmentClosed).await;

@@ -33,6 +33,7 @@ pub fn read_index_set(path: &Path) -> Result<IndexSet, ImportErrors> {
 pub fn read_index_set_bytes(file_name: &str, bytes: &[u8]) -> Result<IndexSet, ImportErrors> {
     match format_or_error(
         file_name,
+        bytes.len(),
         &[FileFormat::Yaml, FileFormat::Csv, FileFormat::Xlsx],
     )? {
         FileFormat::Yaml => yaml::read(file_name, bytes),

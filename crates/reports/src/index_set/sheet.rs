@@ -1,5 +1,7 @@
 //! The spreadsheet form of an index set: one row per node (`code, title, max, source, method,
-//! params` and optionally `rule, evidence, not_applicable`), parents derived from the codes.
+//! params` and optionally `parent, rule, evidence, not_applicable`). A node's parent is the
+//! `parent` cell when filled, else the one its dotted code names (`1.2` under `1`); a code
+//! without a dot and without a parent cell is an area.
 //! The set's own fields are `# key: value` lines above the header (CSV and XLSX) or, in XLSX,
 //! key/value rows on a sheet named `set`.
 
@@ -32,6 +34,11 @@ const COLUMNS: &[(&str, &[&str], bool)] = &[
         true,
     ),
     ("params", &["params", "tham số"], false),
+    (
+        "parent",
+        &["parent", "mã cha", "tiêu chí cha", "mã tiêu chí cha"],
+        false,
+    ),
     ("rule", &["rule", "cách tính điểm", "cách chấm điểm"], false),
     ("evidence", &["evidence", "tài liệu kiểm chứng"], false),
     (
@@ -297,7 +304,7 @@ fn read_table(
     for (i, h) in table.headers.iter().enumerate() {
         let known = cols.values().any(|c| *c == i);
         if !known && !table.skippable(i) {
-            errors.push(ImportError::cell(&file, table.header_row, h, format!("cột \"{h}\" không được hỗ trợ (dùng: code, title, max, source, method, params, rule, evidence, not_applicable)")));
+            errors.push(ImportError::cell(&file, table.header_row, h, format!("cột \"{h}\" không được hỗ trợ (dùng: code, title, max, source, method, params, parent, rule, evidence, not_applicable)")));
         }
     }
     table.stray_cells(&mut errors);
@@ -334,8 +341,26 @@ fn read_table(
                 continue;
             }
         };
-        if let Some(p) = code.parent() {
-            parents.insert(p);
+        let parent = match cell(row, "parent").as_str() {
+            "" => code.parent(),
+            raw => match NodeCode::parse(raw) {
+                Ok(p) if p == code => {
+                    bad(
+                        &mut errors,
+                        "parent",
+                        format!("tiêu chí {code} không thể là tiêu chí cha của chính nó"),
+                    );
+                    continue;
+                }
+                Ok(p) => Some(p),
+                Err(e) => {
+                    bad(&mut errors, "parent", format!("mã tiêu chí cha: {e}"));
+                    continue;
+                }
+            },
+        };
+        if let Some(p) = &parent {
+            parents.insert(p.clone());
         }
         if let Some(first) = seen.first_row(&code, n) {
             bad(
@@ -420,7 +445,7 @@ fn read_table(
         let text = |name: &str| Some(cell(row, name)).filter(|s| !s.is_empty());
         nodes.push(RowNode {
             row: n,
-            parent: code.parent(),
+            parent,
             draft: Draft {
                 code,
                 title,
@@ -548,19 +573,29 @@ pub fn index_set_csv(set: &IndexSet) -> String {
     if set.renormalise_absent_areas {
         meta("renormalise_absent_areas", "true");
     }
+    // Nodes with their parent in tree order; the parent column is written only when some
+    // parent is not the one the code names (`1` under `I`).
+    fn collect<'a>(
+        nodes: &'a [chiso_domain::Node],
+        parent: Option<&'a NodeCode>,
+        out: &mut Vec<(&'a chiso_domain::Node, Option<&'a NodeCode>)>,
+    ) {
+        for n in nodes {
+            out.push((n, parent));
+            collect(&n.children, Some(&n.code), out);
+        }
+    }
+    let mut rows = Vec::new();
+    collect(&set.nodes, None, &mut rows);
+    let with_parent = rows.iter().any(|(n, p)| n.code.parent().as_ref() != *p);
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let _ = w.write_record([
-        "code",
-        "title",
-        "max",
-        "source",
-        "method",
-        "params",
-        "rule",
-        "evidence",
-        "not_applicable",
-    ]);
-    for n in set.nodes.iter().flat_map(chiso_domain::Node::walk) {
+    let mut header = vec!["code", "title", "max", "source", "method", "params"];
+    if with_parent {
+        header.push("parent");
+    }
+    header.extend(["rule", "evidence", "not_applicable"]);
+    let _ = w.write_record(&header);
+    for (n, parent) in rows {
         let (name, params) = n
             .method
             .as_ref()
@@ -571,17 +606,24 @@ pub fn index_set_csv(set: &IndexSet) -> String {
             Some(NaPolicy::FullPoints) => "full_points",
             None => "",
         };
-        let _ = w.write_record([
+        let max = plain(n.max.0);
+        let mut record = vec![
             n.code.as_str(),
             &n.title,
-            &plain(n.max.0),
+            &max,
             n.source.as_str(),
             name,
             &params,
+        ];
+        if with_parent {
+            record.push(parent.map_or("", NodeCode::as_str));
+        }
+        record.extend([
             n.rule.as_deref().unwrap_or(""),
             n.evidence.as_deref().unwrap_or(""),
             na,
         ]);
+        let _ = w.write_record(&record);
     }
     let body = w
         .into_inner()

@@ -2,6 +2,7 @@
 //! `1.10`), never through binary floating point, so `1.10` stays criterion 1.10 and 0,1 stays
 //! exactly 0,1.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -13,6 +14,10 @@ use super::{
     parse_max, parse_na, parse_set_code, parse_source, parse_tie_breaker, parse_year,
 };
 use crate::error::{ImportError, ImportErrors};
+use crate::limits::{
+    MAX_YAML_EXPANDED_BYTES, MAX_YAML_VALUES, forbidden_char, forbidden_char_message, grouped,
+    size_text,
+};
 use crate::params::{METHOD_NAMES, canonical_method, decimal, default_label, parse_basis};
 use crate::table::decode_text;
 
@@ -52,89 +57,143 @@ const SCALAR_KEYS: &[&str] = &[
     "renormalise_absent_areas",
 ];
 
-/// Reads any value; inside a mapping, values of [`SCALAR_KEYS`] are read as raw text unless
-/// the mapping's keys are free names (the group names under `groups`).
-struct YSeed {
-    free_keys: bool,
+/// What a document may still expand to: every scalar's text and every value is charged as
+/// it is built, so aliases used many times count each time ([`MAX_YAML_EXPANDED_BYTES`],
+/// [`MAX_YAML_VALUES`]).
+struct Budget {
+    bytes: Cell<usize>,
+    values: Cell<usize>,
 }
 
-impl<'de> DeserializeSeed<'de> for YSeed {
+impl Budget {
+    fn new() -> Self {
+        Budget {
+            bytes: Cell::new(MAX_YAML_EXPANDED_BYTES),
+            values: Cell::new(MAX_YAML_VALUES),
+        }
+    }
+
+    /// Charges one value of `text`, refusing control characters and anything past the bounds.
+    fn charge<E: de::Error>(&self, text: &str) -> Result<(), E> {
+        if let Some(c) = forbidden_char(text) {
+            return Err(E::custom(forbidden_char_message(c)));
+        }
+        let (bytes, values) = (self.bytes.get(), self.values.get());
+        if text.len() > bytes || values == 0 {
+            return Err(E::custom(format!(
+                "tệp YAML mở rộng ra quá lớn (tối đa {} chữ và {} giá trị sau khi thay các bí \
+                 danh *alias); không dùng bí danh lặp lại nhiều lần",
+                size_text(MAX_YAML_EXPANDED_BYTES as u64),
+                grouped(MAX_YAML_VALUES as u64)
+            )));
+        }
+        self.bytes.set(bytes - text.len());
+        self.values.set(values - 1);
+        Ok(())
+    }
+}
+
+/// Reads any value; inside a mapping, values of [`SCALAR_KEYS`] are read as raw text unless
+/// the mapping's keys are free names (the group names under `groups`).
+struct YSeed<'b> {
+    free_keys: bool,
+    budget: &'b Budget,
+}
+
+impl<'de> DeserializeSeed<'de> for YSeed<'_> {
     type Value = Y;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Y, D::Error> {
         d.deserialize_any(YVisitor {
             free_keys: self.free_keys,
+            budget: self.budget,
         })
     }
 }
 
-struct YVisitor {
+struct YVisitor<'b> {
     free_keys: bool,
+    budget: &'b Budget,
 }
 
 /// A value read as its text (a number as written, `true`, or an empty value).
-struct TextSeed;
+struct TextSeed<'b>(&'b Budget);
 
-impl<'de> DeserializeSeed<'de> for TextSeed {
+impl<'de> DeserializeSeed<'de> for TextSeed<'_> {
     type Value = Y;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Y, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
+        struct V<'b>(&'b Budget);
+        impl Visitor<'_> for V<'_> {
             type Value = Y;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("một giá trị đơn (số hoặc chữ)")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Y, E> {
+                self.0.charge(v)?;
                 Ok(Y::Scalar(v.to_owned()))
             }
         }
-        d.deserialize_str(V)
+        d.deserialize_str(V(self.0))
     }
 }
 
-impl<'de> Visitor<'de> for YVisitor {
+impl<'de> Visitor<'de> for YVisitor<'_> {
     type Value = Y;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("một giá trị YAML")
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Y, E> {
+        self.budget.charge("")?;
         Ok(Y::Scalar(v.to_string()))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Y, E> {
+        self.budget.charge("")?;
         Ok(Y::Scalar(v.to_string()))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Y, E> {
+        self.budget.charge("")?;
         Ok(Y::Scalar(v.to_string()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Y, E> {
         // Only reached outside the single-value keys (e.g. a list of numbers where a list of
         // tiers was expected); the shortest text of the double is kept for the error message.
+        self.budget.charge("")?;
         Ok(Y::Scalar(v.to_string()))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Y, E> {
+        self.budget.charge(v)?;
         Ok(Y::Scalar(v.to_owned()))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Y, E> {
+        self.budget.charge("")?;
         Ok(Y::Scalar(String::new()))
     }
     fn visit_none<E: de::Error>(self) -> Result<Y, E> {
+        self.budget.charge("")?;
         Ok(Y::Scalar(String::new()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Y, A::Error> {
+        self.budget.charge("")?;
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(YSeed { free_keys: false })? {
+        while let Some(v) = seq.next_element_seed(YSeed {
+            free_keys: false,
+            budget: self.budget,
+        })? {
             out.push(v);
         }
         Ok(Y::Seq(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Y, A::Error> {
+        self.budget.charge("")?;
         let mut out = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
+            self.budget.charge(&key)?;
             let value = if !self.free_keys && SCALAR_KEYS.contains(&key.as_str()) {
-                map.next_value_seed(TextSeed)?
+                map.next_value_seed(TextSeed(self.budget))?
             } else {
                 map.next_value_seed(YSeed {
                     free_keys: key == "groups",
+                    budget: self.budget,
                 })?
             };
             out.push((key, value));
@@ -267,18 +326,33 @@ const NODE_KEYS: &[&str] = &[
 /// Reads the YAML form.
 pub(super) fn read(file: &str, bytes: &[u8]) -> Result<chiso_domain::IndexSet, ImportErrors> {
     let text = decode_text(file, bytes)?;
+    let budget = Budget::new();
     let doc = match serde_yaml_ng::Deserializer::from_str(&text)
         .next()
-        .map(|d| YSeed { free_keys: false }.deserialize(d))
-    {
+        .map(|d| {
+            YSeed {
+                free_keys: false,
+                budget: &budget,
+            }
+            .deserialize(d)
+        }) {
         Some(Ok(doc)) => doc,
         Some(Err(e)) => {
             let row = e.location().map(|l| l.line());
+            let said = e.to_string();
+            // The parser's own guards, said in words a user can act on.
+            let message = if said.starts_with("recursion limit exceeded") {
+                "tệp YAML lồng quá sâu (quá 128 cấp danh sách/bảng khóa lồng nhau)".to_owned()
+            } else if said.starts_with("repetition limit exceeded") {
+                "tệp YAML dùng bí danh *alias lặp lại quá nhiều lần".to_owned()
+            } else {
+                format!("YAML không hợp lệ: {said}")
+            };
             return Err(ImportError {
                 file: file.to_owned(),
                 row,
                 column: None,
-                message: format!("YAML không hợp lệ: {e}"),
+                message,
             }
             .into());
         }
@@ -956,11 +1030,15 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_written_text() {
-        let y: Y = YSeed { free_keys: false }
-            .deserialize(serde_yaml_ng::Deserializer::from_str(
-                "code: 1.10\nmax: 0.1\nx: [1.10]\n",
-            ))
-            .unwrap();
+        let budget = Budget::new();
+        let y: Y = YSeed {
+            free_keys: false,
+            budget: &budget,
+        }
+        .deserialize(serde_yaml_ng::Deserializer::from_str(
+            "code: 1.10\nmax: 0.1\nx: [1.10]\n",
+        ))
+        .unwrap();
         let Y::Map(e) = y else { panic!() };
         assert_eq!(e[0].1, Y::Scalar("1.10".into()));
         assert_eq!(e[1].1, Y::Scalar("0.1".into()));

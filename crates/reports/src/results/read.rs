@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::error::{ImportError, ImportErrors};
+use crate::limits::{forbidden_char, forbidden_char_message};
 use crate::table::{
     FileFormat, Table, XlsxBook, csv_table, decode_text, format_or_error, read_path,
 };
@@ -28,6 +29,7 @@ pub fn read_results_bytes(
 ) -> Result<Vec<PreviousResult>, ImportErrors> {
     match format_or_error(
         file_name,
+        bytes.len(),
         &[FileFormat::Csv, FileFormat::Xlsx, FileFormat::Json],
     )? {
         FileFormat::Csv => from_table(&csv_table(file_name, bytes)?.1),
@@ -55,6 +57,24 @@ struct Fields<'a> {
 
 /// Checks one row; `report(field, message)` for each problem.
 fn parse_fields(f: &Fields<'_>, report: &mut dyn FnMut(&str, String)) -> Option<PreviousResult> {
+    // A JSON string may carry `\u0000`; tables were checked cell by cell already.
+    let texts = [
+        ("unit", f.unit),
+        ("group", f.group),
+        ("index", f.index),
+        ("rank", f.rank),
+        ("streak", f.streak),
+    ];
+    let mut clean = true;
+    for (field, text) in texts {
+        if let Some(c) = forbidden_char(text) {
+            report(field, forbidden_char_message(c));
+            clean = false;
+        }
+    }
+    if !clean {
+        return None;
+    }
     let unit = UnitCode::parse(f.unit)
         .map_err(|e| report("unit", format!("mã đơn vị: {e}")))
         .ok();

@@ -1,21 +1,31 @@
 //! Protection against cross-site request forgery, checked in one middleware for every
-//! state-changing request (POST, PUT, PATCH, DELETE):
+//! state-changing request (POST, PUT, PATCH, DELETE), before any body is read:
 //!
 //! 1. requests a browser marks as sent from another site (`Sec-Fetch-Site: cross-site`), or
 //!    whose `Origin` names another host than the one addressed, are refused outright;
 //! 2. pages (everything outside `/api/`) must also carry the session's random token, in the
-//!    hidden form field `csrf` (URL-encoded or multipart forms) or the `X-CSRF-Token` header.
+//!    `X-CSRF-Token` header or the hidden form field `csrf`: anywhere in a URL-encoded form
+//!    (read up to [`FORM_LIMIT`] only), or as the *first* part of a multipart form (only that
+//!    part is read; the files behind it stream on to the handler untouched);
+//! 3. a request without a session is refused without reading its body, except the sign-in
+//!    form: showing it to an anonymous visitor stores nothing, so its token is instead signed
+//!    with a key shared by all nodes and valid for [`WebConfig::session_idle`]; the session
+//!    is only created once the sign-in succeeds.
 //!
 //! The API is read-only today; when it gains writes they will send the token in
 //! `X-CSRF-Token` (or use bearer tokens, which browsers do not attach on their own).
+//!
+//! [`WebConfig::session_idle`]: crate::WebConfig::session_idle
 
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use blake2::digest::{KeyInit, Mac};
+use futures_util::StreamExt;
+use http_body_util::BodyExt;
 use rand::Rng;
-use tower::{Layer, ServiceExt};
 use tower_sessions::Session;
 
 use crate::{AppError, AppState};
@@ -26,6 +36,13 @@ pub(crate) const CSRF_KEY: &str = "csrf";
 pub const CSRF_FIELD: &str = "csrf";
 /// Header accepted instead of the form field (scripts, future API writes).
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The one page whose form an anonymous visitor posts: the sign-in.
+pub(crate) const LOGIN_PATH: &str = "/dang-nhap";
+/// Largest URL-encoded form accepted, in bytes. Such forms carry typed text only (files go
+/// in multipart forms), and it is axum's own limit for form bodies.
+pub const FORM_LIMIT: usize = 2 * 1024 * 1024;
+/// How much of a multipart form is read to find the token in its first part.
+const FIRST_PART_LIMIT: usize = 8 * 1024;
 
 /// 256 random bits, hex-encoded.
 pub(crate) fn new_token() -> String {
@@ -46,6 +63,50 @@ pub(crate) async fn ensure_token(session: &Session) -> Result<String, AppError> 
 /// The session's token if it has one (pages of signed-in people always do).
 pub(crate) async fn token(session: &Session) -> Result<Option<String>, AppError> {
     Ok(session.get::<String>(CSRF_KEY).await?)
+}
+
+/// The token for the sign-in form: the session's if the visitor has one, else a signed token
+/// that needs no session (so that showing the form to anyone stores nothing). Both are 64 hex
+/// digits; a signed one is 4 bytes of expiry (Unix seconds), 8 random bytes and a 20-byte
+/// keyed BLAKE2s of the two.
+pub(crate) async fn login_token(session: &Session, state: &AppState) -> Result<String, AppError> {
+    if let Some(t) = token(session).await? {
+        return Ok(t);
+    }
+    let key = state.form_key().await?;
+    let expires = state.config().clock.now() + state.config().session_idle;
+    let expires = u32::try_from(expires.unix_timestamp()).unwrap_or(u32::MAX);
+    let mut head = [0u8; 12];
+    head[..4].copy_from_slice(&expires.to_be_bytes());
+    head[4..].copy_from_slice(&rand::rng().random::<[u8; 8]>());
+    let mac = signer(key, &head).finalize().into_bytes();
+    Ok(format!("{}{}", hex::encode(head), hex::encode(mac)))
+}
+
+/// Keyed BLAKE2s with a 160-bit tag.
+type FormMac = blake2::Blake2sMac<blake2::digest::consts::U20>;
+
+fn signer(key: &[u8], head: &[u8]) -> FormMac {
+    // A 32-byte key always fits BLAKE2s; a bad one only comes from a damaged database row.
+    let mut mac = <FormMac as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| <FormMac as KeyInit>::new(&Default::default()));
+    mac.update(b"chiso sign-in form|");
+    mac.update(head);
+    mac
+}
+
+/// Whether `given` is a sign-in token signed with `key` that has not expired at `now`.
+fn signed_valid(key: &[u8], given: &str, now: i64) -> bool {
+    let Ok(bytes) = hex::decode(given) else {
+        return false;
+    };
+    if bytes.len() != 32 {
+        return false;
+    }
+    let (head, mac) = bytes.split_at(12);
+    let expires = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    // `verify_slice` compares in constant time.
+    i64::from(expires) > now && signer(key, head).verify_slice(mac).is_ok()
 }
 
 /// Equal in time independent of where the first difference is, so the token cannot be
@@ -85,50 +146,104 @@ pub(crate) fn cross_site(headers: &HeaderMap, authority: Option<&str>) -> bool {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Field {
-    csrf: Option<String>,
+/// The body's declared length, if any.
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
-/// The token a request carries: header first, else the form field.
-async fn submitted(headers: &HeaderMap, body: &axum::body::Bytes) -> Option<String> {
-    if let Some(h) = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return Some(h.to_owned());
+/// Whether a body error, or one of its causes, is a length limit (ours, or the overall one of
+/// the body-limit layer further out).
+pub(crate) fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cur = err.source();
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let rebuilt = || {
-        Request::builder()
-            .method(Method::POST)
-            .header(header::CONTENT_TYPE, content_type)
-            .body(Body::from(body.clone()))
-            .ok()
-    };
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        let axum::Form(f) = axum::Form::<Field>::from_request(rebuilt()?, &())
-            .await
-            .ok()?;
-        return f.csrf;
+    false
+}
+
+/// Reads a URL-encoded form, at most [`FORM_LIMIT`] bytes: [`AppError::TooLarge`] beyond.
+pub(crate) async fn read_form(headers: &HeaderMap, body: Body) -> Result<Bytes, AppError> {
+    if content_length(headers).is_some_and(|n| n > FORM_LIMIT as u64) {
+        return Err(AppError::TooLarge);
     }
-    if content_type.starts_with("multipart/form-data") {
-        // The body is already within the application's limit; the multipart reader's own
-        // default limit (2 MB) would refuse larger uploads (evidence files) before the token.
-        let read = DefaultBodyLimit::disable().layer(tower::service_fn(|req: Request| async {
-            Ok::<_, std::convert::Infallible>(Multipart::from_request(req, &()).await)
-        }));
-        let mut form = read.oneshot(rebuilt()?).await.ok()?.ok()?;
-        while let Ok(Some(field)) = form.next_field().await {
-            if field.name() == Some(CSRF_FIELD) {
-                return field.text().await.ok();
-            }
+    match http_body_util::Limited::new(body, FORM_LIMIT)
+        .collect()
+        .await
+    {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if is_length_limit(e.as_ref()) => Err(AppError::TooLarge),
+        // The client went away or stalled past the body timeout.
+        Err(e) => {
+            tracing::debug!(error = %e, "reading a form failed");
+            Err(AppError::BodyIncomplete)
         }
     }
-    None
 }
 
-/// Middleware: refuses forged state-changing requests with 403 before any handler runs.
+fn is_form(headers: &HeaderMap, kind: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(kind))
+}
+
+/// The token of a multipart form, read from its first part only, and the whole body again
+/// (the part read, then the rest still streaming) for the handler.
+async fn first_part_token(headers: &HeaderMap, body: Body) -> (Option<String>, Body) {
+    let boundary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok());
+    let Some(boundary) = boundary else {
+        return (None, body);
+    };
+    let end = format!("\r\n--{boundary}");
+    let mut stream = body.into_data_stream();
+    let mut read = Vec::new();
+    let mut broken = false;
+    // Up to the delimiter closing the first part, and the two bytes after it that tell
+    // whether more parts follow.
+    let first_part_read = |read: &[u8]| {
+        read.windows(end.len())
+            .position(|w| w == end.as_bytes())
+            .is_some_and(|at| read.len() >= at + end.len() + 2)
+    };
+    while read.len() < FIRST_PART_LIMIT && !first_part_read(&read) {
+        match stream.next().await {
+            Some(Ok(chunk)) => read.extend_from_slice(&chunk),
+            Some(Err(_)) => {
+                broken = true;
+                break;
+            }
+            None => break,
+        }
+    }
+    let prefix = Bytes::from(read);
+    let token = if broken {
+        None
+    } else {
+        let once = futures_util::stream::once({
+            let p = prefix.clone();
+            async move { Ok::<_, std::convert::Infallible>(p) }
+        });
+        let mut form = multer::Multipart::new(once, boundary);
+        match form.next_field().await {
+            Ok(Some(field)) if field.name() == Some(CSRF_FIELD) => field.text().await.ok(),
+            _ => None,
+        }
+    };
+    let head = futures_util::stream::once(async move { Ok::<_, axum::Error>(prefix) });
+    (token, Body::from_stream(head.chain(stream)))
+}
+
+/// Middleware: refuses forged state-changing requests with 403 before any handler runs, and
+/// before reading more of the body than the token needs.
 pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_safe(req.method()) {
         return next.run(req).await;
@@ -147,25 +262,64 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
         },
         None => None,
     };
-    let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, state.config().body_limit).await {
-        Ok(b) => b,
-        Err(_) => return AppError::CsrfRejected.into_response(),
+    let sign_in = expected.is_none() && req.uri().path() == LOGIN_PATH;
+    let refuse = |why: &str, path: &str| {
+        tracing::warn!(path = %path, reason = why, "request without a valid CSRF token refused");
+        AppError::CsrfRejected.into_response()
     };
-    let given = submitted(&parts.headers, &bytes).await;
-    let valid =
-        matches!((&expected, &given), (Some(e), Some(g)) if same(e.as_bytes(), g.as_bytes()));
-    if !valid {
-        tracing::warn!(
-            path = %parts.uri.path(),
-            has_session_token = expected.is_some(),
-            has_token = given.is_some(),
-            "request without a valid CSRF token refused"
-        );
-        return AppError::CsrfRejected.into_response();
+    if expected.is_none() && !sign_in {
+        return refuse("no session", req.uri().path());
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let key = if sign_in {
+        match state.form_key().await {
+            Ok(k) => Some(k),
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        None
+    };
+    let now = state.config().clock.now().unix_timestamp();
+    let valid = |given: Option<&str>| match (&expected, given, key) {
+        (Some(e), Some(g), _) => same(e.as_bytes(), g.as_bytes()),
+        (None, Some(g), Some(k)) => signed_valid(k, g, now),
+        _ => false,
+    };
+    let header_token = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if header_token.is_some() {
+        if !valid(header_token.as_deref()) {
+            return refuse("wrong header token", req.uri().path());
+        }
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    if is_form(&parts.headers, "application/x-www-form-urlencoded") {
+        let bytes = match read_form(&parts.headers, body).await {
+            Ok(b) => b,
+            Err(e) => return e.into_response(),
+        };
+        let given = form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned());
+        if !valid(given.as_deref()) {
+            return refuse("wrong form token", &path);
+        }
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    }
+    if is_form(&parts.headers, "multipart/form-data") {
+        let (given, body) = first_part_token(&parts.headers, body).await;
+        if !valid(given.as_deref()) {
+            return refuse("wrong multipart token", &path);
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    refuse("no token", &path)
 }
 
 #[cfg(test)]
@@ -209,6 +363,24 @@ mod tests {
             &headers(&[("host", "a.vn"), ("sec-fetch-site", "cross-site")]),
             None
         ));
+    }
+
+    #[test]
+    fn a_signed_sign_in_token_holds_until_it_expires_and_not_under_another_key() {
+        let key = [7u8; 32];
+        let mut head = [0u8; 12];
+        head[..4].copy_from_slice(&1000u32.to_be_bytes());
+        let mac = hex::encode(signer(&key, &head).finalize().into_bytes());
+        let token = format!("{}{mac}", hex::encode(head));
+        assert_eq!(token.len(), 64, "shaped like a session token");
+        assert!(signed_valid(&key, &token, 999));
+        assert!(!signed_valid(&key, &token, 1000), "expired");
+        assert!(!signed_valid(&[8u8; 32], &token, 999), "another key");
+        head[..4].copy_from_slice(&2000u32.to_be_bytes());
+        let moved = format!("{}{mac}", hex::encode(head));
+        assert!(!signed_valid(&key, &moved, 999), "moved expiry");
+        assert!(!signed_valid(&key, &token[..62], 999));
+        assert!(!signed_valid(&key, "", 999));
     }
 
     #[test]

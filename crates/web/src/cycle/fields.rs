@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use chiso_domain::indexset::{NaPolicy, Source};
+use chiso_domain::number::{self, NumberError, NumberKind, TypedError};
 use chiso_domain::{InputError, LeafOutcome, Method, Node, NodeCode, RawValue, TierBasis};
 use chiso_store::leaves::{SelfEntry, StoredLeaf};
 use rust_decimal::Decimal;
@@ -22,7 +23,7 @@ pub(crate) const MAX_TEXT_CHARS: usize = 4000;
 pub(crate) enum InputKind {
     /// Có / không (and không phát sinh when allowed), as radio buttons.
     YesNo,
-    /// A count or quantity.
+    /// A count: a whole number (`1.200` is 1200, `2,5` is refused).
     Count,
     /// Numerator and denominator; the percentage is computed.
     Ratio,
@@ -103,7 +104,8 @@ pub(crate) fn evidence_required(node: &Node) -> bool {
 }
 
 /// The fields of one leaf's block, as shown or as typed. Text is kept as typed; numbers are
-/// shown with a decimal comma and no thousands separator, so they read back exactly.
+/// shown with a decimal comma and no thousands separator ([`number::vi_input`]), so they read
+/// back exactly whatever the field's kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct LeafFields {
     /// `yes`/`no`/`na` (yes/no), a count, a grade code, an ISO date or points.
@@ -179,7 +181,7 @@ impl LeafFields {
 
 /// A decimal as typed back into an input: `1,5`, `1423`, `0,25`.
 pub(crate) fn plain(d: Decimal) -> String {
-    d.normalize().to_string().replace('.', ",")
+    number::vi_input(d)
 }
 
 /// `2025-01-20`, what a date input holds.
@@ -259,11 +261,28 @@ impl PostedForm {
     }
 }
 
+/// Which input of a leaf's block holds a refused number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumberField {
+    /// The single value input (a count, points).
+    Value,
+    /// The numerator of a ratio.
+    Numerator,
+    /// The denominator of a ratio.
+    Denominator,
+}
+
 /// Why a leaf's fields cannot be saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FieldProblem {
     /// The method refuses the value (the domain names what is wrong).
     Input(InputError),
+    /// A number is not written the Vietnamese way, has decimals in a count, or could mean two
+    /// numbers.
+    Number {
+        field: NumberField,
+        error: NumberError,
+    },
     /// A ratio with only one of its two numbers.
     RatioIncomplete,
     /// Declared data, note or explanation longer than [`MAX_TEXT_CHARS`].
@@ -295,20 +314,33 @@ pub(crate) fn read_value(node: &Node, fields: &LeafFields) -> Result<Scored, Fie
                 let (num, den) = (fields.num.trim(), fields.den.trim());
                 match (num.is_empty(), den.is_empty()) {
                     (true, true) => None,
-                    (false, false) => Some(
-                        method
-                            .parse_input(&format!("{num}/{den}"))
-                            .map_err(FieldProblem::Input)?,
-                    ),
+                    (false, false) => {
+                        let read = |text: &str, field| {
+                            number::parse_number(text, NumberKind::Decimal)
+                                .map_err(|error| FieldProblem::Number { field, error })
+                        };
+                        Some(RawValue::Ratio {
+                            num: read(num, NumberField::Numerator)?,
+                            den: read(den, NumberField::Denominator)?,
+                        })
+                    }
                     _ => return Err(FieldProblem::RatioIncomplete),
                 }
             }
-            InputKind::Count | InputKind::Grade | InputKind::Date | InputKind::Points { .. } => {
-                match fields.value.trim() {
-                    "" => None,
-                    v => Some(method.parse_input(v).map_err(FieldProblem::Input)?),
-                }
-            }
+            InputKind::Count | InputKind::Points { .. } => match fields.value.trim() {
+                "" => None,
+                v => Some(number::parse_typed(method, v).map_err(|e| match e {
+                    TypedError::Number(error) => FieldProblem::Number {
+                        field: NumberField::Value,
+                        error,
+                    },
+                    TypedError::Input(e) => FieldProblem::Input(e),
+                })?),
+            },
+            InputKind::Grade | InputKind::Date => match fields.value.trim() {
+                "" => None,
+                v => Some(method.parse_input(v).map_err(FieldProblem::Input)?),
+            },
         }
     };
     match raw {

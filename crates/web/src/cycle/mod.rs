@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json};
 use chiso_domain::authz::Principal;
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
-use chiso_files::{UploadError, content_disposition, sanitize_file_name};
+use chiso_files::{FileBudget, UploadError, content_disposition, sanitize_file_name};
 use serde::Deserialize;
 
 use self::fields::PostedForm;
@@ -258,10 +258,13 @@ async fn submit(
 
 /// The fields and files of a multipart form. Files are read up to one byte over `limit` (the
 /// check then names the file as too large) and a form that breaks off is refused as
-/// interrupted; either way nothing has been stored yet.
+/// interrupted; either way nothing has been stored yet. Files are counted against `budget` as
+/// their parts arrive: the first one too many refuses the form before its content (or anything
+/// after it) is read.
 async fn read_multipart(
     mut form: Multipart,
     limit: u64,
+    mut budget: FileBudget,
 ) -> Result<(PostedForm, Vec<Incoming>), Refusal> {
     let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
     let mut pairs = Vec::new();
@@ -278,6 +281,12 @@ async fn read_multipart(
             drafts: Default::default(),
             answers: Default::default(),
         }
+    };
+    let too_many = |e: UploadError| Refusal {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        problems: vec![Problem::Upload(e)],
+        drafts: Default::default(),
+        answers: Default::default(),
     };
     loop {
         let field = match form.next_field().await {
@@ -306,6 +315,10 @@ async fn read_multipart(
             continue;
         }
         let declared = field.file_name().unwrap_or_default().to_owned();
+        // Counted at its header, so a file one too many is never read.
+        if !declared.is_empty() {
+            budget.admit().map_err(too_many)?;
+        }
         let mut field = field;
         let mut content = Vec::new();
         loop {
@@ -322,8 +335,11 @@ async fn read_multipart(
             }
         }
         // An empty file input still sends a part: nothing was chosen.
-        if declared.is_empty() && content.is_empty() {
-            continue;
+        if declared.is_empty() {
+            if content.is_empty() {
+                continue;
+            }
+            budget.admit().map_err(too_many)?;
         }
         files.push(Incoming {
             name: declared,
@@ -353,7 +369,7 @@ async fn upload(
     // Who and when first: a refused person's files are never read.
     let outcome = match service::may_attach(&principal, &sheet, &node) {
         Err(f) => Err(f),
-        Ok(_) => match read_multipart(multipart, limit).await {
+        Ok(_) => match read_multipart(multipart, limit, sheet.file_budget(&node)).await {
             Err(r) => Err(Failure::Refused(r)),
             Ok((_, files)) => {
                 let store = state.evidence_store().map(|s| s.as_ref());
@@ -457,7 +473,14 @@ async fn answer(
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let limit = state.config().evidence_limit;
-    let outcome = match read_multipart(multipart, limit).await {
+    // The files of an answer go to the leaf of the request; an unknown request is refused
+    // by the service (404) after the form is read.
+    let budget = sheet
+        .requests
+        .iter()
+        .find(|r| r.id == id)
+        .map_or(FileBudget::for_leaf(0), |r| sheet.file_budget(&r.key.node));
+    let outcome = match read_multipart(multipart, limit, budget).await {
         Err(r) => Err(Failure::Refused(r)),
         Ok((form, files)) => {
             let posted = Answer {

@@ -21,9 +21,9 @@ use chiso_domain::workflow::{
     Transition, WorkflowError,
 };
 use chiso_domain::{IndexSet, InputError, Node, NodeCode, PeriodCode, Source, Unit, UnitCode};
-use chiso_files::{BlobStore, FileKind, UploadError};
+use chiso_files::{BlobStore, FileBudget, FileKind, MAX_FILES_PER_LEAF, UploadError};
 use chiso_store::assessments::{self, Assessment, StateChange};
-use chiso_store::evidence::{self, Evidence, NewEvidence};
+use chiso_store::evidence::{self, Evidence, LeafFull, NewEvidence};
 use chiso_store::explanations::{self, ExplanationRequest};
 use chiso_store::leaves::{self, LeafKey, SelfBatch, SelfSave, StoredLeaf};
 use chiso_store::periods::{self, Period};
@@ -745,6 +745,36 @@ pub(crate) struct Incoming {
     pub content: Vec<u8>,
 }
 
+impl Sheet {
+    /// How many more files a form may carry for `node`: the files allowed per request, and
+    /// the room left on the leaf given the documents it holds.
+    pub(crate) fn file_budget(&self, node: &NodeCode) -> FileBudget {
+        FileBudget::for_leaf(self.files_of(node).count())
+    }
+}
+
+/// Refuses `n` files for `node` when they are too many for one request or for the leaf (the
+/// form was read with the same budget; this keeps the rule for every caller).
+fn check_count(sheet: &Sheet, node: &NodeCode, n: usize) -> Result<(), Refusal> {
+    let mut budget = sheet.file_budget(node);
+    for _ in 0..n {
+        budget
+            .admit()
+            .map_err(|e| Refusal::invalid(Problem::Upload(e)))?;
+    }
+    Ok(())
+}
+
+/// The refusal of a leaf found full inside the store's transaction (another upload filled it
+/// meanwhile).
+fn leaf_full(full: LeafFull) -> Failure {
+    Refusal::invalid(Problem::Upload(UploadError::LeafFull {
+        limit: full.cap,
+        held: full.held,
+    }))
+    .into()
+}
+
 /// Checks every file (name, size, content against the claimed kind) before anything is
 /// stored: one refused file refuses them all.
 pub(crate) fn check_files(
@@ -817,6 +847,7 @@ pub(crate) async fn attach(
     if files.is_empty() {
         return Err(Refusal::invalid(Problem::NoFile).into());
     }
+    check_count(sheet, node, files.len())?;
     let checked = check_files(files, limit)?;
     let who = actor(principal);
     let version = match mode {
@@ -828,8 +859,20 @@ pub(crate) async fn attach(
         Attach::SelfAssessment => "Tải lên tài liệu kiểm chứng",
         Attach::Answer => "Tài liệu kiểm chứng bổ sung khi giải trình",
     };
-    match evidence::add_many(db, &sheet.key(node), version, &new, reason, &who, now).await {
-        Ok(added) => Ok(added.len()),
+    let added = evidence::add_many_capped(
+        db,
+        &sheet.key(node),
+        version,
+        &new,
+        MAX_FILES_PER_LEAF,
+        reason,
+        &who,
+        now,
+    )
+    .await;
+    match added {
+        Ok(Ok(added)) => Ok(added.len()),
+        Ok(Err(full)) => Err(leaf_full(full)),
         Err(StoreError::Conflict(_)) => Err(Refusal::conflict(Problem::Moved).into()),
         Err(e) => Err(e.into()),
     }
@@ -973,6 +1016,7 @@ pub(crate) async fn answer(
                 vec![Problem::StorageMissing],
             ))
         })?;
+        check_count(sheet, &node, answer.files.len()).map_err(keep)?;
         let checked = check_files(&answer.files, limit).map_err(keep)?;
         store_files(store, &answer.files, checked).await?
     };
@@ -990,18 +1034,20 @@ pub(crate) async fn answer(
     let version = sheet.assessment.version;
     if !stored_files.is_empty() {
         let reason = "Tài liệu kiểm chứng bổ sung khi giải trình";
-        match evidence::add_many(
+        match evidence::add_many_capped(
             db,
             &sheet.key(&node),
             version,
             &stored_files,
+            MAX_FILES_PER_LEAF,
             reason,
             &who,
             now,
         )
         .await
         {
-            Ok(_) => {}
+            Ok(Ok(_)) => {}
+            Ok(Err(full)) => return Err(leaf_full(full)),
             Err(StoreError::Conflict(_)) => return Err(Refusal::conflict(Problem::Moved).into()),
             Err(e) => return Err(e.into()),
         }
@@ -1048,8 +1094,8 @@ pub(crate) async fn answer(
     Ok(node)
 }
 
-/// One document, for a person who may download it. 404 when it does not exist or is not a
-/// document of this unit and period; 403 when the person may not see its leaf.
+/// One document, for a person who may download it. 404 when it does not exist, was removed,
+/// or is not a document of this unit and period; 403 when the person may not see its leaf.
 #[tracing::instrument(skip_all, fields(period = %period, unit = %unit, id))]
 pub(crate) async fn document(
     db: &Db,
@@ -1058,9 +1104,11 @@ pub(crate) async fn document(
     unit: &UnitCode,
     id: i64,
 ) -> Result<Evidence, AppError> {
+    // A removed document stays recorded (and audited) but is no longer evidence: it is not
+    // offered for download any more, to anyone.
     let file = evidence::get(db, id)
         .await?
-        .filter(|e| &e.key.period == period && &e.key.unit == unit)
+        .filter(|e| &e.key.period == period && &e.key.unit == unit && !e.is_removed())
         .ok_or(AppError::PageNotFound)?;
     let resource = Resource::Leaf {
         period: period.clone(),

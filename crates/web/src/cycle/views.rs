@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use chiso_domain::authz::Principal;
+use chiso_domain::number::{NumberError, vi_input};
 use chiso_domain::workflow::{LeafExplanation, SubmissionIssue, Window, WorkflowError};
 use chiso_domain::{InputError, Method, Node, NodeCode, RawValue, Source};
 use chiso_files::{FileKind, UploadError, format_size};
@@ -14,7 +15,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::fields::{self, FieldProblem, InputKind, LeafFields};
+use super::fields::{self, FieldProblem, InputKind, LeafFields, NumberField};
 use super::service::{PreviewLeaves, Problem, Refusal, Sheet, Totals};
 use crate::format::{self, DASH};
 use crate::i18n::Lang;
@@ -265,10 +266,40 @@ fn input_message(lang: Lang, e: &InputError) -> String {
     }
 }
 
+/// A refused number in `lang`; numbers are written the Vietnamese way in both languages.
+fn number_message(lang: Lang, e: &NumberError) -> String {
+    match e {
+        NumberError::NotANumber(v) => lang.tf("cycle.number.not_a_number", &[("value", v)]),
+        NumberError::NotWhole(v) => lang.tf("cycle.number.not_whole", &[("value", v)]),
+        NumberError::Ambiguous {
+            typed,
+            thousands,
+            decimal,
+        } => lang.tf(
+            "cycle.number.ambiguous",
+            &[
+                ("value", typed),
+                ("thousands", &vi_input(*thousands)),
+                ("decimal", &vi_input(*decimal)),
+            ],
+        ),
+    }
+}
+
 /// A leaf field's problem in `lang`.
 pub(crate) fn field_message(lang: Lang, p: &FieldProblem) -> String {
     match p {
         FieldProblem::Input(e) => input_message(lang, e),
+        FieldProblem::Number { field, error } => {
+            let message = number_message(lang, error);
+            match field {
+                NumberField::Value => message,
+                NumberField::Numerator => format!("{}: {message}", lang.t("cycle.numerator")),
+                NumberField::Denominator => {
+                    format!("{}: {message}", lang.t("cycle.denominator"))
+                }
+            }
+        }
         FieldProblem::RatioIncomplete => lang.t("cycle.input.ratio_incomplete").to_owned(),
         FieldProblem::TextTooLong => lang.tf(
             "cycle.input.text_too_long",
@@ -354,6 +385,26 @@ fn upload_message(lang: Lang, e: &UploadError) -> String {
         UploadError::Interrupted { name, .. } => {
             lang.tf("cycle.upload.interrupted", &[("name", name)])
         }
+        UploadError::TooManyFiles { limit } => lang.tf(
+            "cycle.upload.too_many_files",
+            &[(
+                "limit",
+                &format::count(i64::try_from(*limit).unwrap_or(i64::MAX)),
+            )],
+        ),
+        UploadError::LeafFull { limit, held } => lang.tf(
+            "cycle.upload.leaf_full",
+            &[
+                (
+                    "limit",
+                    &format::count(i64::try_from(*limit).unwrap_or(i64::MAX)),
+                ),
+                (
+                    "held",
+                    &format::count(i64::try_from(*held).unwrap_or(i64::MAX)),
+                ),
+            ],
+        ),
         UploadError::Storage { name, .. } => lang.tf("cycle.upload.storage", &[("name", name)]),
     }
 }
@@ -726,7 +777,17 @@ impl SelfPage {
             areas,
             script: (editable || answering).then(|| crate::assets::url("cycle.js")),
             accept: accept_attr(),
-            limit: format_size(limit),
+            limit: lang.tf(
+                "cycle.upload_limits",
+                &[
+                    ("size", &format_size(limit)),
+                    (
+                        "per_request",
+                        &chiso_files::MAX_FILES_PER_REQUEST.to_string(),
+                    ),
+                    ("per_leaf", &chiso_files::MAX_FILES_PER_LEAF.to_string()),
+                ],
+            ),
             ctx,
         }
     }

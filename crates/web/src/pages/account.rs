@@ -61,13 +61,16 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// `GET /dang-nhap`. Creates the session (and its CSRF token) that the form posts back.
+/// `GET /dang-nhap`. Stores nothing for an anonymous visitor: the form's token is signed
+/// instead of kept in a session (see [`csrf`]), so that crawlers and floods of requests
+/// cannot fill the session table.
 async fn login_form(
+    State(state): State<AppState>,
     mut ctx: PageCtx,
     session: Session,
     Query(q): Query<NextQuery>,
 ) -> Result<Html<String>, AppError> {
-    ctx.csrf = csrf::ensure_token(&session).await?;
+    ctx.csrf = csrf::login_token(&session, &state).await?;
     let next = safe_next(q.next.as_deref());
     render(&views::LoginPage::new(ctx, String::new(), next, None))
 }
@@ -81,7 +84,8 @@ struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /dang-nhap`.
+/// `POST /dang-nhap`. The attempt is counted before the password is checked, so that parallel
+/// attempts cannot check more passwords than the limits allow; a success gives it back.
 async fn login(
     State(state): State<AppState>,
     mut ctx: PageCtx,
@@ -92,13 +96,13 @@ async fn login(
     let now = state.config().clock.now();
     let next = safe_next(f.next.as_deref());
     let login = f.login.trim().to_owned();
+    ctx.csrf = csrf::login_token(&session, &state).await?;
     let refuse = |ctx: PageCtx, status: StatusCode, msg: String| {
         let page = views::LoginPage::new(ctx, login.clone(), next.clone(), Some(msg));
         render(&page).map(|html| (status, html).into_response())
     };
-    if let Err(wait) = state.throttle().check(&login, &ip, now) {
+    if let Err(wait) = state.throttle().reserve(&login, &ip, now) {
         tracing::warn!(login = %login, ip = %ip, "sign-in refused: too many failures");
-        ctx.csrf = csrf::ensure_token(&session).await?;
         let minutes = (wait.whole_seconds() + 59) / 60;
         let msg = ctx
             .lang
@@ -109,25 +113,29 @@ async fn login(
         }
         return Ok(resp);
     }
-    match accounts::authenticate(state.db(), &login, f.password).await? {
-        SignIn::Valid(user) => {
-            state.throttle().succeeded(&login);
+    let checked = accounts::authenticate(state.db(), state.hashing(), &login, f.password).await;
+    match checked {
+        Ok(SignIn::Valid(user)) => {
+            state.throttle().succeeded(&login, &ip, now);
             sign_in(&session, &user, now).await?;
             tracing::info!(login = %user.login, "signed in");
             Ok(Redirect::to(&next).into_response())
         }
-        SignIn::Disabled => {
+        Ok(SignIn::Disabled) => {
             tracing::info!(login = %login, "sign-in of a disabled account refused");
-            ctx.csrf = csrf::ensure_token(&session).await?;
             let msg = ctx.t("login.disabled").to_owned();
             refuse(ctx, StatusCode::FORBIDDEN, msg)
         }
-        SignIn::Invalid => {
-            state.throttle().failed(&login, &ip, now);
+        Ok(SignIn::Invalid) => {
             tracing::info!(login = %login, ip = %ip, "sign-in failed");
-            ctx.csrf = csrf::ensure_token(&session).await?;
             let msg = ctx.t("login.invalid").to_owned();
             refuse(ctx, StatusCode::UNAUTHORIZED, msg)
+        }
+        Err(e) => {
+            // No password was checked (the server was busy, or the database failed): the
+            // attempt does not count.
+            state.throttle().release(&login, &ip, now);
+            Err(e)
         }
     }
 }
@@ -176,30 +184,42 @@ async fn change_password(
         let msg = e.message(ctx.lang);
         render(&views::PasswordPage::new(ctx, None, Some(msg))).map(|h| (status, h).into_response())
     };
-    if state.throttle().check(&user.login, &ip, now).is_err() {
+    if state.throttle().reserve(&user.login, &ip, now).is_err() {
         return form_error(
             ctx,
             StatusCode::TOO_MANY_REQUESTS,
             FormError::new("account.too_many"),
         );
     }
-    let changed =
-        accounts::change_password(state.db(), user, f.current, f.new, &f.confirm, now).await;
+    let changed = accounts::change_password(
+        state.db(),
+        state.hashing(),
+        user,
+        f.current,
+        f.new,
+        &f.confirm,
+        now,
+    )
+    .await;
     match changed {
         Ok(updated) => {
-            state.throttle().succeeded(&user.login);
+            state.throttle().succeeded(&user.login, &ip, now);
             remember(&session, &updated, now).await?;
             tracing::info!(login = %user.login, "password changed");
             let notice = ctx.t("account.password_changed").to_owned();
             Ok(render(&views::PasswordPage::new(ctx, Some(notice), None))?.into_response())
         }
         Err(AppError::Form(e)) => {
-            if e.key == "account.current_wrong" {
-                state.throttle().failed(&user.login, &ip, now);
+            // Only a wrong current password keeps the attempt counted.
+            if e.key != "account.current_wrong" {
+                state.throttle().release(&user.login, &ip, now);
             }
             form_error(ctx, StatusCode::UNPROCESSABLE_ENTITY, e)
         }
-        Err(e) => Err(e),
+        Err(e) => {
+            state.throttle().release(&user.login, &ip, now);
+            Err(e)
+        }
     }
 }
 

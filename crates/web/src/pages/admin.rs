@@ -149,7 +149,7 @@ async fn create(
         is_admin: f.is_admin.is_some(),
     };
     let now = state.config().clock.now();
-    match accounts::create_user(state.db(), &current.principal(), new, now).await {
+    match accounts::create_user(state.db(), state.hashing(), &current.principal(), new, now).await {
         Ok(()) => {
             let p = current.principal();
             notify::set_user_email(state.db(), &p, &login, &draft.email, now).await?;
@@ -177,7 +177,15 @@ async fn reset(
         return Ok(to_login(USERS).into_response());
     }
     let now = state.config().clock.now();
-    match accounts::reset_password(state.db(), &current.principal(), &login, f.password, now).await
+    match accounts::reset_password(
+        state.db(),
+        state.hashing(),
+        &current.principal(),
+        &login,
+        f.password,
+        now,
+    )
+    .await
     {
         Ok(()) => Ok(back("reset", &login).into_response()),
         Err(e) => page(&state, ctx, &current, None, Some((e, Default::default()))).await,

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::number::{NumberError, TypedError, vi_input};
 use chiso_domain::workflow::{
     self, AppraisalEntry as Appraised, AssessmentState, Context, LeafExplanation, Phase,
     Transition, Window, WorkflowError,
@@ -384,6 +385,27 @@ fn stale(leaf: Option<&StoredLeaf>, node: &NodeCode) -> FormError {
         .arg("points", value)
 }
 
+/// The refusal of a number typed for `node`, with both readings of an ambiguous one.
+fn number_error(node: &NodeCode, e: &NumberError) -> FormError {
+    match e {
+        NumberError::NotANumber(v) => FormError::new("review.number.not_a_number")
+            .arg("node", node)
+            .arg("value", v),
+        NumberError::NotWhole(v) => FormError::new("review.number.not_whole")
+            .arg("node", node)
+            .arg("value", v),
+        NumberError::Ambiguous {
+            typed,
+            thousands,
+            decimal,
+        } => FormError::new("review.number.ambiguous")
+            .arg("node", node)
+            .arg("value", typed)
+            .arg("thousands", vi_input(*thousands))
+            .arg("decimal", vi_input(*decimal)),
+    }
+}
+
 /// Saves the appraised value of one leaf (the first value of a submitted assessment starts
 /// its appraisal).
 #[tracing::instrument(skip_all, fields(period = %period, unit = %unit, node = %node))]
@@ -426,7 +448,10 @@ pub(crate) async fn save_appraisal(
     let invalid = |e: chiso_domain::InputError| {
         WriteError::Field(FormError::new("review.value_invalid").arg("detail", e))
     };
-    let raw = method.parse_input(value).map_err(invalid)?;
+    let raw = chiso_domain::number::parse_typed(method, value).map_err(|e| match e {
+        TypedError::Number(e) => WriteError::Field(number_error(node, &e)),
+        TypedError::Input(e) => invalid(e),
+    })?;
     let outcome = method
         .score(leaf.max, leaf.source, leaf.not_applicable, &raw)
         .map_err(invalid)?;

@@ -44,7 +44,7 @@ fn delta(d: Option<Decimal>) -> String {
 /// A number as typed in a form: decimal comma, no thousands separator (so that it reads back
 /// as the same number).
 fn typed(d: Decimal) -> String {
-    d.normalize().to_string().replace('.', ",")
+    chiso_domain::number::vi_input(d)
 }
 
 /// A raw value as people type it, so that it reads back through the leaf's method.

@@ -367,7 +367,7 @@ mod tests {
         };
         assert_eq!(scope.units.unwrap().len(), 2);
         assert_eq!(scope.areas.unwrap().len(), 2);
-        d.areas = "hai".into();
+        d.areas = "hai ba!".into();
         assert_eq!(
             keys(check_grant(&d, &units(), &periods())),
             vec![("areas", "roles.area_invalid")]

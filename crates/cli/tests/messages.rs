@@ -1,0 +1,258 @@
+//! What `chiso` says when a command cannot do what it was asked: the file or period at fault
+//! named once, in Vietnamese, never the operating system's English text, and a non-zero exit.
+//! Commands on a database run on SQLite and (with `CHISO_TEST_PG`) PostgreSQL.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chiso_domain::{AssessmentState, PeriodCode, UnitCode};
+use chiso_store::assessments::{self, StateChange};
+use chiso_store::audit::{self, AuditFilter};
+use chiso_store::testing::{TestDb, backends};
+use chiso_store::{Actor, Db, periods, results, scores};
+use time::macros::datetime;
+
+fn chiso() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chiso"));
+    c.env("CHISO_LOG", "warn");
+    c
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// The error output of a command that must fail.
+fn refused(cmd: &mut Command) -> String {
+    let out: Output = cmd.output().expect("the chiso binary runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "must fail: {err}");
+    assert!(
+        !err.contains("os error") && !err.contains("No such file"),
+        "no English system text: {err}"
+    );
+    err
+}
+
+fn succeeds(cmd: &mut Command) {
+    let out = cmd.output().expect("the chiso binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn compute(set: &Path, out: &Path) -> Command {
+    let mut c = chiso();
+    c.args(["compute", "--index-set"])
+        .arg(set)
+        .arg("--units")
+        .arg(examples().join("units.csv"))
+        .arg("--scores")
+        .arg(examples().join("scores-long.csv"))
+        .arg("--out")
+        .arg(out);
+    c
+}
+
+#[test]
+fn a_missing_input_file_is_named_once_in_vietnamese() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("khong-co.yaml");
+    let err = refused(&mut compute(&missing, &dir.path().join("r.csv")));
+    assert_eq!(
+        err.trim_end(),
+        format!("lỗi: không có tệp {}", missing.display())
+    );
+}
+
+#[test]
+fn a_folder_given_as_an_input_file_is_refused_as_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = refused(&mut compute(dir.path(), &dir.path().join("r.csv")));
+    assert_eq!(
+        err.trim_end(),
+        format!("lỗi: {} là thư mục, không phải tệp", dir.path().display())
+    );
+}
+
+#[test]
+fn an_output_in_a_missing_folder_is_named_once_in_vietnamese() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("khong-co").join("r.csv");
+    let err = refused(&mut compute(&examples().join("index-set-xa.yaml"), &out));
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "lỗi: không ghi được {}: thư mục chứa tệp không tồn tại",
+            out.display()
+        )
+    );
+}
+
+#[test]
+fn a_data_folder_that_cannot_be_created_is_named_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tep");
+    std::fs::write(&file, "").unwrap();
+    // A folder inside a file: the same reason for every user, root included.
+    let data = file.join("du-lieu");
+    let err = refused(chiso().arg("migrate").arg("--data-dir").arg(&data));
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "lỗi: không tạo được thư mục dữ liệu {}: một phần của đường dẫn là tệp, không phải thư mục",
+            data.display()
+        )
+    );
+}
+
+#[tokio::test]
+async fn commands_taking_a_period_say_when_the_period_does_not_exist() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let on_db = |args: &[&str], file: &Path| {
+            let mut c = chiso();
+            c.args(args).arg(file).arg("--database-url").arg(&t.url);
+            c
+        };
+        let out = t.dir().join("kq.csv");
+        let export = || on_db(&["export", "results", "--period", "2099", "--out"], &out);
+        let scores_file = examples().join("scores-long.csv");
+        for mut cmd in [
+            export(),
+            on_db(&["recompute", "--period", "2099", "--data-dir"], t.dir()),
+            on_db(&["import", "scores", "--period", "2099"], &scores_file),
+        ] {
+            let err = refused(&mut cmd);
+            assert_eq!(
+                err.trim_end(),
+                "lỗi: không có kỳ đánh giá 2099",
+                "[{}] {cmd:?}",
+                backend.name()
+            );
+        }
+        assert!(!out.exists());
+
+        // A period that exists but was never computed: that is what the export says.
+        let p = periods::Period {
+            code: PeriodCode::parse("2099").unwrap(),
+            year: 2099,
+            name: "Chỉ số CCHC năm 2099".into(),
+            previous: None,
+            status: periods::STATUS_DRAFT.into(),
+            decision: None,
+            computed_at: None,
+        };
+        periods::create(
+            &t.db,
+            &p,
+            &Actor("quantri".into()),
+            datetime!(2026-01-01 0:00 UTC),
+        )
+        .await
+        .unwrap();
+        let err = refused(&mut export());
+        assert_eq!(
+            err.trim_end(),
+            "lỗi: kỳ 2099 chưa có kết quả (chạy chiso recompute)",
+            "[{}]",
+            backend.name()
+        );
+        t.drop_database().await;
+    }
+}
+
+/// Scores, results and audit entries of a period, to show a refused import changed nothing.
+async fn state(db: &Db, period: &PeriodCode) -> impl PartialEq + std::fmt::Debug + use<> {
+    let log = audit::list(
+        db,
+        &AuditFilter {
+            period: Some(period.clone()),
+            ..AuditFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    (
+        scores::list(db, period).await.unwrap(),
+        results::load(db, period).await.unwrap(),
+        log.len(),
+    )
+}
+
+#[tokio::test]
+async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let with_db = |c: &mut Command| {
+            c.arg("--database-url").arg(&t.url);
+        };
+        let set = examples().join("index-set-xa.yaml");
+        let mut c = chiso();
+        c.args(["import", "index-set"]).arg(&set);
+        with_db(&mut c);
+        succeeds(&mut c);
+        let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
+        let plain: String = csv
+            .lines()
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
+            .collect();
+        let units = t.dir().join("units.csv");
+        std::fs::write(&units, plain).unwrap();
+        let mut c = chiso();
+        c.args(["import", "units"]).arg(&units).args([
+            "--period",
+            "2025",
+            "--index-set",
+            "XA-2025",
+        ]);
+        with_db(&mut c);
+        succeeds(&mut c);
+        let import = || {
+            let mut c = chiso();
+            c.args(["import", "scores", "--period", "2025"])
+                .arg(examples().join("scores-long.csv"));
+            with_db(&mut c);
+            c
+        };
+        succeeds(&mut import());
+
+        let period = PeriodCode::parse("2025").unwrap();
+        let at = datetime!(2026-03-02 09:00 UTC);
+        let chair = Actor("chutich".into());
+        let approve = StateChange {
+            state: AssessmentState::Finalised,
+            reopened: false,
+            reason: assessments::APPROVAL_REASON,
+        };
+        let unit = UnitCode::parse("XA-HOA-PHU").unwrap();
+        assessments::set_state(&t.db, &period, &unit, 0, &approve, &chair, at)
+            .await
+            .unwrap();
+        let before = state(&t.db, &period).await;
+        let err = refused(&mut import());
+        assert!(
+            err.starts_with("lỗi: kỳ 2025 đã phê duyệt: không thể nhập điểm")
+                && err.contains("XA-HOA-PHU"),
+            "[{}] {err}",
+            backend.name()
+        );
+        assert_eq!(state(&t.db, &period).await, before, "[{}]", backend.name());
+
+        let mut p = periods::get(&t.db, &period).await.unwrap().unwrap();
+        p.status = periods::STATUS_PUBLISHED.into();
+        periods::update(&t.db, &p, &chair, at).await.unwrap();
+        let before = state(&t.db, &period).await;
+        let err = refused(&mut import());
+        assert_eq!(
+            err.trim_end(),
+            "lỗi: kỳ 2025 đã công bố: không thể nhập điểm",
+            "[{}]",
+            backend.name()
+        );
+        assert_eq!(state(&t.db, &period).await, before, "[{}]", backend.name());
+        t.drop_database().await;
+    }
+}

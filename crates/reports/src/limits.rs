@@ -64,7 +64,7 @@ pub(crate) fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -78,7 +78,7 @@ pub(crate) fn size_text(bytes: u64) -> String {
     for (name, unit) in UNITS {
         if bytes >= unit {
             let tenths = bytes * 10 / unit;
-            return if tenths % 10 == 0 {
+            return if tenths.is_multiple_of(10) {
                 format!("{} {name}", tenths / 10)
             } else {
                 format!("{},{} {name}", tenths / 10, tenths % 10)

@@ -625,7 +625,7 @@ impl XlsxBook {
                 errors.push(refuse(message));
                 continue;
             }
-            let t = cell_text(&value, percent.get(style).copied().unwrap_or(false));
+            let t = cell_text(value, percent.get(style).copied().unwrap_or(false));
             text_bytes += t.len();
             let cells = rows.entry(r).or_default();
             if cells.len() <= col {

@@ -181,10 +181,13 @@ fn text_inputs(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
         .prop_map(move |(s, edits)| apply(seeds[s].clone(), &edits, TEXT_TOKENS))
 }
 
+/// A seed workbook's bytes and its entries (name, content).
+type Package = (Vec<u8>, Vec<(String, Vec<u8>)>);
+
 /// Mutated workbooks from `seeds`: edits to the XML of one entry, re-zipped (deflated or
 /// stored); one case in eight edits the zip bytes themselves.
 fn xlsx_inputs(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
-    let packages: Arc<Vec<(Vec<u8>, Vec<(String, Vec<u8>)>)>> =
+    let packages: Arc<Vec<Package>> =
         Arc::new(seeds.into_iter().map(|b| (b.clone(), unzip(&b))).collect());
     (
         0..packages.len(),

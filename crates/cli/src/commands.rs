@@ -4,13 +4,13 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::io_text::{Access, describe};
 use anyhow::{Context, Result, anyhow};
-use chiso_app::io_text::{Access, describe};
-use chiso_app::{AppError, compute::compute_period, demo::load_demo, users::add_user};
 use chiso_domain::{
     Clock, ComputeInput, NodeCode, PeriodCode, PeriodResults, SetCode, UnitCode, compute,
 };
-use chiso_reports::ExportError;
+use chiso_formats::ExportError;
+use chiso_services::{ServiceError, compute::compute_period, demo::load_demo, users::add_user};
 use chiso_store::{Actor, Db, index_sets, periods, results};
 
 use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, RoleArg, UserCommand};
@@ -63,9 +63,12 @@ fn parse_period(raw: &str) -> Result<PeriodCode> {
     PeriodCode::parse(raw).map_err(|e| anyhow!("mã kỳ đánh giá \"{raw}\": {e}"))
 }
 
-/// Turns a service error into a readable message (import errors one per line).
-fn app(e: AppError) -> anyhow::Error {
-    anyhow!("{e}")
+/// Turns a service error into its Vietnamese message (a file's problems one per line).
+fn app(e: ServiceError) -> anyhow::Error {
+    anyhow!(chiso_web::error::service_message(
+        chiso_web::i18n::Lang::Vi,
+        &e
+    ))
 }
 
 /// Refuses an input file that cannot be read, naming it with the reason in Vietnamese
@@ -152,11 +155,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             let res = results::load(&db, &period)
                 .await?
                 .ok_or_else(|| anyhow!("kỳ {period} chưa có kết quả (chạy chiso recompute)"))?;
-            let sets = chiso_app::compute::period_sets(&db, &period)
+            let sets = chiso_services::compute::period_sets(&db, &period)
                 .await
                 .map_err(app)?;
             let has_previous = res.units.iter().any(|u| u.previous_index.is_some());
-            chiso_reports::write_results(&out, &res, &sets, has_previous).map_err(written)?;
+            chiso_formats::write_results(&out, &res, &sets, has_previous).map_err(written)?;
             println!("Đã ghi {} ({} đơn vị).", out.display(), res.units.len());
             Ok(())
         }
@@ -374,13 +377,13 @@ fn compute_files(
     {
         readable(path)?;
     }
-    let set = chiso_reports::read_index_set(set_path).map_err(|e| anyhow!("{e}"))?;
-    let units = chiso_reports::read_units(units_path).map_err(|e| anyhow!("{e}"))?;
+    let set = chiso_formats::read_index_set(set_path).map_err(|e| anyhow!("{e}"))?;
+    let units = chiso_formats::read_units(units_path).map_err(|e| anyhow!("{e}"))?;
     let known: Vec<_> = units.units.iter().map(|u| u.code.clone()).collect();
     let scores =
-        chiso_reports::read_scores(scores_path, &set, Some(&known)).map_err(|e| anyhow!("{e}"))?;
+        chiso_formats::read_scores(scores_path, &set, Some(&known)).map_err(|e| anyhow!("{e}"))?;
     let previous = match previous {
-        Some(p) => chiso_reports::read_results(p).map_err(|e| anyhow!("{e}"))?,
+        Some(p) => chiso_formats::read_results(p).map_err(|e| anyhow!("{e}"))?,
         None => Vec::new(),
     };
     let inputs = scores.unit_inputs(&units);
@@ -399,7 +402,7 @@ fn compute_files(
                 .join("\n")
         )
     })?;
-    chiso_reports::write_results(
+    chiso_formats::write_results(
         out,
         &results,
         std::slice::from_ref(&set),
@@ -427,7 +430,7 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
     match what {
         ImportCommand::IndexSet { db, file } => {
             readable(&file)?;
-            let set = chiso_reports::read_index_set(&file).map_err(|e| anyhow!("{e}"))?;
+            let set = chiso_formats::read_index_set(&file).map_err(|e| anyhow!("{e}"))?;
             let db = open(&db).await?;
             index_sets::save(&db, &set, &actor, clock.now()).await?;
             println!("Đã nhập bộ chỉ số {} ({}).", set.code, set.name);
@@ -440,7 +443,7 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
             index_set,
         } => {
             readable(&file)?;
-            let file_data = chiso_reports::read_units(&file).map_err(|e| anyhow!("{e}"))?;
+            let file_data = chiso_formats::read_units(&file).map_err(|e| anyhow!("{e}"))?;
             let db = open(&db).await?;
             let period = period.as_deref().map(parse_period).transpose()?;
             let set = match index_set {
@@ -449,7 +452,7 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
                 }
                 None => None,
             };
-            let done = chiso_app::import::import_units(
+            let done = chiso_services::import::import_units(
                 &db,
                 &file_data,
                 period.as_ref(),
@@ -474,9 +477,10 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
             readable(&file)?;
             let db = open(&db).await?;
             let period = existing_period(&db, &period).await?;
-            let done = chiso_app::import::import_scores(&db, &period, &file, &actor, clock.now())
-                .await
-                .map_err(app)?;
+            let done =
+                chiso_services::import::import_scores(&db, &period, &file, &actor, clock.now())
+                    .await
+                    .map_err(app)?;
             println!(
                 "Đã nhập {} giá trị ({} thay đổi); đã tính lại kỳ {period} ({} đơn vị).",
                 done.values, done.changed, done.units
@@ -491,16 +495,16 @@ fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> 
         anyhow!(
             "không tạo được thư mục {}: {}",
             out.display(),
-            chiso_app::io_text::reason(&e)
+            crate::io_text::reason(&e)
         )
     })?;
     let data = chiso_demo::synthetic(units, leaves, seed);
-    chiso_reports::write_index_set_yaml(&out.join("index-set.yaml"), &data.set).map_err(written)?;
-    chiso_reports::write_units_csv(&out.join("units.csv"), &data.units, &data.members, &[])
+    chiso_formats::write_index_set_yaml(&out.join("index-set.yaml"), &data.set).map_err(written)?;
+    chiso_formats::write_units_csv(&out.join("units.csv"), &data.units, &data.members, &[])
         .map_err(written)?;
-    chiso_reports::write_scores_long_csv(&out.join("scores.csv"), &data.inputs).map_err(written)?;
+    chiso_formats::write_scores_long_csv(&out.join("scores.csv"), &data.inputs).map_err(written)?;
     if let Some(prev) = data.previous.last() {
-        chiso_reports::write_previous_csv(&out.join("previous.csv"), prev).map_err(written)?;
+        chiso_formats::write_previous_csv(&out.join("previous.csv"), prev).map_err(written)?;
     }
     println!(
         "Đã ghi bộ dữ liệu tổng hợp {units} đơn vị × {leaves} tiêu chí vào {}.",

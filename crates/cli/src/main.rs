@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod io_text;
 mod report;
 
 use clap::Parser;

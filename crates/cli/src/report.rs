@@ -1,7 +1,7 @@
 //! How a failed command's error reaches the terminal: the message and each cause once, with
 //! the operating system's English file and network errors put into Vietnamese.
 
-use chiso_app::io_text;
+use crate::io_text;
 
 /// The error and its causes joined by ": ", skipping a cause whose text the message already
 /// holds (a wrapper that prints its source would otherwise repeat it), and replacing each

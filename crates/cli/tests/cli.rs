@@ -210,7 +210,7 @@ fn a_user_can_be_added_once_and_a_short_password_is_refused() {
     };
     let short = add("ngan");
     assert!(!short.status.success());
-    assert!(text(&short).contains("mật khẩu"), "{}", text(&short));
+    assert!(text(&short).contains("Mật khẩu"), "{}", text(&short));
     assert!(add("mot-mat-khau-du-dai").status.success());
     let again = add("mot-mat-khau-du-dai");
     assert!(!again.status.success(), "a duplicate login is refused");

@@ -232,7 +232,7 @@ async fn check(url: &str, period: &PeriodCode, expected: &Expected, what: &str) 
 
     // The stored results are those of the stored scores.
     let served = results::load(&db, period).await.unwrap();
-    let recomputed = chiso_app::compute::compute_stored(&db, period)
+    let recomputed = chiso_services::compute::compute_stored(&db, period)
         .await
         .unwrap();
     assert!(

@@ -234,7 +234,7 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
         let before = state(&t.db, &period).await;
         let err = refused(&mut import());
         assert!(
-            err.starts_with("lỗi: kỳ 2025 đã phê duyệt: không thể nhập điểm")
+            err.starts_with("lỗi: Kỳ 2025 đã phê duyệt: không thể nhập điểm")
                 && err.contains("XA-HOA-PHU"),
             "[{}] {err}",
             backend.name()
@@ -248,7 +248,7 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
         let err = refused(&mut import());
         assert_eq!(
             err.trim_end(),
-            "lỗi: kỳ 2025 đã công bố: không thể nhập điểm",
+            "lỗi: Kỳ 2025 đã công bố: không thể thay đổi điểm.",
             "[{}]",
             backend.name()
         );

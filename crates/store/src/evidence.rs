@@ -1,13 +1,13 @@
 //! Evidence documents (tài liệu kiểm chứng) attached to a leaf of a unit's assessment: which
 //! stored file, under which name, of which kind and size, uploaded by whom and when. The bytes
-//! live in the blob store (`chiso-files`) under their SHA-256 [`BlobId`]; this table is what
+//! live in the blob store (`chiso-evidence`) under their SHA-256 [`BlobId`]; this table is what
 //! says which leaf they support.
 //!
 //! Removal is soft: the row stays with who removed it and when, and the removal is audited,
 //! because appraisers may have judged the leaf on a document that is later withdrawn.
 
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
-use chiso_files::{BlobId, FileKind};
+use chiso_evidence::{BlobId, FileKind};
 use serde::Serialize;
 use time::OffsetDateTime;
 

@@ -702,9 +702,9 @@ mod tests {
         );
         assert!(list(&db, &period, &unit).await.unwrap().is_empty());
         let file = crate::evidence::NewEvidence {
-            blob_id: chiso_files::BlobId::parse(&"ab".repeat(32)).unwrap(),
+            blob_id: chiso_evidence::BlobId::parse(&"ab".repeat(32)).unwrap(),
             file_name: "a.pdf".to_owned(),
-            kind: chiso_files::FileKind::Pdf,
+            kind: chiso_evidence::FileKind::Pdf,
             size: 10,
         };
         let key = LeafKey {

@@ -6,7 +6,7 @@ mod common;
 
 use chiso_domain::workflow::{AssessmentState, LeafExplanation, Milestones, vn_day_end};
 use chiso_domain::{AppraiserScope, Grant, Points, RawValue, Role};
-use chiso_files::{BlobId, FileKind};
+use chiso_evidence::{BlobId, FileKind};
 use chiso_store::assessments::{self, StateChange};
 use chiso_store::audit::{self, AuditFilter};
 use chiso_store::evidence::{self, NewEvidence};

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::AppError;
 use crate::error::FormError;
 
-pub use chiso_app::users::MIN_PASSWORD_LEN;
+pub use chiso_services::users::MIN_PASSWORD_LEN;
 
 /// Longest password accepted: generous for passphrases, short enough that nobody can make the
 /// server hash megabytes.
@@ -342,21 +342,15 @@ pub async fn create_user(
     // The new password is hashed inside; it takes its turn like every other hash.
     let turn = hashing.turn().await?;
     let added =
-        chiso_app::users::add_user(db, login, name, new.password, new.is_admin, &actor(p), at)
+        chiso_services::users::add_user(db, login, name, new.password, new.is_admin, &actor(p), at)
             .await;
     drop(turn);
     match added {
         Ok(_) => Ok(()),
-        Err(chiso_app::AppError::Store(StoreError::Conflict(_))) => {
-            Err(FormError::new("admin.login_taken")
-                .arg("login", login)
-                .into())
-        }
-        Err(chiso_app::AppError::Store(e)) => Err(e.into()),
-        Err(e) => {
-            tracing::error!(error = %e, "creating a user failed");
-            Err(FormError::new("error.internal").into())
-        }
+        Err(e) if e.is(chiso_services::codes::CONFLICT) => Err(FormError::new("admin.login_taken")
+            .arg("login", login)
+            .into()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -59,6 +59,9 @@ pub enum AppError {
     /// A form field is wrong; pages show the message next to the form.
     #[error("invalid form: {}", .0.key)]
     Form(FormError),
+    /// A service refused or failed; its code decides the status and the message.
+    #[error("{0}")]
+    Service(#[source] chiso_services::ServiceError),
     /// The session could not be read or written; never shown to the client.
     #[error("session failure")]
     Session(#[from] tower_sessions::session::Error),
@@ -83,6 +86,7 @@ impl AppError {
             AppError::BadPath | AppError::BodyIncomplete => StatusCode::BAD_REQUEST,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Service(e) => status_of(e.kind()),
             AppError::Store(_) | AppError::Render(_) | AppError::Session(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -110,6 +114,15 @@ impl AppError {
             AppError::Forbidden => ("forbidden", "error.forbidden", vec![]),
             AppError::CsrfRejected => ("csrf", "error.csrf", vec![]),
             AppError::Form(f) => ("invalid", f.key, f.args.clone()),
+            AppError::Service(e) => {
+                return ErrorInfo {
+                    status: self.status(),
+                    code: e.code().as_str(),
+                    key: std::borrow::Cow::Owned(service_key(e.code())),
+                    args: e.args().to_vec(),
+                    detail: e.details().cloned(),
+                };
+            }
             AppError::Busy { .. } => ("busy", "error.busy", vec![]),
             AppError::ControlChar(field) => (
                 "control_character",
@@ -126,9 +139,64 @@ impl AppError {
         ErrorInfo {
             status: self.status(),
             code,
-            key,
+            key: std::borrow::Cow::Borrowed(key),
             args,
+            detail: None,
         }
+    }
+}
+
+impl From<chiso_services::ServiceError> for AppError {
+    fn from(e: chiso_services::ServiceError) -> Self {
+        AppError::Service(e)
+    }
+}
+
+/// The one mapping from a service error's kind to an HTTP status.
+pub fn status_of(kind: chiso_services::Kind) -> StatusCode {
+    use chiso_services::Kind;
+    match kind {
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
+        Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The catalog key of a service error code: `error.<code>`.
+pub fn service_key(code: chiso_services::Code) -> String {
+    format!("error.{}", code.as_str())
+}
+
+/// A service error in `lang`: its message with the arguments filled in, then one line per
+/// detail (each problem of a file, each value that could not be scored).
+pub fn service_message(lang: Lang, e: &chiso_services::ServiceError) -> String {
+    let args: Vec<(&str, &str)> = e.args().iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut text = lang.tf(&service_key(e.code()), &args);
+    for line in detail_lines(lang, e.details()) {
+        text.push('\n');
+        text.push_str(&line);
+    }
+    text
+}
+
+/// The details of a service error, one line each, in `lang`.
+pub fn detail_lines(lang: Lang, detail: Option<&chiso_services::Detail>) -> Vec<String> {
+    use chiso_services::Detail;
+    match detail {
+        None => Vec::new(),
+        Some(Detail::Import(errors)) => errors.errors().iter().map(ToString::to_string).collect(),
+        Some(Detail::Score(errors)) => errors.iter().map(ToString::to_string).collect(),
+        Some(Detail::Problems(problems)) => problems
+            .iter()
+            .map(|p| {
+                let args: Vec<(&str, &str)> =
+                    p.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                lang.tf(&service_key(p.code), &args)
+            })
+            .collect(),
     }
 }
 
@@ -205,8 +273,9 @@ fn cause_chain(err: &dyn std::error::Error) -> String {
 pub(crate) struct ErrorInfo {
     status: StatusCode,
     code: &'static str,
-    key: &'static str,
+    key: std::borrow::Cow<'static, str>,
     args: Vec<(&'static str, String)>,
+    detail: Option<chiso_services::Detail>,
 }
 
 impl ErrorInfo {
@@ -223,14 +292,20 @@ impl ErrorInfo {
         ErrorInfo {
             status,
             code,
-            key,
+            key: std::borrow::Cow::Borrowed(key),
             args: Vec::new(),
+            detail: None,
         }
     }
 
     fn message(&self, lang: Lang) -> String {
         let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        lang.tf(self.key, &args)
+        let mut text = lang.tf(&self.key, &args);
+        for line in detail_lines(lang, self.detail.as_ref()) {
+            text.push('\n');
+            text.push_str(&line);
+        }
+        text
     }
 }
 

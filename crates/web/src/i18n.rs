@@ -62,12 +62,12 @@ fn load(files: &[(&str, &str)]) -> Catalog {
 
 static VI: LazyLock<Catalog> = LazyLock::new(|| {
     load(
-        &catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify"),
+        &catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors"),
     )
 });
 static EN: LazyLock<Catalog> = LazyLock::new(|| {
     load(
-        &catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify"),
+        &catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors"),
     )
 });
 
@@ -125,8 +125,8 @@ impl Lang {
     }
 
     /// The text for `key` with `{name}` placeholders replaced.
-    pub fn tf(self, key: &'static str, args: &[(&str, &str)]) -> String {
-        let mut s = self.t(key).to_owned();
+    pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut s = self.lookup(key).unwrap_or(key).to_owned();
         for (name, value) in args {
             s = s.replace(&format!("{{{name}}}"), value);
         }

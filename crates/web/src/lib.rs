@@ -32,7 +32,7 @@ use axum::routing::get;
 use chiso_domain::Clock;
 use chiso_store::Db;
 
-pub use chiso_files::{BlobStore, DEFAULT_UPLOAD_LIMIT, LocalDiskStore};
+pub use chiso_evidence::{BlobStore, DEFAULT_UPLOAD_LIMIT, LocalDiskStore};
 pub use error::AppError;
 pub use i18n::Lang;
 

@@ -255,7 +255,11 @@ fn used_keys(text: &str) -> Vec<String> {
                 key.to_owned()
             };
             // `"error.html"` names a template, not a text.
-            if key.contains('.') && !key.contains(' ') && !key.ends_with(".html") {
+            if key.contains('.')
+                && !key.contains(' ')
+                && !key.contains('{')
+                && !key.ends_with(".html")
+            {
                 keys.push(key);
             }
         }
@@ -291,4 +295,37 @@ fn every_text_key_used_by_templates_and_code_exists() {
             "status {status}"
         );
     }
+}
+
+#[test]
+fn every_service_error_code_has_a_text_in_both_languages() {
+    for code in chiso_services::codes::ALL {
+        let key = chiso_web::error::service_key(*code);
+        for lang in Lang::ALL {
+            assert!(
+                lang.lookup(&key).is_some(),
+                "{key} has no {} text",
+                lang.code()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_service_error_reads_with_its_arguments_in_either_language() {
+    use chiso_services::{ServiceError, codes};
+    let e = ServiceError::new(codes::UNITS_APPROVED)
+        .arg("period", "2025")
+        .arg("count", 2)
+        .arg("units", "SO-NV, SO-TC");
+    let vi = chiso_web::error::service_message(Lang::Vi, &e);
+    let en = chiso_web::error::service_message(Lang::En, &e);
+    assert!(
+        vi.contains("Kỳ 2025 đã phê duyệt") && vi.contains("SO-NV, SO-TC"),
+        "{vi}"
+    );
+    assert!(
+        en.contains("Period 2025 is approved") && en.contains("SO-NV, SO-TC"),
+        "{en}"
+    );
 }

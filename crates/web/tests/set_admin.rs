@@ -438,7 +438,7 @@ async fn an_imported_set_shows_its_tree_methods_bands_and_tie_rule_and_downloads
             "{}",
             header("content-disposition")
         );
-        let back = chiso_reports::read_index_set_bytes("x.yaml", yaml.body.as_bytes())
+        let back = chiso_formats::read_index_set_bytes("x.yaml", yaml.body.as_bytes())
             .unwrap_or_else(|e| panic!("{e}\n{}", yaml.body));
         assert_eq!(back, set);
 

@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json};
 use chiso_domain::authz::Principal;
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
-use chiso_files::{FileBudget, UploadError, content_disposition, sanitize_file_name};
+use chiso_evidence::{FileBudget, UploadError, content_disposition, sanitize_file_name};
 use serde::Deserialize;
 
 use self::fields::PostedForm;

@@ -21,7 +21,7 @@ use chiso_domain::workflow::{
     Transition, WorkflowError,
 };
 use chiso_domain::{IndexSet, InputError, Node, NodeCode, PeriodCode, Source, Unit, UnitCode};
-use chiso_files::{BlobStore, FileBudget, FileKind, MAX_FILES_PER_LEAF, UploadError};
+use chiso_evidence::{BlobStore, FileBudget, FileKind, MAX_FILES_PER_LEAF, UploadError};
 use chiso_store::assessments::{self, Assessment, StateChange};
 use chiso_store::evidence::{self, Evidence, LeafFull, NewEvidence};
 use chiso_store::explanations::{self, ExplanationRequest};
@@ -784,7 +784,7 @@ pub(crate) fn check_files(
     let mut ok = Vec::with_capacity(files.len());
     let mut problems = Vec::new();
     for f in files {
-        match chiso_files::check_upload(&f.name, &f.content, limit) {
+        match chiso_evidence::check_upload(&f.name, &f.content, limit) {
             Ok(c) => ok.push((c.file_name, c.kind)),
             Err(e) => problems.push(Problem::Upload(e)),
         }

@@ -9,7 +9,7 @@ use chiso_domain::authz::Principal;
 use chiso_domain::number::{NumberError, vi_input};
 use chiso_domain::workflow::{LeafExplanation, SubmissionIssue, Window, WorkflowError};
 use chiso_domain::{InputError, Method, Node, NodeCode, RawValue, Source};
-use chiso_files::{FileKind, UploadError, format_size};
+use chiso_evidence::{FileKind, UploadError, format_size};
 use chiso_store::leaves::StoredLeaf;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -783,9 +783,9 @@ impl SelfPage {
                     ("size", &format_size(limit)),
                     (
                         "per_request",
-                        &chiso_files::MAX_FILES_PER_REQUEST.to_string(),
+                        &chiso_evidence::MAX_FILES_PER_REQUEST.to_string(),
                     ),
-                    ("per_leaf", &chiso_files::MAX_FILES_PER_LEAF.to_string()),
+                    ("per_leaf", &chiso_evidence::MAX_FILES_PER_LEAF.to_string()),
                 ],
             ),
             ctx,

@@ -898,12 +898,14 @@ pub(crate) async fn approve(
             Err(e) => return Err(e.into()),
         }
     }
-    match chiso_app::compute::compute_period(db, period, &who, now).await {
+    match chiso_services::compute::compute_period(db, period, &who, now).await {
         Ok(_) => {}
-        Err(chiso_app::AppError::Store(e)) => return Err(e.into()),
+        Err(e) if e.kind() == chiso_services::Kind::Internal => {
+            return Err(WriteError::App(e.into()));
+        }
         Err(e) => {
             return Err(FormError::new("review.compute_failed")
-                .arg("detail", e)
+                .arg("detail", e.code())
                 .into());
         }
     }

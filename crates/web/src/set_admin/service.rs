@@ -11,7 +11,7 @@ use chiso_domain::points::parse_decimal;
 use chiso_domain::{
     IndexSet, Method, NaPolicy, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue, Source,
 };
-use chiso_reports::ImportError;
+use chiso_formats::ImportError;
 use chiso_store::index_sets::{self, SetUse};
 use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
 use rust_decimal::Decimal;
@@ -156,7 +156,7 @@ async fn draft(db: &Db, p: &Principal, code: &SetCode) -> Result<IndexSet, SetEr
 /// The YAML text of a set, as the importer reads it back.
 pub(crate) async fn yaml(db: &Db, p: &Principal, code: &SetCode) -> Result<String, AppError> {
     let loaded = load(db, p, code).await?;
-    Ok(chiso_reports::index_set_yaml(&loaded.set))
+    Ok(chiso_formats::index_set_yaml(&loaded.set))
 }
 
 /// The problems of a set, each as a translatable message naming the criterion.
@@ -253,7 +253,7 @@ pub(crate) async fn import(
     if file_name.is_empty() || bytes.is_empty() {
         return Err(ImportFailure::Form(FormError::new("sets.import.no_file")));
     }
-    let set = chiso_reports::read_index_set_bytes(file_name, bytes)
+    let set = chiso_formats::read_index_set_bytes(file_name, bytes)
         .map_err(|e| ImportFailure::File(e.0))?;
     let reason = format!("nhập từ tệp {file_name}");
     let code = set.code.clone();
@@ -402,7 +402,7 @@ impl NodeFields {
         let (method, params) = node
             .method
             .as_ref()
-            .map(chiso_reports::method_params)
+            .map(chiso_formats::method_params)
             .map_or((String::new(), String::new()), |(m, p)| (m.to_owned(), p));
         NodeFields {
             code: node.code.to_string(),
@@ -483,7 +483,7 @@ fn check_fields(f: &NodeFields, leaf: bool, errors: &mut Vec<FormError>) -> Chec
     if !leaf {
         return out;
     }
-    match chiso_reports::parse_method_params(&f.method, &f.params) {
+    match chiso_formats::parse_method_params(&f.method, &f.params) {
         Ok(m) => out.method = Some(m),
         Err(messages) => errors.extend(
             messages

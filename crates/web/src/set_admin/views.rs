@@ -411,7 +411,7 @@ pub(crate) struct FileErrorRow {
 }
 
 impl FileErrorRow {
-    pub fn new(e: &chiso_reports::ImportError) -> Self {
+    pub fn new(e: &chiso_formats::ImportError) -> Self {
         FileErrorRow {
             file: e.file.clone(),
             row: e.row.map_or_else(|| DASH.to_owned(), |r| r.to_string()),

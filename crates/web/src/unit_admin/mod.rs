@@ -284,8 +284,16 @@ async fn import(
         }
     };
     let now = state.config().clock.now();
-    let outcome =
-        service::import_units(state.db(), &p, &up.file_name, &up.bytes, &up.draft, now).await;
+    let outcome = service::import_units(
+        state.db(),
+        &p,
+        &up.file_name,
+        &up.bytes,
+        &up.draft,
+        now,
+        ctx.lang,
+    )
+    .await;
     match outcome {
         Ok(Ok(done)) => {
             let page = import_page(&state, ctx, &ImportDraft::default(), FieldErrors::default())

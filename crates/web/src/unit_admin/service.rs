@@ -8,13 +8,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chiso_app::import::{self, UnitsChanges};
 use chiso_domain::authz::{self, Action, Principal, Resource};
 use chiso_domain::fmt::parse_date;
 use chiso_domain::text::{SearchKey, SearchQuery, compare_vi};
 use chiso_domain::{
     GroupName, IdError, Lineage, LineageKind, PeriodCode, SetCode, Unit, UnitCode, UnitKind,
 };
+use chiso_services::import::{self, UnitsChanges};
 use chiso_store::audit::AuditEntry;
 use chiso_store::units::{self, Reorganisation, Reorganised};
 use chiso_store::{Actor, Db, StoreError, index_sets, periods};
@@ -567,6 +567,7 @@ pub(crate) async fn import_units(
     bytes: &[u8],
     draft: &ImportDraft,
     at: OffsetDateTime,
+    lang: crate::i18n::Lang,
 ) -> Result<Result<Imported, Vec<ImportProblem>>, Refusal> {
     require(p)?;
     let mut errors = Vec::new();
@@ -612,7 +613,7 @@ pub(crate) async fn import_units(
         in_form_order(&mut errors, &["file", "period", "set"]);
         return Err(Refusal::Fields(errors));
     }
-    let file = match chiso_reports::read_units_bytes(file_name, bytes) {
+    let file = match chiso_formats::read_units_bytes(file_name, bytes) {
         Ok(f) => f,
         Err(errs) => {
             return Ok(Err(errs
@@ -633,44 +634,46 @@ pub(crate) async fn import_units(
             period,
             groups: done.groups,
         })),
-        Err(chiso_app::AppError::Invalid(msg)) => Ok(Err(msg
-            .lines()
-            .map(|m| ImportProblem {
-                row: None,
-                column: None,
-                message: m.to_owned(),
-            })
-            .collect())),
-        // A reference the checks could not foresee (e.g. a unit removed meanwhile): the whole
-        // transaction was rolled back, so this is one more problem of the file.
-        Err(chiso_app::AppError::Store(StoreError::Conflict(msg))) => {
-            Ok(Err(vec![ImportProblem {
-                row: None,
-                column: None,
-                message: msg,
-            }]))
-        }
-        Err(chiso_app::AppError::Import(errs)) => Ok(Err(errs
-            .into_iter()
-            .map(|e| ImportProblem {
-                row: e.row,
-                column: e.column,
-                message: e.message,
-            })
-            .collect())),
-        Err(e) => Err(app_error(e)),
+        Err(e) => match e.details() {
+            Some(chiso_services::Detail::Import(errs)) => Ok(Err(errs
+                .errors()
+                .iter()
+                .map(|e| ImportProblem {
+                    row: e.row,
+                    column: e.column.clone(),
+                    message: e.message.clone(),
+                })
+                .collect())),
+            // The file's inconsistencies with the database, each in the reader's language.
+            Some(chiso_services::Detail::Problems(_)) => {
+                Ok(Err(crate::error::detail_lines(lang, e.details())
+                    .into_iter()
+                    .map(|message| ImportProblem {
+                        row: None,
+                        column: None,
+                        message,
+                    })
+                    .collect()))
+            }
+            // A reference the checks could not foresee (e.g. a unit removed meanwhile): the
+            // whole transaction was rolled back, so this is one more problem of the file.
+            _ if e.kind() == chiso_services::Kind::Invalid
+                || e.is(chiso_services::codes::CONFLICT) =>
+            {
+                Ok(Err(vec![ImportProblem {
+                    row: None,
+                    column: None,
+                    message: crate::error::service_message(lang, &e),
+                }]))
+            }
+            _ => Err(app_error(e)),
+        },
     }
 }
 
 /// A service failure that is not the file's fault: a database error, logged and opaque.
-fn app_error(e: chiso_app::AppError) -> Refusal {
-    match e {
-        chiso_app::AppError::Store(s) => s.into(),
-        other => {
-            tracing::error!(error = %other, "units import failed");
-            Refusal::App(AppError::Form(FormError::new("error.internal")))
-        }
-    }
+fn app_error(e: chiso_services::ServiceError) -> Refusal {
+    Refusal::App(AppError::Service(e))
 }
 
 /// The reorganisation forms as typed.

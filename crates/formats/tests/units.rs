@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use chiso_domain::{LineageKind, UnitKind};
-use chiso_reports::{read_units, read_units_bytes, units_csv};
+use chiso_formats::{read_units, read_units_bytes, units_csv};
 use time::macros::date;
 
 fn examples() -> PathBuf {

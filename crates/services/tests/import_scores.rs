@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use chiso_app::AppError;
-use chiso_app::compute::compute_stored;
-use chiso_app::import::{import_scores, import_units};
 use chiso_domain::{AssessmentState, PeriodCode, UnitCode};
+use chiso_services::codes;
+use chiso_services::compute::compute_stored;
+use chiso_services::import::{import_scores, import_units};
 use chiso_store::assessments::{self, StateChange};
 use chiso_store::audit::{self, AuditFilter};
 use chiso_store::scores::{self, ScoreChange};
@@ -33,14 +33,14 @@ fn admin() -> Actor {
 
 /// The example index set and units (without lineage) in period 2025, no scores yet.
 async fn prepared(db: &Db) {
-    let set = chiso_reports::read_index_set(&examples().join("index-set-xa.yaml")).unwrap();
+    let set = chiso_formats::read_index_set(&examples().join("index-set-xa.yaml")).unwrap();
     index_sets::save(db, &set, &admin(), AT).await.unwrap();
     let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
     let plain: String = csv
         .lines()
         .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
         .collect();
-    let units = chiso_reports::read_units_bytes("units.csv", plain.as_bytes()).unwrap();
+    let units = chiso_formats::read_units_bytes("units.csv", plain.as_bytes()).unwrap();
     import_units(db, &units, Some(&period()), Some(&set.code), &admin(), AT)
         .await
         .unwrap();
@@ -132,9 +132,9 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
             .unwrap_err();
         let msg = err.to_string();
         assert!(
-            matches!(err, AppError::Invalid(_))
-                && msg.starts_with("kỳ 2025 đã phê duyệt: không thể nhập điểm")
-                && msg.contains("XA-TAN-LAP"),
+            err.is(codes::UNITS_APPROVED)
+                && err.get("period") == Some("2025")
+                && err.get("units").is_some_and(|u| u.contains("XA-TAN-LAP")),
             "[{}] {msg}",
             backend.name()
         );
@@ -148,7 +148,7 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
             .await
             .unwrap_err()
             .to_string();
-        assert_eq!(msg, "kỳ 2025 đã công bố: không thể nhập điểm");
+        assert_eq!(msg, "period_published(period=2025)");
         assert!(after(t.db.clone()).await == before, "[{}]", backend.name());
         t.drop_database().await;
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use chiso_domain::{IndexSet, NodeCode, RawValue, UnitCode};
-use chiso_reports::{
+use chiso_formats::{
     ScoreShape, read_index_set, read_scores, read_scores_bytes, read_units, scores_long_csv,
 };
 use rust_decimal_macros::dec;
@@ -23,7 +23,7 @@ fn units() -> Vec<UnitCode> {
         .collect()
 }
 
-fn value(file: &chiso_reports::ScoresFile, unit: &str, code: &str) -> Option<RawValue> {
+fn value(file: &chiso_formats::ScoresFile, unit: &str, code: &str) -> Option<RawValue> {
     file.units
         .iter()
         .find(|u| u.unit.as_str() == unit)?

@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use chiso_domain::IndexSet;
-use chiso_reports::{
+use chiso_formats::{
     read_index_set_bytes, read_results_bytes, read_scores_bytes, read_units_bytes,
 };
 use proptest::prelude::*;

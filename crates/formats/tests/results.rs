@@ -9,7 +9,7 @@ use chiso_domain::{
     GroupName, GroupStats, IndexSet, NodeCode, NodeScore, PeriodResults, Points, PreviousResult,
     UnitCode, UnitResult,
 };
-use chiso_reports::{
+use chiso_formats::{
     previous_csv, read_index_set, read_results, read_results_bytes, results_csv, results_json,
     results_xlsx, write_results,
 };

@@ -6,8 +6,8 @@ mod support;
 
 use std::io::{Cursor, Write};
 
-use chiso_reports::limits::{MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, MAX_YAML_BYTES};
-use chiso_reports::{
+use chiso_formats::limits::{MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, MAX_YAML_BYTES};
+use chiso_formats::{
     ImportErrors, read_index_set_bytes, read_results_bytes, read_scores_bytes, read_units_bytes,
 };
 use support::{example, rezip, unzip, with_entry, with_peak_mib, xlsx_from_csv};

@@ -10,13 +10,14 @@ use chiso_domain::workflow::{Milestones, vn_day_end, vn_day_start};
 use chiso_store::{Actor, Db, index_sets, milestones, periods, scores, settings, units};
 use time::{Duration, OffsetDateTime};
 
+use crate::codes;
 use crate::compute::compute_period;
-use crate::error::AppResult;
+use crate::error::{ServiceError, ServiceResult};
 
 /// Erases all data and loads the demo province. Returns the number of periods computed (the
 /// period left in progress is not counted).
 #[tracing::instrument(skip_all)]
-pub async fn load_demo(db: &Db, at: OffsetDateTime) -> AppResult<usize> {
+pub async fn load_demo(db: &Db, at: OffsetDateTime) -> ServiceResult<usize> {
     let demo: DemoProvince = chiso_demo::province();
     let actor = Actor("demo".to_owned());
     db.reset().await?;
@@ -61,7 +62,7 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> AppResult<usize> {
         // (the numbers are fictional, like the province).
         let mut period = periods::get(db, &p.code)
             .await?
-            .ok_or_else(|| crate::AppError::NotFound(format!("kỳ đánh giá {}", p.code)))?;
+            .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", &p.code))?;
         period.status = periods::STATUS_PUBLISHED.to_owned();
         period.decision = Some(format!(
             "Quyết định số {}/QĐ-UBND ngày {}/{}/{}",
@@ -89,10 +90,14 @@ async fn open_next_period(
     last: &chiso_demo::DemoPeriod,
     actor: &Actor,
     at: OffsetDateTime,
-) -> AppResult<()> {
+) -> ServiceResult<()> {
     let year = last.year + 1;
-    let code = PeriodCode::parse(&year.to_string())
-        .map_err(|e| crate::AppError::Invalid(format!("kỳ đánh giá {year}: {e}")))?;
+    let code = PeriodCode::parse(&year.to_string()).map_err(|e| {
+        ServiceError::new(codes::INVALID_FIELD)
+            .arg("field", "period")
+            .arg("value", year)
+            .source(e)
+    })?;
     let period = periods::Period {
         code: code.clone(),
         year,

@@ -11,7 +11,8 @@ use chiso_store::scores::StoredScore;
 use chiso_store::{Actor, Db, index_sets, periods, results, scores, units};
 use time::OffsetDateTime;
 
-use crate::error::{AppError, AppResult};
+use crate::codes;
+use crate::error::{Detail, ServiceError, ServiceResult};
 
 /// Computes `period` from what is stored and replaces its results snapshot.
 #[tracing::instrument(skip_all, fields(period = %period))]
@@ -20,7 +21,7 @@ pub async fn compute_period(
     period: &PeriodCode,
     actor: &Actor,
     at: OffsetDateTime,
-) -> AppResult<PeriodResults> {
+) -> ServiceResult<PeriodResults> {
     let out = compute_stored(db, period).await?;
     results::save(db, period, &out, actor, at).await?;
     Ok(out)
@@ -29,7 +30,7 @@ pub async fn compute_period(
 /// Computes `period` from what is stored without saving anything: what [`compute_period`]
 /// would store now (used to check that stored results are those of the stored scores).
 #[tracing::instrument(skip_all, fields(period = %period))]
-pub async fn compute_stored(db: &Db, period: &PeriodCode) -> AppResult<PeriodResults> {
+pub async fn compute_stored(db: &Db, period: &PeriodCode) -> ServiceResult<PeriodResults> {
     let basis = PeriodBasis::load(db, period).await?;
     let stored = scores::list(db, period).await?;
     basis.compute(&stored)
@@ -48,10 +49,10 @@ pub(crate) struct PeriodBasis {
 
 impl PeriodBasis {
     /// Reads the period's groups, members, unit names, lineage, previous results and sets.
-    pub(crate) async fn load(db: &Db, period: &PeriodCode) -> AppResult<PeriodBasis> {
+    pub(crate) async fn load(db: &Db, period: &PeriodCode) -> ServiceResult<PeriodBasis> {
         periods::get(db, period)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("kỳ đánh giá {period}")))?;
+            .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", period))?;
         let groups = periods::groups(db, period).await?;
         let members = periods::members(db, period).await?;
         let names = units::list(db)
@@ -66,7 +67,7 @@ impl PeriodBasis {
             if !sets.contains_key(code) {
                 let set = index_sets::get(db, code)
                     .await?
-                    .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {code}")))?;
+                    .ok_or_else(|| ServiceError::new(codes::SET_NOT_FOUND).arg("set", code))?;
                 sets.insert(code.clone(), set);
             }
         }
@@ -81,7 +82,7 @@ impl PeriodBasis {
     }
 
     /// The period's results from `stored` values (their inputs; the engine scores them).
-    pub(crate) fn compute(&self, stored: &[StoredScore]) -> AppResult<PeriodResults> {
+    pub(crate) fn compute(&self, stored: &[StoredScore]) -> ServiceResult<PeriodResults> {
         self.compute_inputs(stored.iter().filter_map(|s| {
             s.input
                 .as_ref()
@@ -93,7 +94,7 @@ impl PeriodBasis {
     pub(crate) fn compute_inputs<'a>(
         &self,
         inputs: impl IntoIterator<Item = (&'a UnitCode, &'a NodeCode, RawValue)>,
-    ) -> AppResult<PeriodResults> {
+    ) -> ServiceResult<PeriodResults> {
         let mut values: HashMap<UnitCode, Vec<_>> = HashMap::new();
         for (unit, node, input) in inputs {
             values
@@ -106,7 +107,7 @@ impl PeriodBasis {
         let mut by_set: BTreeMap<&SetCode, Vec<UnitInput>> = BTreeMap::new();
         for m in &self.members {
             let set = set_of.get(&m.group).ok_or_else(|| {
-                AppError::Invalid(format!("nhóm \"{}\" chưa được gán bộ chỉ số", m.group))
+                ServiceError::new(codes::GROUP_WITHOUT_SET).arg("group", &m.group)
             })?;
             by_set.entry(set).or_default().push(UnitInput {
                 unit: m.unit.clone(),
@@ -125,28 +126,34 @@ impl PeriodBasis {
             let set = self
                 .sets
                 .get(*code)
-                .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {code}")))?;
+                .ok_or_else(|| ServiceError::new(codes::SET_NOT_FOUND).arg("set", code))?;
             let r = compute(ComputeInput {
                 set,
                 units: inputs,
                 previous: &self.previous,
                 lineage: &self.lineage,
             })
-            .map_err(AppError::Score)?;
-            out = out.merge(r).map_err(|e| AppError::Invalid(e.to_string()))?;
+            .map_err(|e| {
+                ServiceError::new(codes::SCORES_INVALID)
+                    .arg("count", e.len())
+                    .detail(Detail::Score(e))
+            })?;
+            out = out
+                .merge(r)
+                .map_err(|e| ServiceError::new(codes::RESULTS_INCONSISTENT).arg("reason", &e))?;
         }
         Ok(out)
     }
 }
 
 /// The index sets a period's groups use, each once, by set code.
-pub async fn period_sets(db: &Db, period: &PeriodCode) -> AppResult<Vec<IndexSet>> {
+pub async fn period_sets(db: &Db, period: &PeriodCode) -> ServiceResult<Vec<IndexSet>> {
     let mut out: BTreeMap<SetCode, IndexSet> = BTreeMap::new();
     for (_, code) in periods::groups(db, period).await? {
         if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(code) {
             let set = index_sets::get(db, slot.key())
                 .await?
-                .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {}", slot.key())))?;
+                .ok_or_else(|| ServiceError::new(codes::SET_NOT_FOUND).arg("set", slot.key()))?;
             slot.insert(set);
         }
     }

@@ -4,7 +4,7 @@
 
 mod support;
 
-use chiso_files::{
+use chiso_evidence::{
     BlobId, BlobStore, DEFAULT_UPLOAD_LIMIT, FileBudget, FileKind, LocalDiskStore,
     MAX_FILES_PER_LEAF, MAX_FILES_PER_REQUEST, UploadError, check_upload, detect, receive_upload,
     sanitize_file_name,

@@ -4,7 +4,8 @@
 use chiso_store::{Actor, Db, users};
 use time::OffsetDateTime;
 
-use crate::error::{AppError, AppResult};
+use crate::codes;
+use crate::error::{ServiceError, ServiceResult};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 10;
@@ -18,24 +19,20 @@ pub async fn add_user(
     is_admin: bool,
     actor: &Actor,
     at: OffsetDateTime,
-) -> AppResult<i64> {
+) -> ServiceResult<i64> {
     let login = login.trim();
     if login.is_empty()
         || !login
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
     {
-        return Err(AppError::Invalid(format!(
-            "tên đăng nhập \"{login}\" không hợp lệ (chỉ dùng chữ, số, '.', '_', '-', '@')"
-        )));
+        return Err(ServiceError::new(codes::LOGIN_INVALID).arg("login", login));
     }
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::Invalid(format!(
-            "mật khẩu phải có ít nhất {MIN_PASSWORD_LEN} ký tự"
-        )));
+        return Err(ServiceError::new(codes::PASSWORD_TOO_SHORT).arg("min", MIN_PASSWORD_LEN));
     }
     let hash = tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
         .await
-        .map_err(|e| AppError::Invalid(format!("không tạo được mật khẩu: {e}")))?;
+        .map_err(ServiceError::internal)?;
     Ok(users::create(db, login, display_name, &hash, is_admin, actor, at).await?)
 }

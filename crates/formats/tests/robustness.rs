@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use chiso_reports::{
+use chiso_formats::{
     read_index_set_bytes, read_results_bytes, read_scores_bytes, read_units_bytes,
 };
 

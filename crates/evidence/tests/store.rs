@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chiso_files::{BlobId, BlobStore, LocalDiskStore, StoreError};
+use chiso_evidence::{BlobId, BlobStore, LocalDiskStore, StoreError};
 use support::{InterruptedReader, StalledReader, bytes, files_under};
 
 async fn new_store() -> (tempfile::TempDir, LocalDiskStore) {

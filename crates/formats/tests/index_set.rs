@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chiso_domain::{
     ClassBand, IndexSet, Method, NaPolicy, NodeCode, Points, Source, TieBreaker, TierBasis,
 };
-use chiso_reports::{
+use chiso_formats::{
     ImportErrors, index_set_csv, index_set_yaml, read_index_set, read_index_set_bytes,
 };
 use rust_decimal_macros::dec;
@@ -587,11 +587,11 @@ fn a_code_with_accents_or_spaces_is_refused_with_the_allowed_characters() {
 fn score_files_name_criteria_by_the_codes_of_real_sets() {
     let set = read_index_set_bytes("t.yaml", REAL_CODES_YAML.as_bytes()).unwrap();
     let wide = "unit,1.a,1.b,TC-3,II.1,II.10,TD\nXA-1,có,không,có,có,không,\"1,5\"\n";
-    let read = chiso_reports::read_scores_bytes("s.csv", wide.as_bytes(), &set, None)
+    let read = chiso_formats::read_scores_bytes("s.csv", wide.as_bytes(), &set, None)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(read.units[0].values.len(), 6);
     let long = "unit,criterion,value\nXA-1,II.10,có\nXA-1,XHH,1\n";
-    let errs = chiso_reports::read_scores_bytes("s.csv", long.as_bytes(), &set, None)
+    let errs = chiso_formats::read_scores_bytes("s.csv", long.as_bytes(), &set, None)
         .expect_err("XHH is not a leaf");
     assert!(
         errs.to_string().contains("tiêu chí XHH có tiêu chí con"),

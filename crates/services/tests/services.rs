@@ -2,9 +2,9 @@
 //! PostgreSQL: the demo province loads and computes through the database, a stored period
 //! recomputes to the same results, and imports refuse bad files without changing anything.
 
-use chiso_app::compute::compute_period;
-use chiso_app::demo::load_demo;
 use chiso_domain::{PeriodCode, UnitCode};
+use chiso_services::compute::compute_period;
+use chiso_services::demo::load_demo;
 use chiso_store::testing::{TestDb, backends};
 use chiso_store::{Actor, audit, periods, results, settings};
 use rust_decimal::Decimal;

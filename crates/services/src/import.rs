@@ -8,13 +8,14 @@ use std::path::Path;
 use chiso_domain::{
     AssessmentState, GroupName, IndexSet, NodeCode, PeriodCode, RawValue, SetCode, UnitCode,
 };
-use chiso_reports::{ImportError, ImportErrors, ScoresFile, UnitsFile};
+use chiso_formats::{ImportErrors, ScoresFile, UnitsFile};
 use chiso_store::scores::{ScoreChange, StoredScore};
 use chiso_store::{Actor, Db, assessments, index_sets, periods, scores, units};
 use time::OffsetDateTime;
 
+use crate::codes;
 use crate::compute::PeriodBasis;
-use crate::error::{AppError, AppResult};
+use crate::error::{Detail, Problem, ServiceError, ServiceResult};
 
 /// Reads a scores file (CSV or XLSX, long or wide) for `period` and turns it into score
 /// changes, each with the points its leaf's method gives. Nothing is written here.
@@ -22,14 +23,13 @@ pub async fn read_scores_for_period(
     db: &Db,
     period: &PeriodCode,
     path: &Path,
-) -> AppResult<Vec<ScoreChange>> {
+) -> ServiceResult<Vec<ScoreChange>> {
     // The message names the file once ("không có tệp điểm.csv"), not as a row error.
     let bytes = std::fs::read(path).map_err(|e| {
-        AppError::Invalid(crate::io_text::describe(
-            &e,
-            path,
-            crate::io_text::Access::Read,
-        ))
+        ServiceError::new(codes::FILE_UNREADABLE)
+            .arg("file", path.display())
+            .arg("reason", format!("{:?}", e.kind()))
+            .source(e)
     })?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
@@ -65,14 +65,12 @@ pub async fn import_scores(
     path: &Path,
     actor: &Actor,
     at: OffsetDateTime,
-) -> AppResult<ScoresImported> {
+) -> ServiceResult<ScoresImported> {
     let p = periods::get(db, period)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("kỳ đánh giá {period}")))?;
+        .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", period))?;
     if p.status == periods::STATUS_PUBLISHED {
-        return Err(AppError::Invalid(format!(
-            "kỳ {period} đã công bố: không thể nhập điểm"
-        )));
+        return Err(ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", period));
     }
     let changes = read_scores_for_period(db, period, path).await?;
     let approved: BTreeSet<UnitCode> = assessments::list(db, period)
@@ -89,10 +87,10 @@ pub async fn import_scores(
         .into_iter()
         .collect();
     if !locked.is_empty() {
-        return Err(AppError::Invalid(format!(
-            "kỳ {period} đã phê duyệt: không thể nhập điểm (đơn vị đã phê duyệt: {})",
-            list_some(&locked)
-        )));
+        return Err(ServiceError::new(codes::UNITS_APPROVED)
+            .arg("period", period)
+            .arg("units", list_some(&locked))
+            .arg("count", locked.len()));
     }
 
     let basis = PeriodBasis::load(db, period).await?;
@@ -133,7 +131,8 @@ pub async fn import_scores(
     })
 }
 
-/// The first few codes of `units`, then how many more.
+/// The first few codes of `units`, then an ellipsis when there are more (the count travels
+/// as its own argument).
 fn list_some(units: &[&UnitCode]) -> String {
     const SHOWN: usize = 5;
     let mut out = units
@@ -143,7 +142,7 @@ fn list_some(units: &[&UnitCode]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     if units.len() > SHOWN {
-        out.push_str(&format!(" và {} đơn vị khác", units.len() - SHOWN));
+        out.push_str(", …");
     }
     out
 }
@@ -154,16 +153,14 @@ pub async fn scores_for_period_bytes(
     period: &PeriodCode,
     file_name: &str,
     bytes: &[u8],
-) -> AppResult<Vec<ScoreChange>> {
+) -> ServiceResult<Vec<ScoreChange>> {
     periods::get(db, period)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("kỳ đánh giá {period}")))?;
+        .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", period))?;
     let groups = periods::groups(db, period).await?;
     let members = periods::members(db, period).await?;
     if groups.is_empty() {
-        return Err(AppError::Invalid(format!(
-            "kỳ {period} chưa có nhóm đơn vị nào (nhập danh sách đơn vị trước)"
-        )));
+        return Err(ServiceError::new(codes::PERIOD_NO_GROUPS).arg("period", period));
     }
     let mut units_by_set: BTreeMap<SetCode, Vec<UnitCode>> = BTreeMap::new();
     for m in &members {
@@ -178,8 +175,8 @@ pub async fn scores_for_period_bytes(
     for (code, known) in &units_by_set {
         let set = index_sets::get(db, code)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("bộ chỉ số {code}")))?;
-        match chiso_reports::read_scores_bytes(file_name, bytes, &set, Some(known)) {
+            .ok_or_else(|| ServiceError::new(codes::SET_NOT_FOUND).arg("set", code))?;
+        match chiso_formats::read_scores_bytes(file_name, bytes, &set, Some(known)) {
             Ok(file) => return Ok(changes(&set, file)),
             Err(errs) => {
                 if best.as_ref().is_none_or(|b| errs.0.len() < b.0.len()) {
@@ -188,14 +185,10 @@ pub async fn scores_for_period_bytes(
             }
         }
     }
-    Err(AppError::Import(best.unwrap_or_else(|| {
-        ImportErrors(vec![ImportError {
-            file: file_name.to_owned(),
-            row: None,
-            column: None,
-            message: format!("kỳ {period} chưa có đơn vị tham gia"),
-        }])
-    })))
+    Err(match best {
+        Some(errors) => errors.into(),
+        None => ServiceError::new(codes::PERIOD_NO_UNITS).arg("period", period),
+    })
 }
 
 fn changes(set: &IndexSet, file: ScoresFile) -> Vec<ScoreChange> {
@@ -240,16 +233,17 @@ pub async fn import_units(
     set: Option<&SetCode>,
     actor: &Actor,
     at: OffsetDateTime,
-) -> AppResult<UnitsImported> {
+) -> ServiceResult<UnitsImported> {
     let mut problems = Vec::new();
     let known: BTreeSet<UnitCode> = units::list(db).await?.into_iter().map(|u| u.code).collect();
     let in_file: BTreeSet<&UnitCode> = file.units.iter().map(|u| &u.code).collect();
     for l in &file.lineage {
         if !known.contains(&l.predecessor) && !in_file.contains(&l.predecessor) {
-            problems.push(format!(
-                "đơn vị {}: đơn vị tiền thân {} chưa có trong cơ sở dữ liệu (nhập danh sách đơn vị của kỳ trước trước)",
-                l.successor, l.predecessor
-            ));
+            problems.push(
+                Problem::new(codes::PREDECESSOR_UNKNOWN)
+                    .arg("unit", &l.successor)
+                    .arg("predecessor", &l.predecessor),
+            );
         }
     }
     let mut groups: Vec<(GroupName, SetCode)> = Vec::new();
@@ -265,22 +259,23 @@ pub async fn import_units(
             match set.cloned().or_else(|| existing.get(&m.group).cloned()) {
                 Some(code) => {
                     if index_sets::get(db, &code).await?.is_none() {
-                        problems.push(format!(
-                            "không có bộ chỉ số {code}: nhập bộ chỉ số trước (chiso import index-set)"
-                        ));
+                        problems.push(Problem::new(codes::SET_NOT_FOUND).arg("set", &code));
                     }
                     groups.push((m.group.clone(), code));
                 }
-                None => problems.push(format!(
-                    "nhóm \"{}\" chưa có bộ chỉ số: chỉ định mã bộ chỉ số cho kỳ {period}",
-                    m.group
-                )),
+                None => problems.push(
+                    Problem::new(codes::GROUP_WITHOUT_SET)
+                        .arg("group", &m.group)
+                        .arg("period", period),
+                ),
             }
         }
     }
     if !problems.is_empty() {
         problems.dedup();
-        return Err(AppError::Invalid(problems.join("\n")));
+        return Err(ServiceError::new(codes::UNITS_REFUSED)
+            .arg("count", problems.len())
+            .detail(Detail::Problems(problems)));
     }
     units::upsert_many(db, &file.units, &file.lineage, actor, at).await?;
     if let Some(period) = period {
@@ -291,9 +286,7 @@ pub async fn import_units(
                 .filter(char::is_ascii_digit)
                 .collect::<String>()
                 .parse()
-                .map_err(|_| {
-                    AppError::Invalid(format!("không suy ra được năm từ mã kỳ \"{period}\""))
-                })?;
+                .map_err(|_| ServiceError::new(codes::PERIOD_CODE_NO_YEAR).arg("period", period))?;
             let p = periods::Period {
                 code: period.clone(),
                 year,
@@ -329,7 +322,7 @@ pub struct UnitsChanges {
 
 /// Compares a units file with the database without writing anything; call it just before
 /// [`import_units`] to report what the import did.
-pub async fn units_changes(db: &Db, file: &UnitsFile) -> AppResult<UnitsChanges> {
+pub async fn units_changes(db: &Db, file: &UnitsFile) -> ServiceResult<UnitsChanges> {
     let stored: BTreeMap<UnitCode, chiso_domain::Unit> = units::list(db)
         .await?
         .into_iter()

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use chiso_domain::UnitCode;
-use chiso_reports::{read_index_set, read_results, read_scores, read_units};
+use chiso_formats::{read_index_set, read_results, read_scores, read_units};
 
 #[test]
 fn every_example_file_parses() {
@@ -90,8 +90,8 @@ fn the_examples_compute_into_results_with_deltas_through_lineage() {
             .all(|u| u.rank.is_some() && u.delta_index.is_some()),
         "{results:#?}"
     );
-    let csv = chiso_reports::results_csv(&results, std::slice::from_ref(&set), true);
-    let back = chiso_reports::read_results_bytes("r.csv", csv.as_bytes())
+    let csv = chiso_formats::results_csv(&results, std::slice::from_ref(&set), true);
+    let back = chiso_formats::read_results_bytes("r.csv", csv.as_bytes())
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back.len(), 9);
 }

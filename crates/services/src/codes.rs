@@ -1,0 +1,94 @@
+//! The catalog of error codes. Every refusal a service can return is declared here once, with
+//! its kind; `ALL` lists them so that adapters can be checked to translate each one (the web's
+//! `locales/{vi,en}/errors.yml` holds `error.<code>` for every code, and a test enforces it).
+//!
+//! Arguments a code carries are listed in its doc comment; adapters' texts use them as
+//! `{name}` placeholders.
+
+use crate::error::{Code, Kind};
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $id:ident = $name:literal, $kind:ident; )*) => {
+        $( $(#[$doc])* pub const $id: Code = Code::new($name, Kind::$kind); )*
+        /// Every code, in declaration order.
+        pub const ALL: &[Code] = &[$($id),*];
+    };
+}
+
+codes! {
+    // ---- general ------------------------------------------------------------------------
+    /// A server or database fault; details are in the log only.
+    INTERNAL = "internal", Internal;
+    /// A row the request names does not exist (the store's refusal).
+    NOT_FOUND = "not_found", NotFound;
+    /// The change contradicts stored state (a duplicate, a reference to nothing).
+    CONFLICT = "conflict", Conflict;
+    /// The row is frozen (a frozen index set, a published period).
+    FROZEN = "frozen", Conflict;
+    /// Someone saved in between: `{current}` is the version now stored.
+    STALE_VERSION = "stale_version", Conflict;
+    /// An input field is wrong: `{field}` names it, `{reason}` is a nested code when given.
+    INVALID_FIELD = "invalid_field", Invalid;
+    /// A file did not pass its checks: `{count}` problems, listed in the details.
+    FILE_INVALID = "file_invalid", Invalid;
+    /// A file cannot be read: `{file}` and the operating system's `{reason}` code.
+    FILE_UNREADABLE = "file_unreadable", Invalid;
+    /// Too much work at once; retry later.
+    BUSY = "busy", Unavailable;
+
+    // ---- authorization ------------------------------------------------------------------
+    /// The account holds no role.
+    DENIED_NO_ROLE = "denied_no_role", Forbidden;
+    /// No role of the account allows `{action}`.
+    DENIED_NOT_PERMITTED = "denied_not_permitted", Forbidden;
+    /// The action must name a unit.
+    DENIED_NO_UNIT = "denied_no_unit", Forbidden;
+    /// Another unit's dossier.
+    DENIED_OTHER_UNIT = "denied_other_unit", Forbidden;
+    /// Outside the appraiser's assigned units or areas.
+    DENIED_OUT_OF_SCOPE = "denied_out_of_scope", Forbidden;
+    /// The role is held for another period.
+    DENIED_OTHER_PERIOD = "denied_other_period", Forbidden;
+
+    // ---- periods ------------------------------------------------------------------------
+    /// No period `{period}`.
+    PERIOD_NOT_FOUND = "period_not_found", NotFound;
+    /// Period `{period}` is published; its scores cannot change.
+    PERIOD_PUBLISHED = "period_published", Conflict;
+    /// Period `{period}` has no unit groups yet.
+    PERIOD_NO_GROUPS = "period_no_groups", Invalid;
+    /// Period `{period}` has no units taking part.
+    PERIOD_NO_UNITS = "period_no_units", Invalid;
+    /// Group `{group}` of period `{period}` has no index set.
+    GROUP_WITHOUT_SET = "group_without_set", Invalid;
+    /// A units file contradicts the database: `{count}` problems, listed in the details.
+    UNITS_REFUSED = "units_refused", Invalid;
+    /// Unit `{unit}` names predecessor `{predecessor}`, which is not stored yet.
+    PREDECESSOR_UNKNOWN = "predecessor_unknown", Invalid;
+    /// No year can be read from period code `{period}`.
+    PERIOD_CODE_NO_YEAR = "period_code_no_year", Invalid;
+
+    // ---- units --------------------------------------------------------------------------
+    /// No unit `{unit}`.
+    UNIT_NOT_FOUND = "unit_not_found", NotFound;
+    /// Unit `{unit}` takes no part in period `{period}`.
+    UNIT_NOT_IN_PERIOD = "unit_not_in_period", NotFound;
+
+    // ---- index sets ---------------------------------------------------------------------
+    /// No index set `{set}`.
+    SET_NOT_FOUND = "set_not_found", NotFound;
+
+    // ---- scores and results -------------------------------------------------------------
+    /// Units `{units}` of period `{period}` are approved; their scores are locked.
+    UNITS_APPROVED = "units_approved", Conflict;
+    /// Stored values could not be scored: `{count}` problems, listed in the details.
+    SCORES_INVALID = "scores_invalid", Invalid;
+    /// Results of the groups could not be combined: `{reason}`.
+    RESULTS_INCONSISTENT = "results_inconsistent", Invalid;
+
+    // ---- accounts -----------------------------------------------------------------------
+    /// Login `{login}` has characters other than letters, digits and `._-@`.
+    LOGIN_INVALID = "login_invalid", Invalid;
+    /// The password is shorter than `{min}` characters.
+    PASSWORD_TOO_SHORT = "password_too_short", Invalid;
+}

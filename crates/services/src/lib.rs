@@ -1,0 +1,18 @@
+//! The application layer: every use case of chiso, once. Web pages, the JSON API, the CLI and
+//! background jobs are adapters that parse their input into the typed commands taken here,
+//! call a service and present its result; they never reach the store themselves.
+//!
+//! A service authorizes through the domain's matrix ([`authz::authorize`]), composes the pure
+//! rules of `chiso-domain`, the file formats of `chiso-formats` and the persistence of
+//! `chiso-store`, and returns a typed result or one [`ServiceError`]: a stable code with named
+//! arguments, never prose, which each adapter translates for its readers.
+
+pub mod authz;
+pub mod codes;
+pub mod compute;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod users;
+
+pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};

@@ -248,7 +248,7 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
         let err = refused(&mut import());
         assert_eq!(
             err.trim_end(),
-            "lỗi: Kỳ 2025 đã công bố: không thể thay đổi điểm.",
+            "lỗi: Kỳ đánh giá 2025 đã công bố kết quả nên không thể thay đổi.",
             "[{}]",
             backend.name()
         );

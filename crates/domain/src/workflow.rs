@@ -907,6 +907,58 @@ pub fn submission_issues<'a>(
     issues
 }
 
+/// The phase of a period at `at`: [`Phase::Published`] once the period is published, whatever
+/// its milestones say (a published period is immutable), else the phase its plan gives. The one
+/// place the phase is derived; pages, the API and the services all ask here.
+pub fn period_phase(published: bool, plan: &Milestones, at: OffsetDateTime) -> Phase {
+    if published {
+        Phase::Published
+    } else {
+        plan.phase_at(at)
+    }
+}
+
+/// The milestone an assessment in `state` waits for; `None` once it is approved. A unit that
+/// has not submitted waits for the end of self-assessment, a submitted one for the end of
+/// appraisal, a unit asked to explain for the end of the explanation window, and an appraised
+/// one for publication.
+pub fn awaited(state: AssessmentState) -> Option<Milestone> {
+    use AssessmentState as S;
+    match state {
+        S::NotStarted | S::Draft => Some(Milestone::SelfClose),
+        S::Submitted => Some(Milestone::AppraisalClose),
+        S::ExplanationRequested => Some(Milestone::ExplanationClose),
+        S::UnderAppraisal | S::Explained => Some(Milestone::Publication),
+        S::Finalised => None,
+    }
+}
+
+/// The deadline of an assessment: the milestone it waits for and its instant, when the plan
+/// sets it and the unit is bound by the plan. A reopened unit is not bound by the milestones
+/// (see [`Context`]), so it has none.
+pub fn deadline(
+    state: AssessmentState,
+    reopened: bool,
+    plan: &Milestones,
+) -> Option<(Milestone, OffsetDateTime)> {
+    if reopened {
+        return None;
+    }
+    let milestone = awaited(state)?;
+    plan.get(milestone).map(|at| (milestone, at))
+}
+
+/// Whether the assessment is overdue (quá hạn) at `now`: its deadline has been reached and it
+/// is still in the state that waited for it.
+pub fn is_overdue(
+    state: AssessmentState,
+    reopened: bool,
+    plan: &Milestones,
+    now: OffsetDateTime,
+) -> bool {
+    deadline(state, reopened, plan).is_some_and(|(_, at)| at <= now)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -1034,6 +1086,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_published_period_is_in_the_published_phase_whatever_its_plan() {
+        let plan = Milestones::default();
+        let at = datetime!(2025-06-01 0:00 +7);
+        assert_eq!(period_phase(false, &plan, at), Phase::Preparation);
+        assert_eq!(period_phase(true, &plan, at), Phase::Published);
+    }
+
+    #[test]
+    fn each_state_is_overdue_once_the_milestone_it_waits_for_has_passed() {
+        let plan = Milestones {
+            self_close: Some(datetime!(2024-12-15 17:00 UTC)),
+            appraisal_close: Some(datetime!(2025-01-15 17:00 UTC)),
+            explanation_close: Some(datetime!(2025-02-01 17:00 UTC)),
+            ..Milestones::default()
+        };
+        let now = datetime!(2025-01-20 00:00 UTC);
+        assert!(is_overdue(S::NotStarted, false, &plan, now));
+        assert!(is_overdue(S::Draft, false, &plan, now));
+        assert!(is_overdue(S::Submitted, false, &plan, now));
+        assert!(!is_overdue(S::ExplanationRequested, false, &plan, now));
+        assert!(
+            !is_overdue(S::UnderAppraisal, false, &plan, now),
+            "no publication set"
+        );
+        assert!(!is_overdue(S::Finalised, false, &plan, now));
+        assert!(
+            !is_overdue(S::Draft, true, &plan, now),
+            "a reopened unit has no deadline"
+        );
+        assert!(!is_overdue(
+            S::Draft,
+            false,
+            &plan,
+            datetime!(2024-12-15 16:59 UTC)
+        ));
     }
 
     #[test]

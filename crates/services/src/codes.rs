@@ -91,4 +91,36 @@ codes! {
     LOGIN_INVALID = "login_invalid", Invalid;
     /// The password is shorter than `{min}` characters.
     PASSWORD_TOO_SHORT = "password_too_short", Invalid;
+
+    // ---- period administration ----------------------------------------------------------
+    /// Period code `{value}` is not valid.
+    PERIOD_CODE_INVALID = "period_code_invalid", Invalid;
+    /// The period has no name.
+    PERIOD_NAME_REQUIRED = "period_name_required", Invalid;
+    /// Year `{value}` is outside `{min}`–`{max}`.
+    PERIOD_YEAR_INVALID = "period_year_invalid", Invalid;
+    /// No period `{value}` to compare with.
+    PERIOD_PREVIOUS_UNKNOWN = "period_previous_unknown", Invalid;
+    /// A period `{code}` already exists.
+    PERIOD_CODE_TAKEN = "period_code_taken", Conflict;
+    /// The group has no name.
+    PERIOD_GROUP_REQUIRED = "period_group_required", Invalid;
+    /// The period has no group `{group}`.
+    PERIOD_GROUP_UNKNOWN = "period_group_unknown", Invalid;
+    /// No index set `{set}` to choose.
+    PERIOD_SET_UNKNOWN = "period_set_unknown", Invalid;
+    /// Group `{group}` still has `{n}` units.
+    PERIOD_GROUP_NOT_EMPTY = "period_group_not_empty", Conflict;
+    /// No unit was chosen.
+    PERIOD_UNITS_NONE_CHOSEN = "period_units_none_chosen", Invalid;
+    /// No unit `{unit}` to add.
+    PERIOD_UNIT_UNKNOWN = "period_unit_unknown", Invalid;
+    /// `{kind}` is not a kind of unit.
+    PERIOD_KIND_UNKNOWN = "period_kind_unknown", Invalid;
+    /// Unit `{unit}` takes no part in the period.
+    PERIOD_NOT_MEMBER = "period_not_member", Invalid;
+    /// Unit `{unit}` has started its self-assessment.
+    PERIOD_MEMBER_STARTED = "period_member_started", Conflict;
+    /// The milestone plan is not valid: `{count}` problems, each with its `field` (milestone).
+    PLAN_INVALID = "plan_invalid", Invalid;
 }

@@ -13,6 +13,8 @@ pub mod compute;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod periods;
+pub mod todo;
 pub mod users;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};

@@ -7,8 +7,6 @@
 //! notice, so reloading never repeats it.
 
 mod progress;
-mod service;
-mod todo;
 mod views;
 
 use axum::extract::{Path, Query, State};
@@ -21,11 +19,12 @@ use chiso_domain::workflow::Milestone;
 use serde::Deserialize;
 
 use self::progress::PlanDraft;
-use self::service::PlanRejected;
 use self::views::{LIST, Section, SetupExtras, setup_href};
 use crate::auth::CurrentUser;
 use crate::pages::{PageCtx, render};
 use crate::{AppError, AppState, service as results};
+use chiso_services::periods as service;
+use chiso_services::{Kind, ServiceError};
 
 /// The routes of period administration and the to-do list.
 pub(crate) fn router() -> Router<AppState> {
@@ -163,9 +162,9 @@ async fn create(
         Ok(code) => {
             Ok(Redirect::to(&format!("{}?ok=created", setup_href(code.as_str()))).into_response())
         }
-        Err(AppError::Form(e)) => {
+        Err(e) if shown_on_form(&e) => {
             let overview = service::overview(state.db(), &principal, now).await?;
-            let message = e.message(ctx.lang);
+            let message = crate::error::service_message(ctx.lang, &e);
             let draft = views::PeriodDraft {
                 code: f.code,
                 name: f.name,
@@ -175,8 +174,14 @@ async fn create(
             let page = views::PeriodsPage::new(ctx, &overview, draft, None, Some(message));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
+}
+
+/// Whether a refusal belongs next to the form (a wrong field, a state that forbids the change)
+/// rather than on an error page (no permission, no such period, a server fault).
+fn shown_on_form(e: &ServiceError) -> bool {
+    matches!(e.kind(), Kind::Invalid | Kind::Conflict)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,13 +240,13 @@ async fn rejected(
     current: &CurrentUser,
     code: &PeriodCode,
     section: Section,
-    e: AppError,
+    e: ServiceError,
 ) -> Result<Response, AppError> {
-    let AppError::Form(form) = e else {
-        return Err(e);
-    };
+    if !shown_on_form(&e) {
+        return Err(e.into());
+    }
     let extras = SetupExtras {
-        error: Some((section, form.message(ctx.lang))),
+        error: Some((section, crate::error::service_message(ctx.lang, &e))),
         ..SetupExtras::default()
     };
     setup_page(
@@ -284,7 +289,7 @@ impl Change {
 
     async fn finish<T>(
         self,
-        outcome: Result<T, AppError>,
+        outcome: Result<T, ServiceError>,
         section: Section,
         ok: impl FnOnce(&PeriodCode, T) -> Response,
     ) -> Result<Response, AppError> {
@@ -468,14 +473,14 @@ async fn save_plan(
     for (i, m) in Milestone::ALL.into_iter().enumerate() {
         draft.days[i] = field(&f, m.as_str()).trim().to_owned();
     }
-    match service::save_plan(c.state.db(), &p, &c.code, &draft, now).await {
-        Ok(()) => Ok(done(&c.code, "plan_saved", None, "moc")),
-        Err(PlanRejected::Fields(errors)) => {
+    let plan = match progress::parse_plan(&draft) {
+        Ok(plan) => plan,
+        Err(errors) => {
             let extras = SetupExtras {
                 plan: Some((draft, errors)),
                 ..SetupExtras::default()
             };
-            setup_page(
+            return setup_page(
                 &c.state,
                 c.ctx,
                 &c.current,
@@ -483,11 +488,12 @@ async fn save_plan(
                 extras,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
+            .await;
         }
-        Err(PlanRejected::Other(e)) => {
-            rejected(&c.state, c.ctx, &c.current, &c.code, Section::Plan, e).await
-        }
+    };
+    match service::save_plan(c.state.db(), &p, &c.code, &plan, now).await {
+        Ok(()) => Ok(done(&c.code, "plan_saved", None, "moc")),
+        Err(e) => rejected(&c.state, c.ctx, &c.current, &c.code, Section::Plan, e).await,
     }
 }
 
@@ -504,6 +510,6 @@ async fn todo_list(
         return Ok(to_login("/viec-can-lam"));
     }
     let now = state.config().clock.now();
-    let items = todo::for_person(state.db(), &current.principal(), now).await?;
+    let items = chiso_services::todo::for_person(state.db(), &current.principal(), now).await?;
     Ok(render(&views::TodoPage::new(ctx, &items))?.into_response())
 }

@@ -13,49 +13,12 @@
 
 use chiso_domain::fmt::parse_date;
 use chiso_domain::workflow::{
-    AssessmentState, Milestone, MilestoneIssue, Milestones, Window, vn_day_end, vn_day_start,
+    Milestone, MilestoneIssue, Milestones, Window, vn_day_end, vn_day_start,
 };
 use time::{Duration, OffsetDateTime};
 
 use crate::error::FormError;
 use crate::format;
-
-/// The milestone an assessment in `state` waits for; `None` once it is approved.
-pub(crate) fn awaited(state: AssessmentState) -> Option<Milestone> {
-    use AssessmentState as S;
-    match state {
-        S::NotStarted | S::Draft => Some(Milestone::SelfClose),
-        S::Submitted => Some(Milestone::AppraisalClose),
-        S::ExplanationRequested => Some(Milestone::ExplanationClose),
-        S::UnderAppraisal | S::Explained => Some(Milestone::Publication),
-        S::Finalised => None,
-    }
-}
-
-/// The deadline of an assessment: the milestone it waits for and its instant, when the plan
-/// sets it and the unit is bound by the plan (not reopened).
-pub(crate) fn deadline(
-    state: AssessmentState,
-    reopened: bool,
-    plan: &Milestones,
-) -> Option<(Milestone, OffsetDateTime)> {
-    if reopened {
-        return None;
-    }
-    let milestone = awaited(state)?;
-    plan.get(milestone).map(|at| (milestone, at))
-}
-
-/// Whether the assessment is overdue at `now`: its deadline has been reached and it is still in
-/// the state that waited for it.
-pub(crate) fn is_overdue(
-    state: AssessmentState,
-    reopened: bool,
-    plan: &Milestones,
-    now: OffsetDateTime,
-) -> bool {
-    deadline(state, reopened, plan).is_some_and(|(_, at)| at <= now)
-}
 
 /// True for milestones typed as the last day of a window ("đến hết ngày").
 pub(crate) fn closes(m: Milestone) -> bool {
@@ -315,36 +278,5 @@ mod tests {
         ]);
         let errors = parse_plan(&empty).unwrap_err();
         assert_eq!(errors[0].0, Milestone::AppraisalClose);
-    }
-
-    #[test]
-    fn each_state_is_overdue_once_the_milestone_it_waits_for_has_passed() {
-        let plan = Milestones {
-            self_close: Some(datetime!(2024-12-15 17:00 UTC)),
-            appraisal_close: Some(datetime!(2025-01-15 17:00 UTC)),
-            explanation_close: Some(datetime!(2025-02-01 17:00 UTC)),
-            ..Milestones::default()
-        };
-        let now = datetime!(2025-01-20 00:00 UTC);
-        use AssessmentState as S;
-        assert!(is_overdue(S::NotStarted, false, &plan, now));
-        assert!(is_overdue(S::Draft, false, &plan, now));
-        assert!(is_overdue(S::Submitted, false, &plan, now));
-        assert!(!is_overdue(S::ExplanationRequested, false, &plan, now));
-        assert!(
-            !is_overdue(S::UnderAppraisal, false, &plan, now),
-            "no publication set"
-        );
-        assert!(!is_overdue(S::Finalised, false, &plan, now));
-        assert!(
-            !is_overdue(S::Draft, true, &plan, now),
-            "a reopened unit has no deadline"
-        );
-        assert!(!is_overdue(
-            S::Draft,
-            false,
-            &plan,
-            datetime!(2024-12-15 16:59 UTC)
-        ));
     }
 }

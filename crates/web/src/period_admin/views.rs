@@ -9,12 +9,12 @@ use chiso_store::periods::Period;
 use time::OffsetDateTime;
 
 use super::progress::{self, PlanDraft};
-use super::service::{PeriodsOverview, Setup};
-use super::todo::{Task, TodoItem};
 use crate::error::FormError;
 use crate::format::{self, DASH, segment};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
+use chiso_services::periods::{PeriodsOverview, Setup};
+use chiso_services::todo::{Task, TodoItem};
 
 pub(crate) const LIST: &str = "/quan-tri/ky-danh-gia";
 
@@ -479,7 +479,7 @@ impl SetupPage {
                 })
                 .collect(),
             has_outside: s.outside > 0,
-            candidates_more: s.candidates.len() >= super::service::MAX_CANDIDATES,
+            candidates_more: s.candidates.len() >= chiso_services::periods::MAX_CANDIDATES,
             outside: lang.tf(
                 "periods.outside",
                 &[(
@@ -573,7 +573,7 @@ impl TodoPage {
                         |(m, at)| deadline_label(lang, m, at),
                     ),
                     overdue: i.overdue,
-                    href: i.href.clone(),
+                    href: todo_href(i),
                 }
             })
             .collect();
@@ -585,5 +585,20 @@ impl TodoPage {
             ctx,
             rows,
         }
+    }
+}
+
+/// Where the work of a to-do item is done.
+fn todo_href(i: &TodoItem) -> String {
+    let period = segment(i.period.as_str());
+    match (i.task, &i.unit) {
+        (Task::FillIn | Task::Submit | Task::Answer(_), Some((u, _))) => {
+            format!("/ky/{period}/tu-danh-gia/{}", segment(u.as_str()))
+        }
+        (Task::Appraise | Task::Reappraise(_), Some((u, _))) => {
+            format!("/ky/{period}/tham-dinh/{}", segment(u.as_str()))
+        }
+        (Task::Approve(_), _) => format!("/ky/{period}/phe-duyet"),
+        _ => format!("/quan-tri/ky-danh-gia/{period}#tien-do"),
     }
 }

@@ -1,27 +1,35 @@
-//! The service behind period administration: every function checks
-//! [`Action::ManagePeriods`] with [`authz::check`] before reading or changing anything, then
-//! calls the store, which audits each change in the same transaction. Handlers only extract,
-//! call one of these and render.
+//! Period administration: creating periods, their groups and members, their milestone plan,
+//! and where every unit stands. Every function authorizes [`Action::ManagePeriods`] before
+//! reading or changing anything, then calls the store, which audits each change in the same
+//! transaction.
 
 use std::collections::HashMap;
 
-use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::text::{SearchKey, SearchQuery, compare_vi};
-use chiso_domain::workflow::{AssessmentState, Milestone, Milestones, Phase};
+use chiso_domain::workflow::{self, AssessmentState, Milestone, Milestones, Phase};
 use chiso_domain::{GroupName, Membership, PeriodCode, SetCode, Unit, UnitCode, UnitKind};
 use chiso_store::assessments::{self, Assessment};
 use chiso_store::periods::{self, GroupPlan, Period};
 use chiso_store::{Actor, Db, IndexSetSummary, StoreError, index_sets, milestones, units};
 use time::OffsetDateTime;
 
-use super::progress;
-use crate::AppError;
-use crate::error::FormError;
+use crate::authz::authorize;
+use crate::codes;
+use crate::error::{Detail, Problem, ServiceError, ServiceResult};
 
 /// Refuses anyone who may not manage `period` (`None`: periods in general, e.g. creating one).
-pub(crate) fn require_manage(p: &Principal, period: Option<&PeriodCode>) -> Result<(), AppError> {
+pub fn require_manage(p: &Principal, period: Option<&PeriodCode>) -> ServiceResult<()> {
     let resource = period.map_or(Resource::System, |c| Resource::Period(c.clone()));
-    authz::check(p, Action::ManagePeriods, &resource).map_err(|_| AppError::Forbidden)
+    authorize(p, Action::ManagePeriods, &resource)
+}
+
+fn period_not_found(code: &PeriodCode) -> ServiceError {
+    ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", code)
+}
+
+fn published(code: &PeriodCode) -> ServiceError {
+    ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", code)
 }
 
 fn actor(p: &Principal) -> Actor {
@@ -30,26 +38,26 @@ fn actor(p: &Principal) -> Actor {
 
 /// A period in the administrators' list.
 #[derive(Debug, Clone)]
-pub(crate) struct PeriodLine {
-    pub(crate) period: Period,
-    pub(crate) members: usize,
-    pub(crate) phase: Phase,
+pub struct PeriodLine {
+    pub period: Period,
+    pub members: usize,
+    pub phase: Phase,
 }
 
 /// The periods a person manages, and whether they may create new ones.
 #[derive(Debug, Clone)]
-pub(crate) struct PeriodsOverview {
-    pub(crate) periods: Vec<PeriodLine>,
-    pub(crate) may_create: bool,
+pub struct PeriodsOverview {
+    pub periods: Vec<PeriodLine>,
+    pub may_create: bool,
 }
 
 /// Every period the person may manage, newest first. An administrator of every period also
 /// creates periods; one granted a single period sees only it. Nobody else gets in.
-pub(crate) async fn overview(
+pub async fn overview(
     db: &Db,
     p: &Principal,
     now: OffsetDateTime,
-) -> Result<PeriodsOverview, AppError> {
+) -> ServiceResult<PeriodsOverview> {
     let may_create = require_manage(p, None).is_ok();
     let all = periods::list(db).await?;
     let mut lines = Vec::new();
@@ -58,7 +66,8 @@ pub(crate) async fn overview(
             continue;
         }
         let members = periods::members(db, &period.code).await?.len();
-        let phase = milestones::get(db, &period.code).await?.phase_at(now);
+        let plan = milestones::get(db, &period.code).await?;
+        let phase = workflow::period_phase(period.status == periods::STATUS_PUBLISHED, &plan, now);
         lines.push(PeriodLine {
             period,
             members,
@@ -66,7 +75,7 @@ pub(crate) async fn overview(
         });
     }
     if !may_create && lines.is_empty() {
-        return Err(AppError::Forbidden);
+        return Err(require_manage(p, None).unwrap_err());
     }
     Ok(PeriodsOverview {
         periods: lines,
@@ -76,30 +85,30 @@ pub(crate) async fn overview(
 
 /// A period as typed in the creation form.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct NewPeriod {
-    pub(crate) code: String,
-    pub(crate) name: String,
-    pub(crate) year: String,
+pub struct NewPeriod {
+    pub code: String,
+    pub name: String,
+    pub year: String,
     /// Code of the period compared against; empty for none.
-    pub(crate) previous: String,
+    pub previous: String,
 }
 
 /// Years a period may be for: the index exists since 2012; far-future years are typos.
 const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 /// Creates a period (status draft, no groups yet). Errors name the field at fault.
-pub(crate) async fn create_period(
+pub async fn create_period(
     db: &Db,
     p: &Principal,
     new: &NewPeriod,
     at: OffsetDateTime,
-) -> Result<PeriodCode, AppError> {
+) -> ServiceResult<PeriodCode> {
     require_manage(p, None)?;
     let code = PeriodCode::parse(&new.code)
-        .map_err(|_| FormError::new("periods.code_invalid").arg("value", new.code.trim()))?;
+        .map_err(|_| ServiceError::new(codes::PERIOD_CODE_INVALID).arg("value", new.code.trim()))?;
     let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
-        return Err(FormError::new("periods.name_required").into());
+        return Err(ServiceError::new(codes::PERIOD_NAME_REQUIRED));
     }
     let year = new
         .year
@@ -108,7 +117,7 @@ pub(crate) async fn create_period(
         .ok()
         .filter(|y| YEARS.contains(y))
         .ok_or_else(|| {
-            FormError::new("periods.year_invalid")
+            ServiceError::new(codes::PERIOD_YEAR_INVALID)
                 .arg("value", new.year.trim())
                 .arg("min", YEARS.start())
                 .arg("max", YEARS.end())
@@ -120,10 +129,9 @@ pub(crate) async fn create_period(
                 Ok(c) => periods::get(db, &c).await?.map(|_| c),
                 Err(_) => None,
             };
-            Some(
-                known
-                    .ok_or_else(|| FormError::new("periods.previous_unknown").arg("value", raw))?,
-            )
+            Some(known.ok_or_else(|| {
+                ServiceError::new(codes::PERIOD_PREVIOUS_UNKNOWN).arg("value", raw)
+            })?)
         }
     };
     let period = Period {
@@ -137,59 +145,61 @@ pub(crate) async fn create_period(
     };
     match periods::create(db, &period, &actor(p), at).await {
         Ok(()) => Ok(code),
-        Err(StoreError::Conflict(_)) => Err(FormError::new("periods.code_taken")
-            .arg("code", &code)
-            .into()),
+        Err(StoreError::Conflict(_)) => {
+            Err(ServiceError::new(codes::PERIOD_CODE_TAKEN).arg("code", &code))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 /// One participating unit, with where its assessment stands.
 #[derive(Debug, Clone)]
-pub(crate) struct MemberLine {
-    pub(crate) unit: UnitCode,
-    pub(crate) name: String,
-    pub(crate) kind: Option<UnitKind>,
-    pub(crate) ranked: bool,
-    pub(crate) state: AssessmentState,
+pub struct MemberLine {
+    pub unit: UnitCode,
+    pub name: String,
+    pub kind: Option<UnitKind>,
+    pub ranked: bool,
+    pub state: AssessmentState,
 }
 
 /// A group of the period: its index set and its units (Vietnamese order of names).
 #[derive(Debug, Clone)]
-pub(crate) struct GroupLine {
-    pub(crate) name: GroupName,
-    pub(crate) set: SetCode,
-    pub(crate) set_name: Option<String>,
-    pub(crate) members: Vec<MemberLine>,
+pub struct GroupLine {
+    pub name: GroupName,
+    pub set: SetCode,
+    pub set_name: Option<String>,
+    pub members: Vec<MemberLine>,
 }
 
 /// One line of the progress dashboard.
 #[derive(Debug, Clone)]
-pub(crate) struct ProgressLine {
-    pub(crate) unit: UnitCode,
-    pub(crate) name: String,
+pub struct ProgressLine {
+    pub unit: UnitCode,
+    pub name: String,
     /// `None` for a unit that left the period after its assessment was started.
-    pub(crate) group: Option<GroupName>,
-    pub(crate) assessment: Assessment,
+    pub group: Option<GroupName>,
+    pub assessment: Assessment,
     /// The milestone the state waits for, and when it is reached.
-    pub(crate) deadline: Option<(Milestone, OffsetDateTime)>,
-    pub(crate) overdue: bool,
+    pub deadline: Option<(Milestone, OffsetDateTime)>,
+    pub overdue: bool,
 }
 
 /// Progress of every participating unit at one instant.
 #[derive(Debug, Clone)]
-pub(crate) struct Progress {
-    pub(crate) phase: Phase,
-    pub(crate) lines: Vec<ProgressLine>,
+pub struct Progress {
+    pub phase: Phase,
+    pub lines: Vec<ProgressLine>,
     /// Units per state, in the order of the cycle (every state, zeros included).
-    pub(crate) counts: Vec<(AssessmentState, usize)>,
-    pub(crate) overdue: usize,
+    pub counts: Vec<(AssessmentState, usize)>,
+    pub overdue: usize,
 }
 
 impl Progress {
-    /// Where every member stands at `now` against `plan`; units are listed group by group,
+    /// Where every member stands at `now` against `plan` (`published`: the period's results
+    /// are published); units are listed group by group,
     /// names in Vietnamese order; units that left the period come last.
-    pub(crate) fn build(
+    pub fn build(
+        published: bool,
         plan: &Milestones,
         groups: &[(GroupName, SetCode)],
         members: &[Membership],
@@ -202,13 +212,13 @@ impl Progress {
         let mut lines: Vec<ProgressLine> = stored
             .into_iter()
             .map(|a| {
-                let deadline = progress::deadline(a.state, a.reopened, plan);
+                let deadline = chiso_domain::workflow::deadline(a.state, a.reopened, plan);
                 ProgressLine {
                     name: names
                         .get(&a.unit)
                         .map_or_else(|| a.unit.to_string(), |u| u.name.clone()),
                     group: group_of.get(&a.unit).map(|g| (*g).clone()),
-                    overdue: progress::is_overdue(a.state, a.reopened, plan, now),
+                    overdue: chiso_domain::workflow::is_overdue(a.state, a.reopened, plan, now),
                     deadline,
                     unit: a.unit.clone(),
                     assessment: a,
@@ -234,7 +244,7 @@ impl Progress {
             .collect();
         let overdue = lines.iter().filter(|l| l.overdue).count();
         Progress {
-            phase: plan.phase_at(now),
+            phase: workflow::period_phase(published, plan, now),
             lines,
             counts,
             overdue,
@@ -244,36 +254,36 @@ impl Progress {
 
 /// Everything the setup page of one period shows.
 #[derive(Debug, Clone)]
-pub(crate) struct Setup {
-    pub(crate) period: Period,
-    pub(crate) groups: Vec<GroupLine>,
+pub struct Setup {
+    pub period: Period,
+    pub groups: Vec<GroupLine>,
     /// Index sets that a group may use.
-    pub(crate) sets: Vec<IndexSetSummary>,
+    pub sets: Vec<IndexSetSummary>,
     /// Units not in the period that match the search, Vietnamese order of names.
-    pub(crate) candidates: Vec<Unit>,
+    pub candidates: Vec<Unit>,
     /// How many units are not in the period at all.
-    pub(crate) outside: usize,
+    pub outside: usize,
     /// Kinds of the units not in the period, with how many of each.
-    pub(crate) kinds: Vec<(UnitKind, usize)>,
-    pub(crate) plan: Milestones,
-    pub(crate) progress: Progress,
+    pub kinds: Vec<(UnitKind, usize)>,
+    pub plan: Milestones,
+    pub progress: Progress,
 }
 
 /// Most search results listed at once; a narrower query finds the rest.
-pub(crate) const MAX_CANDIDATES: usize = 50;
+pub const MAX_CANDIDATES: usize = 50;
 
 /// The setup and progress of `period` at `now`; `query` searches the units not in it.
-pub(crate) async fn setup(
+pub async fn setup(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
     query: &str,
     now: OffsetDateTime,
-) -> Result<Setup, AppError> {
+) -> ServiceResult<Setup> {
     require_manage(p, Some(code))?;
     let period = periods::get(db, code)
         .await?
-        .ok_or_else(|| AppError::PeriodNotFound(code.to_string()))?;
+        .ok_or_else(|| period_not_found(code))?;
     let assignments = periods::groups(db, code).await?;
     let members = periods::members(db, code).await?;
     let all_units = units::list(db).await?;
@@ -338,7 +348,15 @@ pub(crate) async fn setup(
         .take(MAX_CANDIDATES)
         .cloned()
         .collect();
-    let progress = Progress::build(&plan, &assignments, &members, stored, &names, now);
+    let progress = Progress::build(
+        period.status == periods::STATUS_PUBLISHED,
+        &plan,
+        &assignments,
+        &members,
+        stored,
+        &names,
+        now,
+    );
     Ok(Setup {
         period,
         groups,
@@ -364,8 +382,8 @@ async fn edit(
     p: &Principal,
     code: &PeriodCode,
     at: OffsetDateTime,
-    change: impl FnOnce(&mut GroupPlan, &HashMap<UnitCode, Unit>) -> Result<(), AppError>,
-) -> Result<(), AppError> {
+    change: impl FnOnce(&mut GroupPlan, &HashMap<UnitCode, Unit>) -> ServiceResult<()>,
+) -> ServiceResult<()> {
     require_manage(p, Some(code))?;
     let names: HashMap<UnitCode, Unit> = units::list(db)
         .await?
@@ -385,50 +403,46 @@ async fn edit(
                 .then_with(|| compare_vi(name(&names, &a.unit), name(&names, &b.unit)))
         });
         plan.members = members;
-        Ok::<(), AppError>(())
+        Ok::<(), ServiceError>(())
     })
     .await;
     match edited {
         Ok(_) => Ok(()),
-        Err(AppError::Store(StoreError::NotFound(_))) => {
-            Err(AppError::PeriodNotFound(code.to_string()))
-        }
-        Err(AppError::Store(StoreError::Frozen(_))) => {
-            Err(FormError::new("periods.published").into())
-        }
+        Err(e) if e.is(codes::NOT_FOUND) => Err(period_not_found(code)),
+        Err(e) if e.is(codes::FROZEN) => Err(published(code)),
         Err(e) => Err(e),
     }
 }
 
-fn parse_group(raw: &str) -> Result<GroupName, FormError> {
-    GroupName::parse(raw).map_err(|_| FormError::new("periods.group_required"))
+fn parse_group(raw: &str) -> ServiceResult<GroupName> {
+    GroupName::parse(raw).map_err(|_| ServiceError::new(codes::PERIOD_GROUP_REQUIRED))
 }
 
-fn known_group(plan: &GroupPlan, raw: &str) -> Result<GroupName, FormError> {
+fn known_group(plan: &GroupPlan, raw: &str) -> ServiceResult<GroupName> {
     let name = parse_group(raw)?;
     if plan.groups.iter().any(|(g, _)| *g == name) {
         Ok(name)
     } else {
-        Err(FormError::new("periods.group_unknown").arg("group", raw.trim()))
+        Err(ServiceError::new(codes::PERIOD_GROUP_UNKNOWN).arg("group", raw.trim()))
     }
 }
 
 /// Adds a group with its index set, or gives an existing group another set.
-pub(crate) async fn save_group(
+pub async fn save_group(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
     group: &str,
     set: &str,
     at: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> ServiceResult<()> {
     require_manage(p, Some(code))?;
     let name = parse_group(group)?;
     let sets = index_sets::list(db).await?;
     let set = SetCode::parse(set)
         .ok()
         .filter(|c| sets.iter().any(|s| &s.code == c))
-        .ok_or_else(|| FormError::new("periods.set_unknown").arg("set", set.trim()))?;
+        .ok_or_else(|| ServiceError::new(codes::PERIOD_SET_UNKNOWN).arg("set", set.trim()))?;
     edit(db, p, code, at, |plan, _| {
         match plan.groups.iter_mut().find(|(g, _)| *g == name) {
             Some((_, s)) => *s = set,
@@ -440,21 +454,20 @@ pub(crate) async fn save_group(
 }
 
 /// Removes a group that has no units left.
-pub(crate) async fn remove_group(
+pub async fn remove_group(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
     group: &str,
     at: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> ServiceResult<()> {
     edit(db, p, code, at, |plan, _| {
         let name = known_group(plan, group)?;
         let n = plan.members.iter().filter(|m| m.group == name).count();
         if n > 0 {
-            return Err(FormError::new("periods.group_not_empty")
+            return Err(ServiceError::new(codes::PERIOD_GROUP_NOT_EMPTY)
                 .arg("group", &name)
-                .arg("n", n)
-                .into());
+                .arg("n", n));
         }
         plan.groups.retain(|(g, _)| *g != name);
         Ok(())
@@ -464,7 +477,7 @@ pub(crate) async fn remove_group(
 
 /// Adds the units to a group; units already in the period stay where they are. Returns how
 /// many were added.
-pub(crate) async fn add_units(
+pub async fn add_units(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
@@ -472,10 +485,10 @@ pub(crate) async fn add_units(
     codes: &[String],
     ranked: bool,
     at: OffsetDateTime,
-) -> Result<usize, AppError> {
+) -> ServiceResult<usize> {
     if codes.is_empty() {
         require_manage(p, Some(code))?;
-        return Err(FormError::new("periods.units_none_chosen").into());
+        return Err(ServiceError::new(codes::PERIOD_UNITS_NONE_CHOSEN));
     }
     let mut added = 0;
     edit(db, p, code, at, |plan, names| {
@@ -484,7 +497,9 @@ pub(crate) async fn add_units(
             let unit = UnitCode::parse(raw)
                 .ok()
                 .filter(|u| names.contains_key(u))
-                .ok_or_else(|| FormError::new("periods.unit_unknown").arg("unit", raw.trim()))?;
+                .ok_or_else(|| {
+                    ServiceError::new(codes::PERIOD_UNIT_UNKNOWN).arg("unit", raw.trim())
+                })?;
             if plan.members.iter().any(|m| m.unit == unit) {
                 continue;
             }
@@ -503,7 +518,7 @@ pub(crate) async fn add_units(
 
 /// Adds every unit of one kind that exists in the period's year and is not in the period yet.
 /// Returns how many were added.
-pub(crate) async fn add_kind(
+pub async fn add_kind(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
@@ -511,13 +526,13 @@ pub(crate) async fn add_kind(
     kind: &str,
     ranked: bool,
     at: OffsetDateTime,
-) -> Result<usize, AppError> {
+) -> ServiceResult<usize> {
     require_manage(p, Some(code))?;
     let kind = UnitKind::parse(kind)
-        .ok_or_else(|| FormError::new("periods.kind_unknown").arg("kind", kind.trim()))?;
+        .ok_or_else(|| ServiceError::new(codes::PERIOD_KIND_UNKNOWN).arg("kind", kind.trim()))?;
     let year = periods::get(db, code)
         .await?
-        .ok_or_else(|| AppError::PeriodNotFound(code.to_string()))?
+        .ok_or_else(|| period_not_found(code))?
         .year;
     let mut added = 0;
     edit(db, p, code, at, |plan, names| {
@@ -543,7 +558,7 @@ pub(crate) async fn add_kind(
 }
 
 /// Moves a unit to another group and/or sets whether it is ranked.
-pub(crate) async fn update_member(
+pub async fn update_member(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
@@ -551,14 +566,14 @@ pub(crate) async fn update_member(
     group: &str,
     ranked: bool,
     at: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> ServiceResult<()> {
     edit(db, p, code, at, |plan, _| {
         let group = known_group(plan, group)?;
         let member = plan
             .members
             .iter_mut()
             .find(|m| &m.unit == unit)
-            .ok_or_else(|| FormError::new("periods.not_member").arg("unit", unit))?;
+            .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_MEMBER).arg("unit", unit))?;
         member.group = group;
         member.ranked = ranked;
         Ok(())
@@ -568,66 +583,55 @@ pub(crate) async fn update_member(
 
 /// Takes a unit out of the period. Refused once the unit has started its self-assessment: its
 /// entries and evidence would be left without a place in any group.
-pub(crate) async fn remove_member(
+pub async fn remove_member(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
     unit: &UnitCode,
     at: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> ServiceResult<()> {
     require_manage(p, Some(code))?;
     if let Some(a) = assessments::get(db, code, unit).await?
         && a.state != AssessmentState::NotStarted
     {
-        return Err(FormError::new("periods.member_started")
-            .arg("unit", unit)
-            .into());
+        return Err(ServiceError::new(codes::PERIOD_MEMBER_STARTED).arg("unit", unit));
     }
     edit(db, p, code, at, |plan, _| {
         let before = plan.members.len();
         plan.members.retain(|m| &m.unit != unit);
         if plan.members.len() == before {
-            return Err(FormError::new("periods.not_member")
-                .arg("unit", unit)
-                .into());
+            return Err(ServiceError::new(codes::PERIOD_NOT_MEMBER).arg("unit", unit));
         }
         Ok(())
     })
     .await
 }
 
-/// Why a plan was not saved.
-#[derive(Debug)]
-pub(crate) enum PlanRejected {
-    /// What is wrong with the typed plan, per milestone.
-    Fields(Vec<(Milestone, FormError)>),
-    /// Anything else (no permission, a published period…).
-    Other(AppError),
-}
-
-impl From<AppError> for PlanRejected {
-    fn from(e: AppError) -> Self {
-        PlanRejected::Other(e)
-    }
-}
-
-/// Saves the period's milestones from the typed days (audited by the store from the old plan
-/// to the new one).
-pub(crate) async fn save_plan(
+/// Saves the period's milestones (audited by the store from the old plan to the new one).
+/// The plan is checked again here, whoever typed it: every issue is returned, each naming the
+/// milestone it concerns as its `field`.
+pub async fn save_plan(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
-    draft: &progress::PlanDraft,
+    plan: &Milestones,
     at: OffsetDateTime,
-) -> Result<(), PlanRejected> {
+) -> ServiceResult<()> {
     require_manage(p, Some(code))?;
-    let plan = progress::parse_plan(draft).map_err(PlanRejected::Fields)?;
-    match milestones::set_all(db, code, &plan, &actor(p), at).await {
+    let issues = plan.validate();
+    if !issues.is_empty() {
+        let problems: Vec<Problem> = issues
+            .iter()
+            .map(|i| Problem::new(codes::PLAN_INVALID).arg("field", format!("{i:?}")))
+            .collect();
+        return Err(ServiceError::new(codes::PLAN_INVALID)
+            .arg("count", problems.len())
+            .detail(Detail::Problems(problems)));
+    }
+    match milestones::set_all(db, code, plan, &actor(p), at).await {
         Ok(()) => Ok(()),
-        Err(StoreError::NotFound(_)) => Err(AppError::PeriodNotFound(code.to_string()).into()),
-        Err(StoreError::Frozen(_)) => {
-            Err(AppError::from(FormError::new("periods.published")).into())
-        }
-        Err(e) => Err(AppError::from(e).into()),
+        Err(StoreError::NotFound(_)) => Err(period_not_found(code)),
+        Err(StoreError::Frozen(_)) => Err(published(code)),
+        Err(e) => Err(e.into()),
     }
 }

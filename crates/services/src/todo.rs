@@ -20,13 +20,11 @@ use chiso_store::periods::{self, Period};
 use chiso_store::{Db, assessments, explanations, milestones, units};
 use time::OffsetDateTime;
 
-use super::progress;
-use crate::AppError;
-use crate::format::segment;
+use crate::error::ServiceResult;
 
 /// What is to be done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Task {
+pub enum Task {
     /// Enter the unit's self-assessment (officers and leaders).
     FillIn,
     /// Approve and submit the unit's self-assessment (leaders).
@@ -45,17 +43,15 @@ pub(crate) enum Task {
 
 /// One line of the to-do list.
 #[derive(Debug, Clone)]
-pub(crate) struct TodoItem {
-    pub(crate) task: Task,
-    pub(crate) period: PeriodCode,
-    pub(crate) period_name: String,
+pub struct TodoItem {
+    pub task: Task,
+    pub period: PeriodCode,
+    pub period_name: String,
     /// The unit concerned, with its name; `None` for tasks on the whole period.
-    pub(crate) unit: Option<(UnitCode, String)>,
+    pub unit: Option<(UnitCode, String)>,
     /// The milestone by which it is due, and its instant.
-    pub(crate) deadline: Option<(Milestone, OffsetDateTime)>,
-    pub(crate) overdue: bool,
-    /// Where the work is done.
-    pub(crate) href: String,
+    pub deadline: Option<(Milestone, OffsetDateTime)>,
+    pub overdue: bool,
 }
 
 /// What the person's grants give them in one period.
@@ -101,11 +97,11 @@ impl<'a> Reach<'a> {
 
 /// Everything awaiting `p` at `now`, soonest deadline first (overdue tasks therefore first,
 /// tasks without a deadline last).
-pub(crate) async fn for_person(
+pub async fn for_person(
     db: &Db,
     p: &Principal,
     now: OffsetDateTime,
-) -> Result<Vec<TodoItem>, AppError> {
+) -> ServiceResult<Vec<TodoItem>> {
     let mut items = Vec::new();
     if p.grants.is_empty() {
         return Ok(items);
@@ -149,11 +145,11 @@ async fn period_tasks(
     names: &HashMap<UnitCode, String>,
     now: OffsetDateTime,
     items: &mut Vec<TodoItem>,
-) -> Result<(), AppError> {
+) -> ServiceResult<()> {
     let code = &period.code;
     let members = periods::members(db, code).await?;
     let plan = milestones::get(db, code).await?;
-    let phase = plan.phase_at(now);
+    let phase = workflow::period_phase(period.status == periods::STATUS_PUBLISHED, &plan, now);
     let stored = assessments::list(db, code).await?;
     let requests = if reach.officer.is_empty() && reach.leader.is_empty() && reach.scopes.is_empty()
     {
@@ -162,31 +158,15 @@ async fn period_tasks(
         explanations::list(db, code, None).await?
     };
     let name_of = |u: &UnitCode| names.get(u).cloned().unwrap_or_else(|| u.to_string());
-    let item = |task, unit: Option<&UnitCode>, deadline: Option<(Milestone, OffsetDateTime)>| {
-        let href = match (task, unit) {
-            (Task::FillIn | Task::Submit | Task::Answer(_), Some(u)) => format!(
-                "/ky/{}/tu-danh-gia/{}",
-                segment(code.as_str()),
-                segment(u.as_str())
-            ),
-            (Task::Appraise | Task::Reappraise(_), Some(u)) => format!(
-                "/ky/{}/tham-dinh/{}",
-                segment(code.as_str()),
-                segment(u.as_str())
-            ),
-            (Task::Approve(_), _) => format!("/ky/{}/phe-duyet", segment(code.as_str())),
-            _ => format!("/quan-tri/ky-danh-gia/{}#tien-do", segment(code.as_str())),
-        };
-        TodoItem {
+    let item =
+        |task, unit: Option<&UnitCode>, deadline: Option<(Milestone, OffsetDateTime)>| TodoItem {
             task,
             period: code.clone(),
             period_name: period.name.clone(),
             unit: unit.map(|u| (u.clone(), name_of(u))),
             overdue: deadline.is_some_and(|(_, at)| at <= now),
             deadline,
-            href,
-        }
-    };
+        };
     let due =
         |m: Milestone, reopened: bool| (!reopened).then(|| plan.get(m).map(|at| (m, at))).flatten();
     let is_member = |u: &UnitCode| members.iter().any(|m| &m.unit == u);
@@ -274,7 +254,7 @@ async fn period_tasks(
             ready_for_approval += 1;
         }
         if reach.admin
-            && let Some((_, at)) = progress::deadline(a.state, a.reopened, &plan)
+            && let Some((_, at)) = chiso_domain::workflow::deadline(a.state, a.reopened, &plan)
             && at <= now
         {
             overdue.push(at);

@@ -123,4 +123,22 @@ codes! {
     PERIOD_MEMBER_STARTED = "period_member_started", Conflict;
     /// The milestone plan is not valid: `{count}` problems, each with its `field` (milestone).
     PLAN_INVALID = "plan_invalid", Invalid;
+
+    // ---- accounts and API tokens --------------------------------------------------------
+    /// No user `{login}`.
+    USER_NOT_FOUND = "user_not_found", NotFound;
+    /// The API token is unknown, expired or revoked, or its owner is disabled.
+    TOKEN_INVALID = "token_invalid", Unauthenticated;
+    /// A read-only API token cannot change anything.
+    TOKEN_READ_ONLY = "token_read_only", Forbidden;
+    /// The token needs a name.
+    TOKEN_NAME_REQUIRED = "token_name_required", Invalid;
+    /// The token's validity `{value}` is outside `{min}`–`{max}` days.
+    TOKEN_VALIDITY_INVALID = "token_validity_invalid", Invalid;
+    /// The scope `{value}` is neither `read` nor `write`.
+    TOKEN_SCOPE_INVALID = "token_scope_invalid", Invalid;
+    /// Tokens are created by a signed-in person, not with another token.
+    TOKEN_NEEDS_SIGN_IN = "token_needs_sign_in", Forbidden;
+    /// No API token `{id}` among those the caller may see.
+    TOKEN_NOT_FOUND = "token_not_found", NotFound;
 }

@@ -17,6 +17,9 @@ use crate::codes;
 pub enum Kind {
     /// Something the request names does not exist (404).
     NotFound,
+    /// The request carries credentials that are not valid (401): an unknown, expired or
+    /// revoked API token.
+    Unauthenticated,
     /// The caller may not do this (403).
     Forbidden,
     /// The input is wrong; the same request will fail again (422).

@@ -15,6 +15,7 @@ pub mod error;
 pub mod import;
 pub mod periods;
 pub mod todo;
+pub mod tokens;
 pub mod users;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};

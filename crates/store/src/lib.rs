@@ -29,6 +29,7 @@ pub mod sessions;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tokens;
 pub mod units;
 pub mod users;
 

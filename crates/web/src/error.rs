@@ -157,6 +157,7 @@ pub fn status_of(kind: chiso_services::Kind) -> StatusCode {
     use chiso_services::Kind;
     match kind {
         Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
         Kind::Forbidden => StatusCode::FORBIDDEN,
         Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         Kind::Conflict => StatusCode::CONFLICT,

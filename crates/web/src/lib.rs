@@ -226,7 +226,10 @@ pub fn router(state: AppState) -> Router {
         .merge(unit_admin::router())
         .merge(set_admin::router())
         .merge(period_admin::router())
-        .merge(api)
+        .merge(api.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::user::bearer,
+        )))
         .route(
             api::OPENAPI_PATH,
             get(move || {

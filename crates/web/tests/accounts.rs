@@ -10,6 +10,7 @@ use common::cheap_hash;
 use chiso_store::{Actor, Db, users};
 use chiso_web::WebConfig;
 use chiso_web::auth::LoginLimits;
+use common::browser::{Browser, csrf_of};
 use common::{TestApp, backends};
 use reqwest::StatusCode;
 use time::macros::datetime;
@@ -28,107 +29,6 @@ async fn add_user(db: &Db, login: &str, name: &str, admin: bool) {
     )
     .await
     .expect("create user");
-}
-
-/// A browser: keeps the session cookie, reads CSRF tokens from forms.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
-}
-
-struct Reply {
-    status: StatusCode,
-    set_cookie: String,
-    location: String,
-    body: String,
-}
-
-impl Browser {
-    fn new(base: &str) -> Browser {
-        Browser {
-            base: base.to_owned(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-        }
-    }
-
-    /// The same cookie, on another node.
-    fn on(&self, base: &str) -> Browser {
-        Browser {
-            cookie: self.cookie.clone(),
-            ..Browser::new(base)
-        }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
-        let req = match &self.cookie {
-            Some(c) => req.header("cookie", c),
-            None => req,
-        };
-        let resp = req.send().await.expect("request");
-        let header = |name: &str| {
-            resp.headers()
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let set_cookie = header("set-cookie");
-        let location = header("location");
-        for line in set_cookie.lines() {
-            if let Some(rest) = line.strip_prefix("chiso_session=") {
-                let value = rest.split(';').next().unwrap_or("");
-                let removed = value.is_empty() || line.contains("Max-Age=0");
-                self.cookie = (!removed).then(|| format!("chiso_session={value}"));
-            }
-        }
-        Reply {
-            status: resp.status(),
-            set_cookie,
-            location,
-            body: resp.text().await.unwrap_or_default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Reply {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
-        let req = self.client.post(format!("{}{path}", self.base)).form(form);
-        self.send(req).await
-    }
-
-    /// Loads `page` and submits `form` to `action` with the page's CSRF token.
-    async fn submit(&mut self, page: &str, action: &str, form: &[(&str, &str)]) -> Reply {
-        let token = csrf_of(&self.get(page).await.body);
-        let mut fields = vec![("csrf", token.as_str())];
-        fields.extend_from_slice(form);
-        self.post(action, &fields).await
-    }
-
-    async fn login(&mut self, login: &str, password: &str) -> Reply {
-        self.submit(
-            "/dang-nhap",
-            "/dang-nhap",
-            &[("login", login), ("password", password)],
-        )
-        .await
-    }
-}
-
-fn csrf_of(body: &str) -> String {
-    let start = body
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no CSRF field in:\n{body}"))
-        + "name=\"csrf\" value=\"".len();
-    body[start..start + 64].to_owned()
 }
 
 async fn sessions_in_db(db: &Db) -> i64 {

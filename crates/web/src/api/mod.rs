@@ -5,6 +5,7 @@
 
 mod assessment;
 pub mod dto;
+mod tokens;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -35,7 +36,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
     tags(
         (name = "periods", description = "Assessment periods and their results"),
         (name = "units", description = "Units across periods"),
-        (name = "assessments", description = "Assessments in progress, for the people who may see them")
+        (name = "assessments", description = "Assessments in progress, for the people who may see them"),
+        (name = "tokens", description = "Personal API tokens: `Authorization: Bearer <secret>` acts with the owner's roles")
     ),
     components(schemas(ErrorBody))
 )]
@@ -49,6 +51,8 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(get_unit_result))
         .routes(routes!(get_unit_history))
         .routes(routes!(assessment::get_assessment))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
 }
 
 /// The OpenAPI document of the API, exactly as served.

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use chiso_domain::authz::{Grant, Principal, Role};
+use chiso_domain::authz::{Grant, Principal};
 use chiso_store::users::{self, User};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -49,6 +49,9 @@ pub struct CurrentUser {
     /// Roles granted in the database (per unit, area and period), read with the user so a
     /// revoked role stops working at the next request.
     grants: Vec<Grant>,
+    /// Set when the request is signed with an API token instead of a session: the principal
+    /// the token acts for (exactly its owner's roles).
+    token: Option<Principal>,
 }
 
 impl CurrentUser {
@@ -64,21 +67,22 @@ impl CurrentUser {
 
     /// The person as the authorization rules see them; anonymous when not signed in.
     pub fn principal(&self) -> Principal {
+        if let Some(p) = &self.token {
+            return p.clone();
+        }
         self.user()
             .map_or_else(Principal::anonymous, |u| principal(u, &self.grants))
     }
+
+    /// Whether the request is signed with an API token rather than a session.
+    pub fn via_token(&self) -> bool {
+        self.token.is_some()
+    }
 }
 
-/// The roles of a user: the account's administrator flag gives [`Role::Admin`] in every
-/// period, and every role granted in the database (officer or leader of a unit, appraiser of
-/// units or areas, council chair, observer; for one period or all) is added to it.
+/// The roles of a user, as the services decide them for sessions and API tokens alike.
 pub fn principal(user: &User, granted: &[Grant]) -> Principal {
-    let mut grants = Vec::with_capacity(granted.len() + 1);
-    if user.is_admin {
-        grants.push(Grant::all_periods(Role::Admin));
-    }
-    grants.extend_from_slice(granted);
-    Principal::new(user.login.clone(), grants)
+    chiso_services::users::principal_of(user, granted)
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -122,6 +126,7 @@ async fn load(session: &Session, state: &AppState) -> Result<CurrentUser, AppErr
     Ok(CurrentUser {
         user: Some(user.clone()),
         grants,
+        token: None,
     })
 }
 
@@ -189,4 +194,45 @@ impl FromRequestParts<AppState> for ClientIp {
             .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
         Ok(ClientIp(peer))
     }
+}
+
+/// The secret of `Authorization: Bearer <secret>`, if the request carries one.
+fn bearer_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, secret) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| secret.trim().to_owned())
+}
+
+/// Middleware on the JSON API: a request signed with an API token acts for the token's owner
+/// with exactly their roles. An unknown, expired or revoked token is refused (401) rather than
+/// treated as anonymous, so an integration learns at once that its key stopped working; a
+/// read-only token is refused any change (403). Each use is recorded (see
+/// [`chiso_services::tokens::use_token`]).
+pub(crate) async fn bearer(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, AppError> {
+    let Some(secret) = bearer_secret(req.headers()) else {
+        return Ok(next.run(req).await);
+    };
+    let now = state.config().clock.now();
+    let who = chiso_services::tokens::authenticate_token(state.db(), &secret, now).await?;
+    let changes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let request = format!("{} {}", req.method(), req.uri().path());
+    chiso_services::tokens::use_token(state.db(), &who, changes, &request, now).await?;
+    req.extensions_mut().insert(CurrentUser {
+        user: Some(who.user),
+        grants: Vec::new(),
+        token: Some(who.principal),
+    });
+    Ok(next.run(req).await)
 }

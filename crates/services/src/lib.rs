@@ -13,6 +13,7 @@ pub mod compute;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod review;
 pub mod users;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};

@@ -33,6 +33,17 @@ use chiso_store::{Actor, Db, StoreError, index_sets, milestones, units};
 use time::OffsetDateTime;
 
 use crate::authz::authorize;
+
+/// The stored records the results of this module carry, named here so that adapters present
+/// them without depending on the store.
+pub mod records {
+    pub use chiso_store::assessments::Assessment;
+    pub use chiso_store::audit::AuditEntry;
+    pub use chiso_store::evidence::Evidence;
+    pub use chiso_store::explanations::ExplanationRequest;
+    pub use chiso_store::leaves::StoredLeaf;
+    pub use chiso_store::periods::Period;
+}
 use crate::codes;
 use crate::compute::PeriodBasis;
 use crate::error::{Kind, ServiceError, ServiceResult};

@@ -8,7 +8,7 @@ use askama::Template;
 use chiso_domain::fmt::{vi_date, vi_plain};
 use chiso_domain::workflow::{AssessmentState, LeafExplanation, Phase, VN_OFFSET};
 use chiso_domain::{NaPolicy, Node, NodeCode, Points, RawValue, Source};
-use chiso_store::audit::AuditEntry;
+use chiso_services::review::records::{AuditEntry, Period};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -885,7 +885,7 @@ pub(crate) struct FieldChange {
 impl LogPage {
     pub fn new(
         ctx: PageCtx,
-        period: &chiso_store::periods::Period,
+        period: &Period,
         unit: &str,
         unit_name: &str,
         node: Option<&NodeCode>,

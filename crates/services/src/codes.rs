@@ -141,4 +141,88 @@ codes! {
     TOKEN_NEEDS_SIGN_IN = "token_needs_sign_in", Forbidden;
     /// No API token `{id}` among those the caller may see.
     TOKEN_NOT_FOUND = "token_not_found", NotFound;
+
+    // ---- review: appraisal, explanations, approval, reopening -----------------------------
+    /// Self-assessment has not opened yet.
+    WORKFLOW_NOT_OPEN_SELF = "workflow_not_open_self", Conflict;
+    /// Appraisal has not opened yet.
+    WORKFLOW_NOT_OPEN_APPRAISAL = "workflow_not_open_appraisal", Conflict;
+    /// The explanation window has not opened yet.
+    WORKFLOW_NOT_OPEN_EXPLANATION = "workflow_not_open_explanation", Conflict;
+    /// Re-appraisal has not opened yet.
+    WORKFLOW_NOT_OPEN_REAPPRAISAL = "workflow_not_open_reappraisal", Conflict;
+    /// Approval has not opened yet.
+    WORKFLOW_NOT_OPEN_APPROVAL = "workflow_not_open_approval", Conflict;
+    /// Self-assessment has closed.
+    WORKFLOW_CLOSED_SELF = "workflow_closed_self", Conflict;
+    /// Appraisal has closed.
+    WORKFLOW_CLOSED_APPRAISAL = "workflow_closed_appraisal", Conflict;
+    /// The explanation window has closed.
+    WORKFLOW_CLOSED_EXPLANATION = "workflow_closed_explanation", Conflict;
+    /// Re-appraisal has closed.
+    WORKFLOW_CLOSED_REAPPRAISAL = "workflow_closed_reappraisal", Conflict;
+    /// Approval has closed.
+    WORKFLOW_CLOSED_APPROVAL = "workflow_closed_approval", Conflict;
+    /// The unit has submitted and can no longer edit.
+    WORKFLOW_ALREADY_SUBMITTED = "workflow_already_submitted", Conflict;
+    /// There is no self-assessment to submit.
+    WORKFLOW_NOTHING_TO_SUBMIT = "workflow_nothing_to_submit", Conflict;
+    /// The unit has not submitted its self-assessment.
+    WORKFLOW_NOT_SUBMITTED = "workflow_not_submitted", Conflict;
+    /// Appraisal of the assessment has not started.
+    WORKFLOW_APPRAISAL_NOT_STARTED = "workflow_appraisal_not_started", Conflict;
+    /// Appraisal of the assessment has already started.
+    WORKFLOW_APPRAISAL_ALREADY_STARTED = "workflow_appraisal_already_started", Conflict;
+    /// The unit has answered; a period has one explanation round.
+    WORKFLOW_EXPLANATION_ROUND_OVER = "workflow_explanation_round_over", Conflict;
+    /// No explanation was requested from the unit.
+    WORKFLOW_NO_EXPLANATION_REQUESTED = "workflow_no_explanation_requested", Conflict;
+    /// The unit is not appraised yet.
+    WORKFLOW_NOT_APPRAISED = "workflow_not_appraised", Conflict;
+    /// The appraisal is approved; the scores are locked.
+    WORKFLOW_LOCKED = "workflow_locked", Conflict;
+    /// The results are published.
+    WORKFLOW_PUBLISHED = "workflow_published", Conflict;
+    /// The unit is still in self-assessment; nothing to reopen.
+    WORKFLOW_NOTHING_TO_REOPEN = "workflow_nothing_to_reopen", Conflict;
+    /// Leaf `{node}` is not a leaf of set `{set}`.
+    LEAF_NOT_IN_SET = "leaf_not_in_set", NotFound;
+    /// Leaf `{node}` takes its points from surveys or monitoring data; it is not appraised.
+    LEAF_NOT_APPRAISED_SOURCE = "leaf_not_appraised_source", Invalid;
+    /// `{field}`: no appraised value for leaf `{node}`.
+    APPRAISAL_VALUE_REQUIRED = "appraisal_value_required", Invalid;
+    /// `{field}`: the value of leaf `{node}` does not fit its method: `{detail}`.
+    APPRAISAL_VALUE_INVALID = "appraisal_value_invalid", Invalid;
+    /// `{field}`: `{value}` typed for leaf `{node}` is not a Vietnamese-written number.
+    APPRAISAL_NOT_A_NUMBER = "appraisal_not_a_number", Invalid;
+    /// `{field}`: `{value}` typed for leaf `{node}` must be a whole number.
+    APPRAISAL_NOT_WHOLE = "appraisal_not_whole", Invalid;
+    /// `{field}`: `{value}` typed for leaf `{node}` reads as `{thousands}` or `{decimal}`.
+    APPRAISAL_AMBIGUOUS_NUMBER = "appraisal_ambiguous_number", Invalid;
+    /// `{field}`: a comment is required on leaf `{node}`, appraised `{appraised}` against the
+    /// unit's `{self}`.
+    APPRAISAL_COMMENT_REQUIRED = "appraisal_comment_required", Invalid;
+    /// Leaf `{node}` was appraised meanwhile by `{by}` at `{at}`: `{points}` points, version
+    /// `{current}`.
+    APPRAISAL_STALE = "appraisal_stale", Conflict;
+    /// After the explanation round only the leaves the unit answered are re-appraised
+    /// (`{node}` is not one).
+    REAPPRAISAL_ONLY_ANSWERED = "reappraisal_only_answered", Conflict;
+    /// `{field}`: the explanation request has no text.
+    EXPLANATION_QUESTION_REQUIRED = "explanation_question_required", Invalid;
+    /// Leaf `{node}` already has its explanation request.
+    EXPLANATION_ALREADY_REQUESTED = "explanation_already_requested", Conflict;
+    /// `{field}`: reopening needs a reason.
+    REOPEN_REASON_REQUIRED = "reopen_reason_required", Invalid;
+    /// Period `{period}` is published; its appraisal cannot change.
+    REVIEW_PERIOD_PUBLISHED = "review_period_published", Conflict;
+    /// Period `{period}` has no units to approve.
+    APPROVAL_NO_UNITS = "approval_no_units", Conflict;
+    /// `{n}` units are not appraised yet: `{units}`.
+    APPROVAL_NOT_APPRAISED = "approval_not_appraised", Conflict;
+    /// A unit's assessment changed since the approval page was read.
+    APPROVAL_CONFLICT = "approval_conflict", Conflict;
+    /// The period's results cannot be computed (`{reason}` is the computation's code, the
+    /// problems are in the details); nothing was approved.
+    APPROVAL_COMPUTE_FAILED = "approval_compute_failed", Invalid;
 }

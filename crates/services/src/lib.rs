@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod periods;
+pub mod review;
 pub mod todo;
 pub mod tokens;
 pub mod users;

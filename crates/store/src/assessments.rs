@@ -295,6 +295,43 @@ pub async fn set_states(
     Ok(out)
 }
 
+/// The council's approval with its results, in **one** transaction: finalises `units` as
+/// [`set_states`] does (copying each unit's official values into `scores`), then reads the
+/// period's scores as they now stand in the transaction, asks `results` for the period's
+/// results from them and saves those ([`crate::results::save`]). The approval, its scores, the
+/// results and all their audit entries commit together or not at all: if the results cannot
+/// be computed, no unit is left approved beside results of the old scores. With no `units`
+/// (everything approved already) only the results are computed and saved again.
+///
+/// `results` runs inside the transaction and must not touch the database; its error is
+/// returned as is (nothing is written). Store errors as [`set_states`].
+#[tracing::instrument(skip_all, fields(period = %period, units = units.len()))]
+pub async fn finalise_with_results<E, F>(
+    db: &Db,
+    period: &PeriodCode,
+    units: &[Expected],
+    change: &StateChange<'_>,
+    actor: &Actor,
+    at: OffsetDateTime,
+    results: F,
+) -> Result<Vec<Assessment>, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&[scores::StoredScore]) -> Result<chiso_domain::PeriodResults, E>,
+{
+    let mut tx = db.begin().await?;
+    periods::load_open(&mut tx, period).await?;
+    let mut out = Vec::with_capacity(units.len());
+    for u in units {
+        out.push(set_state_in(&mut tx, period, &u.unit, u.version, change, actor, at).await?);
+    }
+    let stored = scores::read_period(tx.ex(), period).await?;
+    let computed = results(&stored)?;
+    crate::results::save_in(&mut tx, period, &computed, actor, at).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// [`set_state`] inside the caller's transaction (the period is already checked open).
 async fn set_state_in(
     tx: &mut Tx,

@@ -382,7 +382,10 @@ pub async fn for_unit(
     read_unit(c.ex(), period, unit).await
 }
 
-async fn read_period(mut ex: Ex<'_>, period: &PeriodCode) -> Result<Vec<StoredScore>, StoreError> {
+pub(crate) async fn read_period(
+    mut ex: Ex<'_>,
+    period: &PeriodCode,
+) -> Result<Vec<StoredScore>, StoreError> {
     let rows = sql!(
         ex,
         all Row,

@@ -1,12 +1,11 @@
 //! The appraisers' and the council's side of the cycle: appraisal, explanation requests,
 //! approval, reopening, the self-vs-appraised comparison and the change log.
 //!
-//! Handlers are thin: extract → call a [`service`] function (which authorizes with
-//! `chiso_domain::authz` and sequences with `chiso_domain::workflow`) → render or redirect.
-//! A refused form is shown again with status 422 (409 for a stale save), keeping what was
-//! typed; a successful one redirects back with a notice.
+//! Handlers are thin: parse the form into a command → call a `chiso_services::review`
+//! function (which authorizes and sequences the workflow) → render or redirect. A refused
+//! form is shown again with status 422 (409 for a stale save) and the refusal's code
+//! translated, keeping what was typed; a successful one redirects back with a notice.
 
-mod service;
 pub(crate) mod views;
 
 use axum::Form;
@@ -17,15 +16,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chiso_domain::authz::Principal;
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
+use chiso_services::review::{self as service, Approve, Reopen, RequestExplanation, SaveAppraisal};
+use chiso_services::{Kind, ServiceError, codes};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::error::FormError;
+use crate::error::service_message;
 use crate::format;
 use crate::pages::{PageCtx, render};
 use crate::service::{parse_period, parse_unit};
 use crate::{AppError, AppState};
-use service::{AppraisalInput, WriteError};
 use views::Draft;
 
 /// The routes of appraisal and approval.
@@ -106,8 +106,8 @@ async fn list(
     };
     let period = parse_period(&period)?;
     let now = state.config().clock.now();
-    let (per, phase, rows) = service::list_units(state.db(), &p, &period, now).await?;
-    Ok(render(&views::ListPage::new(ctx, &p, &per, phase, &rows))?.into_response())
+    let list = service::list_units(state.db(), &p, &period, now).await?;
+    Ok(render(&views::ListPage::new(ctx, &list))?.into_response())
 }
 
 /// Renders the appraisal page of one unit, with a refused form's draft when there is one.
@@ -126,7 +126,7 @@ async fn unit_view(
         Some((s, d)) => (s, Some(d)),
         None => (StatusCode::OK, None),
     };
-    let page = views::UnitPage::new(ctx, p, &file, notice, draft);
+    let page = views::UnitPage::new(ctx, &file, notice, draft);
     Ok((status, render(&page)?).into_response())
 }
 
@@ -161,6 +161,20 @@ fn back_to_unit(
     Redirect::to(&format!("{base}?{query}{fragment}")).into_response()
 }
 
+/// How a refusal shows on a form: status 409 for a stale save, 422 for a value or a step
+/// refused now, with its message; any other refusal (not found, forbidden, a fault) is the
+/// error page.
+fn on_form(ctx: &PageCtx, err: ServiceError) -> Result<(StatusCode, String, bool), AppError> {
+    let message = service_message(ctx.lang, &err);
+    if err.is(codes::APPRAISAL_STALE) {
+        return Ok((StatusCode::CONFLICT, message, true));
+    }
+    match err.kind() {
+        Kind::Invalid | Kind::Conflict => Ok((StatusCode::UNPROCESSABLE_ENTITY, message, false)),
+        _ => Err(err.into()),
+    }
+}
+
 /// Turns a refused change into the page shown again (or the error page).
 async fn refused(
     state: &AppState,
@@ -168,14 +182,10 @@ async fn refused(
     p: &Principal,
     period: &PeriodCode,
     unit: &UnitCode,
-    err: WriteError,
-    draft: impl FnOnce(FormError, bool) -> Draft,
+    err: ServiceError,
+    draft: impl FnOnce(String, bool) -> Draft,
 ) -> Result<Response, AppError> {
-    let (status, error, stale) = match err {
-        WriteError::App(e) => return Err(e),
-        WriteError::Field(e) => (StatusCode::UNPROCESSABLE_ENTITY, e, false),
-        WriteError::Stale(e) => (StatusCode::CONFLICT, e, true),
-    };
+    let (status, error, stale) = on_form(&ctx, err)?;
     let d = draft(error, stale);
     unit_view(state, ctx, p, period, unit, None, Some((status, d))).await
 }
@@ -210,12 +220,15 @@ async fn save_appraisal(
     let now = state.config().clock.now();
     // A version that is not a number cannot match any stored one: the save is stale.
     let version = f.version.trim().parse::<i64>().unwrap_or(-1);
-    let input = AppraisalInput {
-        value: &f.value,
-        comment: &f.comment,
-        version,
+    let cmd = SaveAppraisal {
+        period: period.clone(),
+        unit: unit.clone(),
+        leaf: node.clone(),
+        value: f.value.clone(),
+        comment: f.comment.clone(),
+        expected_version: version,
     };
-    match service::save_appraisal(state.db(), &p, &period, &unit, &node, &input, now).await {
+    match service::save_appraisal(state.db(), &p, &cmd, now).await {
         Ok(()) => Ok(back_to_unit(
             &period,
             &unit,
@@ -262,8 +275,13 @@ async fn request_explanation(
         return Ok(to_login(&back));
     };
     let now = state.config().clock.now();
-    match service::request_explanation(state.db(), &p, &period, &unit, &node, &f.request, now).await
-    {
+    let cmd = RequestExplanation {
+        period: period.clone(),
+        unit: unit.clone(),
+        leaf: node.clone(),
+        question: f.request.clone(),
+    };
+    match service::request_explanation(state.db(), &p, &cmd, now).await {
         Ok(()) => {
             crate::notify::explanation_requested(&state, &period, &unit);
             Ok(back_to_unit(
@@ -306,7 +324,12 @@ async fn reopen(
         return Ok(to_login(&back));
     };
     let now = state.config().clock.now();
-    match service::reopen(state.db(), &p, &period, &unit, &f.reason, now).await {
+    let cmd = Reopen {
+        period: period.clone(),
+        unit: unit.clone(),
+        reason: f.reason.clone(),
+    };
+    match service::reopen(state.db(), &p, &cmd, now).await {
         Ok(()) => Ok(back_to_unit(&period, &unit, "ok=reopened", None)),
         Err(e) => {
             refused(&state, ctx, &p, &period, &unit, e, |error, _| {
@@ -334,7 +357,7 @@ async fn diff(
     let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
     let now = state.config().clock.now();
     let file = service::unit_file(state.db(), &p, &period, &unit, now).await?;
-    Ok(render(&views::DiffPage::new(ctx, &p, &file))?.into_response())
+    Ok(render(&views::DiffPage::new(ctx, &file))?.into_response())
 }
 
 /// Renders the approval page; with a refusal, status 422 and the message.
@@ -344,7 +367,7 @@ async fn approval_view(
     p: &Principal,
     period: &PeriodCode,
     notice: Option<String>,
-    error: Option<FormError>,
+    error: Option<String>,
 ) -> Result<Response, AppError> {
     let now = state.config().clock.now();
     let overview = service::approval_overview(state.db(), p, period, now).await?;
@@ -353,7 +376,6 @@ async fn approval_view(
     } else {
         StatusCode::OK
     };
-    let error = error.map(|e| e.message(ctx.lang));
     let page = views::ApprovalPage::new(ctx, &overview, notice, error);
     Ok((status, render(&page)?).into_response())
 }
@@ -386,15 +408,18 @@ async fn approve(
     };
     let period = parse_period(&period)?;
     let now = state.config().clock.now();
-    match service::approve(state.db(), &p, &period, now).await {
+    let cmd = Approve {
+        period: period.clone(),
+    };
+    match service::approve(state.db(), &p, &cmd, now).await {
         Ok(done) => {
             crate::notify::period_approved(&state, &period);
             let href = views::Links::new(period.as_str(), "").approval;
             Ok(Redirect::to(&format!("{href}?ok=approved&n={}", done.finalised)).into_response())
         }
-        Err(WriteError::App(e)) => Err(e),
-        Err(WriteError::Field(e) | WriteError::Stale(e)) => {
-            approval_view(&state, ctx, &p, &period, None, Some(e)).await
+        Err(e) => {
+            let (_, message, _) = on_form(&ctx, e)?;
+            approval_view(&state, ctx, &p, &period, None, Some(message)).await
         }
     }
 }
@@ -422,8 +447,14 @@ async fn change_log(
         Some(raw) => Some(parse_node(raw)?),
         None => None,
     };
-    let (per, name, entries) =
-        service::change_log(state.db(), &p, &period, &unit, node.as_ref()).await?;
-    let page = views::LogPage::new(ctx, &per, unit.as_str(), &name, node.as_ref(), &entries);
+    let log = service::change_log(state.db(), &p, &period, &unit, node.as_ref()).await?;
+    let page = views::LogPage::new(
+        ctx,
+        &log.period,
+        unit.as_str(),
+        &log.unit_name,
+        node.as_ref(),
+        &log.entries,
+    );
     Ok(render(&page)?.into_response())
 }

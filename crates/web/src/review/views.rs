@@ -5,19 +5,18 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use chiso_domain::authz::{self, Action, Principal, Resource};
 use chiso_domain::fmt::{vi_date, vi_plain};
 use chiso_domain::workflow::{AssessmentState, LeafExplanation, Phase, VN_OFFSET};
 use chiso_domain::{NaPolicy, Node, NodeCode, Points, RawValue, Source};
-use chiso_store::audit::AuditEntry;
+use chiso_services::review::records::{AuditEntry, Period};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use super::service::{ApprovalOverview, ListRow, UnitFile, official_points};
-use crate::error::FormError;
+use crate::error::service_message;
 use crate::format::{self, DASH};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
+use chiso_services::review::{ApprovalOverview, UnitFile, UnitList, official_points};
 
 /// `dd/mm/yyyy HH:MM` in Vietnam time: when a change was made.
 pub(crate) fn vi_datetime(at: OffsetDateTime) -> String {
@@ -169,18 +168,12 @@ pub(crate) struct ListLine {
 }
 
 impl ListPage {
-    pub fn new(
-        ctx: PageCtx,
-        p: &Principal,
-        period: &chiso_store::periods::Period,
-        phase: Phase,
-        rows: &[ListRow],
-    ) -> Self {
+    pub fn new(ctx: PageCtx, list: &UnitList) -> Self {
         let lang = ctx.lang;
-        let whole = Resource::Period(period.code.clone());
-        let show_approval = authz::can(p, Action::ApproveAppraisal, &whole)
-            || authz::can(p, Action::ViewAssessment, &whole);
-        let lines = rows
+        let (period, phase) = (&list.period, list.phase);
+        let show_approval = list.may_view_approval;
+        let lines = list
+            .rows
             .iter()
             .map(|r| {
                 let links = Links::new(period.code.as_str(), r.unit.as_str());
@@ -329,17 +322,17 @@ pub(crate) enum Draft {
         node: NodeCode,
         value: String,
         comment: String,
-        error: FormError,
+        error: String,
         stale: bool,
     },
     Request {
         node: NodeCode,
         text: String,
-        error: FormError,
+        error: String,
     },
     Reopen {
         reason: String,
-        error: FormError,
+        error: String,
     },
 }
 
@@ -360,14 +353,13 @@ fn request_status(lang: Lang, s: LeafExplanation) -> &'static str {
 impl UnitPage {
     pub fn new(
         ctx: PageCtx,
-        p: &Principal,
         file: &UnitFile,
         notice: Option<String>,
         draft: Option<Draft>,
     ) -> Self {
         let lang = ctx.lang;
         let links = Links::new(file.period.code.as_str(), file.unit.as_str());
-        let visible = file.visible_leaves(p);
+        let visible = file.visible_leaves();
         let mut blocked = None;
         let mut self_total = Decimal::ZERO;
         let mut official_total = Decimal::ZERO;
@@ -389,12 +381,12 @@ impl UnitPage {
                 if let Some(o) = official_points(stored) {
                     official_total += o.value();
                 }
-                let leaf = leaf_block(&ctx, p, file, &links, node, draft.as_ref());
-                if file.may_appraise(p, node)
+                let leaf = leaf_block(&ctx, file, &links, node, draft.as_ref());
+                if file.may_appraise(node)
                     && blocked.is_none()
                     && let Some(e) = file.appraisal_blocked(&node.code)
                 {
-                    blocked = Some(e.message(lang));
+                    blocked = Some(service_message(lang, &e));
                 }
                 block.leaves.push(leaf);
             }
@@ -402,15 +394,9 @@ impl UnitPage {
                 areas.push(block);
             }
         }
-        let resource = Resource::UnitAssessment {
-            period: file.period.code.clone(),
-            unit: file.unit.clone(),
-        };
-        let reopen = authz::can(p, Action::Reopen, &resource).then(|| {
+        let reopen = file.may.may_reopen.then(|| {
             let (reason, error) = match &draft {
-                Some(Draft::Reopen { reason, error }) => {
-                    (reason.clone(), Some(error.message(lang)))
-                }
+                Some(Draft::Reopen { reason, error }) => (reason.clone(), Some(error.clone())),
                 _ => (String::new(), None),
             };
             ReopenForm {
@@ -441,7 +427,6 @@ impl UnitPage {
 
 fn leaf_block(
     ctx: &PageCtx,
-    p: &Principal,
     file: &UnitFile,
     links: &Links,
     node: &Node,
@@ -456,7 +441,7 @@ fn leaf_block(
     let appraised_points = appr.and_then(|a| a.points);
     let text = |v: Option<&RawValue>| v.map_or_else(|| DASH.to_owned(), |v| input_text(v, lang));
     let form =
-        (file.may_appraise(p, node) && file.appraisal_blocked(&node.code).is_none()).then(|| {
+        (file.may_appraise(node) && file.appraisal_blocked(&node.code).is_none()).then(|| {
             let version = stored.map_or(0, |l| l.appraisal_version);
             let current_value = appr
                 .and_then(|a| a.input.as_ref())
@@ -475,7 +460,7 @@ fn leaf_block(
                     value: current_value,
                     comment: current_comment,
                     version,
-                    error: Some(error.message(lang)),
+                    error: Some(error.clone()),
                     stale: true,
                 },
                 Some(Draft::Appraisal {
@@ -489,7 +474,7 @@ fn leaf_block(
                     value: value.clone(),
                     comment: comment.clone(),
                     version,
-                    error: Some(error.message(lang)),
+                    error: Some(error.clone()),
                     stale: false,
                 },
                 _ => AppraisalForm {
@@ -509,14 +494,14 @@ fn leaf_block(
         answered_by: who_when(lang, r.answered_by.as_deref(), r.answered_at),
         status: request_status(lang, r.status),
     });
-    let request_form = (file.may_request(p, node) && file.request_blocked(&node.code).is_none())
-        .then(|| {
+    let request_form =
+        (file.may_request(node) && file.request_blocked(&node.code).is_none()).then(|| {
             let (text, error) = match draft {
                 Some(Draft::Request {
                     node: n,
                     text,
                     error,
-                }) if *n == node.code => (text.clone(), Some(error.message(lang))),
+                }) if *n == node.code => (text.clone(), Some(error.clone())),
                 _ => (String::new(), None),
             };
             RequestForm {
@@ -665,10 +650,10 @@ impl Sums {
 }
 
 impl DiffPage {
-    pub fn new(ctx: PageCtx, p: &Principal, file: &UnitFile) -> Self {
+    pub fn new(ctx: PageCtx, file: &UnitFile) -> Self {
         let lang = ctx.lang;
         let links = Links::new(file.period.code.as_str(), file.unit.as_str());
-        let visible = file.visible_leaves(p);
+        let visible = file.visible_leaves();
         let mut total = Sums::default();
         let mut changed = 0;
         let mut areas = Vec::new();
@@ -824,7 +809,7 @@ impl ApprovalPage {
                     }
                     Some(e) => {
                         pending += 1;
-                        super::service::workflow_error(e).message(lang)
+                        service_message(lang, &chiso_services::review::workflow_error(e))
                     }
                 };
                 ApprovalLine {
@@ -854,7 +839,7 @@ impl ApprovalPage {
                 .computed_at
                 .map_or_else(|| DASH.to_owned(), vi_datetime),
             may_approve: o.may_approve,
-            blocked: o.blocker().map(|e| e.message(lang)),
+            blocked: o.blocker().map(|e| service_message(lang, &e)),
             all_finalised: o.all_finalised(),
             notice,
             error,
@@ -900,7 +885,7 @@ pub(crate) struct FieldChange {
 impl LogPage {
     pub fn new(
         ctx: PageCtx,
-        period: &chiso_store::periods::Period,
+        period: &Period,
         unit: &str,
         unit_name: &str,
         node: Option<&NodeCode>,

@@ -336,7 +336,7 @@ pub(crate) async fn render_errors(
     };
     let message = info.message(lang);
     let mut out = if path.starts_with("/api/") {
-        let body = crate::api::dto::ErrorBody::new(info.code, message);
+        let body = crate::api::dto::ErrorBody::new(info.code, message).with_args(&info.args);
         (info.status, axum::Json(body)).into_response()
     } else {
         let page = crate::pages::error_page(

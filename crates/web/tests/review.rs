@@ -1412,3 +1412,88 @@ async fn the_audit_log_refuses_updates_and_deletes_yet_reloading_the_demo_still_
         test_db.drop_database().await;
     }
 }
+
+/// A write token of `login`, made through the service as the person would on their page.
+async fn api_token(db: &Db, login: &str, scope: chiso_services::tokens::TokenScope) -> String {
+    let cmd = chiso_services::tokens::CreateToken {
+        owner: None,
+        name: "Tích hợp".to_owned(),
+        scope,
+        valid_days: 30,
+        with_token: false,
+    };
+    let owner = chiso_domain::authz::Principal::new(login, vec![]);
+    chiso_services::tokens::create_token(db, &owner, cmd, NOW)
+        .await
+        .expect("token")
+        .secret
+}
+
+#[tokio::test]
+async fn the_api_appraises_with_the_same_rules_as_the_page_and_answers_409_with_the_current_version()
+ {
+    use chiso_services::tokens::TokenScope;
+    for backend in backends() {
+        let app = start(&backend, Phase::Appraisal).await;
+        let appraiser = api_token(app.db(), "td.stp", TokenScope::Write).await;
+        let officer = api_token(app.db(), "cb.snv", TokenScope::Write).await;
+        let reader = api_token(app.db(), "td.stp", TokenScope::Read).await;
+        let put = |secret: String, body: serde_json::Value| {
+            let req = app
+                .client
+                .put(format!(
+                    "{}/api/v1/periods/2025/assessments/STP/appraisal/1.1.1",
+                    app.base
+                ))
+                .bearer_auth(secret)
+                .json(&body);
+            async move {
+                let r = req.send().await.unwrap();
+                let status = r.status();
+                (status, r.text().await.unwrap())
+            }
+        };
+        let body = serde_json::json!({"value": "7,5", "comment": "Kế hoạch ban hành muộn", "expected_version": 0});
+        let (s, text) = put(appraiser.clone(), body.clone()).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "[{}] {text}", app.backend);
+        assert_eq!(
+            appraised_points(app.db(), "STP", "1.1.1").await,
+            Some(dec!(7.5))
+        );
+
+        let before = snapshot(app.db()).await;
+        let stale = serde_json::json!({"value": "6", "comment": "Thiếu", "expected_version": 0});
+        let (s, text) = put(appraiser.clone(), stale).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{text}");
+        let e: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(e["error"]["code"], "appraisal_stale");
+        assert_eq!(e["error"]["args"]["current"], "1");
+        let (s, text) = put(officer, body.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{text}");
+        let (s, text) = put(reader, body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{text}");
+        assert!(text.contains("token_read_only"));
+        let bad = serde_json::json!({"value": "mười", "comment": "x", "expected_version": 1});
+        let (s, text) = put(appraiser, bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+        assert!(text.contains("\"field\""), "{text}");
+        // Refusals change nothing but the audit log, where each write attempt with a token is
+        // recorded under the owner's login (three attempts: stale, other unit, bad value).
+        let after = snapshot(app.db()).await;
+        let data = |s: &str| s.rsplit_once('\n').map(|(d, _)| d.to_owned()).unwrap();
+        assert_eq!(data(&after), data(&before), "refusals change nothing");
+        let log = audit::list(app.db(), &AuditFilter::default())
+            .await
+            .unwrap();
+        let uses = log
+            .iter()
+            .filter(|e| e.entity == "api_token" && e.action == "use")
+            .count();
+        assert_eq!(
+            uses, 4,
+            "[{}] one accepted and three refused writes",
+            app.backend
+        );
+        app.stop().await;
+    }
+}

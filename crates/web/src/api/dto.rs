@@ -37,15 +37,30 @@ pub struct ErrorDetail {
     /// `lang` cookie says otherwise).
     #[schema(example = "Không tìm thấy kỳ đánh giá “2099”.")]
     pub message: String,
+    /// The code's arguments, for clients that act on them (e.g. `current`, the version now
+    /// stored, with a 409); absent when there are none.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub args: std::collections::BTreeMap<String, String>,
 }
 
 impl ErrorBody {
+    /// Adds the code's arguments.
+    pub fn with_args(mut self, args: &[(&'static str, String)]) -> Self {
+        self.error.args = args
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        self
+    }
+
     /// An error body with a code and a message.
     pub fn new(code: &str, message: String) -> Self {
         ErrorBody {
             error: ErrorDetail {
                 code: code.to_owned(),
                 message,
+                args: std::collections::BTreeMap::new(),
             },
         }
     }

@@ -1,10 +1,12 @@
-//! The JSON API, version 1, under `/api/v1`: read-only access to periods, results, unit
-//! histories and, for the people who may see them, assessments in progress. Every handler is declared with `#[utoipa::path]` and registered through
+//! The JSON API, version 1, under `/api/v1`: periods, results and unit histories for anyone;
+//! assessments, the appraisal cycle and personal API tokens for the people allowed, signed in
+//! or with a token. Every handler is declared with `#[utoipa::path]` and registered through
 //! `utoipa_axum::routes!`, so a route cannot exist without being in the OpenAPI document
 //! served at [`OPENAPI_PATH`] (and committed as `crates/web/openapi.json`).
 
 mod assessment;
 pub mod dto;
+mod review;
 mod tokens;
 
 use axum::Json;
@@ -26,9 +28,11 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
     info(
         title = "chiso API",
         version = "1.0.0",
-        description = "Read-only access to the results of the Administrative Reform Index \
-            (Chỉ số CCHC / PAR Index): periods, rankings, group statistics, per-area points \
-            and unit histories. Figures are JSON numbers holding the published value, rounded \
+        description = "The results of the Administrative Reform Index (Chỉ số CCHC / PAR \
+            Index): periods, rankings, group statistics, per-area points and unit histories, \
+            readable by anyone; and, with a personal API token (`Authorization: Bearer \
+            <secret>`, acting with exactly its owner's roles), assessments in progress and \
+            the appraisal cycle. Refusals carry a stable `code` and its `args`. Figures are JSON numbers holding the published value, rounded \
             to 2 decimals half away from zero. Error messages follow the `lang` cookie or the \
             `?lang=en` parameter (Vietnamese by default).",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
@@ -53,6 +57,10 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(assessment::get_assessment))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
+        .routes(routes!(review::save_appraisal))
+        .routes(routes!(review::request_explanation))
+        .routes(routes!(review::reopen))
+        .routes(routes!(review::approve))
 }
 
 /// The OpenAPI document of the API, exactly as served.

@@ -1,0 +1,198 @@
+//! Writing the appraisal side of the cycle through the API: appraised values and comments,
+//! explanation requests, approval and reopening. Each endpoint parses its JSON into the
+//! service's command and calls the same service as the pages (`chiso_services::review`):
+//! same authorization, same validation, same optimistic versions (409 with `current`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chiso_domain::NodeCode;
+use chiso_services::review::{self, Approve, Reopen, RequestExplanation, SaveAppraisal};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dto::ErrorBody;
+use crate::auth::CurrentUser;
+use crate::{AppError, AppState, service};
+
+/// An appraised value for one leaf.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = AppraisalValue)]
+pub struct AppraisalDto {
+    /// The value as the leaf's method reads it, Vietnamese style: `có`/`không`, `45/47`,
+    /// `2,5`, a count.
+    #[schema(example = "có")]
+    pub value: String,
+    /// The appraiser's comment; required when the points differ from the unit's.
+    #[serde(default)]
+    #[schema(example = "Đúng minh chứng")]
+    pub comment: String,
+    /// The appraisal version the value is based on (`appraisal_version` of the assessment;
+    /// 0 when never appraised). A stale version answers 409 with `current`.
+    #[schema(example = 0)]
+    pub expected_version: i64,
+}
+
+/// An explanation request.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = NewExplanationRequest)]
+pub struct ExplanationRequestDto {
+    /// The leaf questioned.
+    #[schema(example = "1.2.1")]
+    pub leaf: String,
+    /// What the unit is asked to explain.
+    #[schema(example = "Đề nghị bổ sung quyết định ban hành kế hoạch.")]
+    pub question: String,
+}
+
+/// A reopening.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = ReopenRequest)]
+pub struct ReopenDto {
+    /// Why; kept in the audit log.
+    #[schema(example = "Đơn vị bổ sung minh chứng theo Công văn số 12/SNV")]
+    pub reason: String,
+}
+
+/// What an approval did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Approval)]
+pub struct ApprovedDto {
+    /// Units finalised by this approval.
+    #[schema(example = 12)]
+    pub finalised: usize,
+}
+
+fn leaf_code(raw: &str) -> Result<NodeCode, AppError> {
+    NodeCode::parse(raw).map_err(|_| {
+        chiso_services::ServiceError::new(chiso_services::codes::INVALID_FIELD)
+            .arg("field", "leaf")
+            .into()
+    })
+}
+
+/// Saves the appraised value and comment of one leaf.
+#[utoipa::path(
+    put,
+    path = "/api/v1/periods/{period}/assessments/{unit}/appraisal/{leaf}",
+    tag = "assessments",
+    params(
+        ("period" = String, Path, example = "2026"),
+        ("unit" = String, Path, example = "SNV"),
+        ("leaf" = String, Path, example = "1.2.1")
+    ),
+    request_body = AppraisalDto,
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 403, description = "Not an appraiser of this unit or area", body = ErrorBody),
+        (status = 409, description = "Saved meanwhile by someone else (`current`), or the workflow refuses it now", body = ErrorBody),
+        (status = 422, description = "The value or comment is wrong (`field`)", body = ErrorBody)
+    )
+)]
+pub(super) async fn save_appraisal(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((period, unit, leaf)): Path<(String, String, String)>,
+    Json(body): Json<AppraisalDto>,
+) -> Result<StatusCode, AppError> {
+    let cmd = SaveAppraisal {
+        period: service::parse_period(&period)?,
+        unit: service::parse_unit(&unit)?,
+        leaf: leaf_code(&leaf)?,
+        value: body.value,
+        comment: body.comment,
+        expected_version: body.expected_version,
+    };
+    let now = state.config().clock.now();
+    review::save_appraisal(state.db(), &current.principal(), &cmd, now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Asks the unit to explain one leaf.
+#[utoipa::path(
+    post,
+    path = "/api/v1/periods/{period}/assessments/{unit}/explanation-requests",
+    tag = "assessments",
+    params(("period" = String, Path, example = "2026"), ("unit" = String, Path, example = "SNV")),
+    request_body = ExplanationRequestDto,
+    responses(
+        (status = 201, description = "Requested"),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 409, description = "The workflow refuses it now", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody)
+    )
+)]
+pub(super) async fn request_explanation(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Json(body): Json<ExplanationRequestDto>,
+) -> Result<StatusCode, AppError> {
+    let cmd = RequestExplanation {
+        period: service::parse_period(&period)?,
+        unit: service::parse_unit(&unit)?,
+        leaf: leaf_code(&body.leaf)?,
+        question: body.question,
+    };
+    let now = state.config().clock.now();
+    review::request_explanation(state.db(), &current.principal(), &cmd, now).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Reopens one unit's assessment (administrators).
+#[utoipa::path(
+    post,
+    path = "/api/v1/periods/{period}/assessments/{unit}/reopen",
+    tag = "assessments",
+    params(("period" = String, Path, example = "2026"), ("unit" = String, Path, example = "SNV")),
+    request_body = ReopenDto,
+    responses(
+        (status = 204, description = "Reopened"),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 409, description = "Nothing to reopen, or the period is published", body = ErrorBody),
+        (status = 422, description = "No reason given", body = ErrorBody)
+    )
+)]
+pub(super) async fn reopen(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Json(body): Json<ReopenDto>,
+) -> Result<StatusCode, AppError> {
+    let cmd = Reopen {
+        period: service::parse_period(&period)?,
+        unit: service::parse_unit(&unit)?,
+        reason: body.reason,
+    };
+    let now = state.config().clock.now();
+    review::reopen(state.db(), &current.principal(), &cmd, now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The council chair approves the period's appraisal; the results are computed and saved in
+/// the same transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/periods/{period}/approval",
+    tag = "assessments",
+    params(("period" = String, Path, example = "2026")),
+    responses(
+        (status = 200, description = "Approved", body = ApprovedDto),
+        (status = 403, description = "Not the council chair", body = ErrorBody),
+        (status = 409, description = "Not every unit is appraised, or the approval window is not open", body = ErrorBody)
+    )
+)]
+pub(super) async fn approve(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(period): Path<String>,
+) -> Result<Json<ApprovedDto>, AppError> {
+    let cmd = Approve {
+        period: service::parse_period(&period)?,
+    };
+    let now = state.config().clock.now();
+    let done = review::approve(state.db(), &current.principal(), &cmd, now).await?;
+    Ok(Json(ApprovedDto {
+        finalised: done.finalised,
+    }))
+}

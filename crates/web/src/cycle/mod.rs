@@ -108,14 +108,7 @@ async fn show(
         .refusal
         .as_ref()
         .map_or(StatusCode::OK, |r| r.status);
-    let view = SelfPage::new(
-        ctx,
-        principal,
-        &sheet,
-        &names,
-        state.config().evidence_limit,
-        feedback,
-    );
+    let view = SelfPage::new(ctx, &sheet, &names, state.config().evidence_limit, feedback);
     Ok((status, render(&view)?).into_response())
 }
 
@@ -222,7 +215,7 @@ async fn preview(
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let form = PostedForm::parse(pairs);
-    let (leaves, totals) = service::preview(&principal, &sheet, &form);
+    let (leaves, totals) = service::preview(&sheet, &form);
     let body = Preview::new(ctx.lang, &sheet, leaves, &totals);
     let mut resp = Json(body).into_response();
     resp.headers_mut()

@@ -49,6 +49,10 @@ pub struct LeafEntry {
 /// Saves several leaves of a unit's self-assessment as a draft, all or none.
 #[derive(Debug, Clone)]
 pub struct SaveSelfAssessment {
+    /// The period of the dossier.
+    pub period: PeriodCode,
+    /// The unit of the dossier.
+    pub unit: UnitCode,
     /// The leaves changed.
     pub leaves: Vec<LeafEntry>,
 }
@@ -63,8 +67,12 @@ pub struct Saved {
 }
 
 /// The leader submits the self-assessment seen at `expected_version`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Submit {
+    /// The period of the dossier.
+    pub period: PeriodCode,
+    /// The unit of the dossier.
+    pub unit: UnitCode,
     /// The assessment's version seen.
     pub expected_version: i64,
 }
@@ -72,6 +80,10 @@ pub struct Submit {
 /// Attaches checked and stored files to a leaf.
 #[derive(Debug, Clone)]
 pub struct AttachEvidence {
+    /// The period of the dossier.
+    pub period: PeriodCode,
+    /// The unit of the dossier.
+    pub unit: UnitCode,
     /// The leaf.
     pub node: NodeCode,
     /// The files, already checked and put in the blob store.
@@ -81,6 +93,10 @@ pub struct AttachEvidence {
 /// Removes (softly) one document of the unit.
 #[derive(Debug, Clone)]
 pub struct RemoveEvidence {
+    /// The period of the dossier.
+    pub period: PeriodCode,
+    /// The unit of the dossier.
+    pub unit: UnitCode,
     /// The document.
     pub id: i64,
     /// Why; a default reason is recorded when empty.
@@ -90,6 +106,10 @@ pub struct RemoveEvidence {
 /// Answers an explanation request, optionally with new documents for its leaf.
 #[derive(Debug, Clone)]
 pub struct AnswerExplanation {
+    /// The period of the dossier.
+    pub period: PeriodCode,
+    /// The unit of the dossier.
+    pub unit: UnitCode,
     /// The request.
     pub id: i64,
     /// The answer, whitespace normalised here.
@@ -98,6 +118,17 @@ pub struct AnswerExplanation {
     pub expected_version: i64,
     /// Files already checked and put in the blob store.
     pub files: Vec<NewEvidence>,
+}
+
+/// Refuses a command naming another dossier than the one it is applied to.
+fn same_dossier(dossier: &Dossier, period: &PeriodCode, unit: &UnitCode) -> ServiceResult<()> {
+    if &dossier.period.code == period && &dossier.unit.code == unit {
+        Ok(())
+    } else {
+        Err(ServiceError::new(codes::DOSSIER_MISMATCH)
+            .arg("period", period)
+            .arg("unit", unit))
+    }
 }
 
 fn actor(principal: &Principal) -> Actor {
@@ -250,6 +281,7 @@ pub async fn save(
     cmd: &SaveSelfAssessment,
     now: OffsetDateTime,
 ) -> ServiceResult<Saved> {
+    same_dossier(dossier, &cmd.period, &cmd.unit)?;
     let seen: Vec<(NodeCode, i64)> = cmd
         .leaves
         .iter()
@@ -344,9 +376,10 @@ pub async fn submit(
     db: &Db,
     principal: &Principal,
     dossier: &Dossier,
-    cmd: Submit,
+    cmd: &Submit,
     now: OffsetDateTime,
 ) -> ServiceResult<()> {
+    same_dossier(dossier, &cmd.period, &cmd.unit)?;
     authorize(principal, Action::SubmitSelfAssessment, &dossier.resource())?;
     let to = workflow::apply(
         dossier.assessment.state,
@@ -446,6 +479,7 @@ pub async fn attach(
     cmd: &AttachEvidence,
     now: OffsetDateTime,
 ) -> ServiceResult<usize> {
+    same_dossier(dossier, &cmd.period, &cmd.unit)?;
     let mode = dossier.may_attach(principal, &cmd.node)?;
     if cmd.files.is_empty() {
         return Err(ServiceError::new(codes::EVIDENCE_NO_FILE));
@@ -476,6 +510,7 @@ pub async fn remove(
     cmd: &RemoveEvidence,
     now: OffsetDateTime,
 ) -> ServiceResult<NodeCode> {
+    same_dossier(dossier, &cmd.period, &cmd.unit)?;
     let id = cmd.id;
     let not_found = || ServiceError::new(codes::EVIDENCE_NOT_FOUND).arg("id", id);
     let Some(file) = dossier.evidence.iter().find(|e| e.id == id) else {
@@ -578,6 +613,7 @@ pub async fn answer(
     cmd: &AnswerExplanation,
     now: OffsetDateTime,
 ) -> ServiceResult<NodeCode> {
+    same_dossier(dossier, &cmd.period, &cmd.unit)?;
     let (node, text) = check_answer(principal, dossier, cmd.id, &cmd.text)?;
     if !cmd.files.is_empty() {
         check_count(dossier, &node, cmd.files.len())?;

@@ -96,6 +96,8 @@ codes! {
     /// The workflow refuses the change now: `{reason}` is the workflow's code
     /// (`already_submitted`, `closed_self_assessment`, `published`, …).
     ASSESSMENT_WORKFLOW = "assessment_workflow", Conflict;
+    /// A command names period `{period}` and unit `{unit}`, not the dossier it was given with.
+    DOSSIER_MISMATCH = "dossier_mismatch", Invalid;
     /// Leaf `{node}` is not one of the dossier's leaves the unit enters.
     LEAF_NOT_FOUND = "leaf_not_found", NotFound;
     /// `{count}` leaves were saved by someone else meanwhile, listed in the details.

@@ -194,7 +194,11 @@ fn entry(node: &str, input: RawValue, version: i64) -> LeafEntry {
 }
 
 fn save_cmd(leaves: Vec<LeafEntry>) -> SaveSelfAssessment {
-    SaveSelfAssessment { leaves }
+    SaveSelfAssessment {
+        period: period(),
+        unit: unit("SNV"),
+        leaves,
+    }
 }
 
 fn file(n: u8) -> NewEvidence {
@@ -240,6 +244,8 @@ async fn filled(db: &Db) {
     .unwrap();
     let d = load(db, &officer(), SELF_WINDOW).await;
     let cmd = AttachEvidence {
+        period: period(),
+        unit: unit("SNV"),
         node: code("1.1"),
         files: vec![file(1)],
     };
@@ -381,6 +387,13 @@ async fn values_the_method_refuses_are_named_by_leaf() {
             problems(&e),
             vec![("leaf_value_refused".to_owned(), "1.2".to_owned())]
         );
+        // A command for another unit is not applied to this dossier.
+        let mut cmd = save_cmd(vec![entry("1.2", RawValue::Count(dec!(1)), 0)]);
+        cmd.unit = unit("STP");
+        let e = assessment::save(&t.db, &officer(), &d, &cmd, SELF_WINDOW)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::DOSSIER_MISMATCH);
         t.drop_database().await;
     }
 }
@@ -396,7 +409,9 @@ async fn the_leader_submits_a_complete_self_assessment_once() {
             &t.db,
             &leader(),
             &d,
-            Submit {
+            &Submit {
+                period: period(),
+                unit: unit("SNV"),
                 expected_version: 0,
             },
             SELF_WINDOW,
@@ -412,7 +427,9 @@ async fn the_leader_submits_a_complete_self_assessment_once() {
             &t.db,
             &officer(),
             &d,
-            Submit {
+            &Submit {
+                period: period(),
+                unit: unit("SNV"),
                 expected_version: version,
             },
             SELF_WINDOW,
@@ -425,7 +442,9 @@ async fn the_leader_submits_a_complete_self_assessment_once() {
             &t.db,
             &leader(),
             &d,
-            Submit {
+            &Submit {
+                period: period(),
+                unit: unit("SNV"),
                 expected_version: version - 1,
             },
             SELF_WINDOW,
@@ -438,7 +457,9 @@ async fn the_leader_submits_a_complete_self_assessment_once() {
             &t.db,
             &leader(),
             &d,
-            Submit {
+            &Submit {
+                period: period(),
+                unit: unit("SNV"),
                 expected_version: version,
             },
             SELF_WINDOW,
@@ -483,9 +504,11 @@ async fn a_submission_with_missing_evidence_names_the_leaf_to_explain() {
         .unwrap();
         let d = load(&t.db, &leader(), SELF_WINDOW).await;
         let cmd = Submit {
+            period: period(),
+            unit: unit("SNV"),
             expected_version: d.assessment.version,
         };
-        let e = assessment::submit(&t.db, &leader(), &d, cmd, SELF_WINDOW)
+        let e = assessment::submit(&t.db, &leader(), &d, &cmd, SELF_WINDOW)
             .await
             .unwrap_err();
         assert_eq!(
@@ -522,6 +545,8 @@ async fn another_units_officer_changes_nothing() {
         .unwrap_err();
         assert_eq!(e.code(), codes::DENIED_OTHER_UNIT, "[{}]", backend.name());
         let attach = AttachEvidence {
+            period: period(),
+            unit: unit("SNV"),
             node: code("1.1"),
             files: vec![file(2)],
         };
@@ -531,6 +556,8 @@ async fn another_units_officer_changes_nothing() {
         assert_eq!(e.code(), codes::DENIED_OTHER_UNIT);
         let id = d.evidence[0].id;
         let remove = RemoveEvidence {
+            period: period(),
+            unit: unit("SNV"),
             id,
             reason: String::new(),
         };
@@ -556,6 +583,8 @@ async fn evidence_is_attached_downloaded_and_removed_once() {
         seeded(&t.db).await;
         let d = load(&t.db, &officer(), SELF_WINDOW).await;
         let cmd = AttachEvidence {
+            period: period(),
+            unit: unit("SNV"),
             node: code("1.1"),
             files: vec![file(1), file(2)],
         };
@@ -564,6 +593,8 @@ async fn evidence_is_attached_downloaded_and_removed_once() {
             .unwrap();
         assert_eq!(added, 2, "[{}]", backend.name());
         let empty = AttachEvidence {
+            period: period(),
+            unit: unit("SNV"),
             node: code("1.1"),
             files: vec![],
         };
@@ -580,6 +611,8 @@ async fn evidence_is_attached_downloaded_and_removed_once() {
             .unwrap();
         assert_eq!(doc.file_name, "bao-cao-1.pdf");
         let remove = RemoveEvidence {
+            period: period(),
+            unit: unit("SNV"),
             id,
             reason: "Nhầm tệp".to_owned(),
         };
@@ -607,9 +640,11 @@ async fn explanation_requested(db: &Db) -> i64 {
     filled(db).await;
     let d = load(db, &leader(), SELF_WINDOW).await;
     let cmd = Submit {
+        period: period(),
+        unit: unit("SNV"),
         expected_version: d.assessment.version,
     };
-    assessment::submit(db, &leader(), &d, cmd, SELF_WINDOW)
+    assessment::submit(db, &leader(), &d, &cmd, SELF_WINDOW)
         .await
         .unwrap();
     let actor = Actor("tham-dinh".into());
@@ -655,6 +690,8 @@ async fn the_unit_answers_an_explanation_request_with_documents() {
         assert_eq!(d.leaf(&code("1.2")).attach, Some(Attach::Answer));
         let version = d.requests[0].version;
         let blank = AnswerExplanation {
+            period: period(),
+            unit: unit("SNV"),
             id,
             text: "  \r\n ".to_owned(),
             expected_version: version,
@@ -669,6 +706,8 @@ async fn the_unit_answers_an_explanation_request_with_documents() {
             .unwrap_err();
         assert_eq!(e.kind(), Kind::Forbidden);
         let answer = AnswerExplanation {
+            period: period(),
+            unit: unit("SNV"),
             id,
             text: "Đã bổ sung số liệu năm 2024.".to_owned(),
             expected_version: version,

@@ -391,7 +391,11 @@ pub(crate) async fn save(
             Err(e) => refused_save(e, unread, drafts),
         });
     }
-    let cmd = SaveSelfAssessment { leaves: entries };
+    let cmd = SaveSelfAssessment {
+        period: sheet.period.code.clone(),
+        unit: sheet.unit.code.clone(),
+        leaves: entries,
+    };
     match assessment::save(db, principal, sheet, &cmd, now).await {
         Ok(saved) => Ok(Saved {
             leaves: saved.leaves,
@@ -436,9 +440,11 @@ pub(crate) async fn submit(
     now: OffsetDateTime,
 ) -> Result<(), Failure> {
     let cmd = Submit {
+        period: sheet.period.code.clone(),
+        unit: sheet.unit.code.clone(),
         expected_version: version,
     };
-    Ok(assessment::submit(db, principal, sheet, cmd, now).await?)
+    Ok(assessment::submit(db, principal, sheet, &cmd, now).await?)
 }
 
 /// Whether `principal` may attach documents to `node` now, and as part of what.
@@ -533,6 +539,8 @@ pub(crate) async fn attach(
     let checked = check_files(files, limit)?;
     let new = store_files(store, files, checked).await?;
     let cmd = AttachEvidence {
+        period: sheet.period.code.clone(),
+        unit: sheet.unit.code.clone(),
         node: node.clone(),
         files: new,
     };
@@ -549,6 +557,8 @@ pub(crate) async fn remove(
     now: OffsetDateTime,
 ) -> Result<NodeCode, Failure> {
     let cmd = RemoveEvidence {
+        period: sheet.period.code.clone(),
+        unit: sheet.unit.code.clone(),
         id,
         reason: reason.to_owned(),
     };
@@ -602,6 +612,8 @@ pub(crate) async fn answer(
         store_files(store, &answer.files, checked).await?
     };
     let cmd = AnswerExplanation {
+        period: sheet.period.code.clone(),
+        unit: sheet.unit.code.clone(),
         id: answer.id,
         text: answer.text.clone(),
         expected_version: answer.version,

@@ -580,6 +580,19 @@ impl SelfPage {
                     issue @ (SubmissionIssue::MissingValue(node)
                     | SubmissionIssue::MissingExplanation(node)),
                 ) => problems.push(at_leaf(node, issue_message(lang, issue))),
+                Problem::Service(p) if p.args.first().is_some_and(|(k, _)| *k == "field") => {
+                    let m = problem_message(lang, &Problem::Service(p.clone()));
+                    match p.args.first().and_then(|(_, v)| NodeCode::parse(v).ok()) {
+                        Some(node) => {
+                            problems.push(at_leaf(&node, m.clone()));
+                            leaf_errors.entry(node).or_default().push(m);
+                        }
+                        None => problems.push(ProblemView {
+                            href: None,
+                            text: m,
+                        }),
+                    }
+                }
                 other => problems.push(ProblemView {
                     href: None,
                     text: problem_message(lang, other),

@@ -7,8 +7,9 @@
 //! Everything works with plain forms; `static/cycle.js` only refreshes points and totals while
 //! typing, through the preview endpoint.
 //!
-//! Handlers are thin: extract → [`service`] (authorization, workflow, store) → redirect, or the
-//! page again with the problems and what was typed.
+//! Handlers are thin: extract → [`service`] (typed commands for `chiso_services::assessment`,
+//! which authorizes, applies the workflow and writes) → redirect, or the page again with the
+//! problems and what was typed.
 
 mod fields;
 pub(crate) mod service;

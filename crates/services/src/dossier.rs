@@ -6,7 +6,7 @@
 //! never disagree about who sees what: the reader's permissions are computed once, at load,
 //! through [`crate::authz`], and carried in [`Permissions`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chiso_domain::authz::{self, Action, Principal, Resource};
 use chiso_domain::workflow::{
@@ -15,13 +15,18 @@ use chiso_domain::workflow::{
 };
 use chiso_domain::{IndexSet, Method, Node, NodeCode, PeriodCode, Source, Unit, UnitCode};
 use chiso_evidence::FileBudget;
-use chiso_store::assessments::{self, Assessment};
-use chiso_store::evidence::{self, Evidence};
-use chiso_store::explanations::{self, ExplanationRequest};
-use chiso_store::leaves::{self, LeafKey, StoredLeaf};
-use chiso_store::periods::{self, Period};
-use chiso_store::{Db, index_sets, milestones, units};
+use chiso_store::{assessments, evidence, explanations, leaves, periods};
+use chiso_store::{index_sets, milestones, units, users};
 use time::OffsetDateTime;
+
+/// The records a dossier is made of, named here so that adapters use them without reaching
+/// into the store.
+pub use chiso_store::Db;
+pub use chiso_store::assessments::Assessment;
+pub use chiso_store::evidence::{Evidence, NewEvidence};
+pub use chiso_store::explanations::ExplanationRequest;
+pub use chiso_store::leaves::{LeafKey, SelfEntry, StoredLeaf};
+pub use chiso_store::periods::Period;
 
 use crate::authz::authorize;
 use crate::codes;
@@ -167,6 +172,16 @@ pub async fn load(
     };
     dossier.permissions = dossier.permissions_of(principal);
     Ok(dossier)
+}
+
+/// Display names of every account by login, for "saved by", "answered by" and "uploaded by"
+/// in a dossier.
+pub async fn names(db: &Db) -> ServiceResult<HashMap<String, String>> {
+    Ok(users::list(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.login, u.display_name))
+        .collect())
 }
 
 /// An assessment nothing was saved for yet.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chiso_domain::indexset::NaPolicy;
 use chiso_domain::number::{self, NumberError, NumberKind, TypedError};
 use chiso_domain::{InputError, LeafOutcome, Method, Node, NodeCode, RawValue, TierBasis};
-use chiso_store::leaves::{SelfEntry, StoredLeaf};
+use chiso_services::dossier::{SelfEntry, StoredLeaf};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
@@ -497,7 +497,7 @@ mod tests {
         assert_eq!(entry.points, Some(Points(dec!(1.75))));
         let kind = InputKind::of(&node);
         let stored = StoredLeaf {
-            key: chiso_store::leaves::LeafKey {
+            key: chiso_services::dossier::LeafKey {
                 period: chiso_domain::PeriodCode::parse("2025").unwrap(),
                 unit: chiso_domain::UnitCode::parse("U").unwrap(),
                 node: node.code.clone(),

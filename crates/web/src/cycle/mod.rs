@@ -87,11 +87,7 @@ fn signed_in(current: &CurrentUser) -> Option<Principal> {
 
 /// Display names of every user, for "saved by".
 async fn names(state: &AppState) -> Result<views::Names, AppError> {
-    Ok(chiso_store::users::list(state.db())
-        .await?
-        .into_iter()
-        .map(|u| (u.login, u.display_name))
-        .collect())
+    Ok(chiso_services::dossier::names(state.db()).await?)
 }
 
 /// Renders the page of the unit, with a notice or the problems of a refused change.

@@ -18,10 +18,8 @@ use chiso_evidence::{BlobStore, FileKind, UploadError};
 use chiso_services::assessment::{
     self, AnswerExplanation, AttachEvidence, LeafEntry, RemoveEvidence, SaveSelfAssessment, Submit,
 };
-use chiso_services::dossier::{self, Dossier};
+use chiso_services::dossier::{self, Db, Dossier, Evidence, NewEvidence};
 use chiso_services::{Detail, ServiceError, codes};
-use chiso_store::Db;
-use chiso_store::evidence::{Evidence, NewEvidence};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 

@@ -9,7 +9,7 @@ use chiso_domain::number::{NumberError, vi_input};
 use chiso_domain::workflow::{LeafExplanation, SubmissionIssue, Window, WorkflowError};
 use chiso_domain::{InputError, Method, Node, NodeCode, RawValue, Source};
 use chiso_evidence::{FileKind, UploadError, format_size};
-use chiso_store::leaves::StoredLeaf;
+use chiso_services::dossier::StoredLeaf;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};

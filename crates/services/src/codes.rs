@@ -225,4 +225,46 @@ codes! {
     /// The period's results cannot be computed (`{reason}` is the computation's code, the
     /// problems are in the details); nothing was approved.
     APPROVAL_COMPUTE_FAILED = "approval_compute_failed", Invalid;
+    // ---- self-assessment cycle ----------------------------------------------------------
+    /// The workflow refuses the change now: `{reason}` is the workflow's code
+    /// (`already_submitted`, `closed_self_assessment`, `published`, …).
+    ASSESSMENT_WORKFLOW = "assessment_workflow", Conflict;
+    /// A command names period `{period}` and unit `{unit}`, not the dossier it was given with.
+    DOSSIER_MISMATCH = "dossier_mismatch", Invalid;
+    /// Leaf `{node}` is not one of the dossier's leaves the unit enters.
+    LEAF_NOT_FOUND = "leaf_not_found", NotFound;
+    /// `{count}` leaves were saved by someone else meanwhile, listed in the details.
+    LEAVES_STALE = "leaves_stale", Conflict;
+    /// Leaf `{field}` was saved meanwhile; `{current}` is its version now.
+    LEAF_STALE = "leaf_stale", Conflict;
+    /// `{count}` leaves cannot be saved, listed in the details.
+    LEAVES_INVALID = "leaves_invalid", Invalid;
+    /// The value of leaf `{field}` is refused by its scoring method.
+    LEAF_VALUE_REFUSED = "leaf_value_refused", Invalid;
+    /// A text of leaf `{field}` is longer than `{max}` characters.
+    LEAF_TEXT_TOO_LONG = "leaf_text_too_long", Invalid;
+    /// The self-assessment cannot be submitted: `{count}` problems, listed in the details.
+    SUBMISSION_INCOMPLETE = "submission_incomplete", Invalid;
+    /// Leaf `{field}` has no self-assessment value.
+    MISSING_VALUE = "missing_value", Invalid;
+    /// Leaf `{field}` lacks the required evidence and an explanation why.
+    MISSING_EXPLANATION = "missing_explanation", Invalid;
+    /// No file was sent.
+    EVIDENCE_NO_FILE = "evidence_no_file", Invalid;
+    /// More than `{limit}` files in one request.
+    EVIDENCE_TOO_MANY = "evidence_too_many", Invalid;
+    /// The leaf holds `{held}` documents of at most `{limit}`.
+    EVIDENCE_LEAF_FULL = "evidence_leaf_full", Invalid;
+    /// No document `{id}` in this dossier.
+    EVIDENCE_NOT_FOUND = "evidence_not_found", NotFound;
+    /// Document `{id}` was removed already.
+    EVIDENCE_ALREADY_REMOVED = "evidence_already_removed", Conflict;
+    /// No explanation request `{id}` in this dossier.
+    EXPLANATION_NOT_FOUND = "explanation_not_found", NotFound;
+    /// An answer must say something.
+    ANSWER_REQUIRED = "answer_required", Invalid;
+    /// An answer longer than `{max}` characters.
+    ANSWER_TOO_LONG = "answer_too_long", Invalid;
+    /// The answer to request `{id}` was changed meanwhile; `{current}` is its version now.
+    ANSWER_STALE = "answer_stale", Conflict;
 }

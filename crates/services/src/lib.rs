@@ -7,10 +7,12 @@
 //! `chiso-store`, and returns a typed result or one [`ServiceError`]: a stable code with named
 //! arguments, never prose, which each adapter translates for its readers.
 
+pub mod assessment;
 pub mod authz;
 pub mod codes;
 pub mod compute;
 pub mod demo;
+pub mod dossier;
 pub mod error;
 pub mod import;
 pub mod periods;

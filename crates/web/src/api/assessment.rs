@@ -1,6 +1,6 @@
-//! One unit's assessment as JSON, for the people who may see it: the same authorization and
-//! the same loading as the self-assessment page (`cycle::service::load`), so the page and the
-//! API can never disagree about who sees what.
+//! One unit's assessment as JSON, for the people who may see it: the same service as the
+//! self-assessment page (`chiso_services::dossier::load`, with the reader's permissions), so
+//! the page and the API can never disagree about who sees what.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::dto::ErrorBody;
 use crate::auth::CurrentUser;
-use crate::cycle::service as cycle;
 use crate::{AppError, AppState, service};
+use chiso_services::dossier;
 
 /// A unit's assessment in a period: state, every leaf the caller may see with both sides,
 /// evidence and explanation requests. Points are exact decimals written as strings.
@@ -110,7 +110,7 @@ pub(super) async fn get_assessment(
     let unit = service::parse_unit(&unit)?;
     let principal = current.principal();
     let now = state.config().clock.now();
-    let sheet = cycle::load(state.db(), &principal, &period, &unit, now).await?;
+    let sheet = dossier::load(state.db(), &principal, &period, &unit, now).await?;
     let dec = |d: rust_decimal::Decimal| d.normalize().to_string();
     let json = |v: Option<&chiso_domain::RawValue>| v.and_then(|v| serde_json::to_value(v).ok());
     let base = format!("/ky/{period}/tu-danh-gia/{unit}");
@@ -118,7 +118,7 @@ pub(super) async fn get_assessment(
         .set
         .leaves()
         .into_iter()
-        .filter(|n| sheet.visible(&principal, &n.code))
+        .filter(|n| sheet.visible(&n.code))
         .map(|n| {
             let stored = sheet.leaves.get(&n.code);
             let s = stored.map(|l| &l.self_assessment);

@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use chiso_domain::indexset::{NaPolicy, Source};
+use chiso_domain::indexset::NaPolicy;
 use chiso_domain::number::{self, NumberError, NumberKind, TypedError};
 use chiso_domain::{InputError, LeafOutcome, Method, Node, NodeCode, RawValue, TierBasis};
-use chiso_store::leaves::{SelfEntry, StoredLeaf};
+use chiso_services::dossier::{SelfEntry, StoredLeaf};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
@@ -85,23 +85,7 @@ impl InputKind {
     }
 }
 
-/// Whether the unit itself enters this leaf: self-assessed criteria, bonus points it claims and
-/// violations it declares. Survey and monitoring-data leaves get their points elsewhere.
-pub(crate) fn unit_enters(node: &Node) -> bool {
-    node.is_leaf()
-        && matches!(
-            node.source,
-            Source::Assessed | Source::Bonus | Source::Deduction
-        )
-        && !matches!(node.method, Some(Method::Survey) | None)
-}
-
-/// Whether the index set requires evidence documents for this leaf.
-pub(crate) fn evidence_required(node: &Node) -> bool {
-    node.evidence
-        .as_deref()
-        .is_some_and(|e| !e.trim().is_empty())
-}
+pub(crate) use chiso_services::dossier::{evidence_required, unit_enters};
 
 /// The fields of one leaf's block, as shown or as typed. Text is kept as typed; numbers are
 /// shown with a decimal comma and no thousands separator ([`number::vi_input`]), so they read
@@ -404,6 +388,7 @@ pub(crate) fn read_entry(node: &Node, fields: &LeafFields) -> Result<SelfEntry, 
 
 #[cfg(test)]
 mod tests {
+    use chiso_domain::indexset::Source;
     use chiso_domain::{Points, Tier};
     use rust_decimal_macros::dec;
 
@@ -512,7 +497,7 @@ mod tests {
         assert_eq!(entry.points, Some(Points(dec!(1.75))));
         let kind = InputKind::of(&node);
         let stored = StoredLeaf {
-            key: chiso_store::leaves::LeafKey {
+            key: chiso_services::dossier::LeafKey {
                 period: chiso_domain::PeriodCode::parse("2025").unwrap(),
                 unit: chiso_domain::UnitCode::parse("U").unwrap(),
                 node: node.code.clone(),

@@ -7,8 +7,9 @@
 //! Everything works with plain forms; `static/cycle.js` only refreshes points and totals while
 //! typing, through the preview endpoint.
 //!
-//! Handlers are thin: extract → [`service`] (authorization, workflow, store) → redirect, or the
-//! page again with the problems and what was typed.
+//! Handlers are thin: extract → [`service`] (typed commands for `chiso_services::assessment`,
+//! which authorizes, applies the workflow and writes) → redirect, or the page again with the
+//! problems and what was typed.
 
 mod fields;
 pub(crate) mod service;
@@ -86,11 +87,7 @@ fn signed_in(current: &CurrentUser) -> Option<Principal> {
 
 /// Display names of every user, for "saved by".
 async fn names(state: &AppState) -> Result<views::Names, AppError> {
-    Ok(chiso_store::users::list(state.db())
-        .await?
-        .into_iter()
-        .map(|u| (u.login, u.display_name))
-        .collect())
+    Ok(chiso_services::dossier::names(state.db()).await?)
 }
 
 /// Renders the page of the unit, with a notice or the problems of a refused change.
@@ -108,14 +105,7 @@ async fn show(
         .refusal
         .as_ref()
         .map_or(StatusCode::OK, |r| r.status);
-    let view = SelfPage::new(
-        ctx,
-        principal,
-        &sheet,
-        &names,
-        state.config().evidence_limit,
-        feedback,
-    );
+    let view = SelfPage::new(ctx, &sheet, &names, state.config().evidence_limit, feedback);
     Ok((status, render(&view)?).into_response())
 }
 
@@ -222,7 +212,7 @@ async fn preview(
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let form = PostedForm::parse(pairs);
-    let (leaves, totals) = service::preview(&principal, &sheet, &form);
+    let (leaves, totals) = service::preview(&sheet, &form);
     let body = Preview::new(ctx.lang, &sheet, leaves, &totals);
     let mut resp = Json(body).into_response();
     resp.headers_mut()

@@ -5,12 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
-use chiso_domain::authz::Principal;
 use chiso_domain::number::{NumberError, vi_input};
 use chiso_domain::workflow::{LeafExplanation, SubmissionIssue, Window, WorkflowError};
 use chiso_domain::{InputError, Method, Node, NodeCode, RawValue, Source};
 use chiso_evidence::{FileKind, UploadError, format_size};
-use chiso_store::leaves::StoredLeaf;
+use chiso_services::dossier::StoredLeaf;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
@@ -498,10 +497,9 @@ pub(crate) struct Feedback {
 }
 
 impl SelfPage {
-    /// Builds the page of `sheet` as `principal` may see it.
+    /// Builds the page of `sheet` as its reader may see it.
     pub(crate) fn new(
         ctx: PageCtx,
-        principal: &Principal,
         sheet: &Sheet,
         names: &Names,
         limit: u64,
@@ -509,7 +507,7 @@ impl SelfPage {
     ) -> Self {
         let lang = ctx.lang;
         let base = base_href(sheet.period.code.as_str(), sheet.unit.code.as_str());
-        let editable = sheet.may_edit(principal);
+        let editable = sheet.may_edit();
         let refusal = feedback.refusal.unwrap_or_else(|| Refusal {
             status: axum::http::StatusCode::OK,
             problems: Vec::new(),
@@ -582,6 +580,19 @@ impl SelfPage {
                     issue @ (SubmissionIssue::MissingValue(node)
                     | SubmissionIssue::MissingExplanation(node)),
                 ) => problems.push(at_leaf(node, issue_message(lang, issue))),
+                Problem::Service(p) if p.args.first().is_some_and(|(k, _)| *k == "field") => {
+                    let m = problem_message(lang, &Problem::Service(p.clone()));
+                    match p.args.first().and_then(|(_, v)| NodeCode::parse(v).ok()) {
+                        Some(node) => {
+                            problems.push(at_leaf(&node, m.clone()));
+                            leaf_errors.entry(node).or_default().push(m);
+                        }
+                        None => problems.push(ProblemView {
+                            href: None,
+                            text: m,
+                        }),
+                    }
+                }
                 other => problems.push(ProblemView {
                     href: None,
                     text: problem_message(lang, other),
@@ -591,18 +602,18 @@ impl SelfPage {
 
         let closed = if editable {
             None
-        } else if authz_edit(principal, sheet) {
+        } else if sheet.may_edit_at_all() {
             sheet.edit_refusal().map(|e| workflow_message(lang, e))
         } else {
             None
         };
 
-        let totals = sheet.totals(principal, &BTreeMap::new());
+        let totals = sheet.totals(&BTreeMap::new());
         let mut areas = Vec::new();
         for (area, leaves) in sheet.leaves_by_area() {
             let visible: Vec<&Node> = leaves
                 .into_iter()
-                .filter(|n| sheet.visible(principal, &n.code))
+                .filter(|n| sheet.visible(&n.code))
                 .collect();
             if visible.is_empty() {
                 continue;
@@ -619,7 +630,6 @@ impl SelfPage {
                     .map(|n| {
                         leaf_view(
                             lang,
-                            principal,
                             sheet,
                             n,
                             &base,
@@ -644,7 +654,7 @@ impl SelfPage {
         let mut missing_explanation = Vec::new();
         let mut missing_evidence = Vec::new();
         for node in sheet.set.leaves() {
-            if !fields::unit_enters(node) || !sheet.visible(principal, &node.code) {
+            if !fields::unit_enters(node) || !sheet.visible(&node.code) {
                 continue;
             }
             let stored = sheet.leaves.get(&node.code).map(|l| &l.self_assessment);
@@ -666,14 +676,14 @@ impl SelfPage {
             .requests
             .iter()
             .filter(|r| r.status == LeafExplanation::Requested)
-            .filter(|r| sheet.visible(principal, &r.key.node))
+            .filter(|r| sheet.visible(&r.key.node))
             .map(|r| LeafLink {
                 href: format!("{base}#request-{}", r.id),
                 label: link(&r.key.node).label,
             })
             .collect();
 
-        let show_submit = sheet.may_submit_at_all(principal);
+        let show_submit = sheet.may_submit_at_all();
         let issues = sheet.submission_issues();
         let submit_blocked = match sheet.submit_refusal() {
             Some(e) => Some(workflow_message(lang, e)),
@@ -687,9 +697,9 @@ impl SelfPage {
         let requests = sheet
             .requests
             .iter()
-            .filter(|r| sheet.visible(principal, &r.key.node))
+            .filter(|r| sheet.visible(&r.key.node))
             .map(|r| {
-                let may = sheet.may_answer(principal, r);
+                let may = sheet.may_answer(r);
                 RequestView {
                     id: r.id,
                     anchor: format!("request-{}", r.id),
@@ -793,16 +803,6 @@ impl SelfPage {
     }
 }
 
-/// Whether `principal` holds the right to edit this unit's self-assessment (whatever the time):
-/// only they are told why it is closed.
-fn authz_edit(principal: &Principal, sheet: &Sheet) -> bool {
-    chiso_domain::authz::can(
-        principal,
-        chiso_domain::authz::Action::EditSelfAssessment,
-        &sheet.resource(),
-    )
-}
-
 /// A problem that belongs to no leaf, in `lang`.
 fn problem_message(lang: Lang, p: &Problem) -> String {
     match p {
@@ -818,6 +818,10 @@ fn problem_message(lang: Lang, p: &Problem) -> String {
             &[("max", &super::service::MAX_ANSWER_CHARS.to_string())],
         ),
         Problem::AlreadyRemoved => lang.t("cycle.problem.already_removed").to_owned(),
+        Problem::Service(p) => {
+            let args: Vec<(&str, &str)> = p.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            lang.tf(&crate::error::service_key(p.code), &args)
+        }
         Problem::Field { node, problem } => lang.tf(
             "cycle.problem.leaf",
             &[
@@ -874,7 +878,6 @@ fn stale_message(
 #[allow(clippy::too_many_arguments)]
 fn leaf_view(
     lang: Lang,
-    principal: &Principal,
     sheet: &Sheet,
     node: &Node,
     base: &str,
@@ -912,16 +915,10 @@ fn leaf_view(
             .collect(),
         _ => Vec::new(),
     };
-    let leaf_editable = editable
-        && kind != InputKind::ReadOnly
-        && chiso_domain::authz::can(
-            principal,
-            chiso_domain::authz::Action::EditSelfAssessment,
-            &sheet.leaf_resource(&node.code),
-        );
-    let attach = super::service::may_attach(principal, sheet, &node.code);
-    let answer_mode = matches!(attach, Ok(super::service::Attach::Answer));
-    let can_upload = matches!(attach, Ok(super::service::Attach::SelfAssessment));
+    let leaf_editable = editable && kind != InputKind::ReadOnly && sheet.leaf(&node.code).may_edit;
+    let attach = sheet.leaf(&node.code).attach;
+    let answer_mode = attach == Some(super::service::Attach::Answer);
+    let can_upload = attach == Some(super::service::Attach::SelfAssessment);
     let submitted_at = sheet.assessment.submitted_at;
     let files = sheet
         .files_of(&node.code)

@@ -256,3 +256,74 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn replacing_an_index_set_a_period_uses_is_refused_as_on_the_web() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let with_db = |c: &mut Command| {
+            c.arg("--database-url").arg(&t.url);
+        };
+        let set = examples().join("index-set-xa.yaml");
+        let import_set = |path: &Path| {
+            let mut c = chiso();
+            c.args(["import", "index-set"]).arg(path);
+            with_db(&mut c);
+            c
+        };
+        succeeds(&mut import_set(&set));
+        // A draft is still replaced by a file of the same code.
+        let text = std::fs::read_to_string(&set).unwrap();
+        let renamed = t.dir().join("index-set-xa.yaml");
+        std::fs::write(
+            &renamed,
+            text.replace(
+                "name: Bộ chỉ số cải cách hành chính UBND cấp xã năm 2025",
+                "name: Bộ chỉ số cấp xã 2025 (sửa đổi)",
+            ),
+        )
+        .unwrap();
+        succeeds(&mut import_set(&renamed));
+        let code = chiso_domain::SetCode::parse("XA-2025").unwrap();
+        let stored = || async {
+            chiso_store::index_sets::get(&t.db, &code)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(stored().await.name, "Bộ chỉ số cấp xã 2025 (sửa đổi)");
+
+        // Once period 2025 scores its units with it, the set is read-only.
+        let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
+        let plain: String = csv
+            .lines()
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
+            .collect();
+        let units = t.dir().join("units.csv");
+        std::fs::write(&units, plain).unwrap();
+        let mut c = chiso();
+        c.args(["import", "units"]).arg(&units).args([
+            "--period",
+            "2025",
+            "--index-set",
+            "XA-2025",
+        ]);
+        with_db(&mut c);
+        succeeds(&mut c);
+        let err = refused(&mut import_set(&set));
+        assert_eq!(
+            err.trim_end(),
+            "lỗi: Bộ chỉ số XA-2025 đang được kỳ đánh giá 2025 sử dụng nên không thể thay thế \
+             hay sửa. Hãy nhân bản thành bản nháp mới (mã khác) để thay đổi.",
+            "[{}]",
+            backend.name()
+        );
+        assert_eq!(
+            stored().await.name,
+            "Bộ chỉ số cấp xã 2025 (sửa đổi)",
+            "[{}] nothing replaced",
+            backend.name()
+        );
+        t.drop_database().await;
+    }
+}

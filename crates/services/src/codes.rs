@@ -91,4 +91,14 @@ codes! {
     LOGIN_INVALID = "login_invalid", Invalid;
     /// The password is shorter than `{min}` characters.
     PASSWORD_TOO_SHORT = "password_too_short", Invalid;
+
+    // ---- index sets, units and roles administration -------------------------------------
+    /// No index set file was chosen, or it is empty.
+    SET_FILE_MISSING = "set_file_missing", Invalid;
+    /// Index set `{set}` exists and replacing it was not asked for.
+    SET_EXISTS = "set_exists", Conflict;
+    /// Index set `{set}` is used by periods `{periods}`: read-only, clone it to change it.
+    SET_IN_USE = "set_in_use", Conflict;
+    /// Index set `{set}` was frozen: read-only, clone it to change it.
+    SET_FROZEN = "set_frozen", Conflict;
 }

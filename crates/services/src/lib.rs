@@ -13,6 +13,7 @@ pub mod compute;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod index_sets;
 pub mod users;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};

@@ -3,17 +3,15 @@
 //! into a draft, editing a draft's criteria, freezing, exporting. Every change re-validates the
 //! whole set before anything is written and goes to the audit log with the old and new set.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::vi_plain;
 use chiso_domain::points::parse_decimal;
-use chiso_domain::{
-    IndexSet, Method, NaPolicy, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue, Source,
-};
-use chiso_formats::ImportError;
-use chiso_store::index_sets::{self, SetUse};
-use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
+use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, Points, SetCode, SetIssue, Source};
+use chiso_services::{codes, index_sets};
+use chiso_store::index_sets as store_sets;
+use chiso_store::{Actor, Db, StoreError};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -23,31 +21,12 @@ use crate::error::FormError;
 /// Earliest and latest years a set may be issued for, as the file readers accept them.
 const YEARS: std::ops::RangeInclusive<i32> = 1990..=2200;
 
-/// What a person may do with index sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// Import, clone, edit drafts, freeze (the administrator).
-    Manage,
-    /// Browse and download only (an observer or council chair of every period).
-    Read,
-}
-
-/// The access of `p`, or [`AppError::Forbidden`]. Managing needs
-/// [`Action::ManageIndexSets`]; reading is also open to whoever may view every assessment
-/// ([`Action::ViewAssessment`] on the whole system), since the sets are what the assessments
-/// are scored under. Roles held for one period or one unit do not reach the system.
-pub(crate) fn access(p: &Principal) -> Result<Access, AppError> {
-    if authz::can(p, Action::ManageIndexSets, &Resource::System) {
-        Ok(Access::Manage)
-    } else if authz::can(p, Action::ViewAssessment, &Resource::System) {
-        Ok(Access::Read)
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 fn require_manage(p: &Principal) -> Result<(), AppError> {
-    authz::check(p, Action::ManageIndexSets, &Resource::System).map_err(|_| AppError::Forbidden)
+    Ok(chiso_services::authz::authorize(
+        p,
+        Action::ManageIndexSets,
+        &Resource::System,
+    )?)
 }
 
 fn actor(p: &Principal) -> Actor {
@@ -88,75 +67,15 @@ fn store_refusal(code: &SetCode) -> impl FnOnce(StoreError) -> SetError + '_ {
     }
 }
 
-/// One line of the list of sets.
-#[derive(Debug, Clone)]
-pub(crate) struct SetListItem {
-    pub summary: IndexSetSummary,
-    /// Periods scored with the set, newest first.
-    pub periods: Vec<PeriodCode>,
-}
-
-/// Every set with the periods that use it, newest year first.
-pub(crate) async fn list(db: &Db, p: &Principal) -> Result<Vec<SetListItem>, AppError> {
-    access(p)?;
-    let summaries = index_sets::list(db).await?;
-    let mut used: BTreeMap<SetCode, Vec<PeriodCode>> = BTreeMap::new();
-    for (set, period) in index_sets::usage(db).await? {
-        used.entry(set).or_default().push(period);
-    }
-    Ok(summaries
-        .into_iter()
-        .map(|summary| SetListItem {
-            periods: used.remove(&summary.code).unwrap_or_default(),
-            summary,
-        })
-        .collect())
-}
-
-/// A set with its state.
-#[derive(Debug, Clone)]
-pub(crate) struct LoadedSet {
-    pub set: IndexSet,
-    pub state: SetUse,
-}
-
-impl LoadedSet {
-    /// Frozen, or used by a period.
-    pub fn locked(&self) -> bool {
-        self.state.locked()
-    }
-}
-
-/// One set, or 404.
-pub(crate) async fn load(db: &Db, p: &Principal, code: &SetCode) -> Result<LoadedSet, AppError> {
-    access(p)?;
-    read(db, code).await
-}
-
-async fn read(db: &Db, code: &SetCode) -> Result<LoadedSet, AppError> {
-    let set = index_sets::get(db, code)
-        .await?
-        .ok_or(AppError::PageNotFound)?;
-    let state = index_sets::set_use(db, code)
-        .await?
-        .ok_or(AppError::PageNotFound)?;
-    Ok(LoadedSet { set, state })
-}
-
-/// A set to change: readable, manageable by `p`, and not locked.
+/// A set to change: manageable by `p`, and not locked (shown on the page it came from).
 async fn draft(db: &Db, p: &Principal, code: &SetCode) -> Result<IndexSet, SetError> {
-    require_manage(p)?;
-    let loaded = read(db, code).await?;
-    if loaded.locked() {
-        return Err(SetError::Locked(code.clone()));
-    }
-    Ok(loaded.set)
-}
-
-/// The YAML text of a set, as the importer reads it back.
-pub(crate) async fn yaml(db: &Db, p: &Principal, code: &SetCode) -> Result<String, AppError> {
-    let loaded = load(db, p, code).await?;
-    Ok(chiso_formats::index_set_yaml(&loaded.set))
+    index_sets::draft(db, p, code).await.map_err(|e| {
+        if e.is(codes::SET_IN_USE) || e.is(codes::SET_FROZEN) {
+            SetError::Locked(code.clone())
+        } else {
+            e.into()
+        }
+    })
 }
 
 /// The problems of a set, each as a translatable message naming the criterion.
@@ -220,70 +139,6 @@ fn validated(set: &IndexSet) -> Result<(), SetError> {
     }
 }
 
-/// Why an uploaded file was not imported.
-#[derive(Debug)]
-pub(crate) enum ImportFailure {
-    /// Refused, or the server failed.
-    App(AppError),
-    /// The upload itself is unusable (no file, a set that exists, a locked set).
-    Form(FormError),
-    /// Every problem in the file, with its row and column. Nothing was imported.
-    File(Vec<ImportError>),
-}
-
-impl<E: Into<AppError>> From<E> for ImportFailure {
-    fn from(e: E) -> Self {
-        ImportFailure::App(e.into())
-    }
-}
-
-/// Imports an index set from an uploaded YAML, CSV or XLSX file. The file is read and the
-/// whole set validated first; with any problem nothing is stored. A set whose code exists is
-/// only replaced when `replace` is asked for and the stored set is still a draft.
-pub(crate) async fn import(
-    db: &Db,
-    p: &Principal,
-    file_name: &str,
-    bytes: &[u8],
-    replace: bool,
-    at: OffsetDateTime,
-) -> Result<SetCode, ImportFailure> {
-    require_manage(p)?;
-    let file_name = file_name.trim();
-    if file_name.is_empty() || bytes.is_empty() {
-        return Err(ImportFailure::Form(FormError::new("sets.import.no_file")));
-    }
-    let set = chiso_formats::read_index_set_bytes(file_name, bytes)
-        .map_err(|e| ImportFailure::File(e.0))?;
-    let reason = format!("nhập từ tệp {file_name}");
-    let code = set.code.clone();
-    let exists = index_sets::set_use(db, &code).await?;
-    let written = match exists {
-        None => index_sets::create(db, &set, &actor(p), at, Some(&reason)).await,
-        Some(_) if !replace => {
-            return Err(ImportFailure::Form(
-                FormError::new("sets.import.exists").arg("code", &code),
-            ));
-        }
-        Some(state) if state.locked() => {
-            return Err(ImportFailure::Form(
-                FormError::new("sets.error.locked").arg("code", &code),
-            ));
-        }
-        Some(_) => index_sets::update_draft(db, &set, &actor(p), at, Some(&reason)).await,
-    };
-    match written {
-        Ok(()) => Ok(code),
-        Err(StoreError::Frozen(_)) => Err(ImportFailure::Form(
-            FormError::new("sets.error.locked").arg("code", &code),
-        )),
-        Err(StoreError::Conflict(_)) => Err(ImportFailure::Form(
-            FormError::new("sets.import.exists").arg("code", &code),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The set-level fields as typed: code (for a clone), name, year, decision.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SetInfo {
@@ -325,7 +180,7 @@ pub(crate) async fn clone_set(
     at: OffsetDateTime,
 ) -> Result<SetCode, SetError> {
     require_manage(p)?;
-    let source = read(db, from).await?.set;
+    let source = index_sets::load(db, p, from).await?.set;
     let mut errors = Vec::new();
     let code = match SetCode::parse(&info.code) {
         Ok(c) => Some(c),
@@ -338,7 +193,7 @@ pub(crate) async fn clone_set(
     let (Some(code), Some((name, year, decision))) = (code, fields) else {
         return Err(SetError::Invalid(errors));
     };
-    if index_sets::set_use(db, &code).await?.is_some() {
+    if store_sets::set_use(db, &code).await?.is_some() {
         return Err(invalid(
             FormError::new("sets.error.code_taken").arg("code", &code),
         ));
@@ -352,7 +207,7 @@ pub(crate) async fn clone_set(
     };
     validated(&set)?;
     let reason = format!("nhân bản từ bộ chỉ số {from}");
-    index_sets::create(db, &set, &actor(p), at, Some(&reason))
+    store_sets::create(db, &set, &actor(p), at, Some(&reason))
         .await
         .map_err(store_refusal(&code))?;
     Ok(code)
@@ -567,7 +422,7 @@ async fn save(
     at: OffsetDateTime,
 ) -> Result<(), SetError> {
     validated(set)?;
-    index_sets::update_draft(db, set, &actor(p), at, Some(reason))
+    store_sets::update_draft(db, set, &actor(p), at, Some(reason))
         .await
         .map_err(store_refusal(&set.code))
 }
@@ -731,22 +586,6 @@ pub(crate) async fn remove_node(
         resum(&mut set.nodes, parent, &uncapped);
     }
     save(db, p, &set, &format!("xóa tiêu chí {node}"), at).await
-}
-
-/// Freezes a set explicitly ("khóa"): from then on it is read-only; clone it to change it.
-pub(crate) async fn freeze(
-    db: &Db,
-    p: &Principal,
-    code: &SetCode,
-    at: OffsetDateTime,
-) -> Result<(), AppError> {
-    require_manage(p)?;
-    index_sets::freeze(db, code, &actor(p), at)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound(_) => AppError::PageNotFound,
-            e => e.into(),
-        })
 }
 
 #[cfg(test)]

@@ -1,0 +1,275 @@
+//! Index sets: who may read and who may change them (decided by the domain's matrix), the list
+//! with the periods using each set, one set with its state, its YAML text, importing a file and
+//! freezing. A set a period uses, or one frozen explicitly, is read-only everywhere: the web
+//! page and the command line refuse to replace it alike, since a period's scores must always be
+//! read with the set they were entered under.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::{IndexSet, PeriodCode, SetCode};
+use chiso_store::index_sets::{self, SetUse};
+use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
+use time::OffsetDateTime;
+
+use crate::authz::authorize;
+use crate::codes;
+use crate::error::{ServiceError, ServiceResult};
+
+/// What a person may do with index sets, returned with what they read so that pages need not
+/// ask the authorization matrix again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetAccess {
+    /// Import, clone, edit drafts, freeze (the administrator).
+    Manage,
+    /// Browse and download only (an observer or council chair of every period).
+    Read,
+}
+
+impl SetAccess {
+    /// True for [`SetAccess::Manage`].
+    pub fn manage(self) -> bool {
+        self == SetAccess::Manage
+    }
+}
+
+/// The access of `principal`, or the reason it has none. Managing needs
+/// [`Action::ManageIndexSets`]; reading is also open to whoever may view every assessment
+/// ([`Action::ViewAssessment`] on the whole system), since the sets are what the assessments
+/// are scored under. Roles held for one period or one unit do not reach the system.
+pub fn access(principal: &Principal) -> ServiceResult<SetAccess> {
+    if authz::can(principal, Action::ManageIndexSets, &Resource::System) {
+        return Ok(SetAccess::Manage);
+    }
+    authorize(principal, Action::ViewAssessment, &Resource::System)?;
+    Ok(SetAccess::Read)
+}
+
+fn require_manage(principal: &Principal) -> ServiceResult<()> {
+    authorize(principal, Action::ManageIndexSets, &Resource::System)
+}
+
+fn actor(principal: &Principal) -> Actor {
+    Actor(principal.login.clone())
+}
+
+fn not_found(code: &SetCode) -> ServiceError {
+    ServiceError::new(codes::SET_NOT_FOUND).arg("set", code)
+}
+
+/// The refusal for a set that may not change: in use by periods (named), or frozen.
+pub fn locked_error(code: &SetCode, state: &SetUse) -> ServiceError {
+    if state.periods.is_empty() {
+        ServiceError::new(codes::SET_FROZEN).arg("set", code)
+    } else {
+        let periods: Vec<String> = state.periods.iter().map(ToString::to_string).collect();
+        ServiceError::new(codes::SET_IN_USE)
+            .arg("set", code)
+            .arg("periods", periods.join(", "))
+    }
+}
+
+/// One line of the list of sets.
+#[derive(Debug, Clone)]
+pub struct SetListItem {
+    /// Code, name, year, frozen.
+    pub summary: IndexSetSummary,
+    /// Periods scored with the set, newest first.
+    pub periods: Vec<PeriodCode>,
+}
+
+/// The list of sets with what the reader may do.
+#[derive(Debug, Clone)]
+pub struct SetList {
+    /// Every set, newest year first.
+    pub items: Vec<SetListItem>,
+    /// What the reader may do with them.
+    pub access: SetAccess,
+}
+
+/// Every set with the periods that use it, newest year first.
+pub async fn list(db: &Db, principal: &Principal) -> ServiceResult<SetList> {
+    let access = access(principal)?;
+    let summaries = index_sets::list(db).await?;
+    let mut used: BTreeMap<SetCode, Vec<PeriodCode>> = BTreeMap::new();
+    for (set, period) in index_sets::usage(db).await? {
+        used.entry(set).or_default().push(period);
+    }
+    let items = summaries
+        .into_iter()
+        .map(|summary| SetListItem {
+            periods: used.remove(&summary.code).unwrap_or_default(),
+            summary,
+        })
+        .collect();
+    Ok(SetList { items, access })
+}
+
+/// A set with its state and what the reader may do with it.
+#[derive(Debug, Clone)]
+pub struct LoadedSet {
+    /// The whole tree.
+    pub set: IndexSet,
+    /// Frozen, and the periods using it.
+    pub state: SetUse,
+    /// What the reader may do.
+    pub access: SetAccess,
+}
+
+impl LoadedSet {
+    /// Frozen, or used by a period.
+    pub fn locked(&self) -> bool {
+        self.state.locked()
+    }
+
+    /// The reader may change this set now: manages sets and the set is a draft.
+    pub fn editable(&self) -> bool {
+        self.access.manage() && !self.locked()
+    }
+}
+
+/// One set, or `set_not_found`.
+pub async fn load(db: &Db, principal: &Principal, code: &SetCode) -> ServiceResult<LoadedSet> {
+    let access = access(principal)?;
+    let (set, state) = read(db, code).await?;
+    Ok(LoadedSet { set, state, access })
+}
+
+async fn read(db: &Db, code: &SetCode) -> ServiceResult<(IndexSet, SetUse)> {
+    let set = index_sets::get(db, code)
+        .await?
+        .ok_or_else(|| not_found(code))?;
+    let state = index_sets::set_use(db, code)
+        .await?
+        .ok_or_else(|| not_found(code))?;
+    Ok((set, state))
+}
+
+/// A set to change: manageable by `principal`, stored, and not locked.
+pub async fn draft(db: &Db, principal: &Principal, code: &SetCode) -> ServiceResult<IndexSet> {
+    require_manage(principal)?;
+    let (set, state) = read(db, code).await?;
+    if state.locked() {
+        return Err(locked_error(code, &state));
+    }
+    Ok(set)
+}
+
+/// The YAML text of a set, as the importer reads it back.
+pub async fn yaml(db: &Db, principal: &Principal, code: &SetCode) -> ServiceResult<String> {
+    let loaded = load(db, principal, code).await?;
+    Ok(chiso_formats::index_set_yaml(&loaded.set))
+}
+
+/// Import an index set from a file's bytes (YAML, CSV or XLSX by the file name's extension).
+#[derive(Debug, Clone)]
+pub struct ImportIndexSet {
+    /// The file's name as uploaded or given; its extension picks the format, and problems
+    /// name it.
+    pub file_name: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+    /// Replace the stored set of the same code, which must still be a draft.
+    pub replace: bool,
+}
+
+impl ImportIndexSet {
+    /// Reads the file at `path` within the readers' size bound (a larger file is refused by
+    /// the reader as too large, not read whole into memory).
+    pub fn from_path(path: &Path, replace: bool) -> ServiceResult<Self> {
+        let file_name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut bytes = Vec::new();
+        let limit = u64::try_from(chiso_formats::limits::MAX_FILE_BYTES)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+            .map_err(|e| {
+                ServiceError::new(codes::FILE_UNREADABLE)
+                    .arg("file", path.display())
+                    .arg("reason", format!("{:?}", e.kind()))
+                    .source(e)
+            })?;
+        Ok(ImportIndexSet {
+            file_name,
+            bytes,
+            replace,
+        })
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetImported {
+    /// The set's code.
+    pub code: SetCode,
+    /// The set's name.
+    pub name: String,
+    /// A stored draft of the same code was replaced.
+    pub replaced: bool,
+}
+
+/// Imports an index set from a file. The file is read and the whole set validated first; with
+/// any problem nothing is stored (`file_invalid` with every problem). A set whose code exists
+/// is only replaced when `replace` is asked for (`set_exists` otherwise) and the stored set is
+/// still a draft: one used by a period is refused with `set_in_use`, a frozen one with
+/// `set_frozen`, even when the file is identical (as the web page always did). Replacing a
+/// draft with an identical file changes nothing and records nothing.
+#[tracing::instrument(skip_all, fields(file = %cmd.file_name))]
+pub async fn import(
+    db: &Db,
+    principal: &Principal,
+    cmd: &ImportIndexSet,
+    at: OffsetDateTime,
+) -> ServiceResult<SetImported> {
+    require_manage(principal)?;
+    let file_name = cmd.file_name.trim();
+    if file_name.is_empty() || cmd.bytes.is_empty() {
+        return Err(ServiceError::new(codes::SET_FILE_MISSING));
+    }
+    let set = chiso_formats::read_index_set_bytes(file_name, &cmd.bytes)?;
+    let reason = format!("nhập từ tệp {file_name}");
+    let code = set.code.clone();
+    let exists = index_sets::set_use(db, &code).await?;
+    let replaced = exists.is_some();
+    let written = match exists {
+        None => index_sets::create(db, &set, &actor(principal), at, Some(&reason)).await,
+        Some(_) if !cmd.replace => {
+            return Err(ServiceError::new(codes::SET_EXISTS).arg("set", &code));
+        }
+        Some(state) if state.locked() => return Err(locked_error(&code, &state)),
+        Some(_) => index_sets::update_draft(db, &set, &actor(principal), at, Some(&reason)).await,
+    };
+    match written {
+        Ok(()) => Ok(SetImported {
+            code,
+            name: set.name,
+            replaced,
+        }),
+        // Frozen or taken in between: say so as if it had been so before.
+        Err(StoreError::Frozen(_)) => Err(ServiceError::new(codes::SET_FROZEN).arg("set", &code)),
+        Err(StoreError::Conflict(_)) => Err(ServiceError::new(codes::SET_EXISTS).arg("set", &code)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Freezes a set explicitly ("khóa"): from then on it is read-only; clone it to change it.
+pub async fn freeze(
+    db: &Db,
+    principal: &Principal,
+    code: &SetCode,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    require_manage(principal)?;
+    index_sets::freeze(db, code, &actor(principal), at)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => not_found(code),
+            e => e.into(),
+        })
+}

@@ -1,0 +1,218 @@
+//! Index set administration through the services, on SQLite and (with `CHISO_TEST_PG`)
+//! PostgreSQL: importing a file, replacing a draft, refusing to replace a set that a period
+//! uses or that was frozen, listing with the periods using each set, and who may do what.
+
+use std::path::{Path, PathBuf};
+
+use chiso_domain::authz::{Grant, Principal, Role};
+use chiso_domain::{PeriodCode, SetCode};
+use chiso_services::codes;
+use chiso_services::import::import_units;
+use chiso_services::index_sets::{self, ImportIndexSet, SetAccess};
+use chiso_store::Actor;
+use chiso_store::testing::{TestDb, backends};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const AT: OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn admin() -> Principal {
+    Principal::new("quantri", vec![Grant::all_periods(Role::Admin)])
+}
+
+fn observer() -> Principal {
+    Principal::new("quansat", vec![Grant::all_periods(Role::Observer)])
+}
+
+fn xa() -> SetCode {
+    SetCode::parse("XA-2025").unwrap()
+}
+
+fn file(replace: bool) -> ImportIndexSet {
+    ImportIndexSet::from_path(&examples().join("index-set-xa.yaml"), replace).unwrap()
+}
+
+fn renamed(replace: bool) -> ImportIndexSet {
+    let mut cmd = file(replace);
+    let text = String::from_utf8(cmd.bytes).unwrap().replace(
+        "name: Bộ chỉ số cải cách hành chính UBND cấp xã năm 2025",
+        "name: Bộ chỉ số cấp xã 2025 (sửa đổi)",
+    );
+    cmd.bytes = text.into_bytes();
+    cmd
+}
+
+async fn use_in_period(db: &chiso_store::Db) {
+    let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
+    let plain: String = csv
+        .lines()
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let units = chiso_formats::read_units_bytes("units.csv", plain.as_bytes()).unwrap();
+    let period = PeriodCode::parse("2025").unwrap();
+    import_units(
+        db,
+        &units,
+        Some(&period),
+        Some(&xa()),
+        &Actor("quantri".into()),
+        AT,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_imported_set_is_listed_and_a_draft_is_replaced_only_when_asked() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let done = index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        assert_eq!(done.code, xa());
+        assert!(!done.replaced);
+        let err = index_sets::import(&t.db, &admin(), &renamed(false), AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_EXISTS), "{err}");
+        assert_eq!(err.get("set"), Some("XA-2025"));
+        let done = index_sets::import(&t.db, &admin(), &renamed(true), AT)
+            .await
+            .unwrap();
+        assert!(done.replaced);
+        let list = index_sets::list(&t.db, &admin()).await.unwrap();
+        assert_eq!(list.access, SetAccess::Manage);
+        assert_eq!(list.items.len(), 1);
+        assert_eq!(
+            list.items[0].summary.name,
+            "Bộ chỉ số cấp xã 2025 (sửa đổi)"
+        );
+        assert!(list.items[0].periods.is_empty());
+        let loaded = index_sets::load(&t.db, &admin(), &xa()).await.unwrap();
+        assert!(loaded.editable());
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_set_a_period_uses_or_a_frozen_set_is_never_replaced() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        use_in_period(&t.db).await;
+        for cmd in [file(true), renamed(true)] {
+            let err = index_sets::import(&t.db, &admin(), &cmd, AT)
+                .await
+                .unwrap_err();
+            assert!(err.is(codes::SET_IN_USE), "{err}");
+            assert_eq!(err.get("periods"), Some("2025"));
+        }
+        let loaded = index_sets::load(&t.db, &admin(), &xa()).await.unwrap();
+        assert!(loaded.locked() && !loaded.editable());
+        assert_eq!(
+            loaded.set.name,
+            "Bộ chỉ số cải cách hành chính UBND cấp xã năm 2025"
+        );
+        let list = index_sets::list(&t.db, &admin()).await.unwrap();
+        assert_eq!(
+            list.items[0].periods,
+            vec![PeriodCode::parse("2025").unwrap()]
+        );
+        t.drop_database().await;
+
+        let t = TestDb::new(&backend).await;
+        index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        index_sets::freeze(&t.db, &admin(), &xa(), AT)
+            .await
+            .unwrap();
+        let err = index_sets::import(&t.db, &admin(), &renamed(true), AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_FROZEN), "{err}");
+        let err = index_sets::draft(&t.db, &admin(), &xa()).await.unwrap_err();
+        assert!(err.is(codes::SET_FROZEN), "{err}");
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_or_missing_file_imports_nothing_and_says_why() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let empty = ImportIndexSet {
+            file_name: String::new(),
+            bytes: Vec::new(),
+            replace: false,
+        };
+        let err = index_sets::import(&t.db, &admin(), &empty, AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_FILE_MISSING), "{err}");
+        let mut bad = file(false);
+        bad.bytes = String::from_utf8(bad.bytes)
+            .unwrap()
+            .replacen("max: ", "max: x", 1)
+            .into_bytes();
+        let err = index_sets::import(&t.db, &admin(), &bad, AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::FILE_INVALID), "{err}");
+        assert!(
+            index_sets::list(&t.db, &admin())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        let err = index_sets::load(&t.db, &admin(), &xa()).await.unwrap_err();
+        assert!(err.is(codes::SET_NOT_FOUND), "{err}");
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn an_observer_reads_sets_but_changes_none_and_a_unit_officer_sees_none() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        let list = index_sets::list(&t.db, &observer()).await.unwrap();
+        assert_eq!(list.access, SetAccess::Read);
+        let loaded = index_sets::load(&t.db, &observer(), &xa()).await.unwrap();
+        assert!(!loaded.editable());
+        assert!(
+            index_sets::yaml(&t.db, &observer(), &xa())
+                .await
+                .unwrap()
+                .contains("XA-2025")
+        );
+        for err in [
+            index_sets::import(&t.db, &observer(), &renamed(true), AT)
+                .await
+                .unwrap_err(),
+            index_sets::freeze(&t.db, &observer(), &xa(), AT)
+                .await
+                .unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), chiso_services::Kind::Forbidden, "{err}");
+        }
+        let officer = Principal::new(
+            "canbo",
+            vec![Grant::all_periods(Role::UnitOfficer {
+                unit: chiso_domain::UnitCode::parse("XA-HOA-PHU").unwrap(),
+            })],
+        );
+        let err = index_sets::list(&t.db, &officer).await.unwrap_err();
+        assert_eq!(err.kind(), chiso_services::Kind::Forbidden, "{err}");
+        t.drop_database().await;
+    }
+}

@@ -12,6 +12,7 @@ use chiso_domain::{
 };
 use chiso_formats::ExportError;
 use chiso_services::index_sets::ImportIndexSet;
+use chiso_services::roles::{GrantRole, RoleKind};
 use chiso_services::{ServiceError, compute::compute_period, demo::load_demo, users::add_user};
 use chiso_store::{Actor, Db, periods, results};
 
@@ -229,34 +230,13 @@ pub async fn run(cli: Cli) -> Result<()> {
                     period,
                 },
         } => {
-            let grant = grant_of(role, &units, &areas, period.as_deref())?;
+            let cmd = grant_of(&login, role, &units, &areas, period.as_deref())?;
             let db = open(&db).await?;
-            // Name what is missing instead of the database's bare reference error.
-            if chiso_store::users::find_by_login(&db, &login)
-                .await?
-                .is_none()
-            {
-                anyhow::bail!("không có người dùng \"{login}\"");
-            }
-            if let chiso_domain::authz::Role::UnitOfficer { unit }
-            | chiso_domain::authz::Role::UnitLeader { unit } = &grant.role
-                && chiso_store::units::get(&db, unit).await?.is_none()
-            {
-                anyhow::bail!("không có đơn vị \"{unit}\"");
-            }
-            if let Some(period) = &grant.period
-                && chiso_store::periods::get(&db, period).await?.is_none()
-            {
-                anyhow::bail!("không có kỳ đánh giá \"{period}\"");
-            }
-            if let chiso_domain::authz::Role::Appraiser { scope } = &grant.role {
-                for unit in scope.units.iter().flatten() {
-                    if chiso_store::units::get(&db, unit).await?.is_none() {
-                        anyhow::bail!("không có đơn vị \"{unit}\"");
-                    }
-                }
-            }
-            chiso_store::grants::grant(&db, &login, &grant, &cli_actor(), clock.now()).await?;
+            // The same checks as the role page: the role's shape, units and periods that
+            // exist, a role held once.
+            let grant = chiso_services::roles::grant(&db, &cli_principal(), &cmd, clock.now())
+                .await
+                .map_err(app)?;
             println!("Đã cấp vai trò {} cho \"{login}\".", grant.role.label_vi());
             Ok(())
         }
@@ -525,63 +505,41 @@ fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> 
     Ok(())
 }
 
-/// The grant the `user grant` arguments describe; a unit role needs exactly one `--unit`, and
-/// only appraisers take `--area`.
+/// The grant the `user grant` arguments describe, with the codes parsed; which role takes a
+/// unit or a scope is for the roles service to judge.
 fn grant_of(
+    login: &str,
     role: RoleArg,
     units: &[String],
     areas: &[String],
     period: Option<&str>,
-) -> Result<chiso_domain::authz::Grant> {
-    use chiso_domain::authz::{AppraiserScope, Grant, Role};
-    let parse_units = || -> Result<Vec<UnitCode>> {
-        units
-            .iter()
-            .map(|u| UnitCode::parse(u).with_context(|| format!("mã đơn vị \"{u}\" không hợp lệ")))
-            .collect()
-    };
-    if role != RoleArg::Appraiser && !areas.is_empty() {
-        anyhow::bail!("chỉ vai trò thẩm định (appraiser) mới giao theo lĩnh vực (--area)");
-    }
-    let one_unit = || -> Result<UnitCode> {
-        match parse_units()?.as_slice() {
-            [u] => Ok(u.clone()),
-            _ => anyhow::bail!("vai trò này cần đúng một đơn vị (--unit MÃ)"),
-        }
-    };
-    let no_unit = || -> Result<()> {
-        if units.is_empty() {
-            Ok(())
-        } else {
-            anyhow::bail!("vai trò này không gắn với đơn vị; bỏ --unit")
-        }
-    };
-    let role = match role {
-        RoleArg::Admin => no_unit().map(|()| Role::Admin)?,
-        RoleArg::CouncilChair => no_unit().map(|()| Role::CouncilChair)?,
-        RoleArg::Observer => no_unit().map(|()| Role::Observer)?,
-        RoleArg::UnitOfficer => Role::UnitOfficer { unit: one_unit()? },
-        RoleArg::UnitLeader => Role::UnitLeader { unit: one_unit()? },
-        RoleArg::Appraiser => {
-            let units = parse_units()?;
-            let areas = areas
-                .iter()
-                .map(|a| {
-                    NodeCode::parse(a).with_context(|| format!("mã lĩnh vực \"{a}\" không hợp lệ"))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Role::Appraiser {
-                scope: AppraiserScope {
-                    units: (!units.is_empty()).then_some(units),
-                    areas: (!areas.is_empty()).then_some(areas),
-                },
-            }
-        }
-    };
+) -> Result<GrantRole> {
+    let units = units
+        .iter()
+        .map(|u| UnitCode::parse(u).with_context(|| format!("mã đơn vị \"{u}\" không hợp lệ")))
+        .collect::<Result<Vec<_>>>()?;
+    let areas = areas
+        .iter()
+        .map(|a| NodeCode::parse(a).with_context(|| format!("mã lĩnh vực \"{a}\" không hợp lệ")))
+        .collect::<Result<Vec<_>>>()?;
     let period = period
         .map(|p| {
             PeriodCode::parse(p).with_context(|| format!("mã kỳ đánh giá \"{p}\" không hợp lệ"))
         })
         .transpose()?;
-    Ok(Grant { role, period })
+    let role = match role {
+        RoleArg::Admin => RoleKind::Admin,
+        RoleArg::CouncilChair => RoleKind::CouncilChair,
+        RoleArg::Observer => RoleKind::Observer,
+        RoleArg::UnitOfficer => RoleKind::UnitOfficer,
+        RoleArg::UnitLeader => RoleKind::UnitLeader,
+        RoleArg::Appraiser => RoleKind::Appraiser,
+    };
+    Ok(GrantRole {
+        login: login.to_owned(),
+        role,
+        units,
+        areas,
+        period,
+    })
 }

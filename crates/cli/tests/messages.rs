@@ -327,3 +327,94 @@ async fn replacing_an_index_set_a_period_uses_is_refused_as_on_the_web() {
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn an_invalid_grant_is_refused_with_every_reason_as_on_the_role_page() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let with_db = |c: &mut Command| {
+            c.arg("--database-url").arg(&t.url);
+        };
+        let mut c = chiso();
+        c.args(["import", "index-set"])
+            .arg(examples().join("index-set-xa.yaml"));
+        with_db(&mut c);
+        succeeds(&mut c);
+        let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
+        let plain: String = csv
+            .lines()
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
+            .collect();
+        let units = t.dir().join("units.csv");
+        std::fs::write(&units, plain).unwrap();
+        let mut c = chiso();
+        c.args(["import", "units"]).arg(&units).args([
+            "--period",
+            "2025",
+            "--index-set",
+            "XA-2025",
+        ]);
+        with_db(&mut c);
+        succeeds(&mut c);
+        let grant = |args: &[&str]| {
+            let mut c = chiso();
+            c.args(["user", "grant"]).args(args);
+            with_db(&mut c);
+            c
+        };
+        let err = refused(&mut grant(&["canbo", "observer"]));
+        assert_eq!(err.trim_end(), "lỗi: Không có người dùng “canbo”.");
+        let mut c = chiso();
+        c.args(["user", "add", "canbo"])
+            .env("CHISO_PASSWORD", "mot-mat-khau-du-dai");
+        with_db(&mut c);
+        succeeds(&mut c);
+
+        let err = refused(&mut grant(&[
+            "canbo",
+            "unit-officer",
+            "--unit",
+            "KHONG-CO",
+            "--area",
+            "1",
+            "--period",
+            "2099",
+        ]));
+        assert_eq!(
+            err.trim_end(),
+            "lỗi: Chưa phân hoặc thu hồi được vai trò (3 lỗi):\n\
+             Không có đơn vị mã “KHONG-CO”.\n\
+             Chỉ thành viên thẩm định mới được giao phạm vi (đơn vị, lĩnh vực); hãy bỏ phạm vi.\n\
+             Không có kỳ đánh giá “2099”.",
+            "[{}]",
+            backend.name()
+        );
+        assert!(
+            chiso_store::grants::for_user(&t.db, "canbo")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        succeeds(&mut grant(&[
+            "canbo",
+            "unit-officer",
+            "--unit",
+            "XA-HOA-PHU",
+            "--period",
+            "2025",
+        ]));
+        let err = refused(&mut grant(&[
+            "canbo",
+            "unit-officer",
+            "--unit",
+            "XA-HOA-PHU",
+            "--period",
+            "2025",
+        ]));
+        assert!(
+            err.contains("Người dùng này đã có đúng vai trò này."),
+            "{err}"
+        );
+        t.drop_database().await;
+    }
+}

@@ -101,4 +101,29 @@ codes! {
     SET_IN_USE = "set_in_use", Conflict;
     /// Index set `{set}` was frozen: read-only, clone it to change it.
     SET_FROZEN = "set_frozen", Conflict;
+    /// No account `{login}` to give a role to or take one from.
+    ROLE_USER_NOT_FOUND = "role_user_not_found", NotFound;
+    /// `{login}` holds no grant `{grant}`.
+    ROLE_GRANT_NOT_FOUND = "role_grant_not_found", NotFound;
+    /// A role was not granted or revoked: `{count}` problems, listed in the details, each
+    /// naming its `{field}` first.
+    ROLE_REFUSED = "role_refused", Invalid;
+    /// `{field}`: a unit officer or leader needs the code of their unit.
+    ROLE_UNIT_REQUIRED = "role_unit_required", Invalid;
+    /// `{field}`: a unit officer or leader has exactly one unit.
+    ROLE_ONE_UNIT = "role_one_unit", Invalid;
+    /// `{field}`: the role is not tied to a unit.
+    ROLE_UNIT_NOT_FOR_ROLE = "role_unit_not_for_role", Invalid;
+    /// `{field}`: only appraisers have a scope (units, areas).
+    ROLE_SCOPE_NOT_FOR_ROLE = "role_scope_not_for_role", Invalid;
+    /// `{field}`: no unit `{unit}`.
+    ROLE_UNKNOWN_UNIT = "role_unknown_unit", Invalid;
+    /// `{field}`: no period `{period}`.
+    ROLE_UNKNOWN_PERIOD = "role_unknown_period", Invalid;
+    /// `{field}`: the person holds exactly this role already.
+    ROLE_DUPLICATE = "role_duplicate", Conflict;
+    /// `{field}`: an administrator cannot take their own administrator role away.
+    ROLE_OWN_ADMIN = "role_own_admin", Conflict;
+    /// `{field}`: the reason is longer than `{max}` characters.
+    ROLE_REASON_TOO_LONG = "role_reason_too_long", Invalid;
 }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod index_sets;
+pub mod roles;
 pub mod users;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};

@@ -13,6 +13,7 @@ use chiso_domain::{
 use chiso_formats::ExportError;
 use chiso_services::index_sets::ImportIndexSet;
 use chiso_services::roles::{GrantRole, RoleKind};
+use chiso_services::units::ImportUnits;
 use chiso_services::{ServiceError, compute::compute_period, demo::load_demo, users::add_user};
 use chiso_store::{Actor, Db, periods, results};
 
@@ -435,7 +436,7 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
             index_set,
         } => {
             readable(&file)?;
-            let file_data = chiso_formats::read_units(&file).map_err(|e| anyhow!("{e}"))?;
+            let (file_name, bytes) = chiso_services::index_sets::read_upload(&file).map_err(app)?;
             let db = open(&db).await?;
             let period = period.as_deref().map(parse_period).transpose()?;
             let set = match index_set {
@@ -444,22 +445,24 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
                 }
                 None => None,
             };
-            let done = chiso_services::import::import_units(
-                &db,
-                &file_data,
-                period.as_ref(),
-                set.as_ref(),
-                &actor,
-                clock.now(),
-            )
-            .await
-            .map_err(app)?;
+            // The same checks as the import page; only a missing period is created here, the
+            // command line having no other way to start one.
+            let cmd = ImportUnits {
+                file_name,
+                bytes,
+                period,
+                set,
+                create_period: true,
+            };
+            let done = chiso_services::units::import(&db, &cli_principal(), &cmd, clock.now())
+                .await
+                .map_err(app)?;
             println!("Đã nhập {} đơn vị.", done.units);
-            if let Some(period) = period {
+            if let Some(period) = done.period {
                 println!(
                     "Kỳ {period}: {} nhóm, {} đơn vị tham gia.",
                     done.groups.len(),
-                    file_data.memberships.len()
+                    done.members
                 );
             }
             Ok(())

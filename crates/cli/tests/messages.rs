@@ -418,3 +418,29 @@ async fn an_invalid_grant_is_refused_with_every_reason_as_on_the_role_page() {
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn a_units_import_is_checked_as_on_the_import_page() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let with_db = |c: &mut Command| {
+            c.arg("--database-url").arg(&t.url);
+        };
+        let mut c = chiso();
+        c.args(["import", "units"])
+            .arg(examples().join("units.csv"))
+            .args(["--index-set", "KHONG-CO"]);
+        with_db(&mut c);
+        let err = refused(&mut c);
+        assert_eq!(
+            err.trim_end(),
+            "lỗi: Chưa nhập danh sách đơn vị (2 lỗi):\n\
+             Không có bộ chỉ số “KHONG-CO”.\n\
+             Chỉ chọn bộ chỉ số khi đã chọn kỳ đánh giá.",
+            "[{}]",
+            backend.name()
+        );
+        assert!(chiso_store::units::list(&t.db).await.unwrap().is_empty());
+        t.drop_database().await;
+    }
+}

@@ -126,4 +126,15 @@ codes! {
     ROLE_OWN_ADMIN = "role_own_admin", Conflict;
     /// `{field}`: the reason is longer than `{max}` characters.
     ROLE_REASON_TOO_LONG = "role_reason_too_long", Invalid;
+    /// A units import was refused before reading the file: `{count}` problems, listed in the
+    /// details, each naming its `{field}` first.
+    UNITS_IMPORT_REFUSED = "units_import_refused", Invalid;
+    /// `{field}`: no units file was chosen, or it is empty.
+    UNITS_FILE_MISSING = "units_file_missing", Invalid;
+    /// `{field}`: no period `{period}` to set the groups of.
+    UNITS_UNKNOWN_PERIOD = "units_unknown_period", Invalid;
+    /// `{field}`: no index set `{set}` for the groups.
+    UNITS_UNKNOWN_SET = "units_unknown_set", Invalid;
+    /// `{field}`: an index set for the groups needs the period they belong to.
+    UNITS_SET_WITHOUT_PERIOD = "units_set_without_period", Invalid;
 }

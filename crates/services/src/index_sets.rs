@@ -179,28 +179,36 @@ impl ImportIndexSet {
     /// Reads the file at `path` within the readers' size bound (a larger file is refused by
     /// the reader as too large, not read whole into memory).
     pub fn from_path(path: &Path, replace: bool) -> ServiceResult<Self> {
-        let file_name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let mut bytes = Vec::new();
-        let limit = u64::try_from(chiso_formats::limits::MAX_FILE_BYTES)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        std::fs::File::open(path)
-            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
-            .map_err(|e| {
-                ServiceError::new(codes::FILE_UNREADABLE)
-                    .arg("file", path.display())
-                    .arg("reason", format!("{:?}", e.kind()))
-                    .source(e)
-            })?;
+        let (file_name, bytes) = read_upload(path)?;
         Ok(ImportIndexSet {
             file_name,
             bytes,
             replace,
         })
     }
+}
+
+/// The name and content of the file at `path`, read within the readers' size bound (a larger
+/// file is refused by the reader as too large, not read whole into memory); for adapters that
+/// take files from disk rather than uploads.
+pub fn read_upload(path: &Path) -> ServiceResult<(String, Vec<u8>)> {
+    let file_name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(chiso_formats::limits::MAX_FILE_BYTES)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+        .map_err(|e| {
+            ServiceError::new(codes::FILE_UNREADABLE)
+                .arg("file", path.display())
+                .arg("reason", format!("{:?}", e.kind()))
+                .source(e)
+        })?;
+    Ok((file_name, bytes))
 }
 
 /// What an import did.

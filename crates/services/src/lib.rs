@@ -15,6 +15,7 @@ pub mod error;
 pub mod import;
 pub mod index_sets;
 pub mod roles;
+pub mod units;
 pub mod users;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};

@@ -137,4 +137,30 @@ codes! {
     UNITS_UNKNOWN_SET = "units_unknown_set", Invalid;
     /// `{field}`: an index set for the groups needs the period they belong to.
     UNITS_SET_WITHOUT_PERIOD = "units_set_without_period", Invalid;
+    /// A change would leave the index set invalid: `{count}` problems, listed in the details.
+    SET_INVALID = "set_invalid", Invalid;
+    /// Criterion code `{code}` is used twice.
+    SET_ISSUE_DUPLICATE_CODE = "set_issue_duplicate_code", Invalid;
+    /// Criterion `{code}`: maximum `{max}` differs from the sum `{sum}` of its children's.
+    SET_ISSUE_MAX_NOT_SUM = "set_issue_max_not_sum", Invalid;
+    /// Criterion `{code}` has a negative maximum.
+    SET_ISSUE_NEGATIVE_MAX = "set_issue_negative_max", Invalid;
+    /// Criterion `{code}` is not coded under its parent `{parent}`.
+    SET_ISSUE_CODE_NOT_UNDER_PARENT = "set_issue_code_not_under_parent", Invalid;
+    /// Leaf `{code}` has no scoring method.
+    SET_ISSUE_LEAF_WITHOUT_METHOD = "set_issue_leaf_without_method", Invalid;
+    /// Criterion `{code}` has children and a scoring method.
+    SET_ISSUE_INNER_WITH_METHOD = "set_issue_inner_with_method", Invalid;
+    /// Criterion `{code}`: its method is wrong (`{message}`).
+    SET_ISSUE_BAD_METHOD = "set_issue_bad_method", Invalid;
+    /// The class bands are wrong (`{message}`).
+    SET_ISSUE_BAD_CLASSES = "set_issue_bad_classes", Invalid;
+    /// The set has no criteria.
+    SET_ISSUE_EMPTY = "set_issue_empty", Invalid;
+    /// Area `{code}` has a code of more than one level.
+    SET_ISSUE_AREA_CODE_NOT_TOP_LEVEL = "set_issue_area_code_not_top_level", Invalid;
+    /// Tie-breaking criterion `{code}` is not in the set.
+    SET_ISSUE_UNKNOWN_TIE_BREAKER = "set_issue_unknown_tie_breaker", Invalid;
+    /// Criterion `{code}` differs in source from its bonus/deduction block `{parent}`.
+    SET_ISSUE_SOURCE_NOT_AS_BLOCK = "set_issue_source_not_as_block", Invalid;
 }

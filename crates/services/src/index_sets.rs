@@ -9,14 +9,15 @@ use std::io::Read;
 use std::path::Path;
 
 use chiso_domain::authz::{self, Action, Principal, Resource};
-use chiso_domain::{IndexSet, PeriodCode, SetCode};
+use chiso_domain::fmt::vi_plain;
+use chiso_domain::{IndexSet, PeriodCode, SetCode, SetIssue};
 use chiso_store::index_sets::{self, SetUse};
 use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
 use time::OffsetDateTime;
 
 use crate::authz::authorize;
 use crate::codes;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{Detail, Problem, ServiceError, ServiceResult};
 
 /// What a person may do with index sets, returned with what they read so that pages need not
 /// ask the authorization matrix again.
@@ -161,6 +162,70 @@ pub async fn draft(db: &Db, principal: &Principal, code: &SetCode) -> ServiceRes
 pub async fn yaml(db: &Db, principal: &Principal, code: &SetCode) -> ServiceResult<String> {
     let loaded = load(db, principal, code).await?;
     Ok(chiso_formats::index_set_yaml(&loaded.set))
+}
+
+/// The problems that make a set invalid, each as a code naming the criterion at fault (with
+/// points in Vietnamese notation); empty for a valid set.
+pub fn issues(set: &IndexSet) -> Vec<Problem> {
+    set.validate()
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(issue_problem)
+        .collect()
+}
+
+/// Refuses a set that does not validate: `set_invalid` with every problem ([`issues`]).
+pub fn validated(set: &IndexSet) -> ServiceResult<()> {
+    let found = issues(set);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::new(codes::SET_INVALID)
+            .arg("count", found.len())
+            .detail(Detail::Problems(found)))
+    }
+}
+
+/// One validation issue of the domain as a code with its arguments.
+pub fn issue_problem(issue: &SetIssue) -> Problem {
+    match issue {
+        SetIssue::DuplicateCode(c) => Problem::new(codes::SET_ISSUE_DUPLICATE_CODE).arg("code", c),
+        SetIssue::MaxNotSum { code, max, sum } => Problem::new(codes::SET_ISSUE_MAX_NOT_SUM)
+            .arg("code", code)
+            .arg("max", vi_plain(max.value()))
+            .arg("sum", vi_plain(sum.value())),
+        SetIssue::NegativeMax(c) => Problem::new(codes::SET_ISSUE_NEGATIVE_MAX).arg("code", c),
+        SetIssue::CodeNotUnderParent { parent, child } => {
+            Problem::new(codes::SET_ISSUE_CODE_NOT_UNDER_PARENT)
+                .arg("code", child)
+                .arg("parent", parent)
+        }
+        SetIssue::LeafWithoutMethod(c) => {
+            Problem::new(codes::SET_ISSUE_LEAF_WITHOUT_METHOD).arg("code", c)
+        }
+        SetIssue::InnerWithMethod(c) => {
+            Problem::new(codes::SET_ISSUE_INNER_WITH_METHOD).arg("code", c)
+        }
+        SetIssue::BadMethod { code, message } => Problem::new(codes::SET_ISSUE_BAD_METHOD)
+            .arg("code", code)
+            .arg("message", message),
+        SetIssue::BadClasses(message) => {
+            Problem::new(codes::SET_ISSUE_BAD_CLASSES).arg("message", message)
+        }
+        SetIssue::Empty => Problem::new(codes::SET_ISSUE_EMPTY),
+        SetIssue::AreaCodeNotTopLevel(c) => {
+            Problem::new(codes::SET_ISSUE_AREA_CODE_NOT_TOP_LEVEL).arg("code", c)
+        }
+        SetIssue::UnknownTieBreaker(c) => {
+            Problem::new(codes::SET_ISSUE_UNKNOWN_TIE_BREAKER).arg("code", c)
+        }
+        SetIssue::SourceNotAsBlock { parent, child } => {
+            Problem::new(codes::SET_ISSUE_SOURCE_NOT_AS_BLOCK)
+                .arg("code", child)
+                .arg("parent", parent)
+        }
+    }
 }
 
 /// Import an index set from a file's bytes (YAML, CSV or XLSX by the file name's extension).

@@ -216,3 +216,20 @@ async fn an_observer_reads_sets_but_changes_none_and_a_unit_officer_sees_none() 
         t.drop_database().await;
     }
 }
+
+#[test]
+fn an_invalid_set_is_refused_with_every_problem_naming_its_criterion() {
+    let mut set = chiso_formats::read_index_set(&examples().join("index-set-xa.yaml")).unwrap();
+    assert!(index_sets::issues(&set).is_empty());
+    assert!(index_sets::validated(&set).is_ok());
+    set.nodes[0].max =
+        chiso_domain::Points::new(set.nodes[0].max.value() + rust_decimal::Decimal::ONE);
+    let err = index_sets::validated(&set).unwrap_err();
+    assert!(err.is(codes::SET_INVALID), "{err}");
+    let Some(chiso_services::Detail::Problems(problems)) = err.details() else {
+        panic!("{err}")
+    };
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].code, codes::SET_ISSUE_MAX_NOT_SUM);
+    assert_eq!(problems[0].args[0], ("code", set.nodes[0].code.to_string()));
+}

@@ -113,6 +113,12 @@ fn refusal(ctx: &PageCtx, e: SetError) -> Result<(StatusCode, Vec<String>), AppE
             StatusCode::UNPROCESSABLE_ENTITY,
             errors.iter().map(|e| e.message(ctx.lang)).collect(),
         )),
+        // Only the problems are shown, each naming its criterion, as the form's list.
+        SetError::Refused(e) if e.kind() == Kind::Invalid => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            crate::error::detail_lines(ctx.lang, e.details()),
+        )),
+        SetError::Refused(e) => Err(e.into()),
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::vi_plain;
 use chiso_domain::points::parse_decimal;
-use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, Points, SetCode, SetIssue, Source};
+use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, Points, SetCode, Source};
 use chiso_services::{codes, index_sets};
 use chiso_store::index_sets as store_sets;
 use chiso_store::{Actor, Db, StoreError};
@@ -40,9 +40,11 @@ pub(crate) enum SetError {
     App(AppError),
     /// The set is frozen or used by a period: read-only, clone it to change it.
     Locked(SetCode),
-    /// What was typed, or the set it would produce, is wrong; each message names the field or
-    /// the criterion at fault. Nothing was saved.
+    /// What was typed is wrong; each message names the field at fault. Nothing was saved.
     Invalid(Vec<FormError>),
+    /// The set it would produce is invalid (`set_invalid`, each problem naming the criterion
+    /// at fault). Nothing was saved.
+    Refused(chiso_services::ServiceError),
 }
 
 impl<E: Into<AppError>> From<E> for SetError {
@@ -78,65 +80,9 @@ async fn draft(db: &Db, p: &Principal, code: &SetCode) -> Result<IndexSet, SetEr
     })
 }
 
-/// The problems of a set, each as a translatable message naming the criterion.
-pub(crate) fn issues(set: &IndexSet) -> Vec<FormError> {
-    set.validate()
-        .err()
-        .unwrap_or_default()
-        .iter()
-        .map(issue_message)
-        .collect()
-}
-
-/// One validation issue as a message in the reader's language.
-pub(crate) fn issue_message(issue: &SetIssue) -> FormError {
-    match issue {
-        SetIssue::DuplicateCode(c) => FormError::new("sets.issue.duplicate_code").arg("code", c),
-        SetIssue::MaxNotSum { code, max, sum } => FormError::new("sets.issue.max_not_sum")
-            .arg("code", code)
-            .arg("max", vi_plain(max.value()))
-            .arg("sum", vi_plain(sum.value())),
-        SetIssue::NegativeMax(c) => FormError::new("sets.issue.negative_max").arg("code", c),
-        SetIssue::CodeNotUnderParent { parent, child } => {
-            FormError::new("sets.issue.code_not_under_parent")
-                .arg("code", child)
-                .arg("parent", parent)
-        }
-        SetIssue::LeafWithoutMethod(c) => {
-            FormError::new("sets.issue.leaf_without_method").arg("code", c)
-        }
-        SetIssue::InnerWithMethod(c) => {
-            FormError::new("sets.issue.inner_with_method").arg("code", c)
-        }
-        SetIssue::BadMethod { code, message } => FormError::new("sets.issue.bad_method")
-            .arg("code", code)
-            .arg("message", message),
-        SetIssue::BadClasses(message) => {
-            FormError::new("sets.issue.bad_classes").arg("message", message)
-        }
-        SetIssue::Empty => FormError::new("sets.issue.empty"),
-        SetIssue::AreaCodeNotTopLevel(c) => {
-            FormError::new("sets.issue.area_code_not_top_level").arg("code", c)
-        }
-        SetIssue::UnknownTieBreaker(c) => {
-            FormError::new("sets.issue.unknown_tie_breaker").arg("code", c)
-        }
-        SetIssue::SourceNotAsBlock { parent, child } => {
-            FormError::new("sets.issue.source_not_as_block")
-                .arg("code", child)
-                .arg("parent", parent)
-        }
-    }
-}
-
-/// Refuses a set that does not validate.
+/// Refuses a set that does not validate, with every problem the service names.
 fn validated(set: &IndexSet) -> Result<(), SetError> {
-    let found = issues(set);
-    if found.is_empty() {
-        Ok(())
-    } else {
-        Err(SetError::Invalid(found))
-    }
+    index_sets::validated(set).map_err(SetError::Refused)
 }
 
 /// The set-level fields as typed: code (for a clone), name, year, decision.
@@ -591,6 +537,7 @@ pub(crate) async fn remove_node(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chiso_domain::SetIssue;
     use chiso_domain::{ClassScheme, RankingRule};
     use rust_decimal_macros::dec;
 
@@ -742,15 +689,20 @@ mod tests {
                 child: code("2.1"),
             },
         ];
+        let text = |issue: &SetIssue, lang: crate::Lang| {
+            let p = index_sets::issue_problem(issue);
+            let key = crate::error::service_key(p.code);
+            assert!(lang.lookup(&key).is_some(), "{key}");
+            crate::error::detail_lines(lang, Some(&chiso_services::Detail::Problems(vec![p])))
+                .remove(0)
+        };
         for issue in &issues {
-            let e = issue_message(issue);
             for lang in crate::Lang::ALL {
-                let text = e.message(lang);
-                assert!(lang.lookup(e.key).is_some(), "{}", e.key);
-                assert!(!text.contains('{'), "{text}");
+                let t = text(issue, lang);
+                assert!(!t.contains('{'), "{t}");
             }
         }
-        let sum = issue_message(&issues[1]).message(crate::Lang::Vi);
+        let sum = text(&issues[1], crate::Lang::Vi);
         assert!(sum.contains("2,5") && sum.contains('3'), "{sum}");
     }
 }

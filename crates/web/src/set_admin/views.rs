@@ -531,10 +531,12 @@ impl DetailPage {
                 .collect(),
             bands,
             ranking: ranking_lines(lang, set),
-            issues: super::service::issues(set)
-                .iter()
-                .map(|e| e.message(lang))
-                .collect(),
+            issues: crate::error::detail_lines(
+                lang,
+                Some(&chiso_services::Detail::Problems(
+                    chiso_services::index_sets::issues(set),
+                )),
+            ),
             notice: None,
             errors: Vec::new(),
             clone,

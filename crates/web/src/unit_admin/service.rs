@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::parse_date;
 use chiso_domain::text::{SearchKey, SearchQuery, compare_vi};
 use chiso_domain::{
@@ -42,7 +42,11 @@ pub(crate) const RESERVED: [&str; 3] = ["them", "nhap-tep", "sap-nhap-chia-tach"
 
 /// Refuses anyone who may not manage units.
 pub(crate) fn require(p: &Principal) -> Result<(), AppError> {
-    authz::check(p, Action::ManageUnits, &Resource::System).map_err(|_| AppError::Forbidden)
+    Ok(chiso_services::authz::authorize(
+        p,
+        Action::ManageUnits,
+        &Resource::System,
+    )?)
 }
 
 fn actor(p: &Principal) -> Actor {

@@ -163,4 +163,6 @@ codes! {
     SET_ISSUE_UNKNOWN_TIE_BREAKER = "set_issue_unknown_tie_breaker", Invalid;
     /// Criterion `{code}` differs in source from its bonus/deduction block `{parent}`.
     SET_ISSUE_SOURCE_NOT_AS_BLOCK = "set_issue_source_not_as_block", Invalid;
+    /// An index set with code `{set}` exists already.
+    SET_CODE_TAKEN = "set_code_taken", Conflict;
 }

@@ -331,6 +331,103 @@ pub async fn import(
     }
 }
 
+/// Name, year and decision of a set, as checked by the form that typed them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetInfo {
+    /// Name shown everywhere.
+    pub name: String,
+    /// Year the set applies to.
+    pub year: i32,
+    /// The decision that issued it, if any.
+    pub decision: Option<String>,
+}
+
+/// Copy `from` (usually last year's set, frozen or not) into a new draft `code` with its own
+/// name, year and decision, ready to be edited for the new year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloneSet {
+    /// The set copied.
+    pub from: SetCode,
+    /// The new draft's code, not taken yet.
+    pub code: SetCode,
+    /// The new draft's name, year and decision.
+    pub info: SetInfo,
+}
+
+/// Clones a set into a new draft: `set_code_taken` when the code exists, `set_invalid` when
+/// the copy would not validate; audited with where it came from.
+#[tracing::instrument(skip_all, fields(from = %cmd.from, set = %cmd.code))]
+pub async fn clone_set(
+    db: &Db,
+    principal: &Principal,
+    cmd: &CloneSet,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    require_manage(principal)?;
+    let (source, _) = read(db, &cmd.from).await?;
+    let taken = || ServiceError::new(codes::SET_CODE_TAKEN).arg("set", &cmd.code);
+    if index_sets::set_use(db, &cmd.code).await?.is_some() {
+        return Err(taken());
+    }
+    let set = IndexSet {
+        code: cmd.code.clone(),
+        name: cmd.info.name.clone(),
+        year: cmd.info.year,
+        decision: cmd.info.decision.clone(),
+        ..source
+    };
+    validated(&set)?;
+    let reason = format!("nhân bản từ bộ chỉ số {}", cmd.from);
+    match index_sets::create(db, &set, &actor(principal), at, Some(&reason)).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict(_)) => Err(taken()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Change a draft's name, year and decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditSetInfo {
+    /// The draft.
+    pub set: SetCode,
+    /// Its new name, year and decision.
+    pub info: SetInfo,
+}
+
+/// Changes a draft's name, year and decision; a set in use or frozen is refused.
+#[tracing::instrument(skip_all, fields(set = %cmd.set))]
+pub async fn edit_info(
+    db: &Db,
+    principal: &Principal,
+    cmd: &EditSetInfo,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let mut set = draft(db, principal, &cmd.set).await?;
+    set.name.clone_from(&cmd.info.name);
+    set.year = cmd.info.year;
+    set.decision.clone_from(&cmd.info.decision);
+    save_draft(db, principal, &set, "sửa thông tin chung", at).await
+}
+
+/// Validates and stores a changed draft, with `reason` in the audit log.
+pub async fn save_draft(
+    db: &Db,
+    principal: &Principal,
+    set: &IndexSet,
+    reason: &str,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    require_manage(principal)?;
+    validated(set)?;
+    index_sets::update_draft(db, set, &actor(principal), at, Some(reason))
+        .await
+        .map_err(|e| match e {
+            StoreError::Frozen(_) => ServiceError::new(codes::SET_FROZEN).arg("set", &set.code),
+            StoreError::NotFound(_) => not_found(&set.code),
+            e => e.into(),
+        })
+}
+
 /// Freezes a set explicitly ("khóa"): from then on it is read-only; clone it to change it.
 pub async fn freeze(
     db: &Db,

@@ -233,3 +233,63 @@ fn an_invalid_set_is_refused_with_every_problem_naming_its_criterion() {
     assert_eq!(problems[0].code, codes::SET_ISSUE_MAX_NOT_SUM);
     assert_eq!(problems[0].args[0], ("code", set.nodes[0].code.to_string()));
 }
+
+#[tokio::test]
+async fn a_set_in_use_is_cloned_into_a_draft_whose_information_can_change() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        use_in_period(&t.db).await;
+        let info = |name: &str, year| index_sets::SetInfo {
+            name: name.into(),
+            year,
+            decision: None,
+        };
+        let edit = index_sets::EditSetInfo {
+            set: xa(),
+            info: info("Sửa", 2025),
+        };
+        let err = index_sets::edit_info(&t.db, &admin(), &edit, AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_IN_USE), "{err}");
+        let next = SetCode::parse("XA-2026").unwrap();
+        let clone = index_sets::CloneSet {
+            from: xa(),
+            code: next.clone(),
+            info: info("Bộ chỉ số cấp xã 2026", 2026),
+        };
+        index_sets::clone_set(&t.db, &admin(), &clone, AT)
+            .await
+            .unwrap();
+        let err = index_sets::clone_set(&t.db, &admin(), &clone, AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_CODE_TAKEN), "{err}");
+        let edit = index_sets::EditSetInfo {
+            set: next.clone(),
+            info: info("Bộ chỉ số cấp xã năm 2026", 2026),
+        };
+        index_sets::edit_info(&t.db, &admin(), &edit, AT)
+            .await
+            .unwrap();
+        let loaded = index_sets::load(&t.db, &admin(), &next).await.unwrap();
+        assert!(loaded.editable());
+        assert_eq!(loaded.set.name, "Bộ chỉ số cấp xã năm 2026");
+        assert_eq!(
+            loaded.set.nodes,
+            index_sets::load(&t.db, &admin(), &xa())
+                .await
+                .unwrap()
+                .set
+                .nodes
+        );
+        let err = index_sets::clone_set(&t.db, &observer(), &clone, AT)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), chiso_services::Kind::Forbidden);
+        t.drop_database().await;
+    }
+}

@@ -10,8 +10,7 @@ use chiso_domain::fmt::vi_plain;
 use chiso_domain::points::parse_decimal;
 use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, Points, SetCode, Source};
 use chiso_services::{codes, index_sets};
-use chiso_store::index_sets as store_sets;
-use chiso_store::{Actor, Db, StoreError};
+use chiso_store::Db;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -27,10 +26,6 @@ fn require_manage(p: &Principal) -> Result<(), AppError> {
         Action::ManageIndexSets,
         &Resource::System,
     )?)
-}
-
-fn actor(p: &Principal) -> Actor {
-    Actor(p.login.clone())
 }
 
 /// Why a change was not made.
@@ -57,18 +52,6 @@ fn invalid(e: FormError) -> SetError {
     SetError::Invalid(vec![e])
 }
 
-/// Maps a refused store write to what people are told.
-fn store_refusal(code: &SetCode) -> impl FnOnce(StoreError) -> SetError + '_ {
-    move |e| match e {
-        StoreError::Frozen(_) => SetError::Locked(code.clone()),
-        StoreError::NotFound(_) => SetError::App(AppError::PageNotFound),
-        StoreError::Conflict(_) => {
-            invalid(FormError::new("sets.error.code_taken").arg("code", code))
-        }
-        e => SetError::App(e.into()),
-    }
-}
-
 /// A set to change: manageable by `p`, and not locked (shown on the page it came from).
 async fn draft(db: &Db, p: &Principal, code: &SetCode) -> Result<IndexSet, SetError> {
     index_sets::draft(db, p, code).await.map_err(|e| {
@@ -78,11 +61,6 @@ async fn draft(db: &Db, p: &Principal, code: &SetCode) -> Result<IndexSet, SetEr
             e.into()
         }
     })
-}
-
-/// Refuses a set that does not validate, with every problem the service names.
-fn validated(set: &IndexSet) -> Result<(), SetError> {
-    index_sets::validated(set).map_err(SetError::Refused)
 }
 
 /// The set-level fields as typed: code (for a clone), name, year, decision.
@@ -95,10 +73,7 @@ pub(crate) struct SetInfo {
 }
 
 /// Checks name, year and decision, collecting every problem.
-fn parse_info(
-    info: &SetInfo,
-    errors: &mut Vec<FormError>,
-) -> Option<(String, i32, Option<String>)> {
+fn parse_info(info: &SetInfo, errors: &mut Vec<FormError>) -> Option<index_sets::SetInfo> {
     let name = info.name.trim();
     if name.is_empty() {
         errors.push(FormError::new("sets.field.name_required"));
@@ -113,7 +88,25 @@ fn parse_info(
     let decision = Some(info.decision.trim())
         .filter(|d| !d.is_empty())
         .map(str::to_owned);
-    Some((name.to_owned(), year?, decision)).filter(|_| !name.is_empty())
+    Some(index_sets::SetInfo {
+        name: name.to_owned(),
+        year: year?,
+        decision,
+    })
+    .filter(|_| !name.is_empty())
+}
+
+/// A refusal of the index set service as what the page shows.
+fn refusal(code: &SetCode, e: chiso_services::ServiceError) -> SetError {
+    if e.is(codes::SET_IN_USE) || e.is(codes::SET_FROZEN) {
+        SetError::Locked(code.clone())
+    } else if e.is(codes::SET_CODE_TAKEN) {
+        invalid(FormError::new("sets.error.code_taken").arg("code", code))
+    } else if e.is(codes::SET_INVALID) {
+        SetError::Refused(e)
+    } else {
+        e.into()
+    }
 }
 
 /// Copies `from` (usually last year's set, frozen or not) into a new draft with its own code,
@@ -126,7 +119,8 @@ pub(crate) async fn clone_set(
     at: OffsetDateTime,
 ) -> Result<SetCode, SetError> {
     require_manage(p)?;
-    let source = index_sets::load(db, p, from).await?.set;
+    // A missing source is a missing page, whatever was typed.
+    index_sets::load(db, p, from).await?;
     let mut errors = Vec::new();
     let code = match SetCode::parse(&info.code) {
         Ok(c) => Some(c),
@@ -136,26 +130,17 @@ pub(crate) async fn clone_set(
         }
     };
     let fields = parse_info(info, &mut errors);
-    let (Some(code), Some((name, year, decision))) = (code, fields) else {
+    let (Some(code), Some(info)) = (code, fields) else {
         return Err(SetError::Invalid(errors));
     };
-    if store_sets::set_use(db, &code).await?.is_some() {
-        return Err(invalid(
-            FormError::new("sets.error.code_taken").arg("code", &code),
-        ));
-    }
-    let set = IndexSet {
+    let cmd = index_sets::CloneSet {
+        from: from.clone(),
         code: code.clone(),
-        name,
-        year,
-        decision,
-        ..source
+        info,
     };
-    validated(&set)?;
-    let reason = format!("nhân bản từ bộ chỉ số {from}");
-    store_sets::create(db, &set, &actor(p), at, Some(&reason))
+    index_sets::clone_set(db, p, &cmd, at)
         .await
-        .map_err(store_refusal(&code))?;
+        .map_err(|e| refusal(&code, e))?;
     Ok(code)
 }
 
@@ -167,15 +152,19 @@ pub(crate) async fn edit_info(
     info: &SetInfo,
     at: OffsetDateTime,
 ) -> Result<(), SetError> {
-    let mut set = draft(db, p, code).await?;
+    // A locked set says so before the typed values are judged.
+    draft(db, p, code).await?;
     let mut errors = Vec::new();
-    let Some((name, year, decision)) = parse_info(info, &mut errors) else {
+    let Some(info) = parse_info(info, &mut errors) else {
         return Err(SetError::Invalid(errors));
     };
-    set.name = name;
-    set.year = year;
-    set.decision = decision;
-    save(db, p, &set, "sửa thông tin chung", at).await
+    let cmd = index_sets::EditSetInfo {
+        set: code.clone(),
+        info,
+    };
+    index_sets::edit_info(db, p, &cmd, at)
+        .await
+        .map_err(|e| refusal(code, e))
 }
 
 /// A criterion's fields as typed in the edit or add form. Method, parameters and the
@@ -367,10 +356,9 @@ async fn save(
     reason: &str,
     at: OffsetDateTime,
 ) -> Result<(), SetError> {
-    validated(set)?;
-    store_sets::update_draft(db, set, &actor(p), at, Some(reason))
+    index_sets::save_draft(db, p, set, reason, at)
         .await
-        .map_err(store_refusal(&set.code))
+        .map_err(|e| refusal(&set.code, e))
 }
 
 /// Edits one criterion of a draft: title, maximum, source, rule text, evidence requirement,

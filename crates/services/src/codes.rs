@@ -165,4 +165,6 @@ codes! {
     SET_ISSUE_SOURCE_NOT_AS_BLOCK = "set_issue_source_not_as_block", Invalid;
     /// An index set with code `{set}` exists already.
     SET_CODE_TAKEN = "set_code_taken", Conflict;
+    /// Index set `{set}` has no criterion `{node}`.
+    SET_NODE_NOT_FOUND = "set_node_not_found", NotFound;
 }

@@ -4,13 +4,13 @@
 //! page and the command line refuse to replace it alike, since a period's scores must always be
 //! read with the set they were entered under.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
 use chiso_domain::authz::{self, Action, Principal, Resource};
 use chiso_domain::fmt::vi_plain;
-use chiso_domain::{IndexSet, PeriodCode, SetCode, SetIssue};
+use chiso_domain::{IndexSet, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue};
 use chiso_store::index_sets::{self, SetUse};
 use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
 use time::OffsetDateTime;
@@ -426,6 +426,115 @@ pub async fn save_draft(
             StoreError::NotFound(_) => not_found(&set.code),
             e => e.into(),
         })
+}
+
+/// The node `code` of a tree, to change it.
+pub fn find_mut<'a>(nodes: &'a mut [Node], code: &NodeCode) -> Option<&'a mut Node> {
+    for n in nodes.iter_mut() {
+        if &n.code == code {
+            return Some(n);
+        }
+        if let Some(found) = find_mut(&mut n.children, code) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// The bonus and deduction blocks whose maximum is the sum of their children (no cap below
+/// it): they keep following the sum when a child changes, while a capped block keeps its cap.
+pub fn uncapped_blocks(set: &IndexSet) -> HashSet<NodeCode> {
+    set.walk()
+        .into_iter()
+        .filter(|n| !n.is_leaf() && !n.source.counts_in_max())
+        .filter(|n| n.max == n.children.iter().map(|c| c.max).sum())
+        .map(|n| n.code.clone())
+        .collect()
+}
+
+/// The maximum an inner node must have for its children, as the set's validation counts it.
+fn summed(n: &Node, uncapped: &HashSet<NodeCode>) -> Points {
+    if n.source.counts_in_max() {
+        n.children
+            .iter()
+            .filter(|c| c.source.counts_in_max())
+            .map(|c| c.max)
+            .sum()
+    } else {
+        let sum: Points = n.children.iter().map(|c| c.max).sum();
+        if uncapped.contains(&n.code) {
+            sum
+        } else {
+            n.max.min(sum)
+        }
+    }
+}
+
+/// Recomputes the maximum of the node `code` (when it has children) and of every node above
+/// it. Returns false when there is no such node.
+pub fn resum(nodes: &mut [Node], code: &NodeCode, uncapped: &HashSet<NodeCode>) -> bool {
+    for n in nodes.iter_mut() {
+        if &n.code == code || resum(&mut n.children, code, uncapped) {
+            if !n.children.is_empty() {
+                n.max = summed(n, uncapped);
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// Remove criterion `node` of draft `set` and everything under it; with `propagate`, the
+/// maxima above it are recomputed from their children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoveNode {
+    /// The draft.
+    pub set: SetCode,
+    /// The criterion removed.
+    pub node: NodeCode,
+    /// Recompute the maxima above it.
+    pub propagate: bool,
+}
+
+/// Removes a criterion from a draft: `set_node_not_found` when the draft has no such
+/// criterion; the changed set must still validate (`set_invalid`).
+#[tracing::instrument(skip_all, fields(set = %cmd.set, node = %cmd.node))]
+pub async fn remove_node(
+    db: &Db,
+    principal: &Principal,
+    cmd: &RemoveNode,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let mut set = draft(db, principal, &cmd.set).await?;
+    let missing = || {
+        ServiceError::new(codes::SET_NODE_NOT_FOUND)
+            .arg("set", &cmd.set)
+            .arg("node", &cmd.node)
+    };
+    let uncapped = uncapped_blocks(&set);
+    let parent = cmd.node.parent();
+    let siblings = match &parent {
+        None => &mut set.nodes,
+        Some(p) => &mut find_mut(&mut set.nodes, p).ok_or_else(missing)?.children,
+    };
+    let before = siblings.len();
+    siblings.retain(|n| n.code != cmd.node);
+    if siblings.len() == before {
+        return Err(missing());
+    }
+    if cmd.propagate
+        && let Some(parent) = &parent
+    {
+        resum(&mut set.nodes, parent, &uncapped);
+    }
+    save_draft(
+        db,
+        principal,
+        &set,
+        &format!("xóa tiêu chí {}", cmd.node),
+        at,
+    )
+    .await
 }
 
 /// Freezes a set explicitly ("khóa"): from then on it is read-only; clone it to change it.

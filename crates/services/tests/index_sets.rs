@@ -293,3 +293,40 @@ async fn a_set_in_use_is_cloned_into_a_draft_whose_information_can_change() {
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn a_criterion_is_removed_from_a_draft_and_the_maxima_above_follow() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        let set = index_sets::load(&t.db, &admin(), &xa()).await.unwrap().set;
+        // The last leaf of the first area that has several children.
+        let area = set.nodes.iter().find(|n| n.children.len() > 1).unwrap();
+        let leaf = area.children.last().unwrap().clone();
+        let remove = |node: &chiso_domain::NodeCode| index_sets::RemoveNode {
+            set: xa(),
+            node: node.clone(),
+            propagate: true,
+        };
+        let missing = chiso_domain::NodeCode::parse("9.9.9").unwrap();
+        let err = index_sets::remove_node(&t.db, &admin(), &remove(&missing), AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_NODE_NOT_FOUND), "{err}");
+        index_sets::remove_node(&t.db, &admin(), &remove(&leaf.code), AT)
+            .await
+            .unwrap();
+        let after = index_sets::load(&t.db, &admin(), &xa()).await.unwrap().set;
+        assert!(after.find(&leaf.code).is_none());
+        assert!(index_sets::issues(&after).is_empty());
+        use_in_period(&t.db).await;
+        let first = set.nodes[0].code.clone();
+        let err = index_sets::remove_node(&t.db, &admin(), &remove(&first), AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_IN_USE), "{err}");
+        t.drop_database().await;
+    }
+}

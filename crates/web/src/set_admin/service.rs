@@ -3,12 +3,11 @@
 //! into a draft, editing a draft's criteria, freezing, exporting. Every change re-validates the
 //! whole set before anything is written and goes to the audit log with the old and new set.
 
-use std::collections::HashSet;
-
 use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::vi_plain;
 use chiso_domain::points::parse_decimal;
 use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, Points, SetCode, Source};
+use chiso_services::index_sets::{find_mut, resum, uncapped_blocks};
 use chiso_services::{codes, index_sets};
 use chiso_store::Db;
 use rust_decimal::Decimal;
@@ -293,61 +292,6 @@ fn check_fields(f: &NodeFields, leaf: bool, errors: &mut Vec<FormError>) -> Chec
     out
 }
 
-fn find_mut<'a>(nodes: &'a mut [Node], code: &NodeCode) -> Option<&'a mut Node> {
-    for n in nodes.iter_mut() {
-        if &n.code == code {
-            return Some(n);
-        }
-        if let Some(found) = find_mut(&mut n.children, code) {
-            return Some(found);
-        }
-    }
-    None
-}
-
-/// The bonus and deduction blocks whose maximum is the sum of their children (no cap below
-/// it): they keep following the sum when a child changes, while a capped block keeps its cap.
-fn uncapped_blocks(set: &IndexSet) -> HashSet<NodeCode> {
-    set.walk()
-        .into_iter()
-        .filter(|n| !n.is_leaf() && !n.source.counts_in_max())
-        .filter(|n| n.max == n.children.iter().map(|c| c.max).sum())
-        .map(|n| n.code.clone())
-        .collect()
-}
-
-/// The maximum an inner node must have for its children, as the set's validation counts it.
-fn summed(n: &Node, uncapped: &HashSet<NodeCode>) -> Points {
-    if n.source.counts_in_max() {
-        n.children
-            .iter()
-            .filter(|c| c.source.counts_in_max())
-            .map(|c| c.max)
-            .sum()
-    } else {
-        let sum: Points = n.children.iter().map(|c| c.max).sum();
-        if uncapped.contains(&n.code) {
-            sum
-        } else {
-            n.max.min(sum)
-        }
-    }
-}
-
-/// Recomputes the maximum of the node `code` (when it has children) and of every node above
-/// it. Returns false when there is no such node.
-fn resum(nodes: &mut [Node], code: &NodeCode, uncapped: &HashSet<NodeCode>) -> bool {
-    for n in nodes.iter_mut() {
-        if &n.code == code || resum(&mut n.children, code, uncapped) {
-            if !n.children.is_empty() {
-                n.max = summed(n, uncapped);
-            }
-            return true;
-        }
-    }
-    false
-}
-
 /// Validates and stores a changed draft, with `reason` in the audit log.
 async fn save(
     db: &Db,
@@ -500,26 +444,14 @@ pub(crate) async fn remove_node(
     propagate: bool,
     at: OffsetDateTime,
 ) -> Result<(), SetError> {
-    let mut set = draft(db, p, code).await?;
-    let uncapped = uncapped_blocks(&set);
-    let parent = node.parent();
-    let siblings = match &parent {
-        None => &mut set.nodes,
-        Some(p) => {
-            &mut find_mut(&mut set.nodes, p)
-                .ok_or(AppError::PageNotFound)?
-                .children
-        }
+    let cmd = index_sets::RemoveNode {
+        set: code.clone(),
+        node: node.clone(),
+        propagate,
     };
-    let before = siblings.len();
-    siblings.retain(|n| &n.code != node);
-    if siblings.len() == before {
-        return Err(AppError::PageNotFound.into());
-    }
-    if propagate && let Some(parent) = &parent {
-        resum(&mut set.nodes, parent, &uncapped);
-    }
-    save(db, p, &set, &format!("xóa tiêu chí {node}"), at).await
+    index_sets::remove_node(db, p, &cmd, at)
+        .await
+        .map_err(|e| refusal(code, e))
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use std::path::Path;
 
 use chiso_domain::authz::{self, Action, Principal, Resource};
 use chiso_domain::fmt::vi_plain;
-use chiso_domain::{IndexSet, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue};
+use chiso_domain::{
+    IndexSet, Method, NaPolicy, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue, Source,
+};
 use chiso_store::index_sets::{self, SetUse};
 use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
 use time::OffsetDateTime;
@@ -482,6 +484,81 @@ pub fn resum(nodes: &mut [Node], code: &NodeCode, uncapped: &HashSet<NodeCode>) 
         }
     }
     false
+}
+
+/// A criterion's fields once parsed: title, maximum, source, rule text, evidence requirement,
+/// and for a leaf its method and not-applicable policy (ignored for a criterion with
+/// children, whose points come from them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeEdit {
+    /// The criterion's text.
+    pub title: String,
+    /// Its maximum.
+    pub max: Points,
+    /// Where its points come from.
+    pub source: Source,
+    /// A leaf's scoring method.
+    pub method: Option<Method>,
+    /// How the points are counted, in words.
+    pub rule: Option<String>,
+    /// The evidence required.
+    pub evidence: Option<String>,
+    /// A leaf's policy when it does not apply to a unit.
+    pub not_applicable: Option<NaPolicy>,
+}
+
+/// Change criterion `node` of draft `set`; with `propagate`, the maxima above it follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditNode {
+    /// The draft.
+    pub set: SetCode,
+    /// The criterion changed.
+    pub node: NodeCode,
+    /// Its new fields.
+    pub edit: NodeEdit,
+    /// Recompute the maxima above it.
+    pub propagate: bool,
+}
+
+/// Edits one criterion of a draft: `set_node_not_found` when there is no such criterion; the
+/// changed set must still validate (`set_invalid`).
+#[tracing::instrument(skip_all, fields(set = %cmd.set, node = %cmd.node))]
+pub async fn edit_node(
+    db: &Db,
+    principal: &Principal,
+    cmd: &EditNode,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let mut set = draft(db, principal, &cmd.set).await?;
+    let uncapped = uncapped_blocks(&set);
+    let target = find_mut(&mut set.nodes, &cmd.node).ok_or_else(|| {
+        ServiceError::new(codes::SET_NODE_NOT_FOUND)
+            .arg("set", &cmd.set)
+            .arg("node", &cmd.node)
+    })?;
+    let e = &cmd.edit;
+    target.title.clone_from(&e.title);
+    target.max = e.max;
+    target.source = e.source;
+    target.rule.clone_from(&e.rule);
+    target.evidence.clone_from(&e.evidence);
+    if target.is_leaf() {
+        target.method.clone_from(&e.method);
+        target.not_applicable = e.not_applicable;
+    }
+    if cmd.propagate
+        && let Some(parent) = cmd.node.parent()
+    {
+        resum(&mut set.nodes, &parent, &uncapped);
+    }
+    save_draft(
+        db,
+        principal,
+        &set,
+        &format!("sửa tiêu chí {}", cmd.node),
+        at,
+    )
+    .await
 }
 
 /// Remove criterion `node` of draft `set` and everything under it; with `propagate`, the

@@ -330,3 +330,52 @@ async fn a_criterion_is_removed_from_a_draft_and_the_maxima_above_follow() {
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn a_criterion_of_a_draft_is_edited_and_an_invalid_edit_is_refused() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        let set = index_sets::load(&t.db, &admin(), &xa()).await.unwrap().set;
+        let leaf = set
+            .walk()
+            .into_iter()
+            .find(|n| n.is_leaf() && n.code.parent().is_some())
+            .unwrap()
+            .clone();
+        let edit = |title: &str, max| index_sets::EditNode {
+            set: xa(),
+            node: leaf.code.clone(),
+            edit: index_sets::NodeEdit {
+                title: title.into(),
+                max,
+                source: leaf.source,
+                method: leaf.method.clone(),
+                rule: leaf.rule.clone(),
+                evidence: leaf.evidence.clone(),
+                not_applicable: leaf.not_applicable,
+            },
+            propagate: false,
+        };
+        index_sets::edit_node(&t.db, &admin(), &edit("Tiêu chí đã sửa", leaf.max), AT)
+            .await
+            .unwrap();
+        let after = index_sets::load(&t.db, &admin(), &xa()).await.unwrap().set;
+        assert_eq!(after.find(&leaf.code).unwrap().title, "Tiêu chí đã sửa");
+        // A larger maximum without recomputing the parents leaves their sums wrong.
+        let more = chiso_domain::Points::new(leaf.max.value() + rust_decimal::Decimal::ONE);
+        let err = index_sets::edit_node(&t.db, &admin(), &edit("X", more), AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_INVALID), "{err}");
+        let mut missing = edit("X", leaf.max);
+        missing.node = chiso_domain::NodeCode::parse("9.9.9").unwrap();
+        let err = index_sets::edit_node(&t.db, &admin(), &missing, AT)
+            .await
+            .unwrap_err();
+        assert!(err.is(codes::SET_NODE_NOT_FOUND), "{err}");
+        t.drop_database().await;
+    }
+}

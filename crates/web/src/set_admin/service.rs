@@ -315,22 +315,31 @@ pub(crate) async fn edit_node(
     fields: &NodeFields,
     at: OffsetDateTime,
 ) -> Result<(), SetError> {
-    let mut set = draft(db, p, code).await?;
-    let uncapped = uncapped_blocks(&set);
-    let target = find_mut(&mut set.nodes, node).ok_or(AppError::PageNotFound)?;
+    let set = draft(db, p, code).await?;
+    let target = set.find(node).ok_or(AppError::PageNotFound)?;
     let leaf = target.is_leaf();
     let mut errors = Vec::new();
     let checked = check_fields(fields, leaf, &mut errors);
     if !errors.is_empty() {
         return Err(SetError::Invalid(errors));
     }
-    checked.apply(target, leaf);
-    if fields.propagate
-        && let Some(parent) = node.parent()
-    {
-        resum(&mut set.nodes, &parent, &uncapped);
-    }
-    save(db, p, &set, &format!("sửa tiêu chí {node}"), at).await
+    let cmd = index_sets::EditNode {
+        set: code.clone(),
+        node: node.clone(),
+        edit: index_sets::NodeEdit {
+            title: checked.title,
+            max: checked.max,
+            source: checked.source.unwrap_or(target.source),
+            method: checked.method,
+            rule: checked.rule,
+            evidence: checked.evidence,
+            not_applicable: checked.not_applicable,
+        },
+        propagate: fields.propagate,
+    };
+    index_sets::edit_node(db, p, &cmd, at)
+        .await
+        .map_err(|e| refusal(code, e))
 }
 
 /// The code the next child of `parent` (or the next area) would naturally have.

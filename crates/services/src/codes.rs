@@ -167,4 +167,11 @@ codes! {
     SET_CODE_TAKEN = "set_code_taken", Conflict;
     /// Index set `{set}` has no criterion `{node}`.
     SET_NODE_NOT_FOUND = "set_node_not_found", NotFound;
+    /// A new criterion was refused: `{count}` problems, listed in the details, each naming
+    /// its `{field}` first.
+    SET_NODE_REFUSED = "set_node_refused", Invalid;
+    /// `{field}`: code `{code}` is not directly under criterion `{parent}`.
+    SET_NODE_CODE_NOT_UNDER = "set_node_code_not_under", Invalid;
+    /// `{field}`: area code `{code}` has more than one level.
+    SET_NODE_CODE_NOT_AREA = "set_node_code_not_area", Invalid;
 }

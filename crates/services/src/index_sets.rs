@@ -561,6 +561,123 @@ pub async fn edit_node(
     .await
 }
 
+/// Why `code` cannot be a new criterion under `parent` (an area when `None`) of `set`: it
+/// must sit directly under its parent (`set_node_code_not_under`, `set_node_code_not_area`)
+/// and be free (`set_issue_duplicate_code`); each problem names the `code` field first.
+pub fn check_new_code(
+    set: &IndexSet,
+    parent: Option<&NodeCode>,
+    code: &NodeCode,
+) -> Option<Problem> {
+    if code.parent().as_ref() != parent {
+        Some(match parent {
+            Some(p) => Problem::new(codes::SET_NODE_CODE_NOT_UNDER)
+                .arg("field", "code")
+                .arg("code", code)
+                .arg("parent", p),
+            None => Problem::new(codes::SET_NODE_CODE_NOT_AREA)
+                .arg("field", "code")
+                .arg("code", code),
+        })
+    } else if set.find(code).is_some() {
+        Some(
+            Problem::new(codes::SET_ISSUE_DUPLICATE_CODE)
+                .arg("field", "code")
+                .arg("code", code),
+        )
+    } else {
+        None
+    }
+}
+
+/// Add leaf `code` under `parent` (a new area when `None`) of draft `set`; with `propagate`,
+/// the maxima above it follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddNode {
+    /// The draft.
+    pub set: SetCode,
+    /// The criterion it goes under; none for a new area.
+    pub parent: Option<NodeCode>,
+    /// The new leaf's code.
+    pub code: NodeCode,
+    /// Its fields.
+    pub edit: NodeEdit,
+    /// Recompute the maxima above it.
+    pub propagate: bool,
+}
+
+/// Adds a leaf to a draft. A parent that was a leaf becomes a criterion with children and
+/// loses its method, which now belongs to its leaves. Refused with `set_node_not_found` for
+/// a missing parent, `set_node_refused` when the code is wrong ([`check_new_code`]), and
+/// `set_invalid` when the changed set does not validate.
+#[tracing::instrument(skip_all, fields(set = %cmd.set, node = %cmd.code))]
+pub async fn add_node(
+    db: &Db,
+    principal: &Principal,
+    cmd: &AddNode,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let mut set = draft(db, principal, &cmd.set).await?;
+    let missing = |node: &NodeCode| {
+        ServiceError::new(codes::SET_NODE_NOT_FOUND)
+            .arg("set", &cmd.set)
+            .arg("node", node)
+    };
+    if let Some(parent) = &cmd.parent
+        && set.find(parent).is_none()
+    {
+        return Err(missing(parent));
+    }
+    if let Some(problem) = check_new_code(&set, cmd.parent.as_ref(), &cmd.code) {
+        return Err(ServiceError::new(codes::SET_NODE_REFUSED)
+            .arg("count", 1)
+            .detail(Detail::Problems(vec![problem])));
+    }
+    let uncapped = uncapped_blocks(&set);
+    let e = &cmd.edit;
+    let leaf = Node {
+        code: cmd.code.clone(),
+        title: e.title.clone(),
+        max: e.max,
+        source: e.source,
+        method: e.method.clone(),
+        rule: e.rule.clone(),
+        evidence: e.evidence.clone(),
+        not_applicable: e.not_applicable,
+        children: Vec::new(),
+    };
+    let siblings = match &cmd.parent {
+        None => &mut set.nodes,
+        Some(parent) => {
+            let node = find_mut(&mut set.nodes, parent).ok_or_else(|| missing(parent))?;
+            if node.is_leaf() {
+                node.method = None;
+                node.not_applicable = None;
+            }
+            &mut node.children
+        }
+    };
+    let key = cmd.code.sort_key();
+    let at_pos = siblings
+        .iter()
+        .position(|s| s.code.sort_key() > key)
+        .unwrap_or(siblings.len());
+    siblings.insert(at_pos, leaf);
+    if cmd.propagate
+        && let Some(parent) = &cmd.parent
+    {
+        resum(&mut set.nodes, parent, &uncapped);
+    }
+    save_draft(
+        db,
+        principal,
+        &set,
+        &format!("thêm tiêu chí {}", cmd.code),
+        at,
+    )
+    .await
+}
+
 /// Remove criterion `node` of draft `set` and everything under it; with `propagate`, the
 /// maxima above it are recomputed from their children.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -379,3 +379,59 @@ async fn a_criterion_of_a_draft_is_edited_and_an_invalid_edit_is_refused() {
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn a_leaf_is_added_only_under_its_parent_with_a_free_code() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        let set = index_sets::load(&t.db, &admin(), &xa()).await.unwrap().set;
+        let leaf = set
+            .walk()
+            .into_iter()
+            .find(|n| n.is_leaf() && n.code.parent().is_some())
+            .unwrap()
+            .clone();
+        let parent = leaf.code.parent().unwrap();
+        let add = |code: &str| index_sets::AddNode {
+            set: xa(),
+            parent: Some(parent.clone()),
+            code: chiso_domain::NodeCode::parse(code).unwrap(),
+            edit: index_sets::NodeEdit {
+                title: "Tiêu chí mới".into(),
+                max: leaf.max,
+                source: leaf.source,
+                method: leaf.method.clone(),
+                rule: None,
+                evidence: None,
+                not_applicable: None,
+            },
+            propagate: true,
+        };
+        for (code, expected) in [
+            (leaf.code.to_string(), codes::SET_ISSUE_DUPLICATE_CODE),
+            ("99.1".to_owned(), codes::SET_NODE_CODE_NOT_UNDER),
+        ] {
+            let err = index_sets::add_node(&t.db, &admin(), &add(&code), AT)
+                .await
+                .unwrap_err();
+            assert!(err.is(codes::SET_NODE_REFUSED), "{err}");
+            let Some(chiso_services::Detail::Problems(ps)) = err.details() else {
+                panic!("{err}")
+            };
+            assert_eq!(ps[0].code, expected);
+            assert_eq!(ps[0].args[0], ("field", "code".to_owned()));
+        }
+        let next = format!("{parent}.99");
+        index_sets::add_node(&t.db, &admin(), &add(&next), AT)
+            .await
+            .unwrap();
+        let after = index_sets::load(&t.db, &admin(), &xa()).await.unwrap().set;
+        let added = chiso_domain::NodeCode::parse(&next).unwrap();
+        assert_eq!(after.find(&added).unwrap().title, "Tiêu chí mới");
+        assert!(index_sets::issues(&after).is_empty());
+        t.drop_database().await;
+    }
+}

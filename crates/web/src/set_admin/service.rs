@@ -7,7 +7,6 @@ use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::vi_plain;
 use chiso_domain::points::parse_decimal;
 use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, Points, SetCode, Source};
-use chiso_services::index_sets::{find_mut, resum, uncapped_blocks};
 use chiso_services::{codes, index_sets};
 use chiso_store::Db;
 use rust_decimal::Decimal;
@@ -233,23 +232,6 @@ struct Checked {
     not_applicable: Option<NaPolicy>,
 }
 
-impl Checked {
-    /// Writes the fields into `node`; the method and policy only when `leaf`.
-    fn apply(self, node: &mut Node, leaf: bool) {
-        node.title = self.title;
-        node.max = self.max;
-        if let Some(s) = self.source {
-            node.source = s;
-        }
-        node.rule = self.rule;
-        node.evidence = self.evidence;
-        if leaf {
-            node.method = self.method;
-            node.not_applicable = self.not_applicable;
-        }
-    }
-}
-
 /// Checks the typed fields, collecting every problem. `leaf` tells whether the node is (or
 /// will be) scored, so its method and not-applicable policy are read.
 fn check_fields(f: &NodeFields, leaf: bool, errors: &mut Vec<FormError>) -> Checked {
@@ -290,19 +272,6 @@ fn check_fields(f: &NodeFields, leaf: bool, errors: &mut Vec<FormError>) -> Chec
         }
     };
     out
-}
-
-/// Validates and stores a changed draft, with `reason` in the audit log.
-async fn save(
-    db: &Db,
-    p: &Principal,
-    set: &IndexSet,
-    reason: &str,
-    at: OffsetDateTime,
-) -> Result<(), SetError> {
-    index_sets::save_draft(db, p, set, reason, at)
-        .await
-        .map_err(|e| refusal(&set.code, e))
 }
 
 /// Edits one criterion of a draft: title, maximum, source, rule text, evidence requirement,
@@ -373,29 +342,22 @@ pub(crate) async fn add_node(
     fields: &NodeFields,
     at: OffsetDateTime,
 ) -> Result<NodeCode, SetError> {
-    let mut set = draft(db, p, code).await?;
+    let set = draft(db, p, code).await?;
     if let Some(parent) = parent
         && set.find(parent).is_none()
     {
         return Err(AppError::PageNotFound.into());
     }
-    let uncapped = uncapped_blocks(&set);
     let mut errors = Vec::new();
+    // The code's place in the tree is judged by the service's rule, shown with the fields.
     let new_code = match NodeCode::parse(&fields.code) {
-        Ok(c) if c.parent().as_ref() != parent => {
-            errors.push(match parent {
-                Some(p) => FormError::new("sets.field.code_not_under")
-                    .arg("code", &c)
-                    .arg("parent", p),
-                None => FormError::new("sets.field.code_not_area").arg("code", &c),
-            });
-            None
-        }
-        Ok(c) if set.find(&c).is_some() => {
-            errors.push(FormError::new("sets.issue.duplicate_code").arg("code", &c));
-            None
-        }
-        Ok(c) => Some(c),
+        Ok(c) => match index_sets::check_new_code(&set, parent, &c) {
+            None => Some(c),
+            Some(problem) => {
+                errors.push(code_error(&problem));
+                None
+            }
+        },
         Err(e) => {
             errors.push(FormError::new("sets.field.code_invalid").arg("message", e));
             None
@@ -405,42 +367,52 @@ pub(crate) async fn add_node(
     let Some(new_code) = new_code.filter(|_| errors.is_empty()) else {
         return Err(SetError::Invalid(errors));
     };
-    let mut leaf = Node {
+    let cmd = index_sets::AddNode {
+        set: code.clone(),
+        parent: parent.cloned(),
         code: new_code.clone(),
-        title: String::new(),
-        max: Points::ZERO,
-        source: Source::Assessed,
-        method: None,
-        rule: None,
-        evidence: None,
-        not_applicable: None,
-        children: Vec::new(),
+        edit: index_sets::NodeEdit {
+            title: checked.title,
+            max: checked.max,
+            source: checked.source.unwrap_or(Source::Assessed),
+            method: checked.method,
+            rule: checked.rule,
+            evidence: checked.evidence,
+            not_applicable: checked.not_applicable,
+        },
+        propagate: fields.propagate,
     };
-    checked.apply(&mut leaf, true);
-    let siblings = match parent {
-        None => &mut set.nodes,
-        Some(parent) => {
-            let node = find_mut(&mut set.nodes, parent).ok_or(AppError::PageNotFound)?;
-            if node.is_leaf() {
-                node.method = None;
-                node.not_applicable = None;
-            }
-            &mut node.children
+    index_sets::add_node(db, p, &cmd, at).await.map_err(|e| {
+        if e.is(codes::SET_NODE_REFUSED)
+            && let Some(chiso_services::Detail::Problems(ps)) = e.details()
+            && let [problem] = ps.as_slice()
+        {
+            SetError::Invalid(vec![code_error(problem)])
+        } else {
+            refusal(code, e)
         }
-    };
-    let key = new_code.sort_key();
-    let at_pos = siblings
-        .iter()
-        .position(|s| s.code.sort_key() > key)
-        .unwrap_or(siblings.len());
-    siblings.insert(at_pos, leaf);
-    if fields.propagate
-        && let Some(parent) = parent
-    {
-        resum(&mut set.nodes, parent, &uncapped);
-    }
-    save(db, p, &set, &format!("thêm tiêu chí {new_code}"), at).await?;
+    })?;
     Ok(new_code)
+}
+
+/// A refusal of a new criterion's code as the form's message.
+fn code_error(p: &chiso_services::Problem) -> FormError {
+    let arg = |name: &str| {
+        p.args
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if p.code == codes::SET_NODE_CODE_NOT_UNDER {
+        FormError::new("sets.field.code_not_under")
+            .arg("code", arg("code"))
+            .arg("parent", arg("parent"))
+    } else if p.code == codes::SET_NODE_CODE_NOT_AREA {
+        FormError::new("sets.field.code_not_area").arg("code", arg("code"))
+    } else {
+        FormError::new("sets.issue.duplicate_code").arg("code", arg("code"))
+    }
 }
 
 /// Removes a criterion and everything under it, then recomputes the maxima above it when
@@ -468,6 +440,7 @@ mod tests {
     use super::*;
     use chiso_domain::SetIssue;
     use chiso_domain::{ClassScheme, RankingRule};
+    use chiso_services::index_sets::{find_mut, resum, uncapped_blocks};
     use rust_decimal_macros::dec;
 
     fn code(s: &str) -> NodeCode {

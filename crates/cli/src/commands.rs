@@ -6,12 +6,16 @@ use std::path::Path;
 
 use crate::io_text::{Access, describe};
 use anyhow::{Context, Result, anyhow};
+use chiso_domain::authz::{Grant, Principal, Role};
 use chiso_domain::{
     Clock, ComputeInput, NodeCode, PeriodCode, PeriodResults, SetCode, UnitCode, compute,
 };
 use chiso_formats::ExportError;
+use chiso_services::index_sets::ImportIndexSet;
+use chiso_services::roles::{GrantRole, RoleKind};
+use chiso_services::units::ImportUnits;
 use chiso_services::{ServiceError, compute::compute_period, demo::load_demo, users::add_user};
-use chiso_store::{Actor, Db, index_sets, periods, results};
+use chiso_store::{Actor, Db, periods, results};
 
 use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, RoleArg, UserCommand};
 
@@ -23,6 +27,12 @@ fn cli_actor() -> Actor {
             .map(|u| format!("cli:{u}"))
             .unwrap_or_else(|_| "cli".to_owned()),
     )
+}
+
+/// Whoever runs the command: the operator of the database, with the administrator's rights,
+/// so that services apply the administrator's rules (not fewer).
+fn cli_principal() -> Principal {
+    Principal::new(cli_actor().0, vec![Grant::all_periods(Role::Admin)])
 }
 
 /// Opens (and migrates) the database named by the arguments.
@@ -221,34 +231,13 @@ pub async fn run(cli: Cli) -> Result<()> {
                     period,
                 },
         } => {
-            let grant = grant_of(role, &units, &areas, period.as_deref())?;
+            let cmd = grant_of(&login, role, &units, &areas, period.as_deref())?;
             let db = open(&db).await?;
-            // Name what is missing instead of the database's bare reference error.
-            if chiso_store::users::find_by_login(&db, &login)
-                .await?
-                .is_none()
-            {
-                anyhow::bail!("không có người dùng \"{login}\"");
-            }
-            if let chiso_domain::authz::Role::UnitOfficer { unit }
-            | chiso_domain::authz::Role::UnitLeader { unit } = &grant.role
-                && chiso_store::units::get(&db, unit).await?.is_none()
-            {
-                anyhow::bail!("không có đơn vị \"{unit}\"");
-            }
-            if let Some(period) = &grant.period
-                && chiso_store::periods::get(&db, period).await?.is_none()
-            {
-                anyhow::bail!("không có kỳ đánh giá \"{period}\"");
-            }
-            if let chiso_domain::authz::Role::Appraiser { scope } = &grant.role {
-                for unit in scope.units.iter().flatten() {
-                    if chiso_store::units::get(&db, unit).await?.is_none() {
-                        anyhow::bail!("không có đơn vị \"{unit}\"");
-                    }
-                }
-            }
-            chiso_store::grants::grant(&db, &login, &grant, &cli_actor(), clock.now()).await?;
+            // The same checks as the role page: the role's shape, units and periods that
+            // exist, a role held once.
+            let grant = chiso_services::roles::grant(&db, &cli_principal(), &cmd, clock.now())
+                .await
+                .map_err(app)?;
             println!("Đã cấp vai trò {} cho \"{login}\".", grant.role.label_vi());
             Ok(())
         }
@@ -430,10 +419,14 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
     match what {
         ImportCommand::IndexSet { db, file } => {
             readable(&file)?;
-            let set = chiso_formats::read_index_set(&file).map_err(|e| anyhow!("{e}"))?;
+            // A draft of the same code is replaced, as the command always did; a set a period
+            // uses, or a frozen one, is refused as on the web.
+            let cmd = ImportIndexSet::from_path(&file, true).map_err(app)?;
             let db = open(&db).await?;
-            index_sets::save(&db, &set, &actor, clock.now()).await?;
-            println!("Đã nhập bộ chỉ số {} ({}).", set.code, set.name);
+            let done = chiso_services::index_sets::import(&db, &cli_principal(), &cmd, clock.now())
+                .await
+                .map_err(app)?;
+            println!("Đã nhập bộ chỉ số {} ({}).", done.code, done.name);
             Ok(())
         }
         ImportCommand::Units {
@@ -443,7 +436,7 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
             index_set,
         } => {
             readable(&file)?;
-            let file_data = chiso_formats::read_units(&file).map_err(|e| anyhow!("{e}"))?;
+            let (file_name, bytes) = chiso_services::index_sets::read_upload(&file).map_err(app)?;
             let db = open(&db).await?;
             let period = period.as_deref().map(parse_period).transpose()?;
             let set = match index_set {
@@ -452,22 +445,24 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
                 }
                 None => None,
             };
-            let done = chiso_services::import::import_units(
-                &db,
-                &file_data,
-                period.as_ref(),
-                set.as_ref(),
-                &actor,
-                clock.now(),
-            )
-            .await
-            .map_err(app)?;
+            // The same checks as the import page; only a missing period is created here, the
+            // command line having no other way to start one.
+            let cmd = ImportUnits {
+                file_name,
+                bytes,
+                period,
+                set,
+                create_period: true,
+            };
+            let done = chiso_services::units::import(&db, &cli_principal(), &cmd, clock.now())
+                .await
+                .map_err(app)?;
             println!("Đã nhập {} đơn vị.", done.units);
-            if let Some(period) = period {
+            if let Some(period) = done.period {
                 println!(
                     "Kỳ {period}: {} nhóm, {} đơn vị tham gia.",
                     done.groups.len(),
-                    file_data.memberships.len()
+                    done.members
                 );
             }
             Ok(())
@@ -513,63 +508,41 @@ fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> 
     Ok(())
 }
 
-/// The grant the `user grant` arguments describe; a unit role needs exactly one `--unit`, and
-/// only appraisers take `--area`.
+/// The grant the `user grant` arguments describe, with the codes parsed; which role takes a
+/// unit or a scope is for the roles service to judge.
 fn grant_of(
+    login: &str,
     role: RoleArg,
     units: &[String],
     areas: &[String],
     period: Option<&str>,
-) -> Result<chiso_domain::authz::Grant> {
-    use chiso_domain::authz::{AppraiserScope, Grant, Role};
-    let parse_units = || -> Result<Vec<UnitCode>> {
-        units
-            .iter()
-            .map(|u| UnitCode::parse(u).with_context(|| format!("mã đơn vị \"{u}\" không hợp lệ")))
-            .collect()
-    };
-    if role != RoleArg::Appraiser && !areas.is_empty() {
-        anyhow::bail!("chỉ vai trò thẩm định (appraiser) mới giao theo lĩnh vực (--area)");
-    }
-    let one_unit = || -> Result<UnitCode> {
-        match parse_units()?.as_slice() {
-            [u] => Ok(u.clone()),
-            _ => anyhow::bail!("vai trò này cần đúng một đơn vị (--unit MÃ)"),
-        }
-    };
-    let no_unit = || -> Result<()> {
-        if units.is_empty() {
-            Ok(())
-        } else {
-            anyhow::bail!("vai trò này không gắn với đơn vị; bỏ --unit")
-        }
-    };
-    let role = match role {
-        RoleArg::Admin => no_unit().map(|()| Role::Admin)?,
-        RoleArg::CouncilChair => no_unit().map(|()| Role::CouncilChair)?,
-        RoleArg::Observer => no_unit().map(|()| Role::Observer)?,
-        RoleArg::UnitOfficer => Role::UnitOfficer { unit: one_unit()? },
-        RoleArg::UnitLeader => Role::UnitLeader { unit: one_unit()? },
-        RoleArg::Appraiser => {
-            let units = parse_units()?;
-            let areas = areas
-                .iter()
-                .map(|a| {
-                    NodeCode::parse(a).with_context(|| format!("mã lĩnh vực \"{a}\" không hợp lệ"))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Role::Appraiser {
-                scope: AppraiserScope {
-                    units: (!units.is_empty()).then_some(units),
-                    areas: (!areas.is_empty()).then_some(areas),
-                },
-            }
-        }
-    };
+) -> Result<GrantRole> {
+    let units = units
+        .iter()
+        .map(|u| UnitCode::parse(u).with_context(|| format!("mã đơn vị \"{u}\" không hợp lệ")))
+        .collect::<Result<Vec<_>>>()?;
+    let areas = areas
+        .iter()
+        .map(|a| NodeCode::parse(a).with_context(|| format!("mã lĩnh vực \"{a}\" không hợp lệ")))
+        .collect::<Result<Vec<_>>>()?;
     let period = period
         .map(|p| {
             PeriodCode::parse(p).with_context(|| format!("mã kỳ đánh giá \"{p}\" không hợp lệ"))
         })
         .transpose()?;
-    Ok(Grant { role, period })
+    let role = match role {
+        RoleArg::Admin => RoleKind::Admin,
+        RoleArg::CouncilChair => RoleKind::CouncilChair,
+        RoleArg::Observer => RoleKind::Observer,
+        RoleArg::UnitOfficer => RoleKind::UnitOfficer,
+        RoleArg::UnitLeader => RoleKind::UnitLeader,
+        RoleArg::Appraiser => RoleKind::Appraiser,
+    };
+    Ok(GrantRole {
+        login: login.to_owned(),
+        role,
+        units,
+        areas,
+        period,
+    })
 }

@@ -313,11 +313,15 @@ fn roles_are_granted_from_the_command_line_and_inconsistent_ones_are_refused() {
     assert!(ok, "{out}");
 
     for (args, says) in [
-        (&["unit-officer"][..], "đúng một đơn vị"),
-        (&["observer", "--unit", "SNV-2025"][..], "bỏ --unit"),
+        (&["unit-officer"][..], "cần mã đơn vị của mình"),
+        (
+            &["unit-officer", "--unit", "SNV-2025", "--unit", "STP-2025"][..],
+            "đúng một đơn vị",
+        ),
+        (&["observer", "--unit", "SNV-2025"][..], "hãy bỏ mã đơn vị"),
         (
             &["unit-leader", "--unit", "SNV-2025", "--area", "1"][..],
-            "--area",
+            "hãy bỏ phạm vi",
         ),
         (&["unit-officer", "--unit", "KHONG-CO"][..], "KHONG-CO"),
         (

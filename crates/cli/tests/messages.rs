@@ -256,3 +256,191 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn replacing_an_index_set_a_period_uses_is_refused_as_on_the_web() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let with_db = |c: &mut Command| {
+            c.arg("--database-url").arg(&t.url);
+        };
+        let set = examples().join("index-set-xa.yaml");
+        let import_set = |path: &Path| {
+            let mut c = chiso();
+            c.args(["import", "index-set"]).arg(path);
+            with_db(&mut c);
+            c
+        };
+        succeeds(&mut import_set(&set));
+        // A draft is still replaced by a file of the same code.
+        let text = std::fs::read_to_string(&set).unwrap();
+        let renamed = t.dir().join("index-set-xa.yaml");
+        std::fs::write(
+            &renamed,
+            text.replace(
+                "name: Bộ chỉ số cải cách hành chính UBND cấp xã năm 2025",
+                "name: Bộ chỉ số cấp xã 2025 (sửa đổi)",
+            ),
+        )
+        .unwrap();
+        succeeds(&mut import_set(&renamed));
+        let code = chiso_domain::SetCode::parse("XA-2025").unwrap();
+        let stored = || async {
+            chiso_store::index_sets::get(&t.db, &code)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(stored().await.name, "Bộ chỉ số cấp xã 2025 (sửa đổi)");
+
+        // Once period 2025 scores its units with it, the set is read-only.
+        let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
+        let plain: String = csv
+            .lines()
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
+            .collect();
+        let units = t.dir().join("units.csv");
+        std::fs::write(&units, plain).unwrap();
+        let mut c = chiso();
+        c.args(["import", "units"]).arg(&units).args([
+            "--period",
+            "2025",
+            "--index-set",
+            "XA-2025",
+        ]);
+        with_db(&mut c);
+        succeeds(&mut c);
+        let err = refused(&mut import_set(&set));
+        assert_eq!(
+            err.trim_end(),
+            "lỗi: Bộ chỉ số XA-2025 đang được kỳ đánh giá 2025 sử dụng nên không thể thay thế \
+             hay sửa. Hãy nhân bản thành bản nháp mới (mã khác) để thay đổi.",
+            "[{}]",
+            backend.name()
+        );
+        assert_eq!(
+            stored().await.name,
+            "Bộ chỉ số cấp xã 2025 (sửa đổi)",
+            "[{}] nothing replaced",
+            backend.name()
+        );
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_grant_is_refused_with_every_reason_as_on_the_role_page() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let with_db = |c: &mut Command| {
+            c.arg("--database-url").arg(&t.url);
+        };
+        let mut c = chiso();
+        c.args(["import", "index-set"])
+            .arg(examples().join("index-set-xa.yaml"));
+        with_db(&mut c);
+        succeeds(&mut c);
+        let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
+        let plain: String = csv
+            .lines()
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
+            .collect();
+        let units = t.dir().join("units.csv");
+        std::fs::write(&units, plain).unwrap();
+        let mut c = chiso();
+        c.args(["import", "units"]).arg(&units).args([
+            "--period",
+            "2025",
+            "--index-set",
+            "XA-2025",
+        ]);
+        with_db(&mut c);
+        succeeds(&mut c);
+        let grant = |args: &[&str]| {
+            let mut c = chiso();
+            c.args(["user", "grant"]).args(args);
+            with_db(&mut c);
+            c
+        };
+        let err = refused(&mut grant(&["canbo", "observer"]));
+        assert_eq!(err.trim_end(), "lỗi: Không có người dùng “canbo”.");
+        let mut c = chiso();
+        c.args(["user", "add", "canbo"])
+            .env("CHISO_PASSWORD", "mot-mat-khau-du-dai");
+        with_db(&mut c);
+        succeeds(&mut c);
+
+        let err = refused(&mut grant(&[
+            "canbo",
+            "unit-officer",
+            "--unit",
+            "KHONG-CO",
+            "--area",
+            "1",
+            "--period",
+            "2099",
+        ]));
+        assert_eq!(
+            err.trim_end(),
+            "lỗi: Chưa phân hoặc thu hồi được vai trò (3 lỗi):\n\
+             Không có đơn vị mã “KHONG-CO”.\n\
+             Chỉ thành viên thẩm định mới được giao phạm vi (đơn vị, lĩnh vực); hãy bỏ phạm vi.\n\
+             Không có kỳ đánh giá “2099”.",
+            "[{}]",
+            backend.name()
+        );
+        assert!(
+            chiso_store::grants::for_user(&t.db, "canbo")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        succeeds(&mut grant(&[
+            "canbo",
+            "unit-officer",
+            "--unit",
+            "XA-HOA-PHU",
+            "--period",
+            "2025",
+        ]));
+        let err = refused(&mut grant(&[
+            "canbo",
+            "unit-officer",
+            "--unit",
+            "XA-HOA-PHU",
+            "--period",
+            "2025",
+        ]));
+        assert!(
+            err.contains("Người dùng này đã có đúng vai trò này."),
+            "{err}"
+        );
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_units_import_is_checked_as_on_the_import_page() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let with_db = |c: &mut Command| {
+            c.arg("--database-url").arg(&t.url);
+        };
+        let mut c = chiso();
+        c.args(["import", "units"])
+            .arg(examples().join("units.csv"))
+            .args(["--index-set", "KHONG-CO"]);
+        with_db(&mut c);
+        let err = refused(&mut c);
+        assert_eq!(
+            err.trim_end(),
+            "lỗi: Chưa nhập danh sách đơn vị (2 lỗi):\n\
+             Không có bộ chỉ số “KHONG-CO”.\n\
+             Chỉ chọn bộ chỉ số khi đã chọn kỳ đánh giá.",
+            "[{}]",
+            backend.name()
+        );
+        assert!(chiso_store::units::list(&t.db).await.unwrap().is_empty());
+        t.drop_database().await;
+    }
+}

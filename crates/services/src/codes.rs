@@ -267,4 +267,86 @@ codes! {
     ANSWER_TOO_LONG = "answer_too_long", Invalid;
     /// The answer to request `{id}` was changed meanwhile; `{current}` is its version now.
     ANSWER_STALE = "answer_stale", Conflict;
+    // ---- index sets, units and roles administration -------------------------------------
+    /// No index set file was chosen, or it is empty.
+    SET_FILE_MISSING = "set_file_missing", Invalid;
+    /// Index set `{set}` exists and replacing it was not asked for.
+    SET_EXISTS = "set_exists", Conflict;
+    /// Index set `{set}` is used by periods `{periods}`: read-only, clone it to change it.
+    SET_IN_USE = "set_in_use", Conflict;
+    /// Index set `{set}` was frozen: read-only, clone it to change it.
+    SET_FROZEN = "set_frozen", Conflict;
+    /// No account `{login}` to give a role to or take one from.
+    ROLE_USER_NOT_FOUND = "role_user_not_found", NotFound;
+    /// `{login}` holds no grant `{grant}`.
+    ROLE_GRANT_NOT_FOUND = "role_grant_not_found", NotFound;
+    /// A role was not granted or revoked: `{count}` problems, listed in the details, each
+    /// naming its `{field}` first.
+    ROLE_REFUSED = "role_refused", Invalid;
+    /// `{field}`: a unit officer or leader needs the code of their unit.
+    ROLE_UNIT_REQUIRED = "role_unit_required", Invalid;
+    /// `{field}`: a unit officer or leader has exactly one unit.
+    ROLE_ONE_UNIT = "role_one_unit", Invalid;
+    /// `{field}`: the role is not tied to a unit.
+    ROLE_UNIT_NOT_FOR_ROLE = "role_unit_not_for_role", Invalid;
+    /// `{field}`: only appraisers have a scope (units, areas).
+    ROLE_SCOPE_NOT_FOR_ROLE = "role_scope_not_for_role", Invalid;
+    /// `{field}`: no unit `{unit}`.
+    ROLE_UNKNOWN_UNIT = "role_unknown_unit", Invalid;
+    /// `{field}`: no period `{period}`.
+    ROLE_UNKNOWN_PERIOD = "role_unknown_period", Invalid;
+    /// `{field}`: the person holds exactly this role already.
+    ROLE_DUPLICATE = "role_duplicate", Conflict;
+    /// `{field}`: an administrator cannot take their own administrator role away.
+    ROLE_OWN_ADMIN = "role_own_admin", Conflict;
+    /// `{field}`: the reason is longer than `{max}` characters.
+    ROLE_REASON_TOO_LONG = "role_reason_too_long", Invalid;
+    /// A units import was refused before reading the file: `{count}` problems, listed in the
+    /// details, each naming its `{field}` first.
+    UNITS_IMPORT_REFUSED = "units_import_refused", Invalid;
+    /// `{field}`: no units file was chosen, or it is empty.
+    UNITS_FILE_MISSING = "units_file_missing", Invalid;
+    /// `{field}`: no period `{period}` to set the groups of.
+    UNITS_UNKNOWN_PERIOD = "units_unknown_period", Invalid;
+    /// `{field}`: no index set `{set}` for the groups.
+    UNITS_UNKNOWN_SET = "units_unknown_set", Invalid;
+    /// `{field}`: an index set for the groups needs the period they belong to.
+    UNITS_SET_WITHOUT_PERIOD = "units_set_without_period", Invalid;
+    /// A change would leave the index set invalid: `{count}` problems, listed in the details.
+    SET_INVALID = "set_invalid", Invalid;
+    /// Criterion code `{code}` is used twice.
+    SET_ISSUE_DUPLICATE_CODE = "set_issue_duplicate_code", Invalid;
+    /// Criterion `{code}`: maximum `{max}` differs from the sum `{sum}` of its children's.
+    SET_ISSUE_MAX_NOT_SUM = "set_issue_max_not_sum", Invalid;
+    /// Criterion `{code}` has a negative maximum.
+    SET_ISSUE_NEGATIVE_MAX = "set_issue_negative_max", Invalid;
+    /// Criterion `{code}` is not coded under its parent `{parent}`.
+    SET_ISSUE_CODE_NOT_UNDER_PARENT = "set_issue_code_not_under_parent", Invalid;
+    /// Leaf `{code}` has no scoring method.
+    SET_ISSUE_LEAF_WITHOUT_METHOD = "set_issue_leaf_without_method", Invalid;
+    /// Criterion `{code}` has children and a scoring method.
+    SET_ISSUE_INNER_WITH_METHOD = "set_issue_inner_with_method", Invalid;
+    /// Criterion `{code}`: its method is wrong (`{message}`).
+    SET_ISSUE_BAD_METHOD = "set_issue_bad_method", Invalid;
+    /// The class bands are wrong (`{message}`).
+    SET_ISSUE_BAD_CLASSES = "set_issue_bad_classes", Invalid;
+    /// The set has no criteria.
+    SET_ISSUE_EMPTY = "set_issue_empty", Invalid;
+    /// Area `{code}` has a code of more than one level.
+    SET_ISSUE_AREA_CODE_NOT_TOP_LEVEL = "set_issue_area_code_not_top_level", Invalid;
+    /// Tie-breaking criterion `{code}` is not in the set.
+    SET_ISSUE_UNKNOWN_TIE_BREAKER = "set_issue_unknown_tie_breaker", Invalid;
+    /// Criterion `{code}` differs in source from its bonus/deduction block `{parent}`.
+    SET_ISSUE_SOURCE_NOT_AS_BLOCK = "set_issue_source_not_as_block", Invalid;
+    /// An index set with code `{set}` exists already.
+    SET_CODE_TAKEN = "set_code_taken", Conflict;
+    /// Index set `{set}` has no criterion `{node}`.
+    SET_NODE_NOT_FOUND = "set_node_not_found", NotFound;
+    /// A new criterion was refused: `{count}` problems, listed in the details, each naming
+    /// its `{field}` first.
+    SET_NODE_REFUSED = "set_node_refused", Invalid;
+    /// `{field}`: code `{code}` is not directly under criterion `{parent}`.
+    SET_NODE_CODE_NOT_UNDER = "set_node_code_not_under", Invalid;
+    /// `{field}`: area code `{code}` has more than one level.
+    SET_NODE_CODE_NOT_AREA = "set_node_code_not_area", Invalid;
 }

@@ -15,10 +15,13 @@ pub mod demo;
 pub mod dossier;
 pub mod error;
 pub mod import;
+pub mod index_sets;
 pub mod periods;
 pub mod review;
+pub mod roles;
 pub mod todo;
 pub mod tokens;
+pub mod units;
 pub mod users;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};

@@ -17,10 +17,13 @@ use axum::routing::{get, post};
 use chiso_domain::{NodeCode, Principal, SetCode};
 use serde::Deserialize;
 
-use self::service::{Access, ImportFailure, NodeFields, SetError, SetInfo};
+use chiso_services::index_sets::{self, ImportIndexSet};
+use chiso_services::{Detail, Kind, ServiceError};
+
+use self::service::{NodeFields, SetError, SetInfo};
 use self::views::{DetailDrafts, FileErrorRow, NodeDrafts, SETS, node_href, set_href};
 use crate::auth::CurrentUser;
-use crate::error::FormError;
+use crate::error::{FormError, service_message};
 use crate::format;
 use crate::pages::{PageCtx, render};
 use crate::{AppError, AppState};
@@ -110,11 +113,26 @@ fn refusal(ctx: &PageCtx, e: SetError) -> Result<(StatusCode, Vec<String>), AppE
             StatusCode::UNPROCESSABLE_ENTITY,
             errors.iter().map(|e| e.message(ctx.lang)).collect(),
         )),
+        // Only the problems are shown, each naming its criterion, as the form's list.
+        SetError::Refused(e) if e.kind() == Kind::Invalid => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            crate::error::detail_lines(ctx.lang, e.details()),
+        )),
+        SetError::Refused(e) => Err(e.into()),
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The list and the import
+
+/// Why an uploaded file was not imported.
+#[derive(Debug)]
+enum ImportFailure {
+    /// The upload itself could not be read.
+    Form(FormError),
+    /// The import service refused the file (every problem of the file in its details).
+    Service(ServiceError),
+}
 
 /// Renders the list, with the outcome of a failed import.
 async fn list_page(
@@ -125,25 +143,31 @@ async fn list_page(
     failure: Option<ImportFailure>,
     replace: bool,
 ) -> Result<Response, AppError> {
-    let manage = service::access(p)? == Access::Manage;
-    let items = service::list(state.db(), p).await?;
+    let list = index_sets::list(state.db(), p).await?;
     let lang = ctx.lang;
-    let mut page = views::ListPage::new(ctx, manage, &items);
+    let mut page = views::ListPage::new(ctx, list.access.manage(), &list.items);
     page.notice = notice;
     page.replace = replace;
     let status = match failure {
         None => StatusCode::OK,
-        Some(ImportFailure::App(e)) => return Err(e),
         Some(ImportFailure::Form(e)) => {
             page.errors.push(e.message(lang));
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        Some(ImportFailure::File(errors)) => {
-            page.errors
-                .push(lang.tf("sets.import.failed", &[("n", &errors.len().to_string())]));
-            page.file_errors = errors.iter().map(FileErrorRow::new).collect();
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        Some(ImportFailure::Service(e)) => match (e.kind(), e.details()) {
+            (Kind::Forbidden | Kind::Internal | Kind::Unavailable, _) => return Err(e.into()),
+            (_, Some(Detail::Import(errors))) => {
+                let errors = errors.errors();
+                page.errors
+                    .push(lang.tf("sets.import.failed", &[("n", &errors.len().to_string())]));
+                page.file_errors = errors.iter().map(FileErrorRow::new).collect();
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            _ => {
+                page.errors.push(service_message(lang, &e));
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+        },
     };
     Ok((status, render(&page)?).into_response())
 }
@@ -172,7 +196,7 @@ async fn import(
     let Some(p) = signed_in(&current) else {
         return Ok(to_login(SETS));
     };
-    if service::access(&p)? != Access::Manage {
+    if !index_sets::access(&p)?.manage() {
         return Err(AppError::Forbidden);
     }
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -203,13 +227,20 @@ async fn import(
             "sets.import.unreadable",
         ))),
         None => Err(ImportFailure::Form(FormError::new("sets.import.no_file"))),
-        Some((name, bytes)) => {
+        Some((file_name, bytes)) => {
             let now = state.config().clock.now();
-            service::import(state.db(), &p, &name, &bytes, replace, now).await
+            let cmd = ImportIndexSet {
+                file_name,
+                bytes,
+                replace,
+            };
+            index_sets::import(state.db(), &p, &cmd, now)
+                .await
+                .map_err(ImportFailure::Service)
         }
     };
     match outcome {
-        Ok(code) => Ok(done(&set_href(code.as_str()), "imported")),
+        Ok(done_) => Ok(done(&set_href(done_.code.as_str()), "imported")),
         Err(f) => list_page(&state, ctx, &p, None, Some(f), replace).await,
     }
 }
@@ -226,8 +257,7 @@ async fn detail_page(
     notice: Option<String>,
     failure: Option<(SetError, DetailDrafts)>,
 ) -> Result<Response, AppError> {
-    let manage = service::access(p)? == Access::Manage;
-    let loaded = service::load(state.db(), p, code).await?;
+    let loaded = index_sets::load(state.db(), p, code).await?;
     let (status, errors, drafts) = match failure {
         None => (StatusCode::OK, Vec::new(), DetailDrafts::default()),
         Some((e, drafts)) => {
@@ -235,7 +265,7 @@ async fn detail_page(
             (status, errors, drafts)
         }
     };
-    let mut page = views::DetailPage::new(ctx, manage, &loaded, drafts);
+    let mut page = views::DetailPage::new(ctx, &loaded, drafts);
     page.notice = notice;
     page.errors = errors;
     Ok((status, render(&page)?).into_response())
@@ -267,7 +297,7 @@ async fn download(
         return Ok(to_login(&set_href(&set)));
     };
     let code = parse_set(&set)?;
-    let text = service::yaml(state.db(), &p, &code).await?;
+    let text = index_sets::yaml(state.db(), &p, &code).await?;
     let ascii: String = code
         .as_str()
         .chars()
@@ -382,7 +412,7 @@ async fn freeze(
     };
     let code = parse_set(&set)?;
     let now = state.config().clock.now();
-    service::freeze(state.db(), &p, &code, now).await?;
+    index_sets::freeze(state.db(), &p, &code, now).await?;
     Ok(done(&set_href(code.as_str()), "frozen"))
 }
 
@@ -467,8 +497,7 @@ async fn node_page(
     notice: Option<String>,
     failure: Option<(SetError, NodeDrafts)>,
 ) -> Result<Response, AppError> {
-    let manage = service::access(p)? == Access::Manage;
-    let loaded = service::load(state.db(), p, code).await?;
+    let loaded = index_sets::load(state.db(), p, code).await?;
     let (status, errors, drafts) = match failure {
         None => (StatusCode::OK, Vec::new(), NodeDrafts::default()),
         Some((e, drafts)) => {
@@ -477,7 +506,7 @@ async fn node_page(
         }
     };
     let mut page =
-        views::NodePage::new(ctx, manage, &loaded, node, drafts).ok_or(AppError::PageNotFound)?;
+        views::NodePage::new(ctx, &loaded, node, drafts).ok_or(AppError::PageNotFound)?;
     page.notice = notice;
     page.errors = errors;
     Ok((status, render(&page)?).into_response())

@@ -3,17 +3,12 @@
 //! into a draft, editing a draft's criteria, freezing, exporting. Every change re-validates the
 //! whole set before anything is written and goes to the audit log with the old and new set.
 
-use std::collections::{BTreeMap, HashSet};
-
-use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::vi_plain;
 use chiso_domain::points::parse_decimal;
-use chiso_domain::{
-    IndexSet, Method, NaPolicy, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue, Source,
-};
-use chiso_formats::ImportError;
-use chiso_store::index_sets::{self, SetUse};
-use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
+use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, Points, SetCode, Source};
+use chiso_services::{codes, index_sets};
+use chiso_store::Db;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -23,35 +18,12 @@ use crate::error::FormError;
 /// Earliest and latest years a set may be issued for, as the file readers accept them.
 const YEARS: std::ops::RangeInclusive<i32> = 1990..=2200;
 
-/// What a person may do with index sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// Import, clone, edit drafts, freeze (the administrator).
-    Manage,
-    /// Browse and download only (an observer or council chair of every period).
-    Read,
-}
-
-/// The access of `p`, or [`AppError::Forbidden`]. Managing needs
-/// [`Action::ManageIndexSets`]; reading is also open to whoever may view every assessment
-/// ([`Action::ViewAssessment`] on the whole system), since the sets are what the assessments
-/// are scored under. Roles held for one period or one unit do not reach the system.
-pub(crate) fn access(p: &Principal) -> Result<Access, AppError> {
-    if authz::can(p, Action::ManageIndexSets, &Resource::System) {
-        Ok(Access::Manage)
-    } else if authz::can(p, Action::ViewAssessment, &Resource::System) {
-        Ok(Access::Read)
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 fn require_manage(p: &Principal) -> Result<(), AppError> {
-    authz::check(p, Action::ManageIndexSets, &Resource::System).map_err(|_| AppError::Forbidden)
-}
-
-fn actor(p: &Principal) -> Actor {
-    Actor(p.login.clone())
+    Ok(chiso_services::authz::authorize(
+        p,
+        Action::ManageIndexSets,
+        &Resource::System,
+    )?)
 }
 
 /// Why a change was not made.
@@ -61,9 +33,11 @@ pub(crate) enum SetError {
     App(AppError),
     /// The set is frozen or used by a period: read-only, clone it to change it.
     Locked(SetCode),
-    /// What was typed, or the set it would produce, is wrong; each message names the field or
-    /// the criterion at fault. Nothing was saved.
+    /// What was typed is wrong; each message names the field at fault. Nothing was saved.
     Invalid(Vec<FormError>),
+    /// The set it would produce is invalid (`set_invalid`, each problem naming the criterion
+    /// at fault). Nothing was saved.
+    Refused(chiso_services::ServiceError),
 }
 
 impl<E: Into<AppError>> From<E> for SetError {
@@ -76,212 +50,15 @@ fn invalid(e: FormError) -> SetError {
     SetError::Invalid(vec![e])
 }
 
-/// Maps a refused store write to what people are told.
-fn store_refusal(code: &SetCode) -> impl FnOnce(StoreError) -> SetError + '_ {
-    move |e| match e {
-        StoreError::Frozen(_) => SetError::Locked(code.clone()),
-        StoreError::NotFound(_) => SetError::App(AppError::PageNotFound),
-        StoreError::Conflict(_) => {
-            invalid(FormError::new("sets.error.code_taken").arg("code", code))
-        }
-        e => SetError::App(e.into()),
-    }
-}
-
-/// One line of the list of sets.
-#[derive(Debug, Clone)]
-pub(crate) struct SetListItem {
-    pub summary: IndexSetSummary,
-    /// Periods scored with the set, newest first.
-    pub periods: Vec<PeriodCode>,
-}
-
-/// Every set with the periods that use it, newest year first.
-pub(crate) async fn list(db: &Db, p: &Principal) -> Result<Vec<SetListItem>, AppError> {
-    access(p)?;
-    let summaries = index_sets::list(db).await?;
-    let mut used: BTreeMap<SetCode, Vec<PeriodCode>> = BTreeMap::new();
-    for (set, period) in index_sets::usage(db).await? {
-        used.entry(set).or_default().push(period);
-    }
-    Ok(summaries
-        .into_iter()
-        .map(|summary| SetListItem {
-            periods: used.remove(&summary.code).unwrap_or_default(),
-            summary,
-        })
-        .collect())
-}
-
-/// A set with its state.
-#[derive(Debug, Clone)]
-pub(crate) struct LoadedSet {
-    pub set: IndexSet,
-    pub state: SetUse,
-}
-
-impl LoadedSet {
-    /// Frozen, or used by a period.
-    pub fn locked(&self) -> bool {
-        self.state.locked()
-    }
-}
-
-/// One set, or 404.
-pub(crate) async fn load(db: &Db, p: &Principal, code: &SetCode) -> Result<LoadedSet, AppError> {
-    access(p)?;
-    read(db, code).await
-}
-
-async fn read(db: &Db, code: &SetCode) -> Result<LoadedSet, AppError> {
-    let set = index_sets::get(db, code)
-        .await?
-        .ok_or(AppError::PageNotFound)?;
-    let state = index_sets::set_use(db, code)
-        .await?
-        .ok_or(AppError::PageNotFound)?;
-    Ok(LoadedSet { set, state })
-}
-
-/// A set to change: readable, manageable by `p`, and not locked.
+/// A set to change: manageable by `p`, and not locked (shown on the page it came from).
 async fn draft(db: &Db, p: &Principal, code: &SetCode) -> Result<IndexSet, SetError> {
-    require_manage(p)?;
-    let loaded = read(db, code).await?;
-    if loaded.locked() {
-        return Err(SetError::Locked(code.clone()));
-    }
-    Ok(loaded.set)
-}
-
-/// The YAML text of a set, as the importer reads it back.
-pub(crate) async fn yaml(db: &Db, p: &Principal, code: &SetCode) -> Result<String, AppError> {
-    let loaded = load(db, p, code).await?;
-    Ok(chiso_formats::index_set_yaml(&loaded.set))
-}
-
-/// The problems of a set, each as a translatable message naming the criterion.
-pub(crate) fn issues(set: &IndexSet) -> Vec<FormError> {
-    set.validate()
-        .err()
-        .unwrap_or_default()
-        .iter()
-        .map(issue_message)
-        .collect()
-}
-
-/// One validation issue as a message in the reader's language.
-pub(crate) fn issue_message(issue: &SetIssue) -> FormError {
-    match issue {
-        SetIssue::DuplicateCode(c) => FormError::new("sets.issue.duplicate_code").arg("code", c),
-        SetIssue::MaxNotSum { code, max, sum } => FormError::new("sets.issue.max_not_sum")
-            .arg("code", code)
-            .arg("max", vi_plain(max.value()))
-            .arg("sum", vi_plain(sum.value())),
-        SetIssue::NegativeMax(c) => FormError::new("sets.issue.negative_max").arg("code", c),
-        SetIssue::CodeNotUnderParent { parent, child } => {
-            FormError::new("sets.issue.code_not_under_parent")
-                .arg("code", child)
-                .arg("parent", parent)
+    index_sets::draft(db, p, code).await.map_err(|e| {
+        if e.is(codes::SET_IN_USE) || e.is(codes::SET_FROZEN) {
+            SetError::Locked(code.clone())
+        } else {
+            e.into()
         }
-        SetIssue::LeafWithoutMethod(c) => {
-            FormError::new("sets.issue.leaf_without_method").arg("code", c)
-        }
-        SetIssue::InnerWithMethod(c) => {
-            FormError::new("sets.issue.inner_with_method").arg("code", c)
-        }
-        SetIssue::BadMethod { code, message } => FormError::new("sets.issue.bad_method")
-            .arg("code", code)
-            .arg("message", message),
-        SetIssue::BadClasses(message) => {
-            FormError::new("sets.issue.bad_classes").arg("message", message)
-        }
-        SetIssue::Empty => FormError::new("sets.issue.empty"),
-        SetIssue::AreaCodeNotTopLevel(c) => {
-            FormError::new("sets.issue.area_code_not_top_level").arg("code", c)
-        }
-        SetIssue::UnknownTieBreaker(c) => {
-            FormError::new("sets.issue.unknown_tie_breaker").arg("code", c)
-        }
-        SetIssue::SourceNotAsBlock { parent, child } => {
-            FormError::new("sets.issue.source_not_as_block")
-                .arg("code", child)
-                .arg("parent", parent)
-        }
-    }
-}
-
-/// Refuses a set that does not validate.
-fn validated(set: &IndexSet) -> Result<(), SetError> {
-    let found = issues(set);
-    if found.is_empty() {
-        Ok(())
-    } else {
-        Err(SetError::Invalid(found))
-    }
-}
-
-/// Why an uploaded file was not imported.
-#[derive(Debug)]
-pub(crate) enum ImportFailure {
-    /// Refused, or the server failed.
-    App(AppError),
-    /// The upload itself is unusable (no file, a set that exists, a locked set).
-    Form(FormError),
-    /// Every problem in the file, with its row and column. Nothing was imported.
-    File(Vec<ImportError>),
-}
-
-impl<E: Into<AppError>> From<E> for ImportFailure {
-    fn from(e: E) -> Self {
-        ImportFailure::App(e.into())
-    }
-}
-
-/// Imports an index set from an uploaded YAML, CSV or XLSX file. The file is read and the
-/// whole set validated first; with any problem nothing is stored. A set whose code exists is
-/// only replaced when `replace` is asked for and the stored set is still a draft.
-pub(crate) async fn import(
-    db: &Db,
-    p: &Principal,
-    file_name: &str,
-    bytes: &[u8],
-    replace: bool,
-    at: OffsetDateTime,
-) -> Result<SetCode, ImportFailure> {
-    require_manage(p)?;
-    let file_name = file_name.trim();
-    if file_name.is_empty() || bytes.is_empty() {
-        return Err(ImportFailure::Form(FormError::new("sets.import.no_file")));
-    }
-    let set = chiso_formats::read_index_set_bytes(file_name, bytes)
-        .map_err(|e| ImportFailure::File(e.0))?;
-    let reason = format!("nhập từ tệp {file_name}");
-    let code = set.code.clone();
-    let exists = index_sets::set_use(db, &code).await?;
-    let written = match exists {
-        None => index_sets::create(db, &set, &actor(p), at, Some(&reason)).await,
-        Some(_) if !replace => {
-            return Err(ImportFailure::Form(
-                FormError::new("sets.import.exists").arg("code", &code),
-            ));
-        }
-        Some(state) if state.locked() => {
-            return Err(ImportFailure::Form(
-                FormError::new("sets.error.locked").arg("code", &code),
-            ));
-        }
-        Some(_) => index_sets::update_draft(db, &set, &actor(p), at, Some(&reason)).await,
-    };
-    match written {
-        Ok(()) => Ok(code),
-        Err(StoreError::Frozen(_)) => Err(ImportFailure::Form(
-            FormError::new("sets.error.locked").arg("code", &code),
-        )),
-        Err(StoreError::Conflict(_)) => Err(ImportFailure::Form(
-            FormError::new("sets.import.exists").arg("code", &code),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    })
 }
 
 /// The set-level fields as typed: code (for a clone), name, year, decision.
@@ -294,10 +71,7 @@ pub(crate) struct SetInfo {
 }
 
 /// Checks name, year and decision, collecting every problem.
-fn parse_info(
-    info: &SetInfo,
-    errors: &mut Vec<FormError>,
-) -> Option<(String, i32, Option<String>)> {
+fn parse_info(info: &SetInfo, errors: &mut Vec<FormError>) -> Option<index_sets::SetInfo> {
     let name = info.name.trim();
     if name.is_empty() {
         errors.push(FormError::new("sets.field.name_required"));
@@ -312,7 +86,25 @@ fn parse_info(
     let decision = Some(info.decision.trim())
         .filter(|d| !d.is_empty())
         .map(str::to_owned);
-    Some((name.to_owned(), year?, decision)).filter(|_| !name.is_empty())
+    Some(index_sets::SetInfo {
+        name: name.to_owned(),
+        year: year?,
+        decision,
+    })
+    .filter(|_| !name.is_empty())
+}
+
+/// A refusal of the index set service as what the page shows.
+fn refusal(code: &SetCode, e: chiso_services::ServiceError) -> SetError {
+    if e.is(codes::SET_IN_USE) || e.is(codes::SET_FROZEN) {
+        SetError::Locked(code.clone())
+    } else if e.is(codes::SET_CODE_TAKEN) {
+        invalid(FormError::new("sets.error.code_taken").arg("code", code))
+    } else if e.is(codes::SET_INVALID) {
+        SetError::Refused(e)
+    } else {
+        e.into()
+    }
 }
 
 /// Copies `from` (usually last year's set, frozen or not) into a new draft with its own code,
@@ -325,7 +117,8 @@ pub(crate) async fn clone_set(
     at: OffsetDateTime,
 ) -> Result<SetCode, SetError> {
     require_manage(p)?;
-    let source = read(db, from).await?.set;
+    // A missing source is a missing page, whatever was typed.
+    index_sets::load(db, p, from).await?;
     let mut errors = Vec::new();
     let code = match SetCode::parse(&info.code) {
         Ok(c) => Some(c),
@@ -335,26 +128,17 @@ pub(crate) async fn clone_set(
         }
     };
     let fields = parse_info(info, &mut errors);
-    let (Some(code), Some((name, year, decision))) = (code, fields) else {
+    let (Some(code), Some(info)) = (code, fields) else {
         return Err(SetError::Invalid(errors));
     };
-    if index_sets::set_use(db, &code).await?.is_some() {
-        return Err(invalid(
-            FormError::new("sets.error.code_taken").arg("code", &code),
-        ));
-    }
-    let set = IndexSet {
+    let cmd = index_sets::CloneSet {
+        from: from.clone(),
         code: code.clone(),
-        name,
-        year,
-        decision,
-        ..source
+        info,
     };
-    validated(&set)?;
-    let reason = format!("nhân bản từ bộ chỉ số {from}");
-    index_sets::create(db, &set, &actor(p), at, Some(&reason))
+    index_sets::clone_set(db, p, &cmd, at)
         .await
-        .map_err(store_refusal(&code))?;
+        .map_err(|e| refusal(&code, e))?;
     Ok(code)
 }
 
@@ -366,15 +150,19 @@ pub(crate) async fn edit_info(
     info: &SetInfo,
     at: OffsetDateTime,
 ) -> Result<(), SetError> {
-    let mut set = draft(db, p, code).await?;
+    // A locked set says so before the typed values are judged.
+    draft(db, p, code).await?;
     let mut errors = Vec::new();
-    let Some((name, year, decision)) = parse_info(info, &mut errors) else {
+    let Some(info) = parse_info(info, &mut errors) else {
         return Err(SetError::Invalid(errors));
     };
-    set.name = name;
-    set.year = year;
-    set.decision = decision;
-    save(db, p, &set, "sửa thông tin chung", at).await
+    let cmd = index_sets::EditSetInfo {
+        set: code.clone(),
+        info,
+    };
+    index_sets::edit_info(db, p, &cmd, at)
+        .await
+        .map_err(|e| refusal(code, e))
 }
 
 /// A criterion's fields as typed in the edit or add form. Method, parameters and the
@@ -444,23 +232,6 @@ struct Checked {
     not_applicable: Option<NaPolicy>,
 }
 
-impl Checked {
-    /// Writes the fields into `node`; the method and policy only when `leaf`.
-    fn apply(self, node: &mut Node, leaf: bool) {
-        node.title = self.title;
-        node.max = self.max;
-        if let Some(s) = self.source {
-            node.source = s;
-        }
-        node.rule = self.rule;
-        node.evidence = self.evidence;
-        if leaf {
-            node.method = self.method;
-            node.not_applicable = self.not_applicable;
-        }
-    }
-}
-
 /// Checks the typed fields, collecting every problem. `leaf` tells whether the node is (or
 /// will be) scored, so its method and not-applicable policy are read.
 fn check_fields(f: &NodeFields, leaf: bool, errors: &mut Vec<FormError>) -> Checked {
@@ -503,75 +274,6 @@ fn check_fields(f: &NodeFields, leaf: bool, errors: &mut Vec<FormError>) -> Chec
     out
 }
 
-fn find_mut<'a>(nodes: &'a mut [Node], code: &NodeCode) -> Option<&'a mut Node> {
-    for n in nodes.iter_mut() {
-        if &n.code == code {
-            return Some(n);
-        }
-        if let Some(found) = find_mut(&mut n.children, code) {
-            return Some(found);
-        }
-    }
-    None
-}
-
-/// The bonus and deduction blocks whose maximum is the sum of their children (no cap below
-/// it): they keep following the sum when a child changes, while a capped block keeps its cap.
-fn uncapped_blocks(set: &IndexSet) -> HashSet<NodeCode> {
-    set.walk()
-        .into_iter()
-        .filter(|n| !n.is_leaf() && !n.source.counts_in_max())
-        .filter(|n| n.max == n.children.iter().map(|c| c.max).sum())
-        .map(|n| n.code.clone())
-        .collect()
-}
-
-/// The maximum an inner node must have for its children, as the set's validation counts it.
-fn summed(n: &Node, uncapped: &HashSet<NodeCode>) -> Points {
-    if n.source.counts_in_max() {
-        n.children
-            .iter()
-            .filter(|c| c.source.counts_in_max())
-            .map(|c| c.max)
-            .sum()
-    } else {
-        let sum: Points = n.children.iter().map(|c| c.max).sum();
-        if uncapped.contains(&n.code) {
-            sum
-        } else {
-            n.max.min(sum)
-        }
-    }
-}
-
-/// Recomputes the maximum of the node `code` (when it has children) and of every node above
-/// it. Returns false when there is no such node.
-fn resum(nodes: &mut [Node], code: &NodeCode, uncapped: &HashSet<NodeCode>) -> bool {
-    for n in nodes.iter_mut() {
-        if &n.code == code || resum(&mut n.children, code, uncapped) {
-            if !n.children.is_empty() {
-                n.max = summed(n, uncapped);
-            }
-            return true;
-        }
-    }
-    false
-}
-
-/// Validates and stores a changed draft, with `reason` in the audit log.
-async fn save(
-    db: &Db,
-    p: &Principal,
-    set: &IndexSet,
-    reason: &str,
-    at: OffsetDateTime,
-) -> Result<(), SetError> {
-    validated(set)?;
-    index_sets::update_draft(db, set, &actor(p), at, Some(reason))
-        .await
-        .map_err(store_refusal(&set.code))
-}
-
 /// Edits one criterion of a draft: title, maximum, source, rule text, evidence requirement,
 /// and for a leaf its method with parameters and its not-applicable policy.
 pub(crate) async fn edit_node(
@@ -582,22 +284,31 @@ pub(crate) async fn edit_node(
     fields: &NodeFields,
     at: OffsetDateTime,
 ) -> Result<(), SetError> {
-    let mut set = draft(db, p, code).await?;
-    let uncapped = uncapped_blocks(&set);
-    let target = find_mut(&mut set.nodes, node).ok_or(AppError::PageNotFound)?;
+    let set = draft(db, p, code).await?;
+    let target = set.find(node).ok_or(AppError::PageNotFound)?;
     let leaf = target.is_leaf();
     let mut errors = Vec::new();
     let checked = check_fields(fields, leaf, &mut errors);
     if !errors.is_empty() {
         return Err(SetError::Invalid(errors));
     }
-    checked.apply(target, leaf);
-    if fields.propagate
-        && let Some(parent) = node.parent()
-    {
-        resum(&mut set.nodes, &parent, &uncapped);
-    }
-    save(db, p, &set, &format!("sửa tiêu chí {node}"), at).await
+    let cmd = index_sets::EditNode {
+        set: code.clone(),
+        node: node.clone(),
+        edit: index_sets::NodeEdit {
+            title: checked.title,
+            max: checked.max,
+            source: checked.source.unwrap_or(target.source),
+            method: checked.method,
+            rule: checked.rule,
+            evidence: checked.evidence,
+            not_applicable: checked.not_applicable,
+        },
+        propagate: fields.propagate,
+    };
+    index_sets::edit_node(db, p, &cmd, at)
+        .await
+        .map_err(|e| refusal(code, e))
 }
 
 /// The code the next child of `parent` (or the next area) would naturally have.
@@ -631,29 +342,22 @@ pub(crate) async fn add_node(
     fields: &NodeFields,
     at: OffsetDateTime,
 ) -> Result<NodeCode, SetError> {
-    let mut set = draft(db, p, code).await?;
+    let set = draft(db, p, code).await?;
     if let Some(parent) = parent
         && set.find(parent).is_none()
     {
         return Err(AppError::PageNotFound.into());
     }
-    let uncapped = uncapped_blocks(&set);
     let mut errors = Vec::new();
+    // The code's place in the tree is judged by the service's rule, shown with the fields.
     let new_code = match NodeCode::parse(&fields.code) {
-        Ok(c) if c.parent().as_ref() != parent => {
-            errors.push(match parent {
-                Some(p) => FormError::new("sets.field.code_not_under")
-                    .arg("code", &c)
-                    .arg("parent", p),
-                None => FormError::new("sets.field.code_not_area").arg("code", &c),
-            });
-            None
-        }
-        Ok(c) if set.find(&c).is_some() => {
-            errors.push(FormError::new("sets.issue.duplicate_code").arg("code", &c));
-            None
-        }
-        Ok(c) => Some(c),
+        Ok(c) => match index_sets::check_new_code(&set, parent, &c) {
+            None => Some(c),
+            Some(problem) => {
+                errors.push(code_error(&problem));
+                None
+            }
+        },
         Err(e) => {
             errors.push(FormError::new("sets.field.code_invalid").arg("message", e));
             None
@@ -663,42 +367,52 @@ pub(crate) async fn add_node(
     let Some(new_code) = new_code.filter(|_| errors.is_empty()) else {
         return Err(SetError::Invalid(errors));
     };
-    let mut leaf = Node {
+    let cmd = index_sets::AddNode {
+        set: code.clone(),
+        parent: parent.cloned(),
         code: new_code.clone(),
-        title: String::new(),
-        max: Points::ZERO,
-        source: Source::Assessed,
-        method: None,
-        rule: None,
-        evidence: None,
-        not_applicable: None,
-        children: Vec::new(),
+        edit: index_sets::NodeEdit {
+            title: checked.title,
+            max: checked.max,
+            source: checked.source.unwrap_or(Source::Assessed),
+            method: checked.method,
+            rule: checked.rule,
+            evidence: checked.evidence,
+            not_applicable: checked.not_applicable,
+        },
+        propagate: fields.propagate,
     };
-    checked.apply(&mut leaf, true);
-    let siblings = match parent {
-        None => &mut set.nodes,
-        Some(parent) => {
-            let node = find_mut(&mut set.nodes, parent).ok_or(AppError::PageNotFound)?;
-            if node.is_leaf() {
-                node.method = None;
-                node.not_applicable = None;
-            }
-            &mut node.children
+    index_sets::add_node(db, p, &cmd, at).await.map_err(|e| {
+        if e.is(codes::SET_NODE_REFUSED)
+            && let Some(chiso_services::Detail::Problems(ps)) = e.details()
+            && let [problem] = ps.as_slice()
+        {
+            SetError::Invalid(vec![code_error(problem)])
+        } else {
+            refusal(code, e)
         }
-    };
-    let key = new_code.sort_key();
-    let at_pos = siblings
-        .iter()
-        .position(|s| s.code.sort_key() > key)
-        .unwrap_or(siblings.len());
-    siblings.insert(at_pos, leaf);
-    if fields.propagate
-        && let Some(parent) = parent
-    {
-        resum(&mut set.nodes, parent, &uncapped);
-    }
-    save(db, p, &set, &format!("thêm tiêu chí {new_code}"), at).await?;
+    })?;
     Ok(new_code)
+}
+
+/// A refusal of a new criterion's code as the form's message.
+fn code_error(p: &chiso_services::Problem) -> FormError {
+    let arg = |name: &str| {
+        p.args
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if p.code == codes::SET_NODE_CODE_NOT_UNDER {
+        FormError::new("sets.field.code_not_under")
+            .arg("code", arg("code"))
+            .arg("parent", arg("parent"))
+    } else if p.code == codes::SET_NODE_CODE_NOT_AREA {
+        FormError::new("sets.field.code_not_area").arg("code", arg("code"))
+    } else {
+        FormError::new("sets.issue.duplicate_code").arg("code", arg("code"))
+    }
 }
 
 /// Removes a criterion and everything under it, then recomputes the maxima above it when
@@ -711,48 +425,22 @@ pub(crate) async fn remove_node(
     propagate: bool,
     at: OffsetDateTime,
 ) -> Result<(), SetError> {
-    let mut set = draft(db, p, code).await?;
-    let uncapped = uncapped_blocks(&set);
-    let parent = node.parent();
-    let siblings = match &parent {
-        None => &mut set.nodes,
-        Some(p) => {
-            &mut find_mut(&mut set.nodes, p)
-                .ok_or(AppError::PageNotFound)?
-                .children
-        }
+    let cmd = index_sets::RemoveNode {
+        set: code.clone(),
+        node: node.clone(),
+        propagate,
     };
-    let before = siblings.len();
-    siblings.retain(|n| &n.code != node);
-    if siblings.len() == before {
-        return Err(AppError::PageNotFound.into());
-    }
-    if propagate && let Some(parent) = &parent {
-        resum(&mut set.nodes, parent, &uncapped);
-    }
-    save(db, p, &set, &format!("xóa tiêu chí {node}"), at).await
-}
-
-/// Freezes a set explicitly ("khóa"): from then on it is read-only; clone it to change it.
-pub(crate) async fn freeze(
-    db: &Db,
-    p: &Principal,
-    code: &SetCode,
-    at: OffsetDateTime,
-) -> Result<(), AppError> {
-    require_manage(p)?;
-    index_sets::freeze(db, code, &actor(p), at)
+    index_sets::remove_node(db, p, &cmd, at)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound(_) => AppError::PageNotFound,
-            e => e.into(),
-        })
+        .map_err(|e| refusal(code, e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chiso_domain::SetIssue;
     use chiso_domain::{ClassScheme, RankingRule};
+    use chiso_services::index_sets::{find_mut, resum, uncapped_blocks};
     use rust_decimal_macros::dec;
 
     fn code(s: &str) -> NodeCode {
@@ -903,15 +591,20 @@ mod tests {
                 child: code("2.1"),
             },
         ];
+        let text = |issue: &SetIssue, lang: crate::Lang| {
+            let p = index_sets::issue_problem(issue);
+            let key = crate::error::service_key(p.code);
+            assert!(lang.lookup(&key).is_some(), "{key}");
+            crate::error::detail_lines(lang, Some(&chiso_services::Detail::Problems(vec![p])))
+                .remove(0)
+        };
         for issue in &issues {
-            let e = issue_message(issue);
             for lang in crate::Lang::ALL {
-                let text = e.message(lang);
-                assert!(lang.lookup(e.key).is_some(), "{}", e.key);
-                assert!(!text.contains('{'), "{text}");
+                let t = text(issue, lang);
+                assert!(!t.contains('{'), "{t}");
             }
         }
-        let sum = issue_message(&issues[1]).message(crate::Lang::Vi);
+        let sum = text(&issues[1], crate::Lang::Vi);
         assert!(sum.contains("2,5") && sum.contains('3'), "{sum}");
     }
 }

@@ -10,7 +10,9 @@ use chiso_domain::{
 };
 use rust_decimal::Decimal;
 
-use super::service::{LoadedSet, NodeFields, SetInfo, SetListItem};
+use chiso_services::index_sets::{LoadedSet, SetListItem};
+
+use super::service::{NodeFields, SetInfo};
 use crate::format::{self, DASH};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
@@ -484,8 +486,9 @@ pub(crate) struct DetailPage {
 }
 
 impl DetailPage {
-    pub fn new(ctx: PageCtx, manage: bool, loaded: &LoadedSet, drafts: DetailDrafts) -> Self {
+    pub fn new(ctx: PageCtx, loaded: &LoadedSet, drafts: DetailDrafts) -> Self {
         let lang = ctx.lang;
+        let manage = loaded.access.manage();
         let set = &loaded.set;
         let mut bands = vec![BandGroup {
             name: lang.t("sets.band.default").to_owned(),
@@ -520,7 +523,7 @@ impl DetailPage {
             title: set.name.clone(),
             head: SetHead::new(lang, loaded),
             manage,
-            editable: manage && !loaded.locked(),
+            editable: loaded.editable(),
             rows: set
                 .walk()
                 .into_iter()
@@ -528,10 +531,12 @@ impl DetailPage {
                 .collect(),
             bands,
             ranking: ranking_lines(lang, set),
-            issues: super::service::issues(set)
-                .iter()
-                .map(|e| e.message(lang))
-                .collect(),
+            issues: crate::error::detail_lines(
+                lang,
+                Some(&chiso_services::Detail::Problems(
+                    chiso_services::index_sets::issues(set),
+                )),
+            ),
             notice: None,
             errors: Vec::new(),
             clone,
@@ -583,12 +588,12 @@ impl NodePage {
     /// `None` when the set has no node `code`.
     pub fn new(
         ctx: PageCtx,
-        manage: bool,
         loaded: &LoadedSet,
         code: &NodeCode,
         drafts: NodeDrafts,
     ) -> Option<Self> {
         let lang = ctx.lang;
+        let manage = loaded.access.manage();
         let set = &loaded.set;
         let node = set.find(code)?;
         let mut trail = Vec::new();
@@ -620,7 +625,7 @@ impl NodePage {
                 .map(|c| NodeRow::new(lang, set, c))
                 .collect(),
             manage,
-            editable: manage && !loaded.locked(),
+            editable: loaded.editable(),
             notice: None,
             errors: Vec::new(),
             edit,

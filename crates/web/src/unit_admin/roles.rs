@@ -1,27 +1,24 @@
-//! Role assignment: which roles a person holds (administrator, unit officer or leader of a
-//! unit, appraiser by unit and/or area, council chair, observer), each for one period or for
-//! all, and granting or revoking them. Checked against [`Action::ManageUsers`]; every grant
-//! and revocation is audited by the store in the same transaction.
+//! Role assignment pages' adapter: the grant form as typed is parsed into
+//! [`chiso_services::roles::GrantRole`] (which box a code was typed in, codes that do not
+//! parse), then the roles service decides (the role's shape, units and periods that exist, a
+//! role held once) with the same rules as `chiso user grant`. Its refusals are shown next to
+//! the fields they name.
 //!
 //! The grants take effect at the person's next request: the signed-in user's roles are read
 //! from the database on every request.
 
-use std::collections::HashMap;
-
-use chiso_domain::authz::{self, Action, AppraiserScope, Grant, Principal, Resource, Role};
+use chiso_domain::authz::{Grant, Principal};
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
-use chiso_store::grants::{self, StoredGrant};
-use chiso_store::periods::{self, Period};
-use chiso_store::users::{self, User};
-use chiso_store::{Actor, Db, StoreError, units};
+use chiso_services::roles::{self, GrantRole, RevokeRole, RoleKind};
+use chiso_services::{Detail, Problem, ServiceError, codes};
+use chiso_store::Db;
 use time::OffsetDateTime;
 
 use super::form::{FieldError, Refusal, in_form_order, split_list};
 use crate::AppError;
 use crate::error::FormError;
 
-/// Longest revocation reason kept.
-const MAX_REASON: usize = 500;
+pub(crate) use chiso_services::roles::RolesOverview;
 
 /// The kinds of role a form can grant, in the order the form lists them.
 pub(crate) const ROLE_KINDS: [&str; 6] = [
@@ -33,45 +30,16 @@ pub(crate) const ROLE_KINDS: [&str; 6] = [
     "observer",
 ];
 
-fn require(p: &Principal) -> Result<(), AppError> {
-    authz::check(p, Action::ManageUsers, &Resource::System).map_err(|_| AppError::Forbidden)
-}
-
-/// What the role page of one person shows.
-#[derive(Debug, Clone)]
-pub(crate) struct RolesOverview {
-    pub user: User,
-    pub grants: Vec<StoredGrant>,
-    /// Periods a grant may be limited to, newest first.
-    pub periods: Vec<Period>,
-    /// Names of the units the grants name.
-    pub unit_names: HashMap<UnitCode, String>,
-}
+/// The fields of the grant form, in the order mistakes are listed.
+const FORM_ORDER: [&str; 5] = ["role", "unit", "units", "areas", "period"];
 
 /// The person `login` and their grants; 404 when nobody has this login.
-#[tracing::instrument(skip_all, fields(login = %login))]
 pub(crate) async fn overview(
     db: &Db,
     p: &Principal,
     login: &str,
 ) -> Result<RolesOverview, AppError> {
-    require(p)?;
-    let user = users::find_by_login(db, login)
-        .await?
-        .ok_or(AppError::PageNotFound)?;
-    let grants = grants::stored_for_user(db, login).await?;
-    let periods = periods::list(db).await?;
-    let unit_names = units::list(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.code, u.name))
-        .collect();
-    Ok(RolesOverview {
-        user,
-        grants,
-        periods,
-        unit_names,
-    })
+    Ok(roles::overview(db, p, login).await?)
 }
 
 /// The grant form as typed.
@@ -94,47 +62,56 @@ pub(crate) struct GrantDraft {
     pub period: String,
 }
 
-/// Checks the grant form against the stored units and periods.
-fn check_grant(
-    draft: &GrantDraft,
-    units: &HashMap<UnitCode, String>,
-    periods: &[Period],
-) -> Result<Grant, Vec<FieldError>> {
+/// Parses the form: what was typed into a box that does not belong to the role, and codes
+/// that do not parse, are the form's own mistakes; the rest is for the service to judge.
+fn parse_draft(login: &str, draft: &GrantDraft) -> (Option<GrantRole>, Vec<FieldError>) {
     let mut errors = Vec::new();
-    let unit_code =
-        |raw: &str, field: &'static str, errors: &mut Vec<FieldError>| match UnitCode::parse(raw) {
-            Ok(c) if units.contains_key(&c) => Some(c),
-            Ok(c) => {
-                errors.push(FieldError::new(
-                    field,
-                    FormError::new("roles.unknown_unit").arg("code", &c),
-                ));
-                None
-            }
-            Err(e) => {
+    let kind = RoleKind::parse(&draft.role);
+    if kind.is_none() {
+        errors.push(FieldError::new(
+            "role",
+            FormError::new("roles.role_required"),
+        ));
+    }
+    let appraiser = kind == Some(RoleKind::Appraiser);
+    let mut units: Vec<UnitCode> = Vec::new();
+    let unit = |raw: &str, field: &'static str, errors: &mut Vec<FieldError>| {
+        UnitCode::parse(raw)
+            .map_err(|e| {
                 errors.push(FieldError::new(
                     field,
                     FormError::new("roles.unit_invalid").arg("reason", e),
                 ));
-                None
-            }
-        };
-    let kind = draft.role.trim();
-    let takes_unit = matches!(kind, "unit_officer" | "unit_leader");
-    let appraiser = kind == "appraiser";
-    if !takes_unit && !draft.unit.trim().is_empty() {
-        errors.push(FieldError::new(
-            "unit",
-            FormError::new("roles.unit_not_for_role"),
-        ));
+            })
+            .ok()
+    };
+    let typed_unit = draft.unit.trim();
+    if !typed_unit.is_empty() {
+        if appraiser {
+            errors.push(FieldError::new(
+                "unit",
+                FormError::new("roles.unit_not_for_role"),
+            ));
+        } else if let Some(u) = unit(typed_unit, "unit", &mut errors) {
+            units.push(u);
+        }
     }
-    if !appraiser {
-        for field in ["units", "areas"] {
-            let typed = if field == "units" {
-                &draft.units
-            } else {
-                &draft.areas
-            };
+    let mut areas: Vec<NodeCode> = Vec::new();
+    if appraiser {
+        for raw in split_list(&draft.units) {
+            units.extend(unit(raw, "units", &mut errors));
+        }
+        for raw in split_list(&draft.areas) {
+            match NodeCode::parse(raw) {
+                Ok(n) => areas.push(n),
+                Err(e) => errors.push(FieldError::new(
+                    "areas",
+                    FormError::new("roles.area_invalid").arg("reason", e),
+                )),
+            }
+        }
+    } else {
+        for (field, typed) in [("units", &draft.units), ("areas", &draft.areas)] {
             if !typed.trim().is_empty() {
                 errors.push(FieldError::new(
                     field,
@@ -143,71 +120,11 @@ fn check_grant(
             }
         }
     }
-    let role = match kind {
-        "admin" => Some(Role::Admin),
-        "council_chair" => Some(Role::CouncilChair),
-        "observer" => Some(Role::Observer),
-        "unit_officer" | "unit_leader" => {
-            if draft.unit.trim().is_empty() {
-                errors.push(FieldError::new(
-                    "unit",
-                    FormError::new("roles.unit_required"),
-                ));
-                None
-            } else {
-                unit_code(&draft.unit, "unit", &mut errors).map(|unit| {
-                    if kind == "unit_officer" {
-                        Role::UnitOfficer { unit }
-                    } else {
-                        Role::UnitLeader { unit }
-                    }
-                })
-            }
-        }
-        "appraiser" => {
-            let mut scope = AppraiserScope::everything();
-            let typed_units = split_list(&draft.units);
-            if !typed_units.is_empty() {
-                let mut list: Vec<UnitCode> = Vec::new();
-                for raw in typed_units {
-                    if let Some(c) = unit_code(raw, "units", &mut errors)
-                        && !list.contains(&c)
-                    {
-                        list.push(c);
-                    }
-                }
-                scope.units = Some(list);
-            }
-            let typed_areas = split_list(&draft.areas);
-            if !typed_areas.is_empty() {
-                let mut list: Vec<NodeCode> = Vec::new();
-                for raw in typed_areas {
-                    match NodeCode::parse(raw) {
-                        Ok(n) if !list.contains(&n) => list.push(n),
-                        Ok(_) => {}
-                        Err(e) => errors.push(FieldError::new(
-                            "areas",
-                            FormError::new("roles.area_invalid").arg("reason", e),
-                        )),
-                    }
-                }
-                scope.areas = Some(list);
-            }
-            Some(Role::Appraiser { scope })
-        }
-        _ => {
-            errors.push(FieldError::new(
-                "role",
-                FormError::new("roles.role_required"),
-            ));
-            None
-        }
-    };
     let period = match draft.period.trim() {
-        "" => Some(None),
+        "" => None,
         raw => match PeriodCode::parse(raw) {
-            Ok(c) if periods.iter().any(|p| p.code == c) => Some(Some(c)),
-            _ => {
+            Ok(c) => Some(c),
+            Err(_) => {
                 errors.push(FieldError::new(
                     "period",
                     FormError::new("roles.unknown_period").arg("period", raw),
@@ -216,14 +133,72 @@ fn check_grant(
             }
         },
     };
-    in_form_order(&mut errors, &["role", "unit", "units", "areas", "period"]);
-    match (role, period) {
-        (Some(role), Some(period)) if errors.is_empty() => Ok(Grant { role, period }),
-        _ => Err(errors),
+    let cmd = kind.map(|role| GrantRole {
+        login: login.to_owned(),
+        role,
+        units,
+        areas,
+        period,
+    });
+    (cmd, errors)
+}
+
+/// A form field named by a service problem.
+fn field_of(name: &str) -> Option<&'static str> {
+    [
+        "role", "unit", "units", "areas", "period", "revoke", "reason",
+    ]
+    .into_iter()
+    .find(|f| *f == name)
+}
+
+/// A service problem as the form's message next to its field.
+fn field_error(p: &Problem) -> Option<FieldError> {
+    let arg = |name: &str| {
+        p.args
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let field = field_of(&arg("field"))?;
+    let error = match p.code {
+        c if c == codes::ROLE_UNIT_REQUIRED || c == codes::ROLE_ONE_UNIT => {
+            FormError::new("roles.unit_required")
+        }
+        c if c == codes::ROLE_UNIT_NOT_FOR_ROLE => FormError::new("roles.unit_not_for_role"),
+        c if c == codes::ROLE_SCOPE_NOT_FOR_ROLE => FormError::new("roles.scope_not_for_role"),
+        c if c == codes::ROLE_UNKNOWN_UNIT => {
+            FormError::new("roles.unknown_unit").arg("code", arg("unit"))
+        }
+        c if c == codes::ROLE_UNKNOWN_PERIOD => {
+            FormError::new("roles.unknown_period").arg("period", arg("period"))
+        }
+        c if c == codes::ROLE_DUPLICATE => FormError::new("roles.duplicate"),
+        c if c == codes::ROLE_OWN_ADMIN => FormError::new("roles.cannot_revoke_own_admin"),
+        c if c == codes::ROLE_REASON_TOO_LONG => {
+            FormError::new("roles.reason_too_long").arg("n", arg("max"))
+        }
+        _ => return None,
+    };
+    Some(FieldError::new(field, error))
+}
+
+/// The field mistakes of a `role_refused` error, or the error itself for an error page.
+fn field_errors(e: ServiceError) -> Result<Vec<FieldError>, AppError> {
+    if !e.is(codes::ROLE_REFUSED) {
+        return Err(e.into());
+    }
+    let Some(Detail::Problems(problems)) = e.details() else {
+        return Err(e.into());
+    };
+    match problems.iter().map(field_error).collect::<Option<Vec<_>>>() {
+        Some(errors) => Ok(errors),
+        None => Err(e.into()),
     }
 }
 
-/// Gives `login` the role of the form.
+/// Gives `login` the role of the form; every mistake of the form at once.
 #[tracing::instrument(skip_all, fields(login = %login))]
 pub(crate) async fn grant(
     db: &Db,
@@ -232,20 +207,21 @@ pub(crate) async fn grant(
     draft: &GrantDraft,
     at: OffsetDateTime,
 ) -> Result<Grant, Refusal> {
-    let RolesOverview {
-        periods,
-        unit_names,
-        ..
-    } = overview(db, p, login).await?;
-    let grant = check_grant(draft, &unit_names, &periods)?;
-    match grants::grant(db, login, &grant, &Actor(p.login.clone()), at).await {
-        Ok(_) => Ok(grant),
-        Err(StoreError::Conflict(_)) => Err(Refusal::Fields(vec![FieldError::new(
-            "role",
-            FormError::new("roles.duplicate"),
-        )])),
-        Err(e) => Err(e.into()),
+    // Who may not manage roles, or names nobody, learns nothing about the form.
+    overview(db, p, login).await?;
+    let (cmd, mut errors) = parse_draft(login, draft);
+    let outcome = match &cmd {
+        Some(cmd) if errors.is_empty() => roles::grant(db, p, cmd, at).await,
+        Some(cmd) => roles::check_grant(db, cmd).await,
+        None => return Err(Refusal::Fields(errors)),
+    };
+    match outcome {
+        Ok(g) if errors.is_empty() => return Ok(g),
+        Ok(_) => {}
+        Err(e) => errors.extend(field_errors(e)?),
     }
+    in_form_order(&mut errors, &FORM_ORDER);
+    Err(Refusal::Fields(errors))
 }
 
 /// Takes the grant `id` away from `login`, with the reason given. Administrators cannot take
@@ -259,53 +235,21 @@ pub(crate) async fn revoke(
     reason: &str,
     at: OffsetDateTime,
 ) -> Result<Grant, Refusal> {
-    require(p)?;
-    let held = grants::stored_for_user(db, login).await?;
-    let Some(g) = held.into_iter().find(|g| g.id == id) else {
-        return Err(AppError::PageNotFound.into());
+    let cmd = RevokeRole {
+        login: login.to_owned(),
+        grant: id,
+        reason: reason.to_owned(),
     };
-    if login == p.login && g.grant.role == Role::Admin {
-        return Err(Refusal::Fields(vec![FieldError::new(
-            "revoke",
-            FormError::new("roles.cannot_revoke_own_admin"),
-        )]));
-    }
-    let reason: String = reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    if reason.chars().count() > MAX_REASON {
-        return Err(Refusal::Fields(vec![FieldError::new(
-            "reason",
-            FormError::new("roles.reason_too_long").arg("n", MAX_REASON),
-        )]));
-    }
-    match grants::revoke(db, id, &reason, &Actor(p.login.clone()), at).await {
-        Ok(()) => Ok(g.grant),
-        Err(StoreError::NotFound(_)) => Err(AppError::PageNotFound.into()),
-        Err(e) => Err(e.into()),
+    match roles::revoke(db, p, &cmd, at).await {
+        Ok(g) => Ok(g),
+        Err(e) if e.is(codes::ROLE_GRANT_NOT_FOUND) => Err(AppError::PageNotFound.into()),
+        Err(e) => Err(Refusal::Fields(field_errors(e)?)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn units() -> HashMap<UnitCode, String> {
-        [("SNV", "Sở Nội vụ"), ("STP", "Sở Tư pháp")]
-            .into_iter()
-            .map(|(c, n)| (UnitCode::parse(c).unwrap(), n.to_owned()))
-            .collect()
-    }
-
-    fn periods() -> Vec<Period> {
-        vec![Period {
-            code: PeriodCode::parse("2024").unwrap(),
-            year: 2024,
-            name: "Chỉ số CCHC năm 2024".into(),
-            previous: None,
-            status: "draft".into(),
-            decision: None,
-            computed_at: None,
-        }]
-    }
 
     fn draft(role: &str) -> GrantDraft {
         GrantDraft {
@@ -314,81 +258,64 @@ mod tests {
         }
     }
 
-    fn keys(r: Result<Grant, Vec<FieldError>>) -> Vec<(&'static str, &'static str)> {
-        r.unwrap_err()
-            .iter()
-            .map(|e| (e.field, e.error.key))
-            .collect()
+    fn keys(errors: &[FieldError]) -> Vec<(&'static str, &'static str)> {
+        errors.iter().map(|e| (e.field, e.error.key)).collect()
     }
 
     #[test]
-    fn an_officer_needs_a_known_unit_and_a_known_period() {
-        let mut d = draft("unit_officer");
-        assert_eq!(
-            keys(check_grant(&d, &units(), &periods())),
-            vec![("unit", "roles.unit_required")]
-        );
-        d.unit = "SYT".into();
-        d.period = "2031".into();
-        assert_eq!(
-            keys(check_grant(&d, &units(), &periods())),
-            vec![
-                ("unit", "roles.unknown_unit"),
-                ("period", "roles.unknown_period")
-            ]
-        );
-        d.unit = "SNV".into();
-        d.period = "2024".into();
-        let g = check_grant(&d, &units(), &periods()).unwrap();
-        assert_eq!(
-            g,
-            Grant::in_period(
-                Role::UnitOfficer {
-                    unit: UnitCode::parse("SNV").unwrap()
-                },
-                PeriodCode::parse("2024").unwrap()
-            )
-        );
-    }
-
-    #[test]
-    fn an_appraiser_is_scoped_by_units_and_or_areas_and_blank_means_everything() {
+    fn an_appraisers_boxes_are_parsed_and_blank_means_everything() {
         let mut d = draft("appraiser");
-        assert_eq!(
-            check_grant(&d, &units(), &periods()).unwrap().role,
-            Role::Appraiser {
-                scope: AppraiserScope::everything()
-            }
-        );
+        let (cmd, errors) = parse_draft("canbo", &d);
+        let cmd = cmd.unwrap();
+        assert!(errors.is_empty());
+        assert!(cmd.units.is_empty() && cmd.areas.is_empty() && cmd.period.is_none());
         d.units = "STP, STP SNV".into();
         d.areas = "2; 3.1".into();
-        let Role::Appraiser { scope } = check_grant(&d, &units(), &periods()).unwrap().role else {
-            panic!("an appraiser")
-        };
-        assert_eq!(scope.units.unwrap().len(), 2);
-        assert_eq!(scope.areas.unwrap().len(), 2);
+        d.period = "2024".into();
+        let (cmd, errors) = parse_draft("canbo", &d);
+        let cmd = cmd.unwrap();
+        assert!(errors.is_empty());
+        assert_eq!((cmd.units.len(), cmd.areas.len()), (3, 2));
+        assert_eq!(cmd.period, Some(PeriodCode::parse("2024").unwrap()));
         d.areas = "hai ba!".into();
         assert_eq!(
-            keys(check_grant(&d, &units(), &periods())),
+            keys(&parse_draft("canbo", &d).1),
             vec![("areas", "roles.area_invalid")]
         );
     }
 
     #[test]
-    fn fields_that_do_not_belong_to_the_role_are_refused_rather_than_ignored() {
+    fn boxes_that_do_not_belong_to_the_role_are_refused_rather_than_ignored() {
         let mut d = draft("observer");
         d.unit = "SNV".into();
         d.areas = "1".into();
-        assert_eq!(
-            keys(check_grant(&d, &units(), &periods())),
-            vec![
-                ("unit", "roles.unit_not_for_role"),
-                ("areas", "roles.scope_not_for_role")
-            ]
-        );
-        assert_eq!(
-            keys(check_grant(&draft("emperor"), &units(), &periods())),
-            vec![("role", "roles.role_required")]
-        );
+        let (cmd, errors) = parse_draft("canbo", &d);
+        assert_eq!(keys(&errors), vec![("areas", "roles.scope_not_for_role")]);
+        assert_eq!(cmd.unwrap().units.len(), 1, "the service refuses the unit");
+        let (cmd, errors) = parse_draft("canbo", &draft("emperor"));
+        assert!(cmd.is_none());
+        assert_eq!(keys(&errors), vec![("role", "roles.role_required")]);
+    }
+
+    #[test]
+    fn every_refusal_of_the_roles_service_is_shown_next_to_its_field() {
+        let problems = [
+            Problem::new(codes::ROLE_UNIT_REQUIRED).arg("field", "unit"),
+            Problem::new(codes::ROLE_UNKNOWN_UNIT)
+                .arg("field", "units")
+                .arg("unit", "KHONG-CO"),
+            Problem::new(codes::ROLE_UNKNOWN_PERIOD)
+                .arg("field", "period")
+                .arg("period", "2099"),
+            Problem::new(codes::ROLE_DUPLICATE).arg("field", "role"),
+            Problem::new(codes::ROLE_OWN_ADMIN).arg("field", "revoke"),
+            Problem::new(codes::ROLE_REASON_TOO_LONG)
+                .arg("field", "reason")
+                .arg("max", 500),
+        ];
+        for p in &problems {
+            let e = field_error(p).unwrap_or_else(|| panic!("{p:?}"));
+            assert!(!e.error.message(crate::Lang::Vi).contains('{'), "{p:?}");
+        }
     }
 }

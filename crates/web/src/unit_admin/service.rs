@@ -8,16 +8,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chiso_domain::authz::{self, Action, Principal, Resource};
+use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::parse_date;
 use chiso_domain::text::{SearchKey, SearchQuery, compare_vi};
 use chiso_domain::{
     GroupName, IdError, Lineage, LineageKind, PeriodCode, SetCode, Unit, UnitCode, UnitKind,
 };
-use chiso_services::import::{self, UnitsChanges};
+use chiso_services::import::UnitsChanges;
 use chiso_store::audit::AuditEntry;
 use chiso_store::units::{self, Reorganisation, Reorganised};
-use chiso_store::{Actor, Db, StoreError, index_sets, periods};
+use chiso_store::{Actor, Db, StoreError};
 use time::{Date, OffsetDateTime};
 
 use super::form::{FieldError, Refusal, in_form_order, split_list};
@@ -42,7 +42,11 @@ pub(crate) const RESERVED: [&str; 3] = ["them", "nhap-tep", "sap-nhap-chia-tach"
 
 /// Refuses anyone who may not manage units.
 pub(crate) fn require(p: &Principal) -> Result<(), AppError> {
-    authz::check(p, Action::ManageUnits, &Resource::System).map_err(|_| AppError::Forbidden)
+    Ok(chiso_services::authz::authorize(
+        p,
+        Action::ManageUnits,
+        &Resource::System,
+    )?)
 }
 
 fn actor(p: &Principal) -> Actor {
@@ -557,8 +561,39 @@ pub(crate) struct Imported {
     pub groups: Vec<(GroupName, SetCode)>,
 }
 
-/// Imports an uploaded units file (CSV or XLSX). Every problem of the file is reported, with
-/// its row and column, and nothing is written unless there is none.
+/// A refusal of the units service's option checks as the form's message next to its field.
+fn import_field_error(p: &chiso_services::Problem) -> Option<FieldError> {
+    use chiso_services::codes;
+    let arg = |name: &str| {
+        p.args
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    Some(match p.code {
+        c if c == codes::UNITS_FILE_MISSING => {
+            FieldError::new("file", FormError::new("units.import_no_file"))
+        }
+        c if c == codes::UNITS_UNKNOWN_PERIOD => FieldError::new(
+            "period",
+            FormError::new("units.unknown_period").arg("period", arg("period")),
+        ),
+        c if c == codes::UNITS_UNKNOWN_SET => FieldError::new(
+            "set",
+            FormError::new("units.unknown_set").arg("set", arg("set")),
+        ),
+        c if c == codes::UNITS_SET_WITHOUT_PERIOD => {
+            FieldError::new("set", FormError::new("units.set_without_period"))
+        }
+        _ => return None,
+    })
+}
+
+/// Imports an uploaded units file (CSV or XLSX) through the units service, with the same
+/// checks as `chiso import units`. Every problem of the form is shown next to its field;
+/// every problem of the file is reported, with its row and column, and nothing is written
+/// unless there is none.
 #[tracing::instrument(skip_all, fields(file = %file_name, bytes = bytes.len()))]
 pub(crate) async fn import_units(
     db: &Db,
@@ -571,103 +606,106 @@ pub(crate) async fn import_units(
 ) -> Result<Result<Imported, Vec<ImportProblem>>, Refusal> {
     require(p)?;
     let mut errors = Vec::new();
-    if file_name.trim().is_empty() || bytes.is_empty() {
-        errors.push(FieldError::new(
-            "file",
-            FormError::new("units.import_no_file"),
-        ));
-    }
     let period = match draft.period.trim() {
         "" => None,
-        raw => match PeriodCode::parse(raw) {
-            Ok(c) if periods::get(db, &c).await?.is_some() => Some(c),
-            _ => {
+        raw => PeriodCode::parse(raw)
+            .map_err(|_| {
                 errors.push(FieldError::new(
                     "period",
                     FormError::new("units.unknown_period").arg("period", raw),
                 ));
-                None
-            }
-        },
+            })
+            .ok(),
     };
     let set = match draft.set.trim() {
         "" => None,
-        raw => match SetCode::parse(raw) {
-            Ok(c) if index_sets::get(db, &c).await?.is_some() => Some(c),
-            _ => {
+        raw => SetCode::parse(raw)
+            .map_err(|_| {
                 errors.push(FieldError::new(
                     "set",
                     FormError::new("units.unknown_set").arg("set", raw),
                 ));
-                None
-            }
-        },
+            })
+            .ok(),
     };
-    if set.is_some() && draft.period.trim().is_empty() {
-        errors.push(FieldError::new(
-            "set",
-            FormError::new("units.set_without_period"),
-        ));
-    }
-    if !errors.is_empty() {
-        in_form_order(&mut errors, &["file", "period", "set"]);
-        return Err(Refusal::Fields(errors));
-    }
-    let file = match chiso_formats::read_units_bytes(file_name, bytes) {
-        Ok(f) => f,
-        Err(errs) => {
-            return Ok(Err(errs
-                .into_iter()
-                .map(|e| ImportProblem {
-                    row: e.row,
-                    column: e.column,
-                    message: e.message,
-                })
-                .collect()));
+    let cmd = chiso_services::units::ImportUnits {
+        file_name: file_name.to_owned(),
+        bytes: bytes.to_vec(),
+        period: period.clone(),
+        set,
+        create_period: false,
+    };
+    let refused = if errors.is_empty() {
+        match chiso_services::units::import(db, p, &cmd, at).await {
+            Ok(done) => {
+                return Ok(Ok(Imported {
+                    file: file_name.to_owned(),
+                    changes: done.changes,
+                    period,
+                    groups: done.groups,
+                }));
+            }
+            Err(e) => Some(e),
         }
+    } else {
+        // The form has mistakes already: the service's checks complete the list.
+        chiso_services::units::check_import(db, &cmd).await.err()
     };
-    let changes = import::units_changes(db, &file).await.map_err(app_error)?;
-    match import::import_units(db, &file, period.as_ref(), set.as_ref(), &actor(p), at).await {
-        Ok(done) => Ok(Ok(Imported {
-            file: file_name.to_owned(),
-            changes,
-            period,
-            groups: done.groups,
-        })),
-        Err(e) => match e.details() {
-            Some(chiso_services::Detail::Import(errs)) => Ok(Err(errs
-                .errors()
+    if let Some(e) = refused {
+        if e.is(chiso_services::codes::UNITS_IMPORT_REFUSED)
+            && let Some(chiso_services::Detail::Problems(problems)) = e.details()
+            && let Some(found) = problems
                 .iter()
-                .map(|e| ImportProblem {
-                    row: e.row,
-                    column: e.column.clone(),
-                    message: e.message.clone(),
-                })
-                .collect())),
-            // The file's inconsistencies with the database, each in the reader's language.
-            Some(chiso_services::Detail::Problems(_)) => {
-                Ok(Err(crate::error::detail_lines(lang, e.details())
-                    .into_iter()
-                    .map(|message| ImportProblem {
-                        row: None,
-                        column: None,
-                        message,
-                    })
-                    .collect()))
-            }
-            // A reference the checks could not foresee (e.g. a unit removed meanwhile): the
-            // whole transaction was rolled back, so this is one more problem of the file.
-            _ if e.kind() == chiso_services::Kind::Invalid
-                || e.is(chiso_services::codes::CONFLICT) =>
-            {
-                Ok(Err(vec![ImportProblem {
+                .map(import_field_error)
+                .collect::<Option<Vec<_>>>()
+        {
+            errors.extend(found);
+        } else if errors.is_empty() {
+            return file_problems(lang, e);
+        } else {
+            return Err(app_error(e));
+        }
+    }
+    in_form_order(&mut errors, &["file", "period", "set"]);
+    Err(Refusal::Fields(errors))
+}
+
+/// A refused file as the problems listed under the form.
+fn file_problems(
+    lang: crate::i18n::Lang,
+    e: chiso_services::ServiceError,
+) -> Result<Result<Imported, Vec<ImportProblem>>, Refusal> {
+    match e.details() {
+        Some(chiso_services::Detail::Import(errs)) => Ok(Err(errs
+            .errors()
+            .iter()
+            .map(|e| ImportProblem {
+                row: e.row,
+                column: e.column.clone(),
+                message: e.message.clone(),
+            })
+            .collect())),
+        // The file's inconsistencies with the database, each in the reader's language.
+        Some(chiso_services::Detail::Problems(_)) => {
+            Ok(Err(crate::error::detail_lines(lang, e.details())
+                .into_iter()
+                .map(|message| ImportProblem {
                     row: None,
                     column: None,
-                    message: crate::error::service_message(lang, &e),
-                }]))
-            }
-            _ => Err(app_error(e)),
-        },
+                    message,
+                })
+                .collect()))
+        }
+        // A reference the checks could not foresee (e.g. a unit removed meanwhile): the
+        // whole transaction was rolled back, so this is one more problem of the file.
+        _ if e.kind() == chiso_services::Kind::Invalid || e.is(chiso_services::codes::CONFLICT) => {
+            Ok(Err(vec![ImportProblem {
+                row: None,
+                column: None,
+                message: crate::error::service_message(lang, &e),
+            }]))
+        }
+        _ => Err(app_error(e)),
     }
 }
 

@@ -6,7 +6,9 @@
 //! Owners create, list and revoke their own tokens; user administrators do so for anyone.
 
 use chiso_domain::authz::{Action, Principal, Resource};
-use chiso_store::tokens::{self, NewToken, StoredToken};
+/// A token as stored, without its secret; re-exported so adapters need not reach the store.
+pub use chiso_store::tokens::StoredToken;
+use chiso_store::tokens::{self, NewToken};
 use chiso_store::{Actor, Db, users};
 use rand::Rng;
 use sha2::{Digest, Sha256};

@@ -4,8 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use chiso_services::tokens::{self, CreateToken, TokenScope};
-use chiso_store::tokens::StoredToken;
+use chiso_services::tokens::{self, CreateToken, StoredToken, TokenScope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -29,9 +29,9 @@ use serde::Deserialize;
 use self::fields::PostedForm;
 use self::service::{Answer, Failure, Incoming, Problem, Refusal};
 use self::views::{Feedback, Preview, SelfPage};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, SignedIn};
 use crate::pages::{PageCtx, render};
-use crate::{AppError, AppState, format, service as shared};
+use crate::{AppError, AppState, service as shared};
 
 /// The page of one unit's self-assessment; saving posts to it.
 const PAGE: &str = "/ky/{period}/tu-danh-gia/{unit}";
@@ -65,24 +65,6 @@ pub(crate) fn router() -> Router<AppState> {
 /// The period and unit of a path, parsed (a malformed code names nothing: 404).
 fn codes(period: &str, unit: &str) -> Result<(PeriodCode, UnitCode), AppError> {
     Ok((shared::parse_period(period)?, shared::parse_unit(unit)?))
-}
-
-/// The sign-in page, returning to `path` afterwards.
-fn to_login(path: &str) -> Response {
-    let mut q = String::new();
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
-            q.push(char::from(b));
-        } else {
-            q.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Redirect::to(&format!("/dang-nhap?next={q}")).into_response()
-}
-
-/// The signed-in person; `None` for a visitor, who is sent to sign in.
-fn signed_in(current: &CurrentUser) -> Option<Principal> {
-    current.user().map(|_| current.principal())
 }
 
 /// Display names of every user, for "saved by".
@@ -146,14 +128,11 @@ struct Done {
 async fn page(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(principal): SignedIn,
     Path((period, unit)): Path<(String, String)>,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
     let feedback = Feedback {
         notice: views::notice(ctx.lang, done.ok.as_deref(), done.n.as_deref()),
         refusal: None,
@@ -166,14 +145,11 @@ async fn page(
 async fn save(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(principal): SignedIn,
     Path((period, unit)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
     let form = PostedForm::parse(pairs);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
@@ -224,14 +200,11 @@ async fn preview(
 async fn submit(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(principal): SignedIn,
     Path((period, unit)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
     let form = PostedForm::parse(pairs);
     let version = form
         .get("version")
@@ -344,14 +317,11 @@ async fn read_multipart(
 async fn upload(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(principal): SignedIn,
     Path((period, unit, node)): Path<(String, String, String)>,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
     let node = NodeCode::parse(&node).map_err(|_| AppError::PageNotFound)?;
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
@@ -385,14 +355,10 @@ async fn upload(
 /// people who may see its leaf.
 async fn download(
     State(state): State<AppState>,
-    current: CurrentUser,
+    SignedIn(principal): SignedIn,
     Path((period, unit, id)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
     let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        let back = format!("{}/minh-chung/{}", base(&codes), format::segment(&id));
-        return Ok(to_login(&back));
-    };
     let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
     let file = service::document(state.db(), &principal, &codes.0, &codes.1, id).await?;
     let Some(store) = state.evidence_store() else {
@@ -427,14 +393,11 @@ async fn download(
 async fn remove(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(principal): SignedIn,
     Path((period, unit, id)): Path<(String, String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
     let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
     let form = PostedForm::parse(pairs);
     let now = state.config().clock.now();
@@ -451,14 +414,11 @@ async fn remove(
 async fn answer(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(principal): SignedIn,
     Path((period, unit, id)): Path<(String, String, String)>,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
     let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;

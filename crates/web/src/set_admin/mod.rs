@@ -22,7 +22,7 @@ use chiso_services::{Detail, Kind, ServiceError};
 
 use self::service::{NodeFields, SetError, SetInfo};
 use self::views::{DetailDrafts, FileErrorRow, NodeDrafts, SETS, node_href, set_href};
-use crate::auth::CurrentUser;
+use crate::auth::SignedIn;
 use crate::error::{FormError, service_message};
 use crate::format;
 use crate::pages::{PageCtx, render};
@@ -50,20 +50,6 @@ pub(crate) fn router() -> Router<AppState> {
             "/quan-tri/bo-chi-so/{set}/tieu-chi/{node}/xoa",
             post(remove_node),
         )
-}
-
-/// The sign-in page, returning to `path` afterwards.
-fn to_login(path: &str) -> Response {
-    Redirect::to(&format!(
-        "/dang-nhap?next={}",
-        format::segment(path).replace("%2F", "/")
-    ))
-    .into_response()
-}
-
-/// The signed-in person; `None` for an anonymous visitor, who is sent to sign in.
-fn signed_in(current: &CurrentUser) -> Option<Principal> {
-    current.user().map(|_| current.principal())
 }
 
 fn parse_set(raw: &str) -> Result<SetCode, AppError> {
@@ -176,12 +162,9 @@ async fn list_page(
 async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Query(d): Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(SETS));
-    };
     let notice = notice(&ctx, &d);
     list_page(&state, ctx, &p, notice, None, false).await
 }
@@ -190,12 +173,9 @@ async fn list(
 async fn import(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     mut form: Multipart,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(SETS));
-    };
     if !index_sets::access(&p)?.manage() {
         return Err(AppError::Forbidden);
     }
@@ -275,13 +255,10 @@ async fn detail_page(
 async fn detail(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path(set): Path<String>,
     Query(d): Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
     let code = parse_set(&set)?;
     let notice = notice(&ctx, &d);
     detail_page(&state, ctx, &p, &code, notice, None).await
@@ -290,12 +267,9 @@ async fn detail(
 /// `GET /quan-tri/bo-chi-so/{set}/tai-xuong`: the set as a YAML file.
 async fn download(
     State(state): State<AppState>,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path(set): Path<String>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
     let code = parse_set(&set)?;
     let text = index_sets::yaml(state.db(), &p, &code).await?;
     let ascii: String = code
@@ -353,13 +327,10 @@ impl From<InfoForm> for SetInfo {
 async fn clone_set(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path(set): Path<String>,
     Form(f): Form<InfoForm>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
     let code = parse_set(&set)?;
     let info = SetInfo::from(f);
     let now = state.config().clock.now();
@@ -379,13 +350,10 @@ async fn clone_set(
 async fn edit_info(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path(set): Path<String>,
     Form(f): Form<InfoForm>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
     let code = parse_set(&set)?;
     let info = SetInfo::from(f);
     let now = state.config().clock.now();
@@ -404,12 +372,9 @@ async fn edit_info(
 /// `POST /quan-tri/bo-chi-so/{set}/khoa`: freezes the set.
 async fn freeze(
     State(state): State<AppState>,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path(set): Path<String>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
     let code = parse_set(&set)?;
     let now = state.config().clock.now();
     index_sets::freeze(state.db(), &p, &code, now).await?;
@@ -462,13 +427,10 @@ impl From<FieldsPost> for NodeFields {
 async fn add_area(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path(set): Path<String>,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
     let code = parse_set(&set)?;
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
@@ -516,13 +478,10 @@ async fn node_page(
 async fn node(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path((set, node)): Path<(String, String)>,
     Query(d): Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&node_href(&set, &node)));
-    };
     let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let notice = notice(&ctx, &d);
     node_page(&state, ctx, &p, &code, &node, notice, None).await
@@ -532,13 +491,10 @@ async fn node(
 async fn edit_node(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path((set, node)): Path<(String, String)>,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&node_href(&set, &node)));
-    };
     let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
@@ -558,13 +514,10 @@ async fn edit_node(
 async fn add_child(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path((set, node)): Path<(String, String)>,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&node_href(&set, &node)));
-    };
     let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
@@ -590,13 +543,10 @@ struct RemovePost {
 async fn remove_node(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Path((set, node)): Path<(String, String)>,
     Form(f): Form<RemovePost>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&node_href(&set, &node)));
-    };
     let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let now = state.config().clock.now();
     let propagate = f.propagate.is_some();

@@ -265,10 +265,12 @@ pub fn csrf_of(body: &str) -> String {
 
 /// The value of the hidden input `name` on a page.
 pub fn hidden(body: &str, name: &str) -> String {
+    hidden_or_none(body, name).unwrap_or_else(|| panic!("no field {name} in:\n{body}"))
+}
+
+/// The value of the hidden input `name`, if the page has it (a refused page has none).
+pub fn hidden_or_none(body: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in:\n{body}"))
-        + marker.len();
-    body[start..].split('"').next().unwrap().to_owned()
+    let start = body.find(&marker)? + marker.len();
+    body[start..].split('"').next().map(str::to_owned)
 }

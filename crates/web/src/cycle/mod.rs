@@ -16,13 +16,13 @@ pub(crate) mod service;
 mod views;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
 use chiso_domain::authz::Principal;
-use chiso_domain::{NodeCode, PeriodCode, UnitCode};
+use chiso_domain::{PeriodCode, UnitCode};
 use chiso_evidence::{FileBudget, UploadError, content_disposition, sanitize_file_name};
 use serde::Deserialize;
 
@@ -31,7 +31,8 @@ use self::service::{Answer, Failure, Incoming, Problem, Refusal};
 use self::views::{Feedback, Preview, SelfPage};
 use crate::auth::{CurrentUser, SignedIn};
 use crate::pages::{PageCtx, render};
-use crate::{AppError, AppState, service as shared};
+use crate::paths::{PeriodUnit, UnitItem, UnitLeaf};
+use crate::{AppError, AppState};
 
 /// The page of one unit's self-assessment; saving posts to it.
 const PAGE: &str = "/ky/{period}/tu-danh-gia/{unit}";
@@ -60,11 +61,6 @@ pub(crate) fn router() -> Router<AppState> {
             "/ky/{period}/tu-danh-gia/{unit}/giai-trinh/{id}",
             post(answer).layer(DefaultBodyLimit::disable()),
         )
-}
-
-/// The period and unit of a path, parsed (a malformed code names nothing: 404).
-fn codes(period: &str, unit: &str) -> Result<(PeriodCode, UnitCode), AppError> {
-    Ok((shared::parse_period(period)?, shared::parse_unit(unit)?))
 }
 
 /// Display names of every user, for "saved by".
@@ -129,10 +125,10 @@ async fn page(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(principal): SignedIn,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
+    let codes = (period, unit);
     let feedback = Feedback {
         notice: views::notice(ctx.lang, done.ok.as_deref(), done.n.as_deref()),
         refusal: None,
@@ -146,10 +142,10 @@ async fn save(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(principal): SignedIn,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
+    let codes = (period, unit);
     let form = PostedForm::parse(pairs);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
@@ -177,10 +173,10 @@ async fn preview(
     State(state): State<AppState>,
     ctx: PageCtx,
     current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
+    let codes = (period, unit);
     if current.user().is_none() {
         return Err(AppError::Forbidden);
     }
@@ -201,10 +197,10 @@ async fn submit(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(principal): SignedIn,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
+    let codes = (period, unit);
     let form = PostedForm::parse(pairs);
     let version = form
         .get("version")
@@ -318,11 +314,10 @@ async fn upload(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(principal): SignedIn,
-    Path((period, unit, node)): Path<(String, String, String)>,
+    UnitLeaf { period, unit, node }: UnitLeaf,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let node = NodeCode::parse(&node).map_err(|_| AppError::PageNotFound)?;
+    let codes = (period, unit);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let limit = state.config().evidence_limit;
@@ -356,10 +351,9 @@ async fn upload(
 async fn download(
     State(state): State<AppState>,
     SignedIn(principal): SignedIn,
-    Path((period, unit, id)): Path<(String, String, String)>,
+    UnitItem { period, unit, id }: UnitItem,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let codes = (period, unit);
     let file = service::document(state.db(), &principal, &codes.0, &codes.1, id).await?;
     let Some(store) = state.evidence_store() else {
         tracing::error!("evidence download without an evidence store configured");
@@ -394,11 +388,10 @@ async fn remove(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(principal): SignedIn,
-    Path((period, unit, id)): Path<(String, String, String)>,
+    UnitItem { period, unit, id }: UnitItem,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let codes = (period, unit);
     let form = PostedForm::parse(pairs);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
@@ -415,11 +408,10 @@ async fn answer(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(principal): SignedIn,
-    Path((period, unit, id)): Path<(String, String, String)>,
+    UnitItem { period, unit, id }: UnitItem,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let codes = (period, unit);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let limit = state.config().evidence_limit;

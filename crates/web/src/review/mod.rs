@@ -10,7 +10,7 @@ pub(crate) mod views;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,7 +24,7 @@ use crate::auth::SignedIn;
 use crate::error::service_message;
 use crate::format;
 use crate::pages::{PageCtx, render};
-use crate::service::{parse_period, parse_unit};
+use crate::paths::{InPeriod, PeriodUnit, UnitLeaf};
 use crate::{AppError, AppState};
 use views::Draft;
 
@@ -81,9 +81,8 @@ async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path(period): Path<String>,
+    InPeriod { period }: InPeriod,
 ) -> Result<Response, AppError> {
-    let period = parse_period(&period)?;
     let now = state.config().clock.now();
     let list = service::list_units(state.db(), &p, &period, now).await?;
     Ok(render(&views::ListPage::new(ctx, &list))?.into_response())
@@ -115,10 +114,9 @@ async fn unit_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
     let notice = done.notice(&ctx);
     unit_view(&state, ctx, &p, &period, &unit, notice, None).await
 }
@@ -181,14 +179,9 @@ async fn save_appraisal(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((period, unit, node)): Path<(String, String, String)>,
+    UnitLeaf { period, unit, node }: UnitLeaf,
     Form(f): Form<AppraisalForm>,
 ) -> Result<Response, AppError> {
-    let (period, unit, node) = (
-        parse_period(&period)?,
-        parse_unit(&unit)?,
-        parse_node(&node)?,
-    );
     let now = state.config().clock.now();
     // A version that is not a number cannot match any stored one: the save is stale.
     let version = f.version.trim().parse::<i64>().unwrap_or(-1);
@@ -234,14 +227,9 @@ async fn request_explanation(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((period, unit, node)): Path<(String, String, String)>,
+    UnitLeaf { period, unit, node }: UnitLeaf,
     Form(f): Form<RequestForm>,
 ) -> Result<Response, AppError> {
-    let (period, unit, node) = (
-        parse_period(&period)?,
-        parse_unit(&unit)?,
-        parse_node(&node)?,
-    );
     let now = state.config().clock.now();
     let cmd = RequestExplanation {
         period: period.clone(),
@@ -283,10 +271,9 @@ async fn reopen(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
     Form(f): Form<ReopenForm>,
 ) -> Result<Response, AppError> {
-    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
     let now = state.config().clock.now();
     let cmd = Reopen {
         period: period.clone(),
@@ -313,9 +300,8 @@ async fn diff(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
 ) -> Result<Response, AppError> {
-    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
     let now = state.config().clock.now();
     let file = service::unit_file(state.db(), &p, &period, &unit, now).await?;
     Ok(render(&views::DiffPage::new(ctx, &file))?.into_response())
@@ -346,10 +332,9 @@ async fn approval(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path(period): Path<String>,
+    InPeriod { period }: InPeriod,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let period = parse_period(&period)?;
     let notice = done.notice(&ctx);
     approval_view(&state, ctx, &p, &period, notice, None).await
 }
@@ -359,9 +344,8 @@ async fn approve(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path(period): Path<String>,
+    InPeriod { period }: InPeriod,
 ) -> Result<Response, AppError> {
-    let period = parse_period(&period)?;
     let now = state.config().clock.now();
     let cmd = Approve {
         period: period.clone(),
@@ -391,10 +375,9 @@ async fn change_log(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
     Query(q): Query<LogQuery>,
 ) -> Result<Response, AppError> {
-    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
     let node = match q.node.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => Some(parse_node(raw)?),
         None => None,

@@ -10,7 +10,7 @@ mod views;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,7 @@ use crate::auth::SignedIn;
 use crate::error::{FormError, service_message};
 use crate::format;
 use crate::pages::{PageCtx, render};
+use crate::paths::{InSet, SetNode};
 use crate::{AppError, AppState};
 
 /// The routes of index set administration.
@@ -50,14 +51,6 @@ pub(crate) fn router() -> Router<AppState> {
             "/quan-tri/bo-chi-so/{set}/tieu-chi/{node}/xoa",
             post(remove_node),
         )
-}
-
-fn parse_set(raw: &str) -> Result<SetCode, AppError> {
-    SetCode::parse(raw).map_err(|_| AppError::PageNotFound)
-}
-
-fn parse_node(raw: &str) -> Result<NodeCode, AppError> {
-    NodeCode::parse(raw).map_err(|_| AppError::PageNotFound)
 }
 
 /// What was just done, for the notice after the redirect.
@@ -256,10 +249,9 @@ async fn detail(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path(set): Path<String>,
+    InSet { set: code }: InSet,
     Query(d): Query<Done>,
 ) -> Result<Response, AppError> {
-    let code = parse_set(&set)?;
     let notice = notice(&ctx, &d);
     detail_page(&state, ctx, &p, &code, notice, None).await
 }
@@ -268,9 +260,8 @@ async fn detail(
 async fn download(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
-    Path(set): Path<String>,
+    InSet { set: code }: InSet,
 ) -> Result<Response, AppError> {
-    let code = parse_set(&set)?;
     let text = index_sets::yaml(state.db(), &p, &code).await?;
     let ascii: String = code
         .as_str()
@@ -328,10 +319,9 @@ async fn clone_set(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path(set): Path<String>,
+    InSet { set: code }: InSet,
     Form(f): Form<InfoForm>,
 ) -> Result<Response, AppError> {
-    let code = parse_set(&set)?;
     let info = SetInfo::from(f);
     let now = state.config().clock.now();
     match service::clone_set(state.db(), &p, &code, &info, now).await {
@@ -351,10 +341,9 @@ async fn edit_info(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path(set): Path<String>,
+    InSet { set: code }: InSet,
     Form(f): Form<InfoForm>,
 ) -> Result<Response, AppError> {
-    let code = parse_set(&set)?;
     let info = SetInfo::from(f);
     let now = state.config().clock.now();
     match service::edit_info(state.db(), &p, &code, &info, now).await {
@@ -373,9 +362,8 @@ async fn edit_info(
 async fn freeze(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
-    Path(set): Path<String>,
+    InSet { set: code }: InSet,
 ) -> Result<Response, AppError> {
-    let code = parse_set(&set)?;
     let now = state.config().clock.now();
     index_sets::freeze(state.db(), &p, &code, now).await?;
     Ok(done(&set_href(code.as_str()), "frozen"))
@@ -428,10 +416,9 @@ async fn add_area(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path(set): Path<String>,
+    InSet { set: code }: InSet,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let code = parse_set(&set)?;
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
     match service::add_node(state.db(), &p, &code, None, &fields, now).await {
@@ -479,10 +466,9 @@ async fn node(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((set, node)): Path<(String, String)>,
+    SetNode { set: code, node }: SetNode,
     Query(d): Query<Done>,
 ) -> Result<Response, AppError> {
-    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let notice = notice(&ctx, &d);
     node_page(&state, ctx, &p, &code, &node, notice, None).await
 }
@@ -492,10 +478,9 @@ async fn edit_node(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((set, node)): Path<(String, String)>,
+    SetNode { set: code, node }: SetNode,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
     match service::edit_node(state.db(), &p, &code, &node, &fields, now).await {
@@ -515,10 +500,9 @@ async fn add_child(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((set, node)): Path<(String, String)>,
+    SetNode { set: code, node }: SetNode,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
     match service::add_node(state.db(), &p, &code, Some(&node), &fields, now).await {
@@ -544,10 +528,9 @@ async fn remove_node(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    Path((set, node)): Path<(String, String)>,
+    SetNode { set: code, node }: SetNode,
     Form(f): Form<RemovePost>,
 ) -> Result<Response, AppError> {
-    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let now = state.config().clock.now();
     let propagate = f.propagate.is_some();
     match service::remove_node(state.db(), &p, &code, &node, propagate, now).await {

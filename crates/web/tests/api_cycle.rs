@@ -724,6 +724,34 @@ async fn stale_versions_read_only_tokens_and_other_units_are_refused_and_change_
         let a = api.assessment("SNV", &officer).await;
         assert_eq!(leaf_of(&a, "1.1.1")["evidence"], json!([]));
         assert_eq!(leaf_of(&a, "1.2.1")["self_points"], "18", "unchanged");
+
+        // A document removed with a reason is gone for everyone, and only once.
+        let (s, v) = api
+            .upload(&evidence, &officer, &[], &[("nham.pdf", &pdf(4))])
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let a = api.assessment("SNV", &officer).await;
+        let href = leaf_of(&a, "1.1.1")["evidence"][0]["href"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (s, v) = api.call(Method::DELETE, &href, &reader, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        let removal = format!("{href}?reason=T%E1%BA%A3i%20nh%E1%BA%A7m%20t%E1%BB%87p");
+        let (s, v) = api.call(Method::DELETE, &removal, &officer, None).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        let (s, v) = api.call(Method::DELETE, &removal, &officer, None).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["error"]["code"], "evidence_already_removed");
+        let (s, _) = api.call(Method::GET, &href, &officer, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let log = audit::list(db, &AuditFilter::default()).await.unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.actor == "cb.snv" && e.reason.as_deref() == Some("Tải nhầm tệp")),
+            "[{}] the removal and its reason are audited under the owner",
+            api.app.backend
+        );
         assert_eq!(state_of(db, "SNV").await, AssessmentState::Draft);
         api.stop().await;
     }

@@ -989,3 +989,53 @@ nodes:
         source: assessed
         method: {manual: {step: 0.5}}
 "#;
+
+/// Whether `v` (a part of the OpenAPI document) holds an example, following `$ref`s into
+/// `schemas` once each.
+fn has_example(v: &Value, schemas: &Value, seen: &mut Vec<String>) -> bool {
+    match v {
+        Value::Object(o) => {
+            if o.contains_key("example") || o.contains_key("examples") {
+                return true;
+            }
+            if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                let name = r.rsplit('/').next().unwrap_or_default().to_owned();
+                if seen.contains(&name) {
+                    return false;
+                }
+                seen.push(name.clone());
+                return has_example(&schemas[&name], schemas, seen);
+            }
+            o.values().any(|v| has_example(v, schemas, seen))
+        }
+        Value::Array(a) => a.iter().any(|v| has_example(v, schemas, seen)),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_endpoint_of_the_api_is_documented_with_an_example() {
+    let doc = serde_json::to_value(chiso_web::api::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let mut missing = Vec::new();
+    let mut writes = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if method != "get" {
+                writes += 1;
+            }
+            let parts = [&op["parameters"], &op["requestBody"], &op["responses"]];
+            if !parts
+                .iter()
+                .any(|p| has_example(p, schemas, &mut Vec::new()))
+            {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "without an example: {missing:?}");
+    assert!(
+        writes >= 14,
+        "the write endpoints are documented ({writes})"
+    );
+}

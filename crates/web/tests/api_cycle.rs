@@ -909,6 +909,20 @@ async fn index_sets_units_and_measured_scores_are_imported_with_the_rules_of_the
             .upload(
                 "/api/v1/units",
                 &admin,
+                &[("period", "2026")],
+                &[("a.csv", units.as_bytes()), ("b.csv", units.as_bytes())],
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an import reads one file: {v}"
+        );
+        assert_eq!(v["error"]["args"]["field"], "file");
+        let (s, v) = api
+            .upload(
+                "/api/v1/units",
+                &admin,
                 &[("period", "2026"), ("set", "BCS-DO-LUONG")],
                 &[("don-vi.csv", units.as_bytes())],
             )

@@ -125,12 +125,19 @@ pub struct IndexSetImportedDto {
     pub replaced: bool,
 }
 
-/// The one file of an import form, with its name.
-fn the_file(form: &mut Form) -> (String, Vec<u8>) {
-    match form.files.pop() {
+/// The one file of an import form, with its name (empty when none was sent, which the
+/// services refuse naming the file as missing); several files are refused, since an import
+/// reads one.
+fn the_file(form: &mut Form) -> Result<(String, Vec<u8>), AppError> {
+    if form.files.len() > 1 {
+        return Err(ServiceError::new(codes::INVALID_FIELD)
+            .arg("field", "file")
+            .into());
+    }
+    Ok(match form.files.pop() {
         Some(f) => (f.name, f.content),
         None => (String::new(), Vec::new()),
-    }
+    })
 }
 
 /// Files of imports are bounded by the readers' own limit.
@@ -176,7 +183,7 @@ pub(super) async fn import_scores(
     // Who first: a refused person's file is never read.
     chiso_services::periods::require_manage(&principal, Some(&period))?;
     let mut form = upload::read(multipart, import_limit(), None).await?;
-    let (file_name, bytes) = the_file(&mut form);
+    let (file_name, bytes) = the_file(&mut form)?;
     let cmd = ImportScoresUpload {
         period,
         file_name,
@@ -231,7 +238,7 @@ pub(super) async fn import_units(
                 .map_err(|_| ServiceError::new(codes::INVALID_FIELD).arg("field", "set"))
         })
         .transpose()?;
-    let (file_name, bytes) = the_file(&mut form);
+    let (file_name, bytes) = the_file(&mut form)?;
     let cmd = ImportUnits {
         file_name,
         bytes,
@@ -308,7 +315,7 @@ pub(super) async fn import_index_set(
                 .into());
         }
     };
-    let (file_name, bytes) = the_file(&mut form);
+    let (file_name, bytes) = the_file(&mut form)?;
     let cmd = ImportIndexSet {
         file_name,
         bytes,

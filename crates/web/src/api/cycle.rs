@@ -151,17 +151,18 @@ async fn load(
     Ok(dossier::load(state.db(), &current.principal(), period, unit, now).await?)
 }
 
-/// Reads one leaf's value with its method, Vietnamese style, as the page's single field does.
-fn read_value(node: &chiso_domain::Node, typed: Option<&str>) -> Result<Option<RawValue>, ()> {
+/// Reads one leaf's value with its method, Vietnamese style, as the page's single field does
+/// (points are scored by the service); a value the method cannot read is a problem naming the
+/// leaf.
+fn read_value(node: &chiso_domain::Node, typed: Option<&str>) -> Result<Option<RawValue>, Problem> {
     let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    let Some(method) = node.method.as_ref() else {
-        return Err(());
-    };
+    let refused = || Problem::new(codes::LEAF_VALUE_REFUSED).arg("field", &node.code);
+    let method = node.method.as_ref().ok_or_else(refused)?;
     number::parse_typed(method, typed)
         .map(Some)
-        .map_err(|_: TypedError| ())
+        .map_err(|_: TypedError| refused())
 }
 
 /// Saves self-assessment values of one unit as a draft.
@@ -205,13 +206,10 @@ pub(super) async fn save_self_assessment(
         let input = match sheet.set.find(&node) {
             // Unknown leaves are refused by the service, who and when first.
             None => None,
-            Some(n) => match read_value(n, l.value.as_deref()) {
-                Ok(v) => v,
-                Err(()) => {
-                    unread.push(Problem::new(codes::LEAF_VALUE_REFUSED).arg("field", &node));
-                    None
-                }
-            },
+            Some(n) => read_value(n, l.value.as_deref()).unwrap_or_else(|p| {
+                unread.push(p);
+                None
+            }),
         };
         leaves.push(LeafEntry {
             node,

@@ -575,14 +575,14 @@ async fn api_errors_are_json_with_a_code_and_a_localized_message() {
             "No assessment period",
         );
 
-        let post = app
+        let patch = app
             .client
-            .post(format!("{}/api/v1/periods", app.base))
+            .patch(format!("{}/api/v1/periods", app.base))
             .send()
             .await
             .unwrap();
-        assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
-        let v: serde_json::Value = post.json().await.unwrap();
+        assert_eq!(patch.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let v: serde_json::Value = patch.json().await.unwrap();
         assert_eq!(v["error"]["code"], "method_not_allowed");
     });
 }

@@ -17,7 +17,8 @@ use chiso_web::WebConfig;
 use common::browser::{Browser, Reply, hidden_or_none};
 use common::{TestApp, backends, cheap_hash};
 use matrix::{OTHER_UNIT, Op, Outcome, PASSWORD, PERIOD, SET, TABLE, UNIT, Who, now_for};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 #[derive(Debug)]
@@ -131,8 +132,110 @@ async fn page(b: &mut Browser, db: &Db, op: Op) -> Reply {
     }
 }
 
+/// How the table is driven: each person's browser, or each person's read-write API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Adapter {
+    Pages,
+    Api,
+}
+
+/// `path` of the API with `secret`.
+async fn call(
+    app: &TestApp,
+    secret: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    let mut b = Browser::new(&app.base);
+    let mut req = app
+        .client
+        .request(method, format!("{}/api/v1{path}", app.base))
+        .bearer_auth(secret);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    b.send(req).await
+}
+
+/// Sends the API request for `op` with `secret`.
+async fn api(app: &TestApp, secret: &str, op: Op) -> Reply {
+    let assessment = format!("/periods/{PERIOD}/assessments/{UNIT}");
+    let other = format!("/periods/{PERIOD}/assessments/{OTHER_UNIT}");
+    // What a client reads before writing (nothing, when it may not read).
+    let read = call(app, secret, Method::GET, &assessment, None).await;
+    let seen: Value = serde_json::from_str(&read.body).unwrap_or(Value::Null);
+    let version = seen["version"].as_i64().unwrap_or(0);
+    let leaf_version = seen["leaves"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["code"] == "1.1.1"))
+        .and_then(|l| l["self_version"].as_i64())
+        .unwrap_or(0);
+    match op {
+        Op::ViewDossier => read,
+        Op::SaveSelfAssessment => {
+            let body = json!({"leaves": [
+                {"leaf": "1.1.1", "value": "35", "expected_version": leaf_version}
+            ]});
+            let path = format!("{assessment}/self-assessment");
+            call(app, secret, Method::PUT, &path, Some(body)).await
+        }
+        Op::Submit => {
+            let body = json!({"expected_version": version});
+            let path = format!("{assessment}/submission");
+            call(app, secret, Method::POST, &path, Some(body)).await
+        }
+        Op::Appraise => {
+            let v = appraisal_version(app.db(), OTHER_UNIT, "1.1.1").await;
+            let body = json!({"value": "30", "comment": "", "expected_version": v});
+            let path = format!("{other}/appraisal/1.1.1");
+            call(app, secret, Method::PUT, &path, Some(body)).await
+        }
+        Op::RequestExplanation => {
+            let body = json!({"leaf": "2.1.1", "question": "Đề nghị bổ sung văn bản."});
+            let path = format!("{other}/explanation-requests");
+            call(app, secret, Method::POST, &path, Some(body)).await
+        }
+        Op::Reopen => {
+            let body = json!({"reason": "Đơn vị đề nghị sửa số liệu."});
+            let path = format!("{other}/reopen");
+            call(app, secret, Method::POST, &path, Some(body)).await
+        }
+        Op::CreatePeriod => {
+            let body = json!({"code": "2026", "name": "Chỉ số CCHC năm 2026", "year": 2026});
+            call(app, secret, Method::POST, "/periods", Some(body)).await
+        }
+        Op::CloneIndexSet => {
+            let body = json!({"code": "BCS-MATRAN-2026", "name": "Bộ chỉ số 2026", "year": 2026});
+            let path = format!("/index-sets/{SET}/clone");
+            call(app, secret, Method::POST, &path, Some(body)).await
+        }
+        Op::Approve => {
+            let path = format!("/periods/{PERIOD}/approval");
+            call(app, secret, Method::POST, &path, None).await
+        }
+    }
+}
+
+/// A read-write token of the signed-in person of `b`.
+async fn token_of(b: &mut Browser) -> String {
+    let body = json!({"name": "Ma trận quyền", "scope": "write", "valid_days": 365});
+    let r = b.json(Method::POST, "/api/v1/tokens", Some(&body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["secret"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn the_pages_answer_the_authorization_matrix_and_a_refusal_changes_nothing() {
+    run_table(Adapter::Pages).await;
+}
+
+#[tokio::test]
+async fn the_api_answers_the_same_authorization_matrix_with_tokens() {
+    run_table(Adapter::Api).await;
+}
+
+async fn run_table(adapter: Adapter) {
     for backend in backends() {
         let clock = Arc::new(TestClock(Mutex::new(matrix::SELF_NOW)));
         let config = WebConfig {
@@ -145,11 +248,19 @@ async fn the_pages_answer_the_authorization_matrix_and_a_refusal_changes_nothing
         matrix::seed(app.db(), &cheap_hash(PASSWORD)).await;
         let mut found = Vec::new();
         for (column, who) in Who::ALL.iter().enumerate() {
+            *clock.0.lock().unwrap() = matrix::SELF_NOW;
             let mut b = Browser::signed_in(&app.base, who.login(), PASSWORD).await;
+            let secret = match adapter {
+                Adapter::Api => token_of(&mut b).await,
+                Adapter::Pages => String::new(),
+            };
             for (op, expected) in TABLE {
                 *clock.0.lock().unwrap() = now_for(op);
                 let before = matrix::snapshot(app.db()).await;
-                let r = page(&mut b, app.db(), op).await;
+                let r = match adapter {
+                    Adapter::Pages => page(&mut b, app.db(), op).await,
+                    Adapter::Api => api(&app, &secret, op).await,
+                };
                 assert_ne!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
                 let outcome = if r.status == StatusCode::FORBIDDEN {
                     Outcome::Denied
@@ -160,7 +271,7 @@ async fn the_pages_answer_the_authorization_matrix_and_a_refusal_changes_nothing
                     assert_eq!(
                         before,
                         matrix::snapshot(app.db()).await,
-                        "[{}] {who:?} × {op:?} was refused but changed something",
+                        "[{}] {adapter:?}: {who:?} × {op:?} was refused but changed something",
                         app.backend
                     );
                 }
@@ -171,7 +282,7 @@ async fn the_pages_answer_the_authorization_matrix_and_a_refusal_changes_nothing
         }
         assert!(
             found.is_empty(),
-            "[{}] cells that differ from the table:\n{}",
+            "[{}] {adapter:?}: cells that differ from the table:\n{}",
             app.backend,
             found.join("\n")
         );

@@ -5,6 +5,7 @@
 //! `utoipa_axum::routes!`, so a route cannot exist without being in the OpenAPI document
 //! served at [`OPENAPI_PATH`] (and committed as `crates/web/openapi.json`).
 
+mod admin;
 mod assessment;
 mod cycle;
 pub mod dto;
@@ -60,7 +61,8 @@ struct ApiDoc;
 /// The API routes with their OpenAPI description.
 pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(list_periods))
+        .routes(routes!(list_periods, admin::create_period))
+        .routes(routes!(admin::clone_set))
         .routes(routes!(get_period_results))
         .routes(routes!(get_unit_result))
         .routes(routes!(get_unit_history))

@@ -12,8 +12,9 @@
 //!    with a key shared by all nodes and valid for [`WebConfig::session_idle`]; the session
 //!    is only created once the sign-in succeeds.
 //!
-//! The API is read-only today; when it gains writes they will send the token in
-//! `X-CSRF-Token` (or use bearer tokens, which browsers do not attach on their own).
+//! The API (`/api/`) passes check 1 only: integrations sign with a bearer token, which browsers
+//! never attach on their own, and the session cookie is `SameSite=Lax`, so another site cannot
+//! make a browser send it with a write.
 //!
 //! [`WebConfig::session_idle`]: crate::WebConfig::session_idle
 

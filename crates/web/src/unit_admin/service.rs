@@ -547,3 +547,80 @@ pub(crate) async fn reorganise(
     };
     outcome(result, errors, &FIELDS)
 }
+
+#[cfg(test)]
+mod tests {
+    use chiso_services::{Problem, ServiceError};
+
+    use super::*;
+
+    #[test]
+    fn what_does_not_parse_is_the_forms_mistake_and_what_is_blank_is_left_to_the_service() {
+        let draft = UnitDraft {
+            code: "XA A".into(),
+            name: "Xã An".into(),
+            kind: String::new(),
+            parent: "H-DONG".into(),
+            valid_from: "32/13/2025".into(),
+            valid_to: String::new(),
+        };
+        let (fields, errors) = unit_fields(&draft);
+        let keys: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field, e.error.key.as_ref()))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("code", "units.code_invalid"),
+                ("valid_from", "units.date_invalid")
+            ]
+        );
+        assert_eq!(
+            (fields.code, fields.kind, fields.valid_from),
+            (None, None, None)
+        );
+        assert_eq!(fields.parent, UnitCode::parse("H-DONG").ok());
+    }
+
+    #[test]
+    fn a_field_the_form_already_faulted_is_not_faulted_again_by_the_service() {
+        let e = ServiceError::new(codes::UNIT_REFUSED).detail(Detail::Problems(vec![
+            Problem::new(codes::UNIT_CODE_REQUIRED).arg("field", "code"),
+            Problem::new(codes::UNIT_KIND_REQUIRED).arg("field", "kind"),
+        ]));
+        let form = [FieldError::new(
+            "code",
+            FormError::new("units.code_invalid"),
+        )];
+        let more = field_errors(e, &form).unwrap();
+        let keys: Vec<_> = more
+            .iter()
+            .map(|e| (e.field, e.error.key.as_ref()))
+            .collect();
+        assert_eq!(keys, vec![("kind", "error.unit_kind_required")]);
+        // Any other refusal is not the form's: it becomes an error page.
+        let e = ServiceError::new(codes::UNIT_NOT_FOUND).arg("unit", "XA-A");
+        assert!(field_errors(e, &[]).is_err());
+    }
+
+    #[test]
+    fn the_merger_form_becomes_a_request_for_the_unit_it_names() {
+        let draft = ReorgDraft {
+            kind: "merger".into(),
+            predecessors: "XA-A, XA-B;XA-A".into(),
+            target: "existing".into(),
+            successor: String::new(),
+            effective: "01/07/2025".into(),
+            ..ReorgDraft::default()
+        };
+        let (req, errors) = reorg_request(&draft);
+        assert!(errors.is_empty());
+        let ReorgShape::Merger { predecessors, into } = req.shape else {
+            panic!("a merger")
+        };
+        assert_eq!(predecessors.len(), 3, "repeats are the domain's to drop");
+        assert_eq!(into, Some(MergeTarget::Existing(None)));
+        assert_eq!(req.effective, parse_date("01/07/2025"));
+    }
+}

@@ -15,8 +15,9 @@ use chiso_services::index_sets::ImportIndexSet;
 use chiso_services::results::{find_period, stored};
 use chiso_services::roles::{GrantRole, RoleKind};
 use chiso_services::units::ImportUnits;
+use chiso_services::users::{self, BlockingPasswords, NewUser};
 use chiso_services::{Actor, Db, system};
-use chiso_services::{ServiceError, compute::compute_period, demo::load_demo, users::add_user};
+use chiso_services::{ServiceError, compute::compute_period, demo::load_demo};
 
 use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, RoleArg, UserCommand};
 
@@ -205,17 +206,16 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             };
             let display = name.unwrap_or_else(|| login.clone());
-            add_user(
-                &db,
-                &login,
-                &display,
+            // The same rules as the user administration page: login, name, password.
+            let new = NewUser {
+                login: login.clone(),
+                display_name: display,
                 password,
-                admin,
-                &cli_actor(),
-                clock.now(),
-            )
-            .await
-            .map_err(app)?;
+                is_admin: admin,
+            };
+            users::create(&db, &BlockingPasswords, &cli_principal(), new, clock.now())
+                .await
+                .map_err(app)?;
             println!(
                 "Đã tạo tài khoản {login}{}.",
                 if admin { " (quản trị)" } else { "" }

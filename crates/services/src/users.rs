@@ -66,33 +66,6 @@ impl Passwords for BlockingPasswords {
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 10;
 
-/// Adds a user; the password is hashed with Argon2id.
-pub async fn add_user(
-    db: &Db,
-    login: &str,
-    display_name: &str,
-    password: String,
-    is_admin: bool,
-    actor: &Actor,
-    at: OffsetDateTime,
-) -> ServiceResult<i64> {
-    let login = login.trim();
-    if login.is_empty()
-        || !login
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-    {
-        return Err(ServiceError::new(codes::LOGIN_INVALID).arg("login", login));
-    }
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(ServiceError::new(codes::PASSWORD_TOO_SHORT).arg("min", MIN_PASSWORD_LEN));
-    }
-    let hash = tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
-        .await
-        .map_err(ServiceError::internal)?;
-    Ok(users::create(db, login, display_name, &hash, is_admin, actor, at).await?)
-}
-
 /// The roles of a user: the account's administrator flag gives [`Role::Admin`] in every
 /// period, and every role granted in the database is added to it. Sessions and tokens both
 /// get their principal here, so they can never carry different roles.

@@ -12,10 +12,12 @@ use chiso_domain::{
 };
 use chiso_formats::ExportError;
 use chiso_services::index_sets::ImportIndexSet;
+use chiso_services::results::{find_period, stored};
 use chiso_services::roles::{GrantRole, RoleKind};
 use chiso_services::units::ImportUnits;
-use chiso_services::{ServiceError, compute::compute_period, demo::load_demo, users::add_user};
-use chiso_store::{Actor, Db, periods, results};
+use chiso_services::users::{self, BlockingPasswords, NewUser};
+use chiso_services::{Actor, Db, system};
+use chiso_services::{ServiceError, compute::compute_period, demo::load_demo};
 
 use crate::cli::{Cli, Command, DbArgs, ExportCommand, ImportCommand, RoleArg, UserCommand};
 
@@ -46,10 +48,10 @@ async fn open(args: &DbArgs) -> Result<Db> {
             format!("sqlite://{}", args.data_dir.join("chiso.db").display())
         }
     };
-    let db = Db::connect(&url)
+    let db = system::connect(&url)
         .await
         .with_context(|| format!("không kết nối được cơ sở dữ liệu {}", redact(&url)))?;
-    db.migrate()
+    system::migrate(&db)
         .await
         .context("không cập nhật được lược đồ cơ sở dữ liệu")?;
     Ok(db)
@@ -110,7 +112,7 @@ fn written(e: ExportError) -> anyhow::Error {
 /// a message about its results or scores).
 async fn existing_period(db: &Db, raw: &str) -> Result<PeriodCode> {
     let period = parse_period(raw)?;
-    if periods::get(db, &period).await?.is_none() {
+    if find_period(db, &period).await.map_err(app)?.is_none() {
         anyhow::bail!("không có kỳ đánh giá {period}");
     }
     Ok(period)
@@ -162,8 +164,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let db = open(&db).await?;
             let period = existing_period(&db, &period).await?;
-            let res = results::load(&db, &period)
-                .await?
+            let res = stored(&db, &period)
+                .await
+                .map_err(app)?
                 .ok_or_else(|| anyhow!("kỳ {period} chưa có kết quả (chạy chiso recompute)"))?;
             let sets = chiso_services::compute::period_sets(&db, &period)
                 .await
@@ -203,17 +206,16 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             };
             let display = name.unwrap_or_else(|| login.clone());
-            add_user(
-                &db,
-                &login,
-                &display,
+            // The same rules as the user administration page: login, name, password.
+            let new = NewUser {
+                login: login.clone(),
+                display_name: display,
                 password,
-                admin,
-                &cli_actor(),
-                clock.now(),
-            )
-            .await
-            .map_err(app)?;
+                is_admin: admin,
+            };
+            users::create(&db, &BlockingPasswords, &cli_principal(), new, clock.now())
+                .await
+                .map_err(app)?;
             println!(
                 "Đã tạo tài khoản {login}{}.",
                 if admin { " (quản trị)" } else { "" }
@@ -269,11 +271,11 @@ async fn serve(
 ) -> Result<()> {
     let notifier = notifier(smtp)?;
     let db = open(args).await?;
-    if !options.no_demo && db.is_empty().await? {
+    if !options.no_demo && system::is_empty(&db).await.map_err(app)? {
         eprintln!("Cơ sở dữ liệu trống: đang nạp dữ liệu mẫu Tỉnh Mẫu…");
         load_demo(&db, clock.now()).await.map_err(app)?;
     }
-    let demo = chiso_store::settings::is_demo(&db).await?;
+    let demo = system::is_demo(&db).await.map_err(app)?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("không mở được cổng {bind}"))?;

@@ -214,6 +214,11 @@ fn a_user_can_be_added_once_and_a_short_password_is_refused() {
     assert!(add("mot-mat-khau-du-dai").status.success());
     let again = add("mot-mat-khau-du-dai");
     assert!(!again.status.success(), "a duplicate login is refused");
+    assert!(
+        text(&again).contains("Tên đăng nhập “quantri” đã có người dùng."),
+        "{}",
+        text(&again)
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod indexset;
 pub mod method;
 pub mod number;
 pub mod points;
+pub mod reorg;
 pub mod text;
 pub mod unit;
 pub mod workflow;

@@ -372,4 +372,63 @@ codes! {
     SCORES_ONLY_MEASURED = "scores_only_measured", Invalid;
     /// Leaf `{node}` of unit `{unit}` is assessed by the unit and appraised, not imported.
     SCORES_LEAF_NOT_MEASURED = "scores_leaf_not_measured", Invalid;
+
+    // ---- units administration and reorganisations ----------------------------------------
+    /// A unit or a reorganisation was refused: `{count}` problems, listed in the details,
+    /// each naming its `{field}` first.
+    UNIT_REFUSED = "unit_refused", Invalid;
+    /// `{field}`: a new unit needs a code.
+    UNIT_CODE_REQUIRED = "unit_code_required", Invalid;
+    /// `{field}`: `{code}` is the address of an administration page, not a unit code.
+    UNIT_CODE_RESERVED = "unit_code_reserved", Invalid;
+    /// `{field}`: a unit with code `{code}` exists already.
+    UNIT_CODE_TAKEN = "unit_code_taken", Invalid;
+    /// `{field}`: no unit with code `{code}` is recorded.
+    UNIT_UNKNOWN = "unit_unknown", Invalid;
+    /// `{field}`: the unit has no name.
+    UNIT_NAME_REQUIRED = "unit_name_required", Invalid;
+    /// `{field}`: the name is longer than `{max}` characters.
+    UNIT_NAME_TOO_LONG = "unit_name_too_long", Invalid;
+    /// `{field}`: the unit has no kind.
+    UNIT_KIND_REQUIRED = "unit_kind_required", Invalid;
+    /// `{field}`: a unit cannot belong to itself.
+    UNIT_PARENT_SELF = "unit_parent_self", Invalid;
+    /// `{field}`: `{parent}` belongs to the unit and cannot be its parent.
+    UNIT_PARENT_CYCLE = "unit_parent_cycle", Invalid;
+    /// `{field}`: the unit would end before it starts.
+    UNIT_DATES_REVERSED = "unit_dates_reversed", Invalid;
+    /// `{field}`: a reorganisation needs the day it takes effect.
+    REORG_EFFECTIVE_REQUIRED = "reorg_effective_required", Invalid;
+    /// `{field}`: the decision reference is longer than `{max}` characters.
+    REORG_BASIS_TOO_LONG = "reorg_basis_too_long", Invalid;
+    /// `{field}`: a split names no unit to split.
+    REORG_SPLIT_NEEDS_PREDECESSOR = "reorg_split_needs_predecessor", Invalid;
+    /// `{field}`: a split needs two resulting units, one other than the unit split.
+    REORG_SPLIT_NEEDS_TWO = "reorg_split_needs_two", Invalid;
+    /// `{field}`: a merger into a new unit needs two merged units.
+    REORG_MERGER_NEEDS_TWO = "reorg_merger_needs_two", Invalid;
+    /// `{field}`: a merger into an existing unit needs a merged unit other than it.
+    REORG_MERGER_NEEDS_OTHER = "reorg_merger_needs_other", Invalid;
+    /// `{field}`: a merger into an existing unit names no receiving unit.
+    REORG_MERGER_NEEDS_SUCCESSOR = "reorg_merger_needs_successor", Invalid;
+    /// `{field}`: a merger says neither an existing nor a new unit receives it.
+    REORG_MERGER_TARGET_REQUIRED = "reorg_merger_target_required", Invalid;
+    /// `{field}`: the lineage edge `{from}` → `{to}` is recorded already.
+    REORG_LINEAGE_EXISTS = "reorg_lineage_exists", Invalid;
+    /// `{field}`: the units or lineage changed while the reorganisation was being recorded.
+    REORG_RECORDED_MEANWHILE = "reorg_recorded_meanwhile", Conflict;
+
+    // ---- accounts: passwords and the user list ------------------------------------------
+    /// The password is longer than `{max}` characters.
+    PASSWORD_TOO_LONG = "password_too_long", Invalid;
+    /// The new password and its confirmation differ.
+    PASSWORD_MISMATCH = "password_mismatch", Invalid;
+    /// The current password given is not the account's.
+    CURRENT_PASSWORD_WRONG = "current_password_wrong", Invalid;
+    /// The new user has no name.
+    USER_NAME_REQUIRED = "user_name_required", Invalid;
+    /// Login `{login}` is taken.
+    LOGIN_TAKEN = "login_taken", Conflict;
+    /// Administrators cannot disable their own account.
+    CANNOT_DISABLE_SELF = "cannot_disable_self", Conflict;
 }

@@ -215,9 +215,27 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(_) => codes::NOT_FOUND,
             StoreError::Conflict(_) => codes::CONFLICT,
             StoreError::Frozen(_) => codes::FROZEN,
+            StoreError::Database(db) if is_busy(db) => codes::BUSY,
             StoreError::Database(_) | StoreError::Corrupt(_) => codes::INTERNAL,
         };
         ServiceError::new(code).source(e)
+    }
+}
+
+/// Whether the database refused for being too busy rather than for a fault: no connection
+/// free in time, SQLite's file locked by another writer (`SQLITE_BUSY`, `SQLITE_LOCKED`), or
+/// PostgreSQL out of connections. The request may succeed if retried.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            let code = code.as_deref().unwrap_or_default();
+            // SQLite extended codes keep the primary code in the low byte.
+            let sqlite = code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+            sqlite || code == "53300"
+        }
+        _ => false,
     }
 }
 
@@ -275,6 +293,15 @@ mod tests {
         assert_eq!(e.code(), codes::DENIED_NOT_PERMITTED);
         assert_eq!(e.kind(), Kind::Forbidden);
         assert_eq!(e.get("action"), Some("approve_appraisal"));
+    }
+
+    #[test]
+    fn a_database_out_of_connections_is_busy_not_a_fault() {
+        let e = ServiceError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert!(e.is(codes::BUSY));
+        assert_eq!(e.kind(), Kind::Unavailable);
+        let e = ServiceError::from(StoreError::Database(sqlx::Error::RowNotFound));
+        assert_eq!(e.kind(), Kind::Internal);
     }
 
     #[test]

@@ -17,11 +17,21 @@ pub mod error;
 pub mod import;
 pub mod index_sets;
 pub mod periods;
+pub mod records;
+pub mod results;
 pub mod review;
 pub mod roles;
+pub mod sessions;
+pub mod system;
 pub mod todo;
 pub mod tokens;
 pub mod units;
 pub mod users;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};
+
+/// The database handle: adapters receive one from the composition root and pass it on.
+pub use chiso_store::Db;
+
+/// Who made a change, as the audit log records it.
+pub use chiso_store::Actor;

@@ -1,46 +1,26 @@
-//! Accounts as people manage them on the web: signing in, changing one's own password, and the
-//! administrators' user list (create, reset a password, disable, enable). Passwords are
-//! verified and hashed with Argon2id on the blocking pool, never on an async worker, and at
-//! most a few at a time ([`PasswordHashing`]): each takes about 19 MiB, so a flood of sign-ins
-//! must queue, not multiply the server's memory.
-//! Authorization is decided here, not in handlers, so the pages and a future API agree.
+//! Accounts on the web: the use cases (signing in, changing one's own password, the
+//! administrators' user list) are [`chiso_services::users`]; this module gives them the web
+//! server's way of hashing passwords ([`PasswordHashing`]: Argon2id on a few threads of its
+//! own, at most a few at a time, since each takes about 19 MiB and a flood of sign-ins must
+//! queue, not multiply the server's memory) and words the forms' mistakes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
-use chiso_domain::authz::{self, Action, Principal, Resource};
-use chiso_store::users::{self, User};
-use chiso_store::{Actor, Db, StoreError};
+use chiso_domain::authz::Principal;
+use chiso_services::records::User;
+use chiso_services::users::{self, Passwords};
+use chiso_services::{Db, ServiceError, ServiceResult, codes};
 use time::OffsetDateTime;
 
 use crate::AppError;
 use crate::error::FormError;
 
-pub use chiso_services::users::MIN_PASSWORD_LEN;
-
-/// Longest password accepted: generous for passphrases, short enough that nobody can make the
-/// server hash megabytes.
-pub const MAX_PASSWORD_LEN: usize = 256;
-
-/// An Argon2id hash (default parameters, like real ones) of a password nobody knows. Signing in
-/// with an unknown login is verified against it, so that the answer takes as long as for a
-/// real account and response times do not reveal which logins exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$XyCEh2W9/BtbEDSf6GK2aA$NnQE2Bq0dcoT5XgjhW4jlaRavPD7xqZ9uZMRs7TQLX0";
-
-/// The outcome of a sign-in attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignIn {
-    /// The password matches an enabled account.
-    Valid(User),
-    /// The password matches, but the account is disabled.
-    Disabled,
-    /// Unknown login or wrong password: deliberately indistinguishable.
-    Invalid,
-}
+pub use chiso_services::users::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewUser, SignIn};
 
 /// The gate in front of Argon2id: at most `concurrency` hashes or verifications run at once
 /// (each holds ~19 MiB while it runs); the others wait up to `wait` for a turn and are then
-/// refused with [`AppError::Busy`]. It also counts the verifications it ran, which the tests
+/// refused with `busy` (503, with the wait as `Retry-After`). It also counts the verifications it ran, which the tests
 /// read.
 ///
 /// The work runs on `concurrency` threads of its own, started at the first use, not on
@@ -89,17 +69,15 @@ impl PasswordHashing {
         self.verified.load(Ordering::Relaxed)
     }
 
-    /// Waits for a free permit, or refuses with [`AppError::Busy`] after the bounded wait.
-    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+    /// Waits for a free permit, or refuses with `busy` after the bounded wait.
+    async fn turn(&self) -> ServiceResult<tokio::sync::OwnedSemaphorePermit> {
         let permits = Arc::clone(&self.permits);
         match tokio::time::timeout(self.wait, permits.acquire_owned()).await {
             Ok(Ok(p)) => Ok(p),
             // Closed never happens (the semaphore is never closed); treat it like a timeout.
             Ok(Err(_)) | Err(_) => {
                 tracing::warn!("password hashing busy: request refused");
-                Err(AppError::Busy {
-                    retry_after: self.wait.as_secs().max(1),
-                })
+                Err(ServiceError::new(codes::BUSY).arg("retry_after", self.wait.as_secs().max(1)))
             }
         }
     }
@@ -142,7 +120,7 @@ impl PasswordHashing {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> ServiceResult<T> {
         let permit = self.turn().await?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
@@ -150,10 +128,8 @@ impl PasswordHashing {
             drop(permit);
             let _ = tx.send(out);
         });
-        let failed = || {
-            tracing::error!("password hashing did not finish");
-            AppError::Form(FormError::new("error.internal"))
-        };
+        let failed =
+            || ServiceError::internal(std::io::Error::other("password hashing did not finish"));
         self.queue().send(job).map_err(|_| failed())?;
         match rx.await {
             Ok(Ok(out)) => Ok(out),
@@ -162,7 +138,7 @@ impl PasswordHashing {
     }
 
     /// Whether `password` matches the PHC `hash`.
-    pub async fn verify(&self, password: String, hash: String) -> Result<bool, AppError> {
+    pub async fn verify(&self, password: String, hash: String) -> ServiceResult<bool> {
         self.run(move || {
             BLOCKS.with_borrow_mut(|blocks| verify_in(password.as_bytes(), &hash, blocks))
         })
@@ -174,9 +150,19 @@ impl PasswordHashing {
     }
 
     /// An Argon2id hash of `password`.
-    async fn hash(&self, password: String) -> Result<String, AppError> {
+    pub async fn hash(&self, password: String) -> ServiceResult<String> {
         self.run(move || password_auth::generate_hash(password))
             .await
+    }
+}
+
+impl Passwords for PasswordHashing {
+    async fn verify(&self, password: String, hash: String) -> ServiceResult<bool> {
+        PasswordHashing::verify(self, password, hash).await
+    }
+
+    async fn hash(&self, password: String) -> ServiceResult<String> {
+        PasswordHashing::hash(self, password).await
     }
 }
 
@@ -227,45 +213,54 @@ fn verify_in(password: &[u8], phc: &str, blocks: &mut Vec<argon2::Block>) -> boo
     done.is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
 }
 
-/// Checks a login and password. A password is always verified, against a fixed hash when the
-/// login is unknown, so that timing reveals nothing.
-#[tracing::instrument(skip_all)]
+/// The page's own message for a refusal of the accounts service: the forms have always
+/// spoken of these mistakes in their own words; anything else stays the service's error.
+fn form_error(e: ServiceError) -> AppError {
+    let arg = |name: &str| e.get(name).unwrap_or_default().to_owned();
+    let form = match e.code() {
+        c if c == codes::PASSWORD_TOO_SHORT => {
+            FormError::new("account.password_too_short").arg("n", arg("min"))
+        }
+        c if c == codes::PASSWORD_TOO_LONG => {
+            FormError::new("account.password_too_long").arg("n", arg("max"))
+        }
+        c if c == codes::PASSWORD_MISMATCH => FormError::new("account.password_mismatch"),
+        c if c == codes::CURRENT_PASSWORD_WRONG => FormError::new("account.current_wrong"),
+        c if c == codes::LOGIN_INVALID => FormError::new("admin.login_invalid"),
+        c if c == codes::USER_NAME_REQUIRED => FormError::new("admin.name_required"),
+        c if c == codes::LOGIN_TAKEN => {
+            FormError::new("admin.login_taken").arg("login", arg("login"))
+        }
+        c if c == codes::USER_NOT_FOUND => {
+            FormError::new("admin.user_not_found").arg("login", arg("login"))
+        }
+        c if c == codes::CANNOT_DISABLE_SELF => FormError::new("admin.cannot_disable_self"),
+        _ if e.kind() == chiso_services::Kind::Forbidden => return AppError::Forbidden,
+        _ => return e.into(),
+    };
+    form.into()
+}
+
+/// Checks a login and password (see [`users::authenticate`]).
 pub async fn authenticate(
     db: &Db,
     hashing: &PasswordHashing,
     login: &str,
     password: String,
 ) -> Result<SignIn, AppError> {
-    let user = users::find_by_login(db, login.trim()).await?;
-    let hash = user
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
-    let matches = hashing.verify(password, hash).await?;
-    Ok(match user {
-        Some(u) if matches && u.disabled => SignIn::Disabled,
-        Some(u) if matches => SignIn::Valid(u),
-        _ => SignIn::Invalid,
-    })
+    Ok(users::authenticate(db, hashing, login, password).await?)
 }
 
 /// The rules for a new password: length within bounds, typed the same twice.
 pub fn check_new_password(new: &str, confirm: &str) -> Result<(), FormError> {
-    let len = new.chars().count();
-    if len < MIN_PASSWORD_LEN {
-        return Err(FormError::new("account.password_too_short").arg("n", MIN_PASSWORD_LEN));
-    }
-    if len > MAX_PASSWORD_LEN {
-        return Err(FormError::new("account.password_too_long").arg("n", MAX_PASSWORD_LEN));
-    }
-    if new != confirm {
-        return Err(FormError::new("account.password_mismatch"));
-    }
-    Ok(())
+    users::check_new_password(new, confirm).map_err(|e| match form_error(e) {
+        AppError::Form(f) => f,
+        _ => FormError::new("error.internal"),
+    })
 }
 
 /// Changes the signed-in user's own password after checking the current one; returns the user
 /// with the new hash.
-#[tracing::instrument(skip_all, fields(login = %user.login))]
 pub async fn change_password(
     db: &Db,
     hashing: &PasswordHashing,
@@ -275,48 +270,22 @@ pub async fn change_password(
     confirm: &str,
     at: OffsetDateTime,
 ) -> Result<User, AppError> {
-    if !hashing.verify(current, user.password_hash.clone()).await? {
-        return Err(FormError::new("account.current_wrong").into());
-    }
-    check_new_password(&new, confirm)?;
-    let hashed = hashing.hash(new).await?;
-    users::set_password(db, &user.login, &hashed, &Actor(user.login.clone()), at).await?;
-    Ok(User {
-        password_hash: hashed,
-        ..user.clone()
-    })
+    users::change_password(db, hashing, user, current, new, confirm, at)
+        .await
+        .map_err(form_error)
 }
 
 /// Refuses anyone who may not manage users.
 pub fn require_user_admin(p: &Principal) -> Result<(), AppError> {
-    authz::check(p, Action::ManageUsers, &Resource::System).map_err(|_| AppError::Forbidden)
-}
-
-fn actor(p: &Principal) -> Actor {
-    Actor(p.login.clone())
+    users::require_manage(p).map_err(|_| AppError::Forbidden)
 }
 
 /// Every user, by login.
 pub async fn list_users(db: &Db, p: &Principal) -> Result<Vec<User>, AppError> {
-    require_user_admin(p)?;
-    Ok(users::list(db).await?)
-}
-
-/// A user to create, as typed in the form.
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    /// Login: letters, digits, `.`, `_`, `-`, `@`.
-    pub login: String,
-    /// Name shown in the interface.
-    pub display_name: String,
-    /// Initial password, handed to the person out of band.
-    pub password: String,
-    /// Administrators manage users, units, index sets and periods.
-    pub is_admin: bool,
+    users::list(db, p).await.map_err(form_error)
 }
 
 /// Creates a user.
-#[tracing::instrument(skip_all, fields(login = %new.login))]
 pub async fn create_user(
     db: &Db,
     hashing: &PasswordHashing,
@@ -324,47 +293,12 @@ pub async fn create_user(
     new: NewUser,
     at: OffsetDateTime,
 ) -> Result<(), AppError> {
-    require_user_admin(p)?;
-    let login = new.login.trim();
-    if login.is_empty()
-        || login.chars().count() > 64
-        || !login
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-    {
-        return Err(FormError::new("admin.login_invalid").into());
-    }
-    let name = new.display_name.trim();
-    if name.is_empty() {
-        return Err(FormError::new("admin.name_required").into());
-    }
-    check_new_password(&new.password, &new.password)?;
-    // The new password is hashed inside; it takes its turn like every other hash.
-    let turn = hashing.turn().await?;
-    let added =
-        chiso_services::users::add_user(db, login, name, new.password, new.is_admin, &actor(p), at)
-            .await;
-    drop(turn);
-    match added {
-        Ok(_) => Ok(()),
-        Err(e) if e.is(chiso_services::codes::CONFLICT) => Err(FormError::new("admin.login_taken")
-            .arg("login", login)
-            .into()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn not_found(login: &str) -> impl FnOnce(StoreError) -> AppError + '_ {
-    move |e| match e {
-        StoreError::NotFound(_) => FormError::new("admin.user_not_found")
-            .arg("login", login)
-            .into(),
-        e => e.into(),
-    }
+    users::create(db, hashing, p, new, at)
+        .await
+        .map_err(form_error)
 }
 
 /// Sets a new password for another user (who forgot theirs); their sessions end.
-#[tracing::instrument(skip_all, fields(login = %login))]
 pub async fn reset_password(
     db: &Db,
     hashing: &PasswordHashing,
@@ -373,17 +307,12 @@ pub async fn reset_password(
     password: String,
     at: OffsetDateTime,
 ) -> Result<(), AppError> {
-    require_user_admin(p)?;
-    check_new_password(&password, &password)?;
-    let hashed = hashing.hash(password).await?;
-    users::set_password(db, login, &hashed, &actor(p), at)
+    users::reset_password(db, hashing, p, login, password, at)
         .await
-        .map_err(not_found(login))
+        .map_err(form_error)
 }
 
-/// Disables or enables sign-in for a user; a disabled user's sessions stop counting at once.
-/// Administrators cannot disable themselves, so the last one cannot lock everybody out.
-#[tracing::instrument(skip_all, fields(login = %login, disabled))]
+/// Disables or enables sign-in for a user; administrators cannot disable themselves.
 pub async fn set_disabled(
     db: &Db,
     p: &Principal,
@@ -391,27 +320,14 @@ pub async fn set_disabled(
     disabled: bool,
     at: OffsetDateTime,
 ) -> Result<(), AppError> {
-    require_user_admin(p)?;
-    if disabled && login == p.login {
-        return Err(FormError::new("admin.cannot_disable_self").into());
-    }
-    users::set_disabled(db, login, disabled, &actor(p), at)
+    users::set_disabled(db, p, login, disabled, at)
         .await
-        .map_err(not_found(login))
+        .map_err(form_error)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_dummy_hash_is_a_valid_default_argon2id_hash() {
-        assert!(matches!(
-            password_auth::verify_password("anything", DUMMY_HASH),
-            Err(password_auth::VerifyError::PasswordInvalid)
-        ));
-        assert!(!password_auth::is_hash_obsolete(DUMMY_HASH).unwrap());
-    }
 
     #[test]
     fn verifying_in_a_kept_buffer_agrees_with_password_auth() {
@@ -420,7 +336,7 @@ mod tests {
         for (password, hash) in [
             ("mat-khau-dung", real.as_str()),
             ("mat-khau-sai", real.as_str()),
-            ("anything", DUMMY_HASH),
+            ("anything", users::DUMMY_HASH),
         ] {
             assert_eq!(
                 verify_in(password.as_bytes(), hash, &mut blocks),

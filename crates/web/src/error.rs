@@ -37,12 +37,6 @@ pub enum AppError {
     /// A state-changing request without a valid CSRF token, or sent from another site.
     #[error("cross-site request refused")]
     CsrfRejected,
-    /// Too many passwords are being checked at once; try again after `retry_after` seconds.
-    #[error("busy")]
-    Busy {
-        /// Seconds to wait, sent as `Retry-After`.
-        retry_after: u64,
-    },
     /// A field, query parameter or path segment holds a control character (NUL and the
     /// like), which no text in the application may contain.
     #[error("control character in {0:?}")]
@@ -65,9 +59,6 @@ pub enum AppError {
     /// The session could not be read or written; never shown to the client.
     #[error("session failure")]
     Session(#[from] tower_sessions::session::Error),
-    /// The database failed; never shown to the client.
-    #[error("database failure")]
-    Store(#[from] chiso_store::StoreError),
     /// A template failed to render; never shown to the client.
     #[error("template rendering failed")]
     Render(#[from] askama::Error),
@@ -85,11 +76,8 @@ impl AppError {
             AppError::Form(_) | AppError::ControlChar(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadPath | AppError::BodyIncomplete => StatusCode::BAD_REQUEST,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Service(e) => status_of(e.kind()),
-            AppError::Store(_) | AppError::Render(_) | AppError::Session(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            AppError::Render(_) | AppError::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -113,7 +101,15 @@ impl AppError {
             AppError::PageNotFound => ("not_found", "error.page_not_found", vec![]),
             AppError::Forbidden => ("forbidden", "error.forbidden", vec![]),
             AppError::CsrfRejected => ("csrf", "error.csrf", vec![]),
-            AppError::Form(f) => ("invalid", f.key, f.args.clone()),
+            AppError::Form(f) => {
+                return ErrorInfo {
+                    status: self.status(),
+                    code: "invalid",
+                    key: f.key.clone(),
+                    args: f.args.clone(),
+                    detail: None,
+                };
+            }
             AppError::Service(e) => {
                 return ErrorInfo {
                     status: self.status(),
@@ -123,7 +119,6 @@ impl AppError {
                     detail: e.details().cloned(),
                 };
             }
-            AppError::Busy { .. } => ("busy", "error.busy", vec![]),
             AppError::ControlChar(field) => (
                 "control_character",
                 "error.control_character",
@@ -132,9 +127,7 @@ impl AppError {
             AppError::BadPath => ("bad_path", "error.bad_path", vec![]),
             AppError::BodyIncomplete => ("bad_request", "error.bad_request", vec![]),
             AppError::TooLarge => ("payload_too_large", "error.payload_too_large", vec![]),
-            AppError::Store(_) | AppError::Render(_) | AppError::Session(_) => {
-                ("internal", "error.internal", vec![])
-            }
+            AppError::Render(_) | AppError::Session(_) => ("internal", "error.internal", vec![]),
         };
         ErrorInfo {
             status: self.status(),
@@ -212,9 +205,14 @@ impl IntoResponse for AppError {
             tracing::error!(error = %self, causes = %cause_chain(&self), "request failed");
         }
         let mut resp = (info.status, info.code).into_response();
-        if let AppError::Busy { retry_after } = self {
+        // Too much work at once (passwords being checked, a busy database): the service
+        // says how long to wait, if it knows.
+        if let AppError::Service(e) = &self
+            && e.is(chiso_services::codes::BUSY)
+            && let Some(wait) = e.get("retry_after").and_then(|s| s.parse::<u64>().ok())
+        {
             resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
         }
         resp.extensions_mut().insert(info);
         resp
@@ -226,7 +224,7 @@ impl IntoResponse for AppError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormError {
     /// Locale key of the message.
-    pub key: &'static str,
+    pub key: std::borrow::Cow<'static, str>,
     /// Values for the message's `{name}` placeholders.
     pub args: Vec<(&'static str, String)>,
 }
@@ -235,8 +233,17 @@ impl FormError {
     /// A message without placeholders.
     pub fn new(key: &'static str) -> Self {
         FormError {
-            key,
+            key: std::borrow::Cow::Borrowed(key),
             args: Vec::new(),
+        }
+    }
+
+    /// The message of a service's refusal of one field: its code's text (`error.<code>`)
+    /// with its arguments.
+    pub fn of_problem(p: &chiso_services::Problem) -> Self {
+        FormError {
+            key: std::borrow::Cow::Owned(service_key(p.code)),
+            args: p.args.clone(),
         }
     }
 
@@ -249,7 +256,7 @@ impl FormError {
     /// The message in `lang`.
     pub fn message(&self, lang: Lang) -> String {
         let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        lang.tf(self.key, &args)
+        lang.tf(&self.key, &args)
     }
 }
 

@@ -288,7 +288,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_gets_the_localized_500_page_with_its_request_id() {
-        let db = chiso_store::Db::connect("sqlite::memory:").await.unwrap();
+        let db = chiso_services::system::connect("sqlite::memory:")
+            .await
+            .unwrap();
         let state = AppState::new(db, crate::WebConfig::default());
         let app: Router<AppState> = Router::new().route(
             "/boom",

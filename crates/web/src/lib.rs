@@ -31,7 +31,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chiso_domain::Clock;
-use chiso_store::Db;
+use chiso_services::Db;
 
 pub use chiso_evidence::{BlobStore, DEFAULT_UPLOAD_LIMIT, LocalDiskStore};
 pub use error::AppError;
@@ -188,16 +188,9 @@ impl AppState {
             .inner
             .form_key
             .get_or_try_init(|| async {
-                let candidate = hex::encode(rand::random::<[u8; 32]>());
+                let candidate = rand::random::<[u8; 32]>();
                 let now = self.inner.config.clock.now();
-                let stored =
-                    chiso_store::sessions::shared_key(&self.inner.db, &candidate, now).await?;
-                hex::decode(&stored).map_err(|e| {
-                    AppError::Store(chiso_store::StoreError::Corrupt(format!(
-                        "{}: {e}",
-                        chiso_store::sessions::FORM_KEY
-                    )))
-                })
+                chiso_services::sessions::form_key(&self.inner.db, &candidate, now).await
             })
             .await?;
         Ok(key)
@@ -356,7 +349,7 @@ async fn accept_loop(
 /// Liveness and readiness in one: answers "ok" only after a round trip to the database, so a
 /// load balancer stops sending traffic to a node that lost its database.
 async fn healthz(State(state): State<AppState>) -> Result<&'static str, AppError> {
-    state.db().ping().await?;
+    chiso_services::system::ping(state.db()).await?;
     Ok("ok")
 }
 

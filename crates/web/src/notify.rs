@@ -306,6 +306,8 @@ pub(crate) async fn set_user_email(
     accounts::require_user_admin(p)?;
     check_email(email)?;
     let email = Some(email).filter(|e| !e.is_empty());
-    users::set_email(db, login, email, &Actor(p.login.clone()), at).await?;
+    users::set_email(db, login, email, &Actor(p.login.clone()), at)
+        .await
+        .map_err(chiso_services::ServiceError::from)?;
     Ok(())
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chiso_domain::UnitResult;
-use chiso_store::periods::Period;
+use chiso_services::records::Period;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;

@@ -1,11 +1,11 @@
-//! Sessions kept in the database through `chiso_store::sessions`, so that any application node
+//! Sessions kept in the database through [`chiso_services::sessions`], so that any application node
 //! behind a load balancer can serve any signed-in person, and a restart signs nobody out.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chiso_domain::Clock;
-use chiso_store::{Db, sessions};
+use chiso_services::{Db, ServiceError, sessions};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -25,12 +25,12 @@ impl DbSessionStore {
     }
 
     /// Deletes every expired session; returns how many. Run periodically by the server.
-    pub async fn purge_expired(&self) -> Result<u64, chiso_store::StoreError> {
-        sessions::delete_expired(&self.db, self.clock.now()).await
+    pub async fn purge_expired(&self) -> Result<u64, ServiceError> {
+        sessions::purge_expired(&self.db, self.clock.now()).await
     }
 }
 
-fn backend(e: chiso_store::StoreError) -> session_store::Error {
+fn backend(e: ServiceError) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 

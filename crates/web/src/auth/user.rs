@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use chiso_domain::authz::{Grant, Principal};
-use chiso_store::users::{self, User};
+use chiso_services::records::User;
+use chiso_services::users;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -108,7 +109,7 @@ async fn load(session: &Session, state: &AppState) -> Result<CurrentUser, AppErr
     let Some(mut auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
         return Ok(CurrentUser::anonymous());
     };
-    let user = users::find_by_login(state.db(), &auth.login).await?;
+    let user = users::find(state.db(), &auth.login).await?;
     let valid = user
         .as_ref()
         .filter(|u| !u.disabled && fingerprint(&u.password_hash) == auth.key);
@@ -122,7 +123,7 @@ async fn load(session: &Session, state: &AppState) -> Result<CurrentUser, AppErr
         auth.seen = now;
         session.insert(AUTH_KEY, &auth).await?;
     }
-    let grants = chiso_store::grants::for_user(state.db(), &user.login).await?;
+    let grants = users::granted(state.db(), &user.login).await?;
     Ok(CurrentUser {
         user: Some(user.clone()),
         grants,

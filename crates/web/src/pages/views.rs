@@ -5,7 +5,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use chiso_domain::points::percent;
 use chiso_domain::{GroupName, IndexSet, Points, UnitResult};
-use chiso_store::periods::Period;
+use chiso_services::records::Period;
 use rust_decimal::Decimal;
 
 use super::PageCtx;
@@ -585,7 +585,7 @@ pub(crate) struct UsersPage {
 impl UsersPage {
     pub fn new(
         ctx: PageCtx,
-        users: &[chiso_store::users::User],
+        users: &[chiso_services::records::User],
         me: &str,
         notice: Option<String>,
         error: Option<String>,

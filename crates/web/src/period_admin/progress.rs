@@ -197,7 +197,7 @@ pub(crate) fn message(e: &FormError, lang: crate::Lang) -> String {
         })
         .collect();
     let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    lang.tf(e.key, &refs)
+    lang.tf(&e.key, &refs)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use askama::Template;
 use chiso_domain::UnitKind;
 use chiso_domain::workflow::{AssessmentState, Milestone, Phase};
-use chiso_store::periods::Period;
+use chiso_services::records::Period;
 use time::OffsetDateTime;
 
 use super::progress::{self, PlanDraft};

@@ -7,8 +7,8 @@ use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::vi_plain;
 use chiso_domain::points::parse_decimal;
 use chiso_domain::{IndexSet, Method, NaPolicy, Node, NodeCode, Points, SetCode, Source};
+use chiso_services::Db;
 use chiso_services::{codes, index_sets};
-use chiso_store::Db;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 

@@ -2,8 +2,6 @@
 //! fault, so a page can show every mistake next to its field at once (422) instead of one
 //! mistake per submission.
 
-use chiso_store::StoreError;
-
 use crate::AppError;
 use crate::error::FormError;
 use crate::i18n::Lang;
@@ -36,8 +34,8 @@ impl From<AppError> for Refusal {
     }
 }
 
-impl From<StoreError> for Refusal {
-    fn from(e: StoreError) -> Self {
+impl From<chiso_services::ServiceError> for Refusal {
+    fn from(e: chiso_services::ServiceError) -> Self {
         Refusal::App(e.into())
     }
 }
@@ -123,7 +121,7 @@ mod tests {
             FieldError::new("predecessors", FormError::new("d")),
         ];
         in_form_order(&mut errors, &["predecessors", "effective"]);
-        let fields: Vec<_> = errors.iter().map(|e| e.error.key).collect();
+        let fields: Vec<_> = errors.iter().map(|e| e.error.key.as_ref()).collect();
         assert_eq!(fields, ["c", "d", "a", "b"]);
         let shown = FieldErrors::new(Lang::Vi, &errors);
         assert_eq!(shown.get("predecessors").as_deref(), Some("c d"));

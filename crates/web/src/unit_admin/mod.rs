@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use chiso_domain::{UnitCode, UnitKind};
-use chiso_store::{index_sets, periods};
 use serde::Deserialize;
 
 pub(crate) use form::{FieldError, FieldErrors, Refusal};
@@ -211,13 +210,19 @@ async fn save(
 /// The import page with the period and index set choices.
 async fn import_page(
     state: &AppState,
+    principal: &chiso_domain::authz::Principal,
     ctx: PageCtx,
     draft: &ImportDraft,
     errors: FieldErrors,
 ) -> Result<views::ImportPage, AppError> {
-    let periods = periods::list(state.db()).await?;
-    let sets = index_sets::list(state.db()).await?;
-    Ok(views::ImportPage::new(ctx, &periods, &sets, draft, errors))
+    let choices = chiso_services::units::import_choices(state.db(), principal).await?;
+    Ok(views::ImportPage::new(
+        ctx,
+        &choices.periods,
+        &choices.sets,
+        draft,
+        errors,
+    ))
 }
 
 /// `GET /quan-tri/don-vi/nhap-tep`.
@@ -229,8 +234,16 @@ async fn import_form(
     if current.user().is_none() {
         return Ok(to_login("/quan-tri/don-vi/nhap-tep").into_response());
     }
-    service::require(&current.principal())?;
-    let page = import_page(&state, ctx, &ImportDraft::default(), FieldErrors::default()).await?;
+    let p = current.principal();
+    service::require(&p)?;
+    let page = import_page(
+        &state,
+        &p,
+        ctx,
+        &ImportDraft::default(),
+        FieldErrors::default(),
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -279,7 +292,7 @@ async fn import(
         Ok(up) => up,
         Err(e) => {
             let errors = FieldErrors::new(ctx.lang, &[e]);
-            let page = import_page(&state, ctx, &ImportDraft::default(), errors).await?;
+            let page = import_page(&state, &p, ctx, &ImportDraft::default(), errors).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
@@ -296,20 +309,26 @@ async fn import(
     .await;
     match outcome {
         Ok(Ok(done)) => {
-            let page = import_page(&state, ctx, &ImportDraft::default(), FieldErrors::default())
-                .await?
-                .imported(&done);
+            let page = import_page(
+                &state,
+                &p,
+                ctx,
+                &ImportDraft::default(),
+                FieldErrors::default(),
+            )
+            .await?
+            .imported(&done);
             Ok(render(&page)?.into_response())
         }
         Ok(Err(problems)) => {
-            let page = import_page(&state, ctx, &up.draft, FieldErrors::default())
+            let page = import_page(&state, &p, ctx, &up.draft, FieldErrors::default())
                 .await?
                 .refused(&up.file_name, &problems);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(Refusal::Fields(errors)) => {
             let errors = FieldErrors::new(ctx.lang, &errors);
-            let page = import_page(&state, ctx, &up.draft, errors).await?;
+            let page = import_page(&state, &p, ctx, &up.draft, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(Refusal::App(e)) => Err(e),
@@ -352,7 +371,7 @@ async fn reorganise(
     }
     let now = state.config().clock.now();
     match service::reorganise(state.db(), &current.principal(), &draft, now).await {
-        Ok((code, _)) => {
+        Ok(code) => {
             let done = if draft.is_split() { "split" } else { "merger" };
             Ok(Redirect::to(&format!("{}?ok={done}", unit_href(&code))).into_response())
         }

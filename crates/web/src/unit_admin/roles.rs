@@ -9,9 +9,9 @@
 
 use chiso_domain::authz::{Grant, Principal};
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
+use chiso_services::Db;
 use chiso_services::roles::{self, GrantRole, RevokeRole, RoleKind};
 use chiso_services::{Detail, Problem, ServiceError, codes};
-use chiso_store::Db;
 use time::OffsetDateTime;
 
 use super::form::{FieldError, Refusal, in_form_order, split_list};
@@ -258,8 +258,11 @@ mod tests {
         }
     }
 
-    fn keys(errors: &[FieldError]) -> Vec<(&'static str, &'static str)> {
-        errors.iter().map(|e| (e.field, e.error.key)).collect()
+    fn keys(errors: &[FieldError]) -> Vec<(&'static str, &str)> {
+        errors
+            .iter()
+            .map(|e| (e.field, e.error.key.as_ref()))
+            .collect()
     }
 
     #[test]

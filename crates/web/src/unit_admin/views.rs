@@ -4,9 +4,7 @@
 use askama::Template;
 use chiso_domain::fmt::vi_date;
 use chiso_domain::{LineageKind, Unit, UnitCode, UnitKind};
-use chiso_store::IndexSetSummary;
-use chiso_store::audit::AuditEntry;
-use chiso_store::periods::Period;
+use chiso_services::records::{AuditEntry, IndexSetSummary, Period};
 
 use super::form::FieldErrors;
 use super::service::{
@@ -290,7 +288,7 @@ fn describe_change(ctx: &PageCtx, e: &AuditEntry) -> String {
         v.as_ref()
             .and_then(|j| serde_json::from_value::<chiso_domain::Lineage>(j.clone()).ok())
     };
-    if e.entity == chiso_store::units::LINEAGE_ENTITY {
+    if e.entity == chiso_services::units::LINEAGE_ENTITY {
         return match lineage_of(&e.new).or_else(|| lineage_of(&e.old)) {
             Some(l) => ctx.lang.tf(
                 "units.history_lineage",

@@ -29,6 +29,8 @@ pub enum Kind {
     Conflict,
     /// The server cannot do it right now; retry later (503).
     Unavailable,
+    /// What was sent is larger than accepted (413); the same content will fail again.
+    TooLarge,
     /// A fault of the server or the database; details go to the log only (500).
     Internal,
 }

@@ -73,26 +73,22 @@ pub async fn import_scores(
         return Err(ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", period));
     }
     let changes = read_scores_for_period(db, period, path).await?;
-    let approved: BTreeSet<UnitCode> = assessments::list(db, period)
-        .await?
-        .into_iter()
-        .filter(|a| a.state == AssessmentState::Finalised)
-        .map(|a| a.unit)
-        .collect();
-    let locked: Vec<&UnitCode> = changes
-        .iter()
-        .map(|c| &c.unit)
-        .filter(|u| approved.contains(*u))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if !locked.is_empty() {
-        return Err(ServiceError::new(codes::UNITS_APPROVED)
-            .arg("period", period)
-            .arg("units", list_some(&locked))
-            .arg("count", locked.len()));
-    }
+    let reason = format!("Nhập tệp {}", path.display());
+    write_scores(db, period, &changes, actor, at, &reason).await
+}
 
+/// Writes checked score changes into `period` with the recomputed results, in one
+/// transaction: refused, changing nothing, when any unit of the changes has an approved
+/// assessment (its scores are those the council approved).
+async fn write_scores(
+    db: &Db,
+    period: &PeriodCode,
+    changes: &[ScoreChange],
+    actor: &Actor,
+    at: OffsetDateTime,
+    reason: &str,
+) -> ServiceResult<ScoresImported> {
+    refuse_approved(db, period, changes).await?;
     let basis = PeriodBasis::load(db, period).await?;
     let stored = scores::list(db, period).await?;
     let read = scores::versions(&stored);
@@ -104,7 +100,7 @@ pub async fn import_scores(
     let before: BTreeMap<(&UnitCode, &NodeCode), &StoredScore> =
         stored.iter().map(|s| ((&s.unit, &s.node), s)).collect();
     let mut changed = BTreeSet::new();
-    for c in &changes {
+    for c in changes {
         let key = (&c.unit, &c.node);
         let same = before
             .get(&key)
@@ -122,13 +118,42 @@ pub async fn import_scores(
             .into_iter()
             .map(|((unit, node), input)| (unit, node, input.clone())),
     )?;
-    let reason = format!("Nhập tệp {}", path.display());
-    scores::put_with_results(db, period, &changes, &read, &results, actor, at, &reason).await?;
+    scores::put_with_results(db, period, changes, &read, &results, actor, at, reason).await?;
     Ok(ScoresImported {
         values: changes.len(),
         changed: changed.len(),
         units: results.units.len(),
     })
+}
+
+/// Refuses changes of units whose assessment is approved (`units_approved`, naming them):
+/// the council's approval locks a unit's scores.
+async fn refuse_approved(
+    db: &Db,
+    period: &PeriodCode,
+    changes: &[ScoreChange],
+) -> ServiceResult<()> {
+    let approved: BTreeSet<UnitCode> = assessments::list(db, period)
+        .await?
+        .into_iter()
+        .filter(|a| a.state == AssessmentState::Finalised)
+        .map(|a| a.unit)
+        .collect();
+    let locked: Vec<&UnitCode> = changes
+        .iter()
+        .map(|c| &c.unit)
+        .filter(|u| approved.contains(*u))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if locked.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::new(codes::UNITS_APPROVED)
+            .arg("period", period)
+            .arg("units", list_some(&locked))
+            .arg("count", locked.len()))
+    }
 }
 
 /// The first few codes of `units`, then an ellipsis when there are more (the count travels
@@ -342,5 +367,105 @@ pub async fn units_changes(db: &Db, file: &UnitsFile) -> ServiceResult<UnitsChan
         .iter()
         .filter(|l| !stored_lineage.contains(l))
         .count();
+    Ok(out)
+}
+
+/// Import an uploaded scores file into a period: the values of survey and monitoring-data
+/// leaves, which no unit enters and no appraiser checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportScoresUpload {
+    /// The period the scores belong to.
+    pub period: PeriodCode,
+    /// The file's name as uploaded; its extension picks the format (CSV or XLSX), and
+    /// problems name it.
+    pub file_name: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// Imports an uploaded scores file (the formats of `chiso import scores`), for people who
+/// manage the period. Every check runs before anything is written:
+/// - `period_published` when the period is published, `units_approved` when a unit of the
+///   file has an approved assessment: the council's approval locks a unit's scores;
+/// - `file_invalid` with every problem of the file (row, column) in the details;
+/// - `scores_only_measured` when the file brings values of leaves that units assess
+///   themselves (each named in the details): those scores come from the self-assessment
+///   and its appraisal, and a file must not overwrite them behind the appraisers' backs.
+///
+/// Then the scores and the recomputed results are written in one transaction.
+#[tracing::instrument(skip_all, fields(period = %cmd.period, file = %cmd.file_name))]
+pub async fn import_scores_upload(
+    db: &Db,
+    principal: &chiso_domain::authz::Principal,
+    cmd: &ImportScoresUpload,
+    at: OffsetDateTime,
+) -> ServiceResult<ScoresImported> {
+    let period = &cmd.period;
+    crate::periods::require_manage(principal, Some(period))?;
+    let file_name = cmd.file_name.trim();
+    if file_name.is_empty() || cmd.bytes.is_empty() {
+        return Err(ServiceError::new(codes::SCORES_FILE_MISSING));
+    }
+    if cmd.bytes.len() > chiso_formats::limits::MAX_FILE_BYTES {
+        return Err(ServiceError::new(codes::FILE_TOO_LARGE)
+            .arg("file", file_name)
+            .arg("limit", chiso_formats::limits::MAX_FILE_BYTES));
+    }
+    let p = periods::get(db, period)
+        .await?
+        .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", period))?;
+    if p.status == periods::STATUS_PUBLISHED {
+        return Err(ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", period));
+    }
+    let changes = scores_for_period_bytes(db, period, file_name, &cmd.bytes).await?;
+    refuse_approved(db, period, &changes).await?;
+    let not_measured = not_measured(db, period, &changes).await?;
+    if !not_measured.is_empty() {
+        return Err(ServiceError::new(codes::SCORES_ONLY_MEASURED)
+            .arg("count", not_measured.len())
+            .detail(Detail::Problems(not_measured)));
+    }
+    let actor = Actor(principal.login.clone());
+    let reason = format!("Nhập tệp {file_name}");
+    write_scores(db, period, &changes, &actor, at, &reason).await
+}
+
+/// The changes of leaves whose points do not come from surveys or monitoring data, each as
+/// a problem naming its unit and leaf (read against the set of the unit's group).
+async fn not_measured(
+    db: &Db,
+    period: &PeriodCode,
+    changes: &[ScoreChange],
+) -> ServiceResult<Vec<Problem>> {
+    use chiso_domain::Source;
+    let groups: BTreeMap<GroupName, SetCode> =
+        periods::groups(db, period).await?.into_iter().collect();
+    let group_of: BTreeMap<UnitCode, GroupName> = periods::members(db, period)
+        .await?
+        .into_iter()
+        .map(|m| (m.unit, m.group))
+        .collect();
+    let mut sets: BTreeMap<SetCode, Option<IndexSet>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for c in changes {
+        let Some(code) = group_of.get(&c.unit).and_then(|g| groups.get(g)) else {
+            continue;
+        };
+        if !sets.contains_key(code) {
+            sets.insert(code.clone(), index_sets::get(db, code).await?);
+        }
+        let source = sets
+            .get(code)
+            .and_then(Option::as_ref)
+            .and_then(|s| s.find(&c.node))
+            .map(|n| n.source);
+        if !matches!(source, Some(Source::Survey | Source::Data)) {
+            out.push(
+                Problem::new(codes::SCORES_LEAF_NOT_MEASURED)
+                    .arg("unit", &c.unit)
+                    .arg("node", &c.node),
+            );
+        }
+    }
     Ok(out)
 }

@@ -155,6 +155,7 @@ pub fn status_of(kind: chiso_services::Kind) -> StatusCode {
         Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         Kind::Conflict => StatusCode::CONFLICT,
         Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -343,7 +344,10 @@ pub(crate) async fn render_errors(
     };
     let message = info.message(lang);
     let mut out = if path.starts_with("/api/") {
-        let body = crate::api::dto::ErrorBody::new(info.code, message).with_args(&info.args);
+        let details = crate::api::dto::ErrorItemDto::list(lang, info.detail.as_ref());
+        let body = crate::api::dto::ErrorBody::new(info.code, message)
+            .with_args(&info.args)
+            .with_details(details);
         (info.status, axum::Json(body)).into_response()
     } else {
         let page = crate::pages::error_page(

@@ -17,6 +17,7 @@ pub mod i18n;
 mod layers;
 pub mod notify;
 mod pages;
+mod paths;
 mod period_admin;
 mod review;
 pub mod service;

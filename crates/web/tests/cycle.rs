@@ -23,6 +23,7 @@ use chiso_store::leaves::{self, LeafKey};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, evidence, explanations, grants, index_sets, milestones, users};
 use chiso_web::{LocalDiskStore, WebConfig};
+use common::browser::{BOUNDARY, Browser, Part, Reply, csrf_of, hidden, multipart};
 use common::fixtures::plan_2025;
 use common::{Backend, TestApp, backends};
 use reqwest::StatusCode;
@@ -518,135 +519,13 @@ async fn snapshot(db: &Db) -> String {
 // A browser: keeps the session cookie, reads CSRF tokens and leaf signatures from pages, posts
 // forms and hand-built multipart bodies.
 
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
-    /// The language cookie, once a page was asked for in a language.
-    lang: Option<String>,
-}
-
-struct Reply {
-    status: StatusCode,
-    location: String,
-    content_type: String,
-    disposition: String,
-    body: String,
-    bytes: Vec<u8>,
-}
-
-impl Reply {
-    fn assert_contains(&self, needles: &[&str]) {
-        for n in needles {
-            assert!(
-                self.body.contains(n),
-                "expected {n:?} in the page:\n{}",
-                self.body
-            );
-        }
-    }
-}
-
-impl Browser {
-    fn new(base: &str) -> Browser {
-        Browser {
-            base: base.to_owned(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-            lang: None,
-        }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
-        let cookies = [self.cookie.clone(), self.lang.clone()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("; ");
-        let req = if cookies.is_empty() {
-            req
-        } else {
-            req.header("cookie", cookies)
-        };
-        let resp = req.send().await.expect("request");
-        let header = |name: &str| {
-            resp.headers()
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let set_cookie = header("set-cookie");
-        let location = header("location");
-        let content_type = header("content-type");
-        let disposition = header("content-disposition");
-        for line in set_cookie.lines() {
-            if let Some(rest) = line.strip_prefix("chiso_session=") {
-                let value = rest.split(';').next().unwrap_or("");
-                let removed = value.is_empty() || line.contains("Max-Age=0");
-                self.cookie = (!removed).then(|| format!("chiso_session={value}"));
-            }
-            if let Some(rest) = line.strip_prefix("lang=") {
-                self.lang = Some(format!("lang={}", rest.split(';').next().unwrap_or("")));
-            }
-        }
-        let status = resp.status();
-        let bytes = resp.bytes().await.unwrap_or_default().to_vec();
-        Reply {
-            status,
-            location,
-            content_type,
-            disposition,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-            bytes,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Reply {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
-        let req = self.client.post(format!("{}{path}", self.base)).form(form);
-        self.send(req).await
-    }
-
-    /// Loads `page` and submits `form` to `action` with the page's CSRF token.
-    async fn submit(&mut self, page: &str, action: &str, form: &[(&str, &str)]) -> Reply {
-        let token = csrf_of(&self.get(page).await.body);
-        let mut fields = vec![("csrf", token.as_str())];
-        fields.extend_from_slice(form);
-        self.post(action, &fields).await
-    }
-
-    /// The CSRF token of this session (from the home page).
-    async fn token(&mut self) -> String {
-        csrf_of(&self.get("/").await.body)
-    }
-
-    async fn post_multipart(&mut self, path: &str, parts: &[Part<'_>]) -> Reply {
-        let body = multipart(parts);
-        self.post_raw_multipart(path, body).await
-    }
-
-    async fn post_raw_multipart(&mut self, path: &str, body: Vec<u8>) -> Reply {
-        let req = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .body(body);
-        self.send(req).await
-    }
-
+/// Steps on the self-assessment page of SNV.
+trait SnvPage {
     /// Uploads files to a leaf of SNV with this session's token.
+    async fn upload(&mut self, node: &str, files: &[(&str, &[u8])]) -> Reply;
+}
+
+impl SnvPage for Browser {
     async fn upload(&mut self, node: &str, files: &[(&str, &[u8])]) -> Reply {
         let token = self.token().await;
         let mut parts = vec![Part::Text("csrf", &token)];
@@ -656,24 +535,6 @@ impl Browser {
         self.post_multipart(&format!("{PAGE}/tieu-chi/{node}/minh-chung"), &parts)
             .await
     }
-}
-
-fn csrf_of(body: &str) -> String {
-    let start = body
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no CSRF field in:\n{body}"))
-        + "name=\"csrf\" value=\"".len();
-    body[start..start + 64].to_owned()
-}
-
-/// The value of the hidden input `name` on a page.
-fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in:\n{body}"))
-        + marker.len();
-    body[start..].split('"').next().unwrap().to_owned()
 }
 
 /// The posted fields of one leaf block: its version and signature as shown on `page`, and the
@@ -724,40 +585,6 @@ async fn post_leaves(
         pairs.push(("only".to_owned(), o.to_owned()));
     }
     b.post(PAGE, &as_refs(&pairs)).await
-}
-
-const BOUNDARY: &str = "chiso-test-boundary-5f3a9c";
-
-enum Part<'a> {
-    Text(&'a str, &'a str),
-    File(&'a str, &'a str, &'a [u8]),
-}
-
-fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for p in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match p {
-            Part::Text(name, value) => {
-                body.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                        .as_bytes(),
-                );
-            }
-            Part::File(name, file_name, content) => {
-                body.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                    )
-                    .as_bytes(),
-                );
-                body.extend_from_slice(content);
-                body.extend_from_slice(b"\r\n");
-            }
-        }
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -948,7 +775,7 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
         // fits its method; survey and data leaves read-only.
         let page = officer.get(PAGE).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        page.assert_contains(&[
+        page.assert_has(&[
             "Tự đánh giá — Sở Nội vụ",
             "Chỉ số CCHC năm 2025",
             "Chưa bắt đầu",
@@ -1079,7 +906,7 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
         assert_eq!(self_points(&db, "3.1").await, Some(dec!(0.5)));
 
         let page = officer.get(&format!("{PAGE}?ok=saved&n=5")).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Đã lưu nháp 5 tiêu chí.",
             "Đang tự đánh giá (bản nháp)",
             "Có → 2/2 điểm",
@@ -1152,7 +979,7 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
         // 1.3 requires evidence and has none: the leader cannot submit before it is explained.
         let mut leader = c.browser("lanh-dao").await;
         let page = leader.get(PAGE).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Thiếu tài liệu kiểm chứng, chưa giải trình (1)",
             "href=\"/ky/2025/tu-danh-gia/SNV#leaf-1.3\"",
             "Chưa nộp được: còn 1 vấn đề cần xử lý",
@@ -1165,7 +992,7 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Tiêu chí 1.3: chưa có tài liệu kiểm chứng theo yêu cầu; cần giải trình lý do.",
         ]);
         assert_eq!(state(&db).await, Some(AssessmentState::Draft));
@@ -1203,7 +1030,7 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
         assert_eq!(state(&db).await, Some(AssessmentState::Draft));
 
         let page = leader.get(PAGE).await;
-        page.assert_contains(&["Đã nhập đủ các tiêu chí"]);
+        page.assert_has(&["Đã nhập đủ các tiêu chí"]);
         let r = leader
             .post(
                 &format!("{PAGE}/nop"),
@@ -1257,7 +1084,7 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
         let before = snapshot(&db).await;
         let files_before = c.stored_files();
         let page = officer.get(PAGE).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Đã nộp",
             "Lãnh đạo đơn vị Lê Thị Lãnh (lanh-dao) đã nộp tự đánh giá lúc",
             "Không thể sửa hồ sơ tự đánh giá: Đơn vị đã nộp tự đánh giá, không thể sửa.",
@@ -1281,7 +1108,7 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
             )
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        r.assert_contains(&["Đơn vị đã nộp tự đánh giá, không thể sửa."]);
+        r.assert_has(&["Đơn vị đã nộp tự đánh giá, không thể sửa."]);
         let r = officer
             .upload("1.3", &[("so-theo-doi.pdf", &pdf(b'b', 900))])
             .await;
@@ -1334,7 +1161,7 @@ async fn a_stale_save_is_refused_with_the_current_value_and_who_saved_it() {
         )
         .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Tiêu chí 1.2: Lê Thị Lãnh (lanh-dao) đã lưu tiêu chí này lúc 10/02/2025 10:00 (phiên bản 1) sau khi bạn mở trang. Giá trị hiện tại: 2. Giá trị bạn vừa nhập chưa được lưu: 3.",
             // The stale leaf shows the current value; the other keeps what was typed.
             "id=\"value-1.2\" name=\"value:1.2\" type=\"text\" inputmode=\"decimal\" value=\"2\"",
@@ -1389,7 +1216,7 @@ async fn invalid_values_are_refused_naming_the_criterion_and_keep_what_was_typed
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Tiêu chí 1.2: “ba” không phải là số.",
             "Tiêu chí 1.3: Tỷ lệ 50/47: tử số lớn hơn mẫu số.",
             "Tiêu chí 1.4: Hãy nhập cả tử số và mẫu số.",
@@ -1404,7 +1231,7 @@ async fn invalid_values_are_refused_naming_the_criterion_and_keep_what_was_typed
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Tiêu chí 2.1: Điểm 4,5 vượt điểm tối đa 4.",
             "Tiêu chí 1.2: Tiêu chí này không cho phép khai “Không phát sinh”.",
         ]);
@@ -1412,17 +1239,17 @@ async fn invalid_values_are_refused_naming_the_criterion_and_keep_what_was_typed
 
         // In English, the same refusal in the second language.
         let page = officer.get(&format!("{PAGE}?lang=en")).await;
-        page.assert_contains(&["Self-assessment — Sở Nội vụ", "Criteria without a value"]);
+        page.assert_has(&["Self-assessment — Sở Nội vụ", "Criteria without a value"]);
         let r = save_leaves(&mut officer, &[("1.2", &[("value", "-1")])], None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Criterion 1.2: The value -1 must not be negative."]);
+        r.assert_has(&["Criterion 1.2: The value -1 must not be negative."]);
 
         // "Not applicable" where the leaf allows it: dropped from the maximum.
         officer.get(&format!("{PAGE}?lang=vi")).await;
         let r = save_leaves(&mut officer, &[("1.3", &[("na", "1")])], None).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let page = officer.get(PAGE).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Không phát sinh → không tính vào điểm tối đa",
             "<span id=\"total-max\">16,00</span>",
         ]);
@@ -1461,7 +1288,7 @@ async fn numbers_are_read_the_vietnamese_way_and_a_number_with_two_readings_is_r
         ];
         let r = save_leaves(&mut officer, typed, None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Tiêu chí 1.2: “2,5”: số lượng phải là số nguyên.",
             "Tiêu chí 1.3: Tử số: “1.200” có hai cách hiểu: 1200 (dấu chấm ngăn cách hàng \
              nghìn) hoặc 1,2 (dấu chấm là dấu thập phân kiểu tiếng Anh). Hãy viết 1200 hoặc 1,2.",
@@ -1477,7 +1304,7 @@ async fn numbers_are_read_the_vietnamese_way_and_a_number_with_two_readings_is_r
         officer.get(&format!("{PAGE}?lang=en")).await;
         let r = save_leaves(&mut officer, typed, None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Criterion 1.2: “2,5”: a count must be a whole number.",
             "Criterion 1.3: Numerator: “1.200” can be read two ways: 1200 (the dot separating \
              thousands) or 1,2 (the dot as an English-style decimal point). Write 1200 or 1,2",
@@ -1491,7 +1318,7 @@ async fn numbers_are_read_the_vietnamese_way_and_a_number_with_two_readings_is_r
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Criterion 1.4: Denominator: “1,2,3” is not a number written the Vietnamese way",
         ]);
         assert_eq!(snapshot(&db).await, before, "nothing saved");
@@ -1509,7 +1336,7 @@ async fn numbers_are_read_the_vietnamese_way_and_a_number_with_two_readings_is_r
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Tiêu chí 1.3: Mẫu số: “1.300” có hai cách hiểu"]);
+        r.assert_has(&["Tiêu chí 1.3: Mẫu số: “1.300” có hai cách hiểu"]);
         let r = save_leaves(
             &mut officer,
             &[
@@ -1635,7 +1462,7 @@ async fn edits_are_refused_after_the_self_assessment_deadline() {
         c.clock.set(AFTER_DEADLINE);
         let before = snapshot(&db).await;
         let page = officer.get(PAGE).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Không thể sửa hồ sơ tự đánh giá: Đã hết hạn tự đánh giá.",
             "Đã hết hạn tự đánh giá, chờ thẩm định",
         ]);
@@ -1648,7 +1475,7 @@ async fn edits_are_refused_after_the_self_assessment_deadline() {
         )
         .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        r.assert_contains(&["Đã hết hạn tự đánh giá."]);
+        r.assert_has(&["Đã hết hạn tự đánh giá."]);
         let r = officer
             .upload("1.1", &[("bo-sung.pdf", &pdf(b'm', 700))])
             .await;
@@ -1687,7 +1514,7 @@ async fn edits_are_refused_after_the_self_assessment_deadline() {
             .unwrap();
         let before = snapshot(&db).await;
         let page = officer.get(PAGE).await;
-        page.assert_contains(&["Kết quả đã công bố, không thể thay đổi."]);
+        page.assert_has(&["Kết quả đã công bố, không thể thay đổi."]);
         let r = post_leaves(
             &mut officer,
             &open_page,
@@ -1696,7 +1523,7 @@ async fn edits_are_refused_after_the_self_assessment_deadline() {
         )
         .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        r.assert_contains(&["Kết quả đã công bố, không thể thay đổi."]);
+        r.assert_has(&["Kết quả đã công bố, không thể thay đổi."]);
         assert_eq!(snapshot(&db).await, before);
         c.stop().await;
     }
@@ -1713,7 +1540,7 @@ async fn removing_evidence_is_soft_and_audited_with_its_reason() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let id = files_of(&db, "1.1").await[0].id;
         let page = officer.get(PAGE).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "nham-tep.pdf",
             &format!("action=\"{PAGE}/minh-chung/{id}/go-bo\""),
             &format!("form=\"rm-{id}\""),
@@ -1768,7 +1595,7 @@ async fn removing_evidence_is_soft_and_audited_with_its_reason() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        r.assert_contains(&["Tài liệu này đã được gỡ bỏ trước đó."]);
+        r.assert_has(&["Tài liệu này đã được gỡ bỏ trước đó."]);
         assert_eq!(snapshot(&db).await, before);
         c.stop().await;
     }
@@ -1800,23 +1627,23 @@ async fn oversized_disguised_traversing_and_interrupted_uploads_are_refused_and_
             .upload("1.1", &[("ke-hoach.pdf", &pdf(b'x', 100 * 1024))])
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Tệp “ke-hoach.pdf” vượt quá dung lượng cho phép 64 KB."]);
+        r.assert_has(&["Tệp “ke-hoach.pdf” vượt quá dung lượng cho phép 64 KB."]);
         nothing_behind("oversized", &snapshot(&db).await);
 
         let r = officer.upload("1.1", &[("ke-hoach.pdf", &exe())]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Tệp “ke-hoach.pdf” không phải PDF (nội dung là"]);
+        r.assert_has(&["Tệp “ke-hoach.pdf” không phải PDF (nội dung là"]);
         nothing_behind("an executable named .pdf", &snapshot(&db).await);
 
         let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>".to_vec();
         let r = officer.upload("1.1", &[("anh.png", &html)]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Tệp “anh.png” không phải ảnh PNG"]);
+        r.assert_has(&["Tệp “anh.png” không phải ảnh PNG"]);
         nothing_behind("a page named .png", &snapshot(&db).await);
 
         let r = officer.upload("1.1", &[("chuong-trinh.exe", &exe())]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Không nhận tệp “chuong-trinh.exe” (loại .exe); chỉ nhận PDF, PNG"]);
+        r.assert_has(&["Không nhận tệp “chuong-trinh.exe” (loại .exe); chỉ nhận PDF, PNG"]);
         nothing_behind("an executable", &snapshot(&db).await);
 
         for name in ["../../etc/passwd.pdf", "..\\..\\windows\\win.ini.pdf"] {
@@ -1827,7 +1654,7 @@ async fn oversized_disguised_traversing_and_interrupted_uploads_are_refused_and_
                 "{name}: {}",
                 r.body
             );
-            r.assert_contains(&["chứa “..” (trỏ ra ngoài thư mục) nên không được chấp nhận"]);
+            r.assert_has(&["chứa “..” (trỏ ra ngoài thư mục) nên không được chấp nhận"]);
             nothing_behind(name, &snapshot(&db).await);
         }
 
@@ -1839,7 +1666,7 @@ async fn oversized_disguised_traversing_and_interrupted_uploads_are_refused_and_
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Tệp “xau.docx” không phải văn bản Word (DOCX)"]);
+        r.assert_has(&["Tệp “xau.docx” không phải văn bản Word (DOCX)"]);
         nothing_behind("a batch with one bad file", &snapshot(&db).await);
 
         // A form that breaks off in the middle of a file (no closing boundary).
@@ -1857,7 +1684,7 @@ async fn oversized_disguised_traversing_and_interrupted_uploads_are_refused_and_
             .post_raw_multipart(&format!("{PAGE}/tieu-chi/1.1/minh-chung"), body)
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-        r.assert_contains(&["Việc tải tệp “dang-do.pdf” lên bị gián đoạn"]);
+        r.assert_has(&["Việc tải tệp “dang-do.pdf” lên bị gián đoạn"]);
         nothing_behind("a form cut short", &snapshot(&db).await);
 
         // A connection that drops before the announced body is complete.
@@ -1930,12 +1757,12 @@ async fn too_many_files_in_one_upload_or_on_one_leaf_are_refused_and_leave_nothi
         let mut officer = c.browser("can-bo").await;
         let before = snapshot(&db).await;
         let page = officer.get(PAGE).await;
-        page.assert_contains(&["tối đa 20 tệp mỗi lần tải, 50 tài liệu mỗi tiêu chí"]);
+        page.assert_has(&["tối đa 20 tệp mỗi lần tải, 50 tài liệu mỗi tiêu chí"]);
 
         let many = many_pdfs("a", 21);
         let r = officer.upload("1.1", &as_files(&many)).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Mỗi lần chỉ tải lên được tối đa 20 tệp; chưa có tệp nào được lưu."]);
+        r.assert_has(&["Mỗi lần chỉ tải lên được tối đa 20 tệp; chưa có tệp nào được lưu."]);
         assert_eq!(snapshot(&db).await, before, "no row, no audit entry");
         assert!(c.stored_files().is_empty(), "no blob, no temporary file");
 
@@ -1957,14 +1784,14 @@ async fn too_many_files_in_one_upload_or_on_one_leaf_are_refused_and_leave_nothi
             .post_raw_multipart(&format!("{PAGE}/tieu-chi/1.1/minh-chung"), body)
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["tối đa 20 tệp"]);
+        r.assert_has(&["tối đa 20 tệp"]);
         assert_eq!(snapshot(&db).await, before);
         assert!(c.stored_files().is_empty());
 
         officer.get(&format!("{PAGE}?lang=en")).await;
         let r = officer.upload("1.1", &as_files(&many)).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["At most 20 files can be uploaded at a time; no file was saved."]);
+        r.assert_has(&["At most 20 files can be uploaded at a time; no file was saved."]);
         officer.get(&format!("{PAGE}?lang=vi")).await;
 
         // A leaf holds at most 50 documents, however the uploads are split.
@@ -1979,7 +1806,7 @@ async fn too_many_files_in_one_upload_or_on_one_leaf_are_refused_and_leave_nothi
         let blobs = c.stored_files();
         let r = officer.upload("1.1", &as_files(&many_pdfs("e", 1))).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Mỗi tiêu chí có tối đa 50 tài liệu kiểm chứng và tiêu chí này đã có 50; chưa có tệp nào được lưu.",
         ]);
         assert_eq!(snapshot(&db).await, full);
@@ -2129,7 +1956,7 @@ async fn the_unit_answers_an_explanation_request_with_text_and_new_evidence() {
         let mut officer = c.browser("can-bo").await;
 
         let page = officer.get(PAGE).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Yêu cầu giải trình của Tổ thẩm định",
             "Đề nghị bổ sung báo cáo rà soát có chữ ký của lãnh đạo.",
             "Hoàng Văn Thẩm (tham-dinh)",
@@ -2156,7 +1983,7 @@ async fn the_unit_answers_an_explanation_request_with_text_and_new_evidence() {
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Hãy nhập nội dung giải trình."]);
+        r.assert_has(&["Hãy nhập nội dung giải trình."]);
         assert_eq!(snapshot(&db).await, before);
 
         // The answer with a signed report attached.
@@ -2222,10 +2049,10 @@ async fn the_unit_answers_an_explanation_request_with_text_and_new_evidence() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        r.assert_contains(&["nội dung bạn nhập chưa được lưu: Nội dung cũ"]);
+        r.assert_has(&["nội dung bạn nhập chưa được lưu: Nội dung cũ"]);
         assert_eq!(snapshot(&db).await, before);
         let page = officer.get(PAGE).await;
-        page.assert_contains(&["Đơn vị bổ sung báo cáo đã ký, đóng dấu.", "Đã giải trình"]);
+        page.assert_has(&["Đơn vị bổ sung báo cáo đã ký, đóng dấu.", "Đã giải trình"]);
         let r = officer
             .post_multipart(
                 &format!("{PAGE}/giai-trinh/{id}"),
@@ -2261,7 +2088,7 @@ async fn the_unit_answers_an_explanation_request_with_text_and_new_evidence() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        r.assert_contains(&["Đã hết hạn giải trình."]);
+        r.assert_has(&["Đã hết hạn giải trình."]);
         let r = officer
             .upload("2.1", &[("muon.pdf", &pdf(b'l', 700))])
             .await;
@@ -2499,13 +2326,13 @@ async fn people_outside_the_scope_are_refused_on_every_route_and_nothing_changes
         // only that area; neither gets an input or the script.
         let mut observer = c.browser("quan-sat").await;
         let page = observer.get(PAGE).await;
-        page.assert_contains(&["id=\"leaf-1.1\"", "id=\"leaf-2.1\"", "ke-hoach.pdf"]);
+        page.assert_has(&["id=\"leaf-1.1\"", "id=\"leaf-2.1\"", "ke-hoach.pdf"]);
         assert!(!page.body.contains("name=\"value:"));
         assert!(!page.body.contains("/nop\""));
         assert!(!page.body.contains("cycle.js"));
         let mut appraiser = c.browser("tham-dinh").await;
         let page = appraiser.get(PAGE).await;
-        page.assert_contains(&["id=\"leaf-2.1\"", "bao-cao.pdf"]);
+        page.assert_has(&["id=\"leaf-2.1\"", "bao-cao.pdf"]);
         assert!(
             !page.body.contains("id=\"leaf-1.1\""),
             "area 1 is not theirs"

@@ -19,6 +19,7 @@ use chiso_store::audit::{self, AuditFilter};
 use chiso_store::leaves::LeafKey;
 use chiso_store::{Actor, Db, explanations, grants, milestones, periods, users};
 use chiso_web::WebConfig;
+use common::browser::Browser;
 use common::{TestApp, backends};
 use reqwest::StatusCode;
 use time::OffsetDateTime;
@@ -71,148 +72,6 @@ async fn start(backend: &common::Backend, now: OffsetDateTime) -> TestApp {
         ..WebConfig::default()
     };
     TestApp::start_with(backend, config, true).await
-}
-
-/// A browser: keeps the session cookie, reads CSRF tokens from pages.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
-    csrf: String,
-}
-
-struct Reply {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
-impl Reply {
-    fn has(&self, needle: &str) -> bool {
-        self.body.contains(needle)
-    }
-
-    #[track_caller]
-    fn assert_has(&self, needles: &[&str]) {
-        for n in needles {
-            assert!(self.has(n), "expected {n:?} in:\n{}", self.body);
-        }
-    }
-}
-
-impl Browser {
-    /// Signs `login` in and keeps the session's CSRF token.
-    async fn signed_in(base: &str, login: &str) -> Browser {
-        let mut b = Browser {
-            base: base.to_owned(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-            csrf: String::new(),
-        };
-        let form = b.get("/dang-nhap").await;
-        b.csrf = csrf_of(&form.body);
-        let r = b
-            .post("/dang-nhap", &[("login", login), ("password", PASSWORD)])
-            .await;
-        assert_eq!(
-            r.status,
-            StatusCode::SEE_OTHER,
-            "sign-in of {login}: {}",
-            r.body
-        );
-        b.csrf = csrf_of(&b.get("/").await.body);
-        b
-    }
-
-    fn anonymous(base: &str) -> Browser {
-        Browser {
-            base: base.to_owned(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-            csrf: String::new(),
-        }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
-        let req = match &self.cookie {
-            Some(c) => req.header("cookie", c),
-            None => req,
-        };
-        let resp = req.send().await.expect("request");
-        for line in resp.headers().get_all("set-cookie").iter() {
-            let line = line.to_str().unwrap_or("");
-            if let Some(rest) = line.strip_prefix("chiso_session=") {
-                let value = rest.split(';').next().unwrap_or("");
-                self.cookie = Some(format!("chiso_session={value}"));
-            }
-        }
-        let location = resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        Reply {
-            status: resp.status(),
-            location,
-            body: resp.text().await.unwrap_or_default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Reply {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    /// Posts `form` with the session's CSRF token.
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
-        let mut fields = vec![("csrf", self.csrf.as_str())];
-        fields.extend_from_slice(form);
-        let body = serde_urlencoded(&fields);
-        let req = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        self.send(req).await
-    }
-}
-
-/// URL-encodes a form, repeated names kept.
-fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
-    fn enc(s: &str) -> String {
-        let mut out = String::new();
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*') {
-                out.push(char::from(b));
-            } else if b == b' ' {
-                out.push('+');
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
-    }
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn csrf_of(body: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = body
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field in:\n{body}"))
-        + marker.len();
-    body[start..start + 64].to_owned()
 }
 
 /// Everything period administration can change, to compare before and after a refusal.
@@ -377,7 +236,7 @@ async fn non_administrators_get_403_on_every_admin_route_and_nothing_changes() {
             "quan.sat",
             "khong.vai.tro",
         ] {
-            let mut b = Browser::signed_in(&app.base, login).await;
+            let mut b = Browser::signed_in(&app.base, login, PASSWORD).await;
             for path in [
                 "/quan-tri/ky-danh-gia",
                 "/quan-tri/ky-danh-gia/2024",
@@ -433,7 +292,7 @@ async fn non_administrators_get_403_on_every_admin_route_and_nothing_changes() {
                 ),
             ];
             for (path, form) in &posts {
-                let r = b.post(path, form).await;
+                let r = b.post_csrf(path, form).await;
                 assert_eq!(
                     r.status,
                     StatusCode::FORBIDDEN,
@@ -451,7 +310,7 @@ async fn non_administrators_get_403_on_every_admin_route_and_nothing_changes() {
         );
 
         // Anonymous visitors are sent to sign in.
-        let mut anon = Browser::anonymous(&app.base);
+        let mut anon = Browser::new(&app.base);
         for path in ["/quan-tri/ky-danh-gia", "/quan-tri/ky-danh-gia/2024"] {
             let r = anon.get(path).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER, "anonymous GET {path}");
@@ -468,7 +327,7 @@ async fn an_administrator_of_one_period_manages_only_that_period() {
         let db = app.db();
         person(db, "nv.2024", false, vec![Role::Admin]).await;
         let before = snapshot(db).await;
-        let mut b = Browser::signed_in(&app.base, "nv.2024").await;
+        let mut b = Browser::signed_in(&app.base, "nv.2024", PASSWORD).await;
         let list = b.get("/quan-tri/ky-danh-gia").await;
         assert_eq!(list.status, StatusCode::OK, "{}", list.body);
         list.assert_has(&["/quan-tri/ky-danh-gia/2024"]);
@@ -489,14 +348,14 @@ async fn an_administrator_of_one_period_manages_only_that_period() {
             StatusCode::FORBIDDEN
         );
         let create = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia",
                 &[("code", "2025"), ("name", "Kỳ 2025"), ("year", "2025")],
             )
             .await;
         assert_eq!(create.status, StatusCode::FORBIDDEN);
         let other = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia/2023/moc",
                 &[("self_open", "01/01/2024")],
             )
@@ -513,7 +372,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         let app = start(&backend, IN_EXPLANATION).await;
         let db = app.db();
         person(db, "admin", true, vec![]).await;
-        let mut b = Browser::signed_in(&app.base, "admin").await;
+        let mut b = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let list = b.get("/quan-tri/ky-danh-gia").await;
         assert_eq!(list.status, StatusCode::OK);
         list.assert_has(&[
@@ -524,7 +383,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
 
         // Bad input: the field at fault is named, the typed values are kept, nothing is saved.
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia",
                 &[
                     ("code", "20 25"),
@@ -539,7 +398,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
             "value=\"Chỉ số CCHC năm 2025\"",
         ]);
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia",
                 &[("code", "2025"), ("name", "Kỳ 2025"), ("year", "hai nghìn")],
             )
@@ -547,14 +406,14 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         r.assert_has(&["Năm đánh giá “hai nghìn” không hợp lệ"]);
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia",
                 &[("code", "2025"), ("name", " "), ("year", "2025")],
             )
             .await;
         r.assert_has(&["Hãy nhập tên kỳ đánh giá."]);
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia?lang=en",
                 &[
                     ("code", "2025"),
@@ -565,10 +424,12 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
             )
             .await;
         r.assert_has(&["There is no period “1999” to compare with."]);
+        // The language chosen sticks, as in a browser; back to Vietnamese.
+        b.lang = None;
         assert!(periods::get(db, &period("2025")).await.unwrap().is_none());
 
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia",
                 &[
                     ("code", "2025"),
@@ -584,7 +445,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         assert_eq!(created.year, 2025);
         assert_eq!(created.previous, Some(period("2024")));
         let again = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia",
                 &[("code", "2025"), ("name", "Lần nữa"), ("year", "2025")],
             )
@@ -599,7 +460,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         // Groups and their index sets.
         let base = "/quan-tri/ky-danh-gia/2025";
         let bad_set = b
-            .post(
+            .post_csrf(
                 &format!("{base}/nhom"),
                 &[("group", "Sở, ban, ngành"), ("set", "KHONG-CO")],
             )
@@ -608,7 +469,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         bad_set.assert_has(&["Không có bộ chỉ số “KHONG-CO”."]);
         for group in ["Sở, ban, ngành", "UBND cấp huyện", "Nhóm tạm"] {
             let r = b
-                .post(
+                .post_csrf(
                     &format!("{base}/nhom"),
                     &[("group", group), ("set", "BCS-MAU")],
                 )
@@ -617,7 +478,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
             assert_eq!(r.location, format!("{base}?ok=group_saved#nhom"));
         }
         let r = b
-            .post(&format!("{base}/nhom/xoa"), &[("group", "Nhóm tạm")])
+            .post_csrf(&format!("{base}/nhom/xoa"), &[("group", "Nhóm tạm")])
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
 
@@ -630,7 +491,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         assert!(!found.has("value=\"H-TAY\""));
 
         let none = b
-            .post(
+            .post_csrf(
                 &format!("{base}/them-don-vi"),
                 &[("group", "Sở, ban, ngành")],
             )
@@ -638,7 +499,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
         none.assert_has(&["Hãy chọn ít nhất một đơn vị để thêm."]);
         let unknown = b
-            .post(
+            .post_csrf(
                 &format!("{base}/them-don-vi"),
                 &[
                     ("group", "Sở, ban, ngành"),
@@ -658,7 +519,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         );
 
         let r = b
-            .post(
+            .post_csrf(
                 &format!("{base}/them-don-vi"),
                 &[
                     ("group", "Sở, ban, ngành"),
@@ -672,7 +533,7 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         assert_eq!(r.location, format!("{base}?ok=units_added&n=2#don-vi"));
         // Every district at once, assessed but not ranked.
         let r = b
-            .post(
+            .post_csrf(
                 &format!("{base}/them-theo-loai"),
                 &[("group", "UBND cấp huyện"), ("kind", "district")],
             )
@@ -702,23 +563,23 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
 
         // One unit ranked after all; another moved; one removed.
         let r = b
-            .post(
+            .post_csrf(
                 &format!("{base}/don-vi/TP-MAU"),
                 &[("group", "UBND cấp huyện"), ("ranked", "on")],
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let r = b
-            .post(
+            .post_csrf(
                 &format!("{base}/don-vi/H-TAY"),
                 &[("group", "Sở, ban, ngành")],
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        let r = b.post(&format!("{base}/don-vi/STP/xoa"), &[]).await;
+        let r = b.post_csrf(&format!("{base}/don-vi/STP/xoa"), &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let not_empty = b
-            .post(&format!("{base}/nhom/xoa"), &[("group", "UBND cấp huyện")])
+            .post_csrf(&format!("{base}/nhom/xoa"), &[("group", "UBND cấp huyện")])
             .await;
         assert_eq!(not_empty.status, StatusCode::UNPROCESSABLE_ENTITY);
         not_empty.assert_has(&["Nhóm “UBND cấp huyện” còn 2 đơn vị"]);
@@ -785,13 +646,13 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         )
         .await
         .unwrap();
-        let r = b.post(&format!("{base}/don-vi/SNV/xoa"), &[]).await;
+        let r = b.post_csrf(&format!("{base}/don-vi/SNV/xoa"), &[]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         r.assert_has(&["Đơn vị “SNV” đã bắt đầu tự đánh giá nên không thể rút khỏi kỳ."]);
 
         // A published period no longer changes.
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/ky-danh-gia/2023/don-vi/SNV",
                 &[("group", "UBND cấp huyện")],
             )
@@ -812,7 +673,7 @@ async fn milestones_are_validated_per_field_in_vietnamese_and_saved_with_an_audi
         let app = start(&backend, IN_EXPLANATION).await;
         let db = app.db();
         person(db, "admin", true, vec![]).await;
-        let mut b = Browser::signed_in(&app.base, "admin").await;
+        let mut b = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let path = "/quan-tri/ky-danh-gia/2024/moc";
 
         let bad_order = [
@@ -821,7 +682,7 @@ async fn milestones_are_validated_per_field_in_vietnamese_and_saved_with_an_audi
             ("appraisal_open", "10/12/2024"),
             ("publication", "31/02/2025"),
         ];
-        let r = b.post(path, &bad_order).await;
+        let r = b.post_csrf(path, &bad_order).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         r.assert_has(&[
             "Mốc thời gian chưa được lưu",
@@ -830,7 +691,7 @@ async fn milestones_are_validated_per_field_in_vietnamese_and_saved_with_an_audi
             "value=\"10/12/2024\"",
         ]);
         // Every problem at once: the order of the days that could be read is checked too.
-        for r in [&r, &b.post(path, &bad_order[..3]).await] {
+        for r in [&r, &b.post_csrf(path, &bad_order[..3]).await] {
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
             r.assert_has(&[
                 "Mốc “Mở thẩm định” (10/12/2024) phải sau ngày của mốc “Hết hạn tự đánh giá” \
@@ -840,14 +701,16 @@ async fn milestones_are_validated_per_field_in_vietnamese_and_saved_with_an_audi
             assert!(!r.has("id=\"ms-self_close-error\""));
         }
         let r = b
-            .post(
+            .post_csrf(
                 &format!("{path}?lang=en"),
                 &[("explanation_close", "31/01/2025")],
             )
             .await;
         r.assert_has(&["The explanation window has a closing day but no opening day."]);
+        // The language chosen sticks, as in a browser; back to Vietnamese.
+        b.lang = None;
         let r = b
-            .post(
+            .post_csrf(
                 path,
                 &[
                     ("appraisal_open", "16/12/2024"),
@@ -872,7 +735,7 @@ async fn milestones_are_validated_per_field_in_vietnamese_and_saved_with_an_audi
             ("approval", "15/02/2025"),
             ("publication", "31/03/2025"),
         ];
-        let r = b.post(path, &good).await;
+        let r = b.post_csrf(path, &good).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(r.location, "/quan-tri/ky-danh-gia/2024?ok=plan_saved#moc");
         assert_eq!(
@@ -907,7 +770,7 @@ async fn milestones_are_validated_per_field_in_vietnamese_and_saved_with_an_audi
         );
 
         // The published period keeps its plan.
-        let r = b.post("/quan-tri/ky-danh-gia/2023/moc", &good).await;
+        let r = b.post_csrf("/quan-tri/ky-danh-gia/2023/moc", &good).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         r.assert_has(&["đã công bố kết quả nên không thể thay đổi."]);
         app.stop().await;
@@ -921,7 +784,7 @@ async fn the_dashboard_counts_units_per_state_and_highlights_the_overdue_at_a_fi
         let db = app.db();
         stage_2024(db).await;
         person(db, "admin", true, vec![]).await;
-        let mut b = Browser::signed_in(&app.base, "admin").await;
+        let mut b = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let page = b.get("/quan-tri/ky-danh-gia/2024").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         let count = |state: &str, n: usize| format!("data-state=\"{state}\">{n}</strong>");
@@ -973,6 +836,8 @@ async fn the_dashboard_counts_units_per_state_and_highlights_the_overdue_at_a_fi
 
         let en = b.get("/quan-tri/ky-danh-gia/2024?lang=en").await;
         en.assert_has(&["end of 15/12/2024", "Overdue", "Explanation requested"]);
+        // The language chosen sticks, as in a browser; back to Vietnamese.
+        b.lang = None;
         app.stop().await;
     }
 }
@@ -1032,7 +897,7 @@ async fn the_to_do_list_shows_each_role_what_awaits_it_by_deadline() {
         let todo = |login: &'static str| {
             let base = app.base.clone();
             async move {
-                let mut b = Browser::signed_in(&base, login).await;
+                let mut b = Browser::signed_in(&base, login, PASSWORD).await;
                 let r = b.get("/viec-can-lam").await;
                 assert_eq!(r.status, StatusCode::OK, "{login}: {}", r.body);
                 r
@@ -1091,7 +956,7 @@ async fn the_to_do_list_shows_each_role_what_awaits_it_by_deadline() {
             "hết ngày 15/12/2024",
         ]);
 
-        let r = Browser::anonymous(&app.base).get("/viec-can-lam").await;
+        let r = Browser::new(&app.base).get("/viec-can-lam").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(r.location, "/dang-nhap?next=/viec-can-lam");
         app.stop().await;
@@ -1100,7 +965,7 @@ async fn the_to_do_list_shows_each_role_what_awaits_it_by_deadline() {
         let app = start(&backend, IN_APPROVAL).await;
         stage_2024(app.db()).await;
         person(app.db(), "chu.tich", false, vec![Role::CouncilChair]).await;
-        let mut b = Browser::signed_in(&app.base, "chu.tich").await;
+        let mut b = Browser::signed_in(&app.base, "chu.tich", PASSWORD).await;
         let chair = b.get("/viec-can-lam").await;
         chair.assert_has(&[
             "Phê duyệt kết quả thẩm định: 2 đơn vị chờ phê duyệt",

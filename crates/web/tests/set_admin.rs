@@ -13,6 +13,7 @@ use chiso_domain::authz::{Grant, Role};
 use chiso_domain::{IndexSet, NodeCode, PeriodCode, Points, SetCode, UnitCode};
 use chiso_store::audit::{self, AuditEntry, AuditFilter};
 use chiso_store::{Actor, Db, grants, index_sets, users};
+use common::browser::{Browser, Part, Reply};
 use common::fixtures::SET;
 use common::{TestApp, backends};
 use reqwest::StatusCode;
@@ -74,153 +75,24 @@ async fn people(db: &Db) {
     .await;
 }
 
-/// A browser: keeps the session cookie, reads CSRF tokens from pages.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
-}
-
-struct Reply {
-    status: StatusCode,
-    location: String,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn assert_contains(&self, needles: &[&str]) {
-        for n in needles {
-            assert!(
-                self.body.contains(n),
-                "expected {n:?} in the page:\n{}",
-                self.body
-            );
-        }
-    }
-}
-
-impl Browser {
-    async fn signed_in(app: &TestApp, login: &str) -> Browser {
-        let mut b = Browser {
-            base: app.base.clone(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-        };
-        let token = csrf_of(&b.get("/dang-nhap").await.body);
-        let r = b
-            .post(
-                "/dang-nhap",
-                &[("csrf", &token), ("login", login), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(
-            r.status,
-            StatusCode::SEE_OTHER,
-            "sign in {login}: {}",
-            r.body
-        );
-        b
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
-        let req = match &self.cookie {
-            Some(c) => req.header("cookie", c),
-            None => req,
-        };
-        let resp = req.send().await.expect("request");
-        for v in resp.headers().get_all("set-cookie") {
-            let line = v.to_str().unwrap_or("");
-            if let Some(rest) = line.strip_prefix("chiso_session=") {
-                let value = rest.split(';').next().unwrap_or("");
-                self.cookie = (!value.is_empty()).then(|| format!("chiso_session={value}"));
-            }
-        }
-        let headers = resp.headers().clone();
-        Reply {
-            status: resp.status(),
-            location: headers
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned(),
-            headers,
-            body: resp.text().await.unwrap_or_default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Reply {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
-        let req = self.client.post(format!("{}{path}", self.base)).form(form);
-        self.send(req).await
-    }
-
-    /// The session's CSRF token, from the sign-out form every signed-in page carries.
-    async fn token(&mut self) -> String {
-        csrf_of(&self.get("/").await.body)
-    }
-
-    /// Posts `form` to `action` with the session's CSRF token.
-    async fn submit(&mut self, action: &str, form: &[(&str, &str)]) -> Reply {
-        let token = self.token().await;
-        let mut fields = vec![("csrf", token.as_str())];
-        fields.extend_from_slice(form);
-        self.post(action, &fields).await
-    }
-
+/// The import form of index sets.
+trait SetImport {
     /// Uploads `bytes` as `file_name` to the import form.
+    async fn upload(&mut self, file_name: &str, bytes: &[u8], replace: bool) -> Reply;
+}
+
+impl SetImport for Browser {
     async fn upload(&mut self, file_name: &str, bytes: &[u8], replace: bool) -> Reply {
         let token = self.token().await;
-        let boundary = "----chiso-test-boundary-7MA4YWxkTrZu0gW";
-        let mut body = Vec::new();
-        let mut part = |headers: String, content: &[u8]| {
-            body.extend_from_slice(format!("--{boundary}\r\n{headers}\r\n\r\n").as_bytes());
-            body.extend_from_slice(content);
-            body.extend_from_slice(b"\r\n");
-        };
-        part(
-            "Content-Disposition: form-data; name=\"csrf\"".to_owned(),
-            token.as_bytes(),
-        );
-        part(
-            format!(
-                "Content-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-                 Content-Type: application/octet-stream"
-            ),
-            bytes,
-        );
+        let mut parts = vec![
+            Part::Text("csrf", &token),
+            Part::File("file", file_name, bytes),
+        ];
         if replace {
-            part(
-                "Content-Disposition: form-data; name=\"replace\"".to_owned(),
-                b"on",
-            );
+            parts.push(Part::Text("replace", "on"));
         }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let req = self
-            .client
-            .post(format!("{}{SETS}", self.base))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body);
-        self.send(req).await
+        self.post_multipart(SETS, &parts).await
     }
-}
-
-fn csrf_of(body: &str) -> String {
-    let start = body
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no CSRF field in:\n{body}"))
-        + "name=\"csrf\" value=\"".len();
-    body[start..start + 64].to_owned()
 }
 
 fn set_code(s: &str) -> SetCode {
@@ -310,7 +182,7 @@ async fn an_administrator_sees_every_set_with_its_status_and_the_periods_using_i
     for backend in backends() {
         let app = TestApp::start(&backend).await;
         people(app.db()).await;
-        let mut admin = Browser::signed_in(&app, "admin").await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let page = admin.get(SETS).await;
         assert_eq!(
             page.status,
@@ -319,7 +191,7 @@ async fn an_administrator_sees_every_set_with_its_status_and_the_periods_using_i
             app.backend,
             page.body
         );
-        page.assert_contains(&[
+        page.assert_has(&[
             "<code>BCS-MAU</code>",
             "Bộ chỉ số CCHC mẫu",
             "Quyết định số 2161/QĐ-UBND ngày 11/6/2024",
@@ -329,7 +201,7 @@ async fn an_administrator_sees_every_set_with_its_status_and_the_periods_using_i
         ]);
 
         // An observer of every period may read, without any form to change anything.
-        let mut observer = Browser::signed_in(&app, "observer").await;
+        let mut observer = Browser::signed_in(&app.base, "observer", PASSWORD).await;
         let page = observer.get(SETS).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains("BCS-MAU") && !page.body.contains("multipart"));
@@ -339,7 +211,7 @@ async fn an_administrator_sees_every_set_with_its_status_and_the_periods_using_i
 
         // Roles held for one unit or one period do not reach the sets.
         for who in ["officer", "admin2024"] {
-            let mut b = Browser::signed_in(&app, who).await;
+            let mut b = Browser::signed_in(&app.base, who, PASSWORD).await;
             assert_eq!(b.get(SETS).await.status, StatusCode::FORBIDDEN, "{who}");
             let detail = b.get(&format!("{SETS}/{SET}")).await;
             assert_eq!(detail.status, StatusCode::FORBIDDEN, "{who}");
@@ -367,7 +239,7 @@ async fn an_imported_set_shows_its_tree_methods_bands_and_tie_rule_and_downloads
     for backend in backends() {
         let app = TestApp::start(&backend).await;
         people(app.db()).await;
-        let mut admin = Browser::signed_in(&app, "admin").await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let r = admin
             .upload("huyen-2025.yaml", HUYEN_2025.as_bytes(), false)
             .await;
@@ -391,7 +263,7 @@ async fn an_imported_set_shows_its_tree_methods_bands_and_tie_rule_and_downloads
 
         let page = admin.get(&r.location).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        page.assert_contains(&[
+        page.assert_has(&[
             "Đã nhập bộ chỉ số.",
             "Bản nháp",
             "Bộ chỉ số hợp lệ",
@@ -416,7 +288,7 @@ async fn an_imported_set_shows_its_tree_methods_bands_and_tie_rule_and_downloads
             "class=\"depth-2 leaf\"",
         ]);
         let english = admin.get("/quan-tri/bo-chi-so/HUYEN-2025?lang=en").await;
-        english.assert_contains(&[
+        english.assert_has(&[
             "By percentage: from 100 % up: 2 points; from 95 % to below 100 %: 1,5 points",
             "Not applicable: left out of the maximum",
         ]);
@@ -447,7 +319,7 @@ async fn an_imported_set_shows_its_tree_methods_bands_and_tie_rule_and_downloads
             .upload("huyen-2025.yaml", HUYEN_2025.as_bytes(), false)
             .await;
         assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
-        again.assert_contains(&["Đã có bộ chỉ số mã HUYEN-2025"]);
+        again.assert_has(&["Đã có bộ chỉ số mã HUYEN-2025"]);
         let renamed = HUYEN_2025.replace(
             "name: Bộ chỉ số cải cách hành chính cấp huyện năm 2025",
             "name: Bộ chỉ số cấp huyện 2025 (sửa đổi)",
@@ -468,7 +340,7 @@ async fn an_import_with_errors_lists_every_row_and_column_and_imports_nothing() 
     for backend in backends() {
         let app = TestApp::start(&backend).await;
         people(app.db()).await;
-        let mut admin = Browser::signed_in(&app, "admin").await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let before = index_sets::list(app.db()).await.unwrap();
         let audit_before = set_audit(app.db()).await.len();
         let csv = "\
@@ -488,7 +360,7 @@ code,title,max,source,method,params
             "[{}]",
             app.backend
         );
-        r.assert_contains(&[
+        r.assert_has(&[
             "Tệp có 3 lỗi nên chưa nhập gì",
             "<td class=\"num\">6</td>",
             "<code>max</code>",
@@ -503,7 +375,7 @@ code,title,max,source,method,params
         let bad_sum = HUYEN_2025.replace("max: 6\n", "max: 7\n");
         let r = admin.upload("huyen.yaml", bad_sum.as_bytes(), false).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&[
+        r.assert_has(&[
             "huyen.yaml",
             "tiêu chí 1: điểm tối đa 7,00 khác tổng điểm tối đa các tiêu chí con 6,00",
         ]);
@@ -512,7 +384,7 @@ code,title,max,source,method,params
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         let r = admin.upload("", b"", false).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Chưa chọn tệp bộ chỉ số"]);
+        r.assert_has(&["Chưa chọn tệp bộ chỉ số"]);
 
         assert_eq!(index_sets::list(app.db()).await.unwrap(), before);
         assert_eq!(set_audit(app.db()).await.len(), audit_before);
@@ -525,9 +397,9 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
     for backend in backends() {
         let app = TestApp::start(&backend).await;
         people(app.db()).await;
-        let mut admin = Browser::signed_in(&app, "admin").await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let page = admin.get(&format!("{SETS}/{SET}")).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "value=\"BCS-MAU-2024\"",
             "Bộ chỉ số này đã khóa",
             "Nhân bản",
@@ -539,7 +411,7 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
 
         // A clone needs a free code, a name and a sensible year.
         let bad = admin
-            .submit(
+            .post_csrf(
                 &format!("{SETS}/{SET}/nhan-ban"),
                 &[("code", SET), ("name", " "), ("year", "20x5")],
             )
@@ -550,22 +422,22 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
             "[{}]",
             app.backend
         );
-        bad.assert_contains(&[
+        bad.assert_has(&[
             "Tên bộ chỉ số không được để trống.",
             "Năm áp dụng &#34;20x5&#34; không hợp lệ",
             "value=\"20x5\"",
         ]);
         let taken = admin
-            .submit(
+            .post_csrf(
                 &format!("{SETS}/{SET}/nhan-ban"),
                 &[("code", SET), ("name", "Bản sao"), ("year", "2025")],
             )
             .await;
         assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
-        taken.assert_contains(&["Đã có bộ chỉ số mã BCS-MAU"]);
+        taken.assert_has(&["Đã có bộ chỉ số mã BCS-MAU"]);
 
         let r = admin
-            .submit(
+            .post_csrf(
                 &format!("{SETS}/{SET}/nhan-ban"),
                 &[
                     ("code", "BCS-2025"),
@@ -588,7 +460,7 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
             Some("nhân bản từ bộ chỉ số BCS-MAU")
         );
         let page = admin.get(&r.location).await;
-        page.assert_contains(&["Bản nháp", "/thong-tin\"", "/khoa\""]);
+        page.assert_has(&["Bản nháp", "/thong-tin\"", "/khoa\""]);
 
         // Raising a leaf's maximum without carrying it up leaves its parent's sum wrong:
         // the whole set is re-validated, the error names the parent, nothing is saved.
@@ -609,9 +481,9 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
             }
             f
         };
-        let r = admin.submit(leaf, &form("12", false)).await;
+        let r = admin.post_csrf(leaf, &form("12", false)).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Tiêu chí 1.1: điểm tối đa 10 khác tổng điểm tối đa các tiêu chí con 12.",
             "value=\"12\"",
         ]);
@@ -621,14 +493,14 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
         let mut bad_params = form("10", true);
         bad_params[3] = ("method", "count");
         bad_params[4] = ("params", "per=x");
-        let r = admin.submit(leaf, &bad_params).await;
+        let r = admin.post_csrf(leaf, &bad_params).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Phương pháp chấm điểm: per &#34;x&#34; không phải là số."]);
+        r.assert_has(&["Phương pháp chấm điểm: per &#34;x&#34; không phải là số."]);
         assert_eq!(stored(app.db(), "BCS-2025").await.unwrap(), draft);
 
         // Carried up, the same change is valid and saved, with old → new in the log.
         let audit_before = set_audit(app.db()).await.len();
-        let r = admin.submit(leaf, &form("12", true)).await;
+        let r = admin.post_csrf(leaf, &form("12", true)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let saved = stored(app.db(), "BCS-2025").await.unwrap();
         let max = |c: &str| saved.find(&node(c)).unwrap().max;
@@ -656,11 +528,11 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
         );
         assert_eq!(r.location, format!("{leaf}?ok=saved"));
         let page = admin.get(&r.location).await;
-        page.assert_contains(&["Đã lưu thay đổi.", "Có: 12 điểm; không: 0 điểm"]);
+        page.assert_has(&["Đã lưu thay đổi.", "Có: 12 điểm; không: 0 điểm"]);
 
         // A leaf added under a criterion, then removed again.
         let r = admin
-            .submit(
+            .post_csrf(
                 "/quan-tri/bo-chi-so/BCS-2025/tieu-chi/1.1/them",
                 &[
                     ("code", "1.1.2"),
@@ -685,7 +557,7 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
         assert_eq!(added.find(&node("1.1")).unwrap().max, Points(dec!(13.5)));
         assert_eq!(added.total_max(), Points(dec!(103.5)));
         let misplaced = admin
-            .submit(
+            .post_csrf(
                 "/quan-tri/bo-chi-so/BCS-2025/tieu-chi/1.1/them",
                 &[
                     ("code", "2.9"),
@@ -697,18 +569,18 @@ async fn cloning_last_years_set_gives_a_draft_whose_edits_are_revalidated_and_au
             )
             .await;
         assert_eq!(misplaced.status, StatusCode::UNPROCESSABLE_ENTITY);
-        misplaced.assert_contains(&["Mã 2.9 không thuộc tiêu chí 1.1"]);
+        misplaced.assert_has(&["Mã 2.9 không thuộc tiêu chí 1.1"]);
         // Removing the only leaf of a criterion would leave it without a method: refused.
         let r = admin
-            .submit(
+            .post_csrf(
                 "/quan-tri/bo-chi-so/BCS-2025/tieu-chi/1.2.1/xoa",
                 &[("propagate", "on")],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Tiêu chí 1.2: tiêu chí lá phải có phương pháp chấm điểm."]);
+        r.assert_has(&["Tiêu chí 1.2: tiêu chí lá phải có phương pháp chấm điểm."]);
         let r = admin
-            .submit(
+            .post_csrf(
                 "/quan-tri/bo-chi-so/BCS-2025/tieu-chi/1.1.2/xoa",
                 &[("propagate", "on")],
             )
@@ -728,7 +600,7 @@ async fn a_frozen_set_or_one_used_by_a_period_refuses_every_edit() {
     for backend in backends() {
         let app = TestApp::start(&backend).await;
         people(app.db()).await;
-        let mut admin = Browser::signed_in(&app, "admin").await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let edit = [
             ("title", "Đổi tên"),
             ("max", "10"),
@@ -740,7 +612,7 @@ async fn a_frozen_set_or_one_used_by_a_period_refuses_every_edit() {
         let original = stored(app.db(), SET).await.unwrap();
         let audit_before = set_audit(app.db()).await.len();
         let r = admin
-            .submit(&format!("{SETS}/{SET}/tieu-chi/1.1.1"), &edit)
+            .post_csrf(&format!("{SETS}/{SET}/tieu-chi/1.1.1"), &edit)
             .await;
         assert_eq!(
             r.status,
@@ -749,14 +621,16 @@ async fn a_frozen_set_or_one_used_by_a_period_refuses_every_edit() {
             app.backend,
             r.body
         );
-        r.assert_contains(&["Bộ chỉ số BCS-MAU đã khóa hoặc đang được kỳ đánh giá sử dụng"]);
+        r.assert_has(&["Bộ chỉ số BCS-MAU đã khóa hoặc đang được kỳ đánh giá sử dụng"]);
         for (path, form) in [
             ("thong-tin", vec![("name", "X"), ("year", "2023")]),
             ("tieu-chi/1.1/them", edit.to_vec()),
             ("them", edit.to_vec()),
             ("tieu-chi/1.1.1/xoa", vec![]),
         ] {
-            let r = admin.submit(&format!("{SETS}/{SET}/{path}"), &form).await;
+            let r = admin
+                .post_csrf(&format!("{SETS}/{SET}/{path}"), &form)
+                .await;
             assert_eq!(r.status, StatusCode::CONFLICT, "{path}: {}", r.body);
         }
         assert_eq!(stored(app.db(), SET).await.unwrap(), original);
@@ -767,15 +641,15 @@ async fn a_frozen_set_or_one_used_by_a_period_refuses_every_edit() {
             .upload("huyen.yaml", HUYEN_2025.as_bytes(), false)
             .await;
         let r = admin
-            .submit("/quan-tri/bo-chi-so/HUYEN-2025/khoa", &[])
+            .post_csrf("/quan-tri/bo-chi-so/HUYEN-2025/khoa", &[])
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let frozen = stored(app.db(), "HUYEN-2025").await.unwrap();
         assert_eq!(set_audit(app.db()).await[0].action, "freeze");
         let page = admin.get(&r.location).await;
-        page.assert_contains(&["Đã khóa bộ chỉ số.", "Đã khóa"]);
+        page.assert_has(&["Đã khóa bộ chỉ số.", "Đã khóa"]);
         let r = admin
-            .submit("/quan-tri/bo-chi-so/HUYEN-2025/tieu-chi/1.2", &edit)
+            .post_csrf("/quan-tri/bo-chi-so/HUYEN-2025/tieu-chi/1.2", &edit)
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT);
         let r = admin
@@ -788,7 +662,7 @@ async fn a_frozen_set_or_one_used_by_a_period_refuses_every_edit() {
         );
         assert_eq!(stored(app.db(), "HUYEN-2025").await.unwrap(), frozen);
         let r = admin
-            .submit(
+            .post_csrf(
                 "/quan-tri/bo-chi-so/HUYEN-2025/nhan-ban",
                 &[
                     ("code", "HUYEN-2026"),
@@ -799,7 +673,7 @@ async fn a_frozen_set_or_one_used_by_a_period_refuses_every_edit() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let r = admin
-            .submit("/quan-tri/bo-chi-so/HUYEN-2026/tieu-chi/1.2", &edit)
+            .post_csrf("/quan-tri/bo-chi-so/HUYEN-2026/tieu-chi/1.2", &edit)
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         app.stop().await;
@@ -811,7 +685,7 @@ async fn people_who_may_not_manage_sets_get_403_on_every_change_and_nothing_chan
     for backend in backends() {
         let app = TestApp::start(&backend).await;
         people(app.db()).await;
-        let mut admin = Browser::signed_in(&app, "admin").await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         admin
             .upload("huyen.yaml", HUYEN_2025.as_bytes(), false)
             .await;
@@ -846,9 +720,9 @@ async fn people_who_may_not_manage_sets_get_403_on_every_change_and_nothing_chan
             (format!("{d}/khoa"), vec![]),
         ];
         for who in ["observer", "officer", "admin2024"] {
-            let mut b = Browser::signed_in(&app, who).await;
+            let mut b = Browser::signed_in(&app.base, who, PASSWORD).await;
             for (path, form) in &routes {
-                let r = b.submit(path, form).await;
+                let r = b.post_csrf(path, form).await;
                 assert_eq!(
                     r.status,
                     StatusCode::FORBIDDEN,
@@ -897,16 +771,16 @@ async fn the_validation_section_names_every_problem_of_a_stored_set() {
         )
         .await
         .unwrap();
-        let mut admin = Browser::signed_in(&app, "admin").await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
         let page = admin.get("/quan-tri/bo-chi-so/CU-2020").await;
         assert_eq!(page.status, StatusCode::OK, "[{}]", app.backend);
-        page.assert_contains(&[
+        page.assert_has(&[
             "Bộ chỉ số có các lỗi sau:",
             "Tiêu chí 1: điểm tối đa 31 khác tổng điểm tối đa các tiêu chí con 30.",
             "Tiêu chí 2.1.1: tiêu chí lá phải có phương pháp chấm điểm.",
         ]);
         let english = admin.get("/quan-tri/bo-chi-so/CU-2020?lang=en").await;
-        english.assert_contains(&["Criterion 2.1.1: a leaf needs a scoring method."]);
+        english.assert_has(&["Criterion 2.1.1: a leaf needs a scoring method."]);
         app.stop().await;
     }
 }

@@ -222,3 +222,123 @@ async fn a_token_request_names_the_wrong_field_and_a_stranger_cannot_revoke() {
         app.stop().await;
     }
 }
+
+/// The secret shown on the page answering a creation (the read-only field `secret`).
+fn secret_on_page(body: &str) -> String {
+    let at = body.find("id=\"secret\"").expect("the secret is shown");
+    let rest = &body[at..];
+    let v = rest.find("value=\"").expect("value") + 7;
+    rest[v..v + rest[v..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn the_account_page_creates_a_token_shown_once_and_revokes_it() {
+    for backend in backends() {
+        let app = TestApp::start(&backend).await;
+        add_user(app.db(), "canbo", false).await;
+        add_user(app.db(), "khac", false).await;
+
+        let mut anonymous = Browser::new(&app.base);
+        let r = anonymous.get("/tai-khoan/khoa-api").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location, "/dang-nhap?next=/tai-khoan/khoa-api");
+
+        let mut b = Browser::signed_in(&app.base, "canbo", PASSWORD).await;
+        let r = b.get("/tai-khoan/khoa-api").await;
+        assert_eq!(r.status, StatusCode::OK, "[{}]", app.backend);
+        r.assert_has(&["Khóa API", "Chưa có khóa nào."]);
+
+        // A wrong form names what is wrong and keeps what was typed.
+        let r = b
+            .post_csrf(
+                "/tai-khoan/khoa-api",
+                &[
+                    ("name", "Báo cáo tuần"),
+                    ("scope", "read"),
+                    ("days", "1000"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        r.assert_has(&["365", "value=\"Báo cáo tuần\""]);
+        assert!(!r.has("id=\"secret\""));
+
+        let r = b
+            .post_csrf(
+                "/tai-khoan/khoa-api",
+                &[("name", "Một cửa"), ("scope", "read"), ("days", "30")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let secret = secret_on_page(&r.body);
+        assert!(secret.starts_with("chiso_"), "{secret}");
+        r.assert_has(&["lần duy nhất", "Một cửa", "Chỉ đọc", "Đang dùng"]);
+
+        let (s, list) = call(&app, Method::GET, "/api/v1/tokens", &secret, None).await;
+        assert_eq!(s, StatusCode::OK);
+        let id = list[0]["id"].as_i64().unwrap();
+
+        // Shown once: the list page never carries it again.
+        let r = b.get("/tai-khoan/khoa-api").await;
+        assert!(!r.has(&secret) && !r.has("id=\"secret\""));
+
+        // Another person cannot revoke it (nor learn it exists) and cannot see the list.
+        let mut other = Browser::signed_in(&app.base, "khac", PASSWORD).await;
+        let r = other
+            .post_csrf(&format!("/tai-khoan/khoa-api/{id}/thu-hoi"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = other.get("/quan-tri/nguoi-dung/canbo/khoa-api").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let (s, _) = call(&app, Method::GET, "/api/v1/tokens", &secret, None).await;
+        assert_eq!(s, StatusCode::OK, "still valid");
+
+        let r = b
+            .post_csrf(&format!("/tai-khoan/khoa-api/{id}/thu-hoi"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location, "/tai-khoan/khoa-api?ok=revoked");
+        let r = b.get(&r.location).await;
+        r.assert_has(&["Đã thu hồi khóa.", "Đã thu hồi"]);
+        let (s, _) = call(&app, Method::GET, "/api/v1/tokens", &secret, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_user_administrator_manages_another_persons_tokens_from_the_users_page() {
+    for backend in backends() {
+        let app = TestApp::start(&backend).await;
+        add_user(app.db(), "quantri", true).await;
+        add_user(app.db(), "canbo", false).await;
+        let mut admin = Browser::signed_in(&app.base, "quantri", PASSWORD).await;
+        let r = admin.get("/quan-tri/nguoi-dung").await;
+        r.assert_has(&["/quan-tri/nguoi-dung/canbo/khoa-api"]);
+        let r = admin
+            .post_csrf(
+                "/quan-tri/nguoi-dung/canbo/khoa-api",
+                &[("name", "Đồng bộ"), ("scope", "write"), ("days", "7")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "[{}] {}", app.backend, r.body);
+        let secret = secret_on_page(&r.body);
+        // The token is canbo's: it acts with canbo's roles, not the administrator's.
+        let (s, all) = call(&app, Method::GET, "/api/v1/tokens?owner=*", &secret, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{all}");
+        let (s, own) = call(&app, Method::GET, "/api/v1/tokens", &secret, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(own[0]["login"], "canbo");
+        let id = own[0]["id"].as_i64().unwrap();
+        let r = admin
+            .post_csrf(
+                &format!("/quan-tri/nguoi-dung/canbo/khoa-api/{id}/thu-hoi"),
+                &[],
+            )
+            .await;
+        assert_eq!(r.location, "/quan-tri/nguoi-dung/canbo/khoa-api?ok=revoked");
+        let (s, _) = call(&app, Method::GET, "/api/v1/tokens", &secret, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        app.stop().await;
+    }
+}

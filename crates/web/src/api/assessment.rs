@@ -26,6 +26,18 @@ pub struct AssessmentDto {
     pub state: String,
     /// Reopened by an administrator after submission or approval.
     pub reopened: bool,
+    /// Version of the assessment, for a submission (optimistic concurrency); 0 while
+    /// nothing is stored.
+    #[schema(example = 3)]
+    pub version: i64,
+    /// Where the period stands now: `self_assessment`, `appraisal`, `explanation`,
+    /// `approval`, `published`, …
+    #[schema(example = "self_assessment")]
+    pub phase: String,
+    /// The caller may change the self-assessment now.
+    pub may_edit: bool,
+    /// The caller may submit it now (the unit's leader).
+    pub may_submit: bool,
     /// Index set code.
     pub set: String,
     pub leaves: Vec<AssessedLeafDto>,
@@ -38,6 +50,12 @@ pub struct AssessedLeafDto {
     #[schema(example = "1.2.1")]
     pub code: String,
     pub title: String,
+    /// Where its points come from: `assessed` (the unit enters them, appraisers check
+    /// them), `survey` or `data` (imported), `bonus`, `deduction`.
+    #[schema(example = "assessed")]
+    pub source: String,
+    /// The caller holds the right to enter this leaf's self-assessment.
+    pub may_edit: bool,
     /// The leaf's maximum, exact.
     #[schema(example = "1.5")]
     pub max: String,
@@ -69,8 +87,29 @@ pub struct EvidenceDto {
     pub file_name: String,
     /// Bytes.
     pub size: u64,
-    /// Where to download it (same permission as this document).
+    /// Who attached it, and when (RFC 3339).
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+    /// Where to download it through the API (same permission as this document).
+    #[schema(example = "/api/v1/periods/2026/assessments/SNV/evidence/12")]
     pub href: String,
+}
+
+impl EvidenceDto {
+    /// A document of the dossier whose API path is `base`.
+    pub fn new(e: &chiso_services::dossier::Evidence, base: &str) -> Self {
+        EvidenceDto {
+            id: e.id,
+            file_name: e.file_name.clone(),
+            size: e.size,
+            uploaded_by: e.uploaded_by.clone(),
+            uploaded_at: e
+                .uploaded_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            href: format!("{base}/evidence/{}", e.id),
+        }
+    }
 }
 
 /// An explanation request and its answer.
@@ -80,13 +119,20 @@ pub struct ExplanationDto {
     pub id: i64,
     pub request: String,
     pub answer: Option<String>,
+    /// Version of the request, for an answer (1 when requested, +1 per answer).
+    #[schema(example = 1)]
+    pub version: i64,
+    /// The caller may answer it now.
+    pub may_answer: bool,
 }
 
 /// One unit's assessment in a period.
 ///
-/// For signed-in people who may see it (session cookie): the unit's officers and leaders,
-/// appraisers assigned to it (only the leaves of their areas), the council chair, observers
-/// and administrators.
+/// For people who may see it (a session cookie or an API token): the unit's officers and
+/// leaders, appraisers assigned to it (only the leaves of their areas), the council chair,
+/// observers and administrators. Carries the versions and links that the write endpoints
+/// need: `version` for a submission, each leaf's `self_version` and `appraisal_version`,
+/// each request's `version`, each document's `href`.
 #[utoipa::path(
     get,
     path = "/api/v1/periods/{period}/assessments/{unit}",
@@ -113,7 +159,7 @@ pub(super) async fn get_assessment(
     let sheet = dossier::load(state.db(), &principal, &period, &unit, now).await?;
     let dec = |d: rust_decimal::Decimal| d.normalize().to_string();
     let json = |v: Option<&chiso_domain::RawValue>| v.and_then(|v| serde_json::to_value(v).ok());
-    let base = format!("/ky/{period}/tu-danh-gia/{unit}");
+    let base = format!("/api/v1/periods/{period}/assessments/{unit}");
     let leaves = sheet
         .set
         .leaves()
@@ -126,6 +172,8 @@ pub(super) async fn get_assessment(
             AssessedLeafDto {
                 code: n.code.to_string(),
                 title: n.title.clone(),
+                source: source_name(n.source).to_owned(),
+                may_edit: sheet.leaf(&n.code).may_edit,
                 max: dec(n.max.value()),
                 self_input: json(s.and_then(|s| s.input.as_ref())),
                 self_points: s.and_then(|s| s.points).map(|p| dec(p.value())),
@@ -139,12 +187,7 @@ pub(super) async fn get_assessment(
                 appraisal_version: stored.map_or(0, |l| l.appraisal_version),
                 evidence: sheet
                     .files_of(&n.code)
-                    .map(|e| EvidenceDto {
-                        id: e.id,
-                        file_name: e.file_name.clone(),
-                        size: e.size,
-                        href: format!("{base}/minh-chung/{}", e.id),
-                    })
+                    .map(|e| EvidenceDto::new(e, &base))
                     .collect(),
                 requests: sheet
                     .requests
@@ -154,6 +197,8 @@ pub(super) async fn get_assessment(
                         id: r.id,
                         request: r.request.clone(),
                         answer: r.answer.clone(),
+                        version: r.version,
+                        may_answer: sheet.may_answer(r),
                     })
                     .collect(),
             }
@@ -164,7 +209,23 @@ pub(super) async fn get_assessment(
         unit: unit.to_string(),
         state: sheet.assessment.state.as_str().to_owned(),
         reopened: sheet.assessment.reopened,
+        version: sheet.assessment.version,
+        phase: sheet.context.phase.as_str().to_owned(),
+        may_edit: sheet.may_edit(),
+        may_submit: sheet.permissions.may_submit,
         set: sheet.set.code.to_string(),
         leaves,
     }))
+}
+
+/// The stable name of a leaf's source of points.
+fn source_name(s: chiso_domain::Source) -> &'static str {
+    use chiso_domain::Source;
+    match s {
+        Source::Assessed => "assessed",
+        Source::Survey => "survey",
+        Source::Data => "data",
+        Source::Bonus => "bonus",
+        Source::Deduction => "deduction",
+    }
 }

@@ -42,6 +42,91 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[schema(value_type = Object)]
     pub args: std::collections::BTreeMap<String, String>,
+    /// Every problem found at once, when there are several: each row and column of an
+    /// imported file, each leaf of a refused save (its `field`, and `current` when stale),
+    /// each refused file. Absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorItemDto>,
+}
+
+/// One of several problems of an error.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ErrorItem)]
+pub struct ErrorItemDto {
+    /// Stable machine code of this problem; absent for the problems of a file, which are
+    /// located by `row` and `column` instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "leaf_stale")]
+    pub code: Option<String>,
+    /// The problem in the request's language.
+    #[schema(example = "Dòng 4, cột 1.2.1: không đọc được số \"mười\".")]
+    pub message: String,
+    /// The problem's arguments (e.g. `field` naming a leaf, `current` its stored version).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub args: std::collections::BTreeMap<String, String>,
+    /// The file, for a problem of an imported file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The row (1 is the header row), for a problem of an imported file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 4)]
+    pub row: Option<usize>,
+    /// The column header as written in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "1.2.1")]
+    pub column: Option<String>,
+}
+
+impl ErrorItemDto {
+    /// The items of a service error's details, worded in `lang`.
+    pub fn list(lang: crate::i18n::Lang, detail: Option<&chiso_services::Detail>) -> Vec<Self> {
+        use chiso_services::Detail;
+        let args = |a: &[(&'static str, String)]| {
+            a.iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let lines = crate::error::detail_lines(lang, detail);
+        match detail {
+            None => Vec::new(),
+            Some(Detail::Import(errors)) => errors
+                .errors()
+                .iter()
+                .map(|e| ErrorItemDto {
+                    code: None,
+                    message: e.message.clone(),
+                    args: std::collections::BTreeMap::new(),
+                    file: Some(e.file.clone()),
+                    row: e.row,
+                    column: e.column.clone(),
+                })
+                .collect(),
+            Some(Detail::Score(_)) => lines
+                .into_iter()
+                .map(|message| ErrorItemDto {
+                    code: None,
+                    message,
+                    args: std::collections::BTreeMap::new(),
+                    file: None,
+                    row: None,
+                    column: None,
+                })
+                .collect(),
+            Some(Detail::Problems(problems)) => problems
+                .iter()
+                .zip(lines)
+                .map(|(p, message)| ErrorItemDto {
+                    code: Some(p.code.as_str().to_owned()),
+                    message,
+                    args: args(&p.args),
+                    file: None,
+                    row: None,
+                    column: None,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl ErrorBody {
@@ -61,8 +146,15 @@ impl ErrorBody {
                 code: code.to_owned(),
                 message,
                 args: std::collections::BTreeMap::new(),
+                details: Vec::new(),
             },
         }
+    }
+
+    /// Adds the problems listed with the error.
+    pub fn with_details(mut self, details: Vec<ErrorItemDto>) -> Self {
+        self.error.details = details;
+        self
     }
 }
 

@@ -1,16 +1,20 @@
 //! The JSON API, version 1, under `/api/v1`: periods, results and unit histories for anyone;
-//! assessments, the appraisal cycle and personal API tokens for the people allowed, signed in
-//! or with a token. Every handler is declared with `#[utoipa::path]` and registered through
+//! assessments, the whole cycle (the unit's side in [`cycle`], the appraisal side in
+//! [`review`]), imports ([`imports`]) and personal API tokens for the people allowed, signed
+//! in or with a token. Every handler is declared with `#[utoipa::path]` and registered through
 //! `utoipa_axum::routes!`, so a route cannot exist without being in the OpenAPI document
 //! served at [`OPENAPI_PATH`] (and committed as `crates/web/openapi.json`).
 
 mod assessment;
+mod cycle;
 pub mod dto;
+mod imports;
 mod review;
 mod tokens;
+mod upload;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,17 +35,23 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         description = "The results of the Administrative Reform Index (Chỉ số CCHC / PAR \
             Index): periods, rankings, group statistics, per-area points and unit histories, \
             readable by anyone; and, with a personal API token (`Authorization: Bearer \
-            <secret>`, acting with exactly its owner's roles), assessments in progress and \
-            the appraisal cycle. Refusals carry a stable `code` and its `args`. Figures are JSON numbers holding the published value, rounded \
-            to 2 decimals half away from zero. Error messages follow the `lang` cookie or the \
-            `?lang=en` parameter (Vietnamese by default).",
+            <secret>`, acting with exactly its owner's roles; a `read` token changes nothing), \
+            the whole assessment cycle: self-assessment values, evidence, submission, \
+            appraisal, explanation requests and answers, approval, and the imports of scores, \
+            units and index sets. Writes follow the same rules as the pages, and those based on \
+            a version (`expected_version`) are refused with 409 and the `current` one when \
+            someone changed it meanwhile. Refusals carry a stable `code`, its `args` and, when \
+            several problems are found at once, `details`. Figures are JSON numbers holding \
+            the published value, rounded to 2 decimals half away from zero. Error messages \
+            follow the `lang` cookie or the `?lang=en` parameter (Vietnamese by default).",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     tags(
         (name = "periods", description = "Assessment periods and their results"),
         (name = "units", description = "Units across periods"),
         (name = "assessments", description = "Assessments in progress, for the people who may see them"),
-        (name = "tokens", description = "Personal API tokens: `Authorization: Bearer <secret>` acts with the owner's roles")
+        (name = "tokens", description = "Personal API tokens: `Authorization: Bearer <secret>` acts with the owner's roles"),
+        (name = "imports", description = "Files imported into the system: scores of survey and monitoring-data leaves, units, index sets")
     ),
     components(schemas(ErrorBody))
 )]
@@ -61,6 +71,18 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(review::request_explanation))
         .routes(routes!(review::reopen))
         .routes(routes!(review::approve))
+        .routes(routes!(cycle::save_self_assessment))
+        .routes(routes!(cycle::submit))
+        .routes(routes!(cycle::list_evidence))
+        .routes(routes!(cycle::upload_evidence))
+        .routes(routes!(cycle::download_evidence, cycle::remove_evidence))
+        .routes(routes!(cycle::answer_explanation))
+        .routes(routes!(imports::import_scores))
+        .routes(routes!(imports::import_units))
+        .routes(routes!(imports::import_index_set))
+        // Uploads are bounded by the evidence limit per file, the readers' limit per imported
+        // file and the application's body limit per request, not by the extractors' 2 MB.
+        .layer(DefaultBodyLimit::disable())
 }
 
 /// The OpenAPI document of the API, exactly as served.

@@ -2,6 +2,7 @@
 //! signed in, CSRF protection and the limits on failed sign-ins. See `docs/security.md`.
 
 pub mod csrf;
+pub mod signed_in;
 pub mod store;
 pub mod throttle;
 pub mod user;
@@ -9,6 +10,7 @@ pub mod user;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+pub use signed_in::{SignedIn, to_sign_in};
 pub use store::DbSessionStore;
 pub use throttle::{LoginLimits, LoginThrottle, MemoryThrottle};
 pub use user::{ClientIp, CurrentUser, principal};

@@ -16,22 +16,23 @@ pub(crate) mod service;
 mod views;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
 use chiso_domain::authz::Principal;
-use chiso_domain::{NodeCode, PeriodCode, UnitCode};
+use chiso_domain::{PeriodCode, UnitCode};
 use chiso_evidence::{FileBudget, UploadError, content_disposition, sanitize_file_name};
 use serde::Deserialize;
 
 use self::fields::PostedForm;
 use self::service::{Answer, Failure, Incoming, Problem, Refusal};
 use self::views::{Feedback, Preview, SelfPage};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, SignedIn};
 use crate::pages::{PageCtx, render};
-use crate::{AppError, AppState, format, service as shared};
+use crate::paths::{PeriodUnit, UnitItem, UnitLeaf};
+use crate::{AppError, AppState};
 
 /// The page of one unit's self-assessment; saving posts to it.
 const PAGE: &str = "/ky/{period}/tu-danh-gia/{unit}";
@@ -60,29 +61,6 @@ pub(crate) fn router() -> Router<AppState> {
             "/ky/{period}/tu-danh-gia/{unit}/giai-trinh/{id}",
             post(answer).layer(DefaultBodyLimit::disable()),
         )
-}
-
-/// The period and unit of a path, parsed (a malformed code names nothing: 404).
-fn codes(period: &str, unit: &str) -> Result<(PeriodCode, UnitCode), AppError> {
-    Ok((shared::parse_period(period)?, shared::parse_unit(unit)?))
-}
-
-/// The sign-in page, returning to `path` afterwards.
-fn to_login(path: &str) -> Response {
-    let mut q = String::new();
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
-            q.push(char::from(b));
-        } else {
-            q.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Redirect::to(&format!("/dang-nhap?next={q}")).into_response()
-}
-
-/// The signed-in person; `None` for a visitor, who is sent to sign in.
-fn signed_in(current: &CurrentUser) -> Option<Principal> {
-    current.user().map(|_| current.principal())
 }
 
 /// Display names of every user, for "saved by".
@@ -146,14 +124,11 @@ struct Done {
 async fn page(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    SignedIn(principal): SignedIn,
+    PeriodUnit { period, unit }: PeriodUnit,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
+    let codes = (period, unit);
     let feedback = Feedback {
         notice: views::notice(ctx.lang, done.ok.as_deref(), done.n.as_deref()),
         refusal: None,
@@ -166,14 +141,11 @@ async fn page(
 async fn save(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    SignedIn(principal): SignedIn,
+    PeriodUnit { period, unit }: PeriodUnit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
+    let codes = (period, unit);
     let form = PostedForm::parse(pairs);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
@@ -201,10 +173,10 @@ async fn preview(
     State(state): State<AppState>,
     ctx: PageCtx,
     current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    PeriodUnit { period, unit }: PeriodUnit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
+    let codes = (period, unit);
     if current.user().is_none() {
         return Err(AppError::Forbidden);
     }
@@ -224,14 +196,11 @@ async fn preview(
 async fn submit(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    SignedIn(principal): SignedIn,
+    PeriodUnit { period, unit }: PeriodUnit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
+    let codes = (period, unit);
     let form = PostedForm::parse(pairs);
     let version = form
         .get("version")
@@ -344,15 +313,11 @@ async fn read_multipart(
 async fn upload(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit, node)): Path<(String, String, String)>,
+    SignedIn(principal): SignedIn,
+    UnitLeaf { period, unit, node }: UnitLeaf,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
-    let node = NodeCode::parse(&node).map_err(|_| AppError::PageNotFound)?;
+    let codes = (period, unit);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let limit = state.config().evidence_limit;
@@ -385,15 +350,10 @@ async fn upload(
 /// people who may see its leaf.
 async fn download(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path((period, unit, id)): Path<(String, String, String)>,
+    SignedIn(principal): SignedIn,
+    UnitItem { period, unit, id }: UnitItem,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        let back = format!("{}/minh-chung/{}", base(&codes), format::segment(&id));
-        return Ok(to_login(&back));
-    };
-    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let codes = (period, unit);
     let file = service::document(state.db(), &principal, &codes.0, &codes.1, id).await?;
     let Some(store) = state.evidence_store() else {
         tracing::error!("evidence download without an evidence store configured");
@@ -427,15 +387,11 @@ async fn download(
 async fn remove(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit, id)): Path<(String, String, String)>,
+    SignedIn(principal): SignedIn,
+    UnitItem { period, unit, id }: UnitItem,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
-    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let codes = (period, unit);
     let form = PostedForm::parse(pairs);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
@@ -451,15 +407,11 @@ async fn remove(
 async fn answer(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit, id)): Path<(String, String, String)>,
+    SignedIn(principal): SignedIn,
+    UnitItem { period, unit, id }: UnitItem,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let codes = codes(&period, &unit)?;
-    let Some(principal) = signed_in(&current) else {
-        return Ok(to_login(&base(&codes)));
-    };
-    let id: i64 = id.parse().map_err(|_| AppError::PageNotFound)?;
+    let codes = (period, unit);
     let now = state.config().clock.now();
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let limit = state.config().evidence_limit;

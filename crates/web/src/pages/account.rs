@@ -12,7 +12,7 @@ use tower_sessions::Session;
 use super::{PageCtx, render, views};
 use crate::accounts::{self, SignIn};
 use crate::auth::user::{remember, sign_in, sign_out};
-use crate::auth::{ClientIp, CurrentUser, csrf};
+use crate::auth::{ClientIp, CurrentUser, csrf, to_sign_in};
 use crate::error::FormError;
 use crate::{AppError, AppState};
 
@@ -41,19 +41,6 @@ pub(super) fn safe_next(next: Option<&str>) -> String {
         }
         _ => "/".to_owned(),
     }
-}
-
-/// The sign-in page for a visitor who must sign in first, returning to `path` afterwards.
-pub(super) fn to_login(path: &str) -> Redirect {
-    let mut q = String::new();
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
-            q.push(char::from(b));
-        } else {
-            q.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Redirect::to(&format!("/dang-nhap?next={q}"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,7 +137,7 @@ async fn logout(session: Session) -> Result<Redirect, AppError> {
 /// `GET /tai-khoan/mat-khau`.
 async fn password_form(ctx: PageCtx, current: CurrentUser) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login("/tai-khoan/mat-khau").into_response());
+        return Ok(to_sign_in("/tai-khoan/mat-khau").into_response());
     }
     Ok(render(&views::PasswordPage::new(ctx, None, None))?.into_response())
 }
@@ -177,7 +164,7 @@ async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     let Some(user) = current.user() else {
-        return Ok(to_login("/tai-khoan/mat-khau").into_response());
+        return Ok(to_sign_in("/tai-khoan/mat-khau").into_response());
     };
     let now = state.config().clock.now();
     let form_error = |ctx: PageCtx, status: StatusCode, e: FormError| {

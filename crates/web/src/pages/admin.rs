@@ -14,10 +14,10 @@ use chiso_domain::UnitCode;
 use chiso_domain::authz::Role;
 use serde::Deserialize;
 
-use super::account::to_login;
 use super::{PageCtx, render, views};
 use crate::accounts::{self, NewUser};
 use crate::auth::CurrentUser;
+use crate::auth::to_sign_in;
 use crate::format;
 use crate::notify;
 use crate::unit_admin::roles::{self, GrantDraft, RolesOverview};
@@ -101,7 +101,7 @@ async fn list(
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(USERS).into_response());
+        return Ok(to_sign_in(USERS).into_response());
     }
     let notice = done_notice(&ctx, &done);
     page(&state, ctx, &current, notice, None).await
@@ -130,7 +130,7 @@ async fn create(
     Form(f): Form<CreateForm>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(USERS).into_response());
+        return Ok(to_sign_in(USERS).into_response());
     }
     let login = f.login.trim().to_owned();
     let draft = views::UserDraft {
@@ -174,7 +174,7 @@ async fn reset(
     Form(f): Form<ResetForm>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(USERS).into_response());
+        return Ok(to_sign_in(USERS).into_response());
     }
     let now = state.config().clock.now();
     match accounts::reset_password(
@@ -200,7 +200,7 @@ async fn switch(
     disabled: bool,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(USERS).into_response());
+        return Ok(to_sign_in(USERS).into_response());
     }
     let now = state.config().clock.now();
     match accounts::set_disabled(state.db(), &current.principal(), &login, disabled, now).await {
@@ -411,7 +411,7 @@ async fn roles_page(
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(&roles_href(&login)).into_response());
+        return Ok(to_sign_in(&roles_href(&login)).into_response());
     }
     let notice = match done.ok.as_deref() {
         Some("granted") => Some(ctx.t("roles.granted").to_owned()),
@@ -439,7 +439,7 @@ async fn grant_role(
     Form(draft): Form<GrantDraft>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(&roles_href(&login)).into_response());
+        return Ok(to_sign_in(&roles_href(&login)).into_response());
     }
     let now = state.config().clock.now();
     match roles::grant(state.db(), &current.principal(), &login, &draft, now).await {
@@ -466,7 +466,7 @@ async fn revoke_role(
     Form(f): Form<RevokeForm>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(&roles_href(&login)).into_response());
+        return Ok(to_sign_in(&roles_href(&login)).into_response());
     }
     let p = current.principal();
     let Ok(id) = id.parse::<i64>() else {

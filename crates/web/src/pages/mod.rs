@@ -6,6 +6,7 @@
 
 mod account;
 mod admin;
+mod tokens;
 pub(crate) mod views;
 
 use axum::Router;
@@ -31,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}/don-vi/{unit}", get(unit))
         .merge(account::router())
         .merge(admin::router())
+        .merge(tokens::router())
 }
 
 /// What every page needs besides its data: language, demo banner, and the current path (for

@@ -622,3 +622,23 @@ impl UsersPage {
         }
     }
 }
+
+/// `GET /tai-khoan/khoa-api` and `/quan-tri/nguoi-dung/{login}/khoa-api`.
+#[derive(Template)]
+#[template(path = "tokens.html")]
+pub(crate) struct TokensPage {
+    pub ctx: PageCtx,
+    pub title: &'static str,
+    /// Another person's login when an administrator manages their tokens.
+    pub owner: Option<String>,
+    /// Where the forms post to.
+    pub action: String,
+    pub rows: Vec<super::tokens::TokenRow>,
+    pub form: super::tokens::TokenForm,
+    pub min_days: i64,
+    pub max_days: i64,
+    /// The secret of the token just created, shown this once.
+    pub secret: Option<String>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}

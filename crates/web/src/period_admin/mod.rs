@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use self::progress::PlanDraft;
 use self::views::{LIST, Section, SetupExtras, setup_href};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, to_sign_in};
 use crate::pages::{PageCtx, render};
 use crate::{AppError, AppState, service as results};
 use chiso_services::periods as service;
@@ -54,19 +54,6 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/quan-tri/ky-danh-gia/{period}/moc", post(save_plan))
         .route("/viec-can-lam", get(todo_list))
-}
-
-/// Where an anonymous visitor is sent: the sign-in page, coming back here afterwards.
-fn to_login(path: &str) -> Response {
-    let mut next = String::new();
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
-            next.push(char::from(b));
-        } else {
-            next.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Redirect::to(&format!("/dang-nhap?next={next}")).into_response()
 }
 
 /// The form fields, repeated names kept (the unit checkboxes).
@@ -119,7 +106,7 @@ async fn list(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(LIST));
+        return Ok(to_sign_in(LIST).into_response());
     }
     let now = state.config().clock.now();
     let overview = service::overview(state.db(), &current.principal(), now).await?;
@@ -148,7 +135,7 @@ async fn create(
     Form(f): Form<CreateForm>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(LIST));
+        return Ok(to_sign_in(LIST).into_response());
     }
     let principal = current.principal();
     let now = state.config().clock.now();
@@ -210,7 +197,7 @@ async fn setup(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login(&setup_href(&period)));
+        return Ok(to_sign_in(&setup_href(&period)).into_response());
     }
     let code = results::parse_period(&period)?;
     let extras = SetupExtras {
@@ -276,7 +263,7 @@ impl Change {
         period: &str,
     ) -> Result<Result<Change, Response>, AppError> {
         if current.user().is_none() {
-            return Ok(Err(to_login(&setup_href(period))));
+            return Ok(Err(to_sign_in(&setup_href(period)).into_response()));
         }
         let code = results::parse_period(period)?;
         Ok(Ok(Change {
@@ -507,7 +494,7 @@ async fn todo_list(
     current: CurrentUser,
 ) -> Result<Response, AppError> {
     if current.user().is_none() {
-        return Ok(to_login("/viec-can-lam"));
+        return Ok(to_sign_in("/viec-can-lam").into_response());
     }
     let now = state.config().clock.now();
     let items = chiso_services::todo::for_person(state.db(), &current.principal(), now).await?;

@@ -10,7 +10,7 @@ pub(crate) mod views;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,11 +20,11 @@ use chiso_services::review::{self as service, Approve, Reopen, RequestExplanatio
 use chiso_services::{Kind, ServiceError, codes};
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
+use crate::auth::SignedIn;
 use crate::error::service_message;
 use crate::format;
 use crate::pages::{PageCtx, render};
-use crate::service::{parse_period, parse_unit};
+use crate::paths::{InPeriod, PeriodUnit, UnitLeaf};
 use crate::{AppError, AppState};
 use views::Draft;
 
@@ -45,24 +45,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}/tham-dinh/{unit}/so-sanh", get(diff))
         .route("/ky/{period}/phe-duyet", get(approval).post(approve))
         .route("/ky/{period}/nhat-ky/{unit}", get(change_log))
-}
-
-/// Sends a visitor who is not signed in to the sign-in page, coming back to `path`.
-fn to_login(path: &str) -> Response {
-    let mut next = String::new();
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
-            next.push(char::from(b));
-        } else {
-            next.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Redirect::to(&format!("/dang-nhap?next={next}")).into_response()
-}
-
-/// The signed-in person; `None` for a visitor, who is sent to sign in.
-fn signed_in(current: &CurrentUser) -> Option<Principal> {
-    current.user().map(|_| current.principal())
 }
 
 fn parse_node(raw: &str) -> Result<NodeCode, AppError> {
@@ -98,13 +80,9 @@ impl Done {
 async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path(period): Path<String>,
+    SignedIn(p): SignedIn,
+    InPeriod { period }: InPeriod,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&ctx.path));
-    };
-    let period = parse_period(&period)?;
     let now = state.config().clock.now();
     let list = service::list_units(state.db(), &p, &period, now).await?;
     Ok(render(&views::ListPage::new(ctx, &list))?.into_response())
@@ -135,14 +113,10 @@ async fn unit_view(
 async fn unit_page(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    SignedIn(p): SignedIn,
+    PeriodUnit { period, unit }: PeriodUnit,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&ctx.path));
-    };
-    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
     let notice = done.notice(&ctx);
     unit_view(&state, ctx, &p, &period, &unit, notice, None).await
 }
@@ -204,19 +178,10 @@ struct AppraisalForm {
 async fn save_appraisal(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit, node)): Path<(String, String, String)>,
+    SignedIn(p): SignedIn,
+    UnitLeaf { period, unit, node }: UnitLeaf,
     Form(f): Form<AppraisalForm>,
 ) -> Result<Response, AppError> {
-    let (period, unit, node) = (
-        parse_period(&period)?,
-        parse_unit(&unit)?,
-        parse_node(&node)?,
-    );
-    let back = views::Links::new(period.as_str(), unit.as_str()).unit;
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&back));
-    };
     let now = state.config().clock.now();
     // A version that is not a number cannot match any stored one: the save is stale.
     let version = f.version.trim().parse::<i64>().unwrap_or(-1);
@@ -261,19 +226,10 @@ struct RequestForm {
 async fn request_explanation(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit, node)): Path<(String, String, String)>,
+    SignedIn(p): SignedIn,
+    UnitLeaf { period, unit, node }: UnitLeaf,
     Form(f): Form<RequestForm>,
 ) -> Result<Response, AppError> {
-    let (period, unit, node) = (
-        parse_period(&period)?,
-        parse_unit(&unit)?,
-        parse_node(&node)?,
-    );
-    let back = views::Links::new(period.as_str(), unit.as_str()).unit;
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&back));
-    };
     let now = state.config().clock.now();
     let cmd = RequestExplanation {
         period: period.clone(),
@@ -314,15 +270,10 @@ struct ReopenForm {
 async fn reopen(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    SignedIn(p): SignedIn,
+    PeriodUnit { period, unit }: PeriodUnit,
     Form(f): Form<ReopenForm>,
 ) -> Result<Response, AppError> {
-    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
-    let back = views::Links::new(period.as_str(), unit.as_str()).unit;
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&back));
-    };
     let now = state.config().clock.now();
     let cmd = Reopen {
         period: period.clone(),
@@ -348,13 +299,9 @@ async fn reopen(
 async fn diff(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    SignedIn(p): SignedIn,
+    PeriodUnit { period, unit }: PeriodUnit,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&ctx.path));
-    };
-    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
     let now = state.config().clock.now();
     let file = service::unit_file(state.db(), &p, &period, &unit, now).await?;
     Ok(render(&views::DiffPage::new(ctx, &file))?.into_response())
@@ -384,14 +331,10 @@ async fn approval_view(
 async fn approval(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path(period): Path<String>,
+    SignedIn(p): SignedIn,
+    InPeriod { period }: InPeriod,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&ctx.path));
-    };
-    let period = parse_period(&period)?;
     let notice = done.notice(&ctx);
     approval_view(&state, ctx, &p, &period, notice, None).await
 }
@@ -400,13 +343,9 @@ async fn approval(
 async fn approve(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path(period): Path<String>,
+    SignedIn(p): SignedIn,
+    InPeriod { period }: InPeriod,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&ctx.path));
-    };
-    let period = parse_period(&period)?;
     let now = state.config().clock.now();
     let cmd = Approve {
         period: period.clone(),
@@ -435,14 +374,10 @@ struct LogQuery {
 async fn change_log(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((period, unit)): Path<(String, String)>,
+    SignedIn(p): SignedIn,
+    PeriodUnit { period, unit }: PeriodUnit,
     Query(q): Query<LogQuery>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&ctx.path));
-    };
-    let (period, unit) = (parse_period(&period)?, parse_unit(&unit)?);
     let node = match q.node.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => Some(parse_node(raw)?),
         None => None,

@@ -10,7 +10,7 @@ mod views;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -22,10 +22,11 @@ use chiso_services::{Detail, Kind, ServiceError};
 
 use self::service::{NodeFields, SetError, SetInfo};
 use self::views::{DetailDrafts, FileErrorRow, NodeDrafts, SETS, node_href, set_href};
-use crate::auth::CurrentUser;
+use crate::auth::SignedIn;
 use crate::error::{FormError, service_message};
 use crate::format;
 use crate::pages::{PageCtx, render};
+use crate::paths::{InSet, SetNode};
 use crate::{AppError, AppState};
 
 /// The routes of index set administration.
@@ -50,28 +51,6 @@ pub(crate) fn router() -> Router<AppState> {
             "/quan-tri/bo-chi-so/{set}/tieu-chi/{node}/xoa",
             post(remove_node),
         )
-}
-
-/// The sign-in page, returning to `path` afterwards.
-fn to_login(path: &str) -> Response {
-    Redirect::to(&format!(
-        "/dang-nhap?next={}",
-        format::segment(path).replace("%2F", "/")
-    ))
-    .into_response()
-}
-
-/// The signed-in person; `None` for an anonymous visitor, who is sent to sign in.
-fn signed_in(current: &CurrentUser) -> Option<Principal> {
-    current.user().map(|_| current.principal())
-}
-
-fn parse_set(raw: &str) -> Result<SetCode, AppError> {
-    SetCode::parse(raw).map_err(|_| AppError::PageNotFound)
-}
-
-fn parse_node(raw: &str) -> Result<NodeCode, AppError> {
-    NodeCode::parse(raw).map_err(|_| AppError::PageNotFound)
 }
 
 /// What was just done, for the notice after the redirect.
@@ -176,12 +155,9 @@ async fn list_page(
 async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     Query(d): Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(SETS));
-    };
     let notice = notice(&ctx, &d);
     list_page(&state, ctx, &p, notice, None, false).await
 }
@@ -190,12 +166,9 @@ async fn list(
 async fn import(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
+    SignedIn(p): SignedIn,
     mut form: Multipart,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(SETS));
-    };
     if !index_sets::access(&p)?.manage() {
         return Err(AppError::Forbidden);
     }
@@ -275,14 +248,10 @@ async fn detail_page(
 async fn detail(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path(set): Path<String>,
+    SignedIn(p): SignedIn,
+    InSet { set: code }: InSet,
     Query(d): Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
-    let code = parse_set(&set)?;
     let notice = notice(&ctx, &d);
     detail_page(&state, ctx, &p, &code, notice, None).await
 }
@@ -290,13 +259,9 @@ async fn detail(
 /// `GET /quan-tri/bo-chi-so/{set}/tai-xuong`: the set as a YAML file.
 async fn download(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(set): Path<String>,
+    SignedIn(p): SignedIn,
+    InSet { set: code }: InSet,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
-    let code = parse_set(&set)?;
     let text = index_sets::yaml(state.db(), &p, &code).await?;
     let ascii: String = code
         .as_str()
@@ -353,14 +318,10 @@ impl From<InfoForm> for SetInfo {
 async fn clone_set(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path(set): Path<String>,
+    SignedIn(p): SignedIn,
+    InSet { set: code }: InSet,
     Form(f): Form<InfoForm>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
-    let code = parse_set(&set)?;
     let info = SetInfo::from(f);
     let now = state.config().clock.now();
     match service::clone_set(state.db(), &p, &code, &info, now).await {
@@ -379,14 +340,10 @@ async fn clone_set(
 async fn edit_info(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path(set): Path<String>,
+    SignedIn(p): SignedIn,
+    InSet { set: code }: InSet,
     Form(f): Form<InfoForm>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
-    let code = parse_set(&set)?;
     let info = SetInfo::from(f);
     let now = state.config().clock.now();
     match service::edit_info(state.db(), &p, &code, &info, now).await {
@@ -404,13 +361,9 @@ async fn edit_info(
 /// `POST /quan-tri/bo-chi-so/{set}/khoa`: freezes the set.
 async fn freeze(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(set): Path<String>,
+    SignedIn(p): SignedIn,
+    InSet { set: code }: InSet,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
-    let code = parse_set(&set)?;
     let now = state.config().clock.now();
     index_sets::freeze(state.db(), &p, &code, now).await?;
     Ok(done(&set_href(code.as_str()), "frozen"))
@@ -462,14 +415,10 @@ impl From<FieldsPost> for NodeFields {
 async fn add_area(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path(set): Path<String>,
+    SignedIn(p): SignedIn,
+    InSet { set: code }: InSet,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&set_href(&set)));
-    };
-    let code = parse_set(&set)?;
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
     match service::add_node(state.db(), &p, &code, None, &fields, now).await {
@@ -516,14 +465,10 @@ async fn node_page(
 async fn node(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((set, node)): Path<(String, String)>,
+    SignedIn(p): SignedIn,
+    SetNode { set: code, node }: SetNode,
     Query(d): Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&node_href(&set, &node)));
-    };
-    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let notice = notice(&ctx, &d);
     node_page(&state, ctx, &p, &code, &node, notice, None).await
 }
@@ -532,14 +477,10 @@ async fn node(
 async fn edit_node(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((set, node)): Path<(String, String)>,
+    SignedIn(p): SignedIn,
+    SetNode { set: code, node }: SetNode,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&node_href(&set, &node)));
-    };
-    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
     match service::edit_node(state.db(), &p, &code, &node, &fields, now).await {
@@ -558,14 +499,10 @@ async fn edit_node(
 async fn add_child(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((set, node)): Path<(String, String)>,
+    SignedIn(p): SignedIn,
+    SetNode { set: code, node }: SetNode,
     Form(f): Form<FieldsPost>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&node_href(&set, &node)));
-    };
-    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let fields = NodeFields::from(f);
     let now = state.config().clock.now();
     match service::add_node(state.db(), &p, &code, Some(&node), &fields, now).await {
@@ -590,14 +527,10 @@ struct RemovePost {
 async fn remove_node(
     State(state): State<AppState>,
     ctx: PageCtx,
-    current: CurrentUser,
-    Path((set, node)): Path<(String, String)>,
+    SignedIn(p): SignedIn,
+    SetNode { set: code, node }: SetNode,
     Form(f): Form<RemovePost>,
 ) -> Result<Response, AppError> {
-    let Some(p) = signed_in(&current) else {
-        return Ok(to_login(&node_href(&set, &node)));
-    };
-    let (code, node) = (parse_set(&set)?, parse_node(&node)?);
     let now = state.config().clock.now();
     let propagate = f.propagate.is_some();
     match service::remove_node(state.db(), &p, &code, &node, propagate, now).await {

@@ -349,29 +349,6 @@ codes! {
     SET_NODE_CODE_NOT_UNDER = "set_node_code_not_under", Invalid;
     /// `{field}`: area code `{code}` has more than one level.
     SET_NODE_CODE_NOT_AREA = "set_node_code_not_area", Invalid;
-    // ---- write API: uploads and score imports ------------------------------------------
-    /// File `{file}` is larger than the `{limit}` bytes accepted.
-    FILE_TOO_LARGE = "file_too_large", TooLarge;
-    /// `{file}`: the name is empty, too long, or holds characters that are not allowed.
-    EVIDENCE_NAME_INVALID = "evidence_name_invalid", Invalid;
-    /// `{file}`: this kind of file is not accepted; `{accepted}` are.
-    EVIDENCE_TYPE_NOT_ALLOWED = "evidence_type_not_allowed", Invalid;
-    /// `{file}` is empty.
-    EVIDENCE_EMPTY = "evidence_empty", Invalid;
-    /// `{file}` is not the `{expected}` its name claims.
-    EVIDENCE_KIND_MISMATCH = "evidence_kind_mismatch", Invalid;
-    /// Evidence files were refused: `{count}` problems, listed in the details, each naming
-    /// its `{file}`. Nothing was stored.
-    EVIDENCE_FILES_REFUSED = "evidence_files_refused", Invalid;
-    /// No store for evidence files is configured; retry once it is.
-    EVIDENCE_STORAGE_MISSING = "evidence_storage_missing", Unavailable;
-    /// No scores file was sent, or it is empty.
-    SCORES_FILE_MISSING = "scores_file_missing", Invalid;
-    /// A scores file may only bring survey and monitoring-data leaves: `{count}` values of
-    /// other leaves, listed in the details. Nothing was imported.
-    SCORES_ONLY_MEASURED = "scores_only_measured", Invalid;
-    /// Leaf `{node}` of unit `{unit}` is assessed by the unit and appraised, not imported.
-    SCORES_LEAF_NOT_MEASURED = "scores_leaf_not_measured", Invalid;
 
     // ---- units administration and reorganisations ----------------------------------------
     /// A unit or a reorganisation was refused: `{count}` problems, listed in the details,
@@ -431,4 +408,28 @@ codes! {
     LOGIN_TAKEN = "login_taken", Conflict;
     /// Administrators cannot disable their own account.
     CANNOT_DISABLE_SELF = "cannot_disable_self", Conflict;
+
+    // ---- write API: uploads and score imports ------------------------------------------
+    /// File `{file}` is larger than the `{limit}` bytes accepted.
+    FILE_TOO_LARGE = "file_too_large", TooLarge;
+    /// `{file}`: the name is empty, too long, or holds characters that are not allowed.
+    EVIDENCE_NAME_INVALID = "evidence_name_invalid", Invalid;
+    /// `{file}`: this kind of file is not accepted; `{accepted}` are.
+    EVIDENCE_TYPE_NOT_ALLOWED = "evidence_type_not_allowed", Invalid;
+    /// `{file}` is empty.
+    EVIDENCE_EMPTY = "evidence_empty", Invalid;
+    /// `{file}` is not the `{expected}` its name claims.
+    EVIDENCE_KIND_MISMATCH = "evidence_kind_mismatch", Invalid;
+    /// Evidence files were refused: `{count}` problems, listed in the details, each naming
+    /// its `{file}`. Nothing was stored.
+    EVIDENCE_FILES_REFUSED = "evidence_files_refused", Invalid;
+    /// No store for evidence files is configured; retry once it is.
+    EVIDENCE_STORAGE_MISSING = "evidence_storage_missing", Unavailable;
+    /// No scores file was sent, or it is empty.
+    SCORES_FILE_MISSING = "scores_file_missing", Invalid;
+    /// A scores file may only bring survey and monitoring-data leaves: `{count}` values of
+    /// other leaves, listed in the details. Nothing was imported.
+    SCORES_ONLY_MEASURED = "scores_only_measured", Invalid;
+    /// Leaf `{node}` of unit `{unit}` is assessed by the unit and appraised, not imported.
+    SCORES_LEAF_NOT_MEASURED = "scores_leaf_not_measured", Invalid;
 }

@@ -102,6 +102,11 @@ pub enum Command {
         #[command(subcommand)]
         what: UserCommand,
     },
+    /// E-mail notifications waiting to be sent or given up.
+    Outbox {
+        #[command(subcommand)]
+        what: OutboxCommand,
+    },
     /// Write a synthetic dataset (deterministic from the seed) for benchmarks.
     BenchData {
         #[arg(long, default_value_t = 4080)]
@@ -113,6 +118,20 @@ pub enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// How many notifications are waiting, sent, given up or expired, and the given-up ones.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Try every given-up notification again (sent by the next running `chiso serve` with SMTP).
+    Retry {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -231,4 +250,11 @@ pub struct SmtpArgs {
     /// Require STARTTLS (rustls) before signing in and sending.
     #[arg(long, env = "CHISO_SMTP_STARTTLS")]
     pub smtp_starttls: bool,
+    /// Seconds to wait before trying a failed notification again; the wait doubles after each
+    /// further failure (at most 6 hours), and a notification is given up after 8 tries.
+    #[arg(long, env = "CHISO_SMTP_RETRY_AFTER", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub smtp_retry_after: u64,
+    /// Longest exchange with the SMTP server, in seconds.
+    #[arg(long, env = "CHISO_SMTP_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub smtp_timeout: u64,
 }

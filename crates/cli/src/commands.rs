@@ -33,12 +33,12 @@ fn cli_actor() -> Actor {
 
 /// Whoever runs the command: the operator of the database, with the administrator's rights,
 /// so that services apply the administrator's rules (not fewer).
-fn cli_principal() -> Principal {
+pub(crate) fn cli_principal() -> Principal {
     Principal::new(cli_actor().0, vec![Grant::all_periods(Role::Admin)])
 }
 
 /// Opens (and migrates) the database named by the arguments.
-async fn open(args: &DbArgs) -> Result<Db> {
+pub(crate) async fn open(args: &DbArgs) -> Result<Db> {
     let url = match &args.database_url {
         Some(u) => u.clone(),
         None => {
@@ -76,7 +76,7 @@ fn parse_period(raw: &str) -> Result<PeriodCode> {
 }
 
 /// Turns a service error into its Vietnamese message (a file's problems one per line).
-fn app(e: ServiceError) -> anyhow::Error {
+pub(crate) fn app(e: ServiceError) -> anyhow::Error {
     anyhow!(chiso_web::error::service_message(
         chiso_web::i18n::Lang::Vi,
         &e
@@ -138,6 +138,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             serve(&db, bind, options, &smtp, &clock).await
         }
+        Command::Outbox { what } => crate::outbox::run(what, &clock).await,
         Command::Migrate { db } => {
             let db = open(&db).await?;
             println!("Đã cập nhật lược đồ ({}).", db.backend_name());
@@ -269,7 +270,7 @@ async fn serve(
     smtp: &crate::cli::SmtpArgs,
     clock: &SystemClock,
 ) -> Result<()> {
-    let notifier = notifier(smtp)?;
+    let outbox = outbox(smtp)?;
     let db = open(args).await?;
     if !options.no_demo && system::is_empty(&db).await.map_err(app)? {
         eprintln!("Cơ sở dữ liệu trống: đang nạp dữ liệu mẫu Tỉnh Mẫu…");
@@ -303,18 +304,16 @@ async fn serve(
         evidence_store: Some(std::sync::Arc::new(evidence)),
         evidence_limit: options.evidence_limit,
         body_limit,
-        notifier,
+        outbox,
         ..defaults
     };
     chiso_web::serve(db, config, listener, shutdown_signal()).await?;
     Ok(())
 }
 
-/// The e-mail notifier of `chiso serve`, if `--smtp-host` is given; refuses to start with a
+/// The outbox worker of `chiso serve`, if `--smtp-host` is given; refuses to start with a
 /// host but no sender address rather than send nothing silently.
-fn notifier(
-    smtp: &crate::cli::SmtpArgs,
-) -> Result<Option<std::sync::Arc<dyn chiso_web::notify::Notifier>>> {
+fn outbox(smtp: &crate::cli::SmtpArgs) -> Result<Option<chiso_jobs::OutboxConfig>> {
     let Some(host) = smtp.smtp_host.clone() else {
         return Ok(None);
     };
@@ -322,18 +321,23 @@ fn notifier(
         .smtp_from
         .clone()
         .context("--smtp-host cần kèm --smtp-from (địa chỉ gửi thông báo)")?;
-    let settings = chiso_web::notify::SmtpSettings {
+    let timeout = std::time::Duration::from_secs(smtp.smtp_timeout);
+    let settings = chiso_jobs::SmtpSettings {
         host,
         port: smtp.smtp_port,
         user: smtp.smtp_user.clone(),
         password: std::env::var("CHISO_SMTP_PASSWORD").ok(),
         from,
         starttls: smtp.smtp_starttls,
+        timeout,
     };
-    let notifier = chiso_web::notify::SmtpNotifier::new(&settings)
+    let notifier = chiso_jobs::SmtpNotifier::new(&settings)
         .map_err(|e| anyhow!("cấu hình SMTP không hợp lệ: {e}"))?;
     tracing::info!(host = %settings.host, port = settings.port, "e-mail notifications on");
-    Ok(Some(std::sync::Arc::new(notifier)))
+    let mut config = chiso_jobs::OutboxConfig::new(std::sync::Arc::new(notifier));
+    config.first_retry = std::time::Duration::from_secs(smtp.smtp_retry_after);
+    config.send_timeout = timeout;
+    Ok(Some(config))
 }
 
 async fn shutdown_signal() {

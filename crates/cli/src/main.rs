@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod io_text;
+mod outbox;
 mod report;
 
 use clap::Parser;

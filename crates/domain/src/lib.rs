@@ -11,6 +11,7 @@ pub mod fmt;
 pub mod ids;
 pub mod indexset;
 pub mod method;
+pub mod notify;
 pub mod number;
 pub mod points;
 pub mod reorg;

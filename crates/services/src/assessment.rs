@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use chiso_domain::authz::{Action, Principal, Resource};
+use chiso_domain::notify::Event;
 use chiso_domain::workflow::{self, Context, SubmissionIssue, Transition, WorkflowError};
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
 use chiso_evidence::{MAX_FILES_PER_LEAF, UploadError};
@@ -28,6 +29,7 @@ use crate::authz::authorize;
 use crate::codes;
 use crate::dossier::{self, Attach, Dossier, unit_enters, workflow_refused};
 use crate::error::{Detail, Problem, ServiceError, ServiceResult};
+use crate::outbox;
 
 /// Longest declared data, note or explanation of a leaf, in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;
@@ -402,12 +404,21 @@ pub async fn submit(
         reopened: workflow::reopened_after(Transition::Submit, dossier.assessment.reopened),
         reason: Transition::Submit.label_vi(),
     };
-    assessments::set_state(
+    let told = outbox::outgoing(
+        db,
+        Event::SelfAssessmentSubmitted {
+            period: dossier.period.code.clone(),
+            unit: dossier.unit.code.clone(),
+        },
+    )
+    .await?;
+    assessments::set_state_and_notify(
         db,
         &dossier.period.code,
         &dossier.unit.code,
         current,
         &change,
+        &[told],
         &actor(principal),
         now,
     )

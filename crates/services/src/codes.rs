@@ -408,6 +408,8 @@ codes! {
     LOGIN_TAKEN = "login_taken", Conflict;
     /// Administrators cannot disable their own account.
     CANNOT_DISABLE_SELF = "cannot_disable_self", Conflict;
+    /// `{email}` is not one valid e-mail address (`{field}`: the form field).
+    EMAIL_INVALID = "email_invalid", Invalid;
 
     // ---- write API: uploads and score imports ------------------------------------------
     /// File `{file}` is larger than the `{limit}` bytes accepted.

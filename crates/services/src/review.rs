@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::fmt::{vi_date, vi_plain};
+use chiso_domain::notify::Event;
 use chiso_domain::number::{NumberError, TypedError, vi_input};
 use chiso_domain::workflow::{
     self, AppraisalEntry as Appraised, AssessmentState, Context, LeafExplanation, Phase,
@@ -28,6 +29,7 @@ use chiso_store::audit::{self, AuditEntry, AuditFilter};
 use chiso_store::evidence::{self, Evidence};
 use chiso_store::explanations::{self, ExplanationRequest};
 use chiso_store::leaves::{self, AppraisalEntry, LeafKey, StoredLeaf};
+use chiso_store::outbox::Outgoing;
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, StoreError, index_sets, milestones, units};
 use time::OffsetDateTime;
@@ -47,6 +49,7 @@ pub mod records {
 use crate::codes;
 use crate::compute::PeriodBasis;
 use crate::error::{Kind, ServiceError, ServiceResult};
+use crate::outbox;
 
 /// The one translation of a workflow refusal into a code, so that every adapter says the same
 /// thing about the same step.
@@ -391,11 +394,13 @@ fn permissions(
 /// Takes one workflow step on the unit's assessment and saves it, reading the state afresh; if
 /// someone else moved the assessment between the read and the write, reads and decides once
 /// more.
+#[allow(clippy::too_many_arguments)]
 async fn advance(
     db: &Db,
     file: &UnitFile,
     step: Transition,
     reason: &str,
+    outgoing: &[Outgoing],
     actor: &Actor,
     now: OffsetDateTime,
 ) -> ServiceResult<Assessment> {
@@ -413,7 +418,11 @@ async fn advance(
             reopened: workflow::reopened_after(step, a.reopened),
             reason,
         };
-        match assessments::set_state(db, period, unit, a.version, &change, actor, now).await {
+        let saved = assessments::set_state_and_notify(
+            db, period, unit, a.version, &change, outgoing, actor, now,
+        )
+        .await;
+        match saved {
             Ok(saved) => return Ok(saved),
             Err(StoreError::Conflict(_)) if attempt == 0 => attempt += 1,
             Err(e) => return Err(write_error(period, e)),
@@ -564,7 +573,7 @@ pub async fn save_appraisal(
         Err(e) => return Err(write_error(period, e)),
     }
     if file.assessment.state == AssessmentState::Submitted {
-        match advance(db, &file, Transition::StartAppraisal, "", &who, now).await {
+        match advance(db, &file, Transition::StartAppraisal, "", &[], &who, now).await {
             // Another appraiser started the appraisal meanwhile: the value is saved all the same.
             Ok(_) => {}
             Err(e) if matches!(e.kind(), Kind::Conflict | Kind::Invalid) => {}
@@ -624,11 +633,21 @@ pub async fn request_explanation(
         Err(e) => return Err(write_error(period, e)),
     }
     let reason = format!("Yêu cầu giải trình tiêu chí {node}");
+    let told = outbox::outgoing(
+        db,
+        Event::ExplanationRequested {
+            period: period.clone(),
+            unit: unit.clone(),
+            leaf: node.clone(),
+        },
+    )
+    .await?;
     advance(
         db,
         &file,
         Transition::RequestExplanation,
         &reason,
+        &[told],
         &who,
         now,
     )
@@ -662,7 +681,7 @@ pub async fn reopen(
     if reason.is_empty() {
         return Err(ServiceError::new(codes::REOPEN_REASON_REQUIRED).arg("field", "reason"));
     }
-    advance(db, &file, Transition::Reopen, reason, &actor(p), now).await?;
+    advance(db, &file, Transition::Reopen, reason, &[], &actor(p), now).await?;
     Ok(())
 }
 
@@ -991,11 +1010,19 @@ pub async fn approve(
         reopened: workflow::reopened_after(Transition::Finalise, false),
         reason: assessments::APPROVAL_REASON,
     };
+    let told = outbox::outgoing(
+        db,
+        Event::PeriodApproved {
+            period: period.clone(),
+        },
+    )
+    .await?;
     let done = assessments::finalise_with_results(
         db,
         period,
         &pending,
         &change,
+        &[told],
         &actor(p),
         now,
         |stored| {

@@ -3,7 +3,9 @@
 //! optimistic versions, the leader's submission, evidence attached and removed, answers to
 //! explanation requests, and refusals for people of another unit.
 
-use chiso_domain::authz::{Grant, Principal, Role};
+use std::time::Duration;
+
+use chiso_domain::authz::{AppraiserScope, Grant, Principal, Role};
 use chiso_domain::workflow::{AssessmentState, Milestones, vn_day_start};
 use chiso_domain::{
     ClassScheme, GroupName, IndexSet, Membership, Method, Node, NodeCode, PeriodCode, Points,
@@ -20,7 +22,7 @@ use chiso_store::evidence::NewEvidence;
 use chiso_store::leaves::{LeafKey, SelfEntry};
 use chiso_store::periods::{self, Period};
 use chiso_store::testing::{TestDb, backends};
-use chiso_store::{Actor, Db, explanations, index_sets, milestones, units};
+use chiso_store::{Actor, Db, explanations, grants, index_sets, milestones, outbox, units, users};
 use rust_decimal_macros::dec;
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
@@ -398,6 +400,34 @@ async fn values_the_method_refuses_are_named_by_leaf() {
     }
 }
 
+/// An appraiser of SNV and one of STP, each with an e-mail address.
+async fn appraisers_with_addresses(db: &Db) {
+    let a = Actor("admin".to_owned());
+    for (login, u, email) in [
+        ("td.snv", "SNV", "td@snv.example.vn"),
+        ("td.stp", "STP", "td@stp.example.vn"),
+    ] {
+        users::create(db, login, login, "x", false, &a, SELF_WINDOW)
+            .await
+            .unwrap();
+        let role = Role::Appraiser {
+            scope: AppraiserScope::units([unit(u)]),
+        };
+        grants::grant(
+            db,
+            login,
+            &Grant::in_period(role, period()),
+            &a,
+            SELF_WINDOW,
+        )
+        .await
+        .unwrap();
+        users::set_email(db, login, Some(email), &a, SELF_WINDOW)
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn the_leader_submits_a_complete_self_assessment_once() {
     for backend in backends() {
@@ -453,6 +483,9 @@ async fn the_leader_submits_a_complete_self_assessment_once() {
         .unwrap_err();
         assert_eq!(e.code(), codes::STALE_VERSION);
         assert_eq!(e.get("current"), Some(version.to_string().as_str()));
+        // The appraisers of SNV and of another unit have addresses; refusals told nobody.
+        appraisers_with_addresses(&t.db).await;
+        assert_eq!(outbox::summary(&t.db).await.unwrap().pending, 0);
         assessment::submit(
             &t.db,
             &leader(),
@@ -469,6 +502,15 @@ async fn the_leader_submits_a_complete_self_assessment_once() {
         let d = load(&t.db, &officer(), SELF_WINDOW).await;
         assert_eq!(d.assessment.state, AssessmentState::Submitted);
         assert!(!d.may_edit());
+        // Recorded with the submission: one e-mail, to the appraiser of SNV.
+        let told = outbox::claim(&t.db, SELF_WINDOW, Duration::from_secs(1), 10)
+            .await
+            .unwrap();
+        let told: Vec<_> = told
+            .iter()
+            .map(|d| (d.event.kind(), d.address.as_str()))
+            .collect();
+        assert_eq!(told, [("self_assessment_submitted", "td@snv.example.vn")]);
         let e = assessment::save(
             &t.db,
             &officer(),

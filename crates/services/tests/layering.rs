@@ -1,14 +1,10 @@
-//! The layering rule, kept by a test: the web front and the command line are adapters that
-//! reach the database only through the services. No source file of `crates/web/src` or
-//! `crates/cli/src` may name the store, and their manifests may list `chiso-store` only as a
+//! The layering rule, kept by a test: the web front, the command line and the background jobs
+//! are adapters that reach the database only through the services. No source file of
+//! `crates/web/src`, `crates/cli/src` or `crates/jobs/src` may name the store, and their manifests may list `chiso-store` only as a
 //! dev-dependency (tests seed and inspect databases directly). The composition root gets its
 //! `Db` from `chiso_services::system`.
 
 use std::path::{Path, PathBuf};
-
-/// Files allowed to name the store for now: the e-mail notifications, on their way to an
-/// outbox in the services.
-const ALLOWED: [&str; 1] = ["crates/web/src/notify.rs"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -37,9 +33,6 @@ fn store_mentions(krate: &str) -> Vec<String> {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        if ALLOWED.contains(&rel.as_str()) {
-            continue;
-        }
         let text = std::fs::read_to_string(&file).unwrap();
         for (i, line) in text.lines().enumerate() {
             if line.contains("chiso_store") || line.contains("chiso-store") {
@@ -67,8 +60,8 @@ fn store_sections(krate: &str) -> Vec<String> {
 }
 
 #[test]
-fn the_web_and_the_command_line_do_not_name_the_store() {
-    for krate in ["web", "cli"] {
+fn the_web_the_command_line_and_the_jobs_do_not_name_the_store() {
+    for krate in ["web", "cli", "jobs"] {
         let found = store_mentions(krate);
         assert!(
             found.is_empty(),
@@ -78,23 +71,10 @@ fn the_web_and_the_command_line_do_not_name_the_store() {
 }
 
 #[test]
-fn the_command_line_lists_the_store_only_for_its_tests() {
-    assert_eq!(store_sections("cli"), ["dev-dependencies"]);
-}
-
-#[test]
-fn the_web_lists_the_store_for_its_tests_and_only_while_notifications_need_it() {
-    let sections = store_sections("web");
-    assert!(sections.contains(&"dev-dependencies".to_owned()));
-    let notify_needs_it = ALLOWED.iter().any(|f| {
-        std::fs::read_to_string(root().join(f)).is_ok_and(|text| text.contains("chiso_store"))
-    });
-    let expected: &[&str] = if notify_needs_it {
-        &["dependencies", "dev-dependencies"]
-    } else {
-        &["dev-dependencies"]
-    };
-    assert_eq!(sections, expected);
+fn the_adapters_list_the_store_only_for_their_tests() {
+    for krate in ["web", "cli", "jobs"] {
+        assert_eq!(store_sections(krate), ["dev-dependencies"], "{krate}");
+    }
 }
 
 #[test]

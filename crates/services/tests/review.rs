@@ -19,7 +19,9 @@ use chiso_store::audit::{self, AuditFilter};
 use chiso_store::leaves::{self, LeafKey, SelfEntry};
 use chiso_store::periods::{self, Period};
 use chiso_store::testing::{TestDb, backends};
-use chiso_store::{Actor, Db, explanations, index_sets, milestones, results, scores, units};
+use chiso_store::{
+    Actor, Db, explanations, grants, index_sets, milestones, outbox, results, scores, units, users,
+};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -688,6 +690,150 @@ async fn the_change_log_shows_each_person_the_leaves_they_may_see() {
         refused(
             change_log(&t.db, &other, &period(), &unit("SNV"), None).await,
             codes::DENIED_OTHER_UNIT,
+        );
+        t.drop_database().await;
+    }
+}
+
+/// Officers of SNV and STP with e-mail addresses, one officer of SKHCN without; the people an
+/// explanation request or an approval is to be told.
+async fn officers_with_addresses(db: &Db) {
+    let a = admin_actor();
+    let at = datetime!(2025-10-01 01:00 UTC);
+    for (u, email) in [
+        ("SNV", Some("cb@snv.example.vn")),
+        ("STP", Some("cb@stp.example.vn")),
+        ("SKHCN", None),
+    ] {
+        let login = format!("cb.{}", u.to_lowercase());
+        users::create(db, &login, &login, "x", false, &a, at)
+            .await
+            .unwrap();
+        let role = Role::UnitOfficer { unit: unit(u) };
+        grants::grant(db, &login, &Grant::in_period(role, period()), &a, at)
+            .await
+            .unwrap();
+        users::set_email(db, &login, email, &a, at).await.unwrap();
+    }
+}
+
+/// The deliveries waiting in the outbox, as (event kind, unit, address), claimed to look.
+async fn waiting(db: &Db) -> Vec<(String, Option<String>, String)> {
+    outbox::claim(db, NOW, std::time::Duration::from_secs(1), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            (
+                d.event.kind().to_owned(),
+                d.event.unit().map(ToString::to_string),
+                d.address,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_explanation_request_and_an_approval_record_their_emails_with_the_change() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        setup(&t.db, Phase::Appraisal, None).await;
+        officers_with_addresses(&t.db).await;
+        review::save_appraisal(
+            &t.db,
+            &appraiser(),
+            &appraisal("SNV", "1.1.1", "9", "", 0),
+            NOW,
+        )
+        .await
+        .unwrap();
+        let ask = RequestExplanation {
+            period: period(),
+            unit: unit("SNV"),
+            leaf: node("1.2.1"),
+            question: "Bổ sung báo cáo quý".to_owned(),
+        };
+        review::request_explanation(&t.db, &appraiser(), &ask, NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            waiting(&t.db).await,
+            [(
+                "explanation_requested".to_owned(),
+                Some("SNV".to_owned()),
+                "cb@snv.example.vn".to_owned()
+            )]
+        );
+        // A refused approval (not every unit appraised) records nothing.
+        set_phase(&t.db, Phase::Approval).await;
+        review::approve(&t.db, &chair(), &Approve { period: period() }, NOW)
+            .await
+            .unwrap_err();
+        assert_eq!(waiting(&t.db).await, []);
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn an_approval_records_an_email_to_every_unit_officer_with_an_address_once() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        setup(&t.db, Phase::Appraisal, None).await;
+        officers_with_addresses(&t.db).await;
+        appraise_all(&t.db).await;
+        set_phase(&t.db, Phase::Approval).await;
+        review::approve(&t.db, &chair(), &Approve { period: period() }, NOW)
+            .await
+            .unwrap();
+        let mut told = waiting(&t.db).await;
+        told.sort();
+        assert_eq!(
+            told,
+            [
+                (
+                    "period_approved".to_owned(),
+                    None,
+                    "cb@snv.example.vn".to_owned()
+                ),
+                (
+                    "period_approved".to_owned(),
+                    None,
+                    "cb@stp.example.vn".to_owned()
+                ),
+            ]
+        );
+        // Approving again only recomputes: nobody is told twice.
+        review::approve(&t.db, &chair(), &Approve { period: period() }, NOW)
+            .await
+            .unwrap();
+        assert_eq!(waiting(&t.db).await, []);
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn only_user_administrators_read_the_outbox_and_retry_given_up_emails() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        for p in [appraiser(), chair()] {
+            let e = chiso_services::outbox::summary(&t.db, &p)
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), Kind::Forbidden, "{e:?}");
+            let e = chiso_services::outbox::retry_dead(&t.db, &p, NOW)
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), Kind::Forbidden, "{e:?}");
+        }
+        let s = chiso_services::outbox::summary(&t.db, &admin())
+            .await
+            .unwrap();
+        assert_eq!((s.pending, s.dead), (0, 0));
+        assert_eq!(
+            chiso_services::outbox::retry_dead(&t.db, &admin(), NOW)
+                .await
+                .unwrap(),
+            0
         );
         t.drop_database().await;
     }

@@ -23,7 +23,7 @@ use crate::audit::{self, NewEntry};
 use crate::codec;
 use crate::db::{Ex, Tx};
 use crate::scores::{self, ScoreChange};
-use crate::{Actor, Db, StoreError, leaves, periods};
+use crate::{Actor, Db, StoreError, leaves, outbox, periods};
 
 /// Audit entity of an assessment (key `period/unit`).
 pub const ENTITY: &str = "assessment";
@@ -256,9 +256,30 @@ pub async fn set_state(
     actor: &Actor,
     at: OffsetDateTime,
 ) -> Result<Assessment, StoreError> {
+    set_state_and_notify(db, period, unit, expected_version, change, &[], actor, at).await
+}
+
+/// [`set_state`], recording `outgoing` notifications in the same transaction
+/// ([`crate::outbox`]): they exist if and only if the change does. When the state and flag are
+/// already stored nothing changes and nothing is recorded.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, fields(period = %period, unit = %unit, state = change.state.as_str()))]
+pub async fn set_state_and_notify(
+    db: &Db,
+    period: &PeriodCode,
+    unit: &UnitCode,
+    expected_version: i64,
+    change: &StateChange<'_>,
+    outgoing: &[outbox::Outgoing],
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<Assessment, StoreError> {
     let mut tx = db.begin().await?;
     periods::load_open(&mut tx, period).await?;
     let new = set_state_in(&mut tx, period, unit, expected_version, change, actor, at).await?;
+    if new.version != expected_version {
+        outbox::enqueue_in(&mut tx, outgoing, actor, at).await?;
+    }
     tx.commit().await?;
     Ok(new)
 }
@@ -304,13 +325,16 @@ pub async fn set_states(
 /// (everything approved already) only the results are computed and saved again.
 ///
 /// `results` runs inside the transaction and must not touch the database; its error is
-/// returned as is (nothing is written). Store errors as [`set_states`].
+/// returned as is (nothing is written). `outgoing` notifications are recorded in the same
+/// transaction when at least one unit was finalised. Store errors as [`set_states`].
+#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all, fields(period = %period, units = units.len()))]
 pub async fn finalise_with_results<E, F>(
     db: &Db,
     period: &PeriodCode,
     units: &[Expected],
     change: &StateChange<'_>,
+    outgoing: &[outbox::Outgoing],
     actor: &Actor,
     at: OffsetDateTime,
     results: F,
@@ -328,6 +352,9 @@ where
     let stored = scores::read_period(tx.ex(), period).await?;
     let computed = results(&stored)?;
     crate::results::save_in(&mut tx, period, &computed, actor, at).await?;
+    if !units.is_empty() {
+        outbox::enqueue_in(&mut tx, outgoing, actor, at).await?;
+    }
     tx.commit().await?;
     Ok(out)
 }

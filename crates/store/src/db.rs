@@ -226,6 +226,8 @@ impl Db {
                 "DELETE FROM role_grants WHERE unit IS NOT NULL OR period IS NOT NULL"
             )?;
         }
+        sql!(tx, execute, "DELETE FROM outbox_deliveries")?;
+        sql!(tx, execute, "DELETE FROM outbox_events")?;
         sql!(tx, execute, "DELETE FROM evidence")?;
         sql!(tx, execute, "DELETE FROM explanation_requests")?;
         sql!(tx, execute, "DELETE FROM assessment_leaves")?;

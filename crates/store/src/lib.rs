@@ -22,6 +22,7 @@ pub mod grants;
 pub mod index_sets;
 pub mod leaves;
 pub mod milestones;
+pub mod outbox;
 pub mod periods;
 pub mod results;
 pub mod scores;

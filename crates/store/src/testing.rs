@@ -129,3 +129,33 @@ fn random_u64() -> u64 {
     h.write_u32(std::process::id());
     h.finish()
 }
+
+/// Sở Nội vụ (`SNV`) and the draft period `2025` ("Chỉ số CCHC năm 2025"): the least an
+/// assessment's change of state needs, for tests of what happens around one.
+pub async fn snv_in_2025(db: &Db, at: time::OffsetDateTime) {
+    use chiso_domain::{PeriodCode, Unit, UnitCode, UnitKind};
+    let actor = crate::Actor("test".to_owned());
+    let unit = Unit {
+        code: UnitCode::parse("SNV").expect("code"),
+        name: "Sở Nội vụ".to_owned(),
+        kind: UnitKind::Department,
+        parent: None,
+        valid_from: None,
+        valid_to: None,
+    };
+    crate::units::upsert_many(db, &[unit], &[], &actor, at)
+        .await
+        .expect("unit");
+    let period = crate::periods::Period {
+        code: PeriodCode::parse("2025").expect("code"),
+        year: 2025,
+        name: "Chỉ số CCHC năm 2025".to_owned(),
+        previous: None,
+        status: crate::periods::STATUS_DRAFT.to_owned(),
+        decision: None,
+        computed_at: None,
+    };
+    crate::periods::create(db, &period, &actor, at)
+        .await
+        .expect("period");
+}

@@ -235,6 +235,9 @@ fn form_error(e: ServiceError) -> AppError {
             FormError::new("admin.user_not_found").arg("login", arg("login"))
         }
         c if c == codes::CANNOT_DISABLE_SELF => FormError::new("admin.cannot_disable_self"),
+        c if c == codes::EMAIL_INVALID => {
+            FormError::new("notify.email_invalid").arg("email", arg("email"))
+        }
         _ if e.kind() == chiso_services::Kind::Forbidden => return AppError::Forbidden,
         _ => return e.into(),
     };
@@ -294,6 +297,24 @@ pub async fn create_user(
     at: OffsetDateTime,
 ) -> Result<(), AppError> {
     users::create(db, hashing, p, new, at)
+        .await
+        .map_err(form_error)
+}
+
+/// Refuses an e-mail address that is neither empty nor valid, naming it.
+pub fn check_email(email: &str) -> Result<(), AppError> {
+    users::check_email(email).map_err(form_error)
+}
+
+/// Sets the e-mail address of `login` (empty clears it); for administrators, audited.
+pub async fn set_user_email(
+    db: &Db,
+    p: &Principal,
+    login: &str,
+    email: &str,
+    at: OffsetDateTime,
+) -> Result<(), AppError> {
+    users::set_email(db, p, login, email, at)
         .await
         .map_err(form_error)
 }

@@ -15,7 +15,6 @@ pub mod error;
 mod format;
 pub mod i18n;
 mod layers;
-pub mod notify;
 mod pages;
 mod paths;
 mod period_admin;
@@ -65,9 +64,10 @@ pub struct WebConfig {
     /// Largest evidence file accepted, in bytes. Requests carrying files must also fit in
     /// [`WebConfig::body_limit`].
     pub evidence_limit: u64,
-    /// Sends e-mail notifications about the cycle's to-do items (submitted self-assessments,
-    /// explanation requests, approval). `None`, the default, sends nothing.
-    pub notifier: Option<Arc<dyn notify::Notifier>>,
+    /// Runs the outbox worker beside the server, delivering the e-mail notifications the
+    /// services record (submitted self-assessments, explanation requests, approval). `None`,
+    /// the default, sends nothing: the notifications wait in the outbox for a node that sends.
+    pub outbox: Option<chiso_jobs::OutboxConfig>,
     /// The gate in front of password hashing: how many Argon2id runs at once (one per core by
     /// default) and how long the others may wait before a 503.
     pub hashing: Arc<accounts::PasswordHashing>,
@@ -95,7 +95,7 @@ impl Default for WebConfig {
             clock: Arc::new(SystemClock),
             evidence_store: None,
             evidence_limit: DEFAULT_UPLOAD_LIMIT,
-            notifier: None,
+            outbox: None,
             hashing: Arc::new(accounts::PasswordHashing::default()),
             header_timeout: std::time::Duration::from_secs(15),
             body_timeout: std::time::Duration::from_secs(30),
@@ -274,8 +274,27 @@ pub async fn serve(
             }
         }
     });
+    // The worker stops after the server, so a notification of a request still finishing is
+    // recorded before the worker's last look (and sent by the next start otherwise).
+    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = state.config().outbox.clone().map(|config| {
+        let worker = chiso_jobs::Worker::new(
+            state.db().clone(),
+            Arc::clone(&state.config().clock),
+            config,
+        );
+        tokio::spawn(worker.run(async {
+            let _ = worker_stopped.await;
+        }))
+    });
     accept_loop(&listener, app, state.config(), shutdown).await;
     purge.abort();
+    drop(stop_worker);
+    if let Some(worker) = worker
+        && let Err(e) = worker.await
+    {
+        tracing::warn!(error = %e, "outbox worker failed");
+    }
     state.db().close().await;
     Ok(())
 }

@@ -8,18 +8,20 @@ mod common;
 
 use std::sync::Arc;
 
+use chiso_domain::authz::Principal;
 use chiso_domain::authz::{AppraiserScope, Grant, Role};
 use chiso_domain::workflow::AssessmentState;
 use chiso_domain::{
     ClassScheme, FixedClock, GroupName, IndexSet, Membership, Method, Node, NodeCode, PeriodCode,
     Points, RankingRule, SetCode, Source, UnitCode,
 };
+use chiso_services::tokens::{self, CreateToken, TokenScope};
 use chiso_store::assessments::{self, StateChange};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, grants, index_sets, milestones, users};
 use chiso_web::WebConfig;
 use common::fixtures::plan_2025;
-use common::smtp::{decoded, next_mail, smtp_notifier, smtp_server};
+use common::smtp::{decoded, next_mail, smtp_outbox, smtp_server};
 use common::{Backend, TestApp, backends, cheap_hash};
 use reqwest::StatusCode;
 use rust_decimal_macros::dec;
@@ -170,10 +172,10 @@ async fn seed_period(db: &Db) {
 }
 
 async fn start(backend: &Backend, smtp_port: Option<u16>) -> TestApp {
-    let notifier = smtp_port.map(smtp_notifier);
+    let outbox = smtp_port.map(smtp_outbox);
     let config = WebConfig {
         clock: Arc::new(FixedClock(datetime!(2025-02-10 03:00 UTC))),
-        notifier,
+        outbox,
         ..WebConfig::default()
     };
     let app = TestApp::start_with(backend, config, true).await;
@@ -282,5 +284,45 @@ async fn with_notifications_off_a_submission_sends_nothing() {
         assert_eq!(leader_submits(&app).await, StatusCode::SEE_OTHER);
         app.stop().await;
         assert!(mails.try_recv().is_err(), "no e-mail");
+    }
+}
+
+#[tokio::test]
+async fn a_submission_through_the_api_is_mailed_like_one_on_the_page() {
+    for backend in backends() {
+        let (port, mut mails) = smtp_server().await;
+        let app = start(&backend, Some(port)).await;
+        let cmd = CreateToken {
+            owner: None,
+            name: "Phần mềm một cửa".to_owned(),
+            scope: TokenScope::Write,
+            valid_days: 30,
+            with_token: false,
+        };
+        let owner = Principal::new("lanh-dao", vec![]);
+        let secret = tokens::create_token(app.db(), &owner, cmd, datetime!(2025-02-10 03:00 UTC))
+            .await
+            .expect("token")
+            .secret;
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/api/v1/periods/2025/assessments/SNV/submission",
+                app.base
+            ))
+            .bearer_auth(&secret)
+            .json(&serde_json::json!({ "expected_version": 1 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::NO_CONTENT,
+            "{}",
+            r.text().await.unwrap()
+        );
+        let mail = next_mail(&mut mails).await;
+        assert_eq!(mail.to, ["<tham-dinh@snv.example.vn>"], "{mail:?}");
+        assert!(decoded(&mail.data).contains("Sở Nội vụ (SNV) đã nộp bản tự đánh giá"));
+        app.stop().await;
     }
 }

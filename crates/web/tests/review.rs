@@ -23,9 +23,8 @@ use chiso_store::leaves::{self, LeafKey, SelfEntry};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, explanations, grants, milestones, scores, users};
 use chiso_web::WebConfig;
-use chiso_web::notify::Notifier;
 use common::fixtures::{DEPARTMENTS, SET};
-use common::smtp::{Mail, decoded, next_mail, smtp_notifier, smtp_server};
+use common::smtp::{Mail, decoded, next_mail, smtp_outbox, smtp_server};
 use common::{Backend, TestApp, backends};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
@@ -231,11 +230,11 @@ async fn start(backend: &Backend, phase: Phase) -> TestApp {
 async fn start_with(
     backend: &Backend,
     phase: Phase,
-    notifier: Option<Arc<dyn Notifier>>,
+    outbox: Option<chiso_jobs::OutboxConfig>,
 ) -> TestApp {
     let config = WebConfig {
         clock: Arc::new(FixedClock(NOW)),
-        notifier,
+        outbox,
         ..WebConfig::default()
     };
     let app = TestApp::start_with(backend, config, true).await;
@@ -249,7 +248,7 @@ async fn start_mailing(
     phase: Phase,
 ) -> (TestApp, mpsc::UnboundedReceiver<Mail>) {
     let (port, mails) = smtp_server().await;
-    let app = start_with(backend, phase, Some(smtp_notifier(port))).await;
+    let app = start_with(backend, phase, Some(smtp_outbox(port))).await;
     users::set_email(
         app.db(),
         "cb.snv",

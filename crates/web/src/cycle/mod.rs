@@ -210,7 +210,6 @@ async fn submit(
     let sheet = service::load(state.db(), &principal, &codes.0, &codes.1, now).await?;
     let outcome = service::submit(state.db(), &principal, &sheet, version, now)
         .await
-        .inspect(|()| crate::notify::self_assessment_submitted(&state, &codes.0, &codes.1))
         .map(|()| format!("{}?ok=submitted", base(&codes)));
     finish(&state, ctx, &principal, &codes, outcome).await
 }

@@ -19,7 +19,6 @@ use crate::accounts::{self, NewUser};
 use crate::auth::CurrentUser;
 use crate::auth::to_sign_in;
 use crate::format;
-use crate::notify;
 use crate::unit_admin::roles::{self, GrantDraft, RolesOverview};
 use crate::unit_admin::{FieldErrors, Refusal};
 use crate::{AppError, AppState};
@@ -139,8 +138,8 @@ async fn create(
         is_admin: f.is_admin.is_some(),
         email: f.email.trim().to_owned(),
     };
-    if let Err(e) = notify::check_email(&draft.email) {
-        return page(&state, ctx, &current, None, Some((e.into(), draft))).await;
+    if let Err(e) = accounts::check_email(&draft.email) {
+        return page(&state, ctx, &current, None, Some((e, draft))).await;
     }
     let new = NewUser {
         login: login.clone(),
@@ -152,7 +151,7 @@ async fn create(
     match accounts::create_user(state.db(), state.hashing(), &current.principal(), new, now).await {
         Ok(()) => {
             let p = current.principal();
-            notify::set_user_email(state.db(), &p, &login, &draft.email, now).await?;
+            accounts::set_user_email(state.db(), &p, &login, &draft.email, now).await?;
             Ok(back("created", &login).into_response())
         }
         Err(e) => page(&state, ctx, &current, None, Some((e, draft))).await,

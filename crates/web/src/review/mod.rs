@@ -238,15 +238,12 @@ async fn request_explanation(
         question: f.request.clone(),
     };
     match service::request_explanation(state.db(), &p, &cmd, now).await {
-        Ok(()) => {
-            crate::notify::explanation_requested(&state, &period, &unit);
-            Ok(back_to_unit(
-                &period,
-                &unit,
-                &format!("ok=requested&tieu-chi={}", format::segment(node.as_str())),
-                Some(&node),
-            ))
-        }
+        Ok(()) => Ok(back_to_unit(
+            &period,
+            &unit,
+            &format!("ok=requested&tieu-chi={}", format::segment(node.as_str())),
+            Some(&node),
+        )),
         Err(e) => {
             refused(&state, ctx, &p, &period, &unit, e, |error, _| {
                 Draft::Request {
@@ -352,7 +349,6 @@ async fn approve(
     };
     match service::approve(state.db(), &p, &cmd, now).await {
         Ok(done) => {
-            crate::notify::period_approved(&state, &period);
             let href = views::Links::new(period.as_str(), "").approval;
             Ok(Redirect::to(&format!("{href}?ok=approved&n={}", done.finalised)).into_response())
         }

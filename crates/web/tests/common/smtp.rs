@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chiso_web::notify::{Notifier, SmtpNotifier, SmtpSettings};
+use chiso_jobs::{OutboxConfig, SmtpNotifier, SmtpSettings};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-/// The application's mailer, sending to the test server on `port`.
-pub fn smtp_notifier(port: u16) -> Arc<dyn Notifier> {
+/// The outbox worker of the application, sending to the test server on `port` and looking
+/// for work every 50 ms.
+pub fn smtp_outbox(port: u16) -> OutboxConfig {
     let settings = SmtpSettings {
         host: "127.0.0.1".to_owned(),
         port,
@@ -18,8 +19,11 @@ pub fn smtp_notifier(port: u16) -> Arc<dyn Notifier> {
         password: None,
         from: "Chỉ số CCHC <cchc@example.vn>".to_owned(),
         starttls: false,
+        timeout: Duration::from_secs(10),
     };
-    Arc::new(SmtpNotifier::new(&settings).expect("notifier"))
+    let mut config = OutboxConfig::new(Arc::new(SmtpNotifier::new(&settings).expect("notifier")));
+    config.poll = Duration::from_millis(50);
+    config
 }
 
 /// One message as received: the envelope recipients and the data.

@@ -15,6 +15,7 @@ pub mod error;
 mod format;
 pub mod i18n;
 mod layers;
+mod multipart;
 mod pages;
 mod paths;
 mod period_admin;

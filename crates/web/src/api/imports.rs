@@ -20,8 +20,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::dto::ErrorBody;
-use super::upload::{self, Form};
+use super::upload;
 use crate::auth::CurrentUser;
+use crate::multipart::{Parts, import_limit};
 use crate::{AppError, AppState, service};
 
 /// A scores file.
@@ -128,7 +129,7 @@ pub struct IndexSetImportedDto {
 /// The one file of an import form, with its name (empty when none was sent, which the
 /// services refuse naming the file as missing); several files are refused, since an import
 /// reads one.
-fn the_file(form: &mut Form) -> Result<(String, Vec<u8>), AppError> {
+fn the_file(form: &mut Parts) -> Result<(String, Vec<u8>), AppError> {
     if form.files.len() > 1 {
         return Err(ServiceError::new(codes::INVALID_FIELD)
             .arg("field", "file")
@@ -138,11 +139,6 @@ fn the_file(form: &mut Form) -> Result<(String, Vec<u8>), AppError> {
         Some(f) => (f.name, f.content),
         None => (String::new(), Vec::new()),
     })
-}
-
-/// Files of imports are bounded by the readers' own limit.
-fn import_limit() -> u64 {
-    u64::try_from(chiso_formats::limits::MAX_FILE_BYTES).unwrap_or(u64::MAX)
 }
 
 /// Imports the scores of survey and monitoring-data leaves into a period.

@@ -1,7 +1,7 @@
-//! Reading the `multipart/form-data` bodies of the API's uploads: evidence files and the
-//! files of imports. Files are read up to one byte over their limit (a larger one is refused
-//! with 413 without reading the rest), counted against the leaf's budget as their parts
-//! arrive, and a body that breaks off is refused as incomplete; nothing is stored here.
+//! The API's side of uploads: evidence files and the files of imports, read by
+//! [`crate::multipart`] and refused with the API's error codes. A file over its limit refuses
+//! the request with 413 without reading the rest, a file one too many for the leaf's budget
+//! with 422, a body that breaks off with 400; nothing is stored here.
 
 use axum::extract::Multipart;
 use chiso_evidence::{FileBudget, UploadError};
@@ -9,9 +9,7 @@ use chiso_services::{ServiceError, codes};
 use utoipa::ToSchema;
 
 use crate::AppError;
-
-/// Longest text field of a form, in bytes: options, never content.
-const MAX_FIELD_BYTES: usize = 64 * 1024;
+use crate::multipart::{self, Bounds, Oversize, Parts, ReadError};
 
 /// Evidence files: one or more `file` parts, each with its file name.
 #[derive(Debug, ToSchema)]
@@ -23,95 +21,44 @@ pub struct Upload {
     pub file: Vec<Vec<u8>>,
 }
 
-/// One file as received.
-#[derive(Debug)]
-pub struct Received {
-    /// The name the client sent.
-    pub name: String,
-    pub content: Vec<u8>,
-}
-
-/// The text fields and files of a multipart body.
-#[derive(Debug, Default)]
-pub struct Form {
-    /// Text fields, in order.
-    pub fields: Vec<(String, String)>,
-    /// The `file` parts that carried a file.
-    pub files: Vec<Received>,
-}
-
-impl Form {
-    /// The first value of a text field, trimmed; `None` when absent or blank.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    }
-}
-
-fn incomplete(_: axum::extract::multipart::MultipartError) -> AppError {
-    AppError::BodyIncomplete
-}
-
-fn budget_refusal(e: UploadError) -> AppError {
-    match e {
-        UploadError::TooManyFiles { limit } => ServiceError::new(codes::EVIDENCE_TOO_MANY)
-            .arg("limit", limit)
-            .into(),
-        UploadError::LeafFull { limit, held } => ServiceError::new(codes::EVIDENCE_LEAF_FULL)
-            .arg("limit", limit)
-            .arg("held", held)
-            .into(),
-        e => ServiceError::internal(e).into(),
-    }
-}
-
 /// Reads a multipart body: every `file` part (each at most `limit` bytes, else 413
 /// `file_too_large`; counted against `budget` when given, the first one too many refused
-/// before its content is read) and the other parts as text fields.
+/// before its content is read) and the other parts as text fields (a longer one than a form
+/// needs is refused as `invalid_field`).
 pub async fn read(
-    mut multipart: Multipart,
+    multipart: Multipart,
     limit: u64,
-    mut budget: Option<FileBudget>,
-) -> Result<Form, AppError> {
-    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut form = Form::default();
-    while let Some(mut field) = multipart.next_field().await.map_err(incomplete)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name != "file" {
-            let mut text = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(incomplete)? {
-                if text.len() + chunk.len() > MAX_FIELD_BYTES {
-                    return Err(ServiceError::new(codes::INVALID_FIELD)
-                        .arg("field", name)
-                        .into());
-                }
-                text.extend_from_slice(&chunk);
-            }
-            form.fields
-                .push((name, String::from_utf8_lossy(&text).into_owned()));
-            continue;
+    budget: Option<FileBudget>,
+) -> Result<Parts, AppError> {
+    let bounds = Bounds::new(limit, Oversize::Refuse);
+    let bounds = match budget {
+        Some(b) => bounds.counted(b),
+        None => bounds,
+    };
+    multipart::read(multipart, bounds).await.map_err(refusal)
+}
+
+fn refusal(e: ReadError) -> AppError {
+    match e {
+        ReadError::Interrupted { .. } => AppError::BodyIncomplete,
+        ReadError::FileTooLarge { file, limit } => ServiceError::new(codes::FILE_TOO_LARGE)
+            .arg("file", file)
+            .arg("limit", limit)
+            .into(),
+        ReadError::TextTooLong { field } => ServiceError::new(codes::INVALID_FIELD)
+            .arg("field", field)
+            .into(),
+        ReadError::Budget(UploadError::TooManyFiles { limit }) => {
+            ServiceError::new(codes::EVIDENCE_TOO_MANY)
+                .arg("limit", limit)
+                .into()
         }
-        let file_name = field.file_name().unwrap_or_default().to_owned();
-        if let Some(b) = budget.as_mut() {
-            b.admit().map_err(budget_refusal)?;
+        ReadError::Budget(UploadError::LeafFull { limit, held }) => {
+            ServiceError::new(codes::EVIDENCE_LEAF_FULL)
+                .arg("limit", limit)
+                .arg("held", held)
+                .into()
         }
-        let mut content = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(incomplete)? {
-            if content.len() + chunk.len() > cap {
-                return Err(ServiceError::new(codes::FILE_TOO_LARGE)
-                    .arg("file", &file_name)
-                    .arg("limit", limit)
-                    .into());
-            }
-            content.extend_from_slice(&chunk);
-        }
-        form.files.push(Received {
-            name: file_name,
-            content,
-        });
+        ReadError::Budget(e) => ServiceError::internal(e).into(),
     }
-    Ok(form)
 }

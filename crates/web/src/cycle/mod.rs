@@ -27,9 +27,10 @@ use chiso_evidence::{FileBudget, UploadError, content_disposition, sanitize_file
 use serde::Deserialize;
 
 use self::fields::PostedForm;
-use self::service::{Answer, Failure, Incoming, Problem, Refusal};
+use self::service::{Answer, Failure, Problem, Refusal};
 use self::views::{Feedback, Preview, SelfPage};
 use crate::auth::{CurrentUser, SignedIn};
+use crate::multipart::{self, Bounds, Oversize, ReadError, Received};
 use crate::pages::{PageCtx, render};
 use crate::paths::{PeriodUnit, UnitItem, UnitLeaf};
 use crate::{AppError, AppState};
@@ -214,97 +215,48 @@ async fn submit(
     finish(&state, ctx, &principal, &codes, outcome).await
 }
 
-/// The fields and files of a multipart form. Files are read up to one byte over `limit` (the
-/// check then names the file as too large) and a form that breaks off is refused as
-/// interrupted; either way nothing has been stored yet. Files are counted against `budget` as
-/// their parts arrive: the first one too many refuses the form before its content (or anything
-/// after it) is read.
+/// The fields and files of a multipart form, read by [`crate::multipart`]: a file over `limit`
+/// is kept with one byte too many, for the checks to name it among the others' problems; the
+/// first file too many for `budget` refuses the form (422) before its content is read, and a
+/// form that breaks off is refused as interrupted (400). Either way nothing is stored yet. The
+/// part an empty file input sends is no file.
 async fn read_multipart(
-    mut form: Multipart,
+    form: Multipart,
     limit: u64,
-    mut budget: FileBudget,
-) -> Result<(PostedForm, Vec<Incoming>), Refusal> {
-    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
-    let mut pairs = Vec::new();
-    let mut files = Vec::new();
-    let interrupted = |name: &str, e: axum::extract::multipart::MultipartError| {
-        let name = sanitize_file_name(name).unwrap_or_else(|_| name.to_owned());
-        let problem = Problem::Upload(UploadError::Interrupted {
-            name,
-            source: std::io::Error::other(e.body_text()),
-        });
+    budget: FileBudget,
+) -> Result<(PostedForm, Vec<Received>), Refusal> {
+    let bounds = Bounds::new(limit, Oversize::Keep).counted(budget);
+    let parts = multipart::read(form, bounds).await.map_err(|e| {
+        let (status, problem) = match e {
+            ReadError::Interrupted { file, source } => {
+                let name = sanitize_file_name(&file).unwrap_or(file);
+                let source = std::io::Error::other(source.body_text());
+                let e = UploadError::Interrupted { name, source };
+                (StatusCode::BAD_REQUEST, Problem::Upload(e))
+            }
+            ReadError::Budget(e) => (StatusCode::UNPROCESSABLE_ENTITY, Problem::Upload(e)),
+            // Not raised with `Oversize::Keep`; worded as the API would word them.
+            ReadError::FileTooLarge { file, limit } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Problem::Upload(UploadError::TooLarge { name: file, limit }),
+            ),
+            ReadError::TextTooLong { field } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Problem::Service(
+                    chiso_services::Problem::new(chiso_services::codes::INVALID_FIELD)
+                        .arg("field", field),
+                ),
+            ),
+        };
         Refusal {
-            status: StatusCode::BAD_REQUEST,
+            status,
             problems: vec![problem],
             drafts: Default::default(),
             answers: Default::default(),
         }
-    };
-    let too_many = |e: UploadError| Refusal {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        problems: vec![Problem::Upload(e)],
-        drafts: Default::default(),
-        answers: Default::default(),
-    };
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(interrupted("", e)),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        if name != "file" {
-            let mut field = field;
-            let mut text = Vec::new();
-            loop {
-                match field.chunk().await {
-                    Ok(Some(c)) => {
-                        // Text fields are small; a huge one is not a form of ours.
-                        if text.len() + c.len() > 1024 * 1024 {
-                            break;
-                        }
-                        text.extend_from_slice(&c);
-                    }
-                    Ok(None) => break,
-                    Err(e) => return Err(interrupted("", e)),
-                }
-            }
-            pairs.push((name, String::from_utf8_lossy(&text).into_owned()));
-            continue;
-        }
-        let declared = field.file_name().unwrap_or_default().to_owned();
-        // Counted at its header, so a file one too many is never read.
-        if !declared.is_empty() {
-            budget.admit().map_err(too_many)?;
-        }
-        let mut field = field;
-        let mut content = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(c)) => {
-                    let room = cap.saturating_sub(content.len());
-                    content.extend_from_slice(&c[..c.len().min(room)]);
-                    if content.len() >= cap {
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => return Err(interrupted(&declared, e)),
-            }
-        }
-        // An empty file input still sends a part: nothing was chosen.
-        if declared.is_empty() {
-            if content.is_empty() {
-                continue;
-            }
-            budget.admit().map_err(too_many)?;
-        }
-        files.push(Incoming {
-            name: declared,
-            content,
-        });
-    }
-    Ok((PostedForm::parse(pairs), files))
+    })?;
+    let files = parts.files.into_iter().filter(|f| !f.is_unchosen());
+    Ok((PostedForm::parse(parts.fields), files.collect()))
 }
 
 /// `POST /ky/{period}/tu-danh-gia/{unit}/tieu-chi/{node}/minh-chung`: attaches files to a

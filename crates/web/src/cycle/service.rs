@@ -25,6 +25,7 @@ use time::OffsetDateTime;
 
 use super::fields::{self, FieldProblem, LeafFields, PostedForm, Scored};
 use crate::AppError;
+use crate::multipart::Received;
 
 pub(crate) use chiso_services::assessment::MAX_ANSWER_CHARS;
 pub(crate) use chiso_services::dossier::{Attach, required_leaf};
@@ -454,18 +455,10 @@ pub(crate) fn may_attach(
     Ok(sheet.may_attach(principal, node)?)
 }
 
-/// One file as received in a form.
-#[derive(Debug)]
-pub(crate) struct Incoming {
-    /// The name the browser sent.
-    pub name: String,
-    pub content: Vec<u8>,
-}
-
 /// Checks every file (name, size, content against the claimed kind) before anything is
 /// stored: one refused file refuses them all.
 pub(crate) fn check_files(
-    files: &[Incoming],
+    files: &[Received],
     limit: u64,
 ) -> Result<Vec<(String, FileKind)>, Refusal> {
     let mut ok = Vec::with_capacity(files.len());
@@ -486,7 +479,7 @@ pub(crate) fn check_files(
 /// Stores checked files in the blob store; what to record for each.
 async fn store_files(
     store: &dyn BlobStore,
-    files: &[Incoming],
+    files: &[Received],
     checked: Vec<(String, FileKind)>,
 ) -> Result<Vec<NewEvidence>, Failure> {
     let mut out = Vec::with_capacity(files.len());
@@ -519,7 +512,7 @@ pub(crate) async fn attach(
     principal: &Principal,
     sheet: &Sheet,
     node: &NodeCode,
-    files: &[Incoming],
+    files: &[Received],
     limit: u64,
     now: OffsetDateTime,
 ) -> Result<usize, Failure> {
@@ -570,7 +563,7 @@ pub(crate) struct Answer {
     pub text: String,
     /// The request's version the person saw.
     pub version: i64,
-    pub files: Vec<Incoming>,
+    pub files: Vec<Received>,
 }
 
 /// The unit answers an explanation request (text, and optionally new documents), then the

@@ -25,6 +25,7 @@ use self::views::{DetailDrafts, FileErrorRow, NodeDrafts, SETS, node_href, set_h
 use crate::auth::SignedIn;
 use crate::error::{FormError, service_message};
 use crate::format;
+use crate::multipart::{self, Bounds, Oversize, Received, import_limit};
 use crate::pages::{PageCtx, render};
 use crate::paths::{InSet, SetNode};
 use crate::{AppError, AppState};
@@ -167,40 +168,26 @@ async fn import(
     State(state): State<AppState>,
     ctx: PageCtx,
     SignedIn(p): SignedIn,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, AppError> {
     if !index_sets::access(&p)?.manage() {
         return Err(AppError::Forbidden);
     }
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut replace = false;
-    let mut unreadable = false;
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some("file") => {
-                    let name = field.file_name().unwrap_or_default().to_owned();
-                    match field.bytes().await {
-                        Ok(bytes) => file = Some((name, bytes.to_vec())),
-                        Err(_) => unreadable = true,
-                    }
-                }
-                Some("replace") => replace = true,
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(_) => {
-                unreadable = true;
-                break;
-            }
-        }
-    }
-    let outcome = match file {
-        _ if unreadable => Err(ImportFailure::Form(FormError::new(
+    // The last file sent is the one imported; a larger one than the importer takes keeps one
+    // byte too many, for the importer to refuse it by its size.
+    let read = multipart::read(form, Bounds::new(import_limit(), Oversize::Keep)).await;
+    let replace = read
+        .as_ref()
+        .is_ok_and(|parts| parts.value("replace").is_some());
+    let outcome = match read.map(|mut parts| parts.files.pop()) {
+        Err(_) => Err(ImportFailure::Form(FormError::new(
             "sets.import.unreadable",
         ))),
-        None => Err(ImportFailure::Form(FormError::new("sets.import.no_file"))),
-        Some((file_name, bytes)) => {
+        Ok(None) => Err(ImportFailure::Form(FormError::new("sets.import.no_file"))),
+        Ok(Some(Received {
+            name: file_name,
+            content: bytes,
+        })) => {
             let now = state.config().clock.now();
             let cmd = ImportIndexSet {
                 file_name,

@@ -24,6 +24,7 @@ use self::service::{ImportDraft, ReorgDraft, UnitDraft, UnitFilter};
 use self::views::{UNITS, unit_href};
 use crate::auth::CurrentUser;
 use crate::error::FormError;
+use crate::multipart::{self, Bounds, Oversize, import_limit};
 use crate::pages::{PageCtx, render};
 use crate::{AppError, AppState};
 
@@ -255,24 +256,33 @@ struct Upload {
     draft: ImportDraft,
 }
 
-async fn read_upload(mut form: Multipart) -> Result<Upload, FieldError> {
-    let unreadable = || FieldError::new("file", FormError::new("units.import_unreadable"));
-    let mut up = Upload::default();
-    while let Some(field) = form.next_field().await.map_err(|_| unreadable())? {
-        match field.name() {
-            Some("file") => {
-                up.file_name = field
-                    .file_name()
-                    .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
-                    .unwrap_or_default();
-                up.bytes = field.bytes().await.map_err(|_| unreadable())?.to_vec();
-            }
-            Some("period") => up.draft.period = field.text().await.map_err(|_| unreadable())?,
-            Some("set") => up.draft.set = field.text().await.map_err(|_| unreadable())?,
-            _ => {}
-        }
-    }
-    Ok(up)
+/// The import form, read by [`crate::multipart`] within the importers' own file limit (a
+/// larger file keeps one byte too many, for the import to refuse it by its size); the last
+/// file sent is the one imported, without the folders of its name.
+async fn read_upload(form: Multipart) -> Result<Upload, FieldError> {
+    let bounds = Bounds::new(import_limit(), Oversize::Keep);
+    let mut parts = multipart::read(form, bounds)
+        .await
+        .map_err(|_| FieldError::new("file", FormError::new("units.import_unreadable")))?;
+    let text = |name| parts.value(name).unwrap_or_default().to_owned();
+    let draft = ImportDraft {
+        period: text("period"),
+        set: text("set"),
+    };
+    let (file_name, bytes) = parts.files.pop().map_or_else(Default::default, |f| {
+        let name = f
+            .name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        (name, f.content)
+    });
+    Ok(Upload {
+        file_name,
+        bytes,
+        draft,
+    })
 }
 
 /// `POST /quan-tri/don-vi/nhap-tep` (multipart): imports the file and shows what it did, or

@@ -16,6 +16,7 @@ mod format;
 pub mod i18n;
 mod layers;
 mod multipart;
+mod notice;
 mod pages;
 mod paths;
 mod period_admin;

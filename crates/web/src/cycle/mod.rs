@@ -24,13 +24,13 @@ use axum::{Form, Json};
 use chiso_domain::authz::Principal;
 use chiso_domain::{PeriodCode, UnitCode};
 use chiso_evidence::{FileBudget, UploadError, content_disposition, sanitize_file_name};
-use serde::Deserialize;
 
 use self::fields::PostedForm;
 use self::service::{Answer, Failure, Problem, Refusal};
 use self::views::{Feedback, Preview, SelfPage};
 use crate::auth::{CurrentUser, SignedIn};
 use crate::multipart::{self, Bounds, Oversize, ReadError, Received};
+use crate::notice::Done;
 use crate::pages::{PageCtx, render};
 use crate::paths::{PeriodUnit, UnitItem, UnitLeaf};
 use crate::{AppError, AppState};
@@ -113,13 +113,6 @@ fn base(codes: &(PeriodCode, UnitCode)) -> String {
     views::base_href(codes.0.as_str(), codes.1.as_str())
 }
 
-/// What was just done, for the notice after the redirect.
-#[derive(Debug, Default, Deserialize)]
-struct Done {
-    ok: Option<String>,
-    n: Option<String>,
-}
-
 /// `GET /ky/{period}/tu-danh-gia/{unit}`: visitors are sent to sign in; people who may not see
 /// the unit's assessment get 403.
 async fn page(
@@ -131,7 +124,7 @@ async fn page(
 ) -> Result<Response, AppError> {
     let codes = (period, unit);
     let feedback = Feedback {
-        notice: views::notice(ctx.lang, done.ok.as_deref(), done.n.as_deref()),
+        notice: views::notice(ctx.lang, &done),
         refusal: None,
     };
     show(&state, ctx, &principal, &codes, feedback).await

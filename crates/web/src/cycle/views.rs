@@ -18,6 +18,7 @@ use super::fields::{self, FieldProblem, InputKind, LeafFields, NumberField};
 use super::service::{PreviewLeaves, Problem, Refusal, Sheet, Totals};
 use crate::format::{self, DASH};
 use crate::i18n::Lang;
+use crate::notice::Done;
 use crate::pages::PageCtx;
 
 /// Vietnam's offset, for times shown on the page.
@@ -1077,17 +1078,19 @@ impl Preview {
     }
 }
 
-/// The notice after a redirect (`?ok=saved&n=3`).
-pub(crate) fn notice(lang: Lang, ok: Option<&str>, n: Option<&str>) -> Option<String> {
-    let n = n.unwrap_or("1");
-    let key = match ok? {
-        "saved" => "cycle.ok.saved",
-        "unchanged" => "cycle.ok.unchanged",
-        "uploaded" => "cycle.ok.uploaded",
-        "removed" => "cycle.ok.removed",
-        "submitted" => "cycle.ok.submitted",
-        "answered" => "cycle.ok.answered",
-        _ => return None,
-    };
-    Some(lang.tf(key, &[("n", n)]))
+/// The notices after a redirect (`?ok=<what>`).
+const NOTICES: &[(&str, &str)] = &[
+    ("saved", "cycle.ok.saved"),
+    ("unchanged", "cycle.ok.unchanged"),
+    ("uploaded", "cycle.ok.uploaded"),
+    ("removed", "cycle.ok.removed"),
+    ("submitted", "cycle.ok.submitted"),
+    ("answered", "cycle.ok.answered"),
+];
+
+/// The notice after a redirect (`?ok=saved&n=3`); one thing when the count is missing.
+pub(crate) fn notice(lang: Lang, done: &Done) -> Option<String> {
+    let n = done.n.as_deref().unwrap_or("1");
+    done.notice(NOTICES)
+        .map(|notice| notice.arg("n", n).text(lang))
 }

@@ -19,6 +19,7 @@ use crate::accounts::{self, NewUser};
 use crate::auth::CurrentUser;
 use crate::auth::to_sign_in;
 use crate::format;
+use crate::notice::Notice;
 use crate::unit_admin::roles::{self, GrantDraft, RolesOverview};
 use crate::unit_admin::{FieldErrors, Refusal};
 use crate::{AppError, AppState};
@@ -49,16 +50,21 @@ struct Done {
     login: Option<String>,
 }
 
+/// The notices of the user list after a redirect (`?ok=<what>&login=<whose>`).
+const USER_NOTICES: &[(&str, &str)] = &[
+    ("created", "admin.created"),
+    ("reset", "admin.reset_done"),
+    ("disabled", "admin.disabled_done"),
+    ("enabled", "admin.enabled_done"),
+];
+
+/// The notices of a person's roles after a redirect (`?ok=<what>`).
+const ROLE_NOTICES: &[(&str, &str)] = &[("granted", "roles.granted"), ("revoked", "roles.revoked")];
+
 fn done_notice(ctx: &PageCtx, done: &Done) -> Option<String> {
-    let key = match done.ok.as_deref()? {
-        "created" => "admin.created",
-        "reset" => "admin.reset_done",
-        "disabled" => "admin.disabled_done",
-        "enabled" => "admin.enabled_done",
-        _ => return None,
-    };
-    let login = done.login.clone().unwrap_or_default();
-    Some(ctx.lang.tf(key, &[("login", &login)]))
+    let notice = Notice::of(done.ok.as_deref(), USER_NOTICES)?
+        .arg("login", done.login.as_deref().unwrap_or_default());
+    Some(notice.text(ctx.lang))
 }
 
 fn back(done: &str, login: &str) -> Redirect {
@@ -412,11 +418,7 @@ async fn roles_page(
     if current.user().is_none() {
         return Ok(to_sign_in(&roles_href(&login)).into_response());
     }
-    let notice = match done.ok.as_deref() {
-        Some("granted") => Some(ctx.t("roles.granted").to_owned()),
-        Some("revoked") => Some(ctx.t("roles.revoked").to_owned()),
-        _ => None,
-    };
+    let notice = Notice::of(done.ok.as_deref(), ROLE_NOTICES).map(|n| n.text(ctx.lang));
     roles_view(
         &state,
         ctx,

@@ -20,6 +20,7 @@ use super::{PageCtx, render, views};
 use crate::auth::SignedIn;
 use crate::error::service_message;
 use crate::format;
+use crate::notice::Done;
 use crate::{AppError, AppState};
 
 /// The token routes.
@@ -66,11 +67,6 @@ impl Owner {
             Owner::Other(login) => Some(login.clone()),
         }
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Done {
-    ok: Option<String>,
 }
 
 /// The creation form as typed, kept when it is refused.
@@ -176,8 +172,11 @@ async fn show(
     Ok((status, render(&page)?).into_response())
 }
 
+/// The notices after a redirect (`?ok=<what>`).
+const NOTICES: &[(&str, &str)] = &[("revoked", "tokens.revoked")];
+
 fn notice_of(ctx: &PageCtx, done: &Done) -> Option<String> {
-    (done.ok.as_deref() == Some("revoked")).then(|| ctx.t("tokens.revoked").to_owned())
+    done.notice(NOTICES).map(|n| n.text(ctx.lang))
 }
 
 /// `GET /tai-khoan/khoa-api`.

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use self::progress::PlanDraft;
 use self::views::{LIST, Section, SetupExtras, setup_href};
 use crate::auth::{CurrentUser, to_sign_in};
+use crate::notice::Notice;
 use crate::pages::{PageCtx, render};
 use crate::{AppError, AppState, service as results};
 use chiso_services::periods as service;
@@ -81,18 +82,20 @@ struct PageQuery {
     tt: String,
 }
 
+/// The notices after a redirect (`?ok=<what>`).
+const NOTICES: &[(&str, &str)] = &[
+    ("created", "periods.done.created"),
+    ("group_saved", "periods.done.group_saved"),
+    ("group_removed", "periods.done.group_removed"),
+    ("units_added", "periods.done.units_added"),
+    ("member_saved", "periods.done.member_saved"),
+    ("member_removed", "periods.done.member_removed"),
+    ("plan_saved", "periods.done.plan_saved"),
+];
+
 fn notice(ctx: &PageCtx, q: &PageQuery) -> Option<String> {
-    let key = match q.ok.as_deref()? {
-        "created" => "periods.done.created",
-        "group_saved" => "periods.done.group_saved",
-        "group_removed" => "periods.done.group_removed",
-        "units_added" => "periods.done.units_added",
-        "member_saved" => "periods.done.member_saved",
-        "member_removed" => "periods.done.member_removed",
-        "plan_saved" => "periods.done.plan_saved",
-        _ => return None,
-    };
-    Some(ctx.lang.tf(key, &[("n", &q.n.unwrap_or(0).to_string())]))
+    let notice = Notice::of(q.ok.as_deref(), NOTICES)?.arg("n", q.n.unwrap_or(0));
+    Some(notice.text(ctx.lang))
 }
 
 // ---------------------------------------------------------------------------------------------

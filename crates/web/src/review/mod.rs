@@ -23,6 +23,7 @@ use serde::Deserialize;
 use crate::auth::SignedIn;
 use crate::error::service_message;
 use crate::format;
+use crate::notice::Notice;
 use crate::pages::{PageCtx, render};
 use crate::paths::{InPeriod, PeriodUnit, UnitLeaf};
 use crate::{AppError, AppState};
@@ -60,18 +61,20 @@ struct Done {
     n: Option<String>,
 }
 
+/// The notices after a redirect (`?ok=<what>&tieu-chi=<leaf>&n=<count>`).
+const NOTICES: &[(&str, &str)] = &[
+    ("saved", "review.saved"),
+    ("requested", "review.requested"),
+    ("reopened", "review.reopened"),
+    ("approved", "review.approved"),
+];
+
 impl Done {
     fn notice(&self, ctx: &PageCtx) -> Option<String> {
-        let key = match self.ok.as_deref()? {
-            "saved" => "review.saved",
-            "requested" => "review.requested",
-            "reopened" => "review.reopened",
-            "approved" => "review.approved",
-            _ => return None,
-        };
-        let node = self.node.clone().unwrap_or_default();
-        let n = self.n.clone().unwrap_or_default();
-        Some(ctx.lang.tf(key, &[("node", &node), ("n", &n)]))
+        let notice = Notice::of(self.ok.as_deref(), NOTICES)?
+            .arg("node", self.node.as_deref().unwrap_or_default())
+            .arg("n", self.n.as_deref().unwrap_or_default());
+        Some(notice.text(ctx.lang))
     }
 }
 

@@ -26,6 +26,7 @@ use crate::auth::SignedIn;
 use crate::error::{FormError, service_message};
 use crate::format;
 use crate::multipart::{self, Bounds, Oversize, Received, import_limit};
+use crate::notice::Done;
 use crate::pages::{PageCtx, render};
 use crate::paths::{InSet, SetNode};
 use crate::{AppError, AppState};
@@ -54,23 +55,18 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
-/// What was just done, for the notice after the redirect.
-#[derive(Debug, Default, Deserialize)]
-struct Done {
-    ok: Option<String>,
-}
+/// The notices after a redirect (`?ok=<what>`).
+const NOTICES: &[(&str, &str)] = &[
+    ("imported", "sets.done.imported"),
+    ("cloned", "sets.done.cloned"),
+    ("saved", "sets.done.saved"),
+    ("added", "sets.done.added"),
+    ("removed", "sets.done.removed"),
+    ("frozen", "sets.done.frozen"),
+];
 
 fn notice(ctx: &PageCtx, done: &Done) -> Option<String> {
-    let key = match done.ok.as_deref()? {
-        "imported" => "sets.done.imported",
-        "cloned" => "sets.done.cloned",
-        "saved" => "sets.done.saved",
-        "added" => "sets.done.added",
-        "removed" => "sets.done.removed",
-        "frozen" => "sets.done.frozen",
-        _ => return None,
-    };
-    Some(ctx.t(key).to_owned())
+    done.notice(NOTICES).map(|n| n.text(ctx.lang))
 }
 
 fn done(href: &str, what: &str) -> Response {

@@ -25,6 +25,7 @@ use self::views::{UNITS, unit_href};
 use crate::auth::CurrentUser;
 use crate::error::FormError;
 use crate::multipart::{self, Bounds, Oversize, import_limit};
+use crate::notice::Done;
 use crate::pages::{PageCtx, render};
 use crate::{AppError, AppState};
 
@@ -132,23 +133,14 @@ async fn create(
     }
 }
 
-/// What was just done, for the notice after a redirect.
-#[derive(Debug, Default, Deserialize)]
-struct Done {
-    ok: Option<String>,
-}
-
-fn done_notice(ctx: &PageCtx, done: &Done) -> Option<String> {
-    let key = match done.ok.as_deref()? {
-        "created" => "units.created",
-        "saved" => "units.saved",
-        "unchanged" => "units.unchanged",
-        "merger" => "units.merger_done",
-        "split" => "units.split_done",
-        _ => return None,
-    };
-    Some(ctx.t(key).to_owned())
-}
+/// The notices after a redirect (`?ok=<what>`).
+const NOTICES: &[(&str, &str)] = &[
+    ("created", "units.created"),
+    ("saved", "units.saved"),
+    ("unchanged", "units.unchanged"),
+    ("merger", "units.merger_done"),
+    ("split", "units.split_done"),
+];
 
 /// A unit code from the path: checked for permission first, so that a refused person learns
 /// nothing about which units exist.
@@ -170,7 +162,7 @@ async fn unit(
     }
     let code = path_code(&current, &raw)?;
     let detail = service::unit_detail(state.db(), &current.principal(), &code).await?;
-    let notice = done_notice(&ctx, &done);
+    let notice = done.notice(NOTICES).map(|n| n.text(ctx.lang));
     let page = views::UnitPage::new(ctx, &detail, None, FieldErrors::default(), notice);
     Ok(render(&page)?.into_response())
 }

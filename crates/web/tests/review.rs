@@ -23,6 +23,7 @@ use chiso_store::leaves::{self, LeafKey, SelfEntry};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, explanations, grants, milestones, scores, users};
 use chiso_web::WebConfig;
+use common::browser::{Browser, Reply};
 use common::fixtures::{DEPARTMENTS, SET};
 use common::smtp::{Mail, decoded, next_mail, smtp_outbox, smtp_server};
 use common::{Backend, TestApp, backends};
@@ -307,131 +308,23 @@ async fn snapshot(db: &Db) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A browser
+// Appraising with a browser
 
-/// A browser: keeps the session cookie, reads CSRF tokens from pages.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
-    csrf: String,
+/// `login` signed in, the session's CSRF token kept.
+async fn signed_in(app: &TestApp, login: &str) -> Browser {
+    Browser::signed_in(&app.base, login, PASSWORD).await
 }
 
-struct Reply {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
-impl Reply {
-    fn assert_contains(&self, needles: &[&str]) {
-        for n in needles {
-            assert!(
-                self.body.contains(n),
-                "expected {n:?} in the page:\n{}",
-                self.body
-            );
-        }
-    }
-
-    fn assert_lacks(&self, needles: &[&str]) {
-        for n in needles {
-            assert!(
-                !self.body.contains(n),
-                "did not expect {n:?} in the page:\n{}",
-                self.body
-            );
-        }
-    }
-}
-
-fn csrf_of(body: &str) -> Option<String> {
-    let marker = "name=\"csrf\" value=\"";
-    let start = body.find(marker)? + marker.len();
-    Some(body[start..start + 64].to_owned())
-}
-
-impl Browser {
-    fn anonymous(app: &TestApp) -> Browser {
-        Browser {
-            base: app.base.clone(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-            csrf: String::new(),
-        }
-    }
-
-    /// Signs `login` in and keeps the session's CSRF token.
-    async fn signed_in(app: &TestApp, login: &str) -> Browser {
-        let mut b = Browser::anonymous(app);
-        let page = b.get("/dang-nhap").await;
-        let token = csrf_of(&page.body).expect("sign-in form");
-        let r = b
-            .post_raw(
-                "/dang-nhap",
-                &[("csrf", &token), ("login", login), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(
-            r.status,
-            StatusCode::SEE_OTHER,
-            "sign in {login}: {}",
-            r.body
-        );
-        let home = b.get("/").await;
-        b.csrf = csrf_of(&home.body).expect("signed-in page has a token");
-        b
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
-        let req = match &self.cookie {
-            Some(c) => req.header("cookie", c),
-            None => req,
-        };
-        let resp = req.send().await.expect("request");
-        for v in resp.headers().get_all("set-cookie") {
-            let line = v.to_str().unwrap_or("");
-            if let Some(rest) = line.strip_prefix("chiso_session=") {
-                let value = rest.split(';').next().unwrap_or("");
-                let removed = value.is_empty() || line.contains("Max-Age=0");
-                self.cookie = (!removed).then(|| format!("chiso_session={value}"));
-            }
-        }
-        let location = resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        Reply {
-            status: resp.status(),
-            location,
-            body: resp.text().await.unwrap_or_default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Reply {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    async fn post_raw(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
-        let req = self.client.post(format!("{}{path}", self.base)).form(form);
-        self.send(req).await
-    }
-
-    /// Posts a form with the session's CSRF token.
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
-        let mut fields = vec![("csrf", self.csrf.clone())];
-        fields.extend(form.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.post_raw(path, &borrowed).await
-    }
-
+/// Steps on the appraisal page of a unit.
+trait Appraiser {
     /// The appraisal version a page offers for a leaf (the hidden field of its form).
+    async fn version_of(&mut self, u: &str, n: &str) -> String;
+
+    /// Loads the unit's page and saves one appraised value with the version it shows.
+    async fn appraise(&mut self, u: &str, n: &str, value: &str, comment: &str) -> Reply;
+}
+
+impl Appraiser for Browser {
     async fn version_of(&mut self, u: &str, n: &str) -> String {
         let page = self.get(&unit_path(u)).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -447,10 +340,9 @@ impl Browser {
         rest[start..end].to_owned()
     }
 
-    /// Loads the unit's page and saves one appraised value with the version it shows.
     async fn appraise(&mut self, u: &str, n: &str, value: &str, comment: &str) -> Reply {
         let version = self.version_of(u, n).await;
-        self.post(
+        self.post_csrf(
             &leaf_path(u, n),
             &[
                 ("value", value),
@@ -485,10 +377,10 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
     for backend in backends() {
         let (app, mut mails) = start_mailing(&backend, Phase::Appraisal).await;
         let db = app.db();
-        let mut a12 = Browser::signed_in(&app, "td.a12").await;
-        let mut a3 = Browser::signed_in(&app, "td.a3").await;
-        let mut stp = Browser::signed_in(&app, "td.stp").await;
-        let mut chair = Browser::signed_in(&app, "ct.hd").await;
+        let mut a12 = signed_in(&app, "td.a12").await;
+        let mut a3 = signed_in(&app, "td.a3").await;
+        let mut stp = signed_in(&app, "td.stp").await;
+        let mut chair = signed_in(&app, "ct.hd").await;
 
         // The appraiser of areas 1 and 2 sees both sides of their leaves, not area 3.
         let page = a12.get(&unit_path("SNV")).await;
@@ -499,7 +391,7 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
             app.backend,
             page.body
         );
-        page.assert_contains(&[
+        page.assert_has(&[
             "Thẩm định: Sở Nội vụ",
             "Báo cáo đúng hạn, đủ nội dung",
             "Số liệu kê khai tiêu chí 1.2.1",
@@ -513,7 +405,7 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
         // A lowered score without a comment is refused, naming the field.
         let r = a12.appraise("SNV", "2.1.1", "20", " ").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Nhận xét: bắt buộc vì điểm thẩm định 20 khác điểm tự đánh giá 25.",
             "value=\"20\"",
         ]);
@@ -539,7 +431,7 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
 
         // An explanation request on one of them.
         let r = a12
-            .post(
+            .post_csrf(
                 &format!("{}/giai-trinh", leaf_path("SNV", "1.2.1")),
                 &[("request", "Đề nghị bổ sung báo cáo quý IV")],
             )
@@ -562,7 +454,7 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
         let page = a12
             .get(&format!("{}?ok=saved&tieu-chi=1.2.1", unit_path("SNV")))
             .await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Đã lưu điểm thẩm định tiêu chí 1.2.1.",
             "Đề nghị bổ sung báo cáo quý IV",
             "Đơn vị chưa giải trình.",
@@ -618,20 +510,20 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
 
         // Re-appraisal touches only the answered leaf.
         let page = a12.get(&unit_path("SNV")).await;
-        page.assert_contains(&["Đã bổ sung Báo cáo số 12/BC-SNV ngày 28/12/2025"]);
+        page.assert_has(&["Đã bổ sung Báo cáo số 12/BC-SNV ngày 28/12/2025"]);
         assert!(
             !page
                 .body
                 .contains(&format!("action=\"{}\"", leaf_path("SNV", "2.1.1")))
         );
         let r = a12
-            .post(
+            .post_csrf(
                 &leaf_path("SNV", "2.1.1"),
                 &[("value", "25"), ("comment", ""), ("version", "1")],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["chỉ thẩm định lại các tiêu chí đơn vị đã giải trình"]);
+        r.assert_has(&["chỉ thẩm định lại các tiêu chí đơn vị đã giải trình"]);
         let r = a12
             .appraise(
                 "SNV",
@@ -646,15 +538,17 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
         // Every unit is appraised, but the approval window has not opened: the chair sees
         // why instead of the button.
         let page = chair.get(&format!("/ky/{PERIOD}/phe-duyet")).await;
-        page.assert_contains(&["approval-blocked", "Chưa đến thời gian phê duyệt."]);
+        page.assert_has(&["approval-blocked", "Chưa đến thời gian phê duyệt."]);
         page.assert_lacks(&["Phê duyệt kết quả thẩm định</button>"]);
 
         // The council chair approves; every unit is finalised and the results recomputed.
         set_phase(db, Phase::Approval).await;
         let page = chair.get(&format!("/ky/{PERIOD}/phe-duyet")).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        page.assert_contains(&["Sẵn sàng phê duyệt", "Phê duyệt kết quả thẩm định"]);
-        let r = chair.post(&format!("/ky/{PERIOD}/phe-duyet"), &[]).await;
+        page.assert_has(&["Sẵn sàng phê duyệt", "Phê duyệt kết quả thẩm định"]);
+        let r = chair
+            .post_csrf(&format!("/ky/{PERIOD}/phe-duyet"), &[])
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(
             r.location,
@@ -696,7 +590,7 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
         );
 
         // SNV fell from 91 (self) to 84 and below STP (86): rank 2 of 3.
-        let results = Browser::anonymous(&app).get(&format!("/ky/{PERIOD}")).await;
+        let results = Browser::new(&app.base).get(&format!("/ky/{PERIOD}")).await;
         assert_eq!(results.status, StatusCode::OK, "{}", results.body);
         let snv = ranking_row(&results.body, "SNV");
         assert!(snv.contains("2/3") && snv.contains("84,00"), "{snv}");
@@ -708,18 +602,18 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
 
         // Locked: no more appraisal.
         let r = a12
-            .post(
+            .post_csrf(
                 &leaf_path("SNV", "1.2.1"),
                 &[("value", "20"), ("comment", "x"), ("version", "2")],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["điểm đã khóa"]);
+        r.assert_has(&["điểm đã khóa"]);
 
         // The comparison shows both sides, the reasons and the totals per area.
         let diff = chair.get(&format!("{}/so-sanh", unit_path("SNV"))).await;
         assert_eq!(diff.status, StatusCode::OK, "{}", diff.body);
-        diff.assert_contains(&[
+        diff.assert_has(&[
             "So sánh tự đánh giá và thẩm định: Sở Nội vụ",
             "diff-changed",
             "Đã bổ sung báo cáo, trừ điểm nộp muộn",
@@ -736,7 +630,7 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
             .get(&format!("/ky/{PERIOD}/nhat-ky/SNV?tieu-chi=1.2.1"))
             .await;
         assert_eq!(log.status, StatusCode::OK, "{}", log.body);
-        log.assert_contains(&[
+        log.assert_has(&[
             "Nhật ký thay đổi: Sở Nội vụ, tiêu chí 1.2.1",
             "10/01/2026 09:00",
             "td.a12",
@@ -748,7 +642,7 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
             "Phê duyệt kết quả thẩm định",
         ]);
         let log = chair.get(&format!("/ky/{PERIOD}/nhat-ky/SNV")).await;
-        log.assert_contains(&[
+        log.assert_has(&[
             "Chuyển trạng thái hồ sơ",
             "<span class=\"log-old\">Đã giải trình</span>",
             "<span class=\"log-new\">Đã phê duyệt</span>",
@@ -762,13 +656,13 @@ async fn a_stale_appraisal_is_refused_and_shows_the_value_saved_meanwhile() {
     for backend in backends() {
         let app = start(&backend, Phase::Appraisal).await;
         let db = app.db();
-        let mut first = Browser::signed_in(&app, "td.a12").await;
-        let mut second = Browser::signed_in(&app, "td.a12").await;
+        let mut first = signed_in(&app, "td.a12").await;
+        let mut second = signed_in(&app, "td.a12").await;
         let v1 = first.version_of("STP", "1.1.1").await;
         let v2 = second.version_of("STP", "1.1.1").await;
         assert_eq!((v1.as_str(), v2.as_str()), ("0", "0"));
         let r = first
-            .post(
+            .post_csrf(
                 &leaf_path("STP", "1.1.1"),
                 &[
                     ("value", "7,5"),
@@ -781,7 +675,7 @@ async fn a_stale_appraisal_is_refused_and_shows_the_value_saved_meanwhile() {
 
         let before = snapshot(db).await;
         let r = second
-            .post(
+            .post_csrf(
                 &leaf_path("STP", "1.1.1"),
                 &[
                     ("value", "6"),
@@ -797,7 +691,7 @@ async fn a_stale_appraisal_is_refused_and_shows_the_value_saved_meanwhile() {
             app.backend,
             r.body
         );
-        r.assert_contains(&[
+        r.assert_has(&[
             "vừa được td.a12 cập nhật lúc 10/01/2026 09:00 (hiện là 7,5 điểm)",
             "value=\"7,5\"",
             "Kế hoạch ban hành muộn",
@@ -813,7 +707,7 @@ async fn a_stale_appraisal_is_refused_and_shows_the_value_saved_meanwhile() {
             ("12", "Giá trị thẩm định: điểm 12 vượt điểm tối đa 10."),
         ] {
             let r = second
-                .post(
+                .post_csrf(
                     &leaf_path("STP", "1.1.1"),
                     &[("value", value), ("comment", "x"), ("version", "1")],
                 )
@@ -824,17 +718,17 @@ async fn a_stale_appraisal_is_refused_and_shows_the_value_saved_meanwhile() {
                 "{value}: {}",
                 r.body
             );
-            r.assert_contains(&[message]);
+            r.assert_has(&[message]);
         }
         // The same in English.
         let r = second
-            .post(
+            .post_csrf(
                 &format!("{}?lang=en", leaf_path("STP", "1.1.1")),
                 &[("value", "5"), ("comment", ""), ("version", "1")],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Comment: required because the appraised points 5 differ"]);
+        r.assert_has(&["Comment: required because the appraised points 5 differ"]);
         assert_eq!(snapshot(db).await, before, "nothing changed");
         app.stop().await;
     }
@@ -846,12 +740,12 @@ async fn an_appraised_number_with_two_readings_is_refused_showing_both_in_either
         let app = start(&backend, Phase::Appraisal).await;
         let db = app.db();
         let before = snapshot(db).await;
-        let mut appraiser = Browser::signed_in(&app, "td.a12").await;
+        let mut appraiser = signed_in(&app, "td.a12").await;
         let r = appraiser
             .appraise("STP", "1.2.1", "1.500", "Thiếu báo cáo quý IV")
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Giá trị thẩm định tiêu chí 1.2.1: “1.500” có hai cách hiểu: 1500 (dấu chấm ngăn \
              cách hàng nghìn) hoặc 1,5 (dấu chấm là dấu thập phân kiểu tiếng Anh). Hãy viết 1500 \
              hoặc 1,5.",
@@ -859,7 +753,7 @@ async fn an_appraised_number_with_two_readings_is_refused_showing_both_in_either
         ]);
         let version = appraiser.version_of("STP", "1.2.1").await;
         let r = appraiser
-            .post(
+            .post_csrf(
                 &format!("{}?lang=en", leaf_path("STP", "1.2.1")),
                 &[
                     ("value", "1.500"),
@@ -869,13 +763,13 @@ async fn an_appraised_number_with_two_readings_is_refused_showing_both_in_either
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Appraised value of criterion 1.2.1: “1.500” can be read two ways: 1500 (the dot \
              separating thousands) or 1,5 (the dot as an English-style decimal point). Write 1500 \
              or 1,5",
         ]);
         let r = appraiser
-            .post(
+            .post_csrf(
                 &format!("{}?lang=en", leaf_path("STP", "1.2.1")),
                 &[
                     ("value", "1,234.5"),
@@ -885,7 +779,7 @@ async fn an_appraised_number_with_two_readings_is_refused_showing_both_in_either
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Appraised value of criterion 1.2.1: “1,234.5” is not a number written the Vietnamese way",
         ]);
         assert_eq!(snapshot(db).await, before, "nothing changed");
@@ -898,7 +792,7 @@ async fn an_appraised_number_with_two_readings_is_refused_showing_both_in_either
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(appraised_points(db, "STP", "1.2.1").await, Some(dec!(16.5)));
         let page = appraiser.get(&unit_path("STP")).await;
-        page.assert_contains(&["value=\"16,5\""]);
+        page.assert_has(&["value=\"16,5\""]);
         let r = appraiser
             .appraise("STP", "1.2.1", "16,5", "Thiếu báo cáo quý IV")
             .await;
@@ -913,15 +807,15 @@ async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_app
     for backend in backends() {
         let app = start(&backend, Phase::SelfAssessmentClosed).await;
         let db = app.db();
-        let mut a12 = Browser::signed_in(&app, "td.a12").await;
-        let mut chair = Browser::signed_in(&app, "ct.hd").await;
+        let mut a12 = signed_in(&app, "td.a12").await;
+        let mut chair = signed_in(&app, "ct.hd").await;
 
         let page = a12.get(&unit_path("SNV")).await;
-        page.assert_contains(&["Hiện chưa thể ghi điểm thẩm định: Chưa đến thời gian thẩm định."]);
+        page.assert_has(&["Hiện chưa thể ghi điểm thẩm định: Chưa đến thời gian thẩm định."]);
         // Before approval is possible the chair sees why, and no button.
         let page = chair.get(&format!("/ky/{PERIOD}/phe-duyet")).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        page.assert_contains(&[
+        page.assert_has(&[
             "approval-blocked",
             "Chưa thể phê duyệt: còn 3 đơn vị chưa được thẩm định",
         ]);
@@ -929,13 +823,13 @@ async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_app
         page.assert_lacks(&["name=\"value\""]);
         let before = snapshot(db).await;
         let r = a12
-            .post(
+            .post_csrf(
                 &leaf_path("SNV", "1.1.1"),
                 &[("value", "10"), ("comment", ""), ("version", "0")],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Chưa đến thời gian thẩm định."]);
+        r.assert_has(&["Chưa đến thời gian thẩm định."]);
         assert_eq!(snapshot(db).await, before);
 
         // Only SNV gets appraised.
@@ -945,10 +839,12 @@ async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_app
 
         set_phase(db, Phase::Approval).await;
         let page = chair.get(&format!("/ky/{PERIOD}/phe-duyet")).await;
-        page.assert_contains(&["Chưa thể phê duyệt: còn 2 đơn vị chưa được thẩm định"]);
+        page.assert_has(&["Chưa thể phê duyệt: còn 2 đơn vị chưa được thẩm định"]);
         page.assert_lacks(&["Phê duyệt kết quả thẩm định</button>"]);
         let before = snapshot(db).await;
-        let r = chair.post(&format!("/ky/{PERIOD}/phe-duyet"), &[]).await;
+        let r = chair
+            .post_csrf(&format!("/ky/{PERIOD}/phe-duyet"), &[])
+            .await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -956,7 +852,7 @@ async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_app
             app.backend,
             r.body
         );
-        r.assert_contains(&[
+        r.assert_has(&[
             "Chưa thể phê duyệt: còn 2 đơn vị chưa được thẩm định: Sở Tư pháp (STP); Sở Khoa học &#38; Công nghệ (SKHCN).",
             "approval-problem",
         ]);
@@ -970,7 +866,7 @@ async fn appraisal_waits_for_its_window_and_approval_lists_the_units_not_yet_app
 async fn a_leaf_appraised_as_not_applicable_shows_so_and_leaves_the_maximum_on_the_comparison() {
     for backend in backends() {
         let app = start(&backend, Phase::Appraisal).await;
-        let mut a12 = Browser::signed_in(&app, "td.a12").await;
+        let mut a12 = signed_in(&app, "td.a12").await;
         let r = a12
             .appraise("SNV", "2.2.1", "kps", "Không phát sinh hồ sơ trực tuyến")
             .await;
@@ -982,10 +878,10 @@ async fn a_leaf_appraised_as_not_applicable_shows_so_and_leaves_the_maximum_on_t
             r.body
         );
 
-        let mut chair = Browser::signed_in(&app, "ct.hd").await;
+        let mut chair = signed_in(&app, "ct.hd").await;
         let diff = chair.get(&format!("{}/so-sanh", unit_path("SNV"))).await;
         assert_eq!(diff.status, StatusCode::OK, "{}", diff.body);
-        diff.assert_contains(&[
+        diff.assert_has(&[
             // Self-assessed 12, appraised not applicable.
             "<td class=\"num\">12,00</td>\n      <td class=\"num\">không áp dụng</td>",
             // Area 2: maximum 40 − 15, self-assessed 25 + 12, official 25.
@@ -1002,21 +898,21 @@ async fn an_administrator_reopens_one_unit_with_a_reason_that_the_change_log_kee
     for backend in backends() {
         let app = start(&backend, Phase::Appraisal).await;
         let db = app.db();
-        let mut admin = Browser::signed_in(&app, "admin").await;
+        let mut admin = signed_in(&app, "admin").await;
         let reopen = format!("{}/mo-lai", unit_path("STP"));
 
         let page = admin.get(&unit_path("STP")).await;
-        page.assert_contains(&["Mở lại hồ sơ của đơn vị", "name=\"reason\""]);
+        page.assert_has(&["Mở lại hồ sơ của đơn vị", "name=\"reason\""]);
         page.assert_lacks(&["name=\"value\""]);
 
         let before = snapshot(db).await;
-        let r = admin.post(&reopen, &[("reason", "   ")]).await;
+        let r = admin.post_csrf(&reopen, &[("reason", "   ")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["Lý do mở lại: bắt buộc phải ghi."]);
+        r.assert_has(&["Lý do mở lại: bắt buộc phải ghi."]);
         assert_eq!(snapshot(db).await, before);
 
         let reason = "Đơn vị nộp nhầm số liệu tiêu chí 2.1.1 (Công văn số 45/STP-VP)";
-        let r = admin.post(&reopen, &[("reason", reason)]).await;
+        let r = admin.post_csrf(&reopen, &[("reason", reason)]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let a = assessments::get(db, &period(), &unit("STP"))
             .await
@@ -1045,7 +941,7 @@ async fn an_administrator_reopens_one_unit_with_a_reason_that_the_change_log_kee
         );
 
         let log = admin.get(&format!("/ky/{PERIOD}/nhat-ky/STP")).await;
-        log.assert_contains(&[
+        log.assert_has(&[
             reason,
             "<span class=\"log-old\">Đã nộp</span>",
             "<span class=\"log-new\">Đang tự đánh giá (bản nháp)</span>",
@@ -1053,9 +949,9 @@ async fn an_administrator_reopens_one_unit_with_a_reason_that_the_change_log_kee
         ]);
 
         // A unit still in draft has nothing to reopen.
-        let r = admin.post(&reopen, &[("reason", "Lần nữa")]).await;
+        let r = admin.post_csrf(&reopen, &[("reason", "Lần nữa")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        r.assert_contains(&["không cần mở lại"]);
+        r.assert_has(&["không cần mở lại"]);
         app.stop().await;
     }
 }
@@ -1073,24 +969,24 @@ async fn the_list_shows_each_person_the_units_they_may_see() {
             ("qs.xem", &["Sở Nội vụ", "Sở Tư pháp", "SKHCN"][..], &[][..]),
             ("cb.snv", &["Sở Nội vụ"][..], &["Sở Tư pháp", "SKHCN"][..]),
         ] {
-            let mut b = Browser::signed_in(&app, login).await;
+            let mut b = signed_in(&app, login).await;
             let page = b.get(&list).await;
             assert_eq!(page.status, StatusCode::OK, "{login}: {}", page.body);
-            page.assert_contains(sees);
-            page.assert_contains(&["Đã nộp", "Thẩm định"]);
+            page.assert_has(sees);
+            page.assert_has(&["Đã nộp", "Thẩm định"]);
             page.assert_lacks(not);
         }
         // The approval page is offered to those who may open it.
         let to_approval = "Trang phê duyệt của Chủ tịch Hội đồng";
-        let mut chair = Browser::signed_in(&app, "ct.hd").await;
-        chair.get(&list).await.assert_contains(&[to_approval]);
-        let mut stp = Browser::signed_in(&app, "td.stp").await;
+        let mut chair = signed_in(&app, "ct.hd").await;
+        chair.get(&list).await.assert_has(&[to_approval]);
+        let mut stp = signed_in(&app, "td.stp").await;
         stp.get(&list).await.assert_lacks(&[to_approval]);
         // An area appraiser's progress counts only their leaves (4 of 5 in areas 1 and 2).
-        let mut a12 = Browser::signed_in(&app, "td.a12").await;
+        let mut a12 = signed_in(&app, "td.a12").await;
         a12.get(&list)
             .await
-            .assert_contains(&["<td class=\"num\">0/4</td>"]);
+            .assert_has(&["<td class=\"num\">0/4</td>"]);
         app.stop().await;
     }
 }
@@ -1269,9 +1165,9 @@ async fn authorization_matrix_of_appraisal_approval_reopening_and_the_log() {
             "", "cb.snv", "td.stp", "td.a12", "td.a3", "qs.xem", "ct.hd", "td.chair", "admin",
         ] {
             let b = if login.is_empty() {
-                Browser::anonymous(&app)
+                Browser::new(&app.base)
             } else {
-                Browser::signed_in(&app, login).await
+                signed_in(&app, login).await
             };
             browsers.insert(login, b);
         }
@@ -1313,7 +1209,7 @@ async fn authorization_matrix_of_appraisal_approval_reopening_and_the_log() {
         for (login, (path, form), expect) in &writes {
             let before = snapshot(db).await;
             let b = browsers.get_mut(login).unwrap();
-            let r = b.post(path, form).await;
+            let r = b.post_csrf(path, form).await;
             let who = format!("[{}] {login:?} POST {path}", app.backend);
             match expect {
                 Expect::Forbidden => {

@@ -13,6 +13,7 @@ use chiso_domain::authz::{self, Action, AppraiserScope, Grant, Principal, Resour
 use chiso_domain::{LineageKind, NodeCode, PeriodCode, Unit, UnitCode, UnitKind};
 use chiso_store::audit::{self, AuditFilter};
 use chiso_store::{Actor, Db, grants, units, users};
+use common::browser::{Browser, Part, Reply};
 use common::{TestApp, backends};
 use reqwest::StatusCode;
 use time::macros::{date, datetime};
@@ -76,163 +77,25 @@ async fn add_units(db: &Db, list: &[Unit]) {
     .expect("units");
 }
 
-/// A browser: keeps the session cookie, reads CSRF tokens from pages.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
+/// `login` signed in, the session's CSRF token kept.
+async fn signed_in(app: &TestApp, login: &str) -> Browser {
+    Browser::signed_in(&app.base, login, PASSWORD).await
 }
 
-struct Reply {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
-impl Reply {
-    fn assert_contains(&self, needles: &[&str]) {
-        for n in needles {
-            assert!(
-                self.body.contains(n),
-                "expected {n:?} in the page:\n{}",
-                self.body
-            );
-        }
-    }
-}
-
-impl Browser {
-    fn new(base: &str) -> Browser {
-        Browser {
-            base: base.to_owned(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-        }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
-        let req = match &self.cookie {
-            Some(c) => req.header("cookie", c),
-            None => req,
-        };
-        let resp = req.send().await.expect("request");
-        for line in resp
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-        {
-            if let Some(rest) = line.strip_prefix("chiso_session=") {
-                let value = rest.split(';').next().unwrap_or("");
-                let removed = value.is_empty() || line.contains("Max-Age=0");
-                self.cookie = (!removed).then(|| format!("chiso_session={value}"));
-            }
-        }
-        let location = resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        Reply {
-            status: resp.status(),
-            location,
-            body: resp.text().await.unwrap_or_default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Reply {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    /// GET `path`, asserting 200.
-    async fn page(&mut self, path: &str) -> Reply {
-        let r = self.get(path).await;
-        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
-        r
-    }
-
-    /// The session's CSRF token, read from any page (the sign-out form carries it).
-    async fn token(&mut self) -> String {
-        csrf_of(&self.get("/").await.body)
-    }
-
-    /// Posts a form with the session's CSRF token.
-    async fn post(&mut self, action: &str, form: &[(&str, &str)]) -> Reply {
-        let token = self.token().await;
-        let mut fields = vec![("csrf", token.as_str())];
-        fields.extend_from_slice(form);
-        let req = self
-            .client
-            .post(format!("{}{action}", self.base))
-            .form(&fields);
-        self.send(req).await
-    }
-
+/// The import form of units.
+trait UnitImport {
     /// Posts a multipart form (one file and some fields) with the session's CSRF token.
-    async fn upload(&mut self, action: &str, file: (&str, &[u8]), form: &[(&str, &str)]) -> Reply {
-        let token = self.token().await;
-        let boundary = "----chiso-test-boundary-7d1f";
-        let mut body = Vec::new();
-        let mut field = |name: &str, value: &str| {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                )
-                .as_bytes(),
-            );
-        };
-        field("csrf", &token);
-        for (k, v) in form {
-            field(k, v);
-        }
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n",
-                file.0
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(file.1);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let req = self
-            .client
-            .post(format!("{}{action}", self.base))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body);
-        self.send(req).await
-    }
-
-    async fn login(&mut self, login: &str) {
-        let token = csrf_of(&self.get("/dang-nhap").await.body);
-        let req = self.client.post(format!("{}/dang-nhap", self.base)).form(&[
-            ("csrf", token.as_str()),
-            ("login", login),
-            ("password", PASSWORD),
-        ]);
-        let r = self.send(req).await;
-        assert_eq!(
-            r.status,
-            StatusCode::SEE_OTHER,
-            "sign-in of {login}: {}",
-            r.body
-        );
-    }
+    async fn upload(&mut self, action: &str, file: (&str, &[u8]), form: &[(&str, &str)]) -> Reply;
 }
 
-fn csrf_of(body: &str) -> String {
-    let start = body
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no CSRF field in:\n{body}"))
-        + "name=\"csrf\" value=\"".len();
-    body[start..start + 64].to_owned()
+impl UnitImport for Browser {
+    async fn upload(&mut self, action: &str, file: (&str, &[u8]), form: &[(&str, &str)]) -> Reply {
+        let token = self.csrf.clone();
+        let mut parts = vec![Part::Text("csrf", &token)];
+        parts.extend(form.iter().map(|(k, v)| Part::Text(k, v)));
+        parts.push(Part::File("file", file.0, file.1));
+        self.post_multipart(action, &parts).await
+    }
 }
 
 /// Everything the unit and role administration can change, to prove a refusal changed none.
@@ -363,8 +226,7 @@ async fn non_administrators_get_403_on_every_unit_and_role_route_and_nothing_cha
             ("/quan-tri/nguoi-dung/lan/vai-tro/abc/thu-hoi", vec![]),
         ];
         for (login, _) in &people {
-            let mut b = Browser::new(&app.base);
-            b.login(login).await;
+            let mut b = signed_in(&app, login).await;
             for path in gets {
                 let r = b.get(path).await;
                 assert_eq!(
@@ -375,7 +237,7 @@ async fn non_administrators_get_403_on_every_unit_and_role_route_and_nothing_cha
                 );
             }
             for (path, form) in &posts {
-                let r = b.post(path, form).await;
+                let r = b.post_csrf(path, form).await;
                 assert_eq!(
                     r.status,
                     StatusCode::FORBIDDEN,
@@ -413,8 +275,7 @@ async fn non_administrators_get_403_on_every_unit_and_role_route_and_nothing_cha
         assert_eq!(snapshot(db).await, before, "[{}]", app.backend);
 
         // The same requests from an administrator succeed, so the refusals were the roles'.
-        let mut admin = Browser::new(&app.base);
-        admin.login("admin").await;
+        let mut admin = signed_in(&app, "admin").await;
         for path in gets
             .iter()
             .filter(|p| !p.contains("KHONG-CO") && !p.contains("khong-co"))
@@ -457,12 +318,11 @@ async fn search_ignores_diacritics_and_the_list_follows_vietnamese_alphabetical_
             ],
         )
         .await;
-        let mut b = Browser::new(&app.base);
-        b.login("admin").await;
+        let mut b = signed_in(&app, "admin").await;
 
         let r = b.page("/quan-tri/don-vi?q=da+nang").await;
         assert_eq!(listed_codes(&r.body), vec!["DN"], "[{}]", app.backend);
-        r.assert_contains(&["Thành phố Đà Nẵng"]);
+        r.assert_has(&["Thành phố Đà Nẵng"]);
 
         let r = b.page("/quan-tri/don-vi?q=tan%20khe").await;
         assert_eq!(listed_codes(&r.body), vec!["H-TK", "XA-TK"]);
@@ -476,7 +336,7 @@ async fn search_ignores_diacritics_and_the_list_follows_vietnamese_alphabetical_
         );
         b.page("/quan-tri/don-vi?q=hai+phong")
             .await
-            .assert_contains(&["Không có đơn vị nào phù hợp."]);
+            .assert_has(&["Không có đơn vị nào phù hợp."]);
 
         // Communes in Vietnamese order: An < Ân (a < â), Duy < Đông (d < đ) < Ea, Khánh < Khê.
         let r = b.page("/quan-tri/don-vi?loai=commune").await;
@@ -488,7 +348,7 @@ async fn search_ignores_diacritics_and_the_list_follows_vietnamese_alphabetical_
             "[{}]",
             app.backend
         );
-        r.assert_contains(&["<option value=\"commune\" selected>Xã</option>"]);
+        r.assert_has(&["<option value=\"commune\" selected>Xã</option>"]);
         app.stop().await;
     }
 }
@@ -523,13 +383,12 @@ async fn the_list_filters_by_kind_and_parent_shows_lineage_and_pages_through_man
         )
         .await
         .unwrap();
-        let mut b = Browser::new(&app.base);
-        b.login("admin").await;
+        let mut b = signed_in(&app, "admin").await;
 
         // 6 units of the province + 121 here.
         let r = b.page("/quan-tri/don-vi").await;
         assert_eq!(listed_codes(&r.body).len(), 50);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Đơn vị 1–50 trong 127 đơn vị phù hợp (tổng số 127 đơn vị).",
             "Trang 1/3",
             "rel=\"next\"",
@@ -540,7 +399,7 @@ async fn the_list_filters_by_kind_and_parent_shows_lineage_and_pages_through_man
         assert_eq!(codes.len(), 20, "[{}]", app.backend);
         // Numbers inside names sort by value: "Xã Số 9" before "Xã Số 10".
         assert_eq!(codes.last().map(String::as_str), Some("XA-120"));
-        r.assert_contains(&[
+        r.assert_has(&[
             "Đơn vị 101–120 trong 120 đơn vị phù hợp (tổng số 127 đơn vị).",
             "Trang 3/3",
             "href=\"/quan-tri/don-vi?thuoc=H-LON&#38;trang=2\"",
@@ -559,7 +418,7 @@ async fn the_list_filters_by_kind_and_parent_shows_lineage_and_pages_through_man
             listed_codes(&r.body),
             vec!["H-DONG", "H-LON", "H-TAY", "TP-MAU"]
         );
-        r.assert_contains(&[
+        r.assert_has(&[
             "Đơn vị tiền thân:</span>\n        <a href=\"/quan-tri/don-vi/H-TAY\"><code>H-TAY</code></a>",
             "Đơn vị kế thừa:</span>\n        <a href=\"/quan-tri/don-vi/H-DONG\"><code>H-DONG</code></a>",
         ]);
@@ -574,14 +433,13 @@ async fn an_administrator_creates_and_edits_a_unit_with_field_errors_in_vietname
         let app = TestApp::start(&backend).await;
         let db = app.db();
         add_user(db, "admin", "Quản trị", true).await;
-        let mut b = Browser::new(&app.base);
-        b.login("admin").await;
+        let mut b = signed_in(&app, "admin").await;
         b.page("/quan-tri/don-vi/them").await;
         let before = snapshot(db).await;
 
         // Every mistake at once, next to its field, with what was typed kept.
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/don-vi/them",
                 &[
                     ("code", "SNV"),
@@ -598,7 +456,7 @@ async fn an_administrator_creates_and_edits_a_unit_with_field_errors_in_vietname
             "[{}]",
             app.backend
         );
-        r.assert_contains(&[
+        r.assert_has(&[
             "Mã đơn vị “SNV” đã có; hãy sửa đơn vị đó thay vì tạo mới.",
             "Hãy chọn loại đơn vị.",
             "Không có đơn vị mã “KHONG-CO”.",
@@ -610,16 +468,16 @@ async fn an_administrator_creates_and_edits_a_unit_with_field_errors_in_vietname
         assert_eq!(snapshot(db).await, before);
         // The English interface names the same fields.
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/don-vi/them?lang=en",
                 &[("code", ""), ("kind", "commune")],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Enter the unit code.", "Enter the unit name."]);
+        r.assert_has(&["Enter the unit code.", "Enter the unit name."]);
 
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/don-vi/them?lang=vi",
                 &[
                     ("code", "XA-DONG-1"),
@@ -637,7 +495,7 @@ async fn an_administrator_creates_and_edits_a_unit_with_field_errors_in_vietname
         assert_eq!(stored.parent, Some(code("H-DONG")));
         assert_eq!(stored.valid_from, Some(date!(2020 - 01 - 01)));
         let page = b.page(&r.location).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Đã thêm đơn vị.",
             "<h1>Xã Đông Một <code class=\"unit-code\">XA-DONG-1</code></h1>",
             "<a href=\"/quan-tri/don-vi/H-DONG\">Huyện Đông</a>",
@@ -647,7 +505,7 @@ async fn an_administrator_creates_and_edits_a_unit_with_field_errors_in_vietname
 
         // Editing: the code in the form is ignored, a loop of parents is refused.
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/don-vi/H-DONG",
                 &[
                     ("name", "Huyện Đông"),
@@ -657,11 +515,11 @@ async fn an_administrator_creates_and_edits_a_unit_with_field_errors_in_vietname
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Không thể chọn “XA-DONG-1” làm đơn vị cấp trên vì đơn vị đó đang trực thuộc đơn vị này.",
         ]);
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/don-vi/XA-DONG-1",
                 &[
                     ("code", "XA-KHAC"),
@@ -682,11 +540,11 @@ async fn an_administrator_creates_and_edits_a_unit_with_field_errors_in_vietname
         );
         b.page("/quan-tri/don-vi/XA-DONG-1")
             .await
-            .assert_contains(&["Tên: Xã Đông Một → Phường Đông Một; Loại: Xã → Phường"]);
+            .assert_has(&["Tên: Xã Đông Một → Phường Đông Một; Loại: Xã → Phường"]);
         // Saving the same values again writes nothing.
         let audit_before = snapshot(db).await.audit;
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/don-vi/XA-DONG-1",
                 &[
                     ("name", "Phường Đông Một"),
@@ -724,8 +582,7 @@ async fn a_units_file_with_mistakes_lists_every_one_by_row_and_column_and_import
         let app = TestApp::start(&backend).await;
         let db = app.db();
         add_user(db, "admin", "Quản trị", true).await;
-        let mut b = Browser::new(&app.base);
-        b.login("admin").await;
+        let mut b = signed_in(&app, "admin").await;
         let before = snapshot(db).await;
         let csv = "code,name,group,kind,parent\n\
             XA-1,Xã Một,Xã,xã,\n\
@@ -747,7 +604,7 @@ async fn a_units_file_with_mistakes_lists_every_one_by_row_and_column_and_import
             app.backend,
             r.body
         );
-        r.assert_contains(&[
+        r.assert_has(&[
             "Tệp don-vi.csv có 5 lỗi; chưa có gì được nhập.",
             "<td class=\"num\">3</td><td><code>code</code></td><td>thiếu mã đơn vị</td>",
             "<td class=\"num\">4</td><td><code>name</code></td><td>thiếu tên đơn vị</td>",
@@ -768,7 +625,7 @@ async fn a_units_file_with_mistakes_lists_every_one_by_row_and_column_and_import
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["đơn vị XA-MOI: đơn vị tiền thân XA-CU-1 chưa có trong cơ sở dữ liệu"]);
+        r.assert_has(&["đơn vị XA-MOI: đơn vị tiền thân XA-CU-1 chưa có trong cơ sở dữ liệu"]);
         assert_eq!(snapshot(db).await, before);
 
         // No file, and an unknown period, are named as fields.
@@ -780,7 +637,7 @@ async fn a_units_file_with_mistakes_lists_every_one_by_row_and_column_and_import
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Hãy chọn tệp danh sách đơn vị.",
             "Không có kỳ đánh giá “2099”.",
         ]);
@@ -795,9 +652,8 @@ async fn a_valid_units_file_is_imported_with_a_summary_of_created_and_updated_un
         let app = TestApp::start(&backend).await;
         let db = app.db();
         add_user(db, "admin", "Quản trị", true).await;
-        let mut b = Browser::new(&app.base);
-        b.login("admin").await;
-        b.page("/quan-tri/don-vi/nhap-tep").await.assert_contains(&[
+        let mut b = signed_in(&app, "admin").await;
+        b.page("/quan-tri/don-vi/nhap-tep").await.assert_has(&[
             "enctype=\"multipart/form-data\"",
             "Chỉ số CCHC năm 2024 (2024)",
         ]);
@@ -809,7 +665,7 @@ async fn a_valid_units_file_is_imported_with_a_summary_of_created_and_updated_un
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "[{}] {}", app.backend, r.body);
-        r.assert_contains(&[
+        r.assert_has(&[
             "Đã nhập tệp don-vi-2025.csv: 2 đơn vị mới, 1 đơn vị cập nhật, 1 đơn vị không đổi, 0 quan hệ kế thừa mới.",
             "<a href=\"/quan-tri/don-vi/H-TK\"><code>H-TK</code></a>",
             "<a href=\"/quan-tri/don-vi/SNV\"><code>SNV</code></a>",
@@ -833,7 +689,7 @@ async fn a_valid_units_file_is_imported_with_a_summary_of_created_and_updated_un
                 &[],
             )
             .await;
-        r.assert_contains(&["0 đơn vị mới, 0 đơn vị cập nhật, 4 đơn vị không đổi"]);
+        r.assert_has(&["0 đơn vị mới, 0 đơn vị cập nhật, 4 đơn vị không đổi"]);
         app.stop().await;
     }
 }
@@ -855,11 +711,10 @@ async fn a_merger_into_a_new_unit_and_a_split_are_recorded_shown_on_the_unit_pag
             ],
         )
         .await;
-        let mut b = Browser::new(&app.base);
-        b.login("admin").await;
+        let mut b = signed_in(&app, "admin").await;
         b.page("/quan-tri/don-vi/sap-nhap-chia-tach?tu=XA-A")
             .await
-            .assert_contains(&["name=\"predecessors\" rows=\"3\" spellcheck=\"false\" aria-describedby=\"m-predecessors-hint\">XA-A</textarea>"]);
+            .assert_has(&["name=\"predecessors\" rows=\"3\" spellcheck=\"false\" aria-describedby=\"m-predecessors-hint\">XA-A</textarea>"]);
         let before = snapshot(db).await;
 
         let merger = [
@@ -877,14 +732,16 @@ async fn a_merger_into_a_new_unit_and_a_split_are_recorded_shown_on_the_unit_pag
         let mut wrong = merger;
         wrong[1] = ("predecessors", "XA-A, KHONG-CO");
         wrong[7] = ("effective", "");
-        let r = b.post("/quan-tri/don-vi/sap-nhap-chia-tach", &wrong).await;
+        let r = b
+            .post_csrf("/quan-tri/don-vi/sap-nhap-chia-tach", &wrong)
+            .await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
             "[{}]",
             app.backend
         );
-        r.assert_contains(&[
+        r.assert_has(&[
             "Hãy nhập ngày có hiệu lực.",
             "Không có đơn vị mã “KHONG-CO”.",
             "Sáp nhập thành đơn vị mới cần ít nhất hai đơn vị được sáp nhập.",
@@ -892,7 +749,9 @@ async fn a_merger_into_a_new_unit_and_a_split_are_recorded_shown_on_the_unit_pag
         ]);
         assert_eq!(snapshot(db).await, before);
 
-        let r = b.post("/quan-tri/don-vi/sap-nhap-chia-tach", &merger).await;
+        let r = b
+            .post_csrf("/quan-tri/don-vi/sap-nhap-chia-tach", &merger)
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(r.location, "/quan-tri/don-vi/XA-AB?ok=merger");
         let new = units::get(db, &code("XA-AB")).await.unwrap().unwrap();
@@ -902,14 +761,14 @@ async fn a_merger_into_a_new_unit_and_a_split_are_recorded_shown_on_the_unit_pag
             assert_eq!(u.valid_to, Some(date!(2025 - 06 - 30)), "{old} ceases");
         }
         let page = b.page(&r.location).await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Đã ghi nhận việc sáp nhập.",
             "<a href=\"/quan-tri/don-vi/XA-A\">Xã An</a> <code>XA-A</code></th><td>Sáp nhập</td><td>01/07/2025</td>",
             "<a href=\"/quan-tri/don-vi/XA-B\">Xã Bình</a>",
             "Sáp nhập: XA-A → XA-AB, có hiệu lực từ 01/07/2025",
             "Nghị quyết số 1656/NQ-UBTVQH15",
         ]);
-        b.page("/quan-tri/don-vi/XA-A").await.assert_contains(&[
+        b.page("/quan-tri/don-vi/XA-A").await.assert_has(&[
             "Đơn vị kế thừa",
             "<a href=\"/quan-tri/don-vi/XA-AB\">Xã An Bình</a>",
             "đến 30/06/2025",
@@ -918,13 +777,15 @@ async fn a_merger_into_a_new_unit_and_a_split_are_recorded_shown_on_the_unit_pag
         let mut again = merger;
         again[2] = ("target", "existing");
         let again = [again.as_slice(), &[("successor", "XA-AB")]].concat();
-        let r = b.post("/quan-tri/don-vi/sap-nhap-chia-tach", &again).await;
+        let r = b
+            .post_csrf("/quan-tri/don-vi/sap-nhap-chia-tach", &again)
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Quan hệ kế thừa XA-A → XA-AB đã được ghi nhận trước đó."]);
+        r.assert_has(&["Quan hệ kế thừa XA-A → XA-AB đã được ghi nhận trước đó."]);
 
         // A split of XA-C into XA-C1 and XA-C2.
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/don-vi/sap-nhap-chia-tach",
                 &[
                     ("kind", "split"),
@@ -942,7 +803,7 @@ async fn a_merger_into_a_new_unit_and_a_split_are_recorded_shown_on_the_unit_pag
         assert_eq!(lineage.len(), 2);
         assert!(lineage.iter().all(|l| l.kind == LineageKind::Split
             && l.effective == Some(date!(2025 - 07 - 01))));
-        b.page(&r.location).await.assert_contains(&[
+        b.page(&r.location).await.assert_has(&[
             "Đã ghi nhận việc chia tách.",
             "<a href=\"/quan-tri/don-vi/XA-C1\">Xã Cát Một</a> <code>XA-C1</code></th><td>Chia tách</td>",
         ]);
@@ -970,10 +831,8 @@ async fn granted_roles_take_effect_at_the_next_request_and_revoking_them_is_audi
         let db = app.db();
         add_user(db, "admin", "Quản trị", true).await;
         add_user(db, "lan", "Nguyễn Thị Lan", false).await;
-        let mut admin = Browser::new(&app.base);
-        admin.login("admin").await;
-        let mut lan = Browser::new(&app.base);
-        lan.login("lan").await;
+        let mut admin = signed_in(&app, "admin").await;
+        let mut lan = signed_in(&app, "lan").await;
         assert_eq!(
             lan.get("/quan-tri/nguoi-dung").await.status,
             StatusCode::FORBIDDEN
@@ -986,18 +845,18 @@ async fn granted_roles_take_effect_at_the_next_request_and_revoking_them_is_audi
         admin
             .page("/quan-tri/nguoi-dung")
             .await
-            .assert_contains(&["href=\"/quan-tri/nguoi-dung/lan/vai-tro\""]);
+            .assert_has(&["href=\"/quan-tri/nguoi-dung/lan/vai-tro\""]);
         admin
             .page("/quan-tri/nguoi-dung/lan/vai-tro")
             .await
-            .assert_contains(&[
+            .assert_has(&[
                 "Vai trò của Nguyễn Thị Lan (lan)",
                 "Người dùng này chưa được phân vai trò nào.",
             ]);
 
         // Several roles for one person.
         let r = admin
-            .post(
+            .post_csrf(
                 "/quan-tri/nguoi-dung/lan/vai-tro",
                 &[
                     ("role", "unit_officer"),
@@ -1015,7 +874,7 @@ async fn granted_roles_take_effect_at_the_next_request_and_revoking_them_is_audi
         );
         assert_eq!(r.location, "/quan-tri/nguoi-dung/lan/vai-tro?ok=granted");
         let r = admin
-            .post(
+            .post_csrf(
                 "/quan-tri/nguoi-dung/lan/vai-tro",
                 &[
                     ("role", "appraiser"),
@@ -1027,7 +886,7 @@ async fn granted_roles_take_effect_at_the_next_request_and_revoking_them_is_audi
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let r = admin
-            .post(
+            .post_csrf(
                 "/quan-tri/nguoi-dung/lan/vai-tro",
                 &[("role", "admin"), ("period", "")],
             )
@@ -1036,7 +895,7 @@ async fn granted_roles_take_effect_at_the_next_request_and_revoking_them_is_audi
         let page = admin
             .page("/quan-tri/nguoi-dung/lan/vai-tro?ok=granted")
             .await;
-        page.assert_contains(&[
+        page.assert_has(&[
             "Đã phân vai trò.",
             "Cán bộ đầu mối CCHC của đơn vị",
             "Đơn vị: Sở Nội vụ (SNV)",
@@ -1097,7 +956,7 @@ async fn granted_roles_take_effect_at_the_next_request_and_revoking_them_is_audi
         let held = grants::stored_for_user(db, "lan").await.unwrap();
         let admin_grant = held.iter().find(|g| g.grant.role == Role::Admin).unwrap();
         let r = admin
-            .post(
+            .post_csrf(
                 &format!(
                     "/quan-tri/nguoi-dung/lan/vai-tro/{}/thu-hoi",
                     admin_grant.id
@@ -1126,7 +985,7 @@ async fn granted_roles_take_effect_at_the_next_request_and_revoking_them_is_audi
         assert_eq!(roles[0].old.as_ref().unwrap()["role"]["role"], "admin");
         // A revoked grant is gone: revoking it again is 404.
         let r = admin
-            .post(
+            .post_csrf(
                 &format!(
                     "/quan-tri/nguoi-dung/lan/vai-tro/{}/thu-hoi",
                     admin_grant.id
@@ -1149,11 +1008,10 @@ async fn role_form_mistakes_are_named_the_typed_values_kept_and_nobody_revokes_t
         add_user(db, "hoa", "Trần Văn Hòa", false).await;
         give(db, "hoa", Grant::all_periods(Role::Admin)).await;
         let before = snapshot(db).await;
-        let mut b = Browser::new(&app.base);
-        b.login("hoa").await;
+        let mut b = signed_in(&app, "hoa").await;
 
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/nguoi-dung/admin/vai-tro",
                 &[
                     ("role", "unit_leader"),
@@ -1169,7 +1027,7 @@ async fn role_form_mistakes_are_named_the_typed_values_kept_and_nobody_revokes_t
             "[{}]",
             app.backend
         );
-        r.assert_contains(&[
+        r.assert_has(&[
             "Không có đơn vị mã “KHONG-CO”.",
             "Chỉ thành viên thẩm định mới có phạm vi thẩm định; hãy để trống ô này.",
             "Không có kỳ đánh giá “2099”.",
@@ -1177,43 +1035,43 @@ async fn role_form_mistakes_are_named_the_typed_values_kept_and_nobody_revokes_t
             "value=\"KHONG-CO\"",
         ]);
         let r = b
-            .post("/quan-tri/nguoi-dung/admin/vai-tro", &[("role", "")])
+            .post_csrf("/quan-tri/nguoi-dung/admin/vai-tro", &[("role", "")])
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Hãy chọn vai trò."]);
+        r.assert_has(&["Hãy chọn vai trò."]);
         assert_eq!(snapshot(db).await, before);
 
         // The same grant twice is refused.
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/nguoi-dung/admin/vai-tro",
                 &[("role", "observer")],
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let r = b
-            .post(
+            .post_csrf(
                 "/quan-tri/nguoi-dung/admin/vai-tro",
                 &[("role", "observer")],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Người dùng này đã có đúng vai trò này."]);
+        r.assert_has(&["Người dùng này đã có đúng vai trò này."]);
 
         // Hòa cannot take away the administrator role Hòa acts with.
         let own = grants::stored_for_user(db, "hoa").await.unwrap()[0].id;
         let r = b
-            .post(
+            .post_csrf(
                 &format!("/quan-tri/nguoi-dung/hoa/vai-tro/{own}/thu-hoi"),
                 &[],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        r.assert_contains(&["Không thể tự thu hồi vai trò quản trị của chính mình."]);
+        r.assert_has(&["Không thể tự thu hồi vai trò quản trị của chính mình."]);
         assert_eq!(grants::for_user(db, "hoa").await.unwrap().len(), 1);
         // A grant id of another person is not found under this one.
         let r = b
-            .post(
+            .post_csrf(
                 &format!("/quan-tri/nguoi-dung/admin/vai-tro/{own}/thu-hoi"),
                 &[],
             )

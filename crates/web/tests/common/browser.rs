@@ -44,6 +44,18 @@ impl Reply {
         }
     }
 
+    /// Fails, showing the page, if the body contains any of the needles.
+    #[track_caller]
+    pub fn assert_lacks(&self, needles: &[&str]) {
+        for n in needles {
+            assert!(
+                !self.has(n),
+                "did not expect {n:?} in the page:\n{}",
+                self.body
+            );
+        }
+    }
+
     /// The body as JSON.
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
@@ -182,6 +194,13 @@ impl Browser {
     pub async fn get(&mut self, path: &str) -> Reply {
         let req = self.client.get(format!("{}{path}", self.base));
         self.send(req).await
+    }
+
+    /// GET `path`, asserting 200.
+    pub async fn page(&mut self, path: &str) -> Reply {
+        let r = self.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
+        r
     }
 
     /// Posts `form` as it is (a test of the CSRF check sends none).

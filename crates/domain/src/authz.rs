@@ -393,6 +393,20 @@ impl Denied {
 }
 
 /// Whether `principal` may take `action` on `resource`, whatever the time. See [`check`].
+/// Whether `principal` may read every computed result of `period` before it is published
+/// (domain.md §2, step 8: results stay confidential until the decision): the administrator,
+/// the council chair, appraisers and observers holding a role in that period. A unit reads
+/// only its own result, as it reads its own assessment (see [`Action::ViewAssessment`]).
+pub fn may_read_unpublished(principal: &Principal, period: &PeriodCode) -> bool {
+    principal.grants.iter().any(|g| {
+        g.applies_to(Some(period))
+            && matches!(
+                g.role,
+                Role::Admin | Role::CouncilChair | Role::Appraiser { .. } | Role::Observer
+            )
+    })
+}
+
 pub fn can(principal: &Principal, action: Action, resource: &Resource) -> bool {
     check(principal, action, resource).is_ok()
 }
@@ -608,6 +622,48 @@ mod tests {
             (A::ViewAudit,            [ALL, P24,    NO,     NO,    NO,     NO,     NO,   NO,  NO ]),
         ]
     };
+
+    #[test]
+    fn unpublished_results_are_read_by_the_staff_of_the_period_only() {
+        let p2025 = PeriodCode::parse("2025").unwrap();
+        let p2024 = PeriodCode::parse("2024").unwrap();
+        let who = |role: Role, period: Option<&PeriodCode>| {
+            Principal::new(
+                "x",
+                vec![Grant {
+                    role,
+                    period: period.cloned(),
+                }],
+            )
+        };
+        let appraiser = Role::Appraiser {
+            scope: AppraiserScope::everything(),
+        };
+        for role in [
+            Role::Admin,
+            Role::CouncilChair,
+            appraiser.clone(),
+            Role::Observer,
+        ] {
+            assert!(
+                may_read_unpublished(&who(role.clone(), None), &p2025),
+                "{role:?}"
+            );
+            assert!(may_read_unpublished(
+                &who(role.clone(), Some(&p2025)),
+                &p2025
+            ));
+            assert!(!may_read_unpublished(&who(role, Some(&p2024)), &p2025));
+        }
+        let unit = UnitCode::parse("SNV").unwrap();
+        for role in [
+            Role::UnitOfficer { unit: unit.clone() },
+            Role::UnitLeader { unit },
+        ] {
+            assert!(!may_read_unpublished(&who(role, None), &p2025));
+        }
+        assert!(!may_read_unpublished(&Principal::anonymous(), &p2025));
+    }
 
     #[test]
     fn every_role_may_take_exactly_the_actions_of_the_matrix_on_every_kind_of_resource() {

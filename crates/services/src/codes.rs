@@ -68,6 +68,30 @@ codes! {
     /// No year can be read from period code `{period}`.
     PERIOD_CODE_NO_YEAR = "period_code_no_year", Invalid;
 
+    // ---- publication ----------------------------------------------------------------------
+    /// The decision number is missing (`{field}` = `decision`).
+    PUBLICATION_DECISION_REQUIRED = "publication_decision_required", Invalid;
+    /// The decision number is longer than `{max}` characters (`{field}` = `decision`).
+    PUBLICATION_DECISION_TOO_LONG = "publication_decision_too_long", Invalid;
+    /// The decision's date `{date}` is after today (`{field}` = `decided_on`).
+    PUBLICATION_DATE_FUTURE = "publication_date_future", Invalid;
+    /// A correction needs its reason (`{field}` = `reason`).
+    PUBLICATION_REASON_REQUIRED = "publication_reason_required", Invalid;
+    /// Period `{period}` has no computed results to publish.
+    PUBLICATION_NOT_COMPUTED = "publication_not_computed", Conflict;
+    /// Period `{period}` is not approved: `{count}` units are not finalised (`{units}`).
+    PUBLICATION_NOT_APPROVED = "publication_not_approved", Conflict;
+    /// The results of `{period}` were computed again while the publication was prepared.
+    PUBLICATION_STALE = "publication_stale", Conflict;
+    /// Period `{period}` is published; a new version needs a correction opened first.
+    PUBLICATION_EXISTS = "publication_exists", Conflict;
+    /// Period `{period}` is not published, or a correction is already open.
+    CORRECTION_NOT_POSSIBLE = "correction_not_possible", Conflict;
+    /// The results of period `{period}` are not published yet.
+    RESULTS_NOT_PUBLISHED = "results_not_published", NotFound;
+    /// Period `{period}` has no published version `{version}`.
+    PUBLICATION_VERSION_NOT_FOUND = "publication_version_not_found", NotFound;
+
     // ---- units --------------------------------------------------------------------------
     /// No unit `{unit}`.
     UNIT_NOT_FOUND = "unit_not_found", NotFound;

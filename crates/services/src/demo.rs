@@ -8,7 +8,7 @@ use chiso_demo::DemoProvince;
 use chiso_domain::PeriodCode;
 use chiso_domain::workflow::{Milestones, vn_day_end, vn_day_start};
 use chiso_store::{Actor, Db, index_sets, milestones, periods, scores, settings, units};
-use time::{Duration, OffsetDateTime};
+use time::{Date, Duration, Month, OffsetDateTime};
 
 use crate::codes;
 use crate::compute::compute_period;
@@ -60,18 +60,23 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> ServiceResult<usize> {
         compute_period(db, &p.code, &actor, at).await?;
         // Each year's results were published by decision in the first half of the next year
         // (the numbers are fictional, like the province).
-        let mut period = periods::get(db, &p.code)
+        let period = periods::get(db, &p.code)
             .await?
             .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", &p.code))?;
-        period.status = periods::STATUS_PUBLISHED.to_owned();
-        period.decision = Some(format!(
-            "Quyết định số {}/QĐ-UBND ngày {}/{}/{}",
-            412 + 37 * i,
-            10 + i,
-            3 + i % 3,
-            p.year + 1
-        ));
-        periods::update(db, &period, &actor, at).await?;
+        let month = u8::try_from(3 + i % 3).unwrap_or(3);
+        let day = u8::try_from(10 + i % 18).unwrap_or(10);
+        let decided_on = Date::from_calendar_date(
+            p.year + 1,
+            Month::try_from(month).map_err(ServiceError::internal)?,
+            day,
+        )
+        .map_err(ServiceError::internal)?;
+        let decision = crate::publication::Decision {
+            number: format!("{}/QĐ-UBND", 412 + 37 * i),
+            decided_on,
+            reason: None,
+        };
+        crate::publication::write(db, &period, &decision, &actor, at).await?;
     }
     for set in &demo.sets {
         index_sets::freeze(db, &set.code, &actor, at).await?;

@@ -18,6 +18,7 @@ pub mod import;
 pub mod index_sets;
 pub mod outbox;
 pub mod periods;
+pub mod publication;
 pub mod records;
 pub mod results;
 pub mod review;

@@ -1,13 +1,20 @@
-//! Public results: what a period published, shaped for people. The one place the HTML pages
-//! and the JSON API get their figures from, so the two can never show different ones. These
-//! reads are open to everybody (results are public once computed), hence no principal.
+//! Results, shaped for people: the one place the HTML pages, the JSON API and the exports get
+//! their figures from, so they can never show different ones.
+//!
+//! A published period is read from its publication's immutable snapshot (the latest version,
+//! or the one asked for), by anybody: later changes to units, index sets or raw data never
+//! alter a published number. Before publication results are confidential (domain.md §2,
+//! step 8): the period's staff read them all ([`may_read_unpublished`]), a unit reads its own,
+//! and anybody else is told they are not published.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use chiso_domain::authz::{Action, Principal, Resource, can, may_read_unpublished};
 use chiso_domain::{
     GroupName, GroupStats, IndexSet, PeriodCode, PeriodResults, SetCode, UnitCode, UnitResult,
 };
+use chiso_store::publications::{self, Publication};
 use chiso_store::{Db, index_sets, periods, results, units};
 
 use crate::codes;
@@ -21,16 +28,28 @@ pub struct PeriodSummary {
     pub period: Period,
     /// Units taking part (members of its groups).
     pub units: usize,
+    /// The latest published version, if any.
+    pub publication: Option<Publication>,
 }
 
-/// Every period, newest year first, with its number of units.
+/// Every period, newest year first, with its number of units and latest publication.
 #[tracing::instrument(skip_all)]
 pub async fn list_periods(db: &Db) -> ServiceResult<Vec<PeriodSummary>> {
     let list = periods::list(db).await?;
+    let mut published: HashMap<PeriodCode, Publication> = publications::latest_all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.period.clone(), p))
+        .collect();
     let mut out = Vec::with_capacity(list.len());
     for period in list {
         let units = periods::members(db, &period.code).await?.len();
-        out.push(PeriodSummary { period, units });
+        let publication = published.remove(&period.code);
+        out.push(PeriodSummary {
+            period,
+            units,
+            publication,
+        });
     }
     Ok(out)
 }
@@ -48,26 +67,156 @@ pub struct GroupReport {
     pub units: Vec<UnitResult>,
 }
 
-/// A period's published results, group by group.
+/// A period's results, group by group.
 #[derive(Debug, Clone)]
 pub struct PeriodReport {
-    /// The period.
+    /// The period (as published, when read from a publication).
     pub period: Period,
     /// True once results exist.
     pub computed: bool,
     /// Groups in the order the period's plan lists them.
     pub groups: Vec<GroupReport>,
+    /// What is shown: a published version, or confidential results before publication.
+    pub source: Source,
 }
 
-/// The results of `code`, or `period_not_found`.
+/// Where a report's figures come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A published version (its snapshot), with every version of the period, oldest first.
+    Published {
+        shown: Box<Publication>,
+        versions: Vec<Publication>,
+    },
+    /// The results as last computed, before publication: shown to the period's staff, or to
+    /// a unit for its own result (`own_only`).
+    Confidential { own_only: bool },
+}
+
+impl Source {
+    /// The version shown, when published.
+    pub fn publication(&self) -> Option<&Publication> {
+        match self {
+            Source::Published { shown, .. } => Some(shown),
+            Source::Confidential { .. } => None,
+        }
+    }
+
+    /// A later version exists than the one shown.
+    pub fn superseded(&self) -> bool {
+        match self {
+            Source::Published { shown, versions } => {
+                versions.last().is_some_and(|l| l.version > shown.version)
+            }
+            Source::Confidential { .. } => false,
+        }
+    }
+}
+
+/// The published version `version` (latest when `None`) of `code` with all its versions, or
+/// `None` when the period was never published.
+async fn publication_of(
+    db: &Db,
+    code: &PeriodCode,
+    version: Option<i64>,
+) -> ServiceResult<Option<(Publication, Vec<Publication>)>> {
+    let versions = publications::versions(db, code).await?;
+    let Some(latest) = versions.last() else {
+        return match version {
+            Some(v) => Err(version_not_found(code, v)),
+            None => Ok(None),
+        };
+    };
+    let shown = match version {
+        None => latest.clone(),
+        Some(v) => versions
+            .iter()
+            .find(|p| p.version == v)
+            .cloned()
+            .ok_or_else(|| version_not_found(code, v))?,
+    };
+    Ok(Some((shown, versions)))
+}
+
+fn version_not_found(code: &PeriodCode, version: i64) -> ServiceError {
+    ServiceError::new(codes::PUBLICATION_VERSION_NOT_FOUND)
+        .arg("period", code)
+        .arg("version", version)
+}
+
+fn not_published(code: &PeriodCode) -> ServiceError {
+    ServiceError::new(codes::RESULTS_NOT_PUBLISHED).arg("period", code)
+}
+
+/// The period as its publication showed it (name and year of that version).
+fn as_published(mut period: Period, shown: &Publication) -> Period {
+    period.name = shown.period_name.clone();
+    period.year = shown.year;
+    period
+}
+
+/// Whether `viewer` may read `unit`'s confidential result in `period`.
+fn may_read_own(viewer: &Principal, period: &PeriodCode, unit: &UnitCode) -> bool {
+    can(
+        viewer,
+        Action::ViewAssessment,
+        &Resource::UnitAssessment {
+            period: period.clone(),
+            unit: unit.clone(),
+        },
+    )
+}
+
+/// The results of `code` as `viewer` may read them: the published version `version` (latest
+/// when `None`); before publication, everything for the period's staff and only their own
+/// units for unit people (no group statistics). `period_not_found`, `results_not_published`
+/// (for anybody else, or a unit without a result), `publication_version_not_found`.
 #[tracing::instrument(skip_all, fields(period = %code))]
-pub async fn period_report(db: &Db, code: &PeriodCode) -> ServiceResult<PeriodReport> {
+pub async fn period_report(
+    db: &Db,
+    viewer: &Principal,
+    code: &PeriodCode,
+    version: Option<i64>,
+) -> ServiceResult<PeriodReport> {
     let period = get_period(db, code).await?;
+    if let Some((shown, versions)) = publication_of(db, code, version).await? {
+        let published = publications::groups(db, code, shown.version).await?;
+        let mut groups: Vec<GroupReport> = Vec::with_capacity(published.len());
+        for g in published {
+            groups.push(GroupReport {
+                group: g.group,
+                set: g.set.map(Arc::new),
+                stats: g.stats,
+                units: Vec::new(),
+            });
+        }
+        for unit in publications::results(db, code, shown.version).await? {
+            let i = group_slot(&mut groups, &unit.group);
+            groups[i].units.push(unit);
+        }
+        return Ok(PeriodReport {
+            period: as_published(period, &shown),
+            computed: true,
+            groups,
+            source: Source::Published {
+                shown: Box::new(shown),
+                versions,
+            },
+        });
+    }
+    let own_only = !may_read_unpublished(viewer, code);
     let assignments = periods::groups(db, code).await?;
     let sets = load_sets(db, &assignments).await?;
     let stored = results::load(db, code).await?;
     let computed = stored.is_some();
-    let stored = stored.unwrap_or_default();
+    let mut stored = stored.unwrap_or_default();
+    if own_only {
+        stored.units.retain(|u| may_read_own(viewer, code, &u.unit));
+        stored.groups.clear();
+        if stored.units.is_empty() {
+            return Err(not_published(code));
+        }
+    }
 
     let mut groups: Vec<GroupReport> = assignments
         .iter()
@@ -91,10 +240,14 @@ pub async fn period_report(db: &Db, code: &PeriodCode) -> ServiceResult<PeriodRe
             (a.rank.is_none(), a.rank, &a.unit).cmp(&(b.rank.is_none(), b.rank, &b.unit))
         });
     }
+    if own_only {
+        groups.retain(|g| !g.units.is_empty());
+    }
     Ok(PeriodReport {
         period,
         computed,
         groups,
+        source: Source::Confidential { own_only },
     })
 }
 
@@ -125,22 +278,28 @@ pub struct HistoryEntry {
 /// One unit's result in a period, with the set it was scored under and its history.
 #[derive(Debug, Clone)]
 pub struct UnitReport {
-    /// The period.
+    /// The period (as published, when read from a publication).
     pub period: Period,
     /// The unit's result.
     pub result: UnitResult,
     /// The index set of the unit's group.
     pub set: Option<Arc<IndexSet>>,
-    /// Every period the unit has results for, oldest first.
+    /// Every published period the unit has results for, oldest first (with this one even
+    /// before its publication).
     pub history: Vec<HistoryEntry>,
+    /// What is shown: a published version, or the confidential result before publication.
+    pub source: Source,
 }
 
-/// The result of `unit` in `period`, or `unit_not_in_period`.
+/// The result of `unit` in `period` as `viewer` may read it (see [`period_report`]), or
+/// `unit_not_in_period`, `results_not_published`, `publication_version_not_found`.
 #[tracing::instrument(skip_all, fields(period = %period, unit = %unit))]
 pub async fn unit_report(
     db: &Db,
+    viewer: &Principal,
     period: &PeriodCode,
     unit: &UnitCode,
+    version: Option<i64>,
 ) -> ServiceResult<UnitReport> {
     let p = get_period(db, period).await?;
     let not_in_period = || {
@@ -148,6 +307,32 @@ pub async fn unit_report(
             .arg("period", period)
             .arg("unit", unit)
     };
+    let history = history_of(db, unit).await?;
+    if let Some((shown, versions)) = publication_of(db, period, version).await? {
+        let result = publications::unit_result(db, period, shown.version, unit)
+            .await?
+            .ok_or_else(not_in_period)?;
+        let set = publications::groups(db, period, shown.version)
+            .await?
+            .into_iter()
+            .find(|g| g.group == result.group)
+            .and_then(|g| g.set)
+            .map(Arc::new);
+        return Ok(UnitReport {
+            period: as_published(p, &shown),
+            result,
+            set,
+            history,
+            source: Source::Published {
+                shown: Box::new(shown),
+                versions,
+            },
+        });
+    }
+    let staff = may_read_unpublished(viewer, period);
+    if !staff && !may_read_own(viewer, period, unit) {
+        return Err(not_published(period));
+    }
     let stored = results::load(db, period).await?.ok_or_else(not_in_period)?;
     let result = stored
         .units
@@ -162,12 +347,18 @@ pub async fn unit_report(
         Some((_, code)) => index_sets::get(db, &code).await?.map(Arc::new),
         None => None,
     };
-    let history = history_of(db, unit).await?;
+    let mut history = history;
+    history.push(HistoryEntry {
+        period: period.clone(),
+        year: Some(p.year),
+        result: result.clone(),
+    });
     Ok(UnitReport {
         period: p,
         result,
         set,
         history,
+        source: Source::Confidential { own_only: !staff },
     })
 }
 
@@ -182,7 +373,7 @@ pub struct UnitHistory {
     pub entries: Vec<HistoryEntry>,
 }
 
-/// The history of `unit`, or `unit_not_found`.
+/// The published history of `unit`, or `unit_not_found`.
 #[tracing::instrument(skip_all, fields(unit = %unit))]
 pub async fn unit_history(db: &Db, unit: &UnitCode) -> ServiceResult<UnitHistory> {
     let u = units::get(db, unit)
@@ -196,25 +387,17 @@ pub async fn unit_history(db: &Db, unit: &UnitCode) -> ServiceResult<UnitHistory
     })
 }
 
+/// The unit's published results (the latest version of each period), oldest first.
 async fn history_of(db: &Db, unit: &UnitCode) -> ServiceResult<Vec<HistoryEntry>> {
-    let years: HashMap<PeriodCode, i32> = periods::list(db)
+    Ok(publications::unit_history(db, unit)
         .await?
         .into_iter()
-        .map(|p| (p.code, p.year))
-        .collect();
-    let mut entries: Vec<HistoryEntry> = results::unit_history(db, unit)
-        .await?
-        .into_iter()
-        .map(|(period, result)| HistoryEntry {
-            year: years.get(&period).copied(),
+        .map(|(period, year, result)| HistoryEntry {
             period,
+            year: Some(year),
             result,
         })
-        .collect();
-    entries.sort_by(|a, b| {
-        (a.year.is_none(), a.year, &a.period).cmp(&(b.year.is_none(), b.year, &b.period))
-    });
-    Ok(entries)
+        .collect())
 }
 
 async fn get_period(db: &Db, code: &PeriodCode) -> ServiceResult<Period> {

@@ -222,21 +222,30 @@ async fn public_results_name_what_is_missing_with_codes() {
             .find(|p| p.units > 0 && p.period.computed_at.is_some())
             .expect("the demo has a computed period");
         let code = published.period.code.clone();
-        let report = results::period_report(db, &code).await.unwrap();
+        let report = results::period_report(db, &Principal::anonymous(), &code, None)
+            .await
+            .unwrap();
         assert!(report.computed);
+        assert_eq!(report.source.publication().map(|p| p.version), Some(1));
         let unit = report.groups[0].units[0].unit.clone();
-        let one = results::unit_report(db, &code, &unit).await.unwrap();
+        let one = results::unit_report(db, &Principal::anonymous(), &code, &unit, None)
+            .await
+            .unwrap();
         assert_eq!(one.result.unit, unit);
         assert!(one.history.iter().any(|h| h.period == code));
         let history = results::unit_history(db, &unit).await.unwrap();
         assert_eq!(history.entries.len(), one.history.len());
 
         let nowhere = PeriodCode::parse("1999").unwrap();
-        let err = results::period_report(db, &nowhere).await.unwrap_err();
+        let err = results::period_report(db, &Principal::anonymous(), &nowhere, None)
+            .await
+            .unwrap_err();
         assert!(err.is(codes::PERIOD_NOT_FOUND), "{err}");
         assert_eq!(err.get("period"), Some("1999"));
         let nobody = UnitCode::parse("KHONG-CO").unwrap();
-        let err = results::unit_report(db, &code, &nobody).await.unwrap_err();
+        let err = results::unit_report(db, &Principal::anonymous(), &code, &nobody, None)
+            .await
+            .unwrap_err();
         assert!(err.is(codes::UNIT_NOT_IN_PERIOD), "{err}");
         let err = results::unit_history(db, &nobody).await.unwrap_err();
         assert!(err.is(codes::UNIT_NOT_FOUND), "{err}");

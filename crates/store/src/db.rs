@@ -226,6 +226,12 @@ impl Db {
                 "DELETE FROM role_grants WHERE unit IS NOT NULL OR period IS NOT NULL"
             )?;
         }
+        // Publications are immutable; reloading the data deletes them under the audit
+        // log's permit (migrations 0005 and 0013).
+        sql!(tx, execute, "INSERT INTO audit_log_purge (id) VALUES (1)")?;
+        sql!(tx, execute, "DELETE FROM published_results")?;
+        sql!(tx, execute, "DELETE FROM publications")?;
+        sql!(tx, execute, "DELETE FROM audit_log_purge")?;
         sql!(tx, execute, "DELETE FROM outbox_deliveries")?;
         sql!(tx, execute, "DELETE FROM outbox_events")?;
         sql!(tx, execute, "DELETE FROM evidence")?;

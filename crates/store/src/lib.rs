@@ -24,6 +24,7 @@ pub mod leaves;
 pub mod milestones;
 pub mod outbox;
 pub mod periods;
+pub mod publications;
 pub mod results;
 pub mod scores;
 pub mod sessions;

@@ -9,13 +9,30 @@ use chiso_domain::{GroupName, IndexSet, Node, NodeCode, PeriodCode, UnitCode};
 use crate::AppError;
 
 pub use chiso_services::results::{
-    GroupReport, HistoryEntry, PeriodReport, PeriodSummary, UnitHistory, UnitReport, list_periods,
-    period_report, unit_history, unit_report,
+    GroupReport, HistoryEntry, PeriodReport, PeriodSummary, Source, UnitHistory, UnitReport,
+    list_periods, period_report, unit_history, unit_report,
 };
 
 /// Parses a period code from a URL; a malformed code names no period, hence 404.
 pub fn parse_period(raw: &str) -> Result<PeriodCode, AppError> {
     PeriodCode::parse(raw).map_err(|_| AppError::PeriodNotFound(raw.to_owned()))
+}
+
+/// Parses a version number from a query (`None` when absent); anything but a positive number
+/// names no version, hence 404.
+pub fn parse_version(period: &PeriodCode, raw: Option<&str>) -> Result<Option<i64>, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 1 => Ok(Some(n)),
+            _ => Err(chiso_services::ServiceError::new(
+                chiso_services::codes::PUBLICATION_VERSION_NOT_FOUND,
+            )
+            .arg("period", period)
+            .arg("version", v)
+            .into()),
+        },
+    }
 }
 
 /// Parses a unit code from a URL; a malformed code names no unit, hence 404.

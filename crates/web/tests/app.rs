@@ -52,7 +52,8 @@ async fn home_page_lists_every_period_with_its_computed_date_and_unit_count() {
             "10/03/2025",
             "20/05/2024",
             "Đã công bố",
-            "Quyết định số 1234/QĐ-UBND ngày 20/5/2024",
+            "Quyết định số 1234/QĐ-UBND ngày 20/05/2024",
+            "Quyết định số 567/QĐ-UBND ngày 20/03/2025",
         ]);
         let newest = page.body.find("/ky/2024").unwrap();
         let older = page.body.find("/ky/2023").unwrap();

@@ -589,9 +589,15 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
             ]
         );
 
-        // SNV fell from 91 (self) to 84 and below STP (86): rank 2 of 3.
-        let results = Browser::new(&app.base).get(&format!("/ky/{PERIOD}")).await;
+        // Approved is not published: the public sees nothing of the period yet.
+        let public = Browser::new(&app.base).get(&format!("/ky/{PERIOD}")).await;
+        assert_eq!(public.status, StatusCode::NOT_FOUND, "{}", public.body);
+        public.assert_has(&["chưa được công bố"]);
+        // The council reads the confidential ranking: SNV fell from 91 (self) to 84 and below
+        // STP (86), rank 2 of 3.
+        let results = chair.get(&format!("/ky/{PERIOD}")).await;
         assert_eq!(results.status, StatusCode::OK, "{}", results.body);
+        results.assert_has(&["Kết quả chưa công bố"]);
         let snv = ranking_row(&results.body, "SNV");
         assert!(snv.contains("2/3") && snv.contains("84,00"), "{snv}");
         let stp_row = ranking_row(&results.body, "STP");

@@ -224,10 +224,62 @@ pub struct PeriodResultsDto {
     pub period: PeriodDto,
     /// False while the period has not been computed (then `units` and `groups` are empty).
     pub computed: bool,
+    /// The published version shown; `null` for confidential results read before publication
+    /// by the period's staff (or a unit, its own only).
+    pub publication: Option<PublicationDto>,
+    /// Every published version, oldest first (read another with `?version=N`).
+    pub versions: Vec<PublicationDto>,
     /// Units, group by group, in rank order (unranked units last in their group).
     pub units: Vec<UnitRowDto>,
     /// Statistics of each computed group.
     pub groups: Vec<GroupDto>,
+}
+
+/// One published version of a period's results.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Publication)]
+pub struct PublicationDto {
+    /// 1 for the first publication, then one more per correction.
+    #[schema(example = 1)]
+    pub version: i64,
+    /// The decision's number.
+    #[schema(example = "123/QĐ-UBND")]
+    pub decision: String,
+    /// The decision's date, `YYYY-MM-DD`.
+    #[schema(example = "2027-03-15")]
+    pub decided_on: String,
+    /// Why this version corrects the previous one; `null` for the first.
+    pub reason: Option<String>,
+    /// When it was published, RFC 3339 in UTC.
+    pub published_at: String,
+}
+
+impl From<&chiso_services::publication::Publication> for PublicationDto {
+    fn from(p: &chiso_services::publication::Publication) -> Self {
+        PublicationDto {
+            version: p.version,
+            decision: p.decision.clone(),
+            decided_on: p.decided_on.to_string(),
+            reason: p.reason.clone(),
+            published_at: p
+                .published_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The version shown and every version of a report's source.
+fn publication_fields(
+    source: &crate::service::Source,
+) -> (Option<PublicationDto>, Vec<PublicationDto>) {
+    match source {
+        crate::service::Source::Published { shown, versions } => (
+            Some(PublicationDto::from(shown.as_ref())),
+            versions.iter().map(PublicationDto::from).collect(),
+        ),
+        crate::service::Source::Confidential { .. } => (None, Vec::new()),
+    }
 }
 
 impl From<&PeriodReport> for PeriodResultsDto {
@@ -237,9 +289,12 @@ impl From<&PeriodReport> for PeriodResultsDto {
             .iter()
             .flat_map(|g| g.units.iter().map(UnitRowDto::from))
             .collect();
+        let (publication, versions) = publication_fields(&r.source);
         PeriodResultsDto {
             period: PeriodDto::new(&r.period, units.len()),
             computed: r.computed,
+            publication,
+            versions,
             groups: r.groups.iter().filter_map(GroupDto::new).collect(),
             units,
         }
@@ -384,6 +439,8 @@ pub struct UnitDetailDto {
     pub period: String,
     /// Code of the index set the unit was scored under.
     pub set: Option<String>,
+    /// The published version shown; `null` for a confidential result before publication.
+    pub publication: Option<PublicationDto>,
     /// The result.
     pub result: UnitRowDto,
     /// Areas and criteria (every node with children), in tree order.
@@ -438,6 +495,7 @@ impl From<&UnitReport> for UnitDetailDto {
         UnitDetailDto {
             period: r.period.code.to_string(),
             set: r.set.as_ref().map(|s| s.code.to_string()),
+            publication: r.source.publication().map(PublicationDto::from),
             result: UnitRowDto::from(&r.result),
             nodes: r
                 .result

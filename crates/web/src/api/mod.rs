@@ -15,7 +15,10 @@ mod tokens;
 mod upload;
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -115,6 +118,13 @@ async fn list_periods(State(state): State<AppState>) -> Result<Json<PeriodList>,
     Ok(Json(PeriodList::from(list.as_slice())))
 }
 
+/// `?version=N`: a published version other than the latest.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+struct VersionParam {
+    /// A published version (1, 2…); the latest when absent.
+    version: Option<String>,
+}
+
 /// The results of a period.
 ///
 /// Every unit (rank, points, index, class, deltas, streak, points per area) and every
@@ -123,18 +133,21 @@ async fn list_periods(State(state): State<AppState>) -> Result<Json<PeriodList>,
     get,
     path = "/api/v1/periods/{period}/results",
     tag = "periods",
-    params(("period" = String, Path, description = "Period code", example = "2024")),
+    params(("period" = String, Path, description = "Period code", example = "2024"), VersionParam),
     responses(
-        (status = 200, description = "The period's results", body = PeriodResultsDto),
-        (status = 404, description = "Unknown period", body = ErrorBody)
+        (status = 200, description = "The period's results: the published version, or confidential results for the period's staff before publication", body = PeriodResultsDto),
+        (status = 404, description = "Unknown period or version, or results not published yet", body = ErrorBody)
     )
 )]
 async fn get_period_results(
     State(state): State<AppState>,
+    current: CurrentUser,
     Path(period): Path<String>,
+    Query(q): Query<VersionParam>,
 ) -> Result<Json<PeriodResultsDto>, AppError> {
     let period = service::parse_period(&period)?;
-    let report = service::period_report(state.db(), &period).await?;
+    let version = service::parse_version(&period, q.version.as_deref())?;
+    let report = service::period_report(state.db(), &current.principal(), &period, version).await?;
     Ok(Json(PeriodResultsDto::from(&report)))
 }
 
@@ -147,20 +160,25 @@ async fn get_period_results(
     tag = "periods",
     params(
         ("period" = String, Path, description = "Period code", example = "2024"),
-        ("unit" = String, Path, description = "Unit code", example = "SNV")
+        ("unit" = String, Path, description = "Unit code", example = "SNV"),
+        VersionParam
     ),
     responses(
-        (status = 200, description = "The unit's result", body = UnitDetailDto),
-        (status = 404, description = "Unknown period, or no result for the unit in it", body = ErrorBody)
+        (status = 200, description = "The unit's result: published, or confidential for the period's staff and the unit itself before publication", body = UnitDetailDto),
+        (status = 404, description = "Unknown period or version, no result for the unit in it, or results not published yet", body = ErrorBody)
     )
 )]
 async fn get_unit_result(
     State(state): State<AppState>,
+    current: CurrentUser,
     Path((period, unit)): Path<(String, String)>,
+    Query(q): Query<VersionParam>,
 ) -> Result<Json<UnitDetailDto>, AppError> {
     let period = service::parse_period(&period)?;
     let unit = service::parse_unit(&unit)?;
-    let report = service::unit_report(state.db(), &period, &unit).await?;
+    let version = service::parse_version(&period, q.version.as_deref())?;
+    let report =
+        service::unit_report(state.db(), &current.principal(), &period, &unit, version).await?;
     Ok(Json(UnitDetailDto::from(&report)))
 }
 

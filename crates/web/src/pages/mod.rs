@@ -10,7 +10,7 @@ mod tokens;
 pub(crate) mod views;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Html;
@@ -149,14 +149,24 @@ async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String
     render(&views::HomePage::new(ctx, &periods))
 }
 
+/// `?phien-ban=N`: a published version other than the latest.
+#[derive(Debug, Default, serde::Deserialize)]
+struct VersionQuery {
+    #[serde(rename = "phien-ban")]
+    version: Option<String>,
+}
+
 /// `GET /ky/{period}`: rankings, statistics and charts of every group.
 async fn period(
     State(state): State<AppState>,
     ctx: PageCtx,
+    current: CurrentUser,
     Path(period): Path<String>,
+    Query(q): Query<VersionQuery>,
 ) -> Result<Html<String>, AppError> {
     let period = service::parse_period(&period)?;
-    let report = service::period_report(state.db(), &period).await?;
+    let version = service::parse_version(&period, q.version.as_deref())?;
+    let report = service::period_report(state.db(), &current.principal(), &period, version).await?;
     render(&views::PeriodPage::new(ctx, &report))
 }
 
@@ -164,11 +174,15 @@ async fn period(
 async fn unit(
     State(state): State<AppState>,
     ctx: PageCtx,
+    current: CurrentUser,
     Path((period, unit)): Path<(String, String)>,
+    Query(q): Query<VersionQuery>,
 ) -> Result<Html<String>, AppError> {
     let period = service::parse_period(&period)?;
     let unit = service::parse_unit(&unit)?;
-    let report = service::unit_report(state.db(), &period, &unit).await?;
+    let version = service::parse_version(&period, q.version.as_deref())?;
+    let report =
+        service::unit_report(state.db(), &current.principal(), &period, &unit, version).await?;
     render(&views::UnitPage::new(ctx, &report))
 }
 

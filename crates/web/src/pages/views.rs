@@ -11,7 +11,8 @@ use rust_decimal::Decimal;
 use super::PageCtx;
 use crate::chart::{self, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
 use crate::format::{self, DASH};
-use crate::service::{PeriodReport, PeriodSummary, UnitReport, class_band, nodes_by_code};
+use crate::service::{PeriodReport, PeriodSummary, Source, UnitReport, class_band, nodes_by_code};
+use chiso_services::publication::decision_text;
 
 /// Fill of the small per-area bars: one neutral colour, since areas have no class.
 const AREA_FILL: &str = "#0b5cad";
@@ -58,11 +59,24 @@ pub(crate) struct PeriodHead {
     pub decision: Option<String>,
     pub computed_on: String,
     pub status: String,
+    /// Why the figures read as they do: confidential before publication, or a correction.
+    pub notice: Option<String>,
+    /// Every published version, when there are several.
+    pub versions: Vec<VersionLink>,
+}
+
+/// A link to one published version.
+pub(crate) struct VersionLink {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
 }
 
 impl PeriodHead {
-    fn new(ctx: &PageCtx, p: &Period) -> Self {
-        PeriodHead {
+    /// The facts of a period as its report shows them: a published version's own (decision,
+    /// date of publication), so later changes never alter them; the live ones otherwise.
+    fn new(ctx: &PageCtx, p: &Period, source: Option<&Source>) -> Self {
+        let mut head = PeriodHead {
             name: p.name.clone(),
             // A year is a label, not a quantity: never "2.024".
             year: p.year.to_string(),
@@ -70,7 +84,64 @@ impl PeriodHead {
             decision: p.decision.clone(),
             computed_on: p.computed_at.map_or_else(|| DASH.to_owned(), format::date),
             status: status_label(ctx, &p.status),
+            notice: None,
+            versions: Vec::new(),
+        };
+        match source {
+            Some(Source::Published { shown, versions }) => {
+                head.decision = Some(decision_text(&shown.decision, shown.decided_on));
+                head.computed_on = shown
+                    .computed_at
+                    .map_or_else(|| DASH.to_owned(), format::date);
+                let latest = versions.last().map_or(shown.version, |l| l.version);
+                head.status = status_label(ctx, "published");
+                if shown.version < latest {
+                    head.notice = Some(ctx.lang.tf(
+                        "period.superseded",
+                        &[
+                            ("n", &shown.version.to_string()),
+                            ("latest", &latest.to_string()),
+                        ],
+                    ));
+                } else if shown.version > 1 {
+                    head.notice = Some(ctx.lang.tf(
+                        "period.corrected",
+                        &[
+                            ("n", &shown.version.to_string()),
+                            ("reason", shown.reason.as_deref().unwrap_or("")),
+                        ],
+                    ));
+                }
+                if versions.len() > 1 {
+                    head.versions = versions
+                        .iter()
+                        .map(|v| VersionLink {
+                            label: ctx.lang.tf(
+                                "period.version",
+                                &[
+                                    ("n", &v.version.to_string()),
+                                    ("decision", &decision_text(&v.decision, v.decided_on)),
+                                ],
+                            ),
+                            href: format!("{}?phien-ban={}", head.href, v.version),
+                            current: v.version == shown.version,
+                        })
+                        .collect();
+                }
+            }
+            Some(Source::Confidential { own_only }) => {
+                head.notice = Some(
+                    ctx.t(if *own_only {
+                        "period.confidential_own"
+                    } else {
+                        "period.confidential"
+                    })
+                    .to_owned(),
+                );
+            }
+            None => {}
         }
+        head
     }
 }
 
@@ -94,7 +165,17 @@ impl HomePage {
         let periods = list
             .iter()
             .map(|s| PeriodItem {
-                head: PeriodHead::new(&ctx, &s.period),
+                head: PeriodHead::new(
+                    &ctx,
+                    &s.period,
+                    s.publication
+                        .as_ref()
+                        .map(|p| Source::Published {
+                            shown: Box::new(p.clone()),
+                            versions: Vec::new(),
+                        })
+                        .as_ref(),
+                ),
                 units: format::count(i64::try_from(s.units).unwrap_or(i64::MAX)),
             })
             .collect();
@@ -244,7 +325,7 @@ impl PeriodPage {
             .collect();
         PeriodPage {
             title: r.period.name.clone(),
-            head: PeriodHead::new(&ctx, &r.period),
+            head: PeriodHead::new(&ctx, &r.period, Some(&r.source)),
             computed: r.computed,
             groups,
             ctx,
@@ -446,7 +527,7 @@ impl UnitPage {
         let chart_title = ctx.lang.tf("chart.history", &[("unit", &u.name)]);
         UnitPage {
             title: format!("{} — {}", u.name, r.period.name),
-            head: PeriodHead::new(&ctx, &r.period),
+            head: PeriodHead::new(&ctx, &r.period, Some(&r.source)),
             areas: areas(set, u),
             history,
             history_chart: chart::column_chart(

@@ -11,12 +11,14 @@
 //! | H-DONG Huyện Đông | UBND cấp huyện | 2/3 | 84,50 | Tốt | — (new) | |
 //! | H-TAY Huyện Tây | UBND cấp huyện | 3/3 | 71,00 | Khá | -1,00 | |
 
+use chiso_domain::authz::{Grant, Principal, Role};
 use chiso_domain::workflow::{Milestones, vn_day_start};
 use chiso_domain::{
     ClassScheme, GroupName, GroupStats, IndexSet, LeafScore, Membership, Method, NaPolicy, Node,
     NodeCode, NodeScore, PeriodCode, PeriodResults, Points, RankingRule, SetCode, Source, Unit,
     UnitCode, UnitKind, UnitResult,
 };
+use chiso_services::publication::{self, Publish};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, index_sets, results, units};
 use rust_decimal::Decimal;
@@ -433,7 +435,7 @@ pub async fn seed(db: &Db) {
         name: "Chỉ số CCHC năm 2023".to_owned(),
         previous: None,
         status: periods::STATUS_DRAFT.to_owned(),
-        decision: Some("Quyết định số 1234/QĐ-UBND ngày 20/5/2024".to_owned()),
+        decision: None,
         computed_at: None,
     };
     let p2024 = Period {
@@ -457,13 +459,28 @@ pub async fn seed(db: &Db) {
             .await
             .expect("results");
     }
-    let published = Period {
-        status: periods::STATUS_PUBLISHED.to_owned(),
-        ..p2023
+    publish(db, "2023", "1234/QĐ-UBND", date!(2024 - 05 - 20)).await;
+}
+
+/// Publishes `period` by decision `number` of `on`, through the service an administrator uses.
+async fn publish(db: &Db, period: &str, number: &str, on: Date) {
+    let admin = Principal::new("test", vec![Grant::all_periods(Role::Admin)]);
+    let cmd = Publish {
+        period: PeriodCode::parse(period).unwrap(),
+        decision: number.to_owned(),
+        decided_on: on,
+        reason: None,
     };
-    periods::update(db, &published, &actor, COMPUTED_2023)
+    let at = vn_day_start(on) + time::Duration::hours(3);
+    publication::publish(db, &admin, &cmd, at)
         .await
-        .expect("publish 2023");
+        .expect("publish");
+}
+
+/// Publishes 2024 too (decision 567/QĐ-UBND of 20/03/2025), for tests of what the public
+/// reads; the cycle's tests keep it open.
+pub async fn publish_2024(db: &Db) {
+    publish(db, "2024", "567/QĐ-UBND", date!(2025 - 03 - 20)).await;
 }
 
 /// The milestones of a 2025 period: self-assessment in January–February, appraisal in March,

@@ -170,6 +170,7 @@ macro_rules! each_backend {
     (|$app:ident| $body:block) => {
         for backend in $crate::common::backends() {
             let $app = $crate::common::TestApp::start(&backend).await;
+            $crate::common::fixtures::publish_2024($app.db()).await;
             $body
             $app.stop().await;
         }

@@ -267,6 +267,8 @@ pub struct Setup {
     pub kinds: Vec<(UnitKind, usize)>,
     pub plan: Milestones,
     pub progress: Progress,
+    /// The published versions, oldest first.
+    pub publications: Vec<chiso_store::publications::Publication>,
 }
 
 /// Most search results listed at once; a narrower query finds the rest.
@@ -366,6 +368,7 @@ pub async fn setup(
         kinds,
         plan,
         progress,
+        publications: chiso_store::publications::versions(db, code).await?,
     })
 }
 

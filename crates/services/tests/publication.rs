@@ -280,7 +280,11 @@ async fn a_publication_is_refused_without_results_approval_rights_or_a_valid_dec
             .await
             .unwrap_err();
         assert_eq!(e.code(), codes::PUBLICATION_NOT_APPROVED);
-        assert_eq!(e.get("units"), Some("SNV, STP"), "every member must be finalised");
+        assert_eq!(
+            e.get("units"),
+            Some("SNV, STP"),
+            "every member must be finalised"
+        );
         assert!(
             results::list_periods(&t.db).await.unwrap()[0]
                 .publication

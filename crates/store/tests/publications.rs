@@ -32,10 +32,18 @@ async fn a_published_version_cannot_be_updated_or_deleted_but_a_reset_removes_it
             units: r.units.clone(),
             computed_at: computed.computed_at,
         };
-        assert_eq!(publications::publish(&db, &new, &admin(), T1).await.unwrap(), 1);
+        assert_eq!(
+            publications::publish(&db, &new, &admin(), T1)
+                .await
+                .unwrap(),
+            1
+        );
         // Published: frozen, and a second publication needs a correction first.
         let again = publications::publish(&db, &new, &admin(), T1).await;
-        assert!(matches!(again, Err(chiso_store::StoreError::Frozen(_))), "{again:?}");
+        assert!(
+            matches!(again, Err(chiso_store::StoreError::Frozen(_))),
+            "{again:?}"
+        );
         for sql in [
             "UPDATE publications SET decision = 'x'",
             "DELETE FROM publications",

@@ -10,6 +10,7 @@ mod assessment;
 mod cycle;
 pub mod dto;
 mod imports;
+mod publication;
 mod review;
 mod tokens;
 mod upload;
@@ -67,6 +68,11 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(list_periods, admin::create_period))
         .routes(routes!(admin::clone_set))
         .routes(routes!(get_period_results))
+        .routes(routes!(
+            publication::list_publications,
+            publication::publish
+        ))
+        .routes(routes!(publication::open_correction))
         .routes(routes!(get_unit_result))
         .routes(routes!(get_unit_history))
         .routes(routes!(assessment::get_assessment))

@@ -54,6 +54,11 @@ pub(crate) fn router() -> Router<AppState> {
             post(remove_member),
         )
         .route("/quan-tri/ky-danh-gia/{period}/moc", post(save_plan))
+        .route("/quan-tri/ky-danh-gia/{period}/cong-bo", post(publish))
+        .route(
+            "/quan-tri/ky-danh-gia/{period}/dinh-chinh",
+            post(open_correction),
+        )
         .route("/viec-can-lam", get(todo_list))
 }
 
@@ -91,6 +96,8 @@ const NOTICES: &[(&str, &str)] = &[
     ("member_saved", "periods.done.member_saved"),
     ("member_removed", "periods.done.member_removed"),
     ("plan_saved", "periods.done.plan_saved"),
+    ("published", "periods.done.published"),
+    ("correction_opened", "periods.done.correction_opened"),
 ];
 
 fn notice(ctx: &PageCtx, q: &PageQuery) -> Option<String> {
@@ -484,6 +491,111 @@ async fn save_plan(
     match service::save_plan(c.state.db(), &p, &c.code, &plan, now).await {
         Ok(()) => Ok(done(&c.code, "plan_saved", None, "moc")),
         Err(e) => rejected(&c.state, c.ctx, &c.current, &c.code, Section::Plan, e).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publication by decision, and corrections.
+
+/// The publish or correction form shown again with `message`, keeping what was typed.
+async fn publication_refused(
+    c: Change,
+    draft: views::PublishDraft,
+    message: String,
+) -> Result<Response, AppError> {
+    let extras = SetupExtras {
+        error: Some((Section::Publication, message)),
+        publish: Some(draft),
+        ..SetupExtras::default()
+    };
+    setup_page(
+        &c.state,
+        c.ctx,
+        &c.current,
+        &c.code,
+        extras,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/cong-bo`: publishes the approved results by decision
+/// (a new version when a correction is open). Irreversible, hence the confirmation box.
+async fn publish(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let draft = views::PublishDraft {
+        decision: field(&f, "decision").trim().to_owned(),
+        date: field(&f, "ngay").trim().to_owned(),
+        reason: field(&f, "reason").trim().to_owned(),
+    };
+    if !ticked(&f, "xac-nhan") {
+        let message = c.ctx.lang.t("periods.pub.confirm_required").to_owned();
+        return publication_refused(c, draft, message).await;
+    }
+    let Some(decided_on) = chiso_domain::fmt::parse_date(&draft.date) else {
+        let message = c
+            .ctx
+            .lang
+            .tf("periods.pub.date_invalid", &[("value", &draft.date)]);
+        return publication_refused(c, draft, message).await;
+    };
+    let cmd = chiso_services::publication::Publish {
+        period: c.code.clone(),
+        decision: draft.decision.clone(),
+        decided_on,
+        reason: Some(draft.reason.clone()).filter(|r| !r.is_empty()),
+    };
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    match chiso_services::publication::publish(c.state.db(), &p, &cmd, now).await {
+        Ok(done) => {
+            let version = usize::try_from(done.version).unwrap_or(0);
+            Ok(self::done(&c.code, "published", Some(version), "cong-bo"))
+        }
+        Err(e) if shown_on_form(&e) => {
+            let message = crate::error::service_message(c.ctx.lang, &e);
+            publication_refused(c, draft, message).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/dinh-chinh`: reopens a published period for a
+/// correction, with its reason; the published version stays public meanwhile.
+async fn open_correction(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let draft = views::PublishDraft {
+        reason: field(&f, "reason").trim().to_owned(),
+        ..views::PublishDraft::default()
+    };
+    if !ticked(&f, "xac-nhan") {
+        let message = c.ctx.lang.t("periods.pub.confirm_required").to_owned();
+        return publication_refused(c, draft, message).await;
+    }
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let opened =
+        chiso_services::publication::open_correction(c.state.db(), &p, &c.code, &draft.reason, now)
+            .await;
+    match opened {
+        Ok(()) => Ok(done(&c.code, "correction_opened", None, "cong-bo")),
+        Err(e) if shown_on_form(&e) => {
+            let message = crate::error::service_message(c.ctx.lang, &e);
+            publication_refused(c, draft, message).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

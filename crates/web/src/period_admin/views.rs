@@ -63,6 +63,11 @@ fn kind_key(k: UnitKind) -> &'static str {
     }
 }
 
+use chiso_services::publication::{STATUS_CORRECTING, decision_text};
+
+/// Status of a published period (frozen).
+const STATUS_PUBLISHED: &str = "published";
+
 fn status_label(lang: Lang, p: &Period) -> String {
     lang.lookup(&format!("periods.status.{}", p.status))
         .map_or_else(|| p.status.clone(), str::to_owned)
@@ -232,6 +237,7 @@ pub(crate) enum Section {
     Groups,
     Members,
     Plan,
+    Publication,
 }
 
 /// `GET /quan-tri/ky-danh-gia/{period}`.
@@ -275,6 +281,31 @@ pub(crate) struct SetupPage {
     pub progress_lead: String,
     pub rows: Vec<ProgressRow>,
     pub total: String,
+    pub publication: PublicationView,
+}
+
+/// The publication section: versions so far, and the form that fits the period's state.
+pub(crate) struct PublicationView {
+    /// "Phiên bản 1 — Quyết định số … (lý do)", oldest first.
+    pub versions: Vec<String>,
+    /// Not published yet, or a correction is open: the publish form is offered.
+    pub may_publish: bool,
+    /// A correction is open: the publish form asks for the reason.
+    pub correcting: bool,
+    /// Published: the correction form is offered.
+    pub may_correct: bool,
+    pub draft: PublishDraft,
+    pub error: Option<String>,
+    /// Where the public reads the results.
+    pub public_href: String,
+}
+
+/// The publish form as typed.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PublishDraft {
+    pub decision: String,
+    pub date: String,
+    pub reason: String,
 }
 
 /// What the setup page shows besides the stored data.
@@ -288,6 +319,8 @@ pub(crate) struct SetupExtras {
     pub(crate) error: Option<(Section, String)>,
     /// A rejected plan: the typed days and a message per field.
     pub(crate) plan: Option<(PlanDraft, Vec<(Milestone, FormError)>)>,
+    /// A rejected publication or correction: what was typed.
+    pub(crate) publish: Option<PublishDraft>,
 }
 
 impl SetupPage {
@@ -519,6 +552,35 @@ impl SetupPage {
             ),
             total: format::count(i64::try_from(s.progress.lines.len()).unwrap_or(i64::MAX)),
             rows,
+            publication: PublicationView {
+                versions: s
+                    .publications
+                    .iter()
+                    .map(|v| {
+                        let decision = decision_text(&v.decision, v.decided_on);
+                        match &v.reason {
+                            Some(r) => lang.tf(
+                                "periods.pub.version_reason",
+                                &[
+                                    ("n", &v.version.to_string()),
+                                    ("decision", &decision),
+                                    ("reason", r),
+                                ],
+                            ),
+                            None => lang.tf(
+                                "periods.pub.version",
+                                &[("n", &v.version.to_string()), ("decision", &decision)],
+                            ),
+                        }
+                    })
+                    .collect(),
+                may_publish: s.period.status != STATUS_PUBLISHED,
+                correcting: s.period.status == STATUS_CORRECTING,
+                may_correct: s.period.status == STATUS_PUBLISHED,
+                draft: extras.publish.clone().unwrap_or_default(),
+                error: error_in(Section::Publication),
+                public_href: format!("/ky/{}", segment(&code)),
+            },
             code,
             href,
             ctx,

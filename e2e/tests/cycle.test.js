@@ -3,8 +3,9 @@
 // explanations and its leader submits (the Department of Health too, so there is a ranking);
 // the appraiser adjusts two criteria and asks for an explanation; the unit answers; the
 // appraiser re-appraises; the council chair approves; the results, the comparison and the
-// change log show the outcome. Between steps the administrator moves the period's milestones
-// on through the milestones form, so that each window is open today.
+// change log show the outcome; the administrator publishes the results by decision and
+// corrects them with a second version. Between steps the administrator moves the period's
+// milestones on through the milestones form, so that each window is open today.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -412,4 +413,56 @@ test('the council chair approves, and the results, comparison and change log sho
   const admin = pages.admin;
   await admin.goto(`${app.url}/quan-tri/ky-danh-gia/${PERIOD}#tien-do`);
   assert.equal(await text(admin, '#tien-do [data-state="finalised"]'), '2');
+});
+
+/** Yesterday in Vietnam, dd/mm/yyyy: a decision date the server accepts whatever the day. */
+function yesterday() {
+  const d = new Date(Date.now() + 7 * 3600 * 1000 - 24 * 3600 * 1000);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())}/${two(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`;
+}
+
+test('the administrator publishes the approved results by decision, then corrects them', async () => {
+  const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' });
+  const visitor = await context.newPage();
+  // Approved is not published: the public is told so.
+  const before = await visitor.goto(`${app.url}/ky/${PERIOD}`);
+  assert.equal(before.status(), 404);
+  assert.match(await text(visitor, 'main'), /chưa được công bố/);
+
+  const admin = pages.admin;
+  const DECISION = '123/QĐ-UBND';
+  const day = yesterday();
+  await admin.goto(`${app.url}/quan-tri/ky-danh-gia/${PERIOD}#cong-bo`);
+  await admin.fill('#pub-decision', DECISION);
+  await admin.fill('#pub-date', day);
+  await admin.check('form.publish input[name="xac-nhan"]');
+  await admin.locator('#cong-bo').screenshot({ path: SHOTS + 'cong-bo.png' });
+  await submit(admin, 'form.publish button[type="submit"]');
+  assert.equal(await text(admin, '[role="status"]'), 'Đã công bố kết quả (phiên bản 1).');
+
+  await visitor.goto(`${app.url}/ky/${PERIOD}`);
+  assert.match(await text(visitor, '.facts'), new RegExp(`Quyết định số ${DECISION} ngày ${day}`));
+  assert.match(await text(visitor, `tr:has(a[href$="/don-vi/${UNIT}"])`), new RegExp(`^1/2 ${UNIT} ${UNIT_NAME}`));
+
+  // A correction: the period reopens, the published version stays public, version 2 follows.
+  await admin.goto(`${app.url}/quan-tri/ky-danh-gia/${PERIOD}#cong-bo`);
+  await admin.fill('#cor-reason', 'Sai tên quyết định trong báo cáo');
+  await admin.check('form.correction input[name="xac-nhan"]');
+  await submit(admin, 'form.correction button[type="submit"]');
+  assert.match(await text(admin, '[role="status"]'), /^Đã mở đính chính/);
+  await admin.fill('#pub-decision', '140/QĐ-UBND');
+  await admin.fill('#pub-date', day);
+  await admin.fill('#pub-reason', 'Đính chính số quyết định công bố');
+  await admin.check('form.publish input[name="xac-nhan"]');
+  await admin.locator('#cong-bo').screenshot({ path: SHOTS + 'dinh-chinh.png' });
+  await submit(admin, 'form.publish button[type="submit"]');
+  assert.equal(await text(admin, '[role="status"]'), 'Đã công bố kết quả (phiên bản 2).');
+
+  await visitor.goto(`${app.url}/ky/${PERIOD}`);
+  assert.match(await text(visitor, 'main'), /Đã đính chính \(phiên bản 2\): Đính chính số quyết định công bố/);
+  await visitor.click(`nav.versions a[href$="?phien-ban=1"]`);
+  assert.match(await text(visitor, 'main'), /Đây là phiên bản 1, đã được đính chính bằng phiên bản 2\./);
+  await shot(visitor, 'ket-qua-dinh-chinh.png', 'nav.versions');
+  await context.close();
 });

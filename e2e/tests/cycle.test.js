@@ -375,6 +375,14 @@ test('the council chair approves, and the results, comparison and change log sho
 
   await moveTo('approval', 'Phê duyệt');
   await chair.goto(`${app.url}/ky/${PERIOD}/phe-duyet`);
+  // Survey and monitoring-data criteria have no points yet: approving as it is needs a reason
+  // for each, and without them the approval is refused, listing them.
+  const gaps = chair.locator('textarea.gap-reason');
+  assert.ok(await gaps.count() > 0, 'the survey and data criteria are listed');
+  await submit(chair, 'form[action$="/phe-duyet"] button[type="submit"]');
+  assert.match(await text(chair, '[role="alert"]'), /^Chưa thể phê duyệt: còn \d+ tiêu chí/);
+  assert.equal(await chair.locator('table.review-approval .state-finalised').count(), 0);
+  for (const g of await gaps.all()) await g.fill('Chưa tổ chức điều tra xã hội học trong đợt thử');
   await shot(chair, 'phe-duyet.png', 'form[action$="/phe-duyet"]');
   await submit(chair, 'form[action$="/phe-duyet"] button[type="submit"]');
   assert.match(await text(chair, '[role="status"]'), /^Đã phê duyệt kết quả thẩm định \(2 đơn vị/);

@@ -5,6 +5,7 @@
 //! and never the other way round, so the rules can be tested exhaustively and reused everywhere.
 
 pub mod authz;
+pub mod completeness;
 pub mod compute;
 mod exact;
 pub mod fmt;

@@ -68,6 +68,14 @@ codes! {
     /// No year can be read from period code `{period}`.
     PERIOD_CODE_NO_YEAR = "period_code_no_year", Invalid;
 
+    // ---- completeness before approval ---------------------------------------------------
+    /// `{count}` gaps have no reason; each is in the details (`{unit}`, `{node}`, `{field}`).
+    APPROVAL_INCOMPLETE = "approval_incomplete", Conflict;
+    /// Leaf `{node}` of unit `{unit}` (survey or monitoring data) has no value.
+    GAP_NO_VALUE = "gap_no_value", Conflict;
+    /// Unit `{unit}` has not answered the explanation requested on leaf `{node}`.
+    GAP_OPEN_EXPLANATION = "gap_open_explanation", Conflict;
+
     // ---- publication ----------------------------------------------------------------------
     /// The decision number is missing (`{field}` = `decision`).
     PUBLICATION_DECISION_REQUIRED = "publication_decision_required", Invalid;

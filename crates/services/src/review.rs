@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chiso_domain::authz::{Action, Principal, Resource};
+use chiso_domain::completeness::{self, Acceptance, Gap, GapKind};
 use chiso_domain::fmt::{vi_date, vi_plain};
 use chiso_domain::notify::Event;
 use chiso_domain::number::{NumberError, TypedError, vi_input};
@@ -24,14 +25,14 @@ use chiso_domain::workflow::{
     Transition, VN_OFFSET, Window, WorkflowError,
 };
 use chiso_domain::{GroupName, IndexSet, Node, NodeCode, PeriodCode, Points, Source, UnitCode};
-use chiso_store::assessments::{self, Assessment, Expected, StateChange};
+use chiso_store::assessments::{self, AcceptedGap, Assessment, Expected, StateChange};
 use chiso_store::audit::{self, AuditEntry, AuditFilter};
 use chiso_store::evidence::{self, Evidence};
 use chiso_store::explanations::{self, ExplanationRequest};
 use chiso_store::leaves::{self, AppraisalEntry, LeafKey, StoredLeaf};
 use chiso_store::outbox::Outgoing;
 use chiso_store::periods::{self, Period};
-use chiso_store::{Actor, Db, StoreError, index_sets, milestones, units};
+use chiso_store::{Actor, Db, StoreError, index_sets, milestones, scores, units};
 use time::OffsetDateTime;
 
 use crate::authz::authorize;
@@ -48,7 +49,7 @@ pub mod records {
 }
 use crate::codes;
 use crate::compute::PeriodBasis;
-use crate::error::{Kind, ServiceError, ServiceResult};
+use crate::error::{Detail, Kind, Problem, ServiceError, ServiceResult};
 use crate::outbox;
 
 /// The one translation of a workflow refusal into a code, so that every adapter says the same
@@ -845,6 +846,9 @@ pub struct ApprovalOverview {
     pub phase: Phase,
     /// Its units.
     pub rows: Vec<ApprovalRow>,
+    /// What is incomplete in the units not yet finalised: survey and data leaves without a
+    /// value, unanswered explanation requests. Approval needs a reason for each.
+    pub gaps: Vec<Gap>,
     /// The person is the council chair of the period.
     pub may_approve: bool,
 }
@@ -946,12 +950,99 @@ pub async fn approval_overview(
             blocked,
         });
     }
+    let open: HashSet<UnitCode> = rows
+        .iter()
+        .filter(|r| r.state != AssessmentState::Finalised)
+        .map(|r| r.unit.clone())
+        .collect();
+    let gaps = gaps_of(db, period, &open).await?;
     Ok(ApprovalOverview {
         period: per,
         phase,
         rows,
+        gaps,
         may_approve,
     })
+}
+
+/// The gaps of `units` in `period` (see [`chiso_domain::completeness`]), by unit then leaf.
+async fn gaps_of(
+    db: &Db,
+    period: &PeriodCode,
+    units: &HashSet<UnitCode>,
+) -> ServiceResult<Vec<Gap>> {
+    let mut measured: HashMap<GroupName, Vec<NodeCode>> = HashMap::new();
+    for (group, code) in periods::groups(db, period).await? {
+        let leaves = index_sets::get(db, &code)
+            .await?
+            .map(|set| {
+                set.leaves()
+                    .into_iter()
+                    .filter(|n| matches!(n.source, Source::Survey | Source::Data))
+                    .map(|n| n.code.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        measured.insert(group, leaves);
+    }
+    let valued: HashSet<(UnitCode, NodeCode)> = scores::list(db, period)
+        .await?
+        .into_iter()
+        .filter(|s| s.input.is_some() || s.points.is_some())
+        .map(|s| (s.unit, s.node))
+        .collect();
+    let mut gaps = Vec::new();
+    for m in periods::members(db, period).await? {
+        if !units.contains(&m.unit) {
+            continue;
+        }
+        for leaf in measured.get(&m.group).into_iter().flatten() {
+            if !valued.contains(&(m.unit.clone(), leaf.clone())) {
+                gaps.push(Gap {
+                    unit: m.unit.clone(),
+                    leaf: leaf.clone(),
+                    kind: GapKind::NoValue,
+                });
+            }
+        }
+    }
+    for r in explanations::list(db, period, None).await? {
+        if units.contains(&r.key.unit) && r.status == LeafExplanation::Requested {
+            gaps.push(Gap {
+                unit: r.key.unit,
+                leaf: r.key.node,
+                kind: GapKind::OpenExplanation,
+            });
+        }
+    }
+    gaps.sort();
+    Ok(gaps)
+}
+
+/// The refusal of an approval that leaves `gaps` without a reason: `approval_incomplete`, each
+/// gap in the details naming its unit, leaf and the field of its reason.
+fn incomplete(gaps: &[&Gap]) -> ServiceError {
+    let problems = gaps
+        .iter()
+        .map(|g| {
+            let code = match g.kind {
+                GapKind::NoValue => codes::GAP_NO_VALUE,
+                GapKind::OpenExplanation => codes::GAP_OPEN_EXPLANATION,
+            };
+            Problem::new(code)
+                .arg("unit", &g.unit)
+                .arg("node", &g.leaf)
+                .arg("field", gap_field(g))
+        })
+        .collect();
+    ServiceError::new(codes::APPROVAL_INCOMPLETE)
+        .arg("count", gaps.len())
+        .detail(Detail::Problems(problems))
+}
+
+/// The form field of a gap's reason: `ly-do:{unit}:{leaf}`.
+pub fn gap_field(g: &Gap) -> String {
+    format!("ly-do:{}:{}", g.unit, g.leaf)
 }
 
 /// The council chair's approval of a period's appraisal.
@@ -959,6 +1050,8 @@ pub async fn approval_overview(
 pub struct Approve {
     /// The period approved.
     pub period: PeriodCode,
+    /// The chair's reasons for approving despite gaps (one per unit and leaf).
+    pub accepted: Vec<Acceptance>,
 }
 
 /// What an approval did.
@@ -993,6 +1086,23 @@ pub async fn approve(
     if let Some(e) = overview.blocker() {
         return Err(e);
     }
+    let left = completeness::unaccepted(&overview.gaps, &cmd.accepted);
+    if !left.is_empty() {
+        return Err(incomplete(&left));
+    }
+    let used = completeness::used(&overview.gaps, &cmd.accepted);
+    let recorded: Vec<AcceptedGap<'_>> = overview
+        .gaps
+        .iter()
+        .filter_map(|g| {
+            used.iter()
+                .find(|a| a.unit == g.unit && a.leaf == g.leaf)
+                .map(|a| AcceptedGap {
+                    gap: g,
+                    reason: a.reason.trim(),
+                })
+        })
+        .collect();
     // A unit changed since these versions were read makes the whole approval fail with a
     // conflict, changing nothing.
     let pending: Vec<Expected> = overview
@@ -1023,6 +1133,7 @@ pub async fn approve(
         &pending,
         &change,
         &[told],
+        &recorded,
         &actor(p),
         now,
         |stored| {

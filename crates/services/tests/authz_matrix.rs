@@ -139,7 +139,10 @@ async fn run(db: &Db, p: &Principal, op: Op) -> ServiceResult<()> {
             index_sets::clone_set(db, p, &cmd, now).await
         }
         Op::Approve => {
-            let cmd = Approve { period: period() };
+            let cmd = Approve {
+                period: period(),
+                accepted: vec![],
+            };
             review::approve(db, p, &cmd, now).await.map(drop)
         }
     }

@@ -13,7 +13,7 @@ use chiso_services::review::{
     self, Approve, Reopen, RequestExplanation, SaveAppraisal, approval_overview, change_log,
     unit_file,
 };
-use chiso_services::{Kind, ServiceError, codes};
+use chiso_services::{Detail, Kind, ServiceError, codes};
 use chiso_store::assessments::{self, StateChange};
 use chiso_store::audit::{self, AuditFilter};
 use chiso_store::leaves::{self, LeafKey, SelfEntry};
@@ -481,7 +481,10 @@ async fn approval_before_the_approval_milestone_is_refused_and_changes_nothing()
         let t = TestDb::new(&backend).await;
         setup(&t.db, Phase::Appraisal, None).await;
         appraise_all(&t.db).await;
-        let cmd = Approve { period: period() };
+        let cmd = Approve {
+            period: period(),
+            accepted: vec![],
+        };
         refused(
             review::approve(&t.db, &chair(), &cmd, NOW).await,
             codes::WORKFLOW_NOT_OPEN_APPROVAL,
@@ -523,9 +526,17 @@ async fn an_approval_commits_the_finalised_units_and_their_results_together() {
         .await
         .unwrap();
         set_phase(&t.db, Phase::Approval).await;
-        let done = review::approve(&t.db, &chair(), &Approve { period: period() }, NOW)
-            .await
-            .unwrap();
+        let done = review::approve(
+            &t.db,
+            &chair(),
+            &Approve {
+                period: period(),
+                accepted: vec![],
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
         assert_eq!(done.finalised, 3, "[{}]", backend.name());
         for u in UNITS {
             assert_eq!(state_of(&t.db, u).await, AssessmentState::Finalised);
@@ -568,9 +579,17 @@ async fn an_approval_commits_the_finalised_units_and_their_results_together() {
             3
         );
         // Approving again only recomputes.
-        let again = review::approve(&t.db, &chair(), &Approve { period: period() }, NOW)
-            .await
-            .unwrap();
+        let again = review::approve(
+            &t.db,
+            &chair(),
+            &Approve {
+                period: period(),
+                accepted: vec![],
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
         assert_eq!(again.finalised, 0);
         t.drop_database().await;
     }
@@ -586,7 +605,16 @@ async fn a_failing_results_computation_leaves_the_period_unapproved() {
         appraise_all(&t.db).await;
         set_phase(&t.db, Phase::Approval).await;
         let e = refused(
-            review::approve(&t.db, &chair(), &Approve { period: period() }, NOW).await,
+            review::approve(
+                &t.db,
+                &chair(),
+                &Approve {
+                    period: period(),
+                    accepted: vec![],
+                },
+                NOW,
+            )
+            .await,
             codes::APPROVAL_COMPUTE_FAILED,
         );
         assert_eq!(e.get("reason"), Some("scores_invalid"));
@@ -766,9 +794,17 @@ async fn an_explanation_request_and_an_approval_record_their_emails_with_the_cha
         );
         // A refused approval (not every unit appraised) records nothing.
         set_phase(&t.db, Phase::Approval).await;
-        review::approve(&t.db, &chair(), &Approve { period: period() }, NOW)
-            .await
-            .unwrap_err();
+        review::approve(
+            &t.db,
+            &chair(),
+            &Approve {
+                period: period(),
+                accepted: vec![],
+            },
+            NOW,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(waiting(&t.db).await, []);
         t.drop_database().await;
     }
@@ -782,9 +818,17 @@ async fn an_approval_records_an_email_to_every_unit_officer_with_an_address_once
         officers_with_addresses(&t.db).await;
         appraise_all(&t.db).await;
         set_phase(&t.db, Phase::Approval).await;
-        review::approve(&t.db, &chair(), &Approve { period: period() }, NOW)
-            .await
-            .unwrap();
+        review::approve(
+            &t.db,
+            &chair(),
+            &Approve {
+                period: period(),
+                accepted: vec![],
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
         let mut told = waiting(&t.db).await;
         told.sort();
         assert_eq!(
@@ -803,9 +847,17 @@ async fn an_approval_records_an_email_to_every_unit_officer_with_an_address_once
             ]
         );
         // Approving again only recomputes: nobody is told twice.
-        review::approve(&t.db, &chair(), &Approve { period: period() }, NOW)
-            .await
-            .unwrap();
+        review::approve(
+            &t.db,
+            &chair(),
+            &Approve {
+                period: period(),
+                accepted: vec![],
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
         assert_eq!(waiting(&t.db).await, []);
         t.drop_database().await;
     }
@@ -835,6 +887,122 @@ async fn only_user_administrators_read_the_outbox_and_retry_given_up_emails() {
                 .unwrap(),
             0
         );
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_survey_leaf_without_a_value_blocks_approval_until_the_chair_gives_a_reason() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        setup(&t.db, Phase::Appraisal, None).await;
+        // Criterion 3.1 comes from the sociological survey, whose points nobody entered.
+        let mut set = index_set();
+        set.nodes[2].children[0].source = Source::Survey;
+        index_sets::save(&t.db, &set, &admin_actor(), NOW)
+            .await
+            .expect("the set's source changes");
+        appraise_all(&t.db).await;
+        set_phase(&t.db, Phase::Approval).await;
+        let overview = approval_overview(&t.db, &chair(), &period(), NOW)
+            .await
+            .unwrap();
+        assert_eq!(overview.gaps.len(), 3, "{:?}", overview.gaps);
+        assert!(overview.blocker().is_none(), "every unit is appraised");
+
+        let e = refused(
+            review::approve(
+                &t.db,
+                &chair(),
+                &Approve {
+                    period: period(),
+                    accepted: vec![],
+                },
+                NOW,
+            )
+            .await,
+            codes::APPROVAL_INCOMPLETE,
+        );
+        assert_eq!(e.get("count"), Some("3"));
+        let Some(Detail::Problems(listed)) = e.details() else {
+            panic!("the gaps are listed: {e:?}");
+        };
+        assert_eq!(listed[0].code, codes::GAP_NO_VALUE);
+        assert!(
+            listed
+                .iter()
+                .any(|p| p.args.contains(&("field", "ly-do:SNV:3.1".to_owned())))
+        );
+        assert_ne!(state_of(&t.db, "SNV").await, AssessmentState::Finalised);
+
+        // A reason for two of them is not enough; a blank one counts as none.
+        let accept = |u: &str, reason: &str| chiso_domain::completeness::Acceptance {
+            unit: unit(u),
+            leaf: node("3.1"),
+            reason: reason.to_owned(),
+        };
+        let some = vec![
+            accept("SNV", "Chưa tổ chức điều tra năm nay"),
+            accept("STP", "Chưa tổ chức điều tra năm nay"),
+            accept("SKHCN", "  "),
+        ];
+        let e = refused(
+            review::approve(
+                &t.db,
+                &chair(),
+                &Approve {
+                    period: period(),
+                    accepted: some,
+                },
+                NOW,
+            )
+            .await,
+            codes::APPROVAL_INCOMPLETE,
+        );
+        assert_eq!(e.get("count"), Some("1"));
+
+        let all = UNITS
+            .iter()
+            .map(|u| accept(u, "Chưa tổ chức điều tra năm nay"))
+            .collect();
+        review::approve(
+            &t.db,
+            &chair(),
+            &Approve {
+                period: period(),
+                accepted: all,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+        let log = audit::list(
+            &t.db,
+            &AuditFilter {
+                period: Some(period()),
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+        let accepted: Vec<_> = log
+            .iter()
+            .filter(|e| e.entity == assessments::GAP_ENTITY)
+            .map(|e| {
+                (
+                    e.unit.clone(),
+                    e.node.clone(),
+                    e.reason.clone(),
+                    e.actor.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(accepted.len(), 3, "one audited reason per gap");
+        assert!(accepted.iter().all(|(_, node, reason, actor)| {
+            node.as_deref() == Some("3.1")
+                && reason.as_deref() == Some("Chưa tổ chức điều tra năm nay")
+                && actor == "ct.hd"
+        }));
         t.drop_database().await;
     }
 }

@@ -284,6 +284,16 @@ pub async fn set_state_and_notify(
     Ok(new)
 }
 
+/// Audit entity of a gap the council chair accepted at approval (key: `period/unit/leaf`).
+pub const GAP_ENTITY: &str = "approval_gap";
+
+/// A gap approved with the chair's reason, recorded with the approval.
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptedGap<'a> {
+    pub gap: &'a chiso_domain::completeness::Gap,
+    pub reason: &'a str,
+}
+
 /// One unit's expected version for [`set_states`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expected {
@@ -326,7 +336,8 @@ pub async fn set_states(
 ///
 /// `results` runs inside the transaction and must not touch the database; its error is
 /// returned as is (nothing is written). `outgoing` notifications are recorded in the same
-/// transaction when at least one unit was finalised. Store errors as [`set_states`].
+/// transaction when at least one unit was finalised, and each `accepted` gap is audited with
+/// its reason. Store errors as [`set_states`].
 #[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all, fields(period = %period, units = units.len()))]
 pub async fn finalise_with_results<E, F>(
@@ -335,6 +346,7 @@ pub async fn finalise_with_results<E, F>(
     units: &[Expected],
     change: &StateChange<'_>,
     outgoing: &[outbox::Outgoing],
+    accepted: &[AcceptedGap<'_>],
     actor: &Actor,
     at: OffsetDateTime,
     results: F,
@@ -352,6 +364,25 @@ where
     let stored = scores::read_period(tx.ex(), period).await?;
     let computed = results(&stored)?;
     crate::results::save_in(&mut tx, period, &computed, actor, at).await?;
+    for a in accepted {
+        let (unit, node) = (a.gap.unit.as_str(), a.gap.leaf.as_str());
+        let mut entry = NewEntry::new(
+            actor,
+            at,
+            "accept_gap",
+            GAP_ENTITY,
+            format!("{period}/{unit}/{node}"),
+        )
+        .values(
+            None,
+            Some(serde_json::json!({ "gap": a.gap.kind.as_str() })),
+        );
+        entry.period = Some(period.as_str());
+        entry.unit = Some(unit);
+        entry.node = Some(node);
+        entry.reason = Some(a.reason);
+        audit::record(&mut tx, entry).await?;
+    }
     if !units.is_empty() {
         outbox::enqueue_in(&mut tx, outgoing, actor, at).await?;
     }

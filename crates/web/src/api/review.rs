@@ -169,26 +169,69 @@ pub(super) async fn reopen(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// What the chair approves despite: gaps with their reasons.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = Approval)]
+pub struct ApproveDto {
+    /// One reason per incomplete leaf (survey or data value missing, explanation unanswered)
+    /// that is approved as it is; the refusal `approval_incomplete` lists the gaps.
+    #[serde(default)]
+    pub accepted_gaps: Vec<AcceptedGapDto>,
+}
+
+/// A gap approved as it is.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = AcceptedGap)]
+pub struct AcceptedGapDto {
+    #[schema(example = "SNV")]
+    pub unit: String,
+    #[schema(example = "6.1")]
+    pub leaf: String,
+    #[schema(example = "Không tổ chức điều tra tại đơn vị mới thành lập")]
+    pub reason: String,
+}
+
 /// The council chair approves the period's appraisal; the results are computed and saved in
-/// the same transaction.
+/// the same transaction (still confidential until published). Every survey and data leaf must
+/// have its value and every explanation request its answer, or a reason in `accepted_gaps`.
 #[utoipa::path(
     post,
     path = "/api/v1/periods/{period}/approval",
     tag = "assessments",
     params(("period" = String, Path, example = "2026")),
+    request_body(content = Option<ApproveDto>, description = "Optional: reasons for gaps approved as they are"),
     responses(
         (status = 200, description = "Approved", body = ApprovedDto),
         (status = 403, description = "Not the council chair", body = ErrorBody),
-        (status = 409, description = "Not every unit is appraised, or the approval window is not open", body = ErrorBody)
+        (status = 409, description = "Not every unit is appraised, a gap has no reason (approval_incomplete, each in details), or the approval window is not open", body = ErrorBody)
     )
 )]
 pub(super) async fn approve(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(period): Path<String>,
+    body: Option<Json<ApproveDto>>,
 ) -> Result<Json<ApprovedDto>, AppError> {
+    let accepted = body
+        .map(|Json(b)| b.accepted_gaps)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| {
+            let bad = |field: &str, value: &str| {
+                chiso_services::ServiceError::new(chiso_services::codes::INVALID_FIELD)
+                    .arg("field", field)
+                    .arg("value", value)
+            };
+            Ok(chiso_domain::completeness::Acceptance {
+                unit: chiso_domain::UnitCode::parse(&g.unit).map_err(|_| bad("unit", &g.unit))?,
+                leaf: chiso_domain::NodeCode::parse(&g.leaf).map_err(|_| bad("leaf", &g.leaf))?,
+                reason: g.reason,
+            })
+        })
+        .collect::<Result<Vec<_>, chiso_services::ServiceError>>()?;
     let cmd = Approve {
         period: service::parse_period(&period)?,
+        accepted,
     };
     let now = state.config().clock.now();
     let done = review::approve(state.db(), &current.principal(), &cmd, now).await?;

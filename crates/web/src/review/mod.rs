@@ -315,6 +315,7 @@ async fn approval_view(
     period: &PeriodCode,
     notice: Option<String>,
     error: Option<String>,
+    typed: &[(String, String)],
 ) -> Result<Response, AppError> {
     let now = state.config().clock.now();
     let overview = service::approval_overview(state.db(), p, period, now).await?;
@@ -323,7 +324,7 @@ async fn approval_view(
     } else {
         StatusCode::OK
     };
-    let page = views::ApprovalPage::new(ctx, &overview, notice, error);
+    let page = views::ApprovalPage::new(ctx, &overview, notice, error, typed);
     Ok((status, render(&page)?).into_response())
 }
 
@@ -336,7 +337,7 @@ async fn approval(
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let notice = done.notice(&ctx);
-    approval_view(&state, ctx, &p, &period, notice, None).await
+    approval_view(&state, ctx, &p, &period, notice, None, &[]).await
 }
 
 /// `POST /ky/{period}/phe-duyet`: the council chair approves the appraisal.
@@ -345,10 +346,24 @@ async fn approve(
     ctx: PageCtx,
     SignedIn(p): SignedIn,
     InPeriod { period }: InPeriod,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let now = state.config().clock.now();
+    // `ly-do:{unit}:{leaf}`: the chair's reason for approving despite that gap.
+    let accepted = f
+        .iter()
+        .filter_map(|(k, v)| {
+            let (unit, leaf) = k.strip_prefix("ly-do:")?.split_once(':')?;
+            Some(chiso_domain::completeness::Acceptance {
+                unit: chiso_domain::UnitCode::parse(unit).ok()?,
+                leaf: chiso_domain::NodeCode::parse(leaf).ok()?,
+                reason: v.trim().to_owned(),
+            })
+        })
+        .collect();
     let cmd = Approve {
         period: period.clone(),
+        accepted,
     };
     match service::approve(state.db(), &p, &cmd, now).await {
         Ok(done) => {
@@ -357,7 +372,7 @@ async fn approve(
         }
         Err(e) => {
             let (_, message, _) = on_form(&ctx, e)?;
-            approval_view(&state, ctx, &p, &period, None, Some(message)).await
+            approval_view(&state, ctx, &p, &period, None, Some(message), &f).await
         }
     }
 }

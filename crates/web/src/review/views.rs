@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use chiso_domain::completeness::GapKind;
 use chiso_domain::fmt::{vi_date, vi_plain};
 use chiso_domain::workflow::{AssessmentState, LeafExplanation, Phase, VN_OFFSET};
 use chiso_domain::{NaPolicy, Node, NodeCode, Points, RawValue, Source};
@@ -768,6 +769,17 @@ pub(crate) struct ApprovalPage {
     pub all_finalised: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// What is incomplete, each with the field of the chair's reason.
+    pub gaps: Vec<GapLine>,
+}
+
+/// One incomplete leaf of one unit on the approval page.
+pub(crate) struct GapLine {
+    /// "Đơn vị SNV, tiêu chí 6.1: chưa có điểm …".
+    pub text: String,
+    pub field: String,
+    /// The reason typed before a refusal.
+    pub reason: String,
 }
 
 /// One unit on the approval page.
@@ -787,6 +799,7 @@ impl ApprovalPage {
         o: &ApprovalOverview,
         notice: Option<String>,
         error: Option<String>,
+        typed: &[(String, String)],
     ) -> Self {
         let lang = ctx.lang;
         let period = o.period.code.as_str();
@@ -843,6 +856,26 @@ impl ApprovalPage {
             all_finalised: o.all_finalised(),
             notice,
             error,
+            gaps: o
+                .gaps
+                .iter()
+                .map(|g| {
+                    let field = chiso_services::review::gap_field(g);
+                    let key = match g.kind {
+                        GapKind::NoValue => "error.gap_no_value",
+                        GapKind::OpenExplanation => "error.gap_open_explanation",
+                    };
+                    GapLine {
+                        text: lang.tf(key, &[("unit", g.unit.as_str()), ("node", g.leaf.as_str())]),
+                        reason: typed
+                            .iter()
+                            .find(|(k, _)| *k == field)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default(),
+                        field,
+                    }
+                })
+                .collect(),
             ctx,
         }
     }

@@ -90,6 +90,37 @@ pub enum Command {
         #[command(subcommand)]
         what: ExportCommand,
     },
+    /// Publish a period's results by the decision that approves them: an immutable version
+    /// that everybody may read (before it, results are confidential). A correction's new
+    /// version needs --reason.
+    Publish {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The period, e.g. 2025.
+        #[arg(long)]
+        period: String,
+        /// The decision's number, e.g. "123/QĐ-UBND".
+        #[arg(long)]
+        decision: String,
+        /// The decision's date, dd/mm/yyyy (not after today).
+        #[arg(long)]
+        date: String,
+        /// Why this version corrects the previous one (required after `chiso correct`).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Open a correction of a published period: its data can change again, while the
+    /// published version stays public until the next `chiso publish … --reason`.
+    Correct {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The published period, e.g. 2025.
+        #[arg(long)]
+        period: String,
+        /// Why the published results are corrected (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
     /// Recompute a period stored in the database.
     Recompute {
         #[command(flatten)]
@@ -169,12 +200,17 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
-    /// Export a period's results (CSV, XLSX or JSON by the extension of --out).
+    /// Export a period's results (CSV, XLSX or JSON by the extension of --out): the latest
+    /// published version once the period is published, else the confidential results as last
+    /// computed.
     Results {
         #[command(flatten)]
         db: DbArgs,
         #[arg(long)]
         period: String,
+        /// An earlier published version instead of the latest.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+        version: Option<i64>,
         #[arg(long)]
         out: PathBuf,
     },

@@ -12,7 +12,7 @@ use chiso_domain::{
 };
 use chiso_formats::ExportError;
 use chiso_services::index_sets::ImportIndexSet;
-use chiso_services::results::{find_period, stored};
+use chiso_services::results::find_period;
 use chiso_services::roles::{GrantRole, RoleKind};
 use chiso_services::units::ImportUnits;
 use chiso_services::users::{self, BlockingPasswords, NewUser};
@@ -99,7 +99,7 @@ fn readable(path: &Path) -> Result<()> {
 }
 
 /// A writer's error with the file named once and the reason in Vietnamese.
-fn written(e: ExportError) -> anyhow::Error {
+pub(crate) fn written(e: ExportError) -> anyhow::Error {
     match e {
         ExportError::Io { path, source } => {
             anyhow!(describe(&source, Path::new(&path), Access::Write))
@@ -110,7 +110,7 @@ fn written(e: ExportError) -> anyhow::Error {
 
 /// The period, or "không có kỳ đánh giá …" when the database has no such period (rather than
 /// a message about its results or scores).
-async fn existing_period(db: &Db, raw: &str) -> Result<PeriodCode> {
+pub(crate) async fn existing_period(db: &Db, raw: &str) -> Result<PeriodCode> {
     let period = parse_period(raw)?;
     if find_period(db, &period).await.map_err(app)?.is_none() {
         anyhow::bail!("không có kỳ đánh giá {period}");
@@ -161,21 +161,32 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => compute_files(&index_set, &units, &scores, previous.as_deref(), &out),
         Command::Import { what } => import(what, &clock).await,
         Command::Export {
-            what: ExportCommand::Results { db, period, out },
+            what:
+                ExportCommand::Results {
+                    db,
+                    period,
+                    version,
+                    out,
+                },
+        } => crate::publication::export_results(&db, &period, version, &out).await,
+        Command::Publish {
+            db,
+            period,
+            decision,
+            date,
+            reason,
         } => {
-            let db = open(&db).await?;
-            let period = existing_period(&db, &period).await?;
-            let res = stored(&db, &period)
-                .await
-                .map_err(app)?
-                .ok_or_else(|| anyhow!("kỳ {period} chưa có kết quả (chạy chiso recompute)"))?;
-            let sets = chiso_services::compute::period_sets(&db, &period)
-                .await
-                .map_err(app)?;
-            let has_previous = res.units.iter().any(|u| u.previous_index.is_some());
-            chiso_formats::write_results(&out, &res, &sets, has_previous).map_err(written)?;
-            println!("Đã ghi {} ({} đơn vị).", out.display(), res.units.len());
-            Ok(())
+            let args = crate::publication::PublishArgs {
+                db,
+                period,
+                decision,
+                date,
+                reason,
+            };
+            crate::publication::publish(args, &clock).await
+        }
+        Command::Correct { db, period, reason } => {
+            crate::publication::correct(&db, &period, &reason, &clock).await
         }
         Command::Recompute { db, period } => {
             let db = open(&db).await?;

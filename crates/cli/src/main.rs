@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod io_text;
 mod outbox;
+mod publication;
 mod report;
 
 use clap::Parser;

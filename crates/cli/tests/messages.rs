@@ -2,24 +2,22 @@
 //! named once, in Vietnamese, never the operating system's English text, and a non-zero exit.
 //! Commands on a database run on SQLite and (with `CHISO_TEST_PG`) PostgreSQL.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use chiso_domain::{AssessmentState, PeriodCode, UnitCode};
 use chiso_store::assessments::{self, StateChange};
-use chiso_store::audit::{self, AuditFilter};
 use chiso_store::testing::{TestDb, backends};
-use chiso_store::{Actor, Db, periods, results, scores};
+use chiso_store::{Actor, periods};
+use common::{examples, import_example_units, seed_example_period, state};
 use time::macros::datetime;
 
 fn chiso() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chiso"));
     c.env("CHISO_LOG", "warn");
     c
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
 
 /// The error output of a command that must fail.
@@ -164,24 +162,6 @@ async fn commands_taking_a_period_say_when_the_period_does_not_exist() {
     }
 }
 
-/// Scores, results and audit entries of a period, to show a refused import changed nothing.
-async fn state(db: &Db, period: &PeriodCode) -> impl PartialEq + std::fmt::Debug + use<> {
-    let log = audit::list(
-        db,
-        &AuditFilter {
-            period: Some(period.clone()),
-            ..AuditFilter::default()
-        },
-    )
-    .await
-    .unwrap();
-    (
-        scores::list(db, period).await.unwrap(),
-        results::load(db, period).await.unwrap(),
-        log.len(),
-    )
-}
-
 #[tokio::test]
 async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
     for backend in backends() {
@@ -189,27 +169,7 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
         let with_db = |c: &mut Command| {
             c.arg("--database-url").arg(&t.url);
         };
-        let set = examples().join("index-set-xa.yaml");
-        let mut c = chiso();
-        c.args(["import", "index-set"]).arg(&set);
-        with_db(&mut c);
-        succeeds(&mut c);
-        let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
-        let plain: String = csv
-            .lines()
-            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
-            .collect();
-        let units = t.dir().join("units.csv");
-        std::fs::write(&units, plain).unwrap();
-        let mut c = chiso();
-        c.args(["import", "units"]).arg(&units).args([
-            "--period",
-            "2025",
-            "--index-set",
-            "XA-2025",
-        ]);
-        with_db(&mut c);
-        succeeds(&mut c);
+        seed_example_period(&t.url, t.dir());
         let import = || {
             let mut c = chiso();
             c.args(["import", "scores", "--period", "2025"])
@@ -217,7 +177,6 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
             with_db(&mut c);
             c
         };
-        succeeds(&mut import());
 
         let period = PeriodCode::parse("2025").unwrap();
         let at = datetime!(2026-03-02 09:00 UTC);
@@ -294,22 +253,7 @@ async fn replacing_an_index_set_a_period_uses_is_refused_as_on_the_web() {
         assert_eq!(stored().await.name, "Bộ chỉ số cấp xã 2025 (sửa đổi)");
 
         // Once period 2025 scores its units with it, the set is read-only.
-        let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
-        let plain: String = csv
-            .lines()
-            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
-            .collect();
-        let units = t.dir().join("units.csv");
-        std::fs::write(&units, plain).unwrap();
-        let mut c = chiso();
-        c.args(["import", "units"]).arg(&units).args([
-            "--period",
-            "2025",
-            "--index-set",
-            "XA-2025",
-        ]);
-        with_db(&mut c);
-        succeeds(&mut c);
+        import_example_units(&t.url, t.dir());
         let err = refused(&mut import_set(&set));
         assert_eq!(
             err.trim_end(),
@@ -340,22 +284,7 @@ async fn an_invalid_grant_is_refused_with_every_reason_as_on_the_role_page() {
             .arg(examples().join("index-set-xa.yaml"));
         with_db(&mut c);
         succeeds(&mut c);
-        let csv = std::fs::read_to_string(examples().join("units.csv")).unwrap();
-        let plain: String = csv
-            .lines()
-            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",") + "\n")
-            .collect();
-        let units = t.dir().join("units.csv");
-        std::fs::write(&units, plain).unwrap();
-        let mut c = chiso();
-        c.args(["import", "units"]).arg(&units).args([
-            "--period",
-            "2025",
-            "--index-set",
-            "XA-2025",
-        ]);
-        with_db(&mut c);
-        succeeds(&mut c);
+        import_example_units(&t.url, t.dir());
         let grant = |args: &[&str]| {
             let mut c = chiso();
             c.args(["user", "grant"]).args(args);

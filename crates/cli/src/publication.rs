@@ -1,0 +1,174 @@
+//! `chiso publish`, `chiso correct` and `chiso export results`: publication by decision from
+//! the command line, with the same rules as the period administration pages, and an export
+//! that writes what the public sees, so that a published file never changes with live data.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+use chiso_domain::fmt::{parse_date, vi_int};
+use chiso_domain::{Clock, IndexSet, PeriodResults, SetCode};
+use chiso_services::publication::{self, Publish, decision_text};
+use chiso_services::results::{PeriodReport, period_report};
+use chiso_web::SystemClock;
+use time::Date;
+
+use crate::cli::DbArgs;
+use crate::commands::{app, cli_principal, existing_period, open, written};
+
+/// The decision's date given as `--date`. `parse_date` also reads `15/03/27` as the year 27,
+/// which the service would accept (it is not after today): a year of fewer than four digits is
+/// refused here rather than published as a decision of the first century.
+fn decision_date(raw: &str) -> Result<Date> {
+    parse_date(raw)
+        .filter(|d| d.year() >= 1000)
+        .ok_or_else(|| {
+            anyhow!(
+                "--date \"{raw}\" không phải là ngày hợp lệ: hãy ghi ngày quyết định theo dạng dd/mm/yyyy, ví dụ 15/03/2027"
+            )
+        })
+}
+
+/// The arguments of `chiso publish`.
+pub struct PublishArgs {
+    pub db: DbArgs,
+    pub period: String,
+    pub decision: String,
+    pub date: String,
+    pub reason: Option<String>,
+}
+
+/// Publishes the period's computed results as its next version. The date is checked before
+/// the database is opened, so that a typo changes nothing.
+pub async fn publish(args: PublishArgs, clock: &SystemClock) -> Result<()> {
+    let decided_on = decision_date(&args.date)?;
+    let db = open(&args.db).await?;
+    let period = existing_period(&db, &args.period).await?;
+    let cmd = Publish {
+        period: period.clone(),
+        decision: args.decision,
+        decided_on,
+        reason: args.reason,
+    };
+    let done = publication::publish(&db, &cli_principal(), &cmd, clock.now())
+        .await
+        .map_err(app)?;
+    println!(
+        "Đã công bố kết quả kỳ {period} (phiên bản {}, {} đơn vị) theo {}.",
+        done.version,
+        vi_int(i64::try_from(done.units).unwrap_or(i64::MAX)),
+        decision_text(cmd.decision.trim(), decided_on)
+    );
+    if let Some(reason) = cmd
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        println!("Lý do đính chính: {reason}");
+    }
+    Ok(())
+}
+
+/// Opens a correction and says what stays public meanwhile and how it ends.
+pub async fn correct(args: &DbArgs, period: &str, reason: &str, clock: &SystemClock) -> Result<()> {
+    let db = open(args).await?;
+    let period = existing_period(&db, period).await?;
+    publication::open_correction(&db, &cli_principal(), &period, reason, clock.now())
+        .await
+        .map_err(app)?;
+    let versions = publication::versions(&db, &period).await.map_err(app)?;
+    println!("Đã mở đính chính kỳ {period}: có thể sửa dữ liệu và tính lại kết quả.");
+    if let Some(shown) = versions.last() {
+        println!(
+            "Phiên bản {} ({}) vẫn được công khai cho đến khi công bố phiên bản mới.",
+            shown.version,
+            decision_text(&shown.decision, shown.decided_on)
+        );
+    }
+    println!(
+        "Công bố phiên bản mới: chiso publish --period {period} --decision SỐ --date dd/mm/yyyy --reason \"lý do\""
+    );
+    Ok(())
+}
+
+/// Writes to `out` what the public sees of the period: the published version asked for (the
+/// latest by default), read from its immutable snapshot, so that the file of a published
+/// period is the same whatever changed since; before publication, the results as last
+/// computed, which the command line reads as an administrator.
+pub async fn export_results(
+    args: &DbArgs,
+    period: &str,
+    version: Option<i64>,
+    out: &Path,
+) -> Result<()> {
+    let db = open(args).await?;
+    let period = existing_period(&db, period).await?;
+    let report = period_report(&db, &cli_principal(), &period, version)
+        .await
+        .map_err(app)?;
+    if !report.computed {
+        anyhow::bail!("kỳ {period} chưa có kết quả (chạy chiso recompute)");
+    }
+    let (results, sets) = results_of(&report);
+    let has_previous = results.units.iter().any(|u| u.previous_index.is_some());
+    chiso_formats::write_results(out, &results, &sets, has_previous).map_err(written)?;
+    let what = match report.source.publication() {
+        Some(p) => format!(
+            "phiên bản công bố {} theo {}",
+            p.version,
+            decision_text(&p.decision, p.decided_on)
+        ),
+        None => "kết quả chưa công bố, bảo mật".to_owned(),
+    };
+    println!(
+        "Đã ghi {} ({} đơn vị, {what}).",
+        out.display(),
+        results.units.len()
+    );
+    Ok(())
+}
+
+/// The results and index sets of a report, in the shape the results writers take: units
+/// group by group in the report's order, each group's statistics, and every set once, by code.
+fn results_of(report: &PeriodReport) -> (PeriodResults, Vec<IndexSet>) {
+    let units = report
+        .groups
+        .iter()
+        .flat_map(|g| g.units.iter().cloned())
+        .collect();
+    let groups = report
+        .groups
+        .iter()
+        .filter_map(|g| g.stats.clone())
+        .collect();
+    let sets: BTreeMap<SetCode, IndexSet> = report
+        .groups
+        .iter()
+        .filter_map(|g| g.set.as_deref())
+        .map(|s| (s.code.clone(), s.clone()))
+        .collect();
+    (
+        PeriodResults { units, groups },
+        sets.into_values().collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn a_decision_date_is_day_month_year_with_a_four_digit_year() {
+        assert_eq!(decision_date("15/03/2027").unwrap(), date!(2027 - 03 - 15));
+        assert_eq!(decision_date(" 5/3/2027 ").unwrap(), date!(2027 - 03 - 05));
+        for bad in ["15/03/27", "31/02/2027", "15.03.2027", "", "hôm nay"] {
+            let e = decision_date(bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--date ") && e.contains("dd/mm/yyyy"),
+                "{bad}: {e}"
+            );
+        }
+    }
+}

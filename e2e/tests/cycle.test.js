@@ -270,6 +270,8 @@ test('the leader submits, and the second department does the same', async () => 
   assert.match(await text(page, '.cycle-panel'), /Đã nhập đủ các tiêu chí/);
   await shot(page, 'nop-tu-danh-gia.png', '.cycle-panel');
   await submit(page, '.cycle-submit button[type="submit"]');
+  // Submitting is irreversible: the leader was asked to confirm, saying what follows.
+  assert.match(page.dialogs.at(-1), /^Nộp bản tự đánh giá\? Sau khi nộp, đơn vị không sửa được nữa/);
   assert.equal(await text(page, '[role="status"]'), 'Đã nộp kết quả tự đánh giá.');
   assert.equal(await text(page, '.cycle-facts strong'), 'Đã nộp');
   assert.equal(await page.locator('form.cycle-values').count(), 0, 'a submitted self-assessment cannot be edited');

@@ -88,6 +88,13 @@ export async function startApp({ demo = false, users = [] } = {}) {
 export async function signIn(app, user, { viewport = { width: 1280, height: 900 } } = {}) {
   const context = await app.browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
   const page = await context.newPage();
+  // Confirmations (data-confirm) and the unsaved-values warning are accepted, as a person who
+  // read them would; their texts are kept for the tests to check.
+  page.dialogs = [];
+  page.on('dialog', (dialog) => {
+    page.dialogs.push(dialog.message());
+    dialog.accept();
+  });
   await page.goto(app.url + '/dang-nhap');
   await page.fill('#login', user.login);
   await page.fill('#password', user.password);

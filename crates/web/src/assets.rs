@@ -34,6 +34,11 @@ pub static ASSETS: &[Asset] = &[
         body: include_bytes!("../static/favicon.svg"),
     },
     Asset {
+        name: "forms.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../static/forms.js"),
+    },
+    Asset {
         name: "cycle.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../static/cycle.js"),

@@ -100,6 +100,12 @@ impl PageCtx {
     pub fn icon(&self) -> String {
         crate::assets::url("favicon.svg")
     }
+
+    /// The script asking for confirmations and warning about unsaved values; only pages of
+    /// signed-in people load it (the public pages carry no script at all).
+    pub fn forms_script(&self) -> String {
+        crate::assets::url("forms.js")
+    }
 }
 
 impl PageCtx {

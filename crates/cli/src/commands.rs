@@ -83,6 +83,11 @@ pub(crate) fn app(e: ServiceError) -> anyhow::Error {
     ))
 }
 
+/// Turns the problems of a file into their Vietnamese lines, as the web pages word them.
+fn file(e: chiso_formats::ImportErrors) -> anyhow::Error {
+    anyhow!(chiso_web::error::import_text(chiso_web::i18n::Lang::Vi, &e))
+}
+
 /// Refuses an input file that cannot be read, naming it with the reason in Vietnamese
 /// ("không có tệp …", "không đủ quyền đọc …") before a reader reports the system's English
 /// text. The readers then read it within their size bounds.
@@ -383,13 +388,12 @@ fn compute_files(
     {
         readable(path)?;
     }
-    let set = chiso_formats::read_index_set(set_path).map_err(|e| anyhow!("{e}"))?;
-    let units = chiso_formats::read_units(units_path).map_err(|e| anyhow!("{e}"))?;
+    let set = chiso_formats::read_index_set(set_path).map_err(file)?;
+    let units = chiso_formats::read_units(units_path).map_err(file)?;
     let known: Vec<_> = units.units.iter().map(|u| u.code.clone()).collect();
-    let scores =
-        chiso_formats::read_scores(scores_path, &set, Some(&known)).map_err(|e| anyhow!("{e}"))?;
+    let scores = chiso_formats::read_scores(scores_path, &set, Some(&known)).map_err(file)?;
     let previous = match previous {
-        Some(p) => chiso_formats::read_results(p).map_err(|e| anyhow!("{e}"))?,
+        Some(p) => chiso_formats::read_results(p).map_err(file)?,
         None => Vec::new(),
     };
     let inputs = scores.unit_inputs(&units);

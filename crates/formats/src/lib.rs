@@ -3,11 +3,12 @@
 //! command line, the web import pages and the API, so a file is judged the same way
 //! everywhere.
 //!
-//! Every reader reports all the problems of a file at once, each with its row and column
-//! (Vietnamese messages), and returns nothing usable when there is any, so an import either
-//! succeeds whole or changes nothing. Entry points come in pairs: `read_x(path)` and
+//! Every reader reports all the problems of a file at once, each with its row and column and a
+//! stable code with named arguments ([`codes`]), and returns nothing usable when there is any,
+//! so an import either succeeds whole or changes nothing. Entry points come in pairs: `read_x(path)` and
 //! `read_x_bytes(file_name, bytes)`, the format chosen by the file's extension.
 
+pub mod codes;
 mod error;
 mod index_set;
 pub mod limits;
@@ -17,7 +18,7 @@ mod scores;
 mod table;
 mod units;
 
-pub use error::{ExportError, ImportError, ImportErrors};
+pub use error::{ExportError, ImportError, ImportErrors, Problem, ProblemCode};
 pub use index_set::{
     index_set_csv, index_set_yaml, read_index_set, read_index_set_bytes, write_index_set_yaml,
 };
@@ -35,7 +36,7 @@ pub use units::{UnitsFile, read_units, read_units_bytes, units_csv, write_units_
 
 /// Parses a scoring method from its name and compact parameter text, as the spreadsheet form's
 /// `method` and `params` columns are read (the inverse of [`method_params`]); used by forms
-/// that edit one criterion. Every problem is returned, in Vietnamese.
-pub fn parse_method_params(name: &str, params: &str) -> Result<chiso_domain::Method, Vec<String>> {
+/// that edit one criterion. Every problem is returned.
+pub fn parse_method_params(name: &str, params: &str) -> Result<chiso_domain::Method, Vec<Problem>> {
     params::parse_method(name, params)
 }

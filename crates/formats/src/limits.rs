@@ -59,7 +59,7 @@ pub const MAX_TABLE_TEXT_BYTES: usize = 64 * 1024 * 1024;
 /// Most problems listed for one file; the list ends with a line saying more were found.
 pub const MAX_REPORTED_ERRORS: usize = 1_000;
 
-/// `1 048 576` with the Vietnamese thousands separator, for messages.
+/// `1 048 576` with the Vietnamese thousands separator, for problem arguments.
 pub(crate) fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -72,7 +72,7 @@ pub(crate) fn grouped(n: u64) -> String {
     out
 }
 
-/// A size in bytes for messages: `2 MiB`, `1,5 GiB` rounded down to one decimal.
+/// A size in bytes for problem arguments: `2 MiB`, `1,5 GiB` rounded down to one decimal.
 pub(crate) fn size_text(bytes: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (name, unit) in UNITS {
@@ -96,13 +96,9 @@ pub(crate) fn forbidden_char(text: &str) -> Option<char> {
         .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
-/// The message for a forbidden character.
-pub(crate) fn forbidden_char_message(c: char) -> String {
-    format!(
-        "có ký tự điều khiển U+{:04X} không được phép (tệp bị hỏng hoặc dán từ nguồn lạ); xóa \
-         ký tự này rồi nhập lại",
-        u32::from(c)
-    )
+/// The problem of a forbidden character, named by its code point (`U+0000`).
+pub(crate) fn forbidden_char_problem(c: char) -> crate::Problem {
+    crate::Problem::new(crate::codes::CONTROL_CHAR).arg("char", format!("U+{:04X}", u32::from(c)))
 }
 
 #[cfg(test)]

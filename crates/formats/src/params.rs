@@ -10,6 +10,9 @@ use chiso_domain::points::parse_decimal;
 use chiso_domain::{Grade, Method, Tier, TierBasis};
 use rust_decimal::Decimal;
 
+use crate::codes;
+use crate::error::{Problem, ProblemCode};
+
 /// The method names accepted in files, with the Vietnamese aliases people type.
 pub(crate) fn canonical_method(raw: &str) -> Option<&'static str> {
     let k = raw.trim().to_lowercase().replace([' ', '-'], "_");
@@ -28,22 +31,24 @@ pub(crate) fn canonical_method(raw: &str) -> Option<&'static str> {
     })
 }
 
-/// Every accepted method name, for error messages.
+/// Every accepted method name, for problems that list them.
 pub(crate) const METHOD_NAMES: &str =
     "yes_no, count, tiers, days_late, proportional, graded, deduction, manual, survey, bonus";
 
-/// A decimal written in a file, with the message naming `what` when it is not a number.
-pub(crate) fn decimal(raw: &str, what: &str) -> Result<Decimal, String> {
-    parse_decimal(raw).ok_or_else(|| format!("{what} \"{}\" không phải là số", raw.trim()))
+/// A decimal written in a file; `code` (with the text as `{value}`) says which number is not
+/// one.
+pub(crate) fn decimal(raw: &str, code: ProblemCode) -> Result<Decimal, Problem> {
+    parse_decimal(raw).ok_or_else(|| Problem::new(code).arg("value", raw.trim()))
 }
 
 /// Parses the method `name` with its compact `params`; every problem is returned.
-pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<String>> {
+pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Problem>> {
     let Some(name) = canonical_method(name) else {
-        return Err(vec![format!(
-            "phương pháp chấm điểm \"{}\" không hợp lệ (dùng: {METHOD_NAMES})",
-            name.trim()
-        )]);
+        return Err(vec![
+            Problem::new(codes::METHOD_UNKNOWN)
+                .arg("method", name.trim())
+                .arg("accepted", METHOD_NAMES),
+        ]);
     };
     let mut errors = Vec::new();
     let mut keys: BTreeMap<String, String> = BTreeMap::new();
@@ -53,7 +58,7 @@ pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Strin
             Some((k, v)) => {
                 let k = k.trim().to_lowercase();
                 if keys.insert(k.clone(), v.trim().to_owned()).is_some() {
-                    errors.push(format!("tham số \"{k}\" ghi hai lần"));
+                    errors.push(Problem::new(codes::PARAM_TWICE).arg("param", &k));
                 }
             }
             None => lists.push(part.to_owned()),
@@ -70,30 +75,35 @@ pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Strin
     for k in keys.keys() {
         if !allowed.contains(&k.as_str()) {
             if allowed.is_empty() {
-                errors.push(format!("phương pháp {name} không có tham số \"{k}\""));
+                errors.push(
+                    Problem::new(codes::PARAM_UNKNOWN)
+                        .arg("method", name)
+                        .arg("param", k),
+                );
             } else {
-                errors.push(format!(
-                    "phương pháp {name} không có tham số \"{k}\" (dùng: {})",
-                    allowed.join(", ")
-                ));
+                errors.push(
+                    Problem::new(codes::PARAM_UNKNOWN_USE)
+                        .arg("method", name)
+                        .arg("param", k)
+                        .arg("accepted", allowed.join(", ")),
+                );
             }
         }
     }
     let takes_list = matches!(name, "tiers" | "days_late" | "graded");
     if !takes_list && !lists.is_empty() {
-        errors.push(format!(
-            "phương pháp {name}: không hiểu tham số \"{}\" (dùng dạng khóa=giá trị)",
-            lists.join(";")
-        ));
+        errors.push(
+            Problem::new(codes::PARAM_NOT_KEY_VALUE)
+                .arg("method", name)
+                .arg("text", lists.join(";")),
+        );
     }
     if takes_list && lists.len() > 1 {
-        errors.push(format!(
-            "phương pháp {name}: chỉ ghi một danh sách mức, ngăn cách bằng |"
-        ));
+        errors.push(Problem::new(codes::PARAM_ONE_LIST).arg("method", name));
     }
-    let num = |k: &str, errors: &mut Vec<String>| -> Option<Decimal> {
+    let num = |k: &str, errors: &mut Vec<Problem>| -> Option<Decimal> {
         let v = keys.get(k)?;
-        match decimal(v, k) {
+        match decimal(v, codes::PARAM_NOT_NUMBER).map_err(|p| p.arg("param", k)) {
             Ok(d) => Some(d),
             Err(e) => {
                 errors.push(e);
@@ -112,7 +122,7 @@ pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Strin
                 Some(per) => Some(Method::Count { per, cap }),
                 None => {
                     if !keys.contains_key("per") {
-                        errors.push("phương pháp count cần tham số per (điểm mỗi đơn vị), ví dụ per=0.5;cap=2".to_owned());
+                        errors.push(Problem::new(codes::COUNT_NEEDS_PER));
                     }
                     None
                 }
@@ -122,7 +132,7 @@ pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Strin
             Some(per) => Some(Method::Deduction { per }),
             None => {
                 if !keys.contains_key("per") {
-                    errors.push("phương pháp deduction cần tham số per (điểm trừ mỗi vi phạm), ví dụ per=0.5".to_owned());
+                    errors.push(Problem::new(codes::DEDUCTION_NEEDS_PER));
                 }
                 None
             }
@@ -136,44 +146,32 @@ pub(crate) fn parse_method(name: &str, params: &str) -> Result<Method, Vec<Strin
                 (Some(d), None | Some("days_late")) => match parse_date(d) {
                     Some(deadline) => Some(TierBasis::DaysLate { deadline }),
                     None => {
-                        errors.push(format!(
-                            "hạn (deadline) \"{d}\" không phải ngày hợp lệ (dùng dd/mm/yyyy)"
-                        ));
+                        errors.push(Problem::new(codes::DEADLINE_INVALID).arg("value", d));
                         None
                     }
                 },
                 (None, _) if name == "days_late" => {
-                    errors.push(
-                        "phương pháp days_late cần tham số deadline, ví dụ deadline=10/01/2024"
-                            .to_owned(),
-                    );
+                    errors.push(Problem::new(codes::DAYS_LATE_NEEDS_DEADLINE));
                     None
                 }
                 (None, None) => Some(TierBasis::Percent),
-                (_, Some(b)) => {
-                    match parse_basis(b) {
-                        Some(TierBasis::DaysLate { .. }) | None => {
-                            errors.push(format!("cơ sở tính mức (basis) \"{b}\" không hợp lệ (dùng percent hoặc count)"));
-                            None
-                        }
-                        Some(basis) => {
-                            if keys.contains_key("deadline") {
-                                errors.push(
-                                    "tham số deadline chỉ dùng cho mức theo số ngày trễ".to_owned(),
-                                );
-                            }
-                            Some(basis)
-                        }
+                (_, Some(b)) => match parse_basis(b) {
+                    Some(TierBasis::DaysLate { .. }) | None => {
+                        errors.push(Problem::new(codes::BASIS_INVALID).arg("value", b));
+                        None
                     }
-                }
+                    Some(basis) => {
+                        if keys.contains_key("deadline") {
+                            errors.push(Problem::new(codes::DEADLINE_ONLY_DAYS_LATE));
+                        }
+                        Some(basis)
+                    }
+                },
             };
             let tiers = match lists.first() {
                 Some(list) => parse_tier_list(list, &mut errors),
                 None => {
-                    errors.push(
-                        "cần danh sách mức dạng ngưỡng:điểm, ví dụ 100:2|95:1.5|90:1|0:0"
-                            .to_owned(),
-                    );
+                    errors.push(Problem::new(codes::TIERS_NEEDED));
                     None
                 }
             };
@@ -208,14 +206,12 @@ pub(crate) fn parse_basis(raw: &str) -> Option<TierBasis> {
 }
 
 /// `100:2|95:1.5|0:0` or `0-1:1|1-11:0.5|11:0`.
-fn parse_tier_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Tier>> {
+fn parse_tier_list(list: &str, errors: &mut Vec<Problem>) -> Option<Vec<Tier>> {
     let mut tiers = Vec::new();
     let mut ok = true;
     for item in list.split('|').map(str::trim).filter(|i| !i.is_empty()) {
         let Some((range, points)) = item.split_once(':') else {
-            errors.push(format!(
-                "mức \"{item}\" không đúng dạng ngưỡng:điểm (ví dụ 95:1.5)"
-            ));
+            errors.push(Problem::new(codes::TIER_MALFORMED).arg("item", item));
             ok = false;
             continue;
         };
@@ -223,9 +219,11 @@ fn parse_tier_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Tier>> {
             Some((a, b)) if !a.trim().is_empty() => (a, Some(b)),
             _ => (range, None),
         };
-        let min = decimal(min, "ngưỡng");
-        let below = below.map(|b| decimal(b, "cận trên")).transpose();
-        let points = decimal(points, "điểm");
+        let min = decimal(min, codes::TIER_MIN_NOT_NUMBER);
+        let below = below
+            .map(|b| decimal(b, codes::TIER_BELOW_NOT_NUMBER))
+            .transpose();
+        let points = decimal(points, codes::TIER_POINTS_NOT_NUMBER);
         match (min, below, points) {
             (Ok(min), Ok(below), Ok(points)) => tiers.push(Tier { min, below, points }),
             (a, b, c) => {
@@ -235,7 +233,7 @@ fn parse_tier_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Tier>> {
         }
     }
     if tiers.is_empty() && ok {
-        errors.push("danh sách mức trống".to_owned());
+        errors.push(Problem::new(codes::TIERS_EMPTY));
         return None;
     }
     ok.then_some(tiers)
@@ -243,7 +241,7 @@ fn parse_tier_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Tier>> {
 
 /// `XS:100|T:75` or `XS:100:Hoàn thành xuất sắc|…`; a known code without a label takes the
 /// default label.
-fn parse_grade_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Grade>> {
+fn parse_grade_list(list: &str, errors: &mut Vec<Problem>) -> Option<Vec<Grade>> {
     let defaults = Method::default_grades();
     let mut grades = Vec::new();
     let mut ok = true;
@@ -253,18 +251,16 @@ fn parse_grade_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Grade>> 
         let pct = parts.next();
         let label = parts.next().map(str::trim).filter(|l| !l.is_empty());
         let Some(pct) = pct else {
-            errors.push(format!(
-                "mức xếp loại \"{item}\" không đúng dạng MÃ:phần trăm (ví dụ XS:100)"
-            ));
+            errors.push(Problem::new(codes::GRADE_MALFORMED).arg("item", item));
             ok = false;
             continue;
         };
         if code.is_empty() {
-            errors.push(format!("mức xếp loại \"{item}\" thiếu mã"));
+            errors.push(Problem::new(codes::GRADE_CODE_MISSING).arg("item", item));
             ok = false;
             continue;
         }
-        match decimal(pct, "tỷ lệ") {
+        match decimal(pct, codes::GRADE_PERCENT_NOT_NUMBER) {
             Ok(percent) => grades.push(Grade {
                 code: code.to_owned(),
                 label: label
@@ -279,7 +275,7 @@ fn parse_grade_list(list: &str, errors: &mut Vec<String>) -> Option<Vec<Grade>> 
         }
     }
     if grades.is_empty() && ok {
-        errors.push("danh sách mức xếp loại trống".to_owned());
+        errors.push(Problem::new(codes::GRADES_EMPTY));
         return None;
     }
     ok.then_some(grades)
@@ -439,8 +435,16 @@ mod tests {
     fn bad_params_report_every_problem() {
         let errs = parse_method("count", "per=abc;cap=x;foo=1").unwrap_err();
         assert_eq!(errs.len(), 3, "{errs:?}");
-        assert!(parse_method("tiers", "").unwrap_err()[0].contains("ngưỡng:điểm"));
-        assert!(parse_method("magic", "").unwrap_err()[0].contains("magic"));
+        assert!(
+            parse_method("tiers", "").unwrap_err()[0]
+                .to_string()
+                .contains("ngưỡng:điểm")
+        );
+        assert!(
+            parse_method("magic", "").unwrap_err()[0]
+                .to_string()
+                .contains("magic")
+        );
         assert!(parse_method("yes_no", "per=1").is_err());
     }
 }

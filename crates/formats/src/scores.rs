@@ -10,7 +10,8 @@ use std::path::Path;
 use chiso_domain::fmt::vi_date;
 use chiso_domain::{IndexSet, Node, NodeCode, RawValue, UnitCode, UnitInput};
 
-use crate::error::{ExportError, ImportError, ImportErrors};
+use crate::codes;
+use crate::error::{ExportError, ImportError, ImportErrors, Problem, id_problem, input_problem};
 use crate::params::plain;
 use crate::table::{
     FileFormat, Table, TableRow, XlsxBook, csv_table, format_or_error, header_key,
@@ -153,9 +154,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn err(&mut self, row: usize, column: &str, message: String) {
+    fn err(&mut self, row: usize, column: &str, problem: Problem) {
         self.errors
-            .push(ImportError::cell(&self.table.file, row, column, message));
+            .push(ImportError::cell(&self.table.file, row, column, problem));
     }
 
     fn read(mut self) -> Result<ScoresFile, ImportErrors> {
@@ -164,7 +165,7 @@ impl<'a> Reader<'a> {
             self.err(
                 t.header_row,
                 "unit",
-                "thiếu cột \"unit\" (mã đơn vị)".to_owned(),
+                Problem::new(codes::SCORES_UNIT_COLUMN_MISSING),
             );
             return Err(self.errors);
         };
@@ -179,7 +180,7 @@ impl<'a> Reader<'a> {
                 self.err(
                     t.header_row,
                     "value",
-                    "thiếu cột \"value\" (giá trị)".to_owned(),
+                    Problem::new(codes::SCORES_VALUE_COLUMN_MISSING),
                 );
                 ScoreShape::Long
             }
@@ -187,7 +188,7 @@ impl<'a> Reader<'a> {
                 self.err(
                     t.header_row,
                     "criterion",
-                    "thiếu cột \"criterion\" (mã tiêu chí)".to_owned(),
+                    Problem::new(codes::SCORES_CRITERION_COLUMN_MISSING),
                 );
                 ScoreShape::Long
             }
@@ -210,35 +211,38 @@ impl<'a> Reader<'a> {
                     self.err(
                         row.number,
                         header,
-                        format!("đơn vị {u} không có trong danh sách đơn vị"),
+                        Problem::new(codes::UNIT_UNKNOWN).arg("unit", &u),
                     );
                     return None;
                 }
                 Some(u)
             }
             Err(chiso_domain::IdError::Empty) => {
-                self.err(row.number, header, "thiếu mã đơn vị".to_owned());
+                self.err(row.number, header, Problem::new(codes::UNIT_CODE_MISSING));
                 None
             }
             Err(e) => {
-                self.err(row.number, header, format!("mã đơn vị: {e}"));
+                self.err(
+                    row.number,
+                    header,
+                    Problem::new(codes::UNIT_CODE_INVALID).because(id_problem(&e)),
+                );
                 None
             }
         }
     }
 
-    /// The leaf of a criterion code, or the message saying why it is not one.
-    fn leaf(&self, raw: &str) -> Result<&'a Node, String> {
-        let code = NodeCode::parse(raw).map_err(|e| format!("mã tiêu chí: {e}"))?;
+    /// The leaf of a criterion code, or the problem saying why it is not one.
+    fn leaf(&self, raw: &str) -> Result<&'a Node, Problem> {
+        let code = NodeCode::parse(raw)
+            .map_err(|e| Problem::new(codes::CRITERION_CODE_INVALID).because(id_problem(&e)))?;
         if let Some(n) = self.leaves.get(code.as_str()) {
             return Ok(n);
         }
         if self.inner.contains(code.as_str()) {
-            return Err(format!(
-                "tiêu chí {code} có tiêu chí con, chỉ nhập giá trị cho tiêu chí lá"
-            ));
+            return Err(Problem::new(codes::CRITERION_NOT_LEAF).arg("criterion", &code));
         }
-        Err(format!("không có tiêu chí {code} trong bộ chỉ số"))
+        Err(Problem::new(codes::CRITERION_UNKNOWN).arg("criterion", &code))
     }
 
     /// Parses and test-scores one value; records it unless something is wrong.
@@ -260,7 +264,13 @@ impl<'a> Reader<'a> {
         let value = match parsed {
             Ok(v) => v,
             Err(e) => {
-                self.err(row, column, format!("tiêu chí {}: {e}", leaf.code));
+                self.err(
+                    row,
+                    column,
+                    Problem::new(codes::CRITERION)
+                        .arg("criterion", &leaf.code)
+                        .because(input_problem(&e)),
+                );
                 return;
             }
         };
@@ -270,10 +280,10 @@ impl<'a> Reader<'a> {
             self.err(
                 row,
                 column,
-                format!(
-                    "đơn vị {unit}, tiêu chí {} nhập hai lần (đã có ở dòng {first})",
-                    leaf.code
-                ),
+                Problem::new(codes::VALUE_TWICE)
+                    .arg("unit", unit)
+                    .arg("criterion", &leaf.code)
+                    .arg("first_row", first),
             );
             return;
         }
@@ -314,7 +324,9 @@ impl<'a> Reader<'a> {
                 self.err(
                     t.header_row,
                     h,
-                    format!("cột \"{h}\" không được hỗ trợ (dùng: unit, criterion, value, note)"),
+                    Problem::new(codes::COLUMN_UNSUPPORTED)
+                        .arg("column", h)
+                        .arg("accepted", "unit, criterion, value, note"),
                 );
             }
         }
@@ -338,11 +350,9 @@ impl<'a> Reader<'a> {
                 self.err(
                     row.number,
                     &value_header,
-                    format!(
-                        "giá trị \"{raw}\" và ghi chú \"{n}\" có vẻ là số thập phân {raw},{n} bị \
-                         dấu phẩy không nằm trong ngoặc kép tách làm hai; hãy viết \"{raw},{n}\" \
-                         trong ngoặc kép, dùng dấu chấm ({raw}.{n}) hoặc lưu tệp với dấu phân cách ;"
-                    ),
+                    Problem::new(codes::VALUE_SPLIT_BY_COMMA)
+                        .arg("value", raw)
+                        .arg("note", n),
                 );
                 continue;
             }
@@ -381,7 +391,9 @@ impl<'a> Reader<'a> {
                         self.err(
                             t.header_row,
                             h,
-                            format!("tiêu chí {} có hai cột (đã có ở cột {first})", leaf.code),
+                            Problem::new(codes::CRITERION_TWO_COLUMNS)
+                                .arg("criterion", &leaf.code)
+                                .arg("first_column", first),
                         );
                     } else {
                         columns.push((i, leaf));
@@ -390,7 +402,9 @@ impl<'a> Reader<'a> {
                 Err(e) => self.err(
                     t.header_row,
                     h,
-                    format!("cột \"{h}\" không phải tiêu chí lá của bộ chỉ số: {e}"),
+                    Problem::new(codes::COLUMN_NOT_LEAF)
+                        .arg("column", h)
+                        .because(e),
                 ),
             }
         }
@@ -404,7 +418,9 @@ impl<'a> Reader<'a> {
                 self.err(
                     row.number,
                     &t.headers[unit_col],
-                    format!("đơn vị {unit} xuất hiện hai lần (đã có ở dòng {first})"),
+                    Problem::new(codes::UNIT_TWICE)
+                        .arg("unit", &unit)
+                        .arg("first_row", first),
                 );
                 continue;
             }

@@ -9,11 +9,12 @@ use std::io::{Cursor, Read};
 use calamine::{DataRef, Reader, Xlsx, open_workbook_from_rs};
 use rust_decimal::Decimal;
 
-use crate::error::{ImportError, ImportErrors};
+use crate::codes;
+use crate::error::{ImportError, ImportErrors, Problem};
 use crate::limits::{
     MAX_CELL_CHARS, MAX_CELLS, MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, MAX_SHARED_STRINGS,
     MAX_SHARED_STRINGS_BYTES, MAX_TABLE_TEXT_BYTES, MAX_XLSX_ENTRIES, MAX_XLSX_UNCOMPRESSED_BYTES,
-    MAX_YAML_BYTES, forbidden_char, forbidden_char_message, grouped, size_text,
+    MAX_YAML_BYTES, forbidden_char, forbidden_char_problem, grouped, size_text,
 };
 
 /// The formats chiso reads and writes, chosen by file extension.
@@ -61,11 +62,9 @@ pub(crate) fn format_or_error(
             if len > max {
                 return Err(ImportError::file(
                     file_name,
-                    format!(
-                        "tệp quá lớn ({}, tối đa {}); hãy chia nhỏ tệp",
-                        size_text(len as u64),
-                        size_text(max as u64)
-                    ),
+                    Problem::new(codes::FILE_TOO_LARGE)
+                        .arg("size", size_text(len as u64))
+                        .arg("max", size_text(max as u64)),
                 )
                 .into());
             }
@@ -83,10 +82,7 @@ pub(crate) fn format_or_error(
                 .collect();
             Err(ImportError::file(
                 file_name,
-                format!(
-                    "định dạng tệp không được hỗ trợ ở đây (dùng {})",
-                    names.join(", ")
-                ),
+                Problem::new(codes::FORMAT_UNSUPPORTED).arg("accepted", names.join(", ")),
             )
             .into())
         }
@@ -105,7 +101,11 @@ pub(crate) fn read_path(path: &std::path::Path) -> Result<(String, Vec<u8>), Imp
         .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
     {
         Ok(_) => Ok((name, bytes)),
-        Err(e) => Err(ImportError::file(&name, format!("không đọc được tệp: {e}")).into()),
+        Err(e) => Err(ImportError::file(
+            &name,
+            Problem::new(codes::FILE_UNREADABLE).arg("error", e),
+        )
+        .into()),
     }
 }
 
@@ -116,7 +116,7 @@ pub(crate) fn decode_text(file: &str, bytes: &[u8]) -> Result<String, ImportErro
         if had_errors {
             return Err(ImportError::file(
                 file,
-                format!("tệp có ký tự không đọc được theo mã {}", encoding.name()),
+                Problem::new(codes::ENCODING_INVALID).arg("encoding", encoding.name()),
             ));
         }
         return Ok(text.into_owned());
@@ -129,12 +129,7 @@ pub(crate) fn decode_text(file: &str, bytes: &[u8]) -> Result<String, ImportErro
                 .filter(|b| **b == b'\n')
                 .count()
                 + 1;
-            Err(ImportError::row(
-                file,
-                line,
-                "tệp không được mã hóa UTF-8; trong Excel hãy lưu bằng \"CSV UTF-8 (Comma \
-                 delimited)\" hoặc \"Unicode Text\"",
-            ))
+            Err(ImportError::row(file, line, Problem::new(codes::NOT_UTF8)))
         }
     }
 }
@@ -252,14 +247,9 @@ impl Table {
                     &self.file,
                     row.number,
                     &column_letter(*first_col),
-                    format!(
-                        "dòng có nhiều ô hơn dòng tiêu đề ({} cột): \"{}\" nằm ngoài các cột. \
-                         Thường do số thập phân viết bằng dấu phẩy (1,5) hoặc chữ có dấu phẩy \
-                         không đặt trong ngoặc kép; hãy viết \"1,5\" trong ngoặc kép, dùng \
-                         dấu chấm (1.5) hoặc lưu tệp với dấu phân cách ;",
-                        self.headers.len(),
-                        values.join("\", \"")
-                    ),
+                    Problem::new(codes::ROW_WIDER_THAN_HEADER)
+                        .arg("columns", self.headers.len())
+                        .arg("values", values.join("\", \"")),
                 ));
                 continue;
             }
@@ -268,7 +258,7 @@ impl Table {
                     &self.file,
                     row.number,
                     &column_letter(col),
-                    format!("giá trị \"{cell}\" nằm ở cột không có tiêu đề"),
+                    Problem::new(codes::CELL_WITHOUT_HEADER).arg("value", cell),
                 ));
             }
         }
@@ -365,7 +355,7 @@ pub(crate) fn csv_table(
     let mut errors = ImportErrors::default();
     for (n, line) in &comments {
         if let Some(c) = forbidden_char(line) {
-            errors.push(ImportError::row(file, *n, forbidden_char_message(c)));
+            errors.push(ImportError::row(file, *n, forbidden_char_problem(c)));
         }
     }
     let comments = comments
@@ -393,10 +383,7 @@ pub(crate) fn csv_table(
                     errors.push(ImportError::row(
                         file,
                         number,
-                        format!(
-                            "tệp có hơn {} dòng (giới hạn); hãy chia nhỏ tệp",
-                            grouped(MAX_ROWS as u64)
-                        ),
+                        Problem::new(codes::TOO_MANY_ROWS).arg("max", grouped(MAX_ROWS as u64)),
                     ));
                     break;
                 }
@@ -404,11 +391,9 @@ pub(crate) fn csv_table(
                     errors.push(ImportError::row(
                         file,
                         number,
-                        format!(
-                            "dòng có {} ô, vượt giới hạn {} cột",
-                            grouped(record.len() as u64),
-                            grouped(MAX_COLUMNS as u64)
-                        ),
+                        Problem::new(codes::ROW_TOO_MANY_COLUMNS)
+                            .arg("cells", grouped(record.len() as u64))
+                            .arg("max", grouped(MAX_COLUMNS as u64)),
                     ));
                     continue;
                 }
@@ -417,10 +402,7 @@ pub(crate) fn csv_table(
                     errors.push(ImportError::row(
                         file,
                         number,
-                        format!(
-                            "tệp có hơn {} ô (giới hạn); hãy chia nhỏ tệp",
-                            grouped(MAX_CELLS as u64)
-                        ),
+                        Problem::new(codes::TOO_MANY_CELLS).arg("max", grouped(MAX_CELLS as u64)),
                     ));
                     break;
                 }
@@ -429,12 +411,12 @@ pub(crate) fn csv_table(
                     .enumerate()
                     .map(|(col, cell)| match checked_text(cell) {
                         Ok(()) => cell.trim().to_owned(),
-                        Err(message) => {
+                        Err(problem) => {
                             errors.push(ImportError::cell(
                                 file,
                                 number,
                                 &column_letter(col),
-                                message,
+                                problem,
                             ));
                             String::new()
                         }
@@ -445,7 +427,7 @@ pub(crate) fn csv_table(
             Err(e) => errors.push(ImportError::row(
                 file,
                 line_no + e.position().map_or(index, |p| p.line() as usize),
-                format!("dòng CSV không đọc được: {e}"),
+                Problem::new(codes::CSV_ROW_UNREADABLE).arg("error", e),
             )),
         }
     }
@@ -461,23 +443,21 @@ pub(crate) fn csv_table(
                 ..t
             },
         )),
-        None => Err(ImportError::file(file, "tệp trống (không có dòng tiêu đề)").into()),
+        None => Err(ImportError::file(file, Problem::new(codes::FILE_EMPTY)).into()),
     }
 }
 
 /// The text a cell may hold: at most [`MAX_CELL_CHARS`] characters and no control character
-/// but tab and line breaks; the message says what is wrong otherwise.
-pub(crate) fn checked_text(text: &str) -> Result<(), String> {
+/// but tab and line breaks; the problem says what is wrong otherwise.
+pub(crate) fn checked_text(text: &str) -> Result<(), Problem> {
     // Bytes bound characters from above: the count is only needed for long cells.
     if text.len() > MAX_CELL_CHARS && text.chars().count() > MAX_CELL_CHARS {
-        return Err(format!(
-            "ô dài {} ký tự, vượt giới hạn {} ký tự của một ô",
-            grouped(text.chars().count() as u64),
-            grouped(MAX_CELL_CHARS as u64)
-        ));
+        return Err(Problem::new(codes::CELL_TOO_LONG)
+            .arg("length", grouped(text.chars().count() as u64))
+            .arg("max", grouped(MAX_CELL_CHARS as u64)));
     }
     match forbidden_char(text) {
-        Some(c) => Err(forbidden_char_message(c)),
+        Some(c) => Err(forbidden_char_problem(c)),
         None => Ok(()),
     }
 }
@@ -528,7 +508,7 @@ impl XlsxBook {
         check_package(file, bytes)?;
         let opened = guarded(file, || {
             open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes.to_vec())).map_err(|e| {
-                ImportError::file(file, format!("không mở được tệp Excel: {e}")).into()
+                ImportError::file(file, Problem::new(codes::XLSX_UNOPENABLE).arg("error", e)).into()
             })
         });
         match opened {
@@ -566,7 +546,12 @@ impl XlsxBook {
     fn stream_rows(&mut self, sheet: &str) -> Result<Vec<TableRow>, ImportErrors> {
         let file = self.file.clone();
         let unreadable = |e: calamine::XlsxError| {
-            ImportError::file(&file, format!("không đọc được trang tính \"{sheet}\": {e}"))
+            ImportError::file(
+                &file,
+                Problem::new(codes::SHEET_UNREADABLE)
+                    .arg("sheet", sheet)
+                    .arg("error", e),
+            )
         };
         let mut reader = self
             .book
@@ -596,22 +581,24 @@ impl XlsxBook {
             let (r, c) = cell.get_position();
             let (row, col) = (r as usize, c as usize);
             let at = format!("{}{}", column_letter(col), row + 1);
-            let refuse = |message: String| {
+            let refuse = |problem: Problem| {
                 ImportError::cell(
                     &file,
                     row + 1,
                     &column_letter(col),
-                    format!("trang tính \"{sheet}\", ô {at}: {message}"),
+                    Problem::new(codes::SHEET_CELL)
+                        .arg("sheet", sheet)
+                        .arg("cell", &at)
+                        .because(problem),
                 )
             };
             if row >= MAX_ROWS || col >= MAX_COLUMNS {
-                errors.push(refuse(format!(
-                    "có giá trị nhưng nằm ngoài vùng đọc được ({} dòng, {} cột đến cột {}); \
-                     xóa ô này hoặc chuyển dữ liệu vào vùng trên",
-                    grouped(MAX_ROWS as u64),
-                    grouped(MAX_COLUMNS as u64),
-                    column_letter(MAX_COLUMNS - 1)
-                )));
+                errors.push(refuse(
+                    Problem::new(codes::OUTSIDE_READABLE_AREA)
+                        .arg("rows", grouped(MAX_ROWS as u64))
+                        .arg("columns", grouped(MAX_COLUMNS as u64))
+                        .arg("last_column", column_letter(MAX_COLUMNS - 1)),
+                ));
                 return Err(errors);
             }
             let raw_text = match value {
@@ -620,9 +607,9 @@ impl XlsxBook {
                 _ => None,
             };
             if let Some(t) = raw_text
-                && let Err(message) = checked_text(t)
+                && let Err(problem) = checked_text(t)
             {
-                errors.push(refuse(message));
+                errors.push(refuse(problem));
                 continue;
             }
             let t = cell_text(value, percent.get(style).copied().unwrap_or(false));
@@ -633,11 +620,11 @@ impl XlsxBook {
                 cells.resize(col + 1, String::new());
             }
             if slots > MAX_CELLS || text_bytes > MAX_TABLE_TEXT_BYTES {
-                errors.push(refuse(format!(
-                    "trang tính quá lớn (tối đa {} ô và {} chữ); hãy chia nhỏ tệp",
-                    grouped(MAX_CELLS as u64),
-                    size_text(MAX_TABLE_TEXT_BYTES as u64)
-                )));
+                errors.push(refuse(
+                    Problem::new(codes::SHEET_TOO_LARGE)
+                        .arg("cells", grouped(MAX_CELLS as u64))
+                        .arg("text", size_text(MAX_TABLE_TEXT_BYTES as u64)),
+                ));
                 return Err(errors);
             }
             cells[col] = t;
@@ -661,7 +648,7 @@ impl XlsxBook {
             (comments, Some(t)) => Ok((comments, t)),
             (_, None) => Err(ImportError::file(
                 &self.file,
-                format!("trang tính \"{sheet}\" trống (không có dòng tiêu đề)"),
+                Problem::new(codes::SHEET_EMPTY).arg("sheet", sheet),
             )
             .into()),
         }
@@ -670,7 +657,7 @@ impl XlsxBook {
     /// The first sheet as a table.
     pub fn first_table(&mut self) -> Result<(Vec<(usize, String)>, Table), ImportErrors> {
         let Some(first) = self.sheet_names().into_iter().next() else {
-            return Err(ImportError::file(&self.file, "tệp Excel không có trang tính nào").into());
+            return Err(ImportError::file(&self.file, Problem::new(codes::XLSX_NO_SHEETS)).into());
         };
         self.table(&first)
     }
@@ -731,11 +718,7 @@ fn guarded<T>(file: &str, f: impl FnOnce() -> Result<T, ImportErrors>) -> Result
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Err(ImportError::file(
-                file,
-                format!("tệp Excel bị hỏng, không đọc được ({why}); hãy lưu lại tệp bằng Excel"),
-            )
-            .into())
+            Err(ImportError::file(file, Problem::new(codes::XLSX_BROKEN).arg("error", why)).into())
         }
     }
 }
@@ -746,18 +729,15 @@ fn guarded<T>(file: &str, f: impl FnOnce() -> Result<T, ImportErrors>) -> Result
 /// enough here because decompression fails where an entry outgrows its declared size.
 fn check_package(file: &str, bytes: &[u8]) -> Result<(), ImportError> {
     let bad = |e: &dyn std::fmt::Display| {
-        ImportError::file(file, format!("không mở được tệp Excel: {e}"))
+        ImportError::file(file, Problem::new(codes::XLSX_UNOPENABLE).arg("error", e))
     };
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(&e))?;
     if zip.len() > MAX_XLSX_ENTRIES {
         return Err(ImportError::file(
             file,
-            format!(
-                "tệp Excel có {} thành phần, vượt giới hạn {}; tệp không phải bảng tính thông \
-                 thường",
-                grouped(zip.len() as u64),
-                grouped(MAX_XLSX_ENTRIES as u64)
-            ),
+            Problem::new(codes::XLSX_TOO_MANY_ENTRIES)
+                .arg("entries", grouped(zip.len() as u64))
+                .arg("max", grouped(MAX_XLSX_ENTRIES as u64)),
         ));
     }
     let mut total: u64 = 0;
@@ -774,11 +754,9 @@ fn check_package(file: &str, bytes: &[u8]) -> Result<(), ImportError> {
             if entry.size() > MAX_SHARED_STRINGS_BYTES {
                 return Err(ImportError::file(
                     file,
-                    format!(
-                        "bảng chữ dùng chung của tệp Excel giải nén ra {}, vượt giới hạn {}",
-                        size_text(entry.size()),
-                        size_text(MAX_SHARED_STRINGS_BYTES)
-                    ),
+                    Problem::new(codes::XLSX_SHARED_STRINGS_TOO_LARGE)
+                        .arg("size", size_text(entry.size()))
+                        .arg("max", size_text(MAX_SHARED_STRINGS_BYTES)),
                 ));
             }
             shared.push(i);
@@ -787,11 +765,9 @@ fn check_package(file: &str, bytes: &[u8]) -> Result<(), ImportError> {
     if total > MAX_XLSX_UNCOMPRESSED_BYTES {
         return Err(ImportError::file(
             file,
-            format!(
-                "tệp Excel giải nén ra {}, vượt giới hạn {}; hãy chia nhỏ tệp",
-                size_text(total),
-                size_text(MAX_XLSX_UNCOMPRESSED_BYTES)
-            ),
+            Problem::new(codes::XLSX_TOO_LARGE_UNCOMPRESSED)
+                .arg("size", size_text(total))
+                .arg("max", size_text(MAX_XLSX_UNCOMPRESSED_BYTES)),
         ));
     }
     for i in shared {
@@ -801,11 +777,9 @@ fn check_package(file: &str, bytes: &[u8]) -> Result<(), ImportError> {
         {
             return Err(ImportError::file(
                 file,
-                format!(
-                    "tệp Excel khai báo {} chữ dùng chung, vượt giới hạn {}",
-                    grouped(count),
-                    grouped(MAX_SHARED_STRINGS)
-                ),
+                Problem::new(codes::XLSX_TOO_MANY_SHARED_STRINGS)
+                    .arg("count", grouped(count))
+                    .arg("max", grouped(MAX_SHARED_STRINGS)),
             ));
         }
     }

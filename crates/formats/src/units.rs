@@ -10,7 +10,8 @@ use chiso_domain::fmt::{parse_date, vi_date};
 use chiso_domain::{GroupName, Lineage, LineageKind, Membership, Unit, UnitCode, UnitKind};
 use time::Date;
 
-use crate::error::{ExportError, ImportError, ImportErrors};
+use crate::codes;
+use crate::error::{ExportError, ImportError, ImportErrors, Problem, id_problem};
 use crate::table::{FileFormat, Table, XlsxBook, csv_table, format_or_error, read_path};
 
 /// What a unit list holds: the units, their membership in ranking groups and the lineage
@@ -63,7 +64,7 @@ fn parse_ranked(raw: &str) -> Option<bool> {
 }
 
 /// One row's predecessor: its code and the date it was continued from, when given.
-fn parse_predecessors(raw: &str) -> Result<Vec<(UnitCode, Option<Date>)>, Vec<String>> {
+fn parse_predecessors(raw: &str) -> Result<Vec<(UnitCode, Option<Date>)>, Vec<Problem>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for item in raw
@@ -78,20 +79,28 @@ fn parse_predecessors(raw: &str) -> Result<Vec<(UnitCode, Option<Date>)>, Vec<St
         let code = match UnitCode::parse(code) {
             Ok(c) => c,
             Err(e) => {
-                errors.push(format!("đơn vị tiền thân \"{code}\": {e}"));
+                errors.push(
+                    Problem::new(codes::PREDECESSOR_CODE_INVALID)
+                        .arg("code", code)
+                        .because(id_problem(&e)),
+                );
                 continue;
             }
         };
         let date = match date.map(|d| parse_date(d).ok_or(d)) {
             Some(Ok(d)) => Some(d),
             Some(Err(d)) => {
-                errors.push(format!("ngày hiệu lực \"{}\" của đơn vị tiền thân {code} không hợp lệ (dùng dd/mm/yyyy)", d.trim()));
+                errors.push(
+                    Problem::new(codes::PREDECESSOR_DATE_INVALID)
+                        .arg("date", d.trim())
+                        .arg("unit", &code),
+                );
                 continue;
             }
             None => None,
         };
         if out.iter().any(|(c, _)| *c == code) {
-            errors.push(format!("đơn vị tiền thân {code} ghi hai lần"));
+            errors.push(Problem::new(codes::PREDECESSOR_TWICE).arg("unit", &code));
             continue;
         }
         out.push((code, date));
@@ -122,7 +131,7 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
                 file,
                 table.header_row,
                 required,
-                format!("thiếu cột \"{required}\""),
+                Problem::new(codes::MISSING_COLUMN).arg("column", required),
             ));
         }
     }
@@ -132,7 +141,10 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
                 file,
                 table.header_row,
                 h,
-                format!("cột \"{h}\" không được hỗ trợ (dùng: code, name, group, kind, parent, predecessors, ranked, valid_from, valid_to)"),
+                Problem::new(codes::COLUMN_UNSUPPORTED).arg("column", h).arg(
+                    "accepted",
+                    "code, name, group, kind, parent, predecessors, ranked, valid_from, valid_to",
+                ),
             ));
         }
     }
@@ -156,15 +168,18 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
         let n = row.number;
         let cell = |name: &str| cols.get(name).map_or("", |i| row.get(*i));
         let mut bad =
-            |col: &str, msg: String| errors.push(ImportError::cell(file, n, &header(col), msg));
+            |col: &str, p: Problem| errors.push(ImportError::cell(file, n, &header(col), p));
         let code = match UnitCode::parse(cell("code")) {
             Ok(c) => Some(c),
             Err(chiso_domain::IdError::Empty) => {
-                bad("code", "thiếu mã đơn vị".to_owned());
+                bad("code", Problem::new(codes::UNIT_CODE_MISSING));
                 None
             }
             Err(e) => {
-                bad("code", format!("mã đơn vị: {e}"));
+                bad(
+                    "code",
+                    Problem::new(codes::UNIT_CODE_INVALID).because(id_problem(&e)),
+                );
                 None
             }
         };
@@ -173,7 +188,9 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
         {
             bad(
                 "code",
-                format!("mã đơn vị {c} bị trùng (đã có ở dòng {first})"),
+                Problem::new(codes::UNIT_CODE_DUPLICATE)
+                    .arg("unit", c)
+                    .arg("first_row", first),
             );
         }
         let name = cell("name")
@@ -181,33 +198,36 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
             .collect::<Vec<_>>()
             .join(" ");
         if name.is_empty() {
-            bad("name", "thiếu tên đơn vị".to_owned());
+            bad("name", Problem::new(codes::UNIT_NAME_MISSING));
         }
         let group = match GroupName::parse(cell("group")) {
             Ok(g) => Some(g),
             Err(chiso_domain::IdError::Empty) => {
-                bad("group", "thiếu tên nhóm".to_owned());
+                bad("group", Problem::new(codes::GROUP_MISSING));
                 None
             }
             Err(e) => {
-                bad("group", format!("tên nhóm: {e}"));
+                bad(
+                    "group",
+                    Problem::new(codes::GROUP_INVALID).because(id_problem(&e)),
+                );
                 None
             }
         };
         let kind = match cell("kind") {
             "" => Some(UnitKind::Other),
             k => UnitKind::parse(k).or_else(|| {
-                bad("kind", format!("loại đơn vị \"{k}\" không hợp lệ (dùng: tỉnh, bộ, sở, huyện, xã, phường, thị trấn, đặc khu, khác)"));
+                bad(
+                    "kind",
+                    Problem::new(codes::UNIT_KIND_INVALID).arg("kind", k),
+                );
                 None
             }),
         };
         let ranked = parse_ranked(cell("ranked")).or_else(|| {
             bad(
                 "ranked",
-                format!(
-                    "\"{}\" không hợp lệ cho cột xếp hạng (dùng có hoặc không)",
-                    cell("ranked")
-                ),
+                Problem::new(codes::RANKED_INVALID).arg("value", cell("ranked")),
             );
             None
         });
@@ -217,10 +237,7 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
                 d => match parse_date(d) {
                     Some(d) => Some(Some(d)),
                     None => {
-                        bad(
-                            col,
-                            format!("\"{d}\" không phải ngày hợp lệ (dùng dd/mm/yyyy)"),
-                        );
+                        bad(col, Problem::new(codes::DATE_INVALID).arg("value", d));
                         None
                     }
                 },
@@ -233,26 +250,24 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
         {
             bad(
                 "valid_to",
-                format!(
-                    "ngày kết thúc {} trước ngày bắt đầu {}",
-                    vi_date(t),
-                    vi_date(f)
-                ),
+                Problem::new(codes::DATES_REVERSED)
+                    .arg("end", vi_date(t))
+                    .arg("start", vi_date(f)),
             );
         }
         let parent = match cell("parent") {
             "" => Some(None),
             p => match UnitCode::parse(p) {
                 Ok(p) if code.as_ref() == Some(&p) => {
-                    bad(
-                        "parent",
-                        "đơn vị không thể là đơn vị cha của chính nó".to_owned(),
-                    );
+                    bad("parent", Problem::new(codes::UNIT_OWN_PARENT));
                     None
                 }
                 Ok(p) => Some(Some(p)),
                 Err(e) => {
-                    bad("parent", format!("mã đơn vị cha: {e}"));
+                    bad(
+                        "parent",
+                        Problem::new(codes::PARENT_CODE_INVALID).because(id_problem(&e)),
+                    );
                     None
                 }
             },
@@ -260,10 +275,7 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
         let predecessors = match parse_predecessors(cell("predecessors")) {
             Ok(p) => {
                 if code.as_ref().is_some_and(|c| p.iter().any(|(q, _)| q == c)) {
-                    bad(
-                        "predecessors",
-                        "đơn vị không thể là tiền thân của chính nó".to_owned(),
-                    );
+                    bad("predecessors", Problem::new(codes::UNIT_OWN_PREDECESSOR));
                     None
                 } else {
                     Some(p)
@@ -325,7 +337,7 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
                 file,
                 *n,
                 &header("parent"),
-                format!("đơn vị cha {p} không có trong tệp"),
+                Problem::new(codes::PARENT_NOT_IN_FILE).arg("parent", p),
             ));
         }
     }
@@ -340,7 +352,7 @@ fn read_table(table: &Table) -> Result<UnitsFile, ImportErrors> {
                     file,
                     *n,
                     &header("parent"),
-                    format!("quan hệ đơn vị cha của {code} tạo thành vòng lặp"),
+                    Problem::new(codes::PARENT_CYCLE).arg("unit", code),
                 ));
                 break;
             }

@@ -280,9 +280,9 @@ fn a_yaml_file_with_three_mistakes_reports_all_three() {
     );
     let errs = yaml_err(&text);
     assert_eq!(errs.len(), 3, "{errs}");
-    assert!(errs.errors()[0].message.contains("tiêu chí 1.1"));
-    assert!(errs.errors()[1].message.contains("somewhere"));
-    assert!(errs.errors()[2].message.contains("per"));
+    assert!(errs.errors()[0].message().contains("tiêu chí 1.1"));
+    assert!(errs.errors()[1].message().contains("somewhere"));
+    assert!(errs.errors()[2].message().contains("per"));
 }
 
 #[test]
@@ -294,7 +294,7 @@ fn a_parent_max_that_is_not_the_sum_of_its_children_is_reported_on_the_parent() 
     assert_eq!(errs.len(), 1, "{errs}");
     assert_eq!(errs.errors()[0].row, Some(5));
     assert!(
-        errs.errors()[0].message.contains("tổng điểm tối đa"),
+        errs.errors()[0].message().contains("tổng điểm tối đa"),
         "{errs}"
     );
 }
@@ -313,8 +313,11 @@ fn leaves_must_say_their_method_and_parameters_must_fit_the_leaf() {
     );
     let errs = yaml_err(&text);
     assert_eq!(errs.len(), 2, "{errs}");
-    assert!(errs.errors()[0].message.contains("phương pháp"), "{errs}");
-    assert!(errs.errors()[1].message.contains("tiêu chí 1.2"), "{errs}");
+    assert!(errs.errors()[0].message().contains("phương pháp"), "{errs}");
+    assert!(
+        errs.errors()[1].message().contains("tiêu chí 1.2"),
+        "{errs}"
+    );
 }
 
 #[test]

@@ -69,7 +69,8 @@ impl fmt::Display for Code {
 /// Details too structured for a named argument, kept whole for adapters that list them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Detail {
-    /// Every problem found in an imported file (file, row, column, message).
+    /// Every problem found in an imported file (file, row, column, and a problem code with
+    /// its arguments from `chiso_formats::codes`).
     Import(ImportErrors),
     /// Stored values that could not be scored.
     Score(Vec<ScoreError>),

@@ -107,6 +107,7 @@ impl AppError {
                     code: "invalid",
                     key: f.key.clone(),
                     args: f.args.clone(),
+                    problems: f.problems.clone(),
                     detail: None,
                 };
             }
@@ -116,6 +117,7 @@ impl AppError {
                     code: e.code().as_str(),
                     key: std::borrow::Cow::Owned(service_key(e.code())),
                     args: e.args().to_vec(),
+                    problems: Vec::new(),
                     detail: e.details().cloned(),
                 };
             }
@@ -134,6 +136,7 @@ impl AppError {
             code,
             key: std::borrow::Cow::Borrowed(key),
             args,
+            problems: Vec::new(),
             detail: None,
         }
     }
@@ -177,12 +180,61 @@ pub fn service_message(lang: Lang, e: &chiso_services::ServiceError) -> String {
     text
 }
 
+/// A problem of an imported file in `lang` (`file.<code>` with its arguments), without its
+/// place.
+pub fn problem_text(lang: Lang, p: &chiso_formats::Problem) -> String {
+    p.text(&|key| lang.lookup(key))
+}
+
+/// One problem of an imported file in `lang`, after its place: `units.csv, dòng 4, cột
+/// "group": thiếu tên nhóm` or `units.csv, row 4, column "group": the group name is missing`.
+pub fn import_line(lang: Lang, e: &chiso_formats::ImportError) -> String {
+    e.text(&|key| lang.lookup(key))
+}
+
+/// Every problem of an imported file in `lang`, one per line.
+pub fn import_text(lang: Lang, errors: &chiso_formats::ImportErrors) -> String {
+    errors
+        .errors()
+        .iter()
+        .map(|e| import_line(lang, e))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The arguments of a file problem for API clients, all text: a nested problem appears under
+/// its name as its code, and its own arguments under `name.arg` (`reason` = `id_bad_chars`,
+/// `reason.value` = `X Y`), so a client can switch on every level.
+pub fn problem_args(p: &chiso_formats::Problem) -> std::collections::BTreeMap<String, String> {
+    fn put(
+        p: &chiso_formats::Problem,
+        prefix: &str,
+        out: &mut std::collections::BTreeMap<String, String>,
+    ) {
+        for (k, v) in &p.args {
+            out.insert(format!("{prefix}{k}"), v.clone());
+        }
+        for (k, nested) in p.parts.iter() {
+            let name = format!("{prefix}{k}");
+            out.insert(name.clone(), nested.code.as_str().to_owned());
+            put(nested, &format!("{name}."), out);
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    put(p, "", &mut out);
+    out
+}
+
 /// The details of a service error, one line each, in `lang`.
 pub fn detail_lines(lang: Lang, detail: Option<&chiso_services::Detail>) -> Vec<String> {
     use chiso_services::Detail;
     match detail {
         None => Vec::new(),
-        Some(Detail::Import(errors)) => errors.errors().iter().map(ToString::to_string).collect(),
+        Some(Detail::Import(errors)) => errors
+            .errors()
+            .iter()
+            .map(|e| import_line(lang, e))
+            .collect(),
         Some(Detail::Score(errors)) => errors.iter().map(ToString::to_string).collect(),
         Some(Detail::Problems(problems)) => problems
             .iter()
@@ -227,6 +279,10 @@ pub struct FormError {
     pub key: std::borrow::Cow<'static, str>,
     /// Values for the message's `{name}` placeholders.
     pub args: Vec<(&'static str, String)>,
+    /// Problems found by a file reader that fill placeholders, worded in the person's
+    /// language when the message is (a criterion's scoring parameters are read as a
+    /// spreadsheet cell is).
+    pub problems: Vec<(&'static str, chiso_formats::Problem)>,
 }
 
 impl FormError {
@@ -235,6 +291,7 @@ impl FormError {
         FormError {
             key: std::borrow::Cow::Borrowed(key),
             args: Vec::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -244,6 +301,7 @@ impl FormError {
         FormError {
             key: std::borrow::Cow::Owned(service_key(p.code)),
             args: p.args.clone(),
+            problems: Vec::new(),
         }
     }
 
@@ -253,10 +311,15 @@ impl FormError {
         self
     }
 
+    /// Adds a file reader's problem as the placeholder `name`.
+    pub fn problem(mut self, name: &'static str, problem: chiso_formats::Problem) -> Self {
+        self.problems.push((name, problem));
+        self
+    }
+
     /// The message in `lang`.
     pub fn message(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        lang.tf(&self.key, &args)
+        with_problems(lang, &self.key, &self.args, &self.problems)
     }
 }
 
@@ -264,6 +327,25 @@ impl From<FormError> for AppError {
     fn from(e: FormError) -> Self {
         AppError::Form(e)
     }
+}
+
+/// The text of `key` in `lang` with its arguments and its file problems, each worded in `lang`.
+fn with_problems(
+    lang: Lang,
+    key: &str,
+    args: &[(&'static str, String)],
+    problems: &[(&'static str, chiso_formats::Problem)],
+) -> String {
+    let worded: Vec<(&str, String)> = problems
+        .iter()
+        .map(|(k, p)| (*k, problem_text(lang, p)))
+        .collect();
+    let all: Vec<(&str, &str)> = args
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain(worded.iter().map(|(k, v)| (*k, v.as_str())))
+        .collect();
+    lang.tf(key, &all)
 }
 
 /// `a: b: c` from an error's sources, so one log line tells the whole story.
@@ -284,6 +366,7 @@ pub(crate) struct ErrorInfo {
     code: &'static str,
     key: std::borrow::Cow<'static, str>,
     args: Vec<(&'static str, String)>,
+    problems: Vec<(&'static str, chiso_formats::Problem)>,
     detail: Option<chiso_services::Detail>,
 }
 
@@ -303,13 +386,13 @@ impl ErrorInfo {
             code,
             key: std::borrow::Cow::Borrowed(key),
             args: Vec::new(),
+            problems: Vec::new(),
             detail: None,
         }
     }
 
     fn message(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let mut text = lang.tf(&self.key, &args);
+        let mut text = with_problems(lang, &self.key, &self.args, &self.problems);
         for line in detail_lines(lang, self.detail.as_ref()) {
             text.push('\n');
             text.push_str(&line);

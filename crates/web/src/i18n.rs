@@ -62,12 +62,12 @@ fn load(files: &[(&str, &str)]) -> Catalog {
 
 static VI: LazyLock<Catalog> = LazyLock::new(|| {
     load(
-        &catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "tokens"),
+        &catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "files", "tokens"),
     )
 });
 static EN: LazyLock<Catalog> = LazyLock::new(|| {
     load(
-        &catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "tokens"),
+        &catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "files", "tokens"),
     )
 });
 

@@ -952,6 +952,39 @@ async fn index_sets_units_and_measured_scores_are_imported_with_the_rules_of_the
             .collect();
         assert_eq!(rows, [2, 3], "{v}");
         assert!(v["error"]["details"][0]["file"] == "diem.csv", "{v}");
+        // Each problem carries its code and arguments beside its message.
+        let unknown = &v["error"]["details"][1];
+        assert_eq!(unknown["code"], "unit_unknown", "{v}");
+        assert_eq!(unknown["args"]["unit"], "XYZ", "{v}");
+        assert_eq!(
+            unknown["message"], "đơn vị XYZ không có trong danh sách đơn vị",
+            "{v}"
+        );
+        let unreadable = &v["error"]["details"][0];
+        assert_eq!(unreadable["code"], "criterion", "{v}");
+        assert_eq!(unreadable["args"]["criterion"], "2.1", "{v}");
+        assert!(unreadable["args"]["reason"].is_string(), "{v}");
+        // The same upload in English.
+        let (s, v) = api
+            .upload(
+                &format!("{path}?lang=en"),
+                &admin,
+                &[],
+                &[("diem.csv", broken.as_bytes())],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["details"][1]["code"], "unit_unknown", "{v}");
+        assert_eq!(
+            v["error"]["details"][1]["message"], "unit XYZ is not in the unit list",
+            "{v}"
+        );
+        assert!(
+            v["error"]["details"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("criterion 2.1: ")),
+            "{v}"
+        );
         let assessed = "unit,criterion,value\nSNV,1.1,30\nSNV,2.1,25\n";
         let (s, v) = api
             .upload(path, &admin, &[], &[("diem.csv", assessed.as_bytes())])

@@ -298,9 +298,13 @@ fn every_text_key_used_by_templates_and_code_exists() {
 }
 
 #[test]
-fn every_service_error_code_has_a_text_in_both_languages() {
-    for code in chiso_services::codes::ALL {
-        let key = chiso_web::error::service_key(*code);
+fn every_service_error_code_and_file_problem_code_has_a_text_in_both_languages() {
+    let service = chiso_services::codes::ALL
+        .iter()
+        .map(|c| chiso_web::error::service_key(*c));
+    let file = chiso_formats::codes::ALL.iter().map(|c| c.key());
+    let places = ["at_row_column", "at_row", "at_column", "at_file"].map(|k| format!("file.{k}"));
+    for key in service.chain(file).chain(places) {
         for lang in Lang::ALL {
             assert!(
                 lang.lookup(&key).is_some(),
@@ -309,6 +313,55 @@ fn every_service_error_code_has_a_text_in_both_languages() {
             );
         }
     }
+}
+
+#[test]
+fn every_file_text_belongs_to_a_file_problem_code_or_a_place() {
+    let known: Vec<String> = chiso_formats::codes::ALL.iter().map(|c| c.key()).collect();
+    for key in chiso_web::i18n::keys(Lang::Vi)
+        .into_iter()
+        .filter(|k| k.starts_with("file."))
+    {
+        assert!(
+            known.iter().any(|k| k == key) || key.starts_with("file.at_"),
+            "{key} names no file problem code"
+        );
+    }
+}
+
+#[test]
+fn a_file_problem_reads_with_its_place_in_either_language() {
+    use chiso_formats::{ImportError, Problem, codes};
+    let e = ImportError::cell("units.csv", 4, "group", Problem::new(codes::GROUP_MISSING));
+    assert_eq!(
+        chiso_web::error::import_line(Lang::Vi, &e),
+        "units.csv, dòng 4, cột \"group\": thiếu tên nhóm"
+    );
+    assert_eq!(
+        chiso_web::error::import_line(Lang::En, &e),
+        "units.csv, row 4, column \"group\": the group name is missing"
+    );
+    // A nested reason is worded in the same language, and `Display` stays Vietnamese.
+    let e = ImportError::cell(
+        "units.csv",
+        5,
+        "code",
+        Problem::new(codes::UNIT_CODE_INVALID)
+            .because(Problem::new(codes::ID_BAD_CHARS).arg("value", "A B")),
+    );
+    assert_eq!(
+        chiso_web::error::import_line(Lang::En, &e),
+        "units.csv, row 5, column \"code\": unit code: the code \"A B\" contains invalid \
+         characters (use only letters, digits, '-', '_', '.')"
+    );
+    assert_eq!(e.to_string(), chiso_web::error::import_line(Lang::Vi, &e));
+    assert!(
+        e.to_string().contains("mã đơn vị: mã \"A B\" chứa ký tự"),
+        "{e}"
+    );
+    let args = chiso_web::error::problem_args(&e.problem);
+    assert_eq!(args.get("reason").map(String::as_str), Some("id_bad_chars"));
+    assert_eq!(args.get("reason.value").map(String::as_str), Some("A B"));
 }
 
 #[test]

@@ -614,6 +614,25 @@ async fn a_units_file_with_mistakes_lists_every_one_by_row_and_column_and_import
         ]);
         assert_eq!(snapshot(db).await, before, "[{}]", app.backend);
 
+        // The same file in English: every problem is worded in the reader's language.
+        let r = b
+            .upload(
+                "/quan-tri/don-vi/nhap-tep?lang=en",
+                ("don-vi.csv", csv.as_bytes()),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_has(&[
+            "<td class=\"num\">3</td><td><code>code</code></td><td>the unit code is missing</td>",
+            "<td class=\"num\">4</td><td><code>name</code></td><td>the unit name is missing</td>",
+            "<td class=\"num\">5</td><td><code>code</code></td><td>the unit code XA-1 is repeated (already on row 2)</td>",
+            "<td class=\"num\">6</td><td><code>parent</code></td><td>the parent unit NOPE is not in the file</td>",
+        ]);
+        assert!(!r.body.contains("thiếu mã đơn vị"), "{}", r.body);
+        assert_eq!(snapshot(db).await, before, "[{}]", app.backend);
+        b.get("/quan-tri/don-vi?lang=vi").await;
+
         // A file whose rows are fine but whose predecessors are unknown is refused whole too.
         let csv =
             "code,name,group,predecessors\nXA-MOI,Xã Mới,Xã,XA-CU-1;XA-CU-2\nXA-KHAC,Xã Khác,Xã,\n";

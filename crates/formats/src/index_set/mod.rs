@@ -16,7 +16,8 @@ use chiso_domain::{
     RankingRule, SetCode, SetIssue, Source, TieBreaker,
 };
 
-use crate::error::{ImportError, ImportErrors};
+use crate::codes;
+use crate::error::{ImportError, ImportErrors, Problem, domain_problem, id_problem};
 use crate::params::decimal;
 use crate::table::{FileFormat, format_or_error, read_path};
 
@@ -85,27 +86,22 @@ impl Draft {
     }
 
     /// Every leaf must say its max, source and method, with parameters that fit its max; each
-    /// problem is reported through `report(code, field, message)`. `has_children` tells nodes
+    /// problem is reported through `report(code, field, problem)`. `has_children` tells nodes
     /// whose children were dropped for their own errors, which are not leaves.
     fn check_leaves(
         &self,
         has_children: &dyn Fn(&NodeCode) -> bool,
-        report: &mut dyn FnMut(&NodeCode, &str, String),
+        report: &mut dyn FnMut(&NodeCode, &str, Problem),
     ) {
         if self.children.is_empty() && !has_children(&self.code) {
             if self.max.is_none() {
-                report(
-                    &self.code,
-                    "max",
-                    "tiêu chí lá phải có điểm tối đa".to_owned(),
-                );
+                report(&self.code, "max", Problem::new(codes::LEAF_WITHOUT_MAX));
             }
             if self.source.is_none() {
                 report(
                     &self.code,
                     "source",
-                    "tiêu chí lá phải có nguồn điểm (assessed, survey, data, bonus, deduction)"
-                        .to_owned(),
+                    Problem::new(codes::LEAF_WITHOUT_SOURCE),
                 );
             }
             match (&self.method, self.max) {
@@ -113,12 +109,12 @@ impl Draft {
                     report(
                         &self.code,
                         "method",
-                        "tiêu chí lá phải có phương pháp chấm điểm".to_owned(),
+                        Problem::new(codes::LEAF_WITHOUT_METHOD),
                     );
                 }
                 (Some(m), Some(max)) => {
                     if let Err(e) = m.validate(max) {
-                        report(&self.code, "params", e);
+                        report(&self.code, "params", domain_problem(e));
                     }
                 }
                 (Some(_), None) => {}
@@ -161,30 +157,30 @@ struct Meta {
 }
 
 impl Meta {
-    /// Checks the required fields; `report(key, message)`.
-    fn require(&self, report: &mut dyn FnMut(&str, String)) {
+    /// Checks the required fields; `report(key, problem)`.
+    fn require(&self, report: &mut dyn FnMut(&str, Problem)) {
         if self.code.is_none() {
-            report("code", "thiếu mã bộ chỉ số (code)".to_owned());
+            report("code", Problem::new(codes::SET_CODE_MISSING));
         }
         if self.name.is_none() {
-            report("name", "thiếu tên bộ chỉ số (name)".to_owned());
+            report("name", Problem::new(codes::SET_NAME_MISSING));
         }
         if self.year.is_none() {
-            report("year", "thiếu năm áp dụng (year)".to_owned());
+            report("year", Problem::new(codes::SET_YEAR_MISSING));
         }
     }
 }
 
 /// Parses a set code.
-fn parse_set_code(raw: &str) -> Result<SetCode, String> {
-    SetCode::parse(raw).map_err(|e| format!("mã bộ chỉ số: {e}"))
+fn parse_set_code(raw: &str) -> Result<SetCode, Problem> {
+    SetCode::parse(raw).map_err(|e| Problem::new(codes::SET_CODE_INVALID).because(id_problem(&e)))
 }
 
 /// Parses a year between 1990 and 2200.
-fn parse_year(raw: &str) -> Result<i32, String> {
+fn parse_year(raw: &str) -> Result<i32, Problem> {
     match raw.trim().parse::<i32>() {
         Ok(y) if (1990..=2200).contains(&y) => Ok(y),
-        _ => Err(format!("năm \"{}\" không hợp lệ", raw.trim())),
+        _ => Err(Problem::new(codes::YEAR_INVALID).arg("value", raw.trim())),
     }
 }
 
@@ -198,7 +194,7 @@ fn parse_bool(raw: &str) -> Option<bool> {
 }
 
 /// `exclude` / `full_points` and their Vietnamese names; empty means "not allowed".
-fn parse_na(raw: &str) -> Result<Option<NaPolicy>, String> {
+fn parse_na(raw: &str) -> Result<Option<NaPolicy>, Problem> {
     match raw.trim().to_lowercase().replace(' ', "_").as_str() {
         "" | "~" | "null" | "none" | "không_cho_phép" => Ok(None),
         "exclude" | "loại_trừ" | "không_tính" | "không_tính_điểm_tối_đa" => {
@@ -207,35 +203,27 @@ fn parse_na(raw: &str) -> Result<Option<NaPolicy>, String> {
         "full_points" | "full" | "đủ_điểm" | "điểm_tối_đa" | "được_điểm_tối_đa" => {
             Ok(Some(NaPolicy::FullPoints))
         }
-        _ => Err(format!(
-            "\"{}\" không hợp lệ cho không phát sinh (dùng exclude hoặc full_points)",
-            raw.trim()
-        )),
+        _ => Err(Problem::new(codes::NA_INVALID).arg("value", raw.trim())),
     }
 }
 
 /// A source name.
-fn parse_source(raw: &str) -> Result<Source, String> {
-    Source::parse(raw).ok_or_else(|| {
-        format!(
-            "nguồn điểm \"{}\" không hợp lệ (dùng assessed, survey, data, bonus hoặc deduction)",
-            raw.trim()
-        )
-    })
+fn parse_source(raw: &str) -> Result<Source, Problem> {
+    Source::parse(raw).ok_or_else(|| Problem::new(codes::SOURCE_INVALID).arg("value", raw.trim()))
 }
 
 /// A non-negative maximum.
-fn parse_max(raw: &str) -> Result<Points, String> {
-    decimal(raw, "điểm tối đa").map(Points::new)
+fn parse_max(raw: &str) -> Result<Points, Problem> {
+    decimal(raw, codes::MAX_NOT_NUMBER).map(Points::new)
 }
 
 /// One class band from its label and lower bound text.
-fn band(label: &str, min: &str) -> Result<ClassBand, String> {
+fn band(label: &str, min: &str) -> Result<ClassBand, Problem> {
     let label = label.trim();
     if label.is_empty() {
-        return Err("xếp loại thiếu tên (label)".to_owned());
+        return Err(Problem::new(codes::BAND_LABEL_MISSING));
     }
-    let min = decimal(min, &format!("ngưỡng của xếp loại {label}"))?;
+    let min = decimal(min, codes::BAND_MIN_NOT_NUMBER).map_err(|p| p.arg("label", label))?;
     Ok(ClassBand {
         label: label.to_owned(),
         min,
@@ -243,7 +231,7 @@ fn band(label: &str, min: &str) -> Result<ClassBand, String> {
 }
 
 /// Compact bands `Xuất sắc:90|Tốt:80|Khá:70|Trung bình:50|Yếu:0`.
-fn parse_bands(raw: &str) -> Result<Vec<ClassBand>, Vec<String>> {
+fn parse_bands(raw: &str) -> Result<Vec<ClassBand>, Vec<Problem>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for item in raw.split('|').map(str::trim).filter(|s| !s.is_empty()) {
@@ -252,13 +240,11 @@ fn parse_bands(raw: &str) -> Result<Vec<ClassBand>, Vec<String>> {
                 Ok(b) => out.push(b),
                 Err(e) => errors.push(e),
             },
-            None => errors.push(format!(
-                "xếp loại \"{item}\" không đúng dạng tên:ngưỡng (ví dụ Xuất sắc:90)"
-            )),
+            None => errors.push(Problem::new(codes::BAND_MALFORMED).arg("item", item)),
         }
     }
     if out.is_empty() && errors.is_empty() {
-        errors.push("danh sách xếp loại trống".to_owned());
+        errors.push(Problem::new(codes::BANDS_EMPTY));
     }
     if errors.is_empty() {
         Ok(out)
@@ -268,26 +254,19 @@ fn parse_bands(raw: &str) -> Result<Vec<ClassBand>, Vec<String>> {
 }
 
 /// A tie-breaker: a source name (`assessed`) or a node code (`1`, `node=1`).
-fn parse_tie_breaker(kind: &str, value: &str) -> Result<TieBreaker, String> {
+fn parse_tie_breaker(kind: &str, value: &str) -> Result<TieBreaker, Problem> {
     match kind {
         "source" => parse_source(value).map(TieBreaker::SourcePoints),
         "node" => NodeCode::parse(value)
             .map(TieBreaker::NodePoints)
-            .map_err(|e| format!("tiêu chí phân định đồng hạng: {e}")),
-        _ => Err(format!(
-            "tiêu chí phân định đồng hạng \"{kind}\" không hợp lệ (dùng source hoặc node)"
-        )),
+            .map_err(|e| Problem::new(codes::TIE_BREAKER_NODE_INVALID).because(id_problem(&e))),
+        _ => Err(Problem::new(codes::TIE_BREAKER_KIND_INVALID).arg("kind", kind)),
     }
 }
 
 /// A date for a deadline.
-fn parse_deadline(raw: &str) -> Result<time::Date, String> {
-    parse_date(raw).ok_or_else(|| {
-        format!(
-            "hạn (deadline) \"{}\" không phải ngày hợp lệ (dùng dd/mm/yyyy)",
-            raw.trim()
-        )
-    })
+fn parse_deadline(raw: &str) -> Result<time::Date, Problem> {
+    parse_date(raw).ok_or_else(|| Problem::new(codes::DEADLINE_INVALID).arg("value", raw.trim()))
 }
 
 /// Where an issue about a node (or the set, with `None`) and one of its fields was written:
@@ -322,12 +301,7 @@ fn finish(
     for issue in set.validate().err().unwrap_or_default() {
         let (node, field) = issue_place(&issue);
         let (row, column) = locate(node, field);
-        errors.push(ImportError {
-            file: file.to_owned(),
-            row,
-            column,
-            message: issue.to_string(),
-        });
+        errors.push(ImportError::at(file, row, column, domain_problem(&issue)));
     }
     errors.is_empty().then_some(set)
 }
@@ -370,6 +344,6 @@ impl Seen {
 type GroupBands = BTreeMap<GroupName, Vec<ClassBand>>;
 
 /// Parses a group name for per-group bands.
-fn parse_group(raw: &str) -> Result<GroupName, String> {
-    GroupName::parse(raw).map_err(|e| format!("tên nhóm: {e}"))
+fn parse_group(raw: &str) -> Result<GroupName, Problem> {
+    GroupName::parse(raw).map_err(|e| Problem::new(codes::GROUP_INVALID).because(id_problem(&e)))
 }

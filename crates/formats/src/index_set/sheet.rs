@@ -14,7 +14,8 @@ use super::{
     Draft, GroupBands, Meta, Seen, finish, parse_bands, parse_bool, parse_group, parse_max,
     parse_na, parse_set_code, parse_source, parse_tie_breaker, parse_year,
 };
-use crate::error::{ImportError, ImportErrors};
+use crate::codes;
+use crate::error::{ImportError, ImportErrors, Problem, id_problem};
 use crate::params::{method_params, parse_method, plain};
 use crate::table::{Table, XlsxBook, csv_table, header_key};
 
@@ -74,7 +75,7 @@ fn meta_key(raw: &str) -> Option<String> {
 /// One metadata entry with where it was written.
 struct MetaLine {
     row: usize,
-    /// Prefix for messages when the entry is on another sheet.
+    /// The sheet the entry is on when it is not the sheet of nodes, named in its problems.
     sheet: Option<String>,
     key: String,
     value: String,
@@ -99,7 +100,7 @@ pub(super) fn read_xlsx(file: &str, bytes: &[u8]) -> Result<IndexSet, ImportErro
             .find(|s| Some(s) != set_sheet.as_ref())
     });
     let Some(nodes_sheet) = nodes_sheet else {
-        return Err(ImportError::file(file, "tệp Excel không có trang tính tiêu chí").into());
+        return Err(ImportError::file(file, Problem::new(codes::XLSX_NO_CRITERIA_SHEET)).into());
     };
     let (comments, table) = book.table(&nodes_sheet)?;
     let mut errors = ImportErrors::default();
@@ -124,7 +125,9 @@ pub(super) fn read_xlsx(file: &str, bytes: &[u8]) -> Result<IndexSet, ImportErro
                     file,
                     row.number,
                     "A",
-                    format!("trang tính \"{sheet}\": khóa \"{k}\" không hợp lệ (dùng: code, name, year, decision, classes, classes[nhóm], ranking, renormalise_absent_areas)"),
+                    Problem::new(codes::ON_SHEET)
+                        .arg("sheet", &sheet)
+                        .because(Problem::new(codes::META_KEY_INVALID).arg("key", k)),
                 )),
             }
         }
@@ -147,16 +150,21 @@ fn comment_meta(
             errors.push(ImportError::row(
                 file,
                 row,
-                format!("dòng \"# {text}\" phải có dạng # khóa: giá trị (ghi ## cho dòng ghi chú)"),
+                Problem::new(codes::META_LINE_MALFORMED).arg("text", &text),
             ));
             continue;
         };
         match meta_key(k) {
-            Some(key) => out.push(MetaLine { row, sheet: None, key, value: v.trim().to_owned() }),
+            Some(key) => out.push(MetaLine {
+                row,
+                sheet: None,
+                key,
+                value: v.trim().to_owned(),
+            }),
             None => errors.push(ImportError::row(
                 file,
                 row,
-                format!("khóa \"{}\" không hợp lệ (dùng: code, name, year, decision, classes, classes[nhóm], ranking, renormalise_absent_areas; ghi ## cho dòng ghi chú)", k.trim()),
+                Problem::new(codes::META_LINE_KEY_INVALID).arg("key", k.trim()),
             )),
         }
     }
@@ -170,23 +178,22 @@ fn meta_from(file: &str, lines: &[MetaLine], errors: &mut ImportErrors) -> Meta 
     let mut groups = GroupBands::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for l in lines {
-        let err = |errors: &mut ImportErrors, msg: String| {
-            let msg = match &l.sheet {
-                Some(s) => format!("trang tính \"{s}\": {msg}"),
-                None => msg,
+        let err = |errors: &mut ImportErrors, problem: Problem| {
+            let problem = match &l.sheet {
+                Some(s) => Problem::new(codes::ON_SHEET)
+                    .arg("sheet", s)
+                    .because(problem),
+                None => problem,
             };
-            let col = l.sheet.as_ref().map(|_| "B");
-            errors.push(ImportError {
-                file: file.to_owned(),
-                row: Some(l.row),
-                column: col.map(str::to_owned),
-                message: msg,
-            });
+            let col = l.sheet.as_ref().map(|_| "B".to_owned());
+            errors.push(ImportError::at(file, Some(l.row), col, problem));
         };
         if let Some(first) = seen.insert(&l.key, l.row) {
             err(
                 errors,
-                format!("khóa \"{}\" ghi hai lần (lần đầu ở dòng {first})", l.key),
+                Problem::new(codes::META_KEY_TWICE)
+                    .arg("key", &l.key)
+                    .arg("first_row", first),
             );
             continue;
         }
@@ -205,16 +212,13 @@ fn meta_from(file: &str, lines: &[MetaLine], errors: &mut ImportErrors) -> Meta 
             "decision" => meta.decision = (!v.is_empty()).then(|| v.to_owned()),
             "renormalise_absent_areas" => match parse_bool(v) {
                 Some(b) => meta.renormalise = b,
-                None => err(
-                    errors,
-                    "renormalise_absent_areas phải là true hoặc false".to_owned(),
-                ),
+                None => err(errors, Problem::new(codes::RENORMALISE_INVALID)),
             },
             "classes" => match parse_bands(v) {
                 Ok(b) => default_bands = Some(b),
                 Err(es) => es
                     .into_iter()
-                    .for_each(|e| err(errors, format!("xếp loại: {e}"))),
+                    .for_each(|e| err(errors, Problem::new(codes::CLASSES_INVALID).because(e))),
             },
             "ranking" => {
                 if v.is_empty() || v.eq_ignore_ascii_case("shared") {
@@ -226,9 +230,9 @@ fn meta_from(file: &str, lines: &[MetaLine], errors: &mut ImportErrors) -> Meta 
                         Ok(t) => meta.ranking.tie_breakers.push(t),
                         Err(e) => err(
                             errors,
-                            format!(
-                                "xếp hạng \"{item}\": {e} (ví dụ source=assessed|node=1, hoặc shared)"
-                            ),
+                            Problem::new(codes::RANKING_ITEM_INVALID)
+                                .arg("item", item)
+                                .because(e),
                         ),
                     }
                 }
@@ -248,8 +252,14 @@ fn meta_from(file: &str, lines: &[MetaLine], errors: &mut ImportErrors) -> Meta 
                             err(errors, e);
                         }
                         if let Err(es) = b {
-                            es.into_iter()
-                                .for_each(|e| err(errors, format!("xếp loại nhóm {name}: {e}")));
+                            es.into_iter().for_each(|e| {
+                                err(
+                                    errors,
+                                    Problem::new(codes::GROUP_CLASSES_INVALID)
+                                        .arg("group", name)
+                                        .because(e),
+                                );
+                            });
                         }
                     }
                 }
@@ -279,10 +289,12 @@ fn read_table(
 ) -> Result<IndexSet, ImportErrors> {
     let file = table.file.clone();
     let meta = meta_from(&file, &lines, &mut errors);
-    meta.require(&mut |key, msg| {
+    meta.require(&mut |key, problem| {
         errors.push(ImportError::file(
             &file,
-            format!("{msg}: thêm dòng \"# {key}: …\" phía trên dòng tiêu đề"),
+            Problem::new(codes::META_REQUIRED)
+                .arg("key", key)
+                .because(problem),
         ));
     });
     // Column positions.
@@ -296,7 +308,7 @@ fn read_table(
                 &file,
                 table.header_row,
                 name,
-                format!("thiếu cột \"{name}\""),
+                Problem::new(codes::MISSING_COLUMN).arg("column", name),
             )),
             None => {}
         }
@@ -304,7 +316,18 @@ fn read_table(
     for (i, h) in table.headers.iter().enumerate() {
         let known = cols.values().any(|c| *c == i);
         if !known && !table.skippable(i) {
-            errors.push(ImportError::cell(&file, table.header_row, h, format!("cột \"{h}\" không được hỗ trợ (dùng: code, title, max, source, method, params, parent, rule, evidence, not_applicable)")));
+            errors.push(ImportError::cell(
+                &file,
+                table.header_row,
+                h,
+                Problem::new(codes::COLUMN_UNSUPPORTED)
+                    .arg("column", h)
+                    .arg(
+                        "accepted",
+                        "code, title, max, source, method, params, parent, rule, evidence, \
+                     not_applicable",
+                    ),
+            ));
         }
     }
     table.stray_cells(&mut errors);
@@ -331,13 +354,17 @@ fn read_table(
     for row in &table.rows {
         let n = row.number;
         let mut ok = true;
-        let bad = |errors: &mut ImportErrors, col: &str, msg: String| {
-            errors.push(ImportError::cell(&file, n, &header(col), msg));
+        let bad = |errors: &mut ImportErrors, col: &str, problem: Problem| {
+            errors.push(ImportError::cell(&file, n, &header(col), problem));
         };
         let code = match NodeCode::parse(&cell(row, "code")) {
             Ok(c) => c,
             Err(e) => {
-                bad(&mut errors, "code", format!("mã tiêu chí: {e}"));
+                bad(
+                    &mut errors,
+                    "code",
+                    Problem::new(codes::CRITERION_CODE_INVALID).because(id_problem(&e)),
+                );
                 continue;
             }
         };
@@ -348,13 +375,17 @@ fn read_table(
                     bad(
                         &mut errors,
                         "parent",
-                        format!("tiêu chí {code} không thể là tiêu chí cha của chính nó"),
+                        Problem::new(codes::CRITERION_OWN_PARENT).arg("criterion", &code),
                     );
                     continue;
                 }
                 Ok(p) => Some(p),
                 Err(e) => {
-                    bad(&mut errors, "parent", format!("mã tiêu chí cha: {e}"));
+                    bad(
+                        &mut errors,
+                        "parent",
+                        Problem::new(codes::PARENT_CRITERION_CODE_INVALID).because(id_problem(&e)),
+                    );
                     continue;
                 }
             },
@@ -366,13 +397,19 @@ fn read_table(
             bad(
                 &mut errors,
                 "code",
-                format!("mã tiêu chí {code} bị trùng (đã có ở dòng {first})"),
+                Problem::new(codes::CRITERION_CODE_DUPLICATE)
+                    .arg("criterion", &code)
+                    .arg("first_row", first),
             );
             continue;
         }
         let title = cell(row, "title");
         if title.is_empty() {
-            bad(&mut errors, "title", "thiếu tên tiêu chí".to_owned());
+            bad(
+                &mut errors,
+                "title",
+                Problem::new(codes::CRITERION_TITLE_MISSING),
+            );
             ok = false;
         }
         let max_text = cell(row, "max");
@@ -408,7 +445,7 @@ fn read_table(
                 bad(
                     &mut errors,
                     "params",
-                    "có tham số nhưng thiếu phương pháp chấm điểm".to_owned(),
+                    Problem::new(codes::PARAMS_WITHOUT_METHOD),
                 );
                 ok = false;
             }
@@ -417,8 +454,7 @@ fn read_table(
             match parse_method(&method_text, &params) {
                 Ok(m) => Some(m),
                 Err(es) => {
-                    let col = if es.iter().any(|e| e.starts_with("phương pháp chấm điểm \""))
-                    {
+                    let col = if es.iter().any(|e| e.code == codes::METHOD_UNKNOWN) {
                         "method"
                     } else {
                         "params"
@@ -476,13 +512,18 @@ fn read_table(
                     &file,
                     n.row,
                     &header("code"),
-                    format!("không có tiêu chí cha {p} của {} trong bảng", n.draft.code),
+                    Problem::new(codes::PARENT_CRITERION_NOT_IN_TABLE)
+                        .arg("parent", p)
+                        .arg("criterion", &n.draft.code),
                 )),
             },
         }
     }
     if table.rows.is_empty() {
-        errors.push(ImportError::file(&file, "bảng không có tiêu chí nào"));
+        errors.push(ImportError::file(
+            &file,
+            Problem::new(codes::TABLE_NO_CRITERIA),
+        ));
     }
     let rows: HashMap<NodeCode, usize> = nodes
         .iter()
@@ -502,9 +543,9 @@ fn read_table(
         .filter_map(|i| build(*i, &mut slots, &children))
         .collect();
     for d in &drafts {
-        d.check_leaves(&|c| parents.contains(c), &mut |code, field, msg| {
+        d.check_leaves(&|c| parents.contains(c), &mut |code, field, problem| {
             let row = rows.get(code).copied().unwrap_or(table.header_row);
-            errors.push(ImportError::cell(&file, row, &header(field), msg));
+            errors.push(ImportError::cell(&file, row, &header(field), problem));
         });
     }
     let set = finish(&file, meta, drafts, &mut errors, &|code, field| {

@@ -2,7 +2,7 @@
 //! `1.10`), never through binary floating point, so `1.10` stays criterion 1.10 and 0,1 stays
 //! exactly 0,1.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -13,9 +13,10 @@ use super::{
     Draft, GroupBands, Meta, Seen, band, finish, parse_bool, parse_deadline, parse_group,
     parse_max, parse_na, parse_set_code, parse_source, parse_tie_breaker, parse_year,
 };
-use crate::error::{ImportError, ImportErrors};
+use crate::codes;
+use crate::error::{ImportError, ImportErrors, Problem, id_problem};
 use crate::limits::{
-    MAX_YAML_EXPANDED_BYTES, MAX_YAML_VALUES, forbidden_char, forbidden_char_message, grouped,
+    MAX_YAML_EXPANDED_BYTES, MAX_YAML_VALUES, forbidden_char, forbidden_char_problem, grouped,
     size_text,
 };
 use crate::params::{METHOD_NAMES, canonical_method, decimal, default_label, parse_basis};
@@ -63,6 +64,8 @@ const SCALAR_KEYS: &[&str] = &[
 struct Budget {
     bytes: Cell<usize>,
     values: Cell<usize>,
+    /// Why reading stopped, kept whole: the parser only carries text through its error.
+    refused: RefCell<Option<Problem>>,
 }
 
 impl Budget {
@@ -70,22 +73,29 @@ impl Budget {
         Budget {
             bytes: Cell::new(MAX_YAML_EXPANDED_BYTES),
             values: Cell::new(MAX_YAML_VALUES),
+            refused: RefCell::new(None),
         }
+    }
+
+    /// Stops reading for `problem`.
+    fn refuse<E: de::Error>(&self, problem: Problem) -> E {
+        let e = E::custom(&problem);
+        *self.refused.borrow_mut() = Some(problem);
+        e
     }
 
     /// Charges one value of `text`, refusing control characters and anything past the bounds.
     fn charge<E: de::Error>(&self, text: &str) -> Result<(), E> {
         if let Some(c) = forbidden_char(text) {
-            return Err(E::custom(forbidden_char_message(c)));
+            return Err(self.refuse(forbidden_char_problem(c)));
         }
         let (bytes, values) = (self.bytes.get(), self.values.get());
         if text.len() > bytes || values == 0 {
-            return Err(E::custom(format!(
-                "tệp YAML mở rộng ra quá lớn (tối đa {} chữ và {} giá trị sau khi thay các bí \
-                 danh *alias); không dùng bí danh lặp lại nhiều lần",
-                size_text(MAX_YAML_EXPANDED_BYTES as u64),
-                grouped(MAX_YAML_VALUES as u64)
-            )));
+            return Err(self.refuse(
+                Problem::new(codes::YAML_TOO_LARGE)
+                    .arg("text", size_text(MAX_YAML_EXPANDED_BYTES as u64))
+                    .arg("values", grouped(MAX_YAML_VALUES as u64)),
+            ));
         }
         self.bytes.set(bytes - text.len());
         self.values.set(values - 1);
@@ -217,12 +227,13 @@ impl Y {
         matches!(self, Y::Scalar(_)) && self.text().is_none()
     }
 
-    fn kind(&self) -> &'static str {
-        match self {
-            Y::Scalar(_) => "một giá trị đơn",
-            Y::Seq(_) => "một danh sách",
-            Y::Map(_) => "một bảng khóa",
-        }
+    /// What the value is, for problems that expected something else.
+    fn kind(&self) -> Problem {
+        Problem::new(match self {
+            Y::Scalar(_) => codes::KIND_SCALAR,
+            Y::Seq(_) => codes::KIND_LIST,
+            Y::Map(_) => codes::KIND_MAPPING,
+        })
     }
 }
 
@@ -278,26 +289,47 @@ struct Ctx<'a> {
     errors: ImportErrors,
 }
 
+/// How a node is named in its problems: its code as written, or its place when it has none
+/// (`thứ 2 của cấp lĩnh vực`).
+#[derive(Debug, Clone)]
+enum Label {
+    Code(String),
+    Place(Problem),
+}
+
+impl Label {
+    /// `problem` with this label as its argument `name`.
+    fn put(&self, problem: Problem, name: &'static str) -> Problem {
+        match self {
+            Label::Code(c) => problem.arg(name, c),
+            Label::Place(p) => problem.part(name, p.clone()),
+        }
+    }
+}
+
+/// The place of the value under a key path (`classes.default`), for `{what}`.
+fn at(path: &str) -> Problem {
+    Problem::new(codes::AT_KEY).arg("path", path)
+}
+
 impl Ctx<'_> {
-    fn top(&mut self, key: &str, message: impl Into<String>) {
+    fn top(&mut self, key: &str, problem: Problem) {
         let row = self.lines.of_key(key);
-        self.errors.push(ImportError {
-            file: self.file.to_owned(),
-            row,
-            column: None,
-            message: message.into(),
-        });
+        self.errors
+            .push(ImportError::at(self.file, row, None, problem));
     }
 
-    /// An error about a node; `code` is the node's code when known, else a description.
-    fn node(&mut self, code: &str, message: impl Into<String>) {
-        let row = self.lines.of_code(code);
-        self.errors.push(ImportError {
-            file: self.file.to_owned(),
-            row,
-            column: None,
-            message: format!("tiêu chí {code}: {}", message.into()),
-        });
+    /// An error about a node.
+    fn node(&mut self, label: &Label, problem: Problem) {
+        let row = match label {
+            Label::Code(c) => self.lines.of_code(c),
+            Label::Place(_) => None,
+        };
+        let problem = label
+            .put(Problem::new(codes::CRITERION), "criterion")
+            .because(problem);
+        self.errors
+            .push(ImportError::at(self.file, row, None, problem));
     }
 }
 
@@ -340,23 +372,20 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<chiso_domain::IndexSet, I
         Some(Err(e)) => {
             let row = e.location().map(|l| l.line());
             let said = e.to_string();
-            // The parser's own guards, said in words a user can act on.
-            let message = if said.starts_with("recursion limit exceeded") {
-                "tệp YAML lồng quá sâu (quá 128 cấp danh sách/bảng khóa lồng nhau)".to_owned()
+            // The reader's own refusals and the parser's guards, said in words a user can act
+            // on.
+            let problem = if let Some(p) = budget.refused.take() {
+                p
+            } else if said.starts_with("recursion limit exceeded") {
+                Problem::new(codes::YAML_TOO_DEEP)
             } else if said.starts_with("repetition limit exceeded") {
-                "tệp YAML dùng bí danh *alias lặp lại quá nhiều lần".to_owned()
+                Problem::new(codes::YAML_ALIAS_REPEATED)
             } else {
-                format!("YAML không hợp lệ: {said}")
+                Problem::new(codes::YAML_INVALID).arg("error", said)
             };
-            return Err(ImportError {
-                file: file.to_owned(),
-                row,
-                column: None,
-                message,
-            }
-            .into());
+            return Err(ImportError::at(file, row, None, problem).into());
         }
-        None => return Err(ImportError::file(file, "tệp trống").into()),
+        None => return Err(ImportError::file(file, Problem::new(codes::YAML_EMPTY)).into()),
     };
     let mut cx = Ctx {
         file,
@@ -366,7 +395,7 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<chiso_domain::IndexSet, I
     let Y::Map(entries) = doc else {
         cx.errors.push(ImportError::file(
             file,
-            "tệp phải là một bảng khóa (code, name, year, nodes…)",
+            Problem::new(codes::YAML_NOT_MAPPING),
         ));
         return Err(cx.errors);
     };
@@ -377,7 +406,7 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<chiso_domain::IndexSet, I
     let mut has_nodes = false;
     for (key, value) in &entries {
         if seen_keys.contains(&key.as_str()) {
-            cx.top(key, format!("khóa \"{key}\" ghi hai lần"));
+            cx.top(key, Problem::new(codes::KEY_TWICE).arg("key", key));
             continue;
         }
         seen_keys.push(key);
@@ -396,7 +425,7 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<chiso_domain::IndexSet, I
             "decision" => meta.decision = value.text().map(str::to_owned),
             "renormalise_absent_areas" => match parse_bool(value.text().unwrap_or("")) {
                 Some(b) => meta.renormalise = b,
-                None => cx.top(key, "renormalise_absent_areas phải là true hoặc false"),
+                None => cx.top(key, Problem::new(codes::RENORMALISE_INVALID)),
             },
             "classes" => meta.classes = classes(value, &mut cx),
             "ranking" => meta.ranking = ranking(value, &mut cx),
@@ -405,7 +434,7 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<chiso_domain::IndexSet, I
                 match value {
                     Y::Seq(items) => {
                         for (i, item) in items.iter().enumerate() {
-                            let place = format!("thứ {} của cấp lĩnh vực", i + 1);
+                            let place = Problem::new(codes::AT_AREA).arg("item", i + 1);
                             if let Some(d) = node(item, &place, &mut seen_codes, &mut cx) {
                                 drafts.push(d);
                             }
@@ -414,27 +443,27 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<chiso_domain::IndexSet, I
                     other if other.is_empty() => {}
                     other => cx.top(
                         key,
-                        format!("nodes phải là một danh sách, không phải {}", other.kind()),
+                        Problem::new(codes::NOT_A_LIST)
+                            .part("what", at("nodes"))
+                            .part("kind", other.kind()),
                     ),
                 }
             }
             _ => cx.top(
                 key,
-                format!(
-                    "khóa \"{key}\" không được hỗ trợ ở cấp bộ chỉ số (dùng: {})",
-                    TOP_KEYS.join(", ")
-                ),
+                Problem::new(codes::TOP_KEY_UNSUPPORTED)
+                    .arg("key", key)
+                    .arg("accepted", TOP_KEYS.join(", ")),
             ),
         }
     }
-    meta.require(&mut |key, msg| cx.top(key, msg));
+    meta.require(&mut |key, problem| cx.top(key, problem));
     if !has_nodes {
-        cx.top("nodes", "thiếu danh sách tiêu chí (nodes)");
+        cx.top("nodes", Problem::new(codes::NODES_MISSING));
     }
     for d in &drafts {
-        d.check_leaves(&|_| false, &mut |code, _, msg| {
-            let code = code.as_str().to_owned();
-            cx.node(&code, msg);
+        d.check_leaves(&|_| false, &mut |code, _, problem| {
+            cx.node(&Label::Code(code.as_str().to_owned()), problem);
         });
     }
     let mut errors = std::mem::take(&mut cx.errors);
@@ -453,14 +482,13 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<chiso_domain::IndexSet, I
 }
 
 /// One node and its children; `place` describes it when it has no usable code.
-fn node(y: &Y, place: &str, seen: &mut Seen, cx: &mut Ctx<'_>) -> Option<Draft> {
+fn node(y: &Y, place: &Problem, seen: &mut Seen, cx: &mut Ctx<'_>) -> Option<Draft> {
     let Y::Map(entries) = y else {
         cx.errors.push(ImportError::file(
             cx.file,
-            format!(
-                "tiêu chí {place}: phải là một bảng khóa (code, title, max…), không phải {}",
-                y.kind()
-            ),
+            Problem::new(codes::NODE_NOT_MAPPING)
+                .part("criterion", place.clone())
+                .part("kind", y.kind()),
         ));
         return None;
     };
@@ -469,49 +497,54 @@ fn node(y: &Y, place: &str, seen: &mut Seen, cx: &mut Ctx<'_>) -> Option<Draft> 
     let code = match code_text.as_deref().map(NodeCode::parse) {
         Some(Ok(c)) => Some(c),
         Some(Err(e)) => {
+            let label = Label::Code(code_text.clone().unwrap_or_default());
             cx.node(
-                code_text.as_deref().unwrap_or(place),
-                format!("mã không hợp lệ: {e}"),
+                &label,
+                Problem::new(codes::NODE_CODE_INVALID).because(id_problem(&e)),
             );
             None
         }
         None => {
             cx.errors.push(ImportError::file(
                 cx.file,
-                format!("tiêu chí {place}: thiếu mã (code)"),
+                Problem::new(codes::NODE_CODE_MISSING).part("criterion", place.clone()),
             ));
             None
         }
     };
-    let label = code_text.clone().unwrap_or_else(|| place.to_owned());
+    let label = code_text
+        .clone()
+        .map_or_else(|| Label::Place(place.clone()), Label::Code);
     let mut ok = code.is_some();
     if let Some(c) = &code
         && seen.first_row(c, 0).is_some()
     {
-        cx.node(&label, "mã bị trùng");
+        cx.node(&label, Problem::new(codes::CODE_DUPLICATE));
         ok = false;
     }
     let mut keys_seen: Vec<&str> = Vec::new();
     for (k, _) in entries {
         if keys_seen.contains(&k.as_str()) {
-            cx.node(&label, format!("khóa \"{k}\" ghi hai lần"));
+            cx.node(&label, Problem::new(codes::KEY_TWICE).arg("key", k));
             ok = false;
         }
         keys_seen.push(k);
         if !NODE_KEYS.contains(&k.as_str()) {
             cx.node(
                 &label,
-                format!("khóa \"{k}\" không hợp lệ (dùng: {})", NODE_KEYS.join(", ")),
+                Problem::new(codes::KEY_INVALID)
+                    .arg("key", k)
+                    .arg("accepted", NODE_KEYS.join(", ")),
             );
             ok = false;
         }
     }
     let title = get("title").and_then(Y::text).map(str::to_owned);
     if title.is_none() {
-        cx.node(&label, "thiếu tên tiêu chí (title)");
+        cx.node(&label, Problem::new(codes::NODE_TITLE_MISSING));
         ok = false;
     }
-    let field = |k: &str, parse: &dyn Fn(&str) -> Result<(), String>, cx: &mut Ctx<'_>| {
+    let field = |k: &str, parse: &dyn Fn(&str) -> Result<(), Problem>, cx: &mut Ctx<'_>| {
         if let Some(v) = get(k) {
             match v {
                 Y::Scalar(_) => {
@@ -525,7 +558,9 @@ fn node(y: &Y, place: &str, seen: &mut Seen, cx: &mut Ctx<'_>) -> Option<Draft> 
                 other => {
                     cx.node(
                         &label,
-                        format!("{k} phải là một giá trị đơn, không phải {}", other.kind()),
+                        Problem::new(codes::NOT_SINGLE_VALUE)
+                            .arg("key", k)
+                            .part("kind", other.kind()),
                     );
                     return false;
                 }
@@ -561,7 +596,10 @@ fn node(y: &Y, place: &str, seen: &mut Seen, cx: &mut Ctx<'_>) -> Option<Draft> 
     match get("children") {
         Some(Y::Seq(items)) => {
             for (i, item) in items.iter().enumerate() {
-                let place = format!("thứ {} của tiêu chí {label}", i + 1);
+                let place = label.put(
+                    Problem::new(codes::AT_CHILD).arg("item", i + 1),
+                    "criterion",
+                );
                 match node(item, &place, seen, cx) {
                     Some(d) => children.push(d),
                     None => ok = false,
@@ -571,10 +609,9 @@ fn node(y: &Y, place: &str, seen: &mut Seen, cx: &mut Ctx<'_>) -> Option<Draft> 
         Some(other) if !other.is_empty() => {
             cx.node(
                 &label,
-                format!(
-                    "children phải là một danh sách, không phải {}",
-                    other.kind()
-                ),
+                Problem::new(codes::NOT_A_LIST)
+                    .part("what", at("children"))
+                    .part("kind", other.kind()),
             );
             ok = false;
         }
@@ -596,54 +633,65 @@ fn node(y: &Y, place: &str, seen: &mut Seen, cx: &mut Ctx<'_>) -> Option<Draft> 
     })
 }
 
-/// The keys of a mapping, checked against `allowed`; unknown keys are reported.
+/// The keys of a mapping at `what`, checked against `allowed`; unknown keys are reported.
 fn keys<'y>(
     y: &'y Y,
-    what: &str,
+    what: &Problem,
     allowed: &[&str],
-    errors: &mut Vec<String>,
+    errors: &mut Vec<Problem>,
 ) -> Option<BTreeMap<&'y str, &'y Y>> {
     let Y::Map(entries) = y else {
-        errors.push(format!(
-            "{what} phải là một bảng khóa ({}), không phải {}",
-            allowed.join(", "),
-            y.kind()
-        ));
+        errors.push(
+            Problem::new(codes::NOT_A_MAPPING)
+                .part("what", what.clone())
+                .arg("accepted", allowed.join(", "))
+                .part("kind", y.kind()),
+        );
         return None;
     };
     let mut out = BTreeMap::new();
     for (k, v) in entries {
         if !allowed.contains(&k.as_str()) {
-            errors.push(format!(
-                "{what}: khóa \"{k}\" không hợp lệ (dùng: {})",
-                allowed.join(", ")
-            ));
+            errors.push(
+                Problem::new(codes::PLACE_KEY_INVALID)
+                    .part("what", what.clone())
+                    .arg("key", k)
+                    .arg("accepted", allowed.join(", ")),
+            );
         } else if out.insert(k.as_str(), v).is_some() {
-            errors.push(format!("{what}: khóa \"{k}\" ghi hai lần"));
+            errors.push(
+                Problem::new(codes::PLACE_KEY_TWICE)
+                    .part("what", what.clone())
+                    .arg("key", k),
+            );
         }
     }
     Some(out)
 }
 
-/// A decimal under `key` of a mapping; missing is reported only when `required`.
+/// A decimal under `key` of a mapping at `what`; missing is reported only when `required`.
 fn dec_key(
     map: &BTreeMap<&str, &Y>,
     key: &str,
-    what: &str,
+    what: &Problem,
     required: bool,
-    errors: &mut Vec<String>,
+    errors: &mut Vec<Problem>,
 ) -> Option<rust_decimal::Decimal> {
     match map.get(key).and_then(|v| v.text()) {
-        Some(t) => match decimal(t, &format!("{what} {key}")) {
+        Some(t) => match decimal(t, codes::PLACE_NOT_NUMBER) {
             Ok(d) => Some(d),
             Err(e) => {
-                errors.push(e);
+                errors.push(e.part("what", what.clone()).arg("key", key));
                 None
             }
         },
         None => {
             if required {
-                errors.push(format!("{what}: thiếu {key}"));
+                errors.push(
+                    Problem::new(codes::PLACE_KEY_MISSING)
+                        .part("what", what.clone())
+                        .arg("key", key),
+                );
             }
             None
         }
@@ -651,27 +699,27 @@ fn dec_key(
 }
 
 /// A method: a name for methods without parameters, or a one-key mapping `{name: params}`.
-fn method(y: &Y) -> Result<Method, Vec<String>> {
+fn method(y: &Y) -> Result<Method, Vec<Problem>> {
     let mut errors = Vec::new();
     let (name, params) = match y {
         Y::Scalar(s) => (s.trim().to_owned(), None),
         Y::Map(entries) if entries.len() == 1 => (entries[0].0.clone(), Some(&entries[0].1)),
-        Y::Map(_) => {
-            return Err(vec![
-                "method phải có đúng một khóa là tên phương pháp, ví dụ {count: {per: 0.5, cap: 2}}"
-                    .to_owned(),
-            ]);
-        }
-        Y::Seq(_) => return Err(vec!["method không được là danh sách".to_owned()]),
+        Y::Map(_) => return Err(vec![Problem::new(codes::METHOD_ONE_KEY)]),
+        Y::Seq(_) => return Err(vec![Problem::new(codes::METHOD_NOT_LIST)]),
     };
     let Some(canonical) = canonical_method(&name) else {
-        return Err(vec![format!(
-            "phương pháp chấm điểm \"{name}\" không hợp lệ (dùng: {METHOD_NAMES})"
-        )]);
+        return Err(vec![
+            Problem::new(codes::METHOD_UNKNOWN)
+                .arg("method", name)
+                .arg("accepted", METHOD_NAMES),
+        ]);
     };
     let params = params.filter(|p| !p.is_empty());
-    let needs =
-        |example: &str| format!("phương pháp {canonical} cần tham số, ví dụ method: {example}");
+    let needs = |example: &str| {
+        Problem::new(codes::METHOD_NEEDS_PARAMS)
+            .arg("method", canonical)
+            .arg("example", example)
+    };
     let method = match (canonical, params) {
         ("yes_no", None) => Some(Method::YesNo),
         ("proportional", None) => Some(Method::Proportional),
@@ -682,7 +730,7 @@ fn method(y: &Y) -> Result<Method, Vec<String>> {
             grades: Method::default_grades(),
         }),
         ("yes_no" | "proportional" | "survey" | "bonus", Some(_)) => {
-            errors.push(format!("phương pháp {canonical} không có tham số"));
+            errors.push(Problem::new(codes::METHOD_NO_PARAMS).arg("method", canonical));
             None
         }
         ("count", None) => {
@@ -703,26 +751,33 @@ fn method(y: &Y) -> Result<Method, Vec<String>> {
             errors.push(needs("{days_late: {deadline: 10/01/2024, tiers: [...]}}"));
             None
         }
-        ("count", Some(p)) => keys(p, "count", &["per", "cap"], &mut errors).and_then(|m| {
-            let per = dec_key(&m, "per", "count", true, &mut errors);
-            let cap = dec_key(&m, "cap", "count", false, &mut errors);
-            per.map(|per| Method::Count { per, cap })
-        }),
-        ("deduction", Some(p)) => keys(p, "deduction", &["per"], &mut errors)
-            .and_then(|m| dec_key(&m, "per", "deduction", true, &mut errors))
-            .map(|per| Method::Deduction { per }),
-        ("manual", Some(p)) => keys(p, "manual", &["step"], &mut errors).map(|m| Method::Manual {
-            step: dec_key(&m, "step", "manual", false, &mut errors),
-        }),
+        ("count", Some(p)) => {
+            let what = at("count");
+            keys(p, &what, &["per", "cap"], &mut errors).and_then(|m| {
+                let per = dec_key(&m, "per", &what, true, &mut errors);
+                let cap = dec_key(&m, "cap", &what, false, &mut errors);
+                per.map(|per| Method::Count { per, cap })
+            })
+        }
+        ("deduction", Some(p)) => {
+            let what = at("deduction");
+            keys(p, &what, &["per"], &mut errors)
+                .and_then(|m| dec_key(&m, "per", &what, true, &mut errors))
+                .map(|per| Method::Deduction { per })
+        }
+        ("manual", Some(p)) => {
+            let what = at("manual");
+            keys(p, &what, &["step"], &mut errors).map(|m| Method::Manual {
+                step: dec_key(&m, "step", &what, false, &mut errors),
+            })
+        }
         ("graded", Some(Y::Scalar(s))) => {
             if s.trim().eq_ignore_ascii_case("default") {
                 Some(Method::Graded {
                     grades: Method::default_grades(),
                 })
             } else {
-                errors.push(format!(
-                    "graded: \"{s}\" không hợp lệ (dùng danh sách mức hoặc default)"
-                ));
+                errors.push(Problem::new(codes::GRADED_SCALAR_INVALID).arg("value", s));
                 None
             }
         }
@@ -730,10 +785,7 @@ fn method(y: &Y) -> Result<Method, Vec<String>> {
             grades(items, &mut errors).map(|grades| Method::Graded { grades })
         }
         ("graded", Some(other)) => {
-            errors.push(format!(
-                "graded phải là danh sách mức, không phải {}",
-                other.kind()
-            ));
+            errors.push(Problem::new(codes::GRADED_NOT_LIST).part("kind", other.kind()));
             None
         }
         ("tiers", Some(Y::Seq(items))) => {
@@ -744,14 +796,14 @@ fn method(y: &Y) -> Result<Method, Vec<String>> {
         }
         ("tiers", Some(p)) => keys(
             p,
-            "tiers",
+            &at("tiers"),
             &["basis", "levels", "tiers", "deadline"],
             &mut errors,
         )
         .and_then(|m| tiers_map(&m, false, &mut errors)),
         ("days_late", Some(p)) => keys(
             p,
-            "days_late",
+            &at("days_late"),
             &["deadline", "tiers", "levels"],
             &mut errors,
         )
@@ -762,7 +814,7 @@ fn method(y: &Y) -> Result<Method, Vec<String>> {
         Some(m) if errors.is_empty() => Ok(m),
         _ => {
             if errors.is_empty() {
-                errors.push(format!("phương pháp {canonical}: tham số không hợp lệ"));
+                errors.push(Problem::new(codes::METHOD_PARAMS_INVALID).arg("method", canonical));
             }
             Err(errors)
         }
@@ -770,7 +822,7 @@ fn method(y: &Y) -> Result<Method, Vec<String>> {
 }
 
 /// `{basis, levels}` or `{deadline, tiers}`.
-fn tiers_map(m: &BTreeMap<&str, &Y>, days_late: bool, errors: &mut Vec<String>) -> Option<Method> {
+fn tiers_map(m: &BTreeMap<&str, &Y>, days_late: bool, errors: &mut Vec<Problem>) -> Option<Method> {
     let what = if days_late { "days_late" } else { "tiers" };
     let basis_text = m.get("basis").and_then(|b| b.text()).map(str::to_lowercase);
     let deadline = m.get("deadline").and_then(|d| d.text());
@@ -783,42 +835,44 @@ fn tiers_map(m: &BTreeMap<&str, &Y>, days_late: bool, errors: &mut Vec<String>) 
             }
         },
         (None, _) if days_late => {
-            errors.push("days_late: thiếu deadline".to_owned());
+            errors.push(Problem::new(codes::DAYS_LATE_DEADLINE_MISSING));
             None
         }
         (None, None) => Some(TierBasis::Percent),
         (d, Some(b)) => match parse_basis(b) {
             Some(basis) if d.is_none() => Some(basis),
             Some(_) => {
-                errors.push(format!(
-                    "{what}: deadline chỉ dùng cho mức theo số ngày trễ"
-                ));
+                errors
+                    .push(Problem::new(codes::LEVELS_DEADLINE_ONLY_DAYS_LATE).arg("method", what));
                 None
             }
             None => {
-                errors.push(format!(
-                    "{what}: basis \"{b}\" không hợp lệ (dùng percent hoặc count)"
-                ));
+                errors.push(
+                    Problem::new(codes::LEVELS_BASIS_INVALID)
+                        .arg("method", what)
+                        .arg("value", b),
+                );
                 None
             }
         },
     };
     let list = match (m.get("levels"), m.get("tiers")) {
         (Some(_), Some(_)) => {
-            errors.push(format!("{what}: chỉ ghi một trong levels hoặc tiers"));
+            errors.push(Problem::new(codes::LEVELS_OR_TIERS).arg("method", what));
             return None;
         }
         (Some(l), None) | (None, Some(l)) => *l,
         (None, None) => {
-            errors.push(format!("{what}: thiếu danh sách mức (levels)"));
+            errors.push(Problem::new(codes::LEVELS_MISSING).arg("method", what));
             return None;
         }
     };
     let Y::Seq(items) = list else {
-        errors.push(format!(
-            "{what}: danh sách mức phải là một danh sách, không phải {}",
-            list.kind()
-        ));
+        errors.push(
+            Problem::new(codes::LEVELS_NOT_LIST)
+                .arg("method", what)
+                .part("kind", list.kind()),
+        );
         return None;
     };
     let tiers = tiers(items, what, errors)?;
@@ -828,12 +882,19 @@ fn tiers_map(m: &BTreeMap<&str, &Y>, days_late: bool, errors: &mut Vec<String>) 
     })
 }
 
-/// `[{min, points, below?}, …]`.
-fn tiers(items: &[Y], what: &str, errors: &mut Vec<String>) -> Option<Vec<Tier>> {
+/// Level `i` (0-based) of the list at `what`.
+fn level(what: &Problem, i: usize) -> Problem {
+    Problem::new(codes::AT_LEVEL)
+        .part("what", what.clone())
+        .arg("item", i + 1)
+}
+
+/// `[{min, points, below?}, …]` of the method `what`.
+fn tiers(items: &[Y], what: &str, errors: &mut Vec<Problem>) -> Option<Vec<Tier>> {
     let before = errors.len();
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let w = format!("{what}, mức thứ {}", i + 1);
+        let w = level(&at(what), i);
         let Some(m) = keys(item, &w, &["min", "below", "points"], errors) else {
             continue;
         };
@@ -845,24 +906,28 @@ fn tiers(items: &[Y], what: &str, errors: &mut Vec<String>) -> Option<Vec<Tier>>
         }
     }
     if items.is_empty() {
-        errors.push(format!("{what}: danh sách mức trống"));
+        errors.push(Problem::new(codes::LEVELS_EMPTY).arg("method", what));
     }
     (errors.len() == before).then_some(out)
 }
 
 /// `[{code, label?, percent}, …]`.
-fn grades(items: &[Y], errors: &mut Vec<String>) -> Option<Vec<Grade>> {
+fn grades(items: &[Y], errors: &mut Vec<Problem>) -> Option<Vec<Grade>> {
     let before = errors.len();
     let defaults = Method::default_grades();
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let w = format!("graded, mức thứ {}", i + 1);
+        let w = level(&at("graded"), i);
         let Some(m) = keys(item, &w, &["code", "label", "percent"], errors) else {
             continue;
         };
         let code = m.get("code").and_then(|c| c.text());
         if code.is_none() {
-            errors.push(format!("{w}: thiếu code"));
+            errors.push(
+                Problem::new(codes::PLACE_KEY_MISSING)
+                    .part("what", w.clone())
+                    .arg("key", "code"),
+            );
         }
         let percent = dec_key(&m, "percent", &w, true, errors);
         if let (Some(code), Some(percent)) = (code, percent) {
@@ -878,7 +943,7 @@ fn grades(items: &[Y], errors: &mut Vec<String>) -> Option<Vec<Grade>> {
         }
     }
     if items.is_empty() {
-        errors.push("graded: danh sách mức trống".to_owned());
+        errors.push(Problem::new(codes::LEVELS_EMPTY).arg("method", "graded"));
     }
     (errors.len() == before).then_some(out)
 }
@@ -887,18 +952,19 @@ fn grades(items: &[Y], errors: &mut Vec<String>) -> Option<Vec<Grade>> {
 fn classes(y: &Y, cx: &mut Ctx<'_>) -> Option<ClassScheme> {
     let mut errors = Vec::new();
     let scheme = match y {
-        Y::Seq(items) => bands(items, "classes", &mut errors).map(|default| ClassScheme {
+        Y::Seq(items) => bands(items, &at("classes"), &mut errors).map(|default| ClassScheme {
             default,
             groups: BTreeMap::new(),
         }),
-        Y::Map(_) => keys(y, "classes", &["default", "groups"], &mut errors).and_then(|m| {
+        Y::Map(_) => keys(y, &at("classes"), &["default", "groups"], &mut errors).and_then(|m| {
             let default = match m.get("default") {
-                Some(Y::Seq(items)) => bands(items, "classes.default", &mut errors),
+                Some(Y::Seq(items)) => bands(items, &at("classes.default"), &mut errors),
                 Some(other) => {
-                    errors.push(format!(
-                        "classes.default phải là một danh sách, không phải {}",
-                        other.kind()
-                    ));
+                    errors.push(
+                        Problem::new(codes::NOT_A_LIST)
+                            .part("what", at("classes.default"))
+                            .part("kind", other.kind()),
+                    );
                     None
                 }
                 None => Some(ClassScheme::common_default().default),
@@ -907,11 +973,15 @@ fn classes(y: &Y, cx: &mut Ctx<'_>) -> Option<ClassScheme> {
             match m.get("groups") {
                 Some(Y::Map(entries)) => {
                     for (name, v) in entries {
-                        let what = format!("classes.groups.{name}");
+                        let what = at(&format!("classes.groups.{name}"));
                         let g = match parse_group(name) {
                             Ok(g) => g,
                             Err(e) => {
-                                errors.push(format!("{what}: {e}"));
+                                errors.push(
+                                    Problem::new(codes::PLACE_PROBLEM)
+                                        .part("what", what)
+                                        .because(e),
+                                );
                                 continue;
                             }
                         };
@@ -921,28 +991,25 @@ fn classes(y: &Y, cx: &mut Ctx<'_>) -> Option<ClassScheme> {
                                     groups.insert(g, b);
                                 }
                             }
-                            other => errors.push(format!(
-                                "{what} phải là một danh sách, không phải {}",
-                                other.kind()
-                            )),
+                            other => errors.push(
+                                Problem::new(codes::NOT_A_LIST)
+                                    .part("what", what)
+                                    .part("kind", other.kind()),
+                            ),
                         }
                     }
                 }
                 Some(other) if !other.is_empty() => {
-                    errors.push(format!(
-                        "classes.groups phải là một bảng tên nhóm, không phải {}",
-                        other.kind()
-                    ));
+                    errors.push(
+                        Problem::new(codes::CLASSES_GROUPS_NOT_MAPPING).part("kind", other.kind()),
+                    );
                 }
                 _ => {}
             }
             default.map(|default| ClassScheme { default, groups })
         }),
         other => {
-            errors.push(format!(
-                "classes phải là một danh sách mức, không phải {}",
-                other.kind()
-            ));
+            errors.push(Problem::new(codes::CLASSES_NOT_LIST).part("kind", other.kind()));
             None
         }
     };
@@ -952,22 +1019,30 @@ fn classes(y: &Y, cx: &mut Ctx<'_>) -> Option<ClassScheme> {
     scheme
 }
 
-fn bands(items: &[Y], what: &str, errors: &mut Vec<String>) -> Option<Vec<ClassBand>> {
+fn bands(items: &[Y], what: &Problem, errors: &mut Vec<Problem>) -> Option<Vec<ClassBand>> {
     let before = errors.len();
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let w = format!("{what}, mức thứ {}", i + 1);
+        let w = level(what, i);
         let Some(m) = keys(item, &w, &["label", "min"], errors) else {
             continue;
         };
         let label = m.get("label").and_then(|l| l.text()).unwrap_or("");
         let Some(min) = m.get("min").and_then(|l| l.text()) else {
-            errors.push(format!("{w}: thiếu min"));
+            errors.push(
+                Problem::new(codes::PLACE_KEY_MISSING)
+                    .part("what", w)
+                    .arg("key", "min"),
+            );
             continue;
         };
         match band(label, min) {
             Ok(b) => out.push(b),
-            Err(e) => errors.push(format!("{w}: {e}")),
+            Err(e) => errors.push(
+                Problem::new(codes::PLACE_PROBLEM)
+                    .part("what", w)
+                    .because(e),
+            ),
         }
     }
     (errors.len() == before).then_some(out)
@@ -980,43 +1055,48 @@ fn ranking(y: &Y, cx: &mut Ctx<'_>) -> RankingRule {
     match y {
         Y::Scalar(_) if y.text().is_none_or(|t| t.eq_ignore_ascii_case("shared")) => {}
         Y::Map(_) => {
-            if let Some(m) = keys(y, "ranking", &["ties", "tie_breakers"], &mut errors) {
+            if let Some(m) = keys(y, &at("ranking"), &["ties", "tie_breakers"], &mut errors) {
                 if let Some(t) = m.get("ties").and_then(|t| t.text())
                     && !t.eq_ignore_ascii_case("shared")
                 {
-                    errors.push(format!("ranking.ties \"{t}\" không hợp lệ (dùng shared)"));
+                    errors.push(Problem::new(codes::TIES_INVALID).arg("value", t));
                 }
                 match m.get("tie_breakers") {
                     Some(Y::Seq(items)) => {
                         for (i, item) in items.iter().enumerate() {
-                            let w = format!("ranking.tie_breakers, mục thứ {}", i + 1);
+                            let w = Problem::new(codes::AT_ENTRY)
+                                .part("what", at("ranking.tie_breakers"))
+                                .arg("item", i + 1);
                             let Some(tb) = keys(item, &w, &["source", "node"], &mut errors) else {
                                 continue;
                             };
                             if tb.len() != 1 {
-                                errors.push(format!("{w}: ghi đúng một khóa source hoặc node"));
+                                errors
+                                    .push(Problem::new(codes::TIE_BREAKER_ONE_KEY).part("what", w));
                                 continue;
                             }
                             for (k, v) in tb {
                                 match parse_tie_breaker(k, v.text().unwrap_or("")) {
                                     Ok(t) => rule.tie_breakers.push(t),
-                                    Err(e) => errors.push(format!("{w}: {e}")),
+                                    Err(e) => errors.push(
+                                        Problem::new(codes::PLACE_PROBLEM)
+                                            .part("what", w.clone())
+                                            .because(e),
+                                    ),
                                 }
                             }
                         }
                     }
-                    Some(other) if !other.is_empty() => errors.push(format!(
-                        "ranking.tie_breakers phải là một danh sách, không phải {}",
-                        other.kind()
-                    )),
+                    Some(other) if !other.is_empty() => errors.push(
+                        Problem::new(codes::NOT_A_LIST)
+                            .part("what", at("ranking.tie_breakers"))
+                            .part("kind", other.kind()),
+                    ),
                     _ => {}
                 }
             }
         }
-        other => errors.push(format!(
-            "ranking phải là {{ties: shared}} hoặc {{tie_breakers: [...]}}, không phải {}",
-            other.kind()
-        )),
+        other => errors.push(Problem::new(codes::RANKING_INVALID).part("kind", other.kind())),
     }
     for e in errors {
         cx.top("ranking", e);

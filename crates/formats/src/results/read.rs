@@ -10,8 +10,9 @@ use chiso_domain::{GroupName, PreviousResult, UnitCode};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::error::{ImportError, ImportErrors};
-use crate::limits::{forbidden_char, forbidden_char_message};
+use crate::codes;
+use crate::error::{ImportError, ImportErrors, Problem, id_problem};
+use crate::limits::{forbidden_char, forbidden_char_problem};
 use crate::table::{
     FileFormat, Table, XlsxBook, csv_table, decode_text, format_or_error, read_path,
 };
@@ -55,8 +56,8 @@ struct Fields<'a> {
     streak: &'a str,
 }
 
-/// Checks one row; `report(field, message)` for each problem.
-fn parse_fields(f: &Fields<'_>, report: &mut dyn FnMut(&str, String)) -> Option<PreviousResult> {
+/// Checks one row; `report(field, problem)` for each problem.
+fn parse_fields(f: &Fields<'_>, report: &mut dyn FnMut(&str, Problem)) -> Option<PreviousResult> {
     // A JSON string may carry `\u0000`; tables were checked cell by cell already.
     let texts = [
         ("unit", f.unit),
@@ -68,7 +69,7 @@ fn parse_fields(f: &Fields<'_>, report: &mut dyn FnMut(&str, String)) -> Option<
     let mut clean = true;
     for (field, text) in texts {
         if let Some(c) = forbidden_char(text) {
-            report(field, forbidden_char_message(c));
+            report(field, forbidden_char_problem(c));
             clean = false;
         }
     }
@@ -76,21 +77,31 @@ fn parse_fields(f: &Fields<'_>, report: &mut dyn FnMut(&str, String)) -> Option<
         return None;
     }
     let unit = UnitCode::parse(f.unit)
-        .map_err(|e| report("unit", format!("mã đơn vị: {e}")))
+        .map_err(|e| {
+            report(
+                "unit",
+                Problem::new(codes::UNIT_CODE_INVALID).because(id_problem(&e)),
+            );
+        })
         .ok();
     let group = GroupName::parse(f.group)
-        .map_err(|e| report("group", format!("tên nhóm: {e}")))
+        .map_err(|e| {
+            report(
+                "group",
+                Problem::new(codes::GROUP_INVALID).because(id_problem(&e)),
+            );
+        })
         .ok();
     let index = match parse_decimal(f.index) {
         Some(i) if i >= Decimal::ZERO => Some(i),
         _ if f.index.is_empty() => {
-            report("index", "thiếu chỉ số".to_owned());
+            report("index", Problem::new(codes::INDEX_MISSING));
             None
         }
         _ => {
             report(
                 "index",
-                format!("chỉ số \"{}\" không phải là số không âm", f.index),
+                Problem::new(codes::INDEX_INVALID).arg("value", f.index),
             );
             None
         }
@@ -104,7 +115,7 @@ fn parse_fields(f: &Fields<'_>, report: &mut dyn FnMut(&str, String)) -> Option<
             _ => {
                 report(
                     "rank",
-                    format!("hạng \"{}\" không phải số nguyên dương", f.rank),
+                    Problem::new(codes::RANK_INVALID).arg("value", f.rank),
                 );
                 None
             }
@@ -118,7 +129,7 @@ fn parse_fields(f: &Fields<'_>, report: &mut dyn FnMut(&str, String)) -> Option<
             Err(_) => {
                 report(
                     "streak",
-                    format!("số năm liên tiếp \"{s}\" không phải số nguyên"),
+                    Problem::new(codes::STREAK_INVALID).arg("value", s),
                 );
                 None
             }
@@ -159,7 +170,7 @@ fn from_table(table: &Table) -> Result<Vec<PreviousResult>, ImportErrors> {
                     file,
                     table.header_row,
                     name,
-                    format!("thiếu cột \"{name}\""),
+                    Problem::new(codes::MISSING_COLUMN).arg("column", name),
                 ));
             }
             None => {}
@@ -179,17 +190,19 @@ fn from_table(table: &Table) -> Result<Vec<PreviousResult>, ImportErrors> {
             rank: cell("rank"),
             streak: cell("streak"),
         };
-        let mut report = |field: &str, msg: String| {
+        let mut report = |field: &str, p: Problem| {
             let col = cols
                 .get(field)
                 .map_or_else(|| field.to_owned(), |i| table.headers[*i].clone());
-            errors.push(ImportError::cell(file, row.number, &col, msg));
+            errors.push(ImportError::cell(file, row.number, &col, p));
         };
         if let Some(p) = parse_fields(&fields, &mut report) {
             if let Some(first) = seen.insert(p.unit.clone(), row.number) {
                 report(
                     "unit",
-                    format!("đơn vị {} xuất hiện hai lần (đã có ở dòng {first})", p.unit),
+                    Problem::new(codes::UNIT_TWICE)
+                        .arg("unit", &p.unit)
+                        .arg("first_row", first),
                 );
                 continue;
             }
@@ -210,22 +223,25 @@ fn json_text(v: Option<&Value>) -> String {
 
 fn from_json(file: &str, bytes: &[u8]) -> Result<Vec<PreviousResult>, ImportErrors> {
     let text = decode_text(file, bytes)?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| ImportError {
-        file: file.to_owned(),
-        row: Some(e.line()),
-        column: None,
-        message: format!("JSON không hợp lệ: {e}"),
+    let doc: Value = serde_json::from_str(&text).map_err(|e| {
+        ImportError::row(
+            file,
+            e.line(),
+            Problem::new(codes::JSON_INVALID).arg("error", &e),
+        )
     })?;
     let units = match &doc {
         Value::Array(a) => a,
         Value::Object(o) => match o.get("units") {
             Some(Value::Array(a)) => a,
-            _ => return Err(ImportError::file(file, "thiếu danh sách \"units\"").into()),
+            _ => {
+                return Err(
+                    ImportError::file(file, Problem::new(codes::JSON_UNITS_MISSING)).into(),
+                );
+            }
         },
         _ => {
-            return Err(
-                ImportError::file(file, "tệp JSON phải là một đối tượng có \"units\"").into(),
-            );
+            return Err(ImportError::file(file, Problem::new(codes::JSON_NOT_OBJECT)).into());
         }
     };
     let mut errors = ImportErrors::default();
@@ -248,22 +264,21 @@ fn from_json(file: &str, bytes: &[u8]) -> Result<Vec<PreviousResult>, ImportErro
             rank: &rank,
             streak: &streak,
         };
-        let mut report = |field: &str, msg: String| {
-            errors.push(ImportError {
-                file: file.to_owned(),
-                row: None,
-                column: Some(field.to_owned()),
-                message: format!("units, mục thứ {}: {msg}", i + 1),
-            });
+        let mut report = |field: &str, p: Problem| {
+            errors.push(ImportError::at(
+                file,
+                None,
+                Some(field.to_owned()),
+                Problem::new(codes::JSON_ITEM).arg("item", i + 1).because(p),
+            ));
         };
         if let Some(p) = parse_fields(&fields, &mut report) {
             if let Some(first) = seen.insert(p.unit.clone(), i + 1) {
                 report(
                     "unit",
-                    format!(
-                        "đơn vị {} xuất hiện hai lần (đã có ở mục thứ {first})",
-                        p.unit
-                    ),
+                    Problem::new(codes::UNIT_TWICE_ITEM)
+                        .arg("unit", &p.unit)
+                        .arg("first_item", first),
                 );
                 continue;
             }

@@ -53,15 +53,18 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = ErrorItem)]
 pub struct ErrorItemDto {
-    /// Stable machine code of this problem; absent for the problems of a file, which are
-    /// located by `row` and `column` instead.
+    /// Stable machine code of this problem: a service code, or for a problem of an imported
+    /// file one of the file problem codes (`missing_column`, `unit_code_invalid`…), located
+    /// by `file`, `row` and `column`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "leaf_stale")]
     pub code: Option<String>,
     /// The problem in the request's language.
     #[schema(example = "Dòng 4, cột 1.2.1: không đọc được số \"mười\".")]
     pub message: String,
-    /// The problem's arguments (e.g. `field` naming a leaf, `current` its stored version).
+    /// The problem's arguments (e.g. `field` naming a leaf, `current` its stored version; for
+    /// a file problem `column`, `value`…). A nested problem appears under its name as its
+    /// code, its own arguments under `name.arg` (`reason` = `id_bad_chars`, `reason.value`).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[schema(value_type = Object)]
     pub args: std::collections::BTreeMap<String, String>,
@@ -94,9 +97,9 @@ impl ErrorItemDto {
                 .errors()
                 .iter()
                 .map(|e| ErrorItemDto {
-                    code: None,
-                    message: e.message.clone(),
-                    args: std::collections::BTreeMap::new(),
+                    code: Some(e.code().as_str().to_owned()),
+                    message: crate::error::problem_text(lang, &e.problem),
+                    args: crate::error::problem_args(&e.problem),
                     file: Some(e.file.clone()),
                     row: e.row,
                     column: e.column.clone(),

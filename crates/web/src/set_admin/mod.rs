@@ -136,7 +136,7 @@ async fn list_page(
                 let errors = errors.errors();
                 page.errors
                     .push(lang.tf("sets.import.failed", &[("n", &errors.len().to_string())]));
-                page.file_errors = errors.iter().map(FileErrorRow::new).collect();
+                page.file_errors = errors.iter().map(|e| FileErrorRow::new(lang, e)).collect();
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             _ => {

@@ -256,10 +256,10 @@ fn check_fields(f: &NodeFields, leaf: bool, errors: &mut Vec<FormError>) -> Chec
     }
     match chiso_formats::parse_method_params(&f.method, &f.params) {
         Ok(m) => out.method = Some(m),
-        Err(messages) => errors.extend(
-            messages
+        Err(problems) => errors.extend(
+            problems
                 .into_iter()
-                .map(|m| FormError::new("sets.field.method_invalid").arg("message", m)),
+                .map(|p| FormError::new("sets.field.method_invalid").problem("message", p)),
         ),
     }
     out.not_applicable = match f.not_applicable.trim() {

@@ -413,12 +413,12 @@ pub(crate) struct FileErrorRow {
 }
 
 impl FileErrorRow {
-    pub fn new(e: &chiso_formats::ImportError) -> Self {
+    pub fn new(lang: crate::Lang, e: &chiso_formats::ImportError) -> Self {
         FileErrorRow {
             file: e.file.clone(),
             row: e.row.map_or_else(|| DASH.to_owned(), |r| r.to_string()),
             column: e.column.clone().unwrap_or_else(|| DASH.to_owned()),
-            message: e.message.clone(),
+            message: crate::error::problem_text(lang, &e.problem),
         }
     }
 }

@@ -404,7 +404,7 @@ fn file_problems(
             .map(|e| ImportProblem {
                 row: e.row,
                 column: e.column.clone(),
-                message: e.message.clone(),
+                message: crate::error::problem_text(lang, &e.problem),
             })
             .collect())),
         // The file's inconsistencies with the database, each in the reader's language.

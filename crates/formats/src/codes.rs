@@ -1,6 +1,6 @@
 //! The catalog of file problem codes. Every problem a reader can find in an imported file is
 //! declared here once; `ALL` lists them so that adapters can be checked to translate each one
-//! (the web's `locales/{vi,en}/files.yml` holds `file.<code>` for every code, and a test
+//! (`crates/formats/locales/{vi,en}/files.yml` holds `file.<code>` for every code, and a test
 //! enforces it).
 //!
 //! Arguments a code carries are named in its doc comment; the texts use them as `{name}`

@@ -4,7 +4,7 @@
 //! What is wrong is a stable code with named arguments ([`Problem`], codes declared in
 //! [`crate::codes`]), never a sentence: API clients switch on the code and the adapters say it
 //! in the reader's language. The texts live with the adapters' other messages (the web's
-//! `locales/{vi,en}/files.yml`, as `file.<code>`); the Vietnamese catalog is also read here so
+//! `crates/formats/locales/{vi,en}/files.yml`, as `file.<code>`); the Vietnamese catalog is also read here so
 //! that `Display`, used by logs and tests, reads as a Vietnamese user sees it.
 
 use std::collections::BTreeMap;
@@ -148,10 +148,16 @@ pub(crate) fn fill(template: &str, value: &dyn Fn(&str) -> Option<String>) -> St
     out
 }
 
+/// The texts of the problem codes, `file.<code>: text`, in Vietnamese: kept beside the codes
+/// so that this crate owns them; the web adds them to its catalogs and `Display` reads them.
+pub const TEXTS_VI: &str = include_str!("../locales/vi/files.yml");
+
+/// The same in English.
+pub const TEXTS_EN: &str = include_str!("../locales/en/files.yml");
+
 /// The Vietnamese texts of the codes, for `Display`.
 static VI: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| {
-    serde_yaml_ng::from_str(include_str!("../../web/locales/vi/files.yml"))
-        .expect("vi/files.yml is a flat `key: text` map")
+    serde_yaml_ng::from_str(TEXTS_VI).expect("vi/files.yml is a flat `key: text` map")
 });
 
 /// A lookup of the Vietnamese texts.

@@ -18,7 +18,7 @@ mod scores;
 mod table;
 mod units;
 
-pub use error::{ExportError, ImportError, ImportErrors, Problem, ProblemCode};
+pub use error::{ExportError, ImportError, ImportErrors, Problem, ProblemCode, TEXTS_EN, TEXTS_VI};
 pub use index_set::{
     index_set_csv, index_set_yaml, read_index_set, read_index_set_bytes, write_index_set_yaml,
 };

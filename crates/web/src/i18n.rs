@@ -60,15 +60,18 @@ fn load(files: &[(&str, &str)]) -> Catalog {
     catalog
 }
 
+// The texts of file problems live with their codes in `chiso-formats` and join the catalogs.
 static VI: LazyLock<Catalog> = LazyLock::new(|| {
-    load(
-        &catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "files", "tokens"),
-    )
+    let own = catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "tokens");
+    let mut files = own.to_vec();
+    files.push(("formats vi/files.yml", chiso_formats::TEXTS_VI));
+    load(&files)
 });
 static EN: LazyLock<Catalog> = LazyLock::new(|| {
-    load(
-        &catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "files", "tokens"),
-    )
+    let own = catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "tokens");
+    let mut files = own.to_vec();
+    files.push(("formats en/files.yml", chiso_formats::TEXTS_EN));
+    load(&files)
 });
 
 impl Lang {

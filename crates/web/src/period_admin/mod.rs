@@ -519,6 +519,30 @@ async fn publication_refused(
     .await
 }
 
+/// The publish or correction form again, asking to tick the confirmation box.
+async fn unconfirmed(c: Change, draft: views::PublishDraft) -> Result<Response, AppError> {
+    let message = c.ctx.lang.t("periods.pub.confirm_required").to_owned();
+    publication_refused(c, draft, message).await
+}
+
+/// After a publication or a correction: back to the section when done, the form again with
+/// the refusal next to it, or an error page (no permission, no such period, a fault).
+async fn publication_outcome<T>(
+    c: Change,
+    draft: views::PublishDraft,
+    out: Result<T, ServiceError>,
+    ok: impl FnOnce(&PeriodCode, T) -> Response,
+) -> Result<Response, AppError> {
+    match out {
+        Ok(v) => Ok(ok(&c.code, v)),
+        Err(e) if shown_on_form(&e) => {
+            let message = crate::error::service_message(c.ctx.lang, &e);
+            publication_refused(c, draft, message).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `POST /quan-tri/ky-danh-gia/{period}/cong-bo`: publishes the approved results by decision
 /// (a new version when a correction is open). Irreversible, hence the confirmation box.
 async fn publish(
@@ -535,8 +559,7 @@ async fn publish(
         reason: field(&f, "reason").trim().to_owned(),
     };
     if !ticked(&f, "xac-nhan") {
-        let message = c.ctx.lang.t("periods.pub.confirm_required").to_owned();
-        return publication_refused(c, draft, message).await;
+        return unconfirmed(c, draft).await;
     }
     let Some(decided_on) = chiso_domain::fmt::parse_date(&draft.date) else {
         let message = c
@@ -553,17 +576,12 @@ async fn publish(
     };
     let now = c.state.config().clock.now();
     let p = c.current.principal();
-    match chiso_services::publication::publish(c.state.db(), &p, &cmd, now).await {
-        Ok(done) => {
-            let version = usize::try_from(done.version).unwrap_or(0);
-            Ok(self::done(&c.code, "published", Some(version), "cong-bo"))
-        }
-        Err(e) if shown_on_form(&e) => {
-            let message = crate::error::service_message(c.ctx.lang, &e);
-            publication_refused(c, draft, message).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let out = chiso_services::publication::publish(c.state.db(), &p, &cmd, now).await;
+    publication_outcome(c, draft, out, |code, published| {
+        let version = usize::try_from(published.version).unwrap_or(0);
+        done(code, "published", Some(version), "cong-bo")
+    })
+    .await
 }
 
 /// `POST /quan-tri/ky-danh-gia/{period}/dinh-chinh`: reopens a published period for a
@@ -581,22 +599,17 @@ async fn open_correction(
         ..views::PublishDraft::default()
     };
     if !ticked(&f, "xac-nhan") {
-        let message = c.ctx.lang.t("periods.pub.confirm_required").to_owned();
-        return publication_refused(c, draft, message).await;
+        return unconfirmed(c, draft).await;
     }
     let now = c.state.config().clock.now();
     let p = c.current.principal();
     let opened =
         chiso_services::publication::open_correction(c.state.db(), &p, &c.code, &draft.reason, now)
             .await;
-    match opened {
-        Ok(()) => Ok(done(&c.code, "correction_opened", None, "cong-bo")),
-        Err(e) if shown_on_form(&e) => {
-            let message = crate::error::service_message(c.ctx.lang, &e);
-            publication_refused(c, draft, message).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    publication_outcome(c, draft, opened, |code, ()| {
+        done(code, "correction_opened", None, "cong-bo")
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

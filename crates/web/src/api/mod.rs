@@ -82,6 +82,7 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(review::request_explanation))
         .routes(routes!(review::reopen))
         .routes(routes!(review::approve))
+        .routes(routes!(review::reopen_approval))
         .routes(routes!(cycle::save_self_assessment))
         .routes(routes!(cycle::submit))
         .routes(routes!(cycle::list_evidence))

@@ -258,6 +258,12 @@ codes! {
     APPROVAL_NOT_APPRAISED = "approval_not_appraised", Conflict;
     /// A unit's assessment changed since the approval page was read.
     APPROVAL_CONFLICT = "approval_conflict", Conflict;
+    /// Leaf `{node}` has no self-assessed value to agree with.
+    APPRAISAL_NO_SELF_VALUE = "appraisal_no_self_value", Invalid;
+    /// Unit `{unit}` has no leaf left to confirm as self-assessed.
+    APPRAISAL_NOTHING_TO_CONFIRM = "appraisal_nothing_to_confirm", Conflict;
+    /// A leaf of unit `{unit}` was appraised by someone else meanwhile; nothing was confirmed.
+    APPRAISAL_CONFIRM_CONFLICT = "appraisal_confirm_conflict", Conflict;
     /// No unit of period `{period}` is finalised: no approval to reopen.
     APPROVAL_NOTHING_TO_REOPEN = "approval_nothing_to_reopen", Conflict;
     /// The period's results cannot be computed (`{reason}` is the computation's code, the

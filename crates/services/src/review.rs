@@ -584,6 +584,115 @@ pub async fn save_appraisal(
     Ok(())
 }
 
+/// The reason recorded with each value an appraiser confirms as the unit gave it.
+pub const CONFIRM_REASON: &str = "Đồng ý với tự đánh giá";
+
+/// An appraiser agreeing with the unit's own values ("đồng ý với tự đánh giá").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmSelf {
+    /// The period.
+    pub period: PeriodCode,
+    /// The appraised unit.
+    pub unit: UnitCode,
+    /// The leaves confirmed (one leaf, an area's leaves); empty: every leaf the appraiser may
+    /// appraise now that has the unit's value and no appraised value yet.
+    pub leaves: Vec<NodeCode>,
+}
+
+/// The appraiser takes the unit's self-assessed value as the appraised value of each leaf
+/// asked for, so confirming a unit does not mean typing every value again. Each leaf is
+/// saved as an appraisal equal to the unit's value (no comment needed, since the points are
+/// the same), audited with [`CONFIRM_REASON`], all in **one** transaction; the appraisal
+/// starts as with a single value. Named leaves must each be appraisable by the person now and
+/// carry the unit's value (otherwise the refusal names the leaf and nothing is saved); leaves
+/// already appraised are left as they are. With no leaves named, every leaf in the person's
+/// scope that may be appraised now, has the unit's value and no appraisal is confirmed.
+/// `appraisal_nothing_to_confirm` when that leaves nothing. Returns how many were confirmed.
+#[tracing::instrument(skip_all, fields(period = %cmd.period, unit = %cmd.unit, n = cmd.leaves.len()))]
+pub async fn confirm_self(
+    db: &Db,
+    p: &Principal,
+    cmd: &ConfirmSelf,
+    now: OffsetDateTime,
+) -> ServiceResult<usize> {
+    let (period, unit) = (&cmd.period, &cmd.unit);
+    let file = load(db, p, period_of(db, period).await?, unit, now).await?;
+    let named = !cmd.leaves.is_empty();
+    let candidates: Vec<&Node> = if named {
+        cmd.leaves
+            .iter()
+            .map(|n| file.leaf(n))
+            .collect::<ServiceResult<_>>()?
+    } else {
+        file.set.leaves()
+    };
+    let mut batch = Vec::new();
+    for leaf in candidates {
+        let node = &leaf.code;
+        if named {
+            authorize(p, Action::Appraise, &leaf_resource(period, unit, node))?;
+        } else if !file.may_appraise(leaf) {
+            continue;
+        }
+        if !appraisable(leaf.source) {
+            if named {
+                return Err(ServiceError::new(codes::LEAF_NOT_APPRAISED_SOURCE).arg("node", node));
+            }
+            continue;
+        }
+        if let Some(e) = file.appraisal_blocked(node) {
+            // A closed window refuses the whole confirmation; leaves the round does not
+            // reopen are simply not part of an unnamed one.
+            if named || !e.is(codes::REAPPRAISAL_ONLY_ANSWERED) {
+                return Err(e);
+            }
+            continue;
+        }
+        let stored = file.leaves.get(node);
+        if stored.is_some_and(StoredLeaf::is_appraised) {
+            continue;
+        }
+        let Some(own) = stored.filter(|l| l.self_assessment.input.is_some()) else {
+            if named {
+                return Err(ServiceError::new(codes::APPRAISAL_NO_SELF_VALUE).arg("node", node));
+            }
+            continue;
+        };
+        batch.push(leaves::Appraisal {
+            key: LeafKey {
+                period: period.clone(),
+                unit: unit.clone(),
+                node: node.clone(),
+            },
+            entry: AppraisalEntry {
+                input: own.self_assessment.input.clone(),
+                points: own.self_assessment.points,
+                comment: None,
+            },
+            expected_version: own.appraisal_version,
+        });
+    }
+    if batch.is_empty() {
+        return Err(ServiceError::new(codes::APPRAISAL_NOTHING_TO_CONFIRM).arg("unit", unit));
+    }
+    let who = actor(p);
+    let n = match leaves::save_appraisals(db, &batch, CONFIRM_REASON, &who, now).await {
+        Ok(n) => n,
+        Err(StoreError::Conflict(_)) => {
+            return Err(ServiceError::new(codes::APPRAISAL_CONFIRM_CONFLICT).arg("unit", unit));
+        }
+        Err(e) => return Err(write_error(period, e)),
+    };
+    if file.assessment.state == AssessmentState::Submitted {
+        match advance(db, &file, Transition::StartAppraisal, "", &[], &who, now).await {
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), Kind::Conflict | Kind::Invalid) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// Asking the unit to explain one leaf.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestExplanation {

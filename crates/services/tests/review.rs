@@ -10,8 +10,8 @@ use chiso_domain::{
     PeriodCode, Points, RankingRule, RawValue, Role, SetCode, Source, Unit, UnitCode, UnitKind,
 };
 use chiso_services::review::{
-    self, Approve, Reopen, ReopenApproval, RequestExplanation, SaveAppraisal, approval_overview,
-    change_log, unit_file,
+    self, Approve, ConfirmSelf, Reopen, ReopenApproval, RequestExplanation, SaveAppraisal,
+    approval_overview, change_log, unit_file,
 };
 use chiso_services::{Detail, Kind, ServiceError, codes};
 use chiso_store::assessments::{self, StateChange};
@@ -666,6 +666,97 @@ async fn reopening_an_approval_needs_a_reason_sends_every_unit_back_and_approval
                 .unwrap(),
             served,
             "the results are those of the corrected scores"
+        );
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn an_appraiser_agrees_with_the_units_values_leaf_by_leaf_or_all_at_once_each_audited() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        setup(&t.db, Phase::SelfAssessmentClosed, None).await;
+        let confirm = |u: &str, leaves: &[&str]| ConfirmSelf {
+            period: period(),
+            unit: unit(u),
+            leaves: leaves.iter().map(|n| node(n)).collect(),
+        };
+        // Before the appraisal window: refused, nothing saved.
+        refused(
+            review::confirm_self(&t.db, &appraiser(), &confirm("STP", &[]), NOW).await,
+            codes::WORKFLOW_NOT_OPEN_APPRAISAL,
+        );
+        assert_eq!(state_of(&t.db, "STP").await, AssessmentState::Submitted);
+        set_phase(&t.db, Phase::Appraisal).await;
+
+        // One leaf typed, one confirmed by name, then the rest in one go.
+        review::save_appraisal(
+            &t.db,
+            &appraiser(),
+            &appraisal("STP", "1.1.1", "5", "Thiếu minh chứng", 0),
+            NOW,
+        )
+        .await
+        .unwrap();
+        let n = review::confirm_self(&t.db, &appraiser(), &confirm("STP", &["1.2.1"]), NOW)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "[{}]", backend.name());
+        let area = review::confirm_self(&t.db, &area3(), &confirm("STP", &[]), NOW)
+            .await
+            .unwrap();
+        let rest = review::confirm_self(&t.db, &appraiser(), &confirm("STP", &[]), NOW)
+            .await
+            .unwrap();
+        assert_eq!(area + rest + 2, LEAVES.len(), "every leaf once");
+        refused(
+            review::confirm_self(&t.db, &appraiser(), &confirm("STP", &[]), NOW).await,
+            codes::APPRAISAL_NOTHING_TO_CONFIRM,
+        );
+        for (n, max) in LEAVES {
+            let l = leaves::get(&t.db, &key("STP", n)).await.unwrap().unwrap();
+            let expected = if n == "1.1.1" { 5 } else { max - 1 };
+            assert_eq!(
+                l.appraisal.points,
+                Some(Points(Decimal::from(expected))),
+                "{n}"
+            );
+        }
+        assert_eq!(
+            state_of(&t.db, "STP").await,
+            AssessmentState::UnderAppraisal
+        );
+        let log = audit::list(
+            &t.db,
+            &AuditFilter {
+                period: Some(period()),
+                unit: Some(unit("STP")),
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+        let confirmed = log
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some(review::CONFIRM_REASON))
+            .count();
+        assert_eq!(
+            confirmed,
+            LEAVES.len() - 1,
+            "one audit row per confirmed leaf"
+        );
+
+        // A named leaf outside the person's scope is refused, and nothing of the batch saved.
+        refused(
+            review::confirm_self(&t.db, &area3(), &confirm("SNV", &["3.1", "1.1.1"]), NOW).await,
+            codes::DENIED_OUT_OF_SCOPE,
+        );
+        assert!(
+            !leaves::get(&t.db, &key("SNV", "3.1"))
+                .await
+                .unwrap()
+                .unwrap()
+                .is_appraised()
         );
         t.drop_database().await;
     }

@@ -421,6 +421,61 @@ pub async fn save_appraisal(
 ) -> Result<StoredLeaf, StoreError> {
     let mut tx = db.begin().await?;
     periods::load_open(&mut tx, &key.period).await?;
+    appraise_in(&mut tx, key, entry, expected_version, None, actor, at).await?;
+    finish(tx, key).await
+}
+
+/// One appraisal of a batch: the leaf, its value and the appraisal version it is based on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appraisal {
+    pub key: LeafKey,
+    pub entry: AppraisalEntry,
+    pub expected_version: i64,
+}
+
+/// Saves several appraised values in **one** transaction, each audited with `reason`: all of
+/// them, or on the first stale version or error, none. An appraiser confirming a unit's own
+/// values for many leaves at once gets the same rows and audit entries as leaf by leaf.
+#[tracing::instrument(skip_all, fields(n = batch.len()))]
+pub async fn save_appraisals(
+    db: &Db,
+    batch: &[Appraisal],
+    reason: &str,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let Some(first) = batch.first() else {
+        return Ok(0);
+    };
+    let mut tx = db.begin().await?;
+    periods::load_open(&mut tx, &first.key.period).await?;
+    for a in batch {
+        appraise_in(
+            &mut tx,
+            &a.key,
+            &a.entry,
+            a.expected_version,
+            Some(reason),
+            actor,
+            at,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(batch.len())
+}
+
+/// Writes one appraised value inside `tx` (see [`save_appraisal`]) with its audit entry;
+/// nothing when the same value is stored already.
+async fn appraise_in(
+    tx: &mut Tx,
+    key: &LeafKey,
+    entry: &AppraisalEntry,
+    expected_version: i64,
+    reason: Option<&str>,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     let old = read(tx.ex(), key).await?;
     let version = old.as_ref().map_or(0, |l| l.appraisal_version);
     if version != expected_version {
@@ -430,7 +485,7 @@ pub async fn save_appraisal(
         && old.appraisal_version > 0
         && old.appraisal == *entry
     {
-        return Ok(old.clone());
+        return Ok(());
     }
     let stamp = codec::ts(at);
     let points = entry.points.map(|p| codec::dec(p.value()));
@@ -475,14 +530,14 @@ pub async fn save_appraisal(
     if written != 1 {
         return Err(changed_meanwhile(key));
     }
-    let audit_entry = key.entry(actor, at, "save_appraisal", ENTITY).values(
+    let mut audit_entry = key.entry(actor, at, "save_appraisal", ENTITY).values(
         old.as_ref()
             .filter(|o| o.appraisal_version > 0)
             .map(|o| appraisal_value(&o.appraisal, o.appraisal_version)),
         Some(appraisal_value(entry, version + 1)),
     );
-    audit::record(&mut tx, audit_entry).await?;
-    finish(tx, key).await
+    audit_entry.reason = reason;
+    audit::record(tx, audit_entry).await
 }
 
 /// Reads the leaf back as written and commits.

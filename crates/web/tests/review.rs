@@ -1061,6 +1061,100 @@ async fn an_administrator_reopens_the_whole_approval_with_a_reason_and_the_chair
 }
 
 #[tokio::test]
+async fn an_appraiser_agrees_with_a_criterion_an_area_or_a_whole_unit_each_audited() {
+    for backend in backends() {
+        let app = start(&backend, Phase::SelfAssessmentClosed).await;
+        let db = app.db();
+        let mut td = signed_in(&app, "td.stp").await;
+        let confirm = format!("{}/dong-y", unit_path("STP"));
+
+        // The appraisal window is not open: refused, nothing saved.
+        let before = snapshot(db).await;
+        let r = td.post_csrf(&confirm, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_has(&["Chưa đến thời gian thẩm định."]);
+        assert_eq!(snapshot(db).await, before);
+
+        set_phase(db, Phase::Appraisal).await;
+        let page = td.get(&unit_path("STP")).await;
+        page.assert_has(&[
+            "Đồng ý với tự đánh giá ở mọi tiêu chí chưa thẩm định (5)",
+            "Đồng ý với tự đánh giá cả lĩnh vực (2 tiêu chí)",
+            "name=\"tieu-chi\" value=\"3.1\"",
+        ]);
+        // One criterion, then the rest of the unit in one action.
+        let r = td.post_csrf(&confirm, &[("tieu-chi", "1.1.1")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(
+            r.location,
+            format!("{}?ok=confirmed&n=1#tc-1.1.1", unit_path("STP"))
+        );
+        assert_eq!(appraised_points(db, "STP", "1.1.1").await, Some(dec!(9)));
+        let r = td.post_csrf(&confirm, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(r.location.contains("ok=confirmed&n=4"), "{}", r.location);
+        for (n, pts) in self_points("STP") {
+            assert_eq!(appraised_points(db, "STP", n).await, Some(pts), "{n}");
+        }
+        assert_eq!(state_of(db, "STP").await, AssessmentState::UnderAppraisal);
+        let page = td
+            .get(&format!("{}?ok=confirmed&n=4", unit_path("STP")))
+            .await;
+        page.assert_has(&["Đã đồng ý với tự đánh giá ở 4 tiêu chí"]);
+        page.assert_lacks(&["Đồng ý với tự đánh giá ở mọi tiêu chí chưa thẩm định"]);
+        let entries = audit::list(
+            db,
+            &AuditFilter {
+                period: Some(period()),
+                unit: Some(unit("STP")),
+                node: None,
+                limit: 0,
+            },
+        )
+        .await
+        .unwrap();
+        let agreed: Vec<_> = entries
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("Đồng ý với tự đánh giá"))
+            .map(|e| (e.actor.as_str(), e.action.as_str()))
+            .collect();
+        assert_eq!(
+            agreed,
+            vec![("td.stp", "save_appraisal"); 5],
+            "one row per criterion"
+        );
+
+        // Nothing left; another unit is out of this appraiser's scope.
+        let r = td.post_csrf(&confirm, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_has(&["không còn tiêu chí nào chưa thẩm định"]);
+        let r = td
+            .post_csrf(&format!("{}/dong-y", unit_path("SNV")), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+        // The API does the same for an area appraiser.
+        let token = api_token(db, "td.a3", chiso_services::tokens::TokenScope::Write).await;
+        let r = app
+            .client
+            .post(format!(
+                "{}/api/v1/periods/{PERIOD}/assessments/SNV/appraisal/confirm",
+                app.base
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["confirmed"], 1, "area 3 has one criterion");
+        assert_eq!(appraised_points(db, "SNV", "3.1").await, Some(dec!(26)));
+        assert_eq!(appraised_points(db, "SNV", "1.1.1").await, None);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn the_list_shows_each_person_the_units_they_may_see() {
     for backend in backends() {
         let app = start(&backend, Phase::Appraisal).await;

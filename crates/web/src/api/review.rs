@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chiso_domain::NodeCode;
 use chiso_services::review::{
-    self, Approve, Reopen, ReopenApproval, RequestExplanation, SaveAppraisal,
+    self, Approve, ConfirmSelf, Reopen, ReopenApproval, RequestExplanation, SaveAppraisal,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -280,4 +280,61 @@ pub(super) async fn reopen_approval(
     let now = state.config().clock.now();
     let reopened = review::reopen_approval(state.db(), &current.principal(), &cmd, now).await?;
     Ok(Json(ApprovalReopenedDto { reopened }))
+}
+
+/// Leaves whose self-assessed value the appraiser agrees with.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = ConfirmSelfRequest)]
+pub struct ConfirmSelfDto {
+    /// The leaves; empty or missing: every leaf the appraiser may appraise now that has the
+    /// unit's value and no appraisal yet.
+    #[serde(default)]
+    #[schema(example = json!(["1.1.1", "1.1.2"]))]
+    pub leaves: Vec<String>,
+}
+
+/// What an agreement did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = SelfConfirmed)]
+pub struct ConfirmedDto {
+    /// Leaves whose appraised value is now the unit's own value.
+    #[schema(example = 27)]
+    pub confirmed: usize,
+}
+
+/// The appraiser agrees with the unit's self-assessed values ("đồng ý với tự đánh giá"): each
+/// leaf gets an appraisal equal to the unit's value, audited per leaf, in one transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/periods/{period}/assessments/{unit}/appraisal/confirm",
+    tag = "assessments",
+    params(("period" = String, Path, example = "2026"), ("unit" = String, Path, example = "SNV")),
+    request_body(content = Option<ConfirmSelfDto>, description = "Optional: the leaves; all when empty"),
+    responses(
+        (status = 200, description = "Confirmed", body = ConfirmedDto),
+        (status = 403, description = "Not an appraiser of these leaves", body = ErrorBody),
+        (status = 409, description = "Appraisal window not open, nothing left to confirm, or a leaf appraised meanwhile", body = ErrorBody),
+        (status = 422, description = "A named leaf has no self-assessed value or is not appraised", body = ErrorBody)
+    )
+)]
+pub(super) async fn confirm_self(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    body: Option<Json<ConfirmSelfDto>>,
+) -> Result<Json<ConfirmedDto>, AppError> {
+    let leaves = body
+        .map(|Json(b)| b.leaves)
+        .unwrap_or_default()
+        .iter()
+        .map(|l| leaf_code(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cmd = ConfirmSelf {
+        period: service::parse_period(&period)?,
+        unit: service::parse_unit(&unit)?,
+        leaves,
+    };
+    let now = state.config().clock.now();
+    let confirmed = review::confirm_self(state.db(), &current.principal(), &cmd, now).await?;
+    Ok(Json(ConfirmedDto { confirmed }))
 }

@@ -17,7 +17,8 @@ use axum::routing::{get, post};
 use chiso_domain::authz::Principal;
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
 use chiso_services::review::{
-    self as service, Approve, Reopen, ReopenApproval, RequestExplanation, SaveAppraisal,
+    self as service, Approve, ConfirmSelf, Reopen, ReopenApproval, RequestExplanation,
+    SaveAppraisal,
 };
 use chiso_services::{Kind, ServiceError, codes};
 use serde::Deserialize;
@@ -45,6 +46,7 @@ pub(crate) fn router() -> Router<AppState> {
             post(request_explanation),
         )
         .route("/ky/{period}/tham-dinh/{unit}/mo-lai", post(reopen))
+        .route("/ky/{period}/tham-dinh/{unit}/dong-y", post(confirm_self))
         .route("/ky/{period}/tham-dinh/{unit}/so-sanh", get(diff))
         .route("/ky/{period}/phe-duyet", get(approval).post(approve))
         .route("/ky/{period}/phe-duyet/mo-lai", post(reopen_approval))
@@ -69,6 +71,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("saved", "review.saved"),
     ("requested", "review.requested"),
     ("reopened", "review.reopened"),
+    ("confirmed", "review.confirmed"),
     ("approved", "review.approved"),
     ("approval_reopened", "review.approval_reopened"),
 ];
@@ -292,6 +295,42 @@ async fn reopen(
                     reason: f.reason.clone(),
                     error,
                 }
+            })
+            .await
+        }
+    }
+}
+
+/// `POST /ky/{period}/tham-dinh/{unit}/dong-y`: the appraiser agrees with the unit's values
+/// of the leaves posted as `tieu-chi` (one leaf, an area), or of every leaf not yet appraised
+/// when none is posted.
+async fn confirm_self(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    SignedIn(p): SignedIn,
+    PeriodUnit { period, unit }: PeriodUnit,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let now = state.config().clock.now();
+    let leaves = f
+        .iter()
+        .filter(|(k, _)| k == "tieu-chi")
+        .map(|(_, v)| parse_node(v.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cmd = ConfirmSelf {
+        period: period.clone(),
+        unit: unit.clone(),
+        leaves,
+    };
+    match service::confirm_self(state.db(), &p, &cmd, now).await {
+        Ok(n) => {
+            let single = (cmd.leaves.len() == 1).then(|| &cmd.leaves[0]);
+            let query = format!("ok=confirmed&n={n}");
+            Ok(back_to_unit(&period, &unit, &query, single))
+        }
+        Err(e) => {
+            refused(&state, ctx, &p, &period, &unit, e, |error, _| {
+                Draft::Confirm { error }
             })
             .await
         }

@@ -235,6 +235,15 @@ pub(crate) struct UnitPage {
     pub blocked: Option<String>,
     pub areas: Vec<AreaBlock>,
     pub reopen: Option<ReopenForm>,
+    /// Where the "đồng ý với tự đánh giá" forms post.
+    pub confirm_action: String,
+    /// Leaves the person may agree with now (not appraised yet, with the unit's value).
+    pub confirm_count: usize,
+    /// The button agreeing with all of them, and its confirmation.
+    pub confirm_all: String,
+    pub confirm_all_prompt: String,
+    /// Why the last agreement was refused.
+    pub confirm_error: Option<String>,
 }
 
 /// The leaves of one area.
@@ -242,6 +251,9 @@ pub(crate) struct AreaBlock {
     pub code: String,
     pub title: String,
     pub leaves: Vec<LeafBlock>,
+    /// Codes of the area's leaves the person may agree with now, and the button's label.
+    pub confirm: Vec<String>,
+    pub confirm_label: String,
 }
 
 /// One leaf: the unit's side, the appraisal side, explanations, and the forms.
@@ -270,6 +282,8 @@ pub(crate) struct LeafBlock {
     /// The appraised points differ from the unit's.
     pub differs: bool,
     pub form: Option<AppraisalForm>,
+    /// The person may agree with the unit's value as it is ("đồng ý với tự đánh giá").
+    pub confirmable: bool,
     pub request: Option<RequestView>,
     pub request_form: Option<RequestForm>,
     pub log_href: String,
@@ -335,6 +349,10 @@ pub(crate) enum Draft {
         reason: String,
         error: String,
     },
+    /// An agreement with the unit's values was refused.
+    Confirm {
+        error: String,
+    },
 }
 
 fn who_when(lang: Lang, by: Option<&str>, at: Option<OffsetDateTime>) -> Option<String> {
@@ -370,6 +388,8 @@ impl UnitPage {
                 code: area.code.to_string(),
                 title: area.title.clone(),
                 leaves: Vec::new(),
+                confirm: Vec::new(),
+                confirm_label: String::new(),
             };
             for node in area.walk().into_iter().filter(|n| n.is_leaf()) {
                 if !visible.iter().any(|v| v.code == node.code) {
@@ -389,9 +409,16 @@ impl UnitPage {
                 {
                     blocked = Some(service_message(lang, &e));
                 }
+                if leaf.confirmable {
+                    block.confirm.push(leaf.code.clone());
+                }
                 block.leaves.push(leaf);
             }
             if !block.leaves.is_empty() {
+                block.confirm_label = lang.tf(
+                    "review.confirm_area",
+                    &[("n", &block.confirm.len().to_string())],
+                );
                 areas.push(block);
             }
         }
@@ -406,7 +433,18 @@ impl UnitPage {
                 error,
             }
         });
+        let confirm_count: usize = areas.iter().map(|a| a.confirm.len()).sum();
+        let n = confirm_count.to_string();
+        let confirm_error = match &draft {
+            Some(Draft::Confirm { error }) => Some(error.clone()),
+            _ => None,
+        };
         UnitPage {
+            confirm_action: format!("{}/dong-y", links.unit),
+            confirm_count,
+            confirm_all: lang.tf("review.confirm_all", &[("n", &n)]),
+            confirm_all_prompt: lang.tf("review.confirm_all_confirm", &[("n", &n)]),
+            confirm_error,
             title: lang.tf("review.unit_title", &[("unit", &file.unit_name)]),
             period_name: file.period.name.clone(),
             unit_code: file.unit.to_string(),
@@ -565,6 +603,10 @@ fn leaf_block(
         appraised_by: appraised
             .and_then(|l| who_when(lang, l.appraised_by.as_deref(), l.appraised_at)),
         differs: appraised.is_some() && appraised_points != self_points,
+        confirmable: form.is_some()
+            && appraised.is_none()
+            && own.is_some_and(|s| s.input.is_some())
+            && chiso_services::review::appraisable(node.source),
         form,
         request,
         request_form,

@@ -573,8 +573,18 @@ pub async fn save_appraisal(
         }
         Err(e) => return Err(write_error(period, e)),
     }
+    start_appraisal(db, &file, &who, now).await
+}
+
+/// The first appraised value starts the appraisal of a submitted assessment.
+async fn start_appraisal(
+    db: &Db,
+    file: &UnitFile,
+    who: &Actor,
+    now: OffsetDateTime,
+) -> ServiceResult<()> {
     if file.assessment.state == AssessmentState::Submitted {
-        match advance(db, &file, Transition::StartAppraisal, "", &[], &who, now).await {
+        match advance(db, file, Transition::StartAppraisal, "", &[], who, now).await {
             // Another appraiser started the appraisal meanwhile: the value is saved all the same.
             Ok(_) => {}
             Err(e) if matches!(e.kind(), Kind::Conflict | Kind::Invalid) => {}
@@ -683,13 +693,7 @@ pub async fn confirm_self(
         }
         Err(e) => return Err(write_error(period, e)),
     };
-    if file.assessment.state == AssessmentState::Submitted {
-        match advance(db, &file, Transition::StartAppraisal, "", &[], &who, now).await {
-            Ok(_) => {}
-            Err(e) if matches!(e.kind(), Kind::Conflict | Kind::Invalid) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    start_appraisal(db, &file, &who, now).await?;
     Ok(n)
 }
 

@@ -640,6 +640,15 @@ async fn plan(
             node: c.node.clone(),
             problem,
         };
+        // The council's approval locks every value of the unit, whatever the file brings.
+        if ctx.approved.contains(&c.unit) {
+            problems.push(refuse(
+                Problem::new(codes::MEASURED_UNIT_APPROVED)
+                    .arg("unit", &c.unit)
+                    .arg("node", &c.node),
+            ));
+            continue;
+        }
         let Some(leaf) = ctx.leaf(&c.unit, &c.node) else {
             problems.push(refuse(
                 Problem::new(codes::SCORES_LEAF_NOT_MEASURED)
@@ -669,14 +678,6 @@ async fn plan(
         });
         if same {
             unchanged += 1;
-            continue;
-        }
-        if ctx.approved.contains(&c.unit) {
-            problems.push(refuse(
-                Problem::new(codes::MEASURED_UNIT_APPROVED)
-                    .arg("unit", &c.unit)
-                    .arg("node", &c.node),
-            ));
             continue;
         }
         shown.push(PreviewChange {
@@ -766,7 +767,7 @@ pub(crate) async fn import_now(
             {
                 let mut e = ServiceError::new(problem.code);
                 for (k, v) in &problem.args {
-                    e = e.arg(*k, v);
+                    e = e.arg(k, v);
                 }
                 return Err(e);
             }

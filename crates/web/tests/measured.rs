@@ -182,6 +182,13 @@ async fn the_administrator_enters_a_value_and_a_unit_officer_is_refused() {
         );
         let english = admin.page(&format!("{SHEET}?lang=en")).await;
         english.assert_has(&["Survey and data values", "27,50/30 points"]);
+        // The appraisal list and the period's set-up lead to the sheet.
+        let link = format!("href=\"{SHEET}\"");
+        admin.page("/ky/2026/tham-dinh").await.assert_has(&[&link]);
+        admin
+            .page("/quan-tri/ky-danh-gia/2026")
+            .await
+            .assert_has(&[&link]);
         app.stop().await;
     }
 }

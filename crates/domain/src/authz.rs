@@ -216,11 +216,14 @@ pub enum Action {
     ManageUsers,
     /// Read the audit log.
     ViewAudit,
+    /// Enter or import the values of survey and monitoring-data leaves, which no unit enters
+    /// (the administrator, and appraisers within their scope).
+    EnterMeasured,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Self::ViewResults,
         Self::ViewAssessment,
         Self::EditSelfAssessment,
@@ -237,6 +240,7 @@ impl Action {
         Self::ManagePeriods,
         Self::ManageUsers,
         Self::ViewAudit,
+        Self::EnterMeasured,
     ];
 
     /// Stable machine name.
@@ -258,6 +262,7 @@ impl Action {
             Self::ManagePeriods => "manage_periods",
             Self::ManageUsers => "manage_users",
             Self::ViewAudit => "view_audit",
+            Self::EnterMeasured => "enter_measured",
         }
     }
 
@@ -286,6 +291,7 @@ impl Action {
             Self::ManagePeriods => "quản lý kỳ đánh giá",
             Self::ManageUsers => "quản lý người dùng",
             Self::ViewAudit => "xem nhật ký thay đổi",
+            Self::EnterMeasured => "nhập điểm điều tra và số liệu",
         }
     }
 
@@ -308,6 +314,7 @@ impl Action {
             Self::ManagePeriods => "manage periods",
             Self::ManageUsers => "manage users",
             Self::ViewAudit => "view the audit log",
+            Self::EnterMeasured => "enter survey and monitoring-data values",
         }
     }
 }
@@ -415,12 +422,13 @@ pub fn can(principal: &Principal, action: Action, resource: &Resource) -> bool {
 ///
 /// - Anyone, signed in or not, may view published results.
 /// - The administrator manages units, index sets, periods and users, reads the audit log, views
-///   every assessment and its evidence and may reopen a unit; entering or appraising scores
-///   needs a unit or appraiser role as well.
+///   every assessment and its evidence, may reopen a unit and enters survey and
+///   monitoring-data values; entering self-assessed or appraised scores needs a unit or
+///   appraiser role as well.
 /// - A unit officer views, edits, uploads evidence for and answers explanation requests of
 ///   their own unit only; the unit leader does the same and also submits.
 /// - An appraiser views, downloads evidence of, appraises and requests explanations on the
-///   units and areas of their scope.
+///   units and areas of their scope, and enters survey and monitoring-data values there.
 /// - The council chair views every assessment and approves the appraisal.
 /// - An observer views every assessment and its evidence, read-only.
 ///
@@ -455,6 +463,7 @@ fn grant_allows(grant: &Grant, action: Action, resource: &Resource) -> Result<()
                 | A::ManagePeriods
                 | A::ManageUsers
                 | A::ViewAudit
+                | A::EnterMeasured
         ),
         Role::UnitOfficer { .. } => matches!(
             action,
@@ -475,7 +484,11 @@ fn grant_allows(grant: &Grant, action: Action, resource: &Resource) -> Result<()
         ),
         Role::Appraiser { .. } => matches!(
             action,
-            A::ViewAssessment | A::DownloadEvidence | A::Appraise | A::RequestExplanation
+            A::ViewAssessment
+                | A::DownloadEvidence
+                | A::Appraise
+                | A::RequestExplanation
+                | A::EnterMeasured
         ),
         Role::CouncilChair => matches!(
             action,
@@ -594,7 +607,7 @@ mod tests {
     /// Expected outcomes, one mask per action (row) and person (column, in the order of
     /// [`people`]); one character per column of [`resources`]: `Y` allowed, `.` refused.
     #[rustfmt::skip]
-    const MATRIX: [(Action, [&str; 9]); 16] = {
+    const MATRIX: [(Action, [&str; 9]); 17] = {
         const ALL: &str = "YYYYYYYYYY";
         const NO: &str = "..........";
         const P24: &str = ".YYYYYY..."; // anything of 2024
@@ -620,6 +633,7 @@ mod tests {
             (A::ManagePeriods,        [ALL, P24,    NO,     NO,    NO,     NO,     NO,   NO,  NO ]),
             (A::ManageUsers,          [ALL, P24,    NO,     NO,    NO,     NO,     NO,   NO,  NO ]),
             (A::ViewAudit,            [ALL, P24,    NO,     NO,    NO,     NO,     NO,   NO,  NO ]),
+            (A::EnterMeasured,        [ALL, P24,    NO,     NO,    U1,     A1,     U1A1, NO,  NO ]),
         ]
     };
 
@@ -684,7 +698,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells, 16 * 9 * 10);
+        assert_eq!(cells, 17 * 9 * 10);
     }
 
     #[test]

@@ -478,4 +478,32 @@ codes! {
     SCORES_ONLY_MEASURED = "scores_only_measured", Invalid;
     /// Leaf `{node}` of unit `{unit}` is assessed by the unit and appraised, not imported.
     SCORES_LEAF_NOT_MEASURED = "scores_leaf_not_measured", Invalid;
+
+    // ---- survey and monitoring-data values entered in the app ---------------------------
+    /// `{count}` typed values were refused, listed in the details (each naming its `{unit}`
+    /// and `{node}`); nothing was saved.
+    MEASURED_REFUSED = "measured_refused", Invalid;
+    /// `{node}` is not a survey or data leaf of unit `{unit}`'s index set in this period.
+    MEASURED_LEAF_UNKNOWN = "measured_leaf_unknown", Invalid;
+    /// Unit `{unit}`, leaf `{node}`: “{value}” is not a number written the Vietnamese way.
+    MEASURED_NOT_A_NUMBER = "measured_not_a_number", Invalid;
+    /// Unit `{unit}`, leaf `{node}`: “{value}” must be a whole number.
+    MEASURED_NOT_WHOLE = "measured_not_whole", Invalid;
+    /// Unit `{unit}`, leaf `{node}`: “{value}” reads as `{thousands}` or `{decimal}`.
+    MEASURED_AMBIGUOUS_NUMBER = "measured_ambiguous_number", Invalid;
+    /// Unit `{unit}`, leaf `{node}`: “{value}” is refused by the leaf's method: `{detail}`
+    /// (above the maximum, a ratio over 100 %…).
+    MEASURED_VALUE_INVALID = "measured_value_invalid", Invalid;
+    /// Unit `{unit}`, leaf `{node}`: changed by `{by}` at `{at}` since the page was shown
+    /// (version `{current}` now).
+    MEASURED_STALE = "measured_stale", Conflict;
+    /// Unit `{unit}` is approved: its value of `{node}` cannot change.
+    MEASURED_UNIT_APPROVED = "measured_unit_approved", Conflict;
+    /// Values of period `{period}` changed while saving; nothing was saved.
+    MEASURED_CHANGED_MEANWHILE = "measured_changed_meanwhile", Conflict;
+    /// The file, or the stored values it changes, are no longer those of the preview of
+    /// period `{period}`; nothing was imported.
+    MEASURED_PREVIEW_STALE = "measured_preview_stale", Conflict;
+    /// The previewed file has `{count}` problems; nothing was imported.
+    MEASURED_PREVIEW_PROBLEMS = "measured_preview_problems", Invalid;
 }

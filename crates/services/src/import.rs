@@ -80,7 +80,7 @@ pub async fn import_scores(
 /// Writes checked score changes into `period` with the recomputed results, in one
 /// transaction: refused, changing nothing, when any unit of the changes has an approved
 /// assessment (its scores are those the council approved).
-async fn write_scores(
+pub(crate) async fn write_scores(
     db: &Db,
     period: &PeriodCode,
     changes: &[ScoreChange],
@@ -158,7 +158,7 @@ async fn refuse_approved(
 
 /// The first few codes of `units`, then an ellipsis when there are more (the count travels
 /// as its own argument).
-fn list_some(units: &[&UnitCode]) -> String {
+pub(crate) fn list_some(units: &[&UnitCode]) -> String {
     const SHOWN: usize = 5;
     let mut out = units
         .iter()
@@ -384,10 +384,13 @@ pub struct ImportScoresUpload {
 }
 
 /// Imports an uploaded scores file (the formats of `chiso import scores`), for people who
-/// manage the period. Every check runs before anything is written:
+/// enter survey and data values of the period (the administrator; appraisers within their
+/// units and areas). Every check of the page's preview ([`crate::measured`]) runs before
+/// anything is written:
 /// - `period_published` when the period is published, `units_approved` when a unit of the
 ///   file has an approved assessment: the council's approval locks a unit's scores;
 /// - `file_invalid` with every problem of the file (row, column) in the details;
+/// - `denied_*` when a value is outside the person's units or areas;
 /// - `scores_only_measured` when the file brings values of leaves that units assess
 ///   themselves (each named in the details): those scores come from the self-assessment
 ///   and its appraisal, and a file must not overwrite them behind the appraisers' backs.
@@ -400,72 +403,5 @@ pub async fn import_scores_upload(
     cmd: &ImportScoresUpload,
     at: OffsetDateTime,
 ) -> ServiceResult<ScoresImported> {
-    let period = &cmd.period;
-    crate::periods::require_manage(principal, Some(period))?;
-    let file_name = cmd.file_name.trim();
-    if file_name.is_empty() || cmd.bytes.is_empty() {
-        return Err(ServiceError::new(codes::SCORES_FILE_MISSING));
-    }
-    if cmd.bytes.len() > chiso_formats::limits::MAX_FILE_BYTES {
-        return Err(ServiceError::new(codes::FILE_TOO_LARGE)
-            .arg("file", file_name)
-            .arg("limit", chiso_formats::limits::MAX_FILE_BYTES));
-    }
-    let p = periods::get(db, period)
-        .await?
-        .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", period))?;
-    if p.status == periods::STATUS_PUBLISHED {
-        return Err(ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", period));
-    }
-    let changes = scores_for_period_bytes(db, period, file_name, &cmd.bytes).await?;
-    refuse_approved(db, period, &changes).await?;
-    let not_measured = not_measured(db, period, &changes).await?;
-    if !not_measured.is_empty() {
-        return Err(ServiceError::new(codes::SCORES_ONLY_MEASURED)
-            .arg("count", not_measured.len())
-            .detail(Detail::Problems(not_measured)));
-    }
-    let actor = Actor(principal.login.clone());
-    let reason = format!("Nhập tệp {file_name}");
-    write_scores(db, period, &changes, &actor, at, &reason).await
-}
-
-/// The changes of leaves whose points do not come from surveys or monitoring data, each as
-/// a problem naming its unit and leaf (read against the set of the unit's group).
-async fn not_measured(
-    db: &Db,
-    period: &PeriodCode,
-    changes: &[ScoreChange],
-) -> ServiceResult<Vec<Problem>> {
-    use chiso_domain::Source;
-    let groups: BTreeMap<GroupName, SetCode> =
-        periods::groups(db, period).await?.into_iter().collect();
-    let group_of: BTreeMap<UnitCode, GroupName> = periods::members(db, period)
-        .await?
-        .into_iter()
-        .map(|m| (m.unit, m.group))
-        .collect();
-    let mut sets: BTreeMap<SetCode, Option<IndexSet>> = BTreeMap::new();
-    let mut out = Vec::new();
-    for c in changes {
-        let Some(code) = group_of.get(&c.unit).and_then(|g| groups.get(g)) else {
-            continue;
-        };
-        if !sets.contains_key(code) {
-            sets.insert(code.clone(), index_sets::get(db, code).await?);
-        }
-        let source = sets
-            .get(code)
-            .and_then(Option::as_ref)
-            .and_then(|s| s.find(&c.node))
-            .map(|n| n.source);
-        if !matches!(source, Some(Source::Survey | Source::Data)) {
-            out.push(
-                Problem::new(codes::SCORES_LEAF_NOT_MEASURED)
-                    .arg("unit", &c.unit)
-                    .arg("node", &c.node),
-            );
-        }
-    }
-    Ok(out)
+    crate::measured::import_now(db, principal, &cmd.period, &cmd.file_name, &cmd.bytes, at).await
 }

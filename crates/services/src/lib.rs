@@ -16,6 +16,7 @@ pub mod dossier;
 pub mod error;
 pub mod import;
 pub mod index_sets;
+pub mod measured;
 pub mod outbox;
 pub mod periods;
 pub mod publication;

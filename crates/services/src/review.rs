@@ -85,7 +85,7 @@ pub fn workflow_error(e: WorkflowError) -> ServiceError {
 }
 
 /// `dd/mm/yyyy HH:MM` in Vietnam time: when a change was made, as arguments carry it.
-fn vi_datetime(at: OffsetDateTime) -> String {
+pub(crate) fn vi_datetime(at: OffsetDateTime) -> String {
     let at = at.to_offset(VN_OFFSET);
     format!("{} {:02}:{:02}", vi_date(at.date()), at.hour(), at.minute())
 }

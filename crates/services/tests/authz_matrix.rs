@@ -9,6 +9,7 @@ use chiso_domain::authz::Principal;
 use chiso_domain::{NodeCode, PeriodCode, Points, RawValue, SetCode, UnitCode};
 use chiso_services::assessment::{self, LeafEntry, SaveSelfAssessment, Submit};
 use chiso_services::index_sets::{self, CloneSet, SetInfo};
+use chiso_services::measured::{self, MeasuredValue, SaveMeasured};
 use chiso_services::periods::{self, NewPeriod};
 use chiso_services::review::{self, Approve, Reopen, RequestExplanation, SaveAppraisal};
 use chiso_services::{Kind, ServiceResult, dossier, users as user_service};
@@ -137,6 +138,19 @@ async fn run(db: &Db, p: &Principal, op: Op) -> ServiceResult<()> {
                 },
             };
             index_sets::clone_set(db, p, &cmd, now).await
+        }
+        Op::EnterMeasured => {
+            let cmd = SaveMeasured {
+                period: period(),
+                values: vec![MeasuredValue {
+                    unit: unit(UNIT),
+                    node: node("2.2.1"),
+                    value: "15,5".to_owned(),
+                    expected_version: 0,
+                }],
+                reason: String::new(),
+            };
+            measured::save_measured(db, p, &cmd, now).await.map(drop)
         }
         Op::Approve => {
             let cmd = Approve {

@@ -15,6 +15,7 @@ pub mod error;
 mod format;
 pub mod i18n;
 mod layers;
+mod measured;
 mod multipart;
 mod notice;
 mod pages;
@@ -135,6 +136,8 @@ struct Inner {
     throttle: Arc<dyn auth::LoginThrottle>,
     /// The key signing sign-in form tokens, read from the database once.
     form_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// Scores files previewed and awaiting their confirmation.
+    previews: measured::Previews,
 }
 
 impl AppState {
@@ -160,6 +163,7 @@ impl AppState {
                 sessions,
                 throttle,
                 form_key: tokio::sync::OnceCell::new(),
+                previews: measured::Previews::default(),
             }),
         }
     }
@@ -198,6 +202,11 @@ impl AppState {
         Ok(key)
     }
 
+    /// Scores files previewed and awaiting their confirmation.
+    pub(crate) fn previews(&self) -> &measured::Previews {
+        &self.inner.previews
+    }
+
     /// The gate in front of password hashing.
     pub fn hashing(&self) -> &accounts::PasswordHashing {
         &self.inner.config.hashing
@@ -219,6 +228,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(cycle::router())
         .merge(review::router())
+        .merge(measured::router())
         .merge(unit_admin::router())
         .merge(set_admin::router())
         .merge(period_admin::router())

@@ -14,7 +14,7 @@ use chiso_domain::{NodeCode, PeriodCode, UnitCode};
 use chiso_store::Db;
 use chiso_store::leaves::{self, LeafKey};
 use chiso_web::WebConfig;
-use common::browser::{Browser, Reply, hidden_or_none};
+use common::browser::{BOUNDARY, Browser, Part, Reply, hidden_or_none, multipart};
 use common::{TestApp, backends, cheap_hash};
 use matrix::{OTHER_UNIT, Op, Outcome, PASSWORD, PERIOD, SET, TABLE, UNIT, Who, now_for};
 use reqwest::{Method, StatusCode};
@@ -128,6 +128,23 @@ async fn page(b: &mut Browser, db: &Db, op: Op) -> Reply {
             )
             .await
         }
+        Op::EnterMeasured => {
+            let form = b
+                .get(&format!("/ky/{PERIOD}/diem-khao-sat-so-lieu"))
+                .await
+                .body;
+            let field = format!("v:{UNIT}:2.2.1");
+            let version = hidden_or_none(&form, &format!("version:{UNIT}:2.2.1"))
+                .unwrap_or_else(|| "0".to_owned());
+            b.post_csrf(
+                &format!("/ky/{PERIOD}/diem-khao-sat-so-lieu/luu"),
+                &[
+                    (field.as_str(), "15,5"),
+                    (format!("version:{UNIT}:2.2.1").as_str(), version.as_str()),
+                ],
+            )
+            .await
+        }
         Op::Approve => b.post_csrf(&format!("/ky/{PERIOD}/phe-duyet"), &[]).await,
     }
 }
@@ -209,6 +226,21 @@ async fn api(app: &TestApp, secret: &str, op: Op) -> Reply {
             let body = json!({"code": "BCS-MATRAN-2026", "name": "Bộ chỉ số 2026", "year": 2026});
             let path = format!("/index-sets/{SET}/clone");
             call(app, secret, Method::POST, &path, Some(body)).await
+        }
+        Op::EnterMeasured => {
+            let mut b = Browser::new(&app.base);
+            let csv = format!("unit,criterion,value\n{UNIT},2.2.1,\"15,5\"\n");
+            let body = multipart(&[Part::File("file", "diem.csv", csv.as_bytes())]);
+            let req = app
+                .client
+                .post(format!("{}/api/v1/periods/{PERIOD}/scores", app.base))
+                .bearer_auth(secret)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(body);
+            b.send(req).await
         }
         Op::Approve => {
             let path = format!("/periods/{PERIOD}/approval");

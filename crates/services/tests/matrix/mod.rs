@@ -19,7 +19,7 @@ use chiso_store::assessments::{self, StateChange};
 use chiso_store::audit::{self, AuditFilter};
 use chiso_store::leaves::{self, LeafKey, SelfEntry};
 use chiso_store::periods::{self, Period};
-use chiso_store::{Actor, Db, explanations, grants, index_sets, milestones, units, users};
+use chiso_store::{Actor, Db, explanations, grants, index_sets, milestones, scores, units, users};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -97,6 +97,8 @@ pub enum Op {
     CreatePeriod,
     /// Clone the index set into a new draft.
     CloneIndexSet,
+    /// Enter SNV's survey value of leaf 2.2.1.
+    EnterMeasured,
     /// Approve the period's appraisal.
     Approve,
 }
@@ -117,7 +119,7 @@ use Outcome::{Allowed as A, Denied as D};
 /// Rows: operations; columns: [`Who::ALL`] (no role, officer, leader, other unit's officer,
 /// appraiser, administrator, chair).
 #[rustfmt::skip]
-pub const TABLE: [(Op, [Outcome; 7]); 9] = [
+pub const TABLE: [(Op, [Outcome; 7]); 10] = [
     (Op::ViewDossier,        [D, A, A, D, A, A, A]),
     (Op::SaveSelfAssessment, [D, A, A, D, D, D, D]),
     (Op::Submit,             [D, D, A, D, D, D, D]),
@@ -126,6 +128,7 @@ pub const TABLE: [(Op, [Outcome; 7]); 9] = [
     (Op::Reopen,             [D, D, D, D, D, A, D]),
     (Op::CreatePeriod,       [D, D, D, D, D, A, D]),
     (Op::CloneIndexSet,      [D, D, D, D, D, A, D]),
+    (Op::EnterMeasured,      [D, D, D, D, A, A, D]),
     (Op::Approve,            [D, D, D, D, D, D, A]),
 ];
 
@@ -167,6 +170,15 @@ fn leaf(code: &str, max: i64) -> Node {
     }
 }
 
+/// A leaf whose points come from a survey, entered by the administrator or an appraiser.
+fn survey(code: &str, max: i64) -> Node {
+    Node {
+        source: Source::Survey,
+        method: Some(Method::Survey),
+        ..leaf(code, max)
+    }
+}
+
 fn branch(code: &str, max: i64, children: Vec<Node>) -> Node {
     Node {
         method: None,
@@ -186,7 +198,14 @@ fn index_set() -> IndexSet {
         renormalise_absent_areas: false,
         nodes: vec![
             branch("1", 40, vec![branch("1.1", 40, vec![leaf("1.1.1", 40)])]),
-            branch("2", 60, vec![branch("2.1", 60, vec![leaf("2.1.1", 60)])]),
+            branch(
+                "2",
+                60,
+                vec![
+                    branch("2.1", 40, vec![leaf("2.1.1", 40)]),
+                    branch("2.2", 20, vec![survey("2.2.1", 20)]),
+                ],
+            ),
         ],
     }
 }
@@ -342,9 +361,9 @@ pub async fn seed(db: &Db, password_hash: &str) {
     }
 }
 
-/// What a refused request must not change: the assessments, their leaves, explanation
-/// requests, periods, index sets and the audit log — except the record of an API token's use,
-/// which is written for every attempted change, refused or not.
+/// What a refused request must not change: the assessments, their leaves, the survey and
+/// data scores, explanation requests, periods, index sets and the audit log — except the
+/// record of an API token's use, which is written for every attempted change, refused or not.
 pub async fn snapshot(db: &Db) -> String {
     let period = PeriodCode::parse(PERIOD).unwrap();
     let mut out = String::new();
@@ -356,7 +375,8 @@ pub async fn snapshot(db: &Db) -> String {
         ));
     }
     out.push_str(&format!(
-        "{:?}\n{:?}\n{:?}\n{:?}\n",
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n",
+        scores::list(db, &period).await.unwrap(),
         explanations::list(db, &period, None).await.unwrap(),
         periods::list(db).await.unwrap(),
         index_sets::list(db).await.unwrap(),

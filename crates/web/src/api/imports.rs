@@ -143,7 +143,10 @@ fn the_file(form: &mut Parts) -> Result<(String, Vec<u8>), AppError> {
 
 /// Imports the scores of survey and monitoring-data leaves into a period.
 ///
-/// For people who manage the period. The file is checked whole first (`file_invalid`, every
+/// For people who enter survey and data values of the period: the administrator, and
+/// appraisers within their assigned units and areas (`denied_out_of_scope` otherwise). The
+/// page `/ky/{period}/diem-khao-sat-so-lieu` offers the same import with a preview. The file
+/// is checked whole first (`file_invalid`, every
 /// problem with its row and column in `details`); values of leaves the units assess
 /// themselves are refused (`scores_only_measured`, each in `details`); a published period
 /// (`period_published`) or a unit whose appraisal the council approved (`units_approved`)
@@ -157,7 +160,7 @@ fn the_file(form: &mut Parts) -> Result<(String, Vec<u8>), AppError> {
     request_body(content = ScoresUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Imported", body = ScoresImportedDto),
-        (status = 403, description = "Not allowed to manage the period, or a read-only token", body = ErrorBody),
+        (status = 403, description = "Not allowed to enter survey and data values of the period, or of a unit or criterion of the file; or a read-only token", body = ErrorBody),
         (status = 404, description = "Unknown period", body = ErrorBody),
         (status = 409, description = "The period is published, or units of the file are approved", body = ErrorBody,
             example = json!({"error": {"code": "units_approved", "message": "…",
@@ -177,7 +180,7 @@ pub(super) async fn import_scores(
     let period = service::parse_period(&period)?;
     let principal = current.principal();
     // Who first: a refused person's file is never read.
-    chiso_services::periods::require_manage(&principal, Some(&period))?;
+    chiso_services::measured::require_enter(&principal, &period)?;
     let mut form = upload::read(multipart, import_limit(), None).await?;
     let (file_name, bytes) = the_file(&mut form)?;
     let cmd = ImportScoresUpload {

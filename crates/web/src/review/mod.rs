@@ -95,7 +95,11 @@ async fn list(
 ) -> Result<Response, AppError> {
     let now = state.config().clock.now();
     let list = service::list_units(state.db(), &p, &period, now).await?;
-    Ok(render(&views::ListPage::new(ctx, &list))?.into_response())
+    let mut page = views::ListPage::new(ctx, &list);
+    if crate::measured::may_enter(&p, &period) {
+        page = page.with_measured(crate::measured::href(&period));
+    }
+    Ok(render(&page)?.into_response())
 }
 
 /// Renders the appraisal page of one unit, with a refused form's draft when there is one.

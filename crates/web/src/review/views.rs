@@ -150,6 +150,8 @@ pub(crate) struct ListPage {
     pub approval_href: String,
     /// The person may open the approval page (the council, administrators, observers).
     pub show_approval: bool,
+    /// The sheet of survey and data values, for those who may enter them.
+    pub measured_href: Option<String>,
     pub phase: &'static str,
     pub rows: Vec<ListLine>,
 }
@@ -169,6 +171,12 @@ pub(crate) struct ListLine {
 }
 
 impl ListPage {
+    /// Links the sheet of survey and data values.
+    pub fn with_measured(mut self, href: String) -> Self {
+        self.measured_href = Some(href);
+        self
+    }
+
     pub fn new(ctx: PageCtx, list: &UnitList) -> Self {
         let lang = ctx.lang;
         let (period, phase) = (&list.period, list.phase);
@@ -205,6 +213,7 @@ impl ListPage {
             period_href: links.period,
             approval_href: links.approval,
             show_approval,
+            measured_href: None,
             phase: phase_label(lang, phase),
             rows: lines,
             ctx,

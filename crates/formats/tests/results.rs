@@ -50,6 +50,7 @@ fn unit(code: &str, name: &str, index: Decimal, rank: Option<u32>, class: &str) 
         delta_index: Some(dec!(0.21)),
         delta_rank: Some(0),
         streak: if rank == Some(1) { 9 } else { 0 },
+        note: None,
     }
 }
 

@@ -436,6 +436,7 @@ fn unit_result(code: &str, index: Decimal, rank: Option<u32>, streak: u32) -> Un
         delta_index: Some(dec!(1.73)),
         delta_rank: Some(-1),
         streak,
+        note: None,
     }
 }
 

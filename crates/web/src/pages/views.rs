@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use chiso_domain::points::percent;
-use chiso_domain::{GroupName, IndexSet, Points, UnitResult};
+use chiso_domain::{GroupName, IndexSet, Points, ResultNote, UnitResult};
 use chiso_services::records::Period;
 use rust_decimal::Decimal;
 
@@ -39,6 +39,13 @@ fn rank_label(u: &UnitResult) -> String {
         Some(r) => format!("{r}/{}", u.group_size),
         None => DASH.to_owned(),
     }
+}
+
+/// The note shown next to a unit ("Hết hạn, không nộp tự đánh giá"), if its result has one.
+fn result_note(ctx: &PageCtx, u: &UnitResult) -> Option<String> {
+    u.note.map(|n| match n {
+        ResultNote::ClosedUnsubmitted => ctx.t("rank.note.closed_unsubmitted").to_owned(),
+    })
 }
 
 fn streak_badge(ctx: &PageCtx, streak: u32) -> Option<String> {
@@ -225,6 +232,7 @@ pub(crate) struct RankRow {
     pub delta_rank: String,
     pub delta_rank_trend: &'static str,
     pub streak: Option<String>,
+    pub note: Option<String>,
 }
 
 /// A group's statistics.
@@ -273,6 +281,7 @@ impl PeriodPage {
                         delta_rank: format::delta_rank(u.delta_rank),
                         delta_rank_trend: format::trend(u.delta_rank),
                         streak: streak_badge(&ctx, u.streak),
+                        note: result_note(&ctx, u),
                     })
                     .collect();
                 let bars: Vec<BarRow> = g
@@ -362,6 +371,7 @@ pub(crate) struct UnitHead {
     pub delta_rank: String,
     pub delta_rank_trend: &'static str,
     pub streak: Option<String>,
+    pub note: Option<String>,
 }
 
 /// One area (lĩnh vực) and its criteria.
@@ -491,6 +501,7 @@ impl UnitPage {
             delta_rank: format::delta_rank(u.delta_rank),
             delta_rank_trend: format::trend(u.delta_rank),
             streak: streak_badge(&ctx, u.streak),
+            note: result_note(&ctx, u),
         };
         let history_band = |g: &GroupName, class: Option<&str>| class_band(None, g, class);
         let history: Vec<HistoryRow> = r

@@ -228,6 +228,7 @@ fn result(
         delta_index: previous.map(|(i, _)| index - i),
         delta_rank: previous.map(|(_, r)| i32::try_from(r).unwrap() - i32::try_from(rank).unwrap()),
         streak,
+        note: None,
     }
 }
 

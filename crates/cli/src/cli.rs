@@ -108,6 +108,10 @@ pub enum Command {
         /// Why this version corrects the previous one (required after `chiso correct`).
         #[arg(long)]
         reason: Option<String>,
+        /// The signed decision as a PDF, kept with the version (under DATA_DIR/evidence) for
+        /// everybody who reads the results to download.
+        #[arg(long, value_name = "PDF")]
+        decision_file: Option<PathBuf>,
     },
     /// Open a correction of a published period: its data can change again, while the
     /// published version stays public until the next `chiso publish … --reason`.

@@ -180,6 +180,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             decision,
             date,
             reason,
+            decision_file,
         } => {
             let args = crate::publication::PublishArgs {
                 db,
@@ -187,6 +188,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 decision,
                 date,
                 reason,
+                decision_file,
             };
             crate::publication::publish(args, &clock).await
         }

@@ -36,29 +36,77 @@ pub struct PublishArgs {
     pub decision: String,
     pub date: String,
     pub reason: Option<String>,
+    /// The signed decision, a PDF.
+    pub decision_file: Option<std::path::PathBuf>,
+}
+
+/// Reads the decision file, refusing one larger than the service keeps before reading it.
+fn read_decision_file(path: &Path) -> Result<publication::DecisionFile> {
+    let shown = path.display();
+    let len = std::fs::metadata(path)
+        .map_err(|e| anyhow!("không đọc được tệp quyết định {shown}: {e}"))?
+        .len();
+    if len > publication::MAX_DECISION_FILE_BYTES {
+        return Err(anyhow!(
+            "tệp quyết định {shown} lớn quá {} MB",
+            publication::MAX_DECISION_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("không đọc được tệp quyết định {shown}: {e}"))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(publication::DecisionFile { file_name, bytes })
 }
 
 /// Publishes the period's computed results as its next version. The date is checked before
 /// the database is opened, so that a typo changes nothing.
 pub async fn publish(args: PublishArgs, clock: &SystemClock) -> Result<()> {
     let decided_on = decision_date(&args.date)?;
+    let file = args
+        .decision_file
+        .as_deref()
+        .map(read_decision_file)
+        .transpose()?;
     let db = open(&args.db).await?;
     let period = existing_period(&db, &args.period).await?;
+    let store = match file {
+        Some(_) => {
+            let dir = args.db.data_dir.join("evidence");
+            let store = chiso_web::LocalDiskStore::open(&dir)
+                .await
+                .map_err(|e| anyhow!("không mở được thư mục tài liệu {}: {e}", dir.display()))?;
+            Some(store)
+        }
+        None => None,
+    };
     let cmd = Publish {
         period: period.clone(),
         decision: args.decision,
         decided_on,
         reason: args.reason,
     };
-    let done = publication::publish(&db, &cli_principal(), &cmd, clock.now())
-        .await
-        .map_err(app)?;
+    let done = publication::publish_with_file(
+        &db,
+        store.as_ref().map(|s| s as &dyn chiso_web::BlobStore),
+        &cli_principal(),
+        &cmd,
+        file.as_ref(),
+        clock.now(),
+    )
+    .await
+    .map_err(app)?;
     println!(
         "Đã công bố kết quả kỳ {period} (phiên bản {}, {} đơn vị) theo {}.",
         done.version,
         vi_int(i64::try_from(done.units).unwrap_or(i64::MAX)),
         decision_text(cmd.decision.trim(), decided_on)
     );
+    if file.is_some() {
+        println!("Đã lưu tệp quyết định kèm phiên bản {}.", done.version);
+    }
     if let Some(reason) = cmd
         .reason
         .as_deref()

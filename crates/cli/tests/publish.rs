@@ -221,3 +221,54 @@ async fn the_export_of_a_published_period_never_changes_with_live_data() {
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn a_signed_decision_pdf_is_kept_with_the_publication_and_any_other_file_publishes_nothing() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        seed_example_period(&t.url, t.dir());
+        let name = backend.name();
+        let data = t.dir().join("data");
+        let data_dir = data.to_str().unwrap();
+        let not_pdf = t.dir().join("quyet-dinh.pdf");
+        std::fs::write(&not_pdf, "Quyết định số 123/QĐ-UBND (bản đánh máy)").unwrap();
+        let signed = t.dir().join("QĐ 123 đã ký.pdf");
+        let pdf =
+            b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        std::fs::write(&signed, pdf).unwrap();
+
+        let before = state(&t.db, &period()).await;
+        let mut args = PUBLISH.to_vec();
+        args.extend(["--data-dir", data_dir, "--decision-file"]);
+        let mut refused = args.clone();
+        refused.push(not_pdf.to_str().unwrap());
+        let err = fails(&t.url, &refused);
+        assert!(err.contains("PDF"), "[{name}] {err}");
+        assert_eq!(
+            state(&t.db, &period()).await,
+            before,
+            "[{name}] nothing published"
+        );
+
+        args.push(signed.to_str().unwrap());
+        let out = ok(&t.url, &args);
+        assert!(
+            out.contains("Đã lưu tệp quyết định kèm phiên bản 1."),
+            "[{name}] {out}"
+        );
+        let blob = chiso_services::publication::decision_file(&t.db, &period(), 1)
+            .await
+            .expect("the decision file is recorded with version 1");
+        let store = chiso_web::LocalDiskStore::open(&data.join("evidence"))
+            .await
+            .unwrap();
+        assert_eq!(
+            chiso_web::BlobStore::get_bytes(&store, &blob)
+                .await
+                .unwrap(),
+            pdf,
+            "[{name}] the signed file is kept as it was"
+        );
+        t.drop_database().await;
+    }
+}

@@ -154,11 +154,75 @@ pub struct UnitResult {
     pub delta_index: Option<Decimal>,
     /// `previous rank − rank` (positive = moved up), when comparable.
     pub delta_rank: Option<i32>,
+    /// The rank `delta_rank` starts from, and how many units were ranked in that group then:
+    /// the "12/16" of "12/16 → 11/11". Groups change size when units merge, so a rank alone
+    /// says little without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_rank: Option<u32>,
+    /// See `previous_rank`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_group_size: Option<u32>,
+    /// The predecessors whose previous results the deltas are computed against, when the
+    /// unit has none of its own (a merger: the mean of their indexes; a rename or a split:
+    /// the one predecessor's index and rank). Empty when the unit compares with itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compared_with: Vec<UnitCode>,
     /// Years in a row at rank 1, this period included (0 when not rank 1).
     pub streak: u32,
     /// A fact shown next to the unit (absent from results written before notes existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<ResultNote>,
+}
+
+/// How a change of rank reads next to the change of index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankMove {
+    /// Moved up.
+    Up,
+    /// Moved down.
+    Down,
+    /// Same rank.
+    Same,
+    /// The group changed size and the index did not move the way the rank did: a unit that
+    /// goes from 12th of 16 to 11th of 11 has not improved, whatever the difference of ranks.
+    NotComparable,
+}
+
+impl UnitResult {
+    /// How this unit's change of rank reads; see [`rank_move`].
+    pub fn rank_move(&self) -> Option<RankMove> {
+        rank_move(
+            self.delta_rank,
+            self.delta_index,
+            self.previous_group_size,
+            self.group_size,
+        )
+    }
+}
+
+/// How a change of rank reads. In a group of the same size as the year before the rank speaks
+/// for itself. In a group that grew or shrank (mergers, splits, units moved between groups)
+/// ranks shift mechanically, so a move reads as a move only when the index moved the same
+/// way; otherwise it is [`RankMove::NotComparable`] and must not be shown as a gain or a loss.
+/// `None` when there is no rank to compare.
+pub fn rank_move(
+    delta_rank: Option<i32>,
+    delta_index: Option<Decimal>,
+    previous_group_size: Option<u32>,
+    group_size: u32,
+) -> Option<RankMove> {
+    let moved = delta_rank?.cmp(&0);
+    let resized = previous_group_size.is_some_and(|p| p != group_size);
+    let index = delta_index.map(|d| d.cmp(&Decimal::ZERO));
+    if resized && moved != Ordering::Equal && index != Some(moved) {
+        return Some(RankMove::NotComparable);
+    }
+    Some(match moved {
+        Ordering::Greater => RankMove::Up,
+        Ordering::Less => RankMove::Down,
+        Ordering::Equal => RankMove::Same,
+    })
 }
 
 /// Statistics of one group.
@@ -570,6 +634,9 @@ impl<'s, 'a> Scorer<'s, 'a> {
             previous_index: None,
             delta_index: None,
             delta_rank: None,
+            previous_rank: None,
+            previous_group_size: None,
+            compared_with: Vec::new(),
             streak: 0,
             note: None,
         };
@@ -707,6 +774,11 @@ fn compare_with_previous(
     lineage: &[Lineage],
 ) {
     let prev: HashMap<&UnitCode, &PreviousResult> = previous.iter().map(|p| (&p.unit, p)).collect();
+    // Ranked units per group of the previous period: the size a previous rank was counted in.
+    let mut ranked_in: HashMap<&GroupName, u32> = HashMap::new();
+    for p in previous.iter().filter(|p| p.rank.is_some()) {
+        *ranked_in.entry(&p.group).or_default() += 1;
+    }
     let mut predecessors: HashMap<&UnitCode, Vec<&UnitCode>> = HashMap::new();
     for l in lineage {
         let list = predecessors.entry(&l.successor).or_default();
@@ -715,22 +787,29 @@ fn compare_with_previous(
         }
     }
     for (r, &shown) in results.iter_mut().zip(published) {
-        let (index, rank, streak) = if let Some(p) = prev.get(&r.unit) {
-            (Some(p.index), p.rank, p.streak)
+        let mut compared_with = Vec::new();
+        let (index, rank, size, streak) = if let Some(p) = prev.get(&r.unit) {
+            (
+                Some(p.index),
+                p.rank,
+                ranked_in.get(&p.group).copied(),
+                p.streak,
+            )
         } else if let Some(preds) = predecessors.get(&r.unit) {
             let mut found: Vec<&PreviousResult> =
                 preds.iter().filter_map(|c| prev.get(c).copied()).collect();
             // A fixed order, so the mean does not depend on how the lineage was listed.
             found.sort_by(|a, b| a.unit.cmp(&b.unit));
+            compared_with = found.iter().map(|p| p.unit.clone()).collect();
             if found.is_empty() {
-                (None, None, 0)
+                (None, None, None, 0)
             } else {
                 let sum: Decimal = found.iter().map(|p| p.index).sum();
                 let mean = sum / Decimal::from(found.len());
-                let rank = if preds.len() == 1 {
-                    found[0].rank
+                let (rank, size) = if preds.len() == 1 {
+                    (found[0].rank, ranked_in.get(&found[0].group).copied())
                 } else {
-                    None
+                    (None, None)
                 };
                 let streak = found
                     .iter()
@@ -738,10 +817,10 @@ fn compare_with_previous(
                     .map(|p| p.streak)
                     .max()
                     .unwrap_or(0);
-                (Some(mean), rank, streak)
+                (Some(mean), rank, size, streak)
             }
         } else {
-            (None, None, 0)
+            (None, None, None, 0)
         };
         r.previous_index = index;
         r.delta_index = index.map(|p| shown - round_display(p));
@@ -749,6 +828,9 @@ fn compare_with_previous(
             (Some(before), Some(now)) => i32::try_from(i64::from(before) - i64::from(now)).ok(),
             _ => None,
         };
+        r.previous_rank = rank;
+        r.previous_group_size = rank.and(size);
+        r.compared_with = compared_with;
         r.streak = if r.rank == Some(1) {
             streak.saturating_add(1)
         } else {
@@ -1437,6 +1519,56 @@ mod tests {
     }
 
     #[test]
+    fn the_previous_rank_comes_with_the_size_of_its_group() {
+        let previous = [
+            prev("A", G, dec!(80), 2, 0),
+            prev("B", G, dec!(90), 1, 0),
+            prev("X", G, dec!(70), 3, 0),
+        ];
+        let units = [
+            district("A", G, dec!(60), dec!(30)),
+            district("B", G, dec!(55), dec!(30)),
+        ];
+        let res = run_with(&district_set(), &units, &previous, &[]);
+        let a = get(&res, "A");
+        assert_eq!(
+            (a.previous_rank, a.previous_group_size, a.rank, a.group_size),
+            (Some(2), Some(3), Some(1), 2)
+        );
+        assert!(a.compared_with.is_empty());
+        assert_eq!(a.rank_move(), Some(RankMove::Up), "its index rose too");
+        let b = get(&res, "B");
+        assert_eq!(b.rank_move(), Some(RankMove::Down));
+    }
+
+    #[test]
+    fn a_rank_gained_in_a_smaller_group_while_the_index_fell_is_not_an_improvement() {
+        // 12/16 -> 11/11 with a lower index: fewer units, not a better unit.
+        assert_eq!(
+            rank_move(Some(1), Some(dec!(-1.2)), Some(16), 11),
+            Some(RankMove::NotComparable)
+        );
+        assert_eq!(
+            rank_move(Some(1), Some(dec!(0.5)), Some(16), 11),
+            Some(RankMove::Up)
+        );
+        assert_eq!(
+            rank_move(Some(1), Some(dec!(-1.2)), Some(11), 11),
+            Some(RankMove::Up),
+            "in a group of the same size the rank speaks for itself"
+        );
+        assert_eq!(
+            rank_move(Some(-2), Some(dec!(3)), Some(9), 12),
+            Some(RankMove::NotComparable)
+        );
+        assert_eq!(
+            rank_move(Some(0), Some(dec!(-3)), Some(9), 12),
+            Some(RankMove::Same)
+        );
+        assert_eq!(rank_move(None, Some(dec!(3)), Some(9), 12), None);
+    }
+
+    #[test]
     fn a_merged_unit_compares_with_the_mean_of_its_predecessors() {
         let previous = [prev("A", G, dec!(80), 2, 0), prev("B", G, dec!(90), 1, 3)];
         let lineage = [
@@ -1452,6 +1584,15 @@ mod tests {
         assert_eq!(c.previous_index, Some(dec!(85)));
         assert_eq!(c.delta_index, Some(dec!(3)));
         assert_eq!(c.delta_rank, None, "no rank to compare with after a merger");
+        assert_eq!(
+            (c.previous_rank, c.previous_group_size),
+            (None, None),
+            "no rank to compare with after a merger"
+        );
+        assert_eq!(
+            c.compared_with,
+            vec![UnitCode::parse("A").unwrap(), UnitCode::parse("B").unwrap()]
+        );
         assert_eq!(c.streak, 0);
         let d = get(&res, "D");
         assert_eq!((d.previous_index, d.streak), (None, 1));
@@ -1581,5 +1722,40 @@ mod tests {
             districts.merge(other),
             Err(MergeError::UnitInBoth(unit("H1")))
         );
+    }
+
+    mod rank_reading {
+        use proptest::prelude::*;
+        use rust_decimal::Decimal;
+
+        use super::super::{RankMove, rank_move};
+
+        proptest! {
+            #[test]
+            fn a_rank_in_a_resized_group_never_reads_against_the_index(
+                delta_rank in -20i32..20,
+                cents in proptest::option::of(-3000i64..3000),
+                before in 1u32..30,
+                now in 1u32..30,
+            ) {
+                let delta_index = cents.map(|c| Decimal::new(c, 2));
+                let read = rank_move(Some(delta_rank), delta_index, Some(before), now);
+                if before != now {
+                    if read == Some(RankMove::Up) {
+                        prop_assert!(delta_index.is_some_and(|d| d > Decimal::ZERO));
+                    }
+                    if read == Some(RankMove::Down) {
+                        prop_assert!(delta_index.is_some_and(|d| d < Decimal::ZERO));
+                    }
+                } else {
+                    let expected = match delta_rank.signum() {
+                        1 => RankMove::Up,
+                        -1 => RankMove::Down,
+                        _ => RankMove::Same,
+                    };
+                    prop_assert_eq!(read, Some(expected));
+                }
+            }
+        }
     }
 }

@@ -810,6 +810,23 @@ pub fn apply(
     Ok(to)
 }
 
+/// Reopening the council's approval of a whole period, before publication: a finalised unit
+/// goes back to appraisal (and counts as reopened, so the appraisal windows no longer bind
+/// it) until the chair approves again; any other state has nothing to reopen. After
+/// publication only a correction changes results.
+pub fn reopen_approval(
+    state: AssessmentState,
+    phase: Phase,
+) -> Result<AssessmentState, WorkflowError> {
+    if phase == Phase::Published {
+        return Err(WorkflowError::Published);
+    }
+    match state {
+        AssessmentState::Finalised => Ok(AssessmentState::UnderAppraisal),
+        _ => Err(WorkflowError::NothingToReopen),
+    }
+}
+
 /// Whether the unit counts as reopened after `step` succeeded: reopening sets it, the
 /// council's approval clears it, every other step keeps it.
 pub fn reopened_after(step: Transition, reopened: bool) -> bool {
@@ -1035,6 +1052,7 @@ mod tests {
     use time::macros::{date, datetime};
 
     use super::*;
+
     use crate::authz::{AppraiserScope, Grant, Principal, Resource, Role, can};
     use crate::ids::{PeriodCode, UnitCode};
 
@@ -1042,6 +1060,30 @@ mod tests {
     use Transition as T;
     use Window as W;
     use WorkflowError as E;
+
+    #[test]
+    fn reopening_an_approval_sends_finalised_units_back_to_appraisal_until_publication() {
+        assert_eq!(
+            reopen_approval(S::Finalised, Phase::Approval),
+            Ok(S::UnderAppraisal)
+        );
+        assert_eq!(
+            reopen_approval(S::Finalised, Phase::Published),
+            Err(WorkflowError::Published)
+        );
+        for s in [
+            S::NotStarted,
+            S::Draft,
+            S::Submitted,
+            S::UnderAppraisal,
+            S::Explained,
+        ] {
+            assert_eq!(
+                reopen_approval(s, Phase::Approval),
+                Err(WorkflowError::NothingToReopen)
+            );
+        }
+    }
 
     /// What the table expects of one (state, step) pair, before publication.
     #[derive(Debug, Clone, Copy)]

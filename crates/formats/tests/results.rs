@@ -49,6 +49,9 @@ fn unit(code: &str, name: &str, index: Decimal, rank: Option<u32>, class: &str) 
         previous_index: Some(dec!(96.68)),
         delta_index: Some(dec!(0.21)),
         delta_rank: Some(0),
+        previous_rank: rank,
+        previous_group_size: Some(2),
+        compared_with: Vec::new(),
         streak: if rank == Some(1) { 9 } else { 0 },
         note: None,
     }

@@ -99,6 +99,10 @@ codes! {
     RESULTS_NOT_PUBLISHED = "results_not_published", NotFound;
     /// Period `{period}` has no published version `{version}`.
     PUBLICATION_VERSION_NOT_FOUND = "publication_version_not_found", NotFound;
+    /// `{file}` is not a PDF file: the signed decision is kept as a PDF (`{field}` = `decision_file`).
+    PUBLICATION_FILE_NOT_PDF = "publication_file_not_pdf", Invalid;
+    /// Version `{version}` of period `{period}` was published without the decision's file.
+    PUBLICATION_FILE_NOT_FOUND = "publication_file_not_found", NotFound;
 
     // ---- units --------------------------------------------------------------------------
     /// No unit `{unit}`.
@@ -266,6 +270,8 @@ codes! {
     APPROVAL_NOT_APPRAISED = "approval_not_appraised", Conflict;
     /// A unit's assessment changed since the approval page was read.
     APPROVAL_CONFLICT = "approval_conflict", Conflict;
+    /// No unit of period `{period}` is finalised: no approval to reopen.
+    APPROVAL_NOTHING_TO_REOPEN = "approval_nothing_to_reopen", Conflict;
     /// The period's results cannot be computed (`{reason}` is the computation's code, the
     /// problems are in the details); nothing was approved.
     APPROVAL_COMPUTE_FAILED = "approval_compute_failed", Invalid;

@@ -75,6 +75,7 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> ServiceResult<usize> {
             number: format!("{}/QĐ-UBND", 412 + 37 * i),
             decided_on,
             reason: None,
+            file: None,
         };
         crate::publication::write(db, &period, &decision, &actor, at).await?;
     }

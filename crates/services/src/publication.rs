@@ -6,6 +6,7 @@
 use chiso_domain::PeriodCode;
 use chiso_domain::authz::Principal;
 use chiso_domain::workflow::{AssessmentState, VN_OFFSET};
+use chiso_evidence::{BlobId, BlobStore, FileKind, UploadError};
 use chiso_store::publications::{self, NewPublication, PublishedGroup};
 use chiso_store::{Actor, Db, StoreError, assessments, index_sets, periods, results};
 use time::{Date, OffsetDateTime};
@@ -29,6 +30,53 @@ pub struct Publish {
     pub decided_on: Date,
     /// Why, for a correction (required from the second version on).
     pub reason: Option<String>,
+}
+
+/// Largest signed decision file kept with a publication: a scanned decision of a few pages
+/// with its annexes fits comfortably.
+pub const MAX_DECISION_FILE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// The signed decision sent with a publication, kept as evidence of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecisionFile {
+    /// The name it was sent under (problems name it).
+    pub file_name: String,
+    /// The content: a PDF.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for DecisionFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecisionFile")
+            .field("file_name", &self.file_name)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// Checks that `file` is a PDF within [`MAX_DECISION_FILE_BYTES`], each problem naming the
+/// file and the form field `decision_file`.
+fn check_file(file: &DecisionFile) -> ServiceResult<()> {
+    let name = file.file_name.as_str();
+    let refusal = |code| {
+        ServiceError::new(code)
+            .arg("file", name)
+            .arg("field", "decision_file")
+    };
+    match chiso_evidence::check_upload(name, &file.bytes, MAX_DECISION_FILE_BYTES) {
+        Ok(checked) if checked.kind == FileKind::Pdf => Ok(()),
+        Ok(_)
+        | Err(
+            UploadError::MissingExtension { .. }
+            | UploadError::ExtensionNotAllowed { .. }
+            | UploadError::KindMismatch { .. },
+        ) => Err(refusal(codes::PUBLICATION_FILE_NOT_PDF)),
+        Err(UploadError::TooLarge { limit, .. }) => {
+            Err(refusal(codes::FILE_TOO_LARGE).arg("limit", limit))
+        }
+        Err(UploadError::Empty { .. }) => Err(refusal(codes::EVIDENCE_EMPTY)),
+        Err(_) => Err(refusal(codes::EVIDENCE_NAME_INVALID)),
+    }
 }
 
 /// What a publication did.
@@ -70,9 +118,27 @@ pub async fn publish(
     cmd: &Publish,
     now: OffsetDateTime,
 ) -> ServiceResult<Published> {
+    publish_with_file(db, None, principal, cmd, None, now).await
+}
+
+/// [`publish`], keeping the signed decision `file` (a PDF) in the evidence `store` with the
+/// version: everybody who may read the results may download it. Every check, the file's
+/// included, runs before anything is stored.
+#[tracing::instrument(skip_all, fields(period = %cmd.period, file = file.is_some()))]
+pub async fn publish_with_file(
+    db: &Db,
+    store: Option<&dyn BlobStore>,
+    principal: &Principal,
+    cmd: &Publish,
+    file: Option<&DecisionFile>,
+    now: OffsetDateTime,
+) -> ServiceResult<Published> {
     let code = &cmd.period;
     require_manage(principal, Some(code))?;
     check(cmd, now.to_offset(VN_OFFSET).date())?;
+    if let Some(f) = file {
+        check_file(f)?;
+    }
     let period = periods::get(db, code)
         .await?
         .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", code))?;
@@ -102,10 +168,23 @@ pub async fn publish(
                 .arg("units", open.join(", ")));
         }
     }
+    let file = match file {
+        None => None,
+        Some(f) => {
+            let store = store.ok_or_else(|| ServiceError::new(codes::EVIDENCE_STORAGE_MISSING))?;
+            // Content-addressed: should the publication below fail, the blob is merely unused.
+            let blob = store.put_bytes(&f.bytes).await.map_err(|e| {
+                tracing::error!(error = %e, "storing a decision file failed");
+                ServiceError::internal(e)
+            })?;
+            Some(blob.id)
+        }
+    };
     let decision = Decision {
         number: cmd.decision.trim().to_owned(),
         decided_on: cmd.decided_on,
         reason,
+        file,
     };
     write(db, &period, &decision, &Actor(principal.login.clone()), now).await
 }
@@ -116,6 +195,8 @@ pub(crate) struct Decision {
     pub number: String,
     pub decided_on: Date,
     pub reason: Option<String>,
+    /// The signed decision, kept in the evidence store.
+    pub file: Option<BlobId>,
 }
 
 /// Writes the snapshot of `period`'s computed results as its next version (the checks are the
@@ -146,7 +227,7 @@ pub(crate) async fn write(
         decision: decision.number.clone(),
         decided_on: decision.decided_on,
         reason: decision.reason.clone(),
-        decision_file: None,
+        decision_file: decision.file.map(|id| id.to_hex()),
         period_name: period.name.clone(),
         year: period.year,
         groups,
@@ -229,4 +310,34 @@ mod tests {
         assert_eq!(e.code(), codes::PUBLICATION_DATE_FUTURE);
         assert_eq!(e.get("date"), Some("16/03/2026"));
     }
+}
+
+/// The signed decision file of a published version (public, like the version itself):
+/// `publication_version_not_found` for a version that does not exist,
+/// `publication_file_not_found` when it was published without one.
+pub async fn decision_file(db: &Db, period: &PeriodCode, version: i64) -> ServiceResult<BlobId> {
+    let shown = publications::versions(db, period)
+        .await?
+        .into_iter()
+        .find(|p| p.version == version)
+        .ok_or_else(|| {
+            ServiceError::new(codes::PUBLICATION_VERSION_NOT_FOUND)
+                .arg("period", period)
+                .arg("version", version)
+        })?;
+    let missing = || {
+        ServiceError::new(codes::PUBLICATION_FILE_NOT_FOUND)
+            .arg("period", period)
+            .arg("version", version)
+    };
+    let hex = shown.decision_file.ok_or_else(missing)?;
+    BlobId::parse(&hex).map_err(|e| {
+        tracing::error!(error = %e, period = %period, version, "unreadable decision file reference");
+        missing()
+    })
+}
+
+/// The name a decision file is downloaded under, e.g. `quyet-dinh-cong-bo-2025-v2.pdf`.
+pub fn decision_file_name(period: &PeriodCode, version: i64) -> String {
+    format!("quyet-dinh-cong-bo-{period}-v{version}.pdf")
 }

@@ -289,6 +289,52 @@ pub struct UnitReport {
     pub history: Vec<HistoryEntry>,
     /// What is shown: a published version, or the confidential result before publication.
     pub source: Source,
+    /// The units the deltas compare with when the unit has no previous result of its own
+    /// (a merger, a rename, a split), as the previous period published them.
+    pub compared_with: Vec<Predecessor>,
+}
+
+/// A unit whose previous result a successor's deltas are computed against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Predecessor {
+    /// Its code.
+    pub unit: UnitCode,
+    /// Its name in the previous period's published results (its code when it has none there).
+    pub name: String,
+    /// The previous period, where its result can be read; `None` when it has no published
+    /// result there.
+    pub period: Option<PeriodCode>,
+}
+
+/// The predecessors of `result`, named as the previous period of `period` published them.
+async fn predecessors(
+    db: &Db,
+    period: &Period,
+    result: &UnitResult,
+) -> ServiceResult<Vec<Predecessor>> {
+    let mut out = Vec::with_capacity(result.compared_with.len());
+    for code in &result.compared_with {
+        let there = match &period.previous {
+            Some(previous) => publications::unit_history(db, code)
+                .await?
+                .into_iter()
+                .find(|(p, _, _)| p == previous),
+            None => None,
+        };
+        out.push(match there {
+            Some((p, _, r)) => Predecessor {
+                unit: code.clone(),
+                name: r.name,
+                period: Some(p),
+            },
+            None => Predecessor {
+                unit: code.clone(),
+                name: code.to_string(),
+                period: None,
+            },
+        });
+    }
+    Ok(out)
 }
 
 /// The result of `unit` in `period` as `viewer` may read it (see [`period_report`]), or
@@ -318,11 +364,13 @@ pub async fn unit_report(
             .find(|g| g.group == result.group)
             .and_then(|g| g.set)
             .map(Arc::new);
+        let compared_with = predecessors(db, &p, &result).await?;
         return Ok(UnitReport {
             period: as_published(p, &shown),
             result,
             set,
             history,
+            compared_with,
             source: Source::Published {
                 shown: Box::new(shown),
                 versions,
@@ -353,11 +401,13 @@ pub async fn unit_report(
         year: Some(p.year),
         result: result.clone(),
     });
+    let compared_with = predecessors(db, &p, &result).await?;
     Ok(UnitReport {
         period: p,
         result,
         set,
         history,
+        compared_with,
         source: Source::Confidential { own_only: !staff },
     })
 }

@@ -854,6 +854,8 @@ pub struct ApprovalOverview {
     pub gaps: Vec<Gap>,
     /// The person is the council chair of the period.
     pub may_approve: bool,
+    /// The person may reopen the approval (the period's administrators).
+    pub may_reopen: bool,
 }
 
 impl ApprovalOverview {
@@ -914,6 +916,7 @@ pub async fn approval_overview(
     let per = period_of(db, period).await?;
     let resource = Resource::Period(period.clone());
     let may_approve = allowed(p, Action::ApproveAppraisal, &resource);
+    let may_reopen = allowed(p, Action::Reopen, &resource);
     if !may_approve {
         authorize(p, Action::ViewAssessment, &resource)?;
     }
@@ -965,6 +968,7 @@ pub async fn approval_overview(
         rows,
         gaps,
         may_approve,
+        may_reopen,
     })
 }
 
@@ -1163,6 +1167,64 @@ pub async fn approve(
             Err(ServiceError::new(codes::REVIEW_PERIOD_PUBLISHED).arg("period", period))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Reopening the council's approval of a whole period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReopenApproval {
+    /// The period.
+    pub period: PeriodCode,
+    /// Why; required and kept in the audit log of every unit reopened.
+    pub reason: String,
+}
+
+/// The administrator reopens the approval of a period not yet published: every finalised unit
+/// goes back to appraisal ([`workflow::reopen_approval`]) in **one** transaction, each change
+/// audited with the reason, and the chair approves again once the scores are right; until
+/// then the period cannot be published. Returns how many units were reopened.
+///
+/// Refused, changing nothing: `reopen_reason_required` without a reason,
+/// `review_period_published` once published (a correction is the way then),
+/// `approval_nothing_to_reopen` when no unit is finalised, `approval_conflict` when a unit
+/// changed meanwhile.
+#[tracing::instrument(skip_all, fields(period = %cmd.period))]
+pub async fn reopen_approval(
+    db: &Db,
+    p: &Principal,
+    cmd: &ReopenApproval,
+    now: OffsetDateTime,
+) -> ServiceResult<usize> {
+    let period = &cmd.period;
+    authorize(p, Action::Reopen, &Resource::Period(period.clone()))?;
+    let reason = cmd.reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::new(codes::REOPEN_REASON_REQUIRED).arg("field", "reason"));
+    }
+    let overview = approval_overview(db, p, period, now).await?;
+    let mut units = Vec::new();
+    for r in &overview.rows {
+        match workflow::reopen_approval(r.state, overview.phase) {
+            Ok(_) => units.push(Expected {
+                unit: r.unit.clone(),
+                version: r.version,
+            }),
+            Err(WorkflowError::NothingToReopen) => {}
+            Err(e) => return Err(workflow_error(e)),
+        }
+    }
+    if units.is_empty() {
+        return Err(ServiceError::new(codes::APPROVAL_NOTHING_TO_REOPEN).arg("period", period));
+    }
+    let change = StateChange {
+        state: AssessmentState::UnderAppraisal,
+        reopened: true,
+        reason,
+    };
+    match assessments::set_states(db, period, &units, &change, &actor(p), now).await {
+        Ok(done) => Ok(done.len()),
+        Err(StoreError::Conflict(_)) => Err(ServiceError::new(codes::APPROVAL_CONFLICT)),
+        Err(e) => Err(write_error(period, e)),
     }
 }
 

@@ -447,3 +447,118 @@ async fn a_correction_is_a_new_version_with_its_reason_and_the_first_stays_reada
         t.drop_database().await;
     }
 }
+
+/// A small but well-formed PDF.
+fn signed_pdf() -> Vec<u8> {
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
+}
+
+#[tokio::test]
+async fn the_signed_decision_is_kept_with_its_version_and_anything_but_a_pdf_publishes_nothing() {
+    use chiso_evidence::{BlobStore, LocalDiskStore};
+    use publication::DecisionFile;
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        seed(&t.db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDiskStore::open(dir.path()).await.unwrap();
+        let cmd = publish_cmd("123/QĐ-UBND", None);
+
+        for (name, bytes, code) in [
+            (
+                "quyet-dinh.docx",
+                signed_pdf(),
+                codes::PUBLICATION_FILE_NOT_PDF,
+            ),
+            (
+                "quyet-dinh.pdf",
+                b"not a pdf".to_vec(),
+                codes::PUBLICATION_FILE_NOT_PDF,
+            ),
+            ("quyet-dinh.pdf", Vec::new(), codes::EVIDENCE_EMPTY),
+        ] {
+            let file = DecisionFile {
+                file_name: name.to_owned(),
+                bytes,
+            };
+            let e = publication::publish_with_file(
+                &t.db,
+                Some(&store),
+                &admin(),
+                &cmd,
+                Some(&file),
+                AT,
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(e.code(), code, "[{}] {name}", backend.name());
+            assert_eq!(e.kind(), Kind::Invalid);
+            assert!(
+                publication::versions(&t.db, &period())
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        // Nothing refused reached the store.
+        let id = chiso_evidence::BlobId::of(&signed_pdf());
+        assert!(!store.exists(&id).await.unwrap());
+
+        // Without a store the file cannot be kept, and nothing is published.
+        let file = DecisionFile {
+            file_name: "QĐ 123.pdf".to_owned(),
+            bytes: signed_pdf(),
+        };
+        let e = publication::publish_with_file(&t.db, None, &admin(), &cmd, Some(&file), AT)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::EVIDENCE_STORAGE_MISSING);
+        assert!(
+            publication::versions(&t.db, &period())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let done =
+            publication::publish_with_file(&t.db, Some(&store), &admin(), &cmd, Some(&file), AT)
+                .await
+                .unwrap();
+        assert_eq!(done.version, 1);
+        let blob = publication::decision_file(&t.db, &period(), 1)
+            .await
+            .unwrap();
+        assert_eq!(store.get_bytes(&blob).await.unwrap(), signed_pdf());
+        let versions = publication::versions(&t.db, &period()).await.unwrap();
+        assert_eq!(
+            versions[0].decision_file.as_deref(),
+            Some(blob.to_hex().as_str())
+        );
+
+        // A version without a file, and a version that does not exist, say so.
+        publication::open_correction(&t.db, &admin(), &period(), "Sai số liệu", AT)
+            .await
+            .unwrap();
+        publication::publish(
+            &t.db,
+            &admin(),
+            &publish_cmd("130/QĐ-UBND", Some("Sai số liệu")),
+            AT,
+        )
+        .await
+        .unwrap();
+        let e = publication::decision_file(&t.db, &period(), 2)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::PUBLICATION_FILE_NOT_FOUND);
+        let e = publication::decision_file(&t.db, &period(), 3)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::PUBLICATION_VERSION_NOT_FOUND);
+        assert_eq!(
+            publication::decision_file_name(&period(), 1),
+            "quyet-dinh-cong-bo-2025-v1.pdf"
+        );
+        t.drop_database().await;
+    }
+}

@@ -10,8 +10,8 @@ use chiso_domain::{
     PeriodCode, Points, RankingRule, RawValue, Role, SetCode, Source, Unit, UnitCode, UnitKind,
 };
 use chiso_services::review::{
-    self, Approve, Reopen, RequestExplanation, SaveAppraisal, approval_overview, change_log,
-    unit_file,
+    self, Approve, Reopen, ReopenApproval, RequestExplanation, SaveAppraisal, approval_overview,
+    change_log, unit_file,
 };
 use chiso_services::{Detail, Kind, ServiceError, codes};
 use chiso_store::assessments::{self, StateChange};
@@ -591,6 +591,82 @@ async fn an_approval_commits_the_finalised_units_and_their_results_together() {
         .await
         .unwrap();
         assert_eq!(again.finalised, 0);
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn reopening_an_approval_needs_a_reason_sends_every_unit_back_and_approval_comes_again() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        setup(&t.db, Phase::Appraisal, None).await;
+        let reopen = |reason: &str| ReopenApproval {
+            period: period(),
+            reason: reason.to_owned(),
+        };
+        refused(
+            review::reopen_approval(&t.db, &admin(), &reopen("Sai sót"), NOW).await,
+            codes::APPROVAL_NOTHING_TO_REOPEN,
+        );
+        appraise_all(&t.db).await;
+        set_phase(&t.db, Phase::Approval).await;
+        let approve = Approve {
+            period: period(),
+            accepted: vec![],
+        };
+        review::approve(&t.db, &chair(), &approve, NOW)
+            .await
+            .unwrap();
+        refused(
+            review::reopen_approval(&t.db, &admin(), &reopen("  "), NOW).await,
+            codes::REOPEN_REASON_REQUIRED,
+        );
+        refused(
+            review::reopen_approval(&t.db, &chair(), &reopen("Sai sót"), NOW).await,
+            codes::DENIED_NOT_PERMITTED,
+        );
+        for u in UNITS {
+            assert_eq!(state_of(&t.db, u).await, AssessmentState::Finalised);
+        }
+        let reason = "Phát hiện sai sót điểm tiêu chí 1.1.1 của Sở Tư pháp";
+        let n = review::reopen_approval(&t.db, &admin(), &reopen(reason), NOW)
+            .await
+            .unwrap();
+        assert_eq!(n, 3, "[{}]", backend.name());
+        for u in UNITS {
+            assert_eq!(state_of(&t.db, u).await, AssessmentState::UnderAppraisal);
+        }
+        let log = change_log(&t.db, &admin(), &period(), &unit("STP"), None)
+            .await
+            .unwrap();
+        assert_eq!(log.entries[0].reason.as_deref(), Some(reason));
+        // The appraisers correct the value after the appraisal window, then the chair approves
+        // again and the results follow.
+        let current = leaves::get(&t.db, &key("STP", "1.1.1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .appraisal_version;
+        review::save_appraisal(
+            &t.db,
+            &appraiser(),
+            &appraisal("STP", "1.1.1", "4", "Sửa sai sót sau phê duyệt", current),
+            NOW,
+        )
+        .await
+        .unwrap();
+        let again = review::approve(&t.db, &chair(), &approve, NOW)
+            .await
+            .unwrap();
+        assert_eq!(again.finalised, 3);
+        let served = results::load(&t.db, &period()).await.unwrap().unwrap();
+        assert_eq!(
+            chiso_services::compute::compute_stored(&t.db, &period())
+                .await
+                .unwrap(),
+            served,
+            "the results are those of the corrected scores"
+        );
         t.drop_database().await;
     }
 }

@@ -98,6 +98,26 @@ async fn the_demo_province_loads_computes_and_shows_its_seed_figures_on_every_ba
                 .iter()
                 .any(|u| u.previous_index.is_some() && u.unit.as_str().starts_with('X'))
         );
+        let merged = r2025
+            .units
+            .iter()
+            .find(|u| u.unit.as_str() == "STC-2025")
+            .unwrap();
+        assert_eq!(
+            merged
+                .compared_with
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+            ["SKHDT", "STC"],
+            "a merger compares with the mean of its predecessors, named"
+        );
+        assert!(
+            r2025.units.iter().any(|u| u
+                .previous_group_size
+                .is_some_and(|size| size != u.group_size)),
+            "the 2024 ranks carry the size of the groups before the mergers"
+        );
         t.drop_database().await;
     }
 }

@@ -327,6 +327,66 @@ async fn stylesheet_is_embedded_and_cached_and_pages_are_compressed() {
 }
 
 #[tokio::test]
+async fn a_merged_unit_says_what_its_change_is_computed_against_and_ranks_carry_their_group_sizes()
+{
+    for backend in common::backends() {
+        let demo = TestApp::start_with(&backend, chiso_web::WebConfig::default(), false).await;
+        chiso_services::demo::load_demo(demo.db(), time::macros::datetime!(2026-01-05 08:00 UTC))
+            .await
+            .expect("the demo province loads");
+        let page = demo.get("/ky/2025/don-vi/STC-2025").await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body
+                .contains("Thay đổi so với năm trước được tính theo kết quả của"),
+            "{}",
+            page.body
+        );
+        for (code, name) in [("STC", "Sở Tài chính"), ("SKHDT", "Sở Kế hoạch và Đầu tư")]
+        {
+            assert!(
+                page.body.contains(&format!(
+                    "<a href=\"/ky/2024/don-vi/{code}\">{name} ({code})</a>"
+                )),
+                "{code} is linked as a predecessor"
+            );
+        }
+
+        // A department that kept its code: its 2024 rank among the 16 departments of then,
+        // next to its rank among the fewer departments of 2025.
+        let api = demo.get("/api/v1/periods/2025/results").await.json();
+        let units = api["units"].as_array().unwrap();
+        let kept = units
+            .iter()
+            .find(|u| u["unit"] == "SCT")
+            .expect("SCT is ranked in 2025");
+        let (before, size_before) = (&kept["previous_rank"], &kept["previous_group_size"]);
+        assert!(before.is_u64() && size_before.is_u64(), "{kept}");
+        assert_ne!(
+            size_before, &kept["group_size"],
+            "the mergers shrank the group"
+        );
+        let path = format!(
+            "{before}/{size_before} → {}/{}",
+            kept["rank"], kept["group_size"]
+        );
+        assert!(demo.get("/ky/2025").await.body.contains(&path), "{path}");
+        let merged = units.iter().find(|u| u["unit"] == "STC-2025").unwrap();
+        assert_eq!(merged["compared_with"], serde_json::json!(["SKHDT", "STC"]));
+        assert_eq!(merged["previous_rank"], serde_json::Value::Null);
+        for u in units {
+            if u["rank_move"] == "up" && u["previous_group_size"] != u["group_size"] {
+                assert!(
+                    u["delta_index"].as_f64().unwrap() > 0.0,
+                    "a gain of rank in a resized group reads as one only with a higher index: {u}"
+                );
+            }
+        }
+        demo.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn demo_banner_is_shown_only_in_demo_mode() {
     for backend in common::backends() {
         let config = chiso_web::WebConfig {
@@ -466,6 +526,10 @@ async fn api_results_carry_the_published_figures_and_group_statistics() {
                 "previous_index": 89.62,
                 "delta_index": 0.21,
                 "delta_rank": 0,
+                "previous_rank": 1,
+                "previous_group_size": 3,
+                "rank_move": "same",
+                "compared_with": [],
                 "streak": 3,
                 "areas": {"1": 28.5, "2": 36.33, "3": 25.0}
             })

@@ -22,7 +22,7 @@ use chiso_store::leaves::{self, LeafKey, SelfEntry};
 use chiso_store::periods::{self, Period};
 use chiso_store::{Actor, Db, grants, milestones, users};
 use chiso_web::WebConfig;
-use common::browser::Browser;
+use common::browser::{Browser, Part};
 use common::fixtures::{DEPARTMENTS, SET};
 use common::{Backend, TestApp, backends};
 use reqwest::StatusCode;
@@ -279,15 +279,16 @@ async fn a_unit_closed_after_the_deadline_is_appraised_and_published_ranked_with
         let mut chair = Browser::signed_in(&app.base, "ct.hd", PASSWORD).await;
         let r = chair.post_csrf("/ky/2025/phe-duyet", &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let token = admin.token().await;
+        let parts = [
+            Part::Text("csrf", &token),
+            Part::Text("decision", "12/QĐ-UBND"),
+            Part::Text("ngay", "10/01/2026"),
+            Part::Text("xac-nhan", "1"),
+            Part::File("file", "", b""),
+        ];
         let r = admin
-            .post_csrf(
-                &format!("{SETUP}/cong-bo"),
-                &[
-                    ("decision", "12/QĐ-UBND"),
-                    ("ngay", "10/01/2026"),
-                    ("xac-nhan", "1"),
-                ],
-            )
+            .post_multipart(&format!("{SETUP}/cong-bo"), &parts)
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 

@@ -13,7 +13,7 @@ use chiso_domain::authz::{Grant, Role};
 use chiso_domain::{FixedClock, PeriodCode, Unit, UnitCode, UnitKind};
 use chiso_store::{Actor, Db, grants, units, users};
 use chiso_web::WebConfig;
-use common::browser::Browser;
+use common::browser::{Browser, Part};
 use common::{TestApp, backends, cheap_hash};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -62,6 +62,25 @@ async fn start(backend: &common::Backend) -> TestApp {
     )
     .await;
     app
+}
+
+/// Posts the publication form of 2024 as the browser does (multipart, the token first), with
+/// the signed decision when given.
+async fn publish_form(
+    browser: &mut Browser,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> common::browser::Reply {
+    let token = browser.token().await;
+    let mut parts = vec![Part::Text("csrf", &token)];
+    parts.extend(fields.iter().map(|(k, v)| Part::Text(k, v)));
+    parts.push(match file {
+        Some((name, content)) => Part::File("file", name, content),
+        None => Part::File("file", "", b""),
+    });
+    browser
+        .post_multipart(&format!("{SETUP}/cong-bo"), &parts)
+        .await
 }
 
 /// What the public reads of 2024: the ranking, one unit's page, the API's results and unit.
@@ -118,46 +137,46 @@ async fn results_are_confidential_until_the_administrator_publishes_them_by_deci
 
         // Publishing needs the confirmation, a valid date and a decision number.
         let fields = [("decision", "77/QĐ-UBND"), ("ngay", "01/04/2025")];
-        let r = admin.post_csrf(&format!("{SETUP}/cong-bo"), &fields).await;
+        let r = publish_form(&mut admin, &fields, None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         r.assert_has(&["Hãy đánh dấu ô xác nhận", "value=\"77/QĐ-UBND\""]);
-        let r = admin
-            .post_csrf(
-                &format!("{SETUP}/cong-bo"),
-                &[
-                    ("decision", "77/QĐ-UBND"),
-                    ("ngay", "31/02/2025"),
-                    ("xac-nhan", "1"),
-                ],
-            )
-            .await;
+        let r = publish_form(
+            &mut admin,
+            &[
+                ("decision", "77/QĐ-UBND"),
+                ("ngay", "31/02/2025"),
+                ("xac-nhan", "1"),
+            ],
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         r.assert_has(&["không đúng dạng dd/mm/yyyy"]);
-        let r = admin
-            .post_csrf(
-                &format!("{SETUP}/cong-bo"),
-                &[
-                    ("decision", "77/QĐ-UBND"),
-                    ("ngay", "03/04/2025"),
-                    ("xac-nhan", "1"),
-                ],
-            )
-            .await;
+        let r = publish_form(
+            &mut admin,
+            &[
+                ("decision", "77/QĐ-UBND"),
+                ("ngay", "03/04/2025"),
+                ("xac-nhan", "1"),
+            ],
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         r.assert_has(&["ở sau ngày hôm nay"]);
         for (status, _) in public_bodies(&app).await {
             assert_eq!(status, StatusCode::NOT_FOUND, "refusals published nothing");
         }
-        let r = admin
-            .post_csrf(
-                &format!("{SETUP}/cong-bo"),
-                &[
-                    ("decision", "77/QĐ-UBND"),
-                    ("ngay", "01/04/2025"),
-                    ("xac-nhan", "1"),
-                ],
-            )
-            .await;
+        let r = publish_form(
+            &mut admin,
+            &[
+                ("decision", "77/QĐ-UBND"),
+                ("ngay", "01/04/2025"),
+                ("xac-nhan", "1"),
+            ],
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         admin.page(&r.location).await.assert_has(&[
             "Đã công bố kết quả (phiên bản 1).",
@@ -284,6 +303,95 @@ async fn a_correction_through_the_api_publishes_version_two_and_keeps_version_on
             anonymous.get("/ky/2024?phien-ban=abc").await.status,
             StatusCode::NOT_FOUND
         );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_signed_decision_uploaded_with_the_publication_is_public_and_a_non_pdf_is_refused() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = chiso_web::LocalDiskStore::open(dir.path())
+            .await
+            .expect("store");
+        let config = WebConfig {
+            clock: Arc::new(FixedClock(NOW)),
+            evidence_store: Some(Arc::new(store)),
+            ..WebConfig::default()
+        };
+        let app = TestApp::start_with(&backend, config, true).await;
+        person(app.db(), "admin", true, None).await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
+        admin
+            .page(SETUP)
+            .await
+            .assert_has(&["enctype=\"multipart/form-data\"", "name=\"file\""]);
+        let fields = [
+            ("decision", "77/QĐ-UBND"),
+            ("ngay", "01/04/2025"),
+            ("xac-nhan", "1"),
+        ];
+
+        let r = publish_form(
+            &mut admin,
+            &fields,
+            Some(("quyet-dinh.docx", b"PK\x03\x04")),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{}] {}",
+            backend.name(),
+            r.body
+        );
+        r.assert_has(&["không phải tệp PDF", "value=\"77/QĐ-UBND\""]);
+        let r = Browser::new(&app.base).get("/ky/2024").await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "the refusal published nothing"
+        );
+
+        let pdf =
+            b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        let r = publish_form(&mut admin, &fields, Some(("QĐ 77 đã ký.pdf", pdf))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        let mut anonymous = Browser::new(&app.base);
+        let page = anonymous.page("/ky/2024").await;
+        page.assert_has(&[
+            "Quyết định số 77/QĐ-UBND ngày 01/04/2025",
+            "href=\"/ky/2024/quyet-dinh/1\"",
+            "Tải quyết định (PDF)",
+        ]);
+        let file = anonymous.get("/ky/2024/quyet-dinh/1").await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.content_type, "application/pdf");
+        assert!(
+            file.disposition.contains("quyet-dinh-cong-bo-2024-v1.pdf"),
+            "{}",
+            file.disposition
+        );
+        assert_eq!(file.bytes, pdf);
+        let api = anonymous.get("/api/v1/periods/2024/publications").await;
+        assert_eq!(
+            api.json()[0]["decision_file_url"],
+            "/ky/2024/quyet-dinh/1",
+            "{}",
+            api.body
+        );
+        for missing in [
+            "/ky/2024/quyet-dinh/2",
+            "/ky/2024/quyet-dinh/0",
+            "/ky/2024/quyet-dinh/x",
+        ] {
+            assert_eq!(
+                anonymous.get(missing).await.status,
+                StatusCode::NOT_FOUND,
+                "{missing}"
+            );
+        }
         app.stop().await;
     }
 }

@@ -963,6 +963,104 @@ async fn an_administrator_reopens_one_unit_with_a_reason_that_the_change_log_kee
 }
 
 #[tokio::test]
+async fn an_administrator_reopens_the_whole_approval_with_a_reason_and_the_chair_approves_again() {
+    for backend in backends() {
+        let app = start(&backend, Phase::Appraisal).await;
+        let db = app.db();
+        for u in UNITS {
+            let change = StateChange {
+                state: AssessmentState::UnderAppraisal,
+                reopened: false,
+                reason: "",
+            };
+            assessments::set_state(db, &period(), &unit(u), 2, &change, &admin_actor(), NOW)
+                .await
+                .expect("appraisal started");
+        }
+        set_phase(db, Phase::Approval).await;
+        let mut admin = signed_in(&app, "admin").await;
+        let mut chair = signed_in(&app, "ct.hd").await;
+        let approval = format!("/ky/{PERIOD}/phe-duyet");
+        let reopen = format!("{approval}/mo-lai");
+
+        // Nothing approved yet: no form.
+        admin
+            .get(&approval)
+            .await
+            .assert_lacks(&["Mở lại phê duyệt</button>"]);
+        let r = chair.post_csrf(&approval, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        let page = admin.get(&approval).await;
+        page.assert_has(&[
+            "Mở lại phê duyệt</button>",
+            "name=\"ly-do\"",
+            "data-confirm=",
+        ]);
+        chair
+            .get(&approval)
+            .await
+            .assert_lacks(&["Mở lại phê duyệt</button>"]);
+
+        let before = snapshot(db).await;
+        let r = admin.post_csrf(&reopen, &[("ly-do", "  ")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_has(&["Lý do mở lại: bắt buộc phải ghi."]);
+        let r = chair.post_csrf(&reopen, &[("ly-do", "Sai sót")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert_eq!(snapshot(db).await, before, "refusals change nothing");
+
+        let reason =
+            "Hội đồng phát hiện sai sót điểm tiêu chí 1.1.1 (Biên bản họp ngày 20/01/2026)";
+        let r = admin.post_csrf(&reopen, &[("ly-do", reason)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location, format!("{approval}?ok=approval_reopened&n=3"));
+        for u in UNITS {
+            let a = assessments::get(db, &period(), &unit(u))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (a.state, a.reopened),
+                (AssessmentState::UnderAppraisal, true)
+            );
+        }
+        let log = admin.get(&format!("/ky/{PERIOD}/nhat-ky/STP")).await;
+        log.assert_has(&[reason]);
+
+        // Through the API too: nothing approved is left to reopen.
+        let token = api_token(db, "admin", chiso_services::tokens::TokenScope::Write).await;
+        let reopen_api = |reason: &str| {
+            app.client
+                .post(format!(
+                    "{}/api/v1/periods/{PERIOD}/approval/reopen",
+                    app.base
+                ))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({ "reason": reason }))
+                .send()
+        };
+        let r = reopen_api("Lần nữa").await.unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("approval_nothing_to_reopen")
+        );
+
+        let r = chair.post_csrf(&approval, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(state_of(db, "STP").await, AssessmentState::Finalised);
+        let r = reopen_api("Theo kết luận của Hội đồng").await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["reopened"], 3);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn the_list_shows_each_person_the_units_they_may_see() {
     for backend in backends() {
         let app = start(&backend, Phase::Appraisal).await;

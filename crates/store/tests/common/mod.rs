@@ -435,6 +435,9 @@ fn unit_result(code: &str, index: Decimal, rank: Option<u32>, streak: u32) -> Un
         previous_index: Some(dec!(88.1)),
         delta_index: Some(dec!(1.73)),
         delta_rank: Some(-1),
+        previous_rank: Some(1),
+        previous_group_size: Some(2),
+        compared_with: Vec::new(),
         streak,
         note: None,
     }

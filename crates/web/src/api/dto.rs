@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use chiso_domain::UnitResult;
+use chiso_domain::{RankMove, UnitResult};
 use chiso_services::records::Period;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -255,6 +255,9 @@ pub struct PublicationDto {
     pub reason: Option<String>,
     /// When it was published, RFC 3339 in UTC.
     pub published_at: String,
+    /// Where the signed decision (PDF) is downloaded; `null` when it was published without.
+    #[schema(example = "/ky/2024/quyet-dinh/1")]
+    pub decision_file_url: Option<String>,
 }
 
 impl From<&chiso_services::publication::Publication> for PublicationDto {
@@ -268,6 +271,10 @@ impl From<&chiso_services::publication::Publication> for PublicationDto {
                 .published_at
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
+            decision_file_url: p
+                .decision_file
+                .as_ref()
+                .map(|_| format!("/ky/{}/quyet-dinh/{}", p.period, p.version)),
         }
     }
 }
@@ -342,6 +349,19 @@ pub struct UnitRowDto {
     pub delta_index: Option<f64>,
     /// Previous rank minus rank: positive means the unit moved up.
     pub delta_rank: Option<i32>,
+    /// The previous rank `delta_rank` starts from (through a rename or a split).
+    #[schema(example = 12)]
+    pub previous_rank: Option<u32>,
+    /// How many units were ranked in the previous rank's group (the 16 of "12/16 → 11/11").
+    #[schema(example = 16)]
+    pub previous_group_size: Option<u32>,
+    /// How the change of rank reads: `up`, `down`, `same`, or `not_comparable` when the group
+    /// changed size and the index did not move the way the rank did (not a gain or a loss).
+    #[schema(example = "up")]
+    pub rank_move: Option<String>,
+    /// Codes of the predecessors the deltas are computed against when the unit has no previous
+    /// result of its own (after a merger: the mean of their indexes).
+    pub compared_with: Vec<String>,
     /// Years in a row at rank 1, this period included (0 when not rank 1).
     pub streak: u32,
     /// A fact shown next to the unit: `closed_unsubmitted` when the unit did not submit its
@@ -370,6 +390,18 @@ impl From<&UnitResult> for UnitRowDto {
             previous_index: u.previous_index.map(json_num),
             delta_index: u.delta_index.map(json_num),
             delta_rank: u.delta_rank,
+            previous_rank: u.previous_rank,
+            previous_group_size: u.previous_group_size,
+            rank_move: u.rank_move().map(|m| {
+                match m {
+                    RankMove::Up => "up",
+                    RankMove::Down => "down",
+                    RankMove::Same => "same",
+                    RankMove::NotComparable => "not_comparable",
+                }
+                .to_owned()
+            }),
+            compared_with: u.compared_with.iter().map(ToString::to_string).collect(),
             streak: u.streak,
             note: u.note.map(|n| n.as_str().to_owned()),
             areas: u

@@ -83,6 +83,7 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(review::reopen))
         .routes(routes!(review::close_unsubmitted))
         .routes(routes!(review::approve))
+        .routes(routes!(review::reopen_approval))
         .routes(routes!(cycle::save_self_assessment))
         .routes(routes!(cycle::submit))
         .routes(routes!(cycle::list_evidence))

@@ -7,7 +7,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chiso_domain::NodeCode;
-use chiso_services::review::{self, Approve, Reopen, RequestExplanation, SaveAppraisal};
+use chiso_services::review::{
+    self, Approve, Reopen, ReopenApproval, RequestExplanation, SaveAppraisal,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -286,4 +288,44 @@ pub(super) async fn approve(
     Ok(Json(ApprovedDto {
         finalised: done.finalised,
     }))
+}
+
+/// What reopening an approval did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ApprovalReopened)]
+pub struct ApprovalReopenedDto {
+    /// Units sent back to appraisal.
+    #[schema(example = 12)]
+    pub reopened: usize,
+}
+
+/// Reopens the approval of a period not yet published (administrators): every approved unit
+/// goes back to appraisal, in one transaction, with the reason in each unit's audit log; the
+/// council chair approves again before the period can be published.
+#[utoipa::path(
+    post,
+    path = "/api/v1/periods/{period}/approval/reopen",
+    tag = "assessments",
+    params(("period" = String, Path, example = "2026")),
+    request_body = ReopenDto,
+    responses(
+        (status = 200, description = "Reopened", body = ApprovalReopenedDto),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 409, description = "No unit approved, the period is published, or a unit changed meanwhile", body = ErrorBody),
+        (status = 422, description = "No reason given", body = ErrorBody)
+    )
+)]
+pub(super) async fn reopen_approval(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(period): Path<String>,
+    Json(body): Json<ReopenDto>,
+) -> Result<Json<ApprovalReopenedDto>, AppError> {
+    let cmd = ReopenApproval {
+        period: service::parse_period(&period)?,
+        reason: body.reason,
+    };
+    let now = state.config().clock.now();
+    let reopened = review::reopen_approval(state.db(), &current.principal(), &cmd, now).await?;
+    Ok(Json(ApprovalReopenedDto { reopened }))
 }

@@ -11,9 +11,9 @@ pub(crate) mod views;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Html;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use askama::Template;
@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/ky/{period}", get(period))
         .route("/ky/{period}/don-vi/{unit}", get(unit))
+        .route("/ky/{period}/quyet-dinh/{version}", get(decision_file))
         .merge(account::router())
         .merge(admin::router())
         .merge(tokens::router())
@@ -190,6 +191,45 @@ async fn unit(
     let report =
         service::unit_report(state.db(), &current.principal(), &period, &unit, version).await?;
     render(&views::UnitPage::new(ctx, &report))
+}
+
+/// `GET /ky/{period}/quyet-dinh/{version}`: the signed decision a version was published by,
+/// public like the version itself. Published files never change, so caches may keep them.
+async fn decision_file(
+    State(state): State<AppState>,
+    Path((period, version)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let period = service::parse_period(&period)?;
+    let Some(version) = service::parse_version(&period, Some(&version))? else {
+        return Err(AppError::PeriodNotFound(period.to_string()));
+    };
+    let blob = chiso_services::publication::decision_file(state.db(), &period, version).await?;
+    let Some(store) = state.evidence_store() else {
+        tracing::error!("decision download without an evidence store configured");
+        return Ok(StatusCode::SERVICE_UNAVAILABLE.into_response());
+    };
+    let bytes = match store.get_bytes(&blob).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, blob = %blob, "decision file unreadable");
+            return Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
+    };
+    let name = chiso_services::publication::decision_file_name(&period, version);
+    let disposition = HeaderValue::from_str(&chiso_evidence::content_disposition(&name))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    let mut resp = bytes.into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(header::CONTENT_DISPOSITION, disposition);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    Ok(resp)
 }
 
 /// The error page (404, 500…) in the request's language.

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use chiso_domain::points::percent;
-use chiso_domain::{GroupName, IndexSet, Points, ResultNote, UnitResult};
+use chiso_domain::{GroupName, IndexSet, Points, RankMove, ResultNote, UnitResult};
 use chiso_services::records::Period;
 use rust_decimal::Decimal;
 
@@ -48,6 +48,50 @@ fn result_note(ctx: &PageCtx, u: &UnitResult) -> Option<String> {
     })
 }
 
+/// A change of rank as shown: the difference with the colour of its reading, the ranks with
+/// their group sizes ("12/16 → 11/11"), and why a move in a group that changed size is not
+/// read as a gain or a loss.
+pub(crate) struct RankChange {
+    pub delta: String,
+    pub trend: &'static str,
+    pub path: Option<String>,
+    pub note: Option<String>,
+}
+
+fn rank_change(ctx: &PageCtx, u: &UnitResult) -> RankChange {
+    let path = u.previous_rank.map(|before| {
+        let before = match u.previous_group_size {
+            Some(size) => format!("{before}/{size}"),
+            None => before.to_string(),
+        };
+        format!("{before} → {}", rank_label(u))
+    });
+    let reading = u.rank_move();
+    let note = (reading == Some(RankMove::NotComparable)).then(|| {
+        ctx.lang.tf(
+            "rank.not_comparable",
+            &[
+                (
+                    "before",
+                    &u.previous_group_size.unwrap_or_default().to_string(),
+                ),
+                ("now", &u.group_size.to_string()),
+            ],
+        )
+    });
+    RankChange {
+        delta: format::delta_rank(u.delta_rank),
+        trend: match reading {
+            None | Some(RankMove::NotComparable) => "none",
+            Some(RankMove::Up) => "up",
+            Some(RankMove::Down) => "down",
+            Some(RankMove::Same) => "same",
+        },
+        path,
+        note,
+    }
+}
+
 fn streak_badge(ctx: &PageCtx, streak: u32) -> Option<String> {
     (streak >= 2).then(|| ctx.lang.tf("rank.streak", &[("n", &streak.to_string())]))
 }
@@ -64,6 +108,8 @@ pub(crate) struct PeriodHead {
     pub year: String,
     pub href: String,
     pub decision: Option<String>,
+    /// Where the signed decision of the version shown is downloaded, when it was kept.
+    pub decision_file_href: Option<String>,
     pub computed_on: String,
     pub status: String,
     /// Why the figures read as they do: confidential before publication, or a correction.
@@ -89,6 +135,7 @@ impl PeriodHead {
             year: p.year.to_string(),
             href: period_href(p.code.as_str()),
             decision: p.decision.clone(),
+            decision_file_href: None,
             computed_on: p.computed_at.map_or_else(|| DASH.to_owned(), format::date),
             status: status_label(ctx, &p.status),
             notice: None,
@@ -97,6 +144,10 @@ impl PeriodHead {
         match source {
             Some(Source::Published { shown, versions }) => {
                 head.decision = Some(decision_text(&shown.decision, shown.decided_on));
+                if shown.decision_file.is_some() {
+                    head.decision_file_href =
+                        Some(format!("{}/quyet-dinh/{}", head.href, shown.version));
+                }
                 head.computed_on = shown
                     .computed_at
                     .map_or_else(|| DASH.to_owned(), format::date);
@@ -229,8 +280,7 @@ pub(crate) struct RankRow {
     pub tone: String,
     pub delta_index: String,
     pub delta_index_trend: &'static str,
-    pub delta_rank: String,
-    pub delta_rank_trend: &'static str,
+    pub rank_change: RankChange,
     pub streak: Option<String>,
     pub note: Option<String>,
 }
@@ -278,8 +328,7 @@ impl PeriodPage {
                         tone: tone(band(u)),
                         delta_index: format::delta(u.delta_index),
                         delta_index_trend: format::trend(u.delta_index),
-                        delta_rank: format::delta_rank(u.delta_rank),
-                        delta_rank_trend: format::trend(u.delta_rank),
+                        rank_change: rank_change(&ctx, u),
                         streak: streak_badge(&ctx, u.streak),
                         note: result_note(&ctx, u),
                     })
@@ -368,10 +417,17 @@ pub(crate) struct UnitHead {
     pub max: String,
     pub delta_index: String,
     pub delta_index_trend: &'static str,
-    pub delta_rank: String,
-    pub delta_rank_trend: &'static str,
+    pub rank_change: RankChange,
     pub streak: Option<String>,
     pub note: Option<String>,
+    /// The units the deltas compare with (a merger's predecessors), linked where published.
+    pub compared_with: Vec<Link>,
+}
+
+/// A label with an optional link.
+pub(crate) struct Link {
+    pub label: String,
+    pub href: Option<String>,
 }
 
 /// One area (lĩnh vực) and its criteria.
@@ -498,10 +554,20 @@ impl UnitPage {
             max: u.max.to_string(),
             delta_index: format::delta(u.delta_index),
             delta_index_trend: format::trend(u.delta_index),
-            delta_rank: format::delta_rank(u.delta_rank),
-            delta_rank_trend: format::trend(u.delta_rank),
+            rank_change: rank_change(&ctx, u),
             streak: streak_badge(&ctx, u.streak),
             note: result_note(&ctx, u),
+            compared_with: r
+                .compared_with
+                .iter()
+                .map(|p| Link {
+                    label: format!("{} ({})", p.name, p.unit),
+                    href: p
+                        .period
+                        .as_ref()
+                        .map(|period| unit_href(period.as_str(), p.unit.as_str())),
+                })
+                .collect(),
         };
         let history_band = |g: &GroupName, class: Option<&str>| class_band(None, g, class);
         let history: Vec<HistoryRow> = r

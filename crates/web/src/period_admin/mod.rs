@@ -9,7 +9,7 @@
 mod progress;
 mod views;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,10 +21,12 @@ use serde::Deserialize;
 use self::progress::PlanDraft;
 use self::views::{LIST, Section, SetupExtras, setup_href};
 use crate::auth::{CurrentUser, to_sign_in};
+use crate::multipart::{self, Bounds, Oversize};
 use crate::notice::Notice;
 use crate::pages::{PageCtx, render};
 use crate::{AppError, AppState, service as results};
 use chiso_services::periods as service;
+use chiso_services::publication::{self, DecisionFile, MAX_DECISION_FILE_BYTES, Publish};
 use chiso_services::{Kind, ServiceError};
 
 /// The routes of period administration and the to-do list.
@@ -183,7 +185,7 @@ async fn create(
 /// Whether a refusal belongs next to the form (a wrong field, a state that forbids the change)
 /// rather than on an error page (no permission, no such period, a server fault).
 fn shown_on_form(e: &ServiceError) -> bool {
-    matches!(e.kind(), Kind::Invalid | Kind::Conflict)
+    matches!(e.kind(), Kind::Invalid | Kind::Conflict | Kind::TooLarge)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -605,15 +607,22 @@ async fn publish(
     ctx: PageCtx,
     current: CurrentUser,
     Path(period): Path<String>,
-    Form(f): Form<Fields>,
+    form: Multipart,
 ) -> Result<Response, AppError> {
     let c = change_or_return!(state, ctx, current, period);
-    let draft = views::PublishDraft {
-        decision: field(&f, "decision").trim().to_owned(),
-        date: field(&f, "ngay").trim().to_owned(),
-        reason: field(&f, "reason").trim().to_owned(),
+    // The file is kept with one byte too many, for the service to refuse it in its words.
+    let bounds = Bounds::new(MAX_DECISION_FILE_BYTES, Oversize::Keep);
+    let Ok(parts) = multipart::read(form, bounds).await else {
+        let message = c.ctx.lang.t("periods.pub.file_unreadable").to_owned();
+        return publication_refused(c, views::PublishDraft::default(), message).await;
     };
-    if !ticked(&f, "xac-nhan") {
+    let text = |name| parts.get(name).unwrap_or_default().to_owned();
+    let draft = views::PublishDraft {
+        decision: text("decision"),
+        date: text("ngay"),
+        reason: text("reason"),
+    };
+    if parts.value("xac-nhan").is_none() {
         return unconfirmed(c, draft).await;
     }
     let Some(decided_on) = chiso_domain::fmt::parse_date(&draft.date) else {
@@ -623,7 +632,15 @@ async fn publish(
             .tf("periods.pub.date_invalid", &[("value", &draft.date)]);
         return publication_refused(c, draft, message).await;
     };
-    let cmd = chiso_services::publication::Publish {
+    let file = parts
+        .files
+        .into_iter()
+        .rfind(|f| !f.is_unchosen())
+        .map(|f| DecisionFile {
+            file_name: f.name,
+            bytes: f.content,
+        });
+    let cmd = Publish {
         period: c.code.clone(),
         decision: draft.decision.clone(),
         decided_on,
@@ -631,7 +648,9 @@ async fn publish(
     };
     let now = c.state.config().clock.now();
     let p = c.current.principal();
-    let out = chiso_services::publication::publish(c.state.db(), &p, &cmd, now).await;
+    let store = c.state.evidence_store().map(|s| s.as_ref());
+    let out =
+        publication::publish_with_file(c.state.db(), store, &p, &cmd, file.as_ref(), now).await;
     publication_outcome(c, draft, out, |code, published| {
         let version = usize::try_from(published.version).unwrap_or(0);
         done(code, "published", Some(version), "cong-bo")

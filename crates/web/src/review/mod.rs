@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chiso_domain::authz::Principal;
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};
-use chiso_services::review::{self as service, Approve, Reopen, RequestExplanation, SaveAppraisal};
+use chiso_services::review::{
+    self as service, Approve, Reopen, ReopenApproval, RequestExplanation, SaveAppraisal,
+};
 use chiso_services::{Kind, ServiceError, codes};
 use serde::Deserialize;
 
@@ -45,6 +47,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}/tham-dinh/{unit}/mo-lai", post(reopen))
         .route("/ky/{period}/tham-dinh/{unit}/so-sanh", get(diff))
         .route("/ky/{period}/phe-duyet", get(approval).post(approve))
+        .route("/ky/{period}/phe-duyet/mo-lai", post(reopen_approval))
         .route("/ky/{period}/nhat-ky/{unit}", get(change_log))
 }
 
@@ -67,6 +70,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("requested", "review.requested"),
     ("reopened", "review.reopened"),
     ("approved", "review.approved"),
+    ("approval_reopened", "review.approval_reopened"),
 ];
 
 impl Done {
@@ -373,6 +377,38 @@ async fn approve(
         Err(e) => {
             let (_, message, _) = on_form(&ctx, e)?;
             approval_view(&state, ctx, &p, &period, None, Some(message), &f).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ReopenApprovalForm {
+    #[serde(default, rename = "ly-do")]
+    reason: String,
+}
+
+/// `POST /ky/{period}/phe-duyet/mo-lai`: the administrator reopens the period's approval with
+/// a reason; every approved unit goes back to appraisal.
+async fn reopen_approval(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    SignedIn(p): SignedIn,
+    InPeriod { period }: InPeriod,
+    Form(f): Form<ReopenApprovalForm>,
+) -> Result<Response, AppError> {
+    let now = state.config().clock.now();
+    let cmd = ReopenApproval {
+        period: period.clone(),
+        reason: f.reason,
+    };
+    match service::reopen_approval(state.db(), &p, &cmd, now).await {
+        Ok(n) => {
+            let href = views::Links::new(period.as_str(), "").approval;
+            Ok(Redirect::to(&format!("{href}?ok=approval_reopened&n={n}")).into_response())
+        }
+        Err(e) => {
+            let (_, message, _) = on_form(&ctx, e)?;
+            approval_view(&state, ctx, &p, &period, None, Some(message), &[]).await
         }
     }
 }

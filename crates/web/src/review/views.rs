@@ -764,6 +764,9 @@ pub(crate) struct ApprovalPage {
     pub finalised: usize,
     pub computed_on: String,
     pub may_approve: bool,
+    /// The administrator may reopen the approval: some unit is approved, none published.
+    pub may_reopen: bool,
+    pub reopen_action: String,
     /// Why the chair cannot approve now, shown instead of the button.
     pub blocked: Option<String>,
     pub all_finalised: bool,
@@ -841,6 +844,7 @@ impl ApprovalPage {
             period_name: o.period.name.clone(),
             period_href: links.period,
             list_href: links.list,
+            reopen_action: format!("{}/mo-lai", links.approval),
             action: links.approval,
             phase: phase_label(lang, o.phase),
             rows,
@@ -852,6 +856,9 @@ impl ApprovalPage {
                 .computed_at
                 .map_or_else(|| DASH.to_owned(), vi_datetime),
             may_approve: o.may_approve,
+            may_reopen: o.may_reopen
+                && o.phase != chiso_domain::workflow::Phase::Published
+                && finalised > 0,
             blocked: o.blocker().map(|e| service_message(lang, &e)),
             all_finalised: o.all_finalised(),
             notice,

@@ -227,6 +227,9 @@ fn result(
         previous_index: previous.map(|(i, _)| i),
         delta_index: previous.map(|(i, _)| index - i),
         delta_rank: previous.map(|(_, r)| i32::try_from(r).unwrap() - i32::try_from(rank).unwrap()),
+        previous_rank: previous.map(|(_, r)| r),
+        previous_group_size: previous.map(|_| group_size),
+        compared_with: Vec::new(),
         streak,
         note: None,
     }

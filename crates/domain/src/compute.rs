@@ -95,6 +95,38 @@ pub struct LeafScore {
     pub input: Option<RawValue>,
 }
 
+/// A fact about how a unit's result came about, shown next to the unit wherever its result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultNote {
+    /// The unit did not submit its self-assessment by the deadline; the administrator closed
+    /// it and appraisers scored it from the evidence it had.
+    ClosedUnsubmitted,
+}
+
+impl ResultNote {
+    /// Stable machine name (results snapshots, API).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClosedUnsubmitted => "closed_unsubmitted",
+        }
+    }
+
+    /// Vietnamese text.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Self::ClosedUnsubmitted => "Hết hạn, không nộp tự đánh giá",
+        }
+    }
+
+    /// English text.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::ClosedUnsubmitted => "Did not submit a self-assessment by the deadline",
+        }
+    }
+}
+
 /// The computed result of one unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitResult {
@@ -137,6 +169,9 @@ pub struct UnitResult {
     pub compared_with: Vec<UnitCode>,
     /// Years in a row at rank 1, this period included (0 when not rank 1).
     pub streak: u32,
+    /// A fact shown next to the unit (absent from results written before notes existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<ResultNote>,
 }
 
 /// How a change of rank reads next to the change of index.
@@ -603,6 +638,7 @@ impl<'s, 'a> Scorer<'s, 'a> {
             previous_group_size: None,
             compared_with: Vec::new(),
             streak: 0,
+            note: None,
         };
         (result, published)
     }

@@ -23,7 +23,7 @@ pub mod workflow;
 pub use authz::{Action, AppraiserScope, Denied, Grant, Principal, Resource, Role, can};
 pub use compute::{
     ComputeInput, GroupStats, LeafScore, MergeError, NodeScore, PeriodResults, PreviousResult,
-    RankMove, ScoreError, UnitInput, UnitResult, compute, rank_move,
+    RankMove, ResultNote, ScoreError, UnitInput, UnitResult, compute, rank_move,
 };
 pub use ids::{GradeCode, GroupName, IdError, NodeCode, PeriodCode, SetCode, UnitCode};
 pub use indexset::{

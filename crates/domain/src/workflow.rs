@@ -15,6 +15,12 @@
 //! locks the scores; publication makes the results immutable (a correction is a new version).
 //! An administrator may reopen one unit; a reopened unit is no longer bound by the milestones
 //! until it is approved again (publication still binds it).
+//!
+//! A unit that never submits does not block the period: after the self-assessment deadline the
+//! administrator closes its self-assessment ([`Transition::CloseUnsubmitted`], "hết hạn, không
+//! nộp"). The unit can no longer edit it, and appraisers appraise it like a submitted one from
+//! the evidence it has; a leaf without a self-assessed value has no value until an appraiser
+//! gives one, and a leaf without a value scores 0 (see [`crate::compute`]).
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, Time, UtcOffset};
@@ -35,6 +41,9 @@ pub enum AssessmentState {
     Draft,
     /// The unit's leader has submitted the self-assessment; the unit can no longer edit it.
     Submitted,
+    /// The self-assessment deadline passed without a submission and the administrator closed
+    /// it (hết hạn, không nộp): the unit can no longer edit it; appraisers appraise it as it is.
+    ClosedUnsubmitted,
     /// Appraisers are entering appraised scores.
     UnderAppraisal,
     /// Appraisers asked the unit to explain one or more leaves (yêu cầu giải trình).
@@ -47,10 +56,11 @@ pub enum AssessmentState {
 
 impl AssessmentState {
     /// Every state, in the order of the cycle.
-    pub const ALL: [AssessmentState; 7] = [
+    pub const ALL: [AssessmentState; 8] = [
         Self::NotStarted,
         Self::Draft,
         Self::Submitted,
+        Self::ClosedUnsubmitted,
         Self::UnderAppraisal,
         Self::ExplanationRequested,
         Self::Explained,
@@ -63,6 +73,7 @@ impl AssessmentState {
             Self::NotStarted => "not_started",
             Self::Draft => "draft",
             Self::Submitted => "submitted",
+            Self::ClosedUnsubmitted => "closed_unsubmitted",
             Self::UnderAppraisal => "under_appraisal",
             Self::ExplanationRequested => "explanation_requested",
             Self::Explained => "explained",
@@ -82,6 +93,7 @@ impl AssessmentState {
             Self::NotStarted => "Chưa bắt đầu",
             Self::Draft => "Đang tự đánh giá (bản nháp)",
             Self::Submitted => "Đã nộp",
+            Self::ClosedUnsubmitted => "Hết hạn, không nộp",
             Self::UnderAppraisal => "Đang thẩm định",
             Self::ExplanationRequested => "Đã yêu cầu giải trình",
             Self::Explained => "Đã giải trình",
@@ -95,11 +107,18 @@ impl AssessmentState {
             Self::NotStarted => "Not started",
             Self::Draft => "Draft",
             Self::Submitted => "Submitted",
+            Self::ClosedUnsubmitted => "Closed, not submitted",
             Self::UnderAppraisal => "Under appraisal",
             Self::ExplanationRequested => "Explanation requested",
             Self::Explained => "Explained",
             Self::Finalised => "Finalised",
         }
+    }
+
+    /// Whether the assessment waits for appraisers to start: submitted, or closed without a
+    /// submission after the deadline.
+    pub fn awaits_appraisal(self) -> bool {
+        matches!(self, Self::Submitted | Self::ClosedUnsubmitted)
     }
 }
 
@@ -487,11 +506,14 @@ pub enum Transition {
     Finalise,
     /// The administrator reopens the unit's self-assessment (recorded in the audit log).
     Reopen,
+    /// After the self-assessment deadline, the administrator closes the self-assessment of a
+    /// unit that did not submit (hết hạn, không nộp; recorded in the audit log).
+    CloseUnsubmitted,
 }
 
 impl Transition {
     /// Every step.
-    pub const ALL: [Transition; 8] = [
+    pub const ALL: [Transition; 9] = [
         Self::SaveDraft,
         Self::Submit,
         Self::StartAppraisal,
@@ -500,6 +522,7 @@ impl Transition {
         Self::AnswerExplanation,
         Self::Finalise,
         Self::Reopen,
+        Self::CloseUnsubmitted,
     ];
 
     /// Stable machine name (audit log, API).
@@ -513,6 +536,7 @@ impl Transition {
             Self::AnswerExplanation => "answer_explanation",
             Self::Finalise => "finalise",
             Self::Reopen => "reopen",
+            Self::CloseUnsubmitted => "close_unsubmitted",
         }
     }
 
@@ -533,6 +557,7 @@ impl Transition {
             Self::AnswerExplanation => "Gửi giải trình",
             Self::Finalise => "Phê duyệt kết quả thẩm định",
             Self::Reopen => "Mở lại",
+            Self::CloseUnsubmitted => "Đóng tự đánh giá (hết hạn, không nộp)",
         }
     }
 
@@ -547,6 +572,7 @@ impl Transition {
             Self::AnswerExplanation => "Send explanation",
             Self::Finalise => "Approve appraisal",
             Self::Reopen => "Reopen",
+            Self::CloseUnsubmitted => "Close self-assessment (not submitted)",
         }
     }
 
@@ -560,6 +586,7 @@ impl Transition {
             Self::AnswerExplanation => Action::AnswerExplanation,
             Self::Finalise => Action::ApproveAppraisal,
             Self::Reopen => Action::Reopen,
+            Self::CloseUnsubmitted => Action::ManagePeriods,
         }
     }
 }
@@ -593,6 +620,14 @@ pub enum WorkflowError {
     Published,
     #[error("đơn vị vẫn đang tự đánh giá, không cần mở lại")]
     NothingToReopen,
+    #[error(
+        "chưa hết hạn tự đánh giá; chỉ đóng được tự đánh giá của đơn vị không nộp sau thời hạn"
+    )]
+    DeadlineNotReached,
+    #[error("đã hết hạn tự đánh giá, đơn vị không nộp; không thể sửa")]
+    ClosedUnsubmitted,
+    #[error("tự đánh giá của đơn vị đã được đóng (hết hạn, không nộp)")]
+    AlreadyClosed,
 }
 
 /// What a step is judged against besides the state.
@@ -659,6 +694,14 @@ const REOPEN_GATE: Gate = Gate {
     last: Phase::Approval,
 };
 
+/// Closing an unsubmitted self-assessment is possible from the end of self-assessment until
+/// publication; before the deadline it is refused with [`WorkflowError::DeadlineNotReached`].
+const CLOSE_GATE: Gate = Gate {
+    window: Window::SelfAssessment,
+    first: Phase::SelfAssessmentClosed,
+    last: Phase::Approval,
+};
+
 /// The edge a step would take from a state, ignoring time; refusals that depend on the
 /// state alone.
 fn edge(
@@ -674,6 +717,14 @@ fn edge(
         (T::Reopen, _) => Ok((S::Draft, REOPEN_GATE)),
         (_, S::Finalised) => Err(E::Locked),
 
+        (T::CloseUnsubmitted, S::NotStarted | S::Draft) => Ok((S::ClosedUnsubmitted, CLOSE_GATE)),
+        (T::CloseUnsubmitted, S::ClosedUnsubmitted) => Err(E::AlreadyClosed),
+        (
+            T::CloseUnsubmitted,
+            S::Submitted | S::UnderAppraisal | S::ExplanationRequested | S::Explained,
+        ) => Err(E::AlreadySubmitted),
+        (T::SaveDraft | T::Submit, S::ClosedUnsubmitted) => Err(E::ClosedUnsubmitted),
+
         (T::SaveDraft, S::NotStarted | S::Draft) => to(S::Draft, Window::SelfAssessment),
         (
             T::SaveDraft,
@@ -686,7 +737,9 @@ fn edge(
             Err(E::AlreadySubmitted)
         }
 
-        (T::StartAppraisal, S::Submitted) => to(S::UnderAppraisal, Window::Appraisal),
+        (T::StartAppraisal, S::Submitted | S::ClosedUnsubmitted) => {
+            to(S::UnderAppraisal, Window::Appraisal)
+        }
         (T::StartAppraisal, S::NotStarted | S::Draft) => Err(E::NotSubmitted),
         (T::StartAppraisal, S::UnderAppraisal | S::ExplanationRequested | S::Explained) => {
             Err(E::AppraisalAlreadyStarted)
@@ -702,19 +755,24 @@ fn edge(
         (T::RequestExplanation, S::Explained) => Err(E::ExplanationRoundOver),
 
         (T::Appraise | T::RequestExplanation, S::NotStarted | S::Draft) => Err(E::NotSubmitted),
-        (T::Appraise | T::RequestExplanation, S::Submitted) => Err(E::AppraisalNotStarted),
+        (T::Appraise | T::RequestExplanation, S::Submitted | S::ClosedUnsubmitted) => {
+            Err(E::AppraisalNotStarted)
+        }
 
         (T::AnswerExplanation, S::ExplanationRequested | S::Explained) => {
             to(S::Explained, Window::Explanation)
         }
-        (T::AnswerExplanation, S::NotStarted | S::Draft | S::Submitted | S::UnderAppraisal) => {
-            Err(E::NoExplanationRequested)
-        }
+        (
+            T::AnswerExplanation,
+            S::NotStarted | S::Draft | S::Submitted | S::ClosedUnsubmitted | S::UnderAppraisal,
+        ) => Err(E::NoExplanationRequested),
 
         (T::Finalise, S::UnderAppraisal | S::ExplanationRequested | S::Explained) => {
             to(S::Finalised, Window::Approval)
         }
-        (T::Finalise, S::NotStarted | S::Draft | S::Submitted) => Err(E::NotAppraised),
+        (T::Finalise, S::NotStarted | S::Draft | S::Submitted | S::ClosedUnsubmitted) => {
+            Err(E::NotAppraised)
+        }
     }
 }
 
@@ -723,7 +781,8 @@ fn edge(
 /// Checks, in order: nothing changes once the period is published; the state must allow the
 /// step; the phase must be inside the step's window unless the unit is reopened. Reopening is
 /// itself bound to the period (from self-assessment opening until publication) and is refused
-/// while the unit can still edit anyway.
+/// while the unit can still edit anyway. Closing an unsubmitted self-assessment is bound to the
+/// period too (from the self-assessment deadline until publication), reopened unit or not.
 pub fn apply(
     state: AssessmentState,
     step: Transition,
@@ -740,6 +799,11 @@ pub fn apply(
         if editable {
             return Err(WorkflowError::NothingToReopen);
         }
+    } else if step == Transition::CloseUnsubmitted {
+        if ctx.phase < gate.first {
+            return Err(WorkflowError::DeadlineNotReached);
+        }
+        gate.check(ctx.phase)?;
     } else if !ctx.reopened {
         gate.check(ctx.phase)?;
     }
@@ -784,6 +848,11 @@ pub fn unit_may_submit(state: AssessmentState, ctx: Context) -> bool {
     apply(state, Transition::Submit, ctx).is_ok()
 }
 
+/// Whether the administrator may close the unit's self-assessment as not submitted now.
+pub fn may_close_unsubmitted(state: AssessmentState, ctx: Context) -> bool {
+    apply(state, Transition::CloseUnsubmitted, ctx).is_ok()
+}
+
 /// Whether explanations were requested on one leaf, and answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -807,7 +876,7 @@ pub fn unit_may_answer(state: AssessmentState, ctx: Context, leaf: LeafExplanati
 /// assessment counts (the first value starts the appraisal); during re-appraisal only the
 /// leaves the unit answered may change.
 pub fn appraiser_may_edit(state: AssessmentState, ctx: Context, leaf: LeafExplanation) -> bool {
-    let step = if state == AssessmentState::Submitted {
+    let step = if state.awaits_appraisal() {
         Transition::StartAppraisal
     } else {
         Transition::Appraise
@@ -943,7 +1012,7 @@ pub fn awaited(state: AssessmentState) -> Option<Milestone> {
     use AssessmentState as S;
     match state {
         S::NotStarted | S::Draft => Some(Milestone::SelfClose),
-        S::Submitted => Some(Milestone::AppraisalClose),
+        S::Submitted | S::ClosedUnsubmitted => Some(Milestone::AppraisalClose),
         S::ExplanationRequested => Some(Milestone::ExplanationClose),
         S::UnderAppraisal | S::Explained => Some(Milestone::Publication),
         S::Finalised => None,
@@ -1025,12 +1094,14 @@ mod tests {
         No(E),
         /// The administrator's reopening, leading to this state.
         Reopens(S),
+        /// The administrator's closing after the deadline, leading to this state.
+        Closes(S),
     }
-    use Expect::{No, Reopens, To};
+    use Expect::{Closes, No, Reopens, To};
 
     /// Every (state, step) pair, written out by hand from the rules of domain.md §2.
     #[rustfmt::skip]
-    const TABLE: [(S, T, Expect); 56] = [
+    const TABLE: [(S, T, Expect); 72] = [
         (S::NotStarted,           T::SaveDraft,          To(S::Draft, W::SelfAssessment)),
         (S::NotStarted,           T::Submit,             No(E::NothingToSubmit)),
         (S::NotStarted,           T::StartAppraisal,     No(E::NotSubmitted)),
@@ -1039,6 +1110,7 @@ mod tests {
         (S::NotStarted,           T::AnswerExplanation,  No(E::NoExplanationRequested)),
         (S::NotStarted,           T::Finalise,           No(E::NotAppraised)),
         (S::NotStarted,           T::Reopen,             Reopens(S::NotStarted)),
+        (S::NotStarted,           T::CloseUnsubmitted,   Closes(S::ClosedUnsubmitted)),
         (S::Draft,                T::SaveDraft,          To(S::Draft, W::SelfAssessment)),
         (S::Draft,                T::Submit,             To(S::Submitted, W::SelfAssessment)),
         (S::Draft,                T::StartAppraisal,     No(E::NotSubmitted)),
@@ -1047,6 +1119,7 @@ mod tests {
         (S::Draft,                T::AnswerExplanation,  No(E::NoExplanationRequested)),
         (S::Draft,                T::Finalise,           No(E::NotAppraised)),
         (S::Draft,                T::Reopen,             Reopens(S::Draft)),
+        (S::Draft,                T::CloseUnsubmitted,   Closes(S::ClosedUnsubmitted)),
         (S::Submitted,            T::SaveDraft,          No(E::AlreadySubmitted)),
         (S::Submitted,            T::Submit,             No(E::AlreadySubmitted)),
         (S::Submitted,            T::StartAppraisal,     To(S::UnderAppraisal, W::Appraisal)),
@@ -1055,6 +1128,16 @@ mod tests {
         (S::Submitted,            T::AnswerExplanation,  No(E::NoExplanationRequested)),
         (S::Submitted,            T::Finalise,           No(E::NotAppraised)),
         (S::Submitted,            T::Reopen,             Reopens(S::Draft)),
+        (S::Submitted,            T::CloseUnsubmitted,   No(E::AlreadySubmitted)),
+        (S::ClosedUnsubmitted,    T::SaveDraft,          No(E::ClosedUnsubmitted)),
+        (S::ClosedUnsubmitted,    T::Submit,             No(E::ClosedUnsubmitted)),
+        (S::ClosedUnsubmitted,    T::StartAppraisal,     To(S::UnderAppraisal, W::Appraisal)),
+        (S::ClosedUnsubmitted,    T::Appraise,           No(E::AppraisalNotStarted)),
+        (S::ClosedUnsubmitted,    T::RequestExplanation, No(E::AppraisalNotStarted)),
+        (S::ClosedUnsubmitted,    T::AnswerExplanation,  No(E::NoExplanationRequested)),
+        (S::ClosedUnsubmitted,    T::Finalise,           No(E::NotAppraised)),
+        (S::ClosedUnsubmitted,    T::Reopen,             Reopens(S::Draft)),
+        (S::ClosedUnsubmitted,    T::CloseUnsubmitted,   No(E::AlreadyClosed)),
         (S::UnderAppraisal,       T::SaveDraft,          No(E::AlreadySubmitted)),
         (S::UnderAppraisal,       T::Submit,             No(E::AlreadySubmitted)),
         (S::UnderAppraisal,       T::StartAppraisal,     No(E::AppraisalAlreadyStarted)),
@@ -1063,6 +1146,7 @@ mod tests {
         (S::UnderAppraisal,       T::AnswerExplanation,  No(E::NoExplanationRequested)),
         (S::UnderAppraisal,       T::Finalise,           To(S::Finalised, W::Approval)),
         (S::UnderAppraisal,       T::Reopen,             Reopens(S::Draft)),
+        (S::UnderAppraisal,       T::CloseUnsubmitted,   No(E::AlreadySubmitted)),
         (S::ExplanationRequested, T::SaveDraft,          No(E::AlreadySubmitted)),
         (S::ExplanationRequested, T::Submit,             No(E::AlreadySubmitted)),
         (S::ExplanationRequested, T::StartAppraisal,     No(E::AppraisalAlreadyStarted)),
@@ -1071,6 +1155,7 @@ mod tests {
         (S::ExplanationRequested, T::AnswerExplanation,  To(S::Explained, W::Explanation)),
         (S::ExplanationRequested, T::Finalise,           To(S::Finalised, W::Approval)),
         (S::ExplanationRequested, T::Reopen,             Reopens(S::Draft)),
+        (S::ExplanationRequested, T::CloseUnsubmitted,   No(E::AlreadySubmitted)),
         (S::Explained,            T::SaveDraft,          No(E::AlreadySubmitted)),
         (S::Explained,            T::Submit,             No(E::AlreadySubmitted)),
         (S::Explained,            T::StartAppraisal,     No(E::AppraisalAlreadyStarted)),
@@ -1079,6 +1164,7 @@ mod tests {
         (S::Explained,            T::AnswerExplanation,  To(S::Explained, W::Explanation)),
         (S::Explained,            T::Finalise,           To(S::Finalised, W::Approval)),
         (S::Explained,            T::Reopen,             Reopens(S::Draft)),
+        (S::Explained,            T::CloseUnsubmitted,   No(E::AlreadySubmitted)),
         (S::Finalised,            T::SaveDraft,          No(E::Locked)),
         (S::Finalised,            T::Submit,             No(E::Locked)),
         (S::Finalised,            T::StartAppraisal,     No(E::Locked)),
@@ -1087,6 +1173,7 @@ mod tests {
         (S::Finalised,            T::AnswerExplanation,  No(E::Locked)),
         (S::Finalised,            T::Finalise,           No(E::Locked)),
         (S::Finalised,            T::Reopen,             Reopens(S::Draft)),
+        (S::Finalised,            T::CloseUnsubmitted,   No(E::Locked)),
     ];
 
     /// The phases of each window, written out independently of [`Window::phases`].
@@ -1114,6 +1201,13 @@ mod tests {
                     Err(E::NotOpen(w))
                 } else {
                     Err(E::Closed(w))
+                }
+            }
+            Closes(to) => {
+                if ctx.phase <= Phase::SelfAssessment {
+                    Err(E::DeadlineNotReached)
+                } else {
+                    Ok(to)
                 }
             }
             Reopens(to) => {
@@ -1203,7 +1297,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(allowed + refused, 7 * 8 * 9 * 2);
+        assert_eq!(allowed + refused, 8 * 9 * 9 * 2);
         assert!(allowed > 0 && refused > allowed);
     }
 
@@ -1263,6 +1357,61 @@ mod tests {
         assert!(seen.contains(&S::Explained) && seen.contains(&S::Submitted));
         let late = apply(S::Draft, T::SaveDraft, at(datetime!(2024-12-16 00:00 +7)));
         assert_eq!(late, Err(E::Closed(Window::SelfAssessment)));
+    }
+
+    #[test]
+    fn a_unit_that_never_submits_is_closed_after_the_deadline_then_appraised_and_approved() {
+        let plan = plan_2024();
+        let at = |dt: OffsetDateTime| Context::at(plan.phase_at(dt));
+        let early = apply(
+            S::Draft,
+            T::CloseUnsubmitted,
+            at(datetime!(2024-12-15 23:59 +7)),
+        );
+        assert_eq!(early, Err(E::DeadlineNotReached));
+        assert_eq!(
+            early.unwrap_err().to_string(),
+            "chưa hết hạn tự đánh giá; chỉ đóng được tự đánh giá của đơn vị không nộp sau thời hạn"
+        );
+        let mut s = S::NotStarted;
+        for (step, when) in [
+            (T::CloseUnsubmitted, datetime!(2024-12-16 08:00 +7)),
+            (T::StartAppraisal, datetime!(2025-01-06 08:00 +7)),
+            (T::Appraise, datetime!(2025-01-07 09:00 +7)),
+            (T::Finalise, datetime!(2025-02-10 14:00 +7)),
+        ] {
+            s = apply(s, step, at(when)).unwrap_or_else(|e| panic!("{step:?} at {when}: {e}"));
+        }
+        assert_eq!(s, S::Finalised);
+        let closed = Context::at(Phase::Appraisal);
+        assert_eq!(
+            apply(
+                S::ClosedUnsubmitted,
+                T::SaveDraft,
+                Context::reopened(Phase::Appraisal)
+            ),
+            Err(E::ClosedUnsubmitted)
+        );
+        assert!(appraiser_may_edit(
+            S::ClosedUnsubmitted,
+            closed,
+            LeafExplanation::NotRequested
+        ));
+        assert_eq!(
+            apply(S::Submitted, T::CloseUnsubmitted, closed),
+            Err(E::AlreadySubmitted)
+        );
+        assert_eq!(
+            apply(S::ClosedUnsubmitted, T::Reopen, closed),
+            Ok(S::Draft),
+            "the administrator may still give the unit another chance"
+        );
+        assert!(is_overdue(
+            S::ClosedUnsubmitted,
+            false,
+            &plan,
+            datetime!(2025-01-20 00:00 +7)
+        ));
     }
 
     #[test]
@@ -1330,6 +1479,7 @@ mod tests {
         let appraisal = Context::at(Phase::Appraisal);
         for leaf in [L::NotRequested, L::Requested, L::Answered] {
             assert!(appraiser_may_edit(S::Submitted, appraisal, leaf));
+            assert!(appraiser_may_edit(S::ClosedUnsubmitted, appraisal, leaf));
             assert!(appraiser_may_edit(S::UnderAppraisal, appraisal, leaf));
             assert!(appraiser_may_edit(S::ExplanationRequested, appraisal, leaf));
             assert!(!appraiser_may_edit(S::Draft, appraisal, leaf));
@@ -1667,6 +1817,7 @@ mod tests {
     struct History {
         ever_saved: bool,
         submitted: bool,
+        closed: bool,
         appraisal_started: bool,
         requested: bool,
         answered: bool,
@@ -1696,6 +1847,7 @@ mod tests {
                 match step {
                     T::SaveDraft => h.ever_saved = true,
                     T::Submit => h.submitted = true,
+                    T::CloseUnsubmitted => h.closed = true,
                     T::StartAppraisal => h.appraisal_started = true,
                     T::RequestExplanation => h.requested = true,
                     T::AnswerExplanation => h.answered = true,
@@ -1706,18 +1858,41 @@ mod tests {
                 }
                 match to {
                     S::NotStarted => prop_assert!(!h.ever_saved),
-                    S::Draft => prop_assert!(!h.submitted),
-                    S::Submitted => prop_assert!(h.submitted && !h.appraisal_started),
+                    S::Draft => prop_assert!(!h.submitted && !h.closed),
+                    S::Submitted => prop_assert!(h.submitted && !h.closed && !h.appraisal_started),
+                    S::ClosedUnsubmitted => {
+                        prop_assert!(h.closed && !h.submitted && !h.appraisal_started)
+                    }
                     S::UnderAppraisal => prop_assert!(h.appraisal_started && !h.requested),
                     S::ExplanationRequested => prop_assert!(h.requested && !h.answered),
                     S::Explained => prop_assert!(h.requested && h.answered),
-                    S::Finalised => prop_assert!(h.submitted && h.appraisal_started),
+                    S::Finalised => prop_assert!((h.submitted || h.closed) && h.appraisal_started),
                 }
                 if matches!(to, S::UnderAppraisal | S::ExplanationRequested | S::Explained) {
-                    prop_assert!(h.submitted);
+                    prop_assert!(h.submitted != h.closed, "submitted or closed, never both");
                 }
                 reopened = reopened_after(step, reopened);
                 state = to;
+            }
+        }
+
+        #[test]
+        fn only_an_unsubmitted_assessment_is_closed_and_only_after_the_deadline(
+            state in 0..S::ALL.len(), phase in 0..Phase::ALL.len(), reopened in any::<bool>()
+        ) {
+            let (state, phase) = (S::ALL[state], Phase::ALL[phase]);
+            let out = apply(state, T::CloseUnsubmitted, Context { phase, reopened });
+            let unsubmitted = matches!(state, S::NotStarted | S::Draft);
+            let after_deadline = phase > Phase::SelfAssessment && phase < Phase::Published;
+            prop_assert_eq!(out.is_ok(), unsubmitted && after_deadline);
+            if let Ok(to) = out {
+                prop_assert_eq!(to, S::ClosedUnsubmitted);
+                let ctx = Context { phase, reopened };
+                prop_assert!(!unit_may_edit(to, ctx));
+                prop_assert!(!unit_may_submit(to, ctx));
+            }
+            if unsubmitted && phase <= Phase::SelfAssessment {
+                prop_assert_eq!(out, Err(E::DeadlineNotReached));
             }
         }
 

@@ -53,6 +53,7 @@ fn unit(code: &str, name: &str, index: Decimal, rank: Option<u32>, class: &str) 
         previous_group_size: Some(2),
         compared_with: Vec::new(),
         streak: if rank == Some(1) { 9 } else { 0 },
+        note: None,
     }
 }
 

@@ -157,6 +157,11 @@ codes! {
     PERIOD_NOT_MEMBER = "period_not_member", Invalid;
     /// Unit `{unit}` has started its self-assessment.
     PERIOD_MEMBER_STARTED = "period_member_started", Conflict;
+    /// `{field}`: withdrawing unit `{unit}` from the period needs a reason.
+    WITHDRAW_REASON_REQUIRED = "withdraw_reason_required", Invalid;
+    /// The self-assessment of unit `{unit}` cannot be closed before the deadline `{deadline}`
+    /// (dd/mm/yyyy, the last day of self-assessment; `—` when the plan sets none).
+    CLOSE_BEFORE_DEADLINE = "close_before_deadline", Conflict;
     /// The milestone plan is not valid: `{count}` problems, each with its `field` (milestone).
     PLAN_INVALID = "plan_invalid", Invalid;
 
@@ -221,6 +226,13 @@ codes! {
     WORKFLOW_PUBLISHED = "workflow_published", Conflict;
     /// The unit is still in self-assessment; nothing to reopen.
     WORKFLOW_NOTHING_TO_REOPEN = "workflow_nothing_to_reopen", Conflict;
+    /// The self-assessment deadline has not passed; an unsubmitted self-assessment cannot be
+    /// closed yet.
+    WORKFLOW_DEADLINE_NOT_REACHED = "workflow_deadline_not_reached", Conflict;
+    /// The unit did not submit and its self-assessment was closed; it can no longer edit.
+    WORKFLOW_CLOSED_UNSUBMITTED = "workflow_closed_unsubmitted", Conflict;
+    /// The unit's self-assessment is already closed as not submitted.
+    WORKFLOW_ALREADY_CLOSED = "workflow_already_closed", Conflict;
     /// Leaf `{node}` is not a leaf of set `{set}`.
     LEAF_NOT_IN_SET = "leaf_not_in_set", NotFound;
     /// Leaf `{node}` takes its points from surveys or monitoring data; it is not appraised.

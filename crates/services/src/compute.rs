@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chiso_domain::{
     ComputeInput, GroupName, IndexSet, Lineage, Membership, NodeCode, PeriodCode, PeriodResults,
-    PreviousResult, RawValue, SetCode, UnitCode, UnitInput, compute,
+    PreviousResult, RawValue, ResultNote, SetCode, UnitCode, UnitInput, compute,
 };
 use chiso_store::scores::StoredScore;
-use chiso_store::{Actor, Db, index_sets, periods, results, scores, units};
+use chiso_store::{Actor, Db, assessments, index_sets, periods, results, scores, units};
 use time::OffsetDateTime;
 
 use crate::codes;
@@ -45,6 +45,8 @@ pub(crate) struct PeriodBasis {
     lineage: Vec<Lineage>,
     previous: Vec<PreviousResult>,
     sets: BTreeMap<SetCode, IndexSet>,
+    /// Facts shown next to a unit's result: a self-assessment closed as not submitted.
+    notes: HashMap<UnitCode, ResultNote>,
 }
 
 impl PeriodBasis {
@@ -71,6 +73,12 @@ impl PeriodBasis {
                 sets.insert(code.clone(), set);
             }
         }
+        let notes = assessments::list(db, period)
+            .await?
+            .into_iter()
+            .filter(|a| a.closed.is_some())
+            .map(|a| (a.unit, ResultNote::ClosedUnsubmitted))
+            .collect();
         Ok(PeriodBasis {
             groups,
             members,
@@ -78,6 +86,7 @@ impl PeriodBasis {
             lineage,
             previous,
             sets,
+            notes,
         })
     }
 
@@ -141,6 +150,9 @@ impl PeriodBasis {
             out = out
                 .merge(r)
                 .map_err(|e| ServiceError::new(codes::RESULTS_INCONSISTENT).arg("reason", &e))?;
+        }
+        for u in &mut out.units {
+            u.note = self.notes.get(&u.unit).copied();
         }
         Ok(out)
     }

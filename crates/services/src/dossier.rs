@@ -195,6 +195,7 @@ pub(crate) fn not_started(period: &PeriodCode, unit: &UnitCode) -> Assessment {
         submitted_at: None,
         finalised_by: None,
         finalised_at: None,
+        closed: None,
         version: 0,
         updated_by: None,
         updated_at: None,
@@ -469,6 +470,9 @@ pub fn workflow_reason(e: WorkflowError) -> String {
         W::Locked => "locked".into(),
         W::Published => "published".into(),
         W::NothingToReopen => "nothing_to_reopen".into(),
+        W::DeadlineNotReached => "deadline_not_reached".into(),
+        W::ClosedUnsubmitted => "closed_unsubmitted".into(),
+        W::AlreadyClosed => "already_closed".into(),
     }
 }
 

@@ -7,10 +7,13 @@ use std::collections::HashMap;
 
 use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::text::{SearchKey, SearchQuery, compare_vi};
-use chiso_domain::workflow::{self, AssessmentState, Milestone, Milestones, Phase};
+use chiso_domain::workflow::{
+    self, AssessmentState, Context, Milestone, Milestones, Phase, Transition, VN_OFFSET,
+    WorkflowError,
+};
 use chiso_domain::{GroupName, Membership, PeriodCode, SetCode, Unit, UnitCode, UnitKind};
-use chiso_store::assessments::{self, Assessment};
-use chiso_store::periods::{self, GroupPlan, Period};
+use chiso_store::assessments::{self, Assessment, StateChange};
+use chiso_store::periods::{self, GroupPlan, Period, Withdrawal};
 use chiso_store::{Actor, Db, IndexSetSummary, StoreError, index_sets, milestones, units};
 use time::OffsetDateTime;
 
@@ -184,11 +187,21 @@ pub struct ProgressLine {
     pub overdue: bool,
 }
 
+/// A unit withdrawn from the period, as the progress page lists it.
+#[derive(Debug, Clone)]
+pub struct WithdrawalLine {
+    pub unit: UnitCode,
+    pub name: String,
+    pub withdrawal: Withdrawal,
+}
+
 /// Progress of every participating unit at one instant.
 #[derive(Debug, Clone)]
 pub struct Progress {
     pub phase: Phase,
     pub lines: Vec<ProgressLine>,
+    /// Units withdrawn from the period (unit, when, who, why), oldest first.
+    pub withdrawn: Vec<WithdrawalLine>,
     /// Units per state, in the order of the cycle (every state, zeros included).
     pub counts: Vec<(AssessmentState, usize)>,
     pub overdue: usize,
@@ -246,6 +259,7 @@ impl Progress {
         Progress {
             phase: workflow::period_phase(published, plan, now),
             lines,
+            withdrawn: Vec::new(),
             counts,
             overdue,
         }
@@ -350,7 +364,7 @@ pub async fn setup(
         .take(MAX_CANDIDATES)
         .cloned()
         .collect();
-    let progress = Progress::build(
+    let mut progress = Progress::build(
         period.status == periods::STATUS_PUBLISHED,
         &plan,
         &assignments,
@@ -359,6 +373,17 @@ pub async fn setup(
         &names,
         now,
     );
+    progress.withdrawn = periods::withdrawals(db, code)
+        .await?
+        .into_iter()
+        .map(|w| WithdrawalLine {
+            name: names
+                .get(&w.unit)
+                .map_or_else(|| w.unit.to_string(), |u| u.name.clone()),
+            unit: w.unit.clone(),
+            withdrawal: w,
+        })
+        .collect();
     Ok(Setup {
         period,
         groups,
@@ -584,30 +609,117 @@ pub async fn update_member(
     .await
 }
 
-/// Takes a unit out of the period. Refused once the unit has started its self-assessment: its
-/// entries and evidence would be left without a place in any group.
+/// Withdraws a unit from the period (rút khỏi kỳ): it is no longer a member, so it is neither
+/// assessed nor ranked. The reason is required; the withdrawal is audited and listed on the
+/// progress page with who did it and when. Refused once the unit has started its
+/// self-assessment: its entries and evidence would be left without a place in any group (a
+/// unit that does not submit is closed after the deadline instead, see [`close_unsubmitted`]).
 pub async fn remove_member(
     db: &Db,
     p: &Principal,
     code: &PeriodCode,
     unit: &UnitCode,
+    reason: &str,
     at: OffsetDateTime,
 ) -> ServiceResult<()> {
     require_manage(p, Some(code))?;
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.is_empty() {
+        return Err(ServiceError::new(codes::WITHDRAW_REASON_REQUIRED)
+            .arg("field", "reason")
+            .arg("unit", unit));
+    }
     if let Some(a) = assessments::get(db, code, unit).await?
         && a.state != AssessmentState::NotStarted
     {
         return Err(ServiceError::new(codes::PERIOD_MEMBER_STARTED).arg("unit", unit));
     }
-    edit(db, p, code, at, |plan, _| {
-        let before = plan.members.len();
-        plan.members.retain(|m| &m.unit != unit);
-        if plan.members.len() == before {
-            return Err(ServiceError::new(codes::PERIOD_NOT_MEMBER).arg("unit", unit));
+    match periods::withdraw(db, code, unit, &reason, &actor(p), at).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ServiceError::new(codes::PERIOD_NOT_MEMBER).arg("unit", unit)),
+        Err(StoreError::NotFound(_)) => Err(period_not_found(code)),
+        Err(StoreError::Frozen(_)) => Err(published(code)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The last day of self-assessment as `dd/mm/yyyy` (the self-assessment closes at the end of
+/// that day), or `—` when the plan sets no deadline.
+fn self_deadline_day(plan: &Milestones) -> String {
+    plan.self_close.map_or_else(
+        || "—".to_owned(),
+        |at| {
+            let last = at.checked_sub(time::Duration::SECOND).unwrap_or(at);
+            chiso_domain::fmt::vi_date(last.to_offset(VN_OFFSET).date())
+        },
+    )
+}
+
+/// Closes the self-assessment of a unit that did not submit by the deadline (hết hạn, không
+/// nộp): the unit can no longer edit it, appraisers appraise it from the evidence it has, and
+/// its results carry the note. For those who manage the period, after the self-assessment
+/// deadline and before publication; `reason` is optional and kept in the audit log with who
+/// closed it and when.
+///
+/// Refusals: `close_before_deadline` (with the deadline `dd/mm/yyyy`), `period_not_member`,
+/// the workflow's codes (`workflow_already_submitted`, `workflow_already_closed`, …),
+/// `period_published`, `stale_version` when someone changed the assessment meanwhile.
+#[tracing::instrument(skip_all, fields(period = %code, unit = %unit))]
+pub async fn close_unsubmitted(
+    db: &Db,
+    p: &Principal,
+    code: &PeriodCode,
+    unit: &UnitCode,
+    reason: Option<&str>,
+    now: OffsetDateTime,
+) -> ServiceResult<Assessment> {
+    require_manage(p, Some(code))?;
+    let period = periods::get(db, code)
+        .await?
+        .ok_or_else(|| period_not_found(code))?;
+    if !periods::members(db, code)
+        .await?
+        .iter()
+        .any(|m| &m.unit == unit)
+    {
+        return Err(ServiceError::new(codes::PERIOD_NOT_MEMBER).arg("unit", unit));
+    }
+    let plan = milestones::get(db, code).await?;
+    let phase = workflow::period_phase(period.status == periods::STATUS_PUBLISHED, &plan, now);
+    let current = assessments::get(db, code, unit)
+        .await?
+        .unwrap_or_else(|| Assessment::not_started(code.clone(), unit.clone()));
+    let ctx = Context {
+        phase,
+        reopened: current.reopened,
+    };
+    let step = Transition::CloseUnsubmitted;
+    let state = match workflow::apply(current.state, step, ctx) {
+        Ok(s) => s,
+        Err(WorkflowError::DeadlineNotReached) => {
+            return Err(ServiceError::new(codes::CLOSE_BEFORE_DEADLINE)
+                .arg("unit", unit)
+                .arg("deadline", self_deadline_day(&plan)));
         }
-        Ok(())
-    })
-    .await
+        Err(e) => return Err(crate::review::workflow_error(e).arg("unit", unit)),
+    };
+    let reason = reason
+        .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    let change = StateChange {
+        state,
+        reopened: workflow::reopened_after(step, current.reopened),
+        reason: &reason,
+    };
+    match assessments::set_state(db, code, unit, current.version, &change, &actor(p), now).await {
+        Ok(a) => Ok(a),
+        Err(StoreError::Conflict(_)) => {
+            Err(ServiceError::new(codes::STALE_VERSION).arg("current", current.version + 1))
+        }
+        Err(StoreError::Frozen(_)) => Err(published(code)),
+        Err(StoreError::NotFound(_)) => Err(period_not_found(code)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Saves the period's milestones (audited by the store from the old plan to the new one).

@@ -81,6 +81,9 @@ pub fn workflow_error(e: WorkflowError) -> ServiceError {
         WorkflowError::Locked => codes::WORKFLOW_LOCKED,
         WorkflowError::Published => codes::WORKFLOW_PUBLISHED,
         WorkflowError::NothingToReopen => codes::WORKFLOW_NOTHING_TO_REOPEN,
+        WorkflowError::DeadlineNotReached => codes::WORKFLOW_DEADLINE_NOT_REACHED,
+        WorkflowError::ClosedUnsubmitted => codes::WORKFLOW_CLOSED_UNSUBMITTED,
+        WorkflowError::AlreadyClosed => codes::WORKFLOW_ALREADY_CLOSED,
     })
 }
 
@@ -246,7 +249,7 @@ impl UnitFile {
         if workflow::appraiser_may_edit(state, self.context(), leaf) {
             return None;
         }
-        let step = if state == AssessmentState::Submitted {
+        let step = if state.awaits_appraisal() {
             Transition::StartAppraisal
         } else {
             Transition::Appraise
@@ -583,7 +586,7 @@ async fn start_appraisal(
     who: &Actor,
     now: OffsetDateTime,
 ) -> ServiceResult<()> {
-    if file.assessment.state == AssessmentState::Submitted {
+    if file.assessment.state.awaits_appraisal() {
         match advance(db, file, Transition::StartAppraisal, "", &[], who, now).await {
             // Another appraiser started the appraisal meanwhile: the value is saved all the same.
             Ok(_) => {}

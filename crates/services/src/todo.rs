@@ -219,7 +219,7 @@ async fn period_tasks(
             .collect();
         if !scopes.is_empty() {
             match a.state {
-                AssessmentState::Submitted => {
+                AssessmentState::Submitted | AssessmentState::ClosedUnsubmitted => {
                     let allowed = workflow::apply(a.state, Transition::StartAppraisal, ctx).is_ok();
                     let deadline = due(Milestone::AppraisalClose, a.reopened);
                     if allowed || reached(deadline) {

@@ -139,10 +139,10 @@ async fn groups_and_members_are_edited_and_a_started_unit_cannot_leave() {
         let setup = periods::setup(&t.db, &admin(), &p, "", AT).await.unwrap();
         assert_eq!(setup.groups.len(), 1);
         assert_eq!(setup.groups[0].members.len(), 2);
-        periods::remove_member(&t.db, &admin(), &p, &unit_codes[0], AT)
+        periods::remove_member(&t.db, &admin(), &p, &unit_codes[0], "Sáp nhập", AT)
             .await
             .unwrap();
-        let gone = periods::remove_member(&t.db, &admin(), &p, &unit_codes[0], AT)
+        let gone = periods::remove_member(&t.db, &admin(), &p, &unit_codes[0], "Sáp nhập", AT)
             .await
             .unwrap_err();
         assert!(gone.is(codes::PERIOD_NOT_MEMBER));

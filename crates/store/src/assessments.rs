@@ -43,11 +43,23 @@ pub struct Assessment {
     /// The council's approval.
     pub finalised_by: Option<String>,
     pub finalised_at: Option<OffsetDateTime>,
+    /// Who closed the self-assessment as not submitted after the deadline, when and why
+    /// ([`AssessmentState::ClosedUnsubmitted`]); kept through appraisal and approval, cleared
+    /// when the unit submits after a reopening.
+    pub closed: Option<Closure>,
     /// 0 while nothing is stored, 1 once created, +1 for each change.
     pub version: i64,
     /// The last change; `None` while nothing is stored.
     pub updated_by: Option<String>,
     pub updated_at: Option<OffsetDateTime>,
+}
+
+/// The closing of a self-assessment that was not submitted by the deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Closure {
+    pub by: String,
+    pub at: OffsetDateTime,
+    pub reason: Option<String>,
 }
 
 impl Assessment {
@@ -62,6 +74,7 @@ impl Assessment {
             submitted_at: None,
             finalised_by: None,
             finalised_at: None,
+            closed: None,
             version: 0,
             updated_by: None,
             updated_at: None,
@@ -98,6 +111,9 @@ struct Row {
     submitted_at: Option<String>,
     finalised_by: Option<String>,
     finalised_at: Option<String>,
+    closed_by: Option<String>,
+    closed_at: Option<String>,
+    closed_reason: Option<String>,
     version: i64,
     updated_by: String,
     updated_at: String,
@@ -115,6 +131,14 @@ impl Row {
             submitted_at: codec::opt_ts(self.submitted_at)?,
             finalised_by: self.finalised_by,
             finalised_at: codec::opt_ts(self.finalised_at)?,
+            closed: match (self.closed_by, codec::opt_ts(self.closed_at)?) {
+                (Some(by), Some(at)) => Some(Closure {
+                    by,
+                    at,
+                    reason: self.closed_reason,
+                }),
+                _ => None,
+            },
             version: self.version,
             updated_by: Some(self.updated_by),
             updated_at: Some(codec::parse_ts(&self.updated_at)?),
@@ -146,7 +170,8 @@ pub(crate) async fn read(
         ex,
         optional Row,
         "SELECT period, unit, state, reopened, submitted_by, submitted_at, finalised_by, \
-         finalised_at, version, updated_by, updated_at FROM assessments \
+         finalised_at, closed_by, closed_at, closed_reason, version, updated_by, updated_at \
+         FROM assessments \
          WHERE period = $1 AND unit = $2",
         period.as_str(),
         unit.as_str(),
@@ -216,7 +241,8 @@ pub async fn list(db: &Db, period: &PeriodCode) -> Result<Vec<Assessment>, Store
         c,
         all Row,
         "SELECT period, unit, state, reopened, submitted_by, submitted_at, finalised_by, \
-         finalised_at, version, updated_by, updated_at FROM assessments WHERE period = $1",
+         finalised_at, closed_by, closed_at, closed_reason, version, updated_by, updated_at \
+         FROM assessments WHERE period = $1",
         period.as_str(),
     )?
     .into_iter()
@@ -419,17 +445,36 @@ async fn set_state_in(
         new.submitted_by = Some(actor.as_str().to_owned());
         new.submitted_at = Some(at);
     }
+    if change.state == AssessmentState::Submitted {
+        new.closed = None;
+    }
+    if change.state == AssessmentState::ClosedUnsubmitted {
+        new.closed = Some(Closure {
+            by: actor.as_str().to_owned(),
+            at,
+            reason: Some(change.reason.trim().to_owned()).filter(|r| !r.is_empty()),
+        });
+    }
     if change.state == AssessmentState::Finalised {
         new.finalised_by = Some(actor.as_str().to_owned());
         new.finalised_at = Some(at);
     }
+    let (closed_by, closed_at, closed_reason) = match &new.closed {
+        Some(c) => (
+            Some(c.by.as_str()),
+            Some(codec::ts(c.at)),
+            c.reason.as_deref(),
+        ),
+        None => (None, None, None),
+    };
     let written = if version == 0 {
         sql!(
             tx,
             execute,
             "INSERT INTO assessments (period, unit, state, reopened, submitted_by, \
-             submitted_at, finalised_by, finalised_at, version, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             submitted_at, finalised_by, finalised_at, closed_by, closed_at, closed_reason, \
+             version, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (period, unit) DO NOTHING",
             period.as_str(),
             unit.as_str(),
@@ -439,6 +484,9 @@ async fn set_state_in(
             new.submitted_at.map(codec::ts),
             new.finalised_by.as_deref(),
             new.finalised_at.map(codec::ts),
+            closed_by,
+            closed_at.as_deref(),
+            closed_reason,
             new.version,
             actor.as_str(),
             codec::ts(at),
@@ -448,15 +496,18 @@ async fn set_state_in(
             tx,
             execute,
             "UPDATE assessments SET state = $1, reopened = $2, submitted_by = $3, \
-             submitted_at = $4, finalised_by = $5, finalised_at = $6, version = $7, \
-             updated_by = $8, updated_at = $9 \
-             WHERE period = $10 AND unit = $11 AND version = $12",
+             submitted_at = $4, finalised_by = $5, finalised_at = $6, closed_by = $7, \
+             closed_at = $8, closed_reason = $9, version = $10, updated_by = $11, \
+             updated_at = $12 WHERE period = $13 AND unit = $14 AND version = $15",
             new.state.as_str(),
             new.reopened,
             new.submitted_by.as_deref(),
             new.submitted_at.map(codec::ts),
             new.finalised_by.as_deref(),
             new.finalised_at.map(codec::ts),
+            closed_by,
+            closed_at.as_deref(),
+            closed_reason,
             new.version,
             actor.as_str(),
             codec::ts(at),

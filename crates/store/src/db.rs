@@ -238,6 +238,7 @@ impl Db {
         sql!(tx, execute, "DELETE FROM explanation_requests")?;
         sql!(tx, execute, "DELETE FROM assessment_leaves")?;
         sql!(tx, execute, "DELETE FROM assessments")?;
+        sql!(tx, execute, "DELETE FROM withdrawals")?;
         sql!(tx, execute, "DELETE FROM period_milestones")?;
         sql!(tx, execute, "DELETE FROM settings")?;
         sql!(tx, execute, "DELETE FROM result_groups")?;

@@ -287,6 +287,101 @@ pub async fn edit_groups<E: From<StoreError>>(
     Ok(true)
 }
 
+/// Audit entity of a unit's withdrawal from a period (key `period/unit`).
+pub const WITHDRAWAL_ENTITY: &str = "withdrawal";
+
+/// A unit withdrawn from a period (rút khỏi kỳ), with who did it, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Withdrawal {
+    pub unit: UnitCode,
+    pub reason: String,
+    pub by: String,
+    pub at: OffsetDateTime,
+}
+
+/// Takes `unit` out of the period's members and records the withdrawal with its reason, in one
+/// transaction holding the period's row (as [`edit_groups`]): the members' change is audited
+/// like [`set_groups`], and the withdrawal as its own entry with the reason. Returns `false`
+/// (nothing changed) when the unit is not a member. [`StoreError::NotFound`] if the period
+/// does not exist, [`StoreError::Frozen`] if it is published.
+#[tracing::instrument(skip_all, fields(period = %period, unit = %unit))]
+pub async fn withdraw(
+    db: &Db,
+    period: &PeriodCode,
+    unit: &UnitCode,
+    reason: &str,
+    actor: &Actor,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    let locked = sql!(
+        tx,
+        execute,
+        "UPDATE periods SET updated_at = updated_at WHERE code = $1",
+        period.as_str(),
+    )?;
+    if locked == 0 {
+        return Err(StoreError::NotFound(format!("kỳ đánh giá {period}")));
+    }
+    load_open(&mut tx, period).await?;
+    let groups = read_groups(tx.ex(), period).await?;
+    let old = read_members(tx.ex(), period).await?;
+    let new: Vec<Membership> = old.iter().filter(|m| &m.unit != unit).cloned().collect();
+    if new.len() == old.len() {
+        return Ok(false);
+    }
+    write_groups(&mut tx, period, (&groups, &old), (&groups, &new), actor, at).await?;
+    let stamp = codec::ts(at);
+    sql!(
+        tx,
+        execute,
+        "INSERT INTO withdrawals (period, unit, reason, withdrawn_by, withdrawn_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+        period.as_str(),
+        unit.as_str(),
+        reason,
+        actor.as_str(),
+        stamp.as_str(),
+    )?;
+    let mut entry = NewEntry::new(
+        actor,
+        at,
+        "withdraw",
+        WITHDRAWAL_ENTITY,
+        format!("{period}/{unit}"),
+    )
+    .values(None, Some(serde_json::json!({ "withdrawn": true })));
+    entry.period = Some(period.as_str());
+    entry.unit = Some(unit.as_str());
+    entry.reason = Some(reason);
+    audit::record(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The period's withdrawals, oldest first.
+#[tracing::instrument(skip_all, fields(period = %period))]
+pub async fn withdrawals(db: &Db, period: &PeriodCode) -> Result<Vec<Withdrawal>, StoreError> {
+    let mut c = db.conn().await?;
+    let rows = sql!(
+        c,
+        all(String, String, String, String),
+        "SELECT unit, reason, withdrawn_by, withdrawn_at FROM withdrawals WHERE period = $1 \
+         ORDER BY id",
+        period.as_str(),
+    )?;
+    rows.into_iter()
+        .map(|(unit, reason, by, at)| {
+            Ok(Withdrawal {
+                unit: codec::id(&unit, UnitCode::parse)?,
+                reason,
+                by,
+                at: codec::parse_ts(&at)?,
+            })
+        })
+        .collect()
+}
+
 type GroupsAndMembers<'a> = (&'a [(GroupName, SetCode)], &'a [Membership]);
 
 /// Writes the new groups and members over the old ones and audits the change.

@@ -576,8 +576,29 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        let r = b.post_csrf(&format!("{base}/don-vi/STP/xoa"), &[]).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        // Withdrawing asks for a confirmation and a reason, then lists the unit with both.
+        let withdraw = format!("{base}/don-vi/STP/xoa");
+        let r = b.post_csrf(&withdraw, &[("reason", "Sáp nhập")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_has(&["Hãy đánh dấu ô xác nhận trước khi thực hiện."]);
+        let r = b
+            .post_csrf(&withdraw, &[("reason", "  "), ("xac-nhan", "1")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_has(&["Lý do rút đơn vị “STP” khỏi kỳ: bắt buộc phải ghi."]);
+        let r = b
+            .post_csrf(
+                &withdraw,
+                &[("reason", "Sáp nhập vào Sở Nội vụ"), ("xac-nhan", "1")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = b.page(base).await;
+        page.assert_has(&[
+            "Đơn vị đã rút khỏi kỳ",
+            "data-unit=\"STP\"",
+            "Sáp nhập vào Sở Nội vụ",
+        ]);
         let not_empty = b
             .post_csrf(&format!("{base}/nhom/xoa"), &[("group", "UBND cấp huyện")])
             .await;
@@ -646,7 +667,12 @@ async fn an_administrator_creates_a_period_and_sets_its_groups_sets_and_particip
         )
         .await
         .unwrap();
-        let r = b.post_csrf(&format!("{base}/don-vi/SNV/xoa"), &[]).await;
+        let r = b
+            .post_csrf(
+                &format!("{base}/don-vi/SNV/xoa"),
+                &[("reason", "Thử rút"), ("xac-nhan", "1")],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         r.assert_has(&["Đơn vị “SNV” đã bắt đầu tự đánh giá nên không thể rút khỏi kỳ."]);
 

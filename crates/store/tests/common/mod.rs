@@ -439,6 +439,7 @@ fn unit_result(code: &str, index: Decimal, rank: Option<u32>, streak: u32) -> Un
         previous_group_size: Some(2),
         compared_with: Vec::new(),
         streak,
+        note: None,
     }
 }
 

@@ -364,6 +364,12 @@ pub struct UnitRowDto {
     pub compared_with: Vec<String>,
     /// Years in a row at rank 1, this period included (0 when not rank 1).
     pub streak: u32,
+    /// A fact shown next to the unit: `closed_unsubmitted` when the unit did not submit its
+    /// self-assessment by the deadline and was appraised from the evidence it had. Absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "closed_unsubmitted")]
+    pub note: Option<String>,
     /// Points per area (top-level node), by area code.
     pub areas: BTreeMap<String, f64>,
 }
@@ -397,6 +403,7 @@ impl From<&UnitResult> for UnitRowDto {
             }),
             compared_with: u.compared_with.iter().map(ToString::to_string).collect(),
             streak: u.streak,
+            note: u.note.map(|n| n.as_str().to_owned()),
             areas: u
                 .nodes
                 .iter()

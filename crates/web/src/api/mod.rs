@@ -81,6 +81,7 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(review::save_appraisal))
         .routes(routes!(review::request_explanation))
         .routes(routes!(review::reopen))
+        .routes(routes!(review::close_unsubmitted))
         .routes(routes!(review::approve))
         .routes(routes!(review::reopen_approval))
         .routes(routes!(review::confirm_self))

@@ -171,6 +171,54 @@ pub(super) async fn reopen(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Closing the self-assessment of a unit that did not submit by the deadline.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = CloseUnsubmittedRequest)]
+pub struct CloseUnsubmittedDto {
+    /// An optional note, kept in the audit log.
+    #[serde(default)]
+    #[schema(example = "Đã nhắc 2 lần bằng công văn, đơn vị không nộp")]
+    pub reason: Option<String>,
+}
+
+/// After the self-assessment deadline, closes the self-assessment of a unit that did not
+/// submit ("hết hạn, không nộp"; those who manage the period): the unit can no longer edit it,
+/// appraisers appraise it from the evidence it has, and its results carry the note
+/// `closed_unsubmitted`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/periods/{period}/assessments/{unit}/close-unsubmitted",
+    tag = "assessments",
+    params(("period" = String, Path, example = "2026"), ("unit" = String, Path, example = "SNV")),
+    request_body = CloseUnsubmittedDto,
+    responses(
+        (status = 204, description = "Closed"),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 409, description = "Before the deadline (`close_before_deadline`, with the deadline), already submitted or closed, or the period is published", body = ErrorBody),
+        (status = 422, description = "The unit takes no part in the period", body = ErrorBody)
+    )
+)]
+pub(super) async fn close_unsubmitted(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Json(body): Json<CloseUnsubmittedDto>,
+) -> Result<StatusCode, AppError> {
+    let period = service::parse_period(&period)?;
+    let unit = service::parse_unit(&unit)?;
+    let now = state.config().clock.now();
+    chiso_services::periods::close_unsubmitted(
+        state.db(),
+        &current.principal(),
+        &period,
+        &unit,
+        body.reason.as_deref(),
+        now,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// What the chair approves despite: gaps with their reasons.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[schema(as = Approval)]

@@ -224,6 +224,9 @@ fn workflow_key(e: WorkflowError) -> &'static str {
         E::Locked => "cycle.wf.locked",
         E::Published => "cycle.wf.published",
         E::NothingToReopen => "cycle.wf.nothing_to_reopen",
+        E::DeadlineNotReached => "cycle.wf.deadline_not_reached",
+        E::ClosedUnsubmitted => "cycle.wf.closed_unsubmitted",
+        E::AlreadyClosed => "cycle.wf.already_closed",
     }
 }
 

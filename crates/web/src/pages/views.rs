@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use chiso_domain::points::percent;
-use chiso_domain::{GroupName, IndexSet, Points, RankMove, UnitResult};
+use chiso_domain::{GroupName, IndexSet, Points, RankMove, ResultNote, UnitResult};
 use chiso_services::records::Period;
 use rust_decimal::Decimal;
 
@@ -39,6 +39,13 @@ fn rank_label(u: &UnitResult) -> String {
         Some(r) => format!("{r}/{}", u.group_size),
         None => DASH.to_owned(),
     }
+}
+
+/// The note shown next to a unit ("Hết hạn, không nộp tự đánh giá"), if its result has one.
+fn result_note(ctx: &PageCtx, u: &UnitResult) -> Option<String> {
+    u.note.map(|n| match n {
+        ResultNote::ClosedUnsubmitted => ctx.t("rank.note.closed_unsubmitted").to_owned(),
+    })
 }
 
 /// A change of rank as shown: the difference with the colour of its reading, the ranks with
@@ -275,6 +282,7 @@ pub(crate) struct RankRow {
     pub delta_index_trend: &'static str,
     pub rank_change: RankChange,
     pub streak: Option<String>,
+    pub note: Option<String>,
 }
 
 /// A group's statistics.
@@ -322,6 +330,7 @@ impl PeriodPage {
                         delta_index_trend: format::trend(u.delta_index),
                         rank_change: rank_change(&ctx, u),
                         streak: streak_badge(&ctx, u.streak),
+                        note: result_note(&ctx, u),
                     })
                     .collect();
                 let bars: Vec<BarRow> = g
@@ -410,6 +419,7 @@ pub(crate) struct UnitHead {
     pub delta_index_trend: &'static str,
     pub rank_change: RankChange,
     pub streak: Option<String>,
+    pub note: Option<String>,
     /// The units the deltas compare with (a merger's predecessors), linked where published.
     pub compared_with: Vec<Link>,
 }
@@ -546,6 +556,7 @@ impl UnitPage {
             delta_index_trend: format::trend(u.delta_index),
             rank_change: rank_change(&ctx, u),
             streak: streak_badge(&ctx, u.streak),
+            note: result_note(&ctx, u),
             compared_with: r
                 .compared_with
                 .iter()

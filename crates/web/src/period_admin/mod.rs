@@ -55,6 +55,10 @@ pub(crate) fn router() -> Router<AppState> {
             "/quan-tri/ky-danh-gia/{period}/don-vi/{unit}/xoa",
             post(remove_member),
         )
+        .route(
+            "/quan-tri/ky-danh-gia/{period}/don-vi/{unit}/dong",
+            post(close_unsubmitted),
+        )
         .route("/quan-tri/ky-danh-gia/{period}/moc", post(save_plan))
         .route("/quan-tri/ky-danh-gia/{period}/cong-bo", post(publish))
         .route(
@@ -97,6 +101,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("units_added", "periods.done.units_added"),
     ("member_saved", "periods.done.member_saved"),
     ("member_removed", "periods.done.member_removed"),
+    ("unit_closed", "periods.done.unit_closed"),
     ("plan_saved", "periods.done.plan_saved"),
     ("published", "periods.done.published"),
     ("correction_opened", "periods.done.correction_opened"),
@@ -439,20 +444,70 @@ async fn update_member(
     .await
 }
 
-/// `POST /quan-tri/ky-danh-gia/{period}/don-vi/{unit}/xoa`.
+/// A change that needs its confirmation box ticked (`xac-nhan`): the page again with the
+/// request to tick it, in `section`.
+async fn unconfirmed_change(c: Change, section: Section) -> Result<Response, AppError> {
+    let message = c.ctx.lang.t("periods.confirm_required").to_owned();
+    let extras = SetupExtras {
+        error: Some((section, message)),
+        ..SetupExtras::default()
+    };
+    setup_page(
+        &c.state,
+        c.ctx,
+        &c.current,
+        &c.code,
+        extras,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/don-vi/{unit}/xoa`: withdraws the unit from the period
+/// with the reason typed, once the confirmation box is ticked.
 async fn remove_member(
     State(state): State<AppState>,
     ctx: PageCtx,
     current: CurrentUser,
     Path((period, unit)): Path<(String, String)>,
+    Form(f): Form<Fields>,
 ) -> Result<Response, AppError> {
     let c = change_or_return!(state, ctx, current, period);
     let unit = results::parse_unit(&unit)?;
+    if !ticked(&f, "xac-nhan") {
+        return unconfirmed_change(c, Section::Members).await;
+    }
     let now = c.state.config().clock.now();
     let p = c.current.principal();
-    let out = service::remove_member(c.state.db(), &p, &c.code, &unit, now).await;
+    let reason = field(&f, "reason");
+    let out = service::remove_member(c.state.db(), &p, &c.code, &unit, reason, now).await;
     c.finish(out, Section::Members, |code, ()| {
         done(code, "member_removed", None, "don-vi")
+    })
+    .await
+}
+
+/// `POST /quan-tri/ky-danh-gia/{period}/don-vi/{unit}/dong`: after the self-assessment
+/// deadline, closes the self-assessment of a unit that did not submit (hết hạn, không nộp),
+/// once the confirmation box is ticked; the reason is optional.
+async fn close_unsubmitted(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+    Path((period, unit)): Path<(String, String)>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let c = change_or_return!(state, ctx, current, period);
+    let unit = results::parse_unit(&unit)?;
+    if !ticked(&f, "xac-nhan") {
+        return unconfirmed_change(c, Section::Progress).await;
+    }
+    let now = c.state.config().clock.now();
+    let p = c.current.principal();
+    let reason = Some(field(&f, "reason")).filter(|r| !r.trim().is_empty());
+    let out = service::close_unsubmitted(c.state.db(), &p, &c.code, &unit, reason, now).await;
+    c.finish(out, Section::Progress, |code, _| {
+        done(code, "unit_closed", None, "tien-do")
     })
     .await
 }

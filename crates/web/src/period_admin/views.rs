@@ -4,7 +4,7 @@
 
 use askama::Template;
 use chiso_domain::UnitKind;
-use chiso_domain::workflow::{AssessmentState, Milestone, Phase};
+use chiso_domain::workflow::{self, AssessmentState, Context, Milestone, Phase};
 use chiso_services::records::Period;
 use time::OffsetDateTime;
 
@@ -28,6 +28,7 @@ fn state_key(s: AssessmentState) -> &'static str {
         AssessmentState::NotStarted => "periods.state.not_started",
         AssessmentState::Draft => "periods.state.draft",
         AssessmentState::Submitted => "periods.state.submitted",
+        AssessmentState::ClosedUnsubmitted => "periods.state.closed_unsubmitted",
         AssessmentState::UnderAppraisal => "periods.state.under_appraisal",
         AssessmentState::ExplanationRequested => "periods.state.explanation_requested",
         AssessmentState::Explained => "periods.state.explained",
@@ -229,6 +230,21 @@ pub(crate) struct ProgressRow {
     pub overdue: bool,
     pub self_href: String,
     pub appraisal_href: String,
+    /// The unit did not submit and the deadline has passed: the administrator may close its
+    /// self-assessment (hết hạn, không nộp) with this form.
+    pub closable: bool,
+    pub close_href: String,
+    /// "Đóng ngày dd/mm/yyyy (login): lý do" once closed as not submitted.
+    pub closed: Option<String>,
+}
+
+/// A unit withdrawn from the period, listed under the progress table.
+pub(crate) struct WithdrawnView {
+    pub code: String,
+    pub name: String,
+    pub when: String,
+    pub who: String,
+    pub reason: String,
 }
 
 /// Which part of the setup page an error belongs to.
@@ -238,6 +254,7 @@ pub(crate) enum Section {
     Members,
     Plan,
     Publication,
+    Progress,
 }
 
 /// `GET /quan-tri/ky-danh-gia/{period}`.
@@ -282,6 +299,10 @@ pub(crate) struct SetupPage {
     pub rows: Vec<ProgressRow>,
     pub total: String,
     pub publication: PublicationView,
+    /// A refused closing, shown above the progress table.
+    pub progress_error: Option<String>,
+    /// Units withdrawn from the period, oldest first.
+    pub withdrawn: Vec<WithdrawnView>,
 }
 
 /// The publication section: versions so far, and the form that fits the period's state.
@@ -444,6 +465,26 @@ impl SetupPage {
                 f => l.assessment.state.as_str() == f,
             })
             .map(|l| ProgressRow {
+                closable: l.group.is_some()
+                    && workflow::may_close_unsubmitted(
+                        l.assessment.state,
+                        Context {
+                            phase: s.progress.phase,
+                            reopened: l.assessment.reopened,
+                        },
+                    ),
+                close_href: format!("{href}/don-vi/{}/dong", segment(l.unit.as_str())),
+                closed: l.assessment.closed.as_ref().map(|c| {
+                    let mut text = lang.tf(
+                        "periods.close.closed_on",
+                        &[("day", &format::date(c.at)), ("who", &c.by)],
+                    );
+                    if let Some(r) = &c.reason {
+                        text.push_str(": ");
+                        text.push_str(r);
+                    }
+                    text
+                }),
                 code: l.unit.to_string(),
                 name: l.name.clone(),
                 group: l.group.as_ref().map_or_else(
@@ -552,6 +593,19 @@ impl SetupPage {
             ),
             total: format::count(i64::try_from(s.progress.lines.len()).unwrap_or(i64::MAX)),
             rows,
+            progress_error: error_in(Section::Progress),
+            withdrawn: s
+                .progress
+                .withdrawn
+                .iter()
+                .map(|w| WithdrawnView {
+                    code: w.unit.to_string(),
+                    name: w.name.clone(),
+                    when: format::date(w.withdrawal.at),
+                    who: w.withdrawal.by.clone(),
+                    reason: w.withdrawal.reason.clone(),
+                })
+                .collect(),
             publication: PublicationView {
                 versions: s
                     .publications

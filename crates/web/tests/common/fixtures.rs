@@ -231,6 +231,7 @@ fn result(
         previous_group_size: previous.map(|_| group_size),
         compared_with: Vec::new(),
         streak,
+        note: None,
     }
 }
 

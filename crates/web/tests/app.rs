@@ -38,7 +38,7 @@ fn bar_labels(svg: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn home_page_lists_every_period_with_its_computed_date_and_unit_count() {
+async fn home_page_lists_every_period_with_its_publication_date_and_unit_count() {
     each_backend!(|app| {
         let page = app.page("/").await;
         assert!(page.header("content-type").starts_with("text/html"));
@@ -49,12 +49,17 @@ async fn home_page_lists_every_period_with_its_computed_date_and_unit_count() {
             "Chỉ số CCHC năm 2024",
             "href=\"/ky/2023\"",
             "Chỉ số CCHC năm 2023",
-            "10/03/2025",
-            "20/05/2024",
+            "<td class=\"num\">20/03/2025</td>",
+            "<td class=\"num\">20/05/2024</td>",
+            "Ngày công bố",
             "Đã công bố",
             "Quyết định số 1234/QĐ-UBND ngày 20/05/2024",
             "Quyết định số 567/QĐ-UBND ngày 20/03/2025",
         ]);
+        assert!(
+            !page.body.contains("10/03/2025"),
+            "the day the results were computed is not a date readers need on the list"
+        );
         let newest = page.body.find("/ky/2024").unwrap();
         let older = page.body.find("/ky/2023").unwrap();
         assert!(newest < older, "periods are listed newest first");

@@ -111,6 +111,8 @@ pub(crate) struct PeriodHead {
     /// Where the signed decision of the version shown is downloaded, when it was kept.
     pub decision_file_href: Option<String>,
     pub computed_on: String,
+    /// The day of the decision that published the version shown; a dash before publication.
+    pub published_on: String,
     pub status: String,
     /// Why the figures read as they do: confidential before publication, or a correction.
     pub notice: Option<String>,
@@ -137,6 +139,7 @@ impl PeriodHead {
             decision: p.decision.clone(),
             decision_file_href: None,
             computed_on: p.computed_at.map_or_else(|| DASH.to_owned(), format::date),
+            published_on: DASH.to_owned(),
             status: status_label(ctx, &p.status),
             notice: None,
             versions: Vec::new(),
@@ -144,6 +147,7 @@ impl PeriodHead {
         match source {
             Some(Source::Published { shown, versions }) => {
                 head.decision = Some(decision_text(&shown.decision, shown.decided_on));
+                head.published_on = chiso_domain::fmt::vi_date(shown.decided_on);
                 if shown.decision_file.is_some() {
                     head.decision_file_href =
                         Some(format!("{}/quyet-dinh/{}", head.href, shown.version));

@@ -279,6 +279,36 @@ pub async fn versions(db: &Db, period: &PeriodCode) -> ServiceResult<Vec<Publica
     Ok(publications::versions(db, period).await?)
 }
 
+/// The signed decision file of a published version (public, like the version itself):
+/// `publication_version_not_found` for a version that does not exist,
+/// `publication_file_not_found` when it was published without one.
+pub async fn decision_file(db: &Db, period: &PeriodCode, version: i64) -> ServiceResult<BlobId> {
+    let shown = publications::versions(db, period)
+        .await?
+        .into_iter()
+        .find(|p| p.version == version)
+        .ok_or_else(|| {
+            ServiceError::new(codes::PUBLICATION_VERSION_NOT_FOUND)
+                .arg("period", period)
+                .arg("version", version)
+        })?;
+    let missing = || {
+        ServiceError::new(codes::PUBLICATION_FILE_NOT_FOUND)
+            .arg("period", period)
+            .arg("version", version)
+    };
+    let hex = shown.decision_file.ok_or_else(missing)?;
+    BlobId::parse(&hex).map_err(|e| {
+        tracing::error!(error = %e, period = %period, version, "unreadable decision file reference");
+        missing()
+    })
+}
+
+/// The name a decision file is downloaded under, e.g. `quyet-dinh-cong-bo-2025-v2.pdf`.
+pub fn decision_file_name(period: &PeriodCode, version: i64) -> String {
+    format!("quyet-dinh-cong-bo-{period}-v{version}.pdf")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,34 +340,4 @@ mod tests {
         assert_eq!(e.code(), codes::PUBLICATION_DATE_FUTURE);
         assert_eq!(e.get("date"), Some("16/03/2026"));
     }
-}
-
-/// The signed decision file of a published version (public, like the version itself):
-/// `publication_version_not_found` for a version that does not exist,
-/// `publication_file_not_found` when it was published without one.
-pub async fn decision_file(db: &Db, period: &PeriodCode, version: i64) -> ServiceResult<BlobId> {
-    let shown = publications::versions(db, period)
-        .await?
-        .into_iter()
-        .find(|p| p.version == version)
-        .ok_or_else(|| {
-            ServiceError::new(codes::PUBLICATION_VERSION_NOT_FOUND)
-                .arg("period", period)
-                .arg("version", version)
-        })?;
-    let missing = || {
-        ServiceError::new(codes::PUBLICATION_FILE_NOT_FOUND)
-            .arg("period", period)
-            .arg("version", version)
-    };
-    let hex = shown.decision_file.ok_or_else(missing)?;
-    BlobId::parse(&hex).map_err(|e| {
-        tracing::error!(error = %e, period = %period, version, "unreadable decision file reference");
-        missing()
-    })
-}
-
-/// The name a decision file is downloaded under, e.g. `quyet-dinh-cong-bo-2025-v2.pdf`.
-pub fn decision_file_name(period: &PeriodCode, version: i64) -> String {
-    format!("quyet-dinh-cong-bo-{period}-v{version}.pdf")
 }

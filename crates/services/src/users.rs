@@ -182,6 +182,29 @@ pub async fn list(db: &Db, principal: &Principal) -> ServiceResult<Vec<User>> {
     Ok(users::list(db).await?)
 }
 
+/// The kinds of role each person holds (stable names such as `appraiser`, each once, in the
+/// order first given, with the period when the grant has one), for the user list: who does
+/// what matters more there than the account flag. Same permission as [`list`].
+pub async fn roles_by_user(
+    db: &Db,
+    principal: &Principal,
+) -> ServiceResult<std::collections::BTreeMap<String, Vec<(&'static str, Option<String>)>>> {
+    require_manage(principal)?;
+    let mut out: std::collections::BTreeMap<String, Vec<(&'static str, Option<String>)>> =
+        std::collections::BTreeMap::new();
+    for g in chiso_store::grants::list(db).await? {
+        let entry = (
+            g.grant.role.as_str(),
+            g.grant.period.as_ref().map(ToString::to_string),
+        );
+        let list = out.entry(g.login).or_default();
+        if !list.contains(&entry) {
+            list.push(entry);
+        }
+    }
+    Ok(out)
+}
+
 /// A user to create.
 #[derive(Debug, Clone)]
 pub struct NewUser {

@@ -301,6 +301,11 @@ async fn only_admins_manage_users_and_a_created_user_can_sign_in() {
         let denied = lan.get("/quan-tri/nguoi-dung").await;
         assert_eq!(denied.status, StatusCode::FORBIDDEN);
         assert!(denied.body.contains("không có quyền"));
+        assert!(
+            denied.body.contains("<h1>Không có quyền truy cập</h1>"),
+            "{}",
+            denied.body
+        );
 
         let mut admin = Browser::new(&app.base);
         let r = admin.login("admin", PASSWORD).await;
@@ -308,6 +313,27 @@ async fn only_admins_manage_users_and_a_created_user_can_sign_in() {
         let list = admin.get("/quan-tri/nguoi-dung").await;
         assert_eq!(list.status, StatusCode::OK);
         assert!(list.body.contains("Quản trị viên") && list.body.contains(">lan<"));
+        // The role column says what each person does, not "Người dùng" for everyone.
+        assert!(
+            list.body.contains("<td>Chưa có vai trò</td>"),
+            "{}",
+            list.body
+        );
+        chiso_store::grants::grant(
+            app.db(),
+            "lan",
+            &chiso_domain::authz::Grant::all_periods(chiso_domain::authz::Role::Observer),
+            &Actor("admin".into()),
+            datetime!(2026-02-01 08:00 UTC),
+        )
+        .await
+        .expect("grant");
+        let list = admin.get("/quan-tri/nguoi-dung").await;
+        assert!(
+            list.body.contains("<td>Theo dõi (chỉ xem)</td>"),
+            "{}",
+            list.body
+        );
 
         let page = "/quan-tri/nguoi-dung";
         let created = admin

@@ -93,7 +93,24 @@ async fn page(
         Some((e, _)) => return Err(e),
         None => (StatusCode::OK, None, views::UserDraft::default()),
     };
-    let view = views::UsersPage::new(ctx, &users, &principal.login, notice, error, draft);
+    // Each person's roles, as the role page names them: "Thành viên thẩm định (2026)".
+    let roles: std::collections::BTreeMap<String, String> =
+        chiso_services::users::roles_by_user(state.db(), &principal)
+            .await?
+            .into_iter()
+            .map(|(login, kinds)| {
+                let text = kinds
+                    .iter()
+                    .map(|(kind, period)| match period {
+                        Some(p) => format!("{} ({p})", role_label(&ctx, kind)),
+                        None => role_label(&ctx, kind).to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (login, text)
+            })
+            .collect();
+    let view = views::UsersPage::new(ctx, &users, &roles, &principal.login, notice, error, draft);
     Ok((status, render(&view)?).into_response())
 }
 

@@ -644,6 +644,8 @@ impl ErrorPage {
     ) -> Self {
         let title = if status == StatusCode::NOT_FOUND {
             ctx.t("error.title_not_found")
+        } else if status == StatusCode::FORBIDDEN {
+            ctx.t("error.title_forbidden")
         } else if status.is_server_error() {
             ctx.t("error.title_internal")
         } else {
@@ -724,7 +726,7 @@ pub(crate) struct UserDraft {
 pub(crate) struct UserRow {
     pub login: String,
     pub name: String,
-    pub role: &'static str,
+    pub role: String,
     pub status: &'static str,
     pub disabled: bool,
     pub is_self: bool,
@@ -748,6 +750,7 @@ impl UsersPage {
     pub fn new(
         ctx: PageCtx,
         users: &[chiso_services::records::User],
+        roles: &std::collections::BTreeMap<String, String>,
         me: &str,
         notice: Option<String>,
         error: Option<String>,
@@ -758,11 +761,11 @@ impl UsersPage {
             .map(|u| UserRow {
                 login: u.login.clone(),
                 name: u.display_name.clone(),
-                role: ctx.t(if u.is_admin {
-                    "admin.role_admin"
-                } else {
-                    "admin.role_user"
-                }),
+                role: match roles.get(&u.login) {
+                    Some(r) if !r.is_empty() => r.clone(),
+                    _ if u.is_admin => ctx.t("admin.role_admin").to_owned(),
+                    _ => ctx.t("admin.role_none").to_owned(),
+                },
                 status: ctx.t(if u.disabled {
                     "admin.status_disabled"
                 } else {

@@ -415,6 +415,7 @@ pub(crate) async fn render_errors(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let session = req.extensions().get::<tower_sessions::Session>().cloned();
     let resp = next.run(req).await;
     let info = match resp.extensions().get::<ErrorInfo>() {
         Some(info) => info.clone(),
@@ -433,10 +434,9 @@ pub(crate) async fn render_errors(
             .with_details(details);
         (info.status, axum::Json(body)).into_response()
     } else {
+        let ctx = crate::pages::error_ctx(&state, lang, path, session).await;
         let page = crate::pages::error_page(
-            state.config().demo,
-            lang,
-            path,
+            ctx,
             info.status,
             message,
             request_id.filter(|_| info.status.is_server_error()),

@@ -306,6 +306,12 @@ async fn only_admins_manage_users_and_a_created_user_can_sign_in() {
             "{}",
             denied.body
         );
+        // Refused, not signed out: the header still names the person and offers to sign out.
+        assert!(
+            denied.body.contains(">Lan</a>") && denied.body.contains("action=\"/dang-xuat\""),
+            "{}",
+            denied.body
+        );
 
         let mut admin = Browser::new(&app.base);
         let r = admin.login("admin", PASSWORD).await;

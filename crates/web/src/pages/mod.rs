@@ -232,14 +232,40 @@ async fn decision_file(
     Ok(resp)
 }
 
-/// The error page (404, 500…) in the request's language.
-pub(crate) fn error_page(
-    demo: bool,
+/// The context of an error page: a signed-in person keeps their name, menu and sign-out in
+/// the header (a refusal is not a sign-out); anyone else gets the bare header. Never fails:
+/// an error page must render even when the session cannot be read.
+pub(crate) async fn error_ctx(
+    state: &AppState,
     lang: Lang,
     path: String,
+    session: Option<Session>,
+) -> PageCtx {
+    let mut ctx = PageCtx::bare(lang, state.config().demo, path);
+    let Some(session) = session else {
+        return ctx;
+    };
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.extensions.insert(session.clone());
+    let Ok(current) = CurrentUser::from_request_parts(&mut parts, state).await else {
+        return ctx;
+    };
+    if let Some(user) = current.user() {
+        ctx.user = Some(user.display_name.clone());
+        ctx.admin = accounts::require_user_admin(&current.principal()).is_ok();
+        if let Ok(token) = csrf::ensure_token(&session).await {
+            ctx.csrf = token;
+        }
+    }
+    ctx
+}
+
+/// The error page (404, 500…) in the request's language.
+pub(crate) fn error_page(
+    ctx: PageCtx,
     status: StatusCode,
     message: String,
     request_id: Option<String>,
 ) -> Result<String, askama::Error> {
-    views::ErrorPage::new(PageCtx::bare(lang, demo, path), status, message, request_id).render()
+    views::ErrorPage::new(ctx, status, message, request_id).render()
 }

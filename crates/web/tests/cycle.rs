@@ -2464,3 +2464,26 @@ async fn the_api_shows_an_assessment_only_to_people_who_may_see_it_and_only_thei
         c.stop().await;
     }
 }
+
+#[tokio::test]
+async fn reloading_the_address_of_a_refused_upload_goes_back_to_the_page_not_to_a_405() {
+    for backend in backends() {
+        let c = Cycle::start(&backend).await;
+        let mut officer = c.browser("can-bo").await;
+        for (action, back) in [
+            (
+                format!("{PAGE}/tieu-chi/1.1/minh-chung"),
+                format!("{PAGE}#leaf-1.1"),
+            ),
+            (format!("{PAGE}/giai-trinh/7"), format!("{PAGE}#request-7")),
+            (format!("{PAGE}/minh-chung/7/go-bo"), PAGE.to_owned()),
+            (format!("{PAGE}/nop"), PAGE.to_owned()),
+            (format!("{PAGE}/xem-truoc"), PAGE.to_owned()),
+        ] {
+            let r = officer.get(&action).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{action}: {}", r.body);
+            assert_eq!(r.location, back, "{action}");
+        }
+        c.app.stop().await;
+    }
+}

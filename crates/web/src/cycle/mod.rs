@@ -16,7 +16,9 @@ pub(crate) mod service;
 mod views;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use std::collections::HashMap;
+
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -33,7 +35,7 @@ use crate::multipart::{self, Bounds, Oversize, ReadError, Received};
 use crate::notice::Done;
 use crate::pages::{PageCtx, render};
 use crate::paths::{PeriodUnit, UnitItem, UnitLeaf};
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, format};
 
 /// The page of one unit's self-assessment; saving posts to it.
 const PAGE: &str = "/ky/{period}/tu-danh-gia/{unit}";
@@ -42,26 +44,61 @@ const PAGE: &str = "/ky/{period}/tu-danh-gia/{unit}";
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(PAGE, get(page).post(save))
-        .route("/ky/{period}/tu-danh-gia/{unit}/xem-truoc", post(preview))
-        .route("/ky/{period}/tu-danh-gia/{unit}/nop", post(submit))
+        .route(
+            "/ky/{period}/tu-danh-gia/{unit}/xem-truoc",
+            get(back_to_page).post(preview),
+        )
+        .route(
+            "/ky/{period}/tu-danh-gia/{unit}/nop",
+            get(back_to_page).post(submit),
+        )
         .route(
             "/ky/{period}/tu-danh-gia/{unit}/minh-chung/{id}",
             get(download),
         )
         .route(
             "/ky/{period}/tu-danh-gia/{unit}/minh-chung/{id}/go-bo",
-            post(remove),
+            get(back_to_page).post(remove),
         )
         // Files are bounded by the evidence limit per file and by the application's body limit
         // per request, not by the extractors' default of 2 MB.
         .route(
             "/ky/{period}/tu-danh-gia/{unit}/tieu-chi/{node}/minh-chung",
-            post(upload).layer(DefaultBodyLimit::disable()),
+            post(upload)
+                .layer(DefaultBodyLimit::disable())
+                .get(back_to_page),
         )
         .route(
             "/ky/{period}/tu-danh-gia/{unit}/giai-trinh/{id}",
-            post(answer).layer(DefaultBodyLimit::disable()),
+            post(answer)
+                .layer(DefaultBodyLimit::disable())
+                .get(back_to_page),
         )
+}
+
+/// `GET` of an action's address: after a refused upload or answer the page is shown again
+/// under the action's address, and reloading it (or following it) would ask the action for a
+/// page. It sends the person back to the page, at the criterion or request concerned.
+async fn back_to_page(
+    uri: axum::http::Uri,
+    Path(params): Path<HashMap<String, String>>,
+) -> Redirect {
+    let path = uri.path();
+    let part = |k: &str| params.get(k).map(String::as_str).unwrap_or_default();
+    let page = format!(
+        "/ky/{}/tu-danh-gia/{}",
+        format::segment(part("period")),
+        format::segment(part("unit"))
+    );
+    let anchor = match (params.get("node"), params.get("id")) {
+        (Some(node), _) => format!("#leaf-{}", format::segment(node)),
+        // An explanation's answer; a removed document has no place of its own.
+        (None, Some(id)) if !path.contains("/minh-chung/") => {
+            format!("#request-{}", format::segment(id))
+        }
+        _ => String::new(),
+    };
+    Redirect::to(&format!("{page}{anchor}"))
 }
 
 /// Display names of every user, for "saved by".

@@ -1352,6 +1352,8 @@ pub struct ChangeLog {
     pub entries: Vec<AuditEntry>,
     /// The person reads the whole log (an auditor), not only the leaves they may view.
     pub may_view_audit: bool,
+    /// Display names by login, so the log says who acted by name.
+    pub names: HashMap<String, String>,
 }
 
 /// The change log of one unit's assessment, newest first, optionally of one leaf. Readable by
@@ -1405,5 +1407,6 @@ pub async fn change_log(
         unit_name,
         entries,
         may_view_audit: auditor,
+        names: crate::dossier::names(db).await?,
     })
 }

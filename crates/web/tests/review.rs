@@ -1026,7 +1026,7 @@ async fn an_administrator_reopens_the_whole_approval_with_a_reason_and_the_chair
             );
         }
         let log = admin.get(&format!("/ky/{PERIOD}/nhat-ky/STP")).await;
-        log.assert_has(&[reason]);
+        log.assert_has(&[reason, "Quản trị Sở Nội vụ (admin)"]);
 
         // Through the API too: nothing approved is left to reopen.
         let token = api_token(db, "admin", chiso_services::tokens::TokenScope::Write).await;

@@ -483,6 +483,7 @@ async fn change_log(
         &log.unit_name,
         node.as_ref(),
         &log.entries,
+        &log.names,
     );
     Ok(render(&page)?.into_response())
 }

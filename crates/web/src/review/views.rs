@@ -981,6 +981,7 @@ impl LogPage {
         unit_name: &str,
         node: Option<&NodeCode>,
         entries: &[AuditEntry],
+        names: &std::collections::HashMap<String, String>,
     ) -> Self {
         let lang = ctx.lang;
         let links = Links::new(period.code.as_str(), unit);
@@ -990,7 +991,10 @@ impl LogPage {
                 let node_code = e.node.as_deref().and_then(|n| NodeCode::parse(n).ok());
                 LogRow {
                     when: vi_datetime(e.at),
-                    who: e.actor.clone(),
+                    // "Nguyễn Văn An (can-bo)": people by name, the login to tell two apart.
+                    who: names
+                        .get(&e.actor)
+                        .map_or_else(|| e.actor.clone(), |n| format!("{n} ({})", e.actor)),
                     what: action_label(lang, &e.entity, &e.action),
                     node_href: node_code.as_ref().map(|n| links.leaf_log(n)),
                     node: e.node.clone(),

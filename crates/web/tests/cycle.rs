@@ -961,6 +961,11 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
             ]
         );
         assert_eq!(c.stored_files().len(), 4, "four distinct blobs");
+        // The change log names each document, not the hash it is stored under.
+        let log = officer.get("/ky/2025/nhat-ky/SNV").await;
+        assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+        assert!(log.body.contains("Báo cáo rà soát.docx"), "{}", log.body);
+        assert!(!log.body.contains("Mã nội dung"), "{}", log.body);
 
         // Downloads carry the type and a safe attachment name.
         let plan_file = &files_of(&db, "1.1").await[0];

@@ -1058,7 +1058,9 @@ fn field_changes(
     keys.extend(o.keys().filter(|k| !n.contains_key(*k)));
     let mut seen = BTreeMap::new();
     keys.into_iter()
-        .filter(|k| k.as_str() != "version")
+        // Internal bookkeeping: the row's version, and the content hash a document is stored
+        // under (the file's name and size say what it is to a person).
+        .filter(|k| !matches!(k.as_str(), "version" | "blob_id"))
         .filter(|k| seen.insert((*k).clone(), ()).is_none())
         .filter(|k| o.get(*k) != n.get(*k))
         .filter(|k| {

@@ -813,7 +813,8 @@ pub struct ListRow {
     pub group: GroupName,
     /// Its assessment's state.
     pub state: AssessmentState,
-    /// Leaves of the unit the person may see (an area appraiser: their areas).
+    /// Leaves of the unit the person may see and appraisers score (an area appraiser: their
+    /// areas; survey and data leaves are not counted).
     pub leaves: usize,
     /// Of those, the leaves appraised.
     pub appraised: usize,
@@ -890,8 +891,11 @@ pub async fn list_units(
         let in_scope: Vec<&NodeCode> = sets
             .get(&m.group)
             .map(|s| {
+                // Survey and data leaves get their points elsewhere: an appraiser's progress
+                // counts only what appraisers score.
                 s.leaves()
                     .into_iter()
+                    .filter(|n| appraisable(n.source))
                     .map(|n| &n.code)
                     .filter(|c| {
                         allowed(

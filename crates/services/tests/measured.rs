@@ -605,3 +605,41 @@ async fn a_confirmed_preview_is_imported_and_a_different_file_or_state_is_refuse
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn an_appraisers_progress_counts_only_the_criteria_appraisers_score() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let db = &t.db;
+        prepared(db).await;
+        let set = chiso_formats::read_index_set(&examples().join("index-set-xa.yaml")).unwrap();
+        let area2 = node("2");
+        let all: Vec<_> = set
+            .leaves()
+            .into_iter()
+            .filter(|n| n.code.as_str().starts_with("2."))
+            .collect();
+        let scored = all
+            .iter()
+            .filter(|n| chiso_services::review::appraisable(n.source))
+            .count();
+        assert!(scored < all.len(), "area 2 has a survey leaf (2.3)");
+        let appraiser = Principal::new(
+            "td.a2",
+            vec![Grant::in_period(
+                Role::Appraiser {
+                    scope: AppraiserScope::areas([area2]),
+                },
+                period(),
+            )],
+        );
+        let list = chiso_services::review::list_units(db, &appraiser, &period(), AT)
+            .await
+            .unwrap();
+        assert!(!list.rows.is_empty());
+        for row in &list.rows {
+            assert_eq!(row.leaves, scored, "[{}] {}", backend.name(), row.unit);
+        }
+        t.drop_database().await;
+    }
+}

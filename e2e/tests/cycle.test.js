@@ -38,7 +38,7 @@ const REVIEW = `/ky/${PERIOD}/tham-dinh/${UNIT}`;
  * steps, a bonus and a deduction.
  */
 const ENTRIES = {
-  1: { '1.1.1': { yes: 'yes' }, '1.1.2': { ratio: ['10', '10'] }, '1.2': { date: '2025-12-08' },
+  1: { '1.1.1': { yes: 'yes' }, '1.1.2': { ratio: ['10', '10'] }, '1.2': { date: '08/12/2025' },
     '1.3': { na: true } },
   2: { '2.1': { ratio: ['12', '12'] }, '2.2.1': { ratio: ['18', '20'] }, '2.2.2': { grade: 'T' },
     '2.3': { value: '1,25' } },
@@ -68,7 +68,7 @@ const OTHER_ENTRIES = Object.fromEntries(Object.entries(ENTRIES).map(([area, ent
 function middling(e) {
   if (e.yes) return { yes: 'yes' };
   if (e.ratio || e.na) return { ratio: ['8', '10'] };
-  if (e.date) return { date: '2025-12-15' };
+  if (e.date) return { date: '15/12/2025' };
   if (e.grade) return { grade: 'HT' };
   return { value: '1' };
 }
@@ -231,19 +231,28 @@ test('the unit officer finds the task, fills every criterion with live points, u
   assert.equal(new URL(page.url()).pathname, SELF);
   assert.equal(await text(page, '#total-points'), '0,00');
 
+  // The "còn thiếu" bar jumps to the first criterion without a value, its field ready.
+  await page.click('.todo-nav a:has-text("Chưa có giá trị")');
+  assert.equal(new URL(page.url()).hash, `#leaf-${WITH_EVIDENCE}`);
+  assert.equal(await page.evaluate(() => document.activeElement.closest('article').id), `leaf-${WITH_EVIDENCE}`);
+
   // The evidence first: a real PDF on the first criterion, which then needs no explanation.
+  // A value typed in another area before the upload is saved with it, not lost.
+  await page.fill('[name="value:2.3"]', ENTRIES[2]['2.3'].value);
   await page.setInputFiles(id(`file-${WITH_EVIDENCE}`), EVIDENCE);
-  await submit(page, `button[form="up-${WITH_EVIDENCE}"]`);
-  assert.equal(await text(page, '[role="status"]'), 'Đã tải lên 1 tệp.');
+  await submit(page, `button[formaction$="/tieu-chi/${WITH_EVIDENCE}/minh-chung"]`);
+  assert.equal(await text(page, '[role="status"]'), 'Đã lưu các giá trị đã nhập và tải lên 1 tệp.');
   assert.equal(await text(page, `${id(`leaf-${WITH_EVIDENCE}`)} .cycle-evidence a`), EVIDENCE.name);
+  assert.equal(await page.inputValue('[name="value:2.3"]'), ENTRIES[2]['2.3'].value, 'the typed value survived the upload');
+  assert.equal(await text(page, '#total-points'), '1,25');
 
   // The live preview: points and the total follow what is typed, before anything is saved.
   await page.check(`input[name="value:${WITH_EVIDENCE}"][value="yes"]`);
-  await page.waitForFunction(() => document.getElementById('total-points').textContent.trim() === '1,00');
+  await page.waitForFunction(() => document.getElementById('total-points').textContent.trim() === '2,25');
   assert.equal(await text(page, id(`pts-${WITH_EVIDENCE}`)), '1,00');
   await page.fill('[name="num:1.1.2"]', '10');
   await page.fill('[name="den:1.1.2"]', '10');
-  await page.waitForFunction(() => document.getElementById('total-points').textContent.trim() === '3,00');
+  await page.waitForFunction(() => document.getElementById('total-points').textContent.trim() === '4,25');
   assert.equal(await text(page, id('pct-1.1.2')), '100,00 %');
 
   // Criteria that require evidence and have none are flagged until explained.
@@ -251,6 +260,7 @@ test('the unit officer finds the task, fills every criterion with live points, u
   assert.doesNotMatch(await text(page, id(`leaf-${WITH_EVIDENCE}`)), /Cần giải trình/);
   for (const [area, entries] of Object.entries(ENTRIES)) {
     await fillArea(page, entries, (code) => code !== WITH_EVIDENCE);
+    // 2.3, saved with the upload, changes again here: its explanation is written now.
     await saveArea(page, area, Object.keys(entries).length);
   }
   assert.equal(await text(page, '#total-points'), SELF_TOTAL);
@@ -325,12 +335,32 @@ test('in the appraisal window the appraiser adjusts two criteria with comments a
   await page.goto(app.url + REVIEW);
   await shot(page, 'tham-dinh.png', id('tc-1.1.2'));
 
-  // The second department: its first criterion is confirmed as entered (no comment needed).
+  // The second department, by keyboard: its first criterion confirmed as entered (no comment
+  // needed) with Enter, which saves and leaves the next criterion ready for typing.
   await page.goto(`${app.url}/ky/${PERIOD}/tham-dinh/${OTHER}`);
   await page.fill(id('value-tc-1.1.1'), 'có');
-  await submit(page, `form[action$="/tham-dinh/${OTHER}/tieu-chi/1.1.1"] button[type="submit"]`);
+  await Promise.all([page.waitForNavigation(), page.press(id('value-tc-1.1.1'), 'Enter')]);
   assert.equal(await text(page, '[role="status"]'), 'Đã lưu điểm thẩm định tiêu chí 1.1.1.');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'value-tc-1.1.2');
   assert.equal(await text(page, '.facts div:nth-child(2) dd'), 'Đang thẩm định');
+
+  // Then the rest of the unit, agreed with as entered, in under 10 actions: open the list,
+  // open the unit, press the button and confirm.
+  let actions = 0;
+  await page.goto(`${app.url}/ky/${PERIOD}/tham-dinh`);
+  actions += 1;
+  await submit(page, `table.review-list a[href$="/tham-dinh/${OTHER}"]`);
+  actions += 1;
+  const left = Number(await text(page, '.todo-nav a:has-text("Chưa thẩm định") .badge'));
+  assert.ok(left > 10, `${left} criteria left to appraise`);
+  await submit(page, 'form.confirm-all button[type="submit"]');
+  actions += 2;
+  assert.match(page.dialogs.at(-1), new RegExp(`^Ghi điểm thẩm định bằng giá trị đơn vị tự đánh giá cho ${left} tiêu chí`));
+  assert.ok(actions < 10, `${actions} actions`);
+  assert.equal(await text(page, '[role="status"]'),
+    `Đã đồng ý với tự đánh giá ở ${left} tiêu chí; mỗi tiêu chí được ghi vào nhật ký thay đổi.`);
+  assert.equal(await page.locator('.todo-nav a:has-text("Chưa thẩm định")').count(), 0, 'nothing left to appraise');
+  assert.equal(await page.locator('form.confirm-leaf').count(), 0);
 
   const admin = pages.admin;
   await admin.goto(`${app.url}/quan-tri/ky-danh-gia/${PERIOD}#tien-do`);

@@ -231,6 +231,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 display_name: display,
                 password,
                 is_admin: admin,
+                email: String::new(),
             };
             users::create(&db, &BlockingPasswords, &cli_principal(), new, clock.now())
                 .await

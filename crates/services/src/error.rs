@@ -176,6 +176,19 @@ impl ServiceError {
         self.detail.as_ref()
     }
 
+    /// A refusal of a form with several mistakes found at once: the first mistake is the
+    /// error (its code and arguments, as when it is alone), and every mistake rides along as
+    /// [`Detail::Problems`] so that the form can show all of them in one pass.
+    ///
+    /// # Panics
+    /// When `problems` is empty: a refusal names at least one mistake.
+    pub fn from_problems(problems: Vec<Problem>) -> Self {
+        let first = problems.first().expect("a refusal names a mistake").clone();
+        let mut e = ServiceError::new(first.code);
+        e.args = first.args;
+        e.detail(Detail::Problems(problems))
+    }
+
     /// Whether this is `code`.
     pub fn is(&self, code: Code) -> bool {
         self.code == code

@@ -99,7 +99,9 @@ pub struct NewPeriod {
 /// Years a period may be for: the index exists since 2012; far-future years are typos.
 const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// Creates a period (status draft, no groups yet). Errors name the field at fault.
+/// Creates a period (status draft, no groups yet). Every mistake of the form is reported at
+/// once: the error carries the first, and [`Detail::Problems`] all of them, each with a
+/// `field` argument (`code`, `name`, `year`, `previous`) naming the field at fault.
 pub async fn create_period(
     db: &Db,
     p: &Principal,
@@ -107,24 +109,46 @@ pub async fn create_period(
     at: OffsetDateTime,
 ) -> ServiceResult<PeriodCode> {
     require_manage(p, None)?;
-    let code = PeriodCode::parse(&new.code)
-        .map_err(|_| ServiceError::new(codes::PERIOD_CODE_INVALID).arg("value", new.code.trim()))?;
+    let mut problems = Vec::new();
+    let code = match PeriodCode::parse(&new.code) {
+        Ok(code) => {
+            if periods::get(db, &code).await?.is_some() {
+                problems.push(
+                    Problem::new(codes::PERIOD_CODE_TAKEN)
+                        .arg("code", &code)
+                        .arg("field", "code"),
+                );
+            }
+            Some(code)
+        }
+        Err(_) => {
+            problems.push(
+                Problem::new(codes::PERIOD_CODE_INVALID)
+                    .arg("value", new.code.trim())
+                    .arg("field", "code"),
+            );
+            None
+        }
+    };
     let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
-        return Err(ServiceError::new(codes::PERIOD_NAME_REQUIRED));
+        problems.push(Problem::new(codes::PERIOD_NAME_REQUIRED).arg("field", "name"));
     }
     let year = new
         .year
         .trim()
         .parse::<i32>()
         .ok()
-        .filter(|y| YEARS.contains(y))
-        .ok_or_else(|| {
-            ServiceError::new(codes::PERIOD_YEAR_INVALID)
+        .filter(|y| YEARS.contains(y));
+    if year.is_none() {
+        problems.push(
+            Problem::new(codes::PERIOD_YEAR_INVALID)
                 .arg("value", new.year.trim())
                 .arg("min", YEARS.start())
                 .arg("max", YEARS.end())
-        })?;
+                .arg("field", "year"),
+        );
+    }
     let previous = match new.previous.trim() {
         "" => None,
         raw => {
@@ -132,10 +156,18 @@ pub async fn create_period(
                 Ok(c) => periods::get(db, &c).await?.map(|_| c),
                 Err(_) => None,
             };
-            Some(known.ok_or_else(|| {
-                ServiceError::new(codes::PERIOD_PREVIOUS_UNKNOWN).arg("value", raw)
-            })?)
+            if known.is_none() {
+                problems.push(
+                    Problem::new(codes::PERIOD_PREVIOUS_UNKNOWN)
+                        .arg("value", raw)
+                        .arg("field", "previous"),
+                );
+            }
+            known
         }
+    };
+    let (Some(code), Some(year), true) = (code, year, problems.is_empty()) else {
+        return Err(ServiceError::from_problems(problems));
     };
     let period = Period {
         code: code.clone(),

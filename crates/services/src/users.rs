@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::authz::authorize;
 use crate::codes;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{Problem, ServiceError, ServiceResult};
 use crate::records::User;
 
 /// Longest password accepted: generous for passphrases, short enough that nobody can make the
@@ -216,10 +216,13 @@ pub struct NewUser {
     pub password: String,
     /// Administrators manage users, units, index sets and periods.
     pub is_admin: bool,
+    /// Address for e-mail notifications; empty for none.
+    pub email: String,
 }
 
-/// Creates a user: `login_invalid`, `user_name_required`, the password rules
-/// ([`check_new_password`]), or `login_taken`.
+/// Creates a user. Every mistake is reported at once ([`ServiceError::from_problems`], each
+/// problem naming its `field`): `login_invalid` or `login_taken`, `user_name_required`, the
+/// password rules ([`check_new_password`]) and `email_invalid`.
 #[tracing::instrument(skip_all, fields(login = %new.login))]
 pub async fn create(
     db: &Db,
@@ -229,6 +232,7 @@ pub async fn create(
     at: OffsetDateTime,
 ) -> ServiceResult<()> {
     require_manage(principal)?;
+    let mut problems = Vec::new();
     let login = new.login.trim();
     if login.is_empty()
         || login.chars().count() > MAX_LOGIN_LEN
@@ -236,17 +240,41 @@ pub async fn create(
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
     {
-        return Err(ServiceError::new(codes::LOGIN_INVALID).arg("login", login));
+        problems.push(
+            Problem::new(codes::LOGIN_INVALID)
+                .arg("login", login)
+                .arg("field", "login"),
+        );
+    } else if users::find_by_login(db, login).await?.is_some() {
+        problems.push(
+            Problem::new(codes::LOGIN_TAKEN)
+                .arg("login", login)
+                .arg("field", "login"),
+        );
     }
     let name = new.display_name.trim();
     if name.is_empty() {
-        return Err(ServiceError::new(codes::USER_NAME_REQUIRED));
+        problems.push(Problem::new(codes::USER_NAME_REQUIRED).arg("field", "display_name"));
     }
-    check_new_password(&new.password, &new.password)?;
+    if let Err(e) = check_new_password(&new.password, &new.password) {
+        let mut p = Problem::new(e.code());
+        p.args = e.args().to_vec();
+        problems.push(p.arg("field", "password"));
+    }
+    let email = new.email.trim();
+    if let Err(e) = check_email(email) {
+        let mut p = Problem::new(e.code());
+        p.args = e.args().to_vec();
+        problems.push(p);
+    }
+    if !problems.is_empty() {
+        return Err(ServiceError::from_problems(problems));
+    }
     let hash = passwords.hash(new.password).await?;
     let actor = Actor(principal.login.clone());
     match users::create(db, login, name, &hash, new.is_admin, &actor, at).await {
-        Ok(_) => Ok(()),
+        Ok(_) if email.is_empty() => Ok(()),
+        Ok(_) => Ok(users::set_email(db, login, Some(email), &actor, at).await?),
         Err(StoreError::Conflict(_)) => {
             Err(ServiceError::new(codes::LOGIN_TAKEN).arg("login", login))
         }

@@ -35,6 +35,7 @@ fn new_user(login: &str, name: &str, password: &str) -> NewUser {
         display_name: name.into(),
         password: password.into(),
         is_admin: false,
+        email: String::new(),
     }
 }
 

@@ -215,7 +215,7 @@ fn verify_in(password: &[u8], phc: &str, blocks: &mut Vec<argon2::Block>) -> boo
 
 /// The page's own message for a refusal of the accounts service: the forms have always
 /// spoken of these mistakes in their own words; anything else stays the service's error.
-fn form_error(e: ServiceError) -> AppError {
+pub(crate) fn form_error(e: ServiceError) -> AppError {
     let arg = |name: &str| e.get(name).unwrap_or_default().to_owned();
     let form = match e.code() {
         c if c == codes::PASSWORD_TOO_SHORT => {
@@ -288,17 +288,15 @@ pub async fn list_users(db: &Db, p: &Principal) -> Result<Vec<User>, AppError> {
     users::list(db, p).await.map_err(form_error)
 }
 
-/// Creates a user.
+/// Creates a user; a refusal stays the service's error, with every mistake of the form.
 pub async fn create_user(
     db: &Db,
     hashing: &PasswordHashing,
     p: &Principal,
     new: NewUser,
     at: OffsetDateTime,
-) -> Result<(), AppError> {
-    users::create(db, hashing, p, new, at)
-        .await
-        .map_err(form_error)
+) -> Result<(), ServiceError> {
+    users::create(db, hashing, p, new, at).await
 }
 
 /// Refuses an e-mail address that is neither empty nor valid, naming it.

@@ -78,6 +78,25 @@ pub fn segment(code: &str) -> String {
     out
 }
 
+/// Who did something, for people: "Nguyễn Văn An (can-bo)" for a user (the login tells two
+/// people of one name apart), the server's command line or the demo loader in words, and any
+/// other actor as recorded. `names` maps logins to display names.
+pub fn actor(
+    lang: crate::i18n::Lang,
+    names: &std::collections::HashMap<String, String>,
+    actor: &str,
+) -> String {
+    if let Some(name) = names.get(actor) {
+        return format!("{name} ({actor})");
+    }
+    match actor.split_once(':') {
+        _ if actor == "cli" => lang.t("actor.cli").to_owned(),
+        Some(("cli", account)) => lang.tf("actor.cli_account", &[("account", account)]),
+        _ if actor == "demo" => lang.t("actor.demo").to_owned(),
+        _ => actor.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

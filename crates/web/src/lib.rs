@@ -17,6 +17,7 @@ pub mod i18n;
 mod layers;
 mod measured;
 mod multipart;
+mod navigator;
 mod notice;
 mod pages;
 mod paths;

@@ -43,6 +43,9 @@ pub(crate) struct Bounds {
     oversize: Oversize,
     /// The files still allowed, when they are counted.
     budget: Option<FileBudget>,
+    /// Another name the files may come under besides `file` (the file input of one leaf on a
+    /// page with one per leaf).
+    also: Option<String>,
 }
 
 impl Bounds {
@@ -52,6 +55,16 @@ impl Bounds {
             file_bytes,
             oversize,
             budget: None,
+            also: None,
+        }
+    }
+
+    /// The same bounds, with files also taken from the part named `name`. Files of any other
+    /// part (the inputs of other leaves, sent along by the browser) are passed over unread.
+    pub(crate) fn also_from(self, name: String) -> Self {
+        Bounds {
+            also: Some(name),
+            ..self
         }
     }
 
@@ -127,6 +140,7 @@ pub(crate) async fn read(mut multipart: Multipart, bounds: Bounds) -> Result<Par
         file_bytes,
         oversize,
         mut budget,
+        also,
     } = bounds;
     let file_cap = usize::try_from(file_bytes).unwrap_or(usize::MAX);
     let mut parts = Parts::default();
@@ -136,7 +150,12 @@ pub(crate) async fn read(mut multipart: Multipart, bounds: Bounds) -> Result<Par
         .map_err(|e| interrupted("", e))?
     {
         let name = field.name().unwrap_or_default().to_owned();
-        if name != FILE_PART {
+        let is_file_part = name == FILE_PART || also.as_deref() == Some(name.as_str());
+        if !is_file_part && also.is_some() && field.file_name().is_some() {
+            // Another leaf's file input: not this upload's, never read.
+            continue;
+        }
+        if !is_file_part {
             let text = up_to(&mut field, MAX_TEXT_BYTES)
                 .await
                 .map_err(|e| interrupted("", e))?;

@@ -436,3 +436,90 @@ async fn a_role_granted_in_the_database_counts_at_the_next_request_until_it_is_r
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_new_user_form_names_every_mistake_at_once_and_keeps_what_was_typed() {
+    for backend in backends() {
+        let app = TestApp::start_with(&backend, WebConfig::default(), false).await;
+        add_user(app.db(), "admin", "Quản trị viên", true).await;
+        add_user(app.db(), "lan", "Lan", false).await;
+        let mut admin = Browser::new(&app.base);
+        admin.login("admin", PASSWORD).await;
+        let page = "/quan-tri/nguoi-dung";
+        let r = admin
+            .submit(
+                page,
+                page,
+                &[
+                    ("login", "lan"),
+                    ("display_name", "  "),
+                    ("password", "ngan"),
+                    ("email", "khong-phai-thu"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        for (field, message) in [
+            ("login", "Tên đăng nhập “lan” đã có người dùng."),
+            ("display_name", "Hãy nhập họ và tên."),
+            ("password", "Mật khẩu phải có ít nhất"),
+            (
+                "email",
+                "Địa chỉ thư điện tử “khong-phai-thu” không hợp lệ.",
+            ),
+        ] {
+            assert!(
+                r.body
+                    .contains(&format!("id=\"new-{field}-error\" class=\"field-error\"")),
+                "{field}: {}",
+                r.body
+            );
+            assert!(r.body.contains(message), "{message}: {}", r.body);
+        }
+        assert!(r.body.contains("value=\"khong-phai-thu\""));
+        assert!(
+            users::find_by_login(app.db(), "khong-phai-thu")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_role_granted_from_the_command_line_says_so_in_words() {
+    for backend in backends() {
+        let app = TestApp::start_with(&backend, WebConfig::default(), false).await;
+        add_user(app.db(), "admin", "Quản trị viên", true).await;
+        add_user(app.db(), "lan", "Lan", false).await;
+        for (actor, login) in [("cli:root", "lan"), ("admin", "admin")] {
+            chiso_store::grants::grant(
+                app.db(),
+                login,
+                &chiso_domain::authz::Grant::all_periods(chiso_domain::authz::Role::Observer),
+                &Actor(actor.into()),
+                datetime!(2026-02-01 08:00 UTC),
+            )
+            .await
+            .expect("grant");
+        }
+        let mut admin = Browser::new(&app.base);
+        admin.login("admin", PASSWORD).await;
+        let lan = admin.get("/quan-tri/nguoi-dung/lan/vai-tro").await;
+        assert!(
+            lan.body.contains(
+                "Quản trị hệ thống (dòng lệnh trên máy chủ, tài khoản root), ngày 01/02/2026"
+            ),
+            "{}",
+            lan.body
+        );
+        let own = admin.get("/quan-tri/nguoi-dung/admin/vai-tro").await;
+        assert!(
+            own.body.contains("Quản trị viên (admin), ngày 01/02/2026"),
+            "{}",
+            own.body
+        );
+        app.stop().await;
+    }
+}

@@ -750,7 +750,7 @@ async fn fill_everything(b: &mut Browser) {
                 "2.1",
                 &[("value", "3,25"), ("data", "12/14 thủ tục đã rà soát")],
             ),
-            ("2.2", &[("value", "2025-01-20")]),
+            ("2.2", &[("value", "20/01/2025")]),
             ("2.3", &[("value", "1")]),
             ("3.1", &[("value", "0,5")]),
         ],
@@ -792,7 +792,7 @@ async fn an_officer_fills_every_method_uploads_evidence_explains_what_is_missing
             "Hoàn thành tốt (75 %)",
             "name=\"value:2.1\"",
             "bước chấm 0,25",
-            "type=\"date\"",
+            "placeholder=\"dd/mm/yyyy\"",
             "name=\"value:3.1\"",
             "Điểm tiêu chí này lấy từ kết quả điều tra xã hội học",
             "Điểm tiêu chí này lấy từ số liệu theo dõi",
@@ -2490,5 +2490,101 @@ async fn reloading_the_address_of_a_refused_upload_goes_back_to_the_page_not_to_
             assert_eq!(r.location, back, "{action}");
         }
         c.app.stop().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One form per page: nothing typed is lost.
+
+#[tokio::test]
+async fn the_page_is_one_form_and_a_leaf_s_save_button_saves_what_was_typed_in_every_area() {
+    for backend in backends() {
+        let c = Cycle::start(&backend).await;
+        let db = c.db().clone();
+        let mut officer = c.browser("can-bo").await;
+        let page = officer.get(PAGE).await;
+        assert_eq!(
+            page.body.matches("class=\"cycle-values\"").count(),
+            1,
+            "one values form for the whole page"
+        );
+        page.assert_has(&[
+            "<nav class=\"todo-nav\"",
+            "Chưa có giá trị",
+            "name=\"file:1.1\"",
+            &format!("formaction=\"{PAGE}/tieu-chi/1.1/minh-chung\""),
+        ]);
+        // A value typed in area 2, then the save button of a leaf of area 1: both are saved.
+        let mut pairs = vec![("csrf".to_owned(), csrf_of(&page.body))];
+        pairs.extend(leaf_fields(&page.body, "1.1", &[("value", "yes")]));
+        pairs.extend(leaf_fields(&page.body, "2.1", &[("value", "3,25")]));
+        // The name of a file chosen but not uploaded names no value and empties nothing.
+        pairs.push(("file:1.2".to_owned(), "ke-hoach.pdf".to_owned()));
+        pairs.push(("at".to_owned(), "1.1".to_owned()));
+        let r = officer.post(PAGE, &as_refs(&pairs)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location, format!("{PAGE}?ok=saved&n=2#leaf-1.1"));
+        assert_eq!(self_points(&db, "1.1").await, Some(dec!(2)));
+        assert_eq!(self_points(&db, "2.1").await, Some(dec!(3.25)));
+        assert!(stored_leaf(&db, "1.2").await.is_none());
+        c.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_upload_saves_the_values_typed_on_the_page_and_with_a_mistake_stores_neither() {
+    for backend in backends() {
+        let c = Cycle::start(&backend).await;
+        let db = c.db().clone();
+        let mut officer = c.browser("can-bo").await;
+        let page = officer.get(PAGE).await.body;
+        let token = csrf_of(&page);
+        let content = pdf(b'u', 1800);
+        let other = pdf(b'o', 900);
+        let typed = |value: &'static str| {
+            let mut fields = leaf_fields(&page, "2.1", &[("value", value)]);
+            fields.extend(leaf_fields(&page, "1.2", &[]));
+            fields
+        };
+
+        // A mistake in the values typed: no value and no file is stored, and the page says why.
+        let before = snapshot(&db).await;
+        let fields = typed("9");
+        let mut parts = vec![Part::Text("csrf", &token)];
+        parts.extend(fields.iter().map(|(k, v)| Part::Text(k, v)));
+        parts.push(Part::File("file:1.1", "ke-hoach.pdf", &content));
+        let action = format!("{PAGE}/tieu-chi/1.1/minh-chung");
+        let r = officer.post_multipart(&action, &parts).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_has(&[
+            "Tệp chưa được tải lên vì các giá trị nhập trên trang còn lỗi",
+            "Tiêu chí 2.1: Điểm 9 vượt điểm tối đa 4.",
+            "value=\"9\"",
+        ]);
+        assert_eq!(snapshot(&db).await, before);
+        assert!(c.stored_files().is_empty());
+
+        // Corrected: the value is saved and the file attached to its own leaf only; a file
+        // chosen on another leaf's input travels along unread.
+        let fields = typed("3,25");
+        let mut parts = vec![Part::Text("csrf", &token)];
+        parts.extend(fields.iter().map(|(k, v)| Part::Text(k, v)));
+        parts.push(Part::File("file:1.2", "khac.pdf", &other));
+        parts.push(Part::File("file:1.1", "ke-hoach.pdf", &content));
+        let r = officer.post_multipart(&action, &parts).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location, format!("{PAGE}?ok=uploaded_saved&n=1#leaf-1.1"));
+        assert_eq!(self_points(&db, "2.1").await, Some(dec!(3.25)));
+        let files = files_of(&db, "1.1").await;
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].file_name, "ke-hoach.pdf");
+        assert!(files_of(&db, "1.2").await.is_empty());
+        assert_eq!(c.stored_files().len(), 1);
+        let page = officer.get(&r.location).await;
+        page.assert_has(&[
+            "Đã lưu các giá trị đã nhập và tải lên 1 tệp.",
+            "value=\"3,25\"",
+        ]);
+        c.stop().await;
     }
 }

@@ -771,8 +771,8 @@ async fn milestones_are_validated_per_field_in_vietnamese_and_saved_with_an_audi
         let page = b.get("/quan-tri/ky-danh-gia/2024?ok=plan_saved").await;
         page.assert_has(&[
             "Đã lưu mốc thời gian.",
-            "name=\"self_close\" type=\"text\" inputmode=\"numeric\" value=\"15/12/2024\"",
-            "name=\"explanation_open\" type=\"text\" inputmode=\"numeric\" value=\"16/01/2025\"",
+            "name=\"self_close\" type=\"text\" inputmode=\"numeric\" maxlength=\"10\" placeholder=\"dd/mm/yyyy\" autocomplete=\"off\" class=\"date-input\" data-date=\"Ngày phải có thật và viết theo dạng ngày/tháng/năm, ví dụ 11/06/2024.\" value=\"15/12/2024\"",
+            "name=\"explanation_open\" type=\"text\" inputmode=\"numeric\" maxlength=\"10\" placeholder=\"dd/mm/yyyy\" autocomplete=\"off\" class=\"date-input\" data-date=\"Ngày phải có thật và viết theo dạng ngày/tháng/năm, ví dụ 11/06/2024.\" value=\"16/01/2025\"",
             "Giai đoạn ngày 20/01/2025",
             "<dd class=\"phase\">Giải trình</dd>",
         ]);
@@ -1006,5 +1006,48 @@ async fn the_to_do_list_shows_each_role_what_awaits_it_by_deadline() {
 fn group_names_used_by_the_tests_are_valid() {
     for g in ["Sở, ban, ngành", "UBND cấp huyện"] {
         GroupName::parse(g).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_new_period_form_names_every_mistake_at_once_next_to_its_field() {
+    for backend in backends() {
+        let app = start(&backend, IN_EXPLANATION).await;
+        let db = app.db();
+        person(db, "admin", true, vec![]).await;
+        let before = snapshot(db).await;
+        let mut b = Browser::signed_in(&app.base, "admin", PASSWORD).await;
+        let r = b
+            .post_csrf(
+                "/quan-tri/ky-danh-gia",
+                &[
+                    ("code", "2024"),
+                    ("name", " "),
+                    ("year", "20255"),
+                    ("previous", "1999"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        for (field, message) in [
+            ("code", "Đã có kỳ đánh giá mã “2024”."),
+            ("name", "Hãy nhập tên kỳ đánh giá."),
+            ("year", "Năm đánh giá “20255” không hợp lệ"),
+            (
+                "previous",
+                "Không có kỳ đánh giá “1999” để chọn làm kỳ trước.",
+            ),
+        ] {
+            r.assert_has(&[
+                &format!("id=\"p-{field}-error\" class=\"field-error\""),
+                message,
+            ]);
+        }
+        r.assert_has(&[
+            "Chưa tạo được kỳ đánh giá. Hãy sửa các ô sau:",
+            "value=\"20255\"",
+        ]);
+        assert_eq!(snapshot(db).await, before);
+        app.stop().await;
     }
 }

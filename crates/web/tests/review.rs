@@ -419,7 +419,8 @@ async fn appraisal_explanation_and_approval_change_the_published_rank_and_total(
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(
             r.location,
-            format!("{}?ok=saved&tieu-chi=1.2.1#tc-1.2.1", unit_path("SNV"))
+            // Ready at the next criterion this appraiser still has to appraise.
+            format!("{}?ok=saved&tieu-chi=1.2.1&tiep=2.1.1", unit_path("SNV"))
         );
         let r = a12
             .appraise("SNV", "2.1.1", "20", "Tỷ lệ đúng hạn thực tế 80 %")
@@ -1087,9 +1088,23 @@ async fn an_appraiser_agrees_with_a_criterion_an_area_or_a_whole_unit_each_audit
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(
             r.location,
-            format!("{}?ok=confirmed&n=1#tc-1.1.1", unit_path("STP"))
+            format!("{}?ok=confirmed&n=1&tiep=1.2.1", unit_path("STP"))
         );
         assert_eq!(appraised_points(db, "STP", "1.1.1").await, Some(dec!(9)));
+        // Back on the page, the next criterion to appraise has the focus, and the bar counts
+        // what is left.
+        let page = td.get(&r.location).await;
+        assert!(
+            !r.location.contains('#'),
+            "a fragment would block the focus"
+        );
+        assert_eq!(page.body.matches("autofocus data-arrive").count(), 1);
+        page.assert_has(&[
+            "id=\"value-tc-1.2.1\" name=\"value\" type=\"text\" value=\"\" autocomplete=\"off\" required enterkeyhint=\"next\" autofocus data-arrive",
+            "<nav class=\"todo-nav\"",
+            "Chưa thẩm định <span class=\"badge\">4</span>",
+            "data-targets=\"tc-1.2.1 tc-2.1.1 tc-2.2.1 tc-3.1\"",
+        ]);
         let r = td.post_csrf(&confirm, &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert!(r.location.contains("ok=confirmed&n=4"), "{}", r.location);

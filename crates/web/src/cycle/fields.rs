@@ -138,7 +138,7 @@ impl LeafFields {
             }
             Some(RawValue::Percent(p)) => f.value = plain(*p),
             Some(RawValue::Grade(code)) => f.value = code.to_string(),
-            Some(RawValue::Date(d)) => f.value = iso_date(*d),
+            Some(RawValue::Date(d)) => f.value = chiso_domain::fmt::vi_date(*d),
         }
         f
     }
@@ -166,11 +166,6 @@ impl LeafFields {
 /// A decimal as typed back into an input: `1,5`, `1423`, `0,25`.
 pub(crate) fn plain(d: Decimal) -> String {
     number::vi_input(d)
-}
-
-/// `2025-01-20`, what a date input holds.
-fn iso_date(d: time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// Line ends as `\n` (browsers send `\r\n` from text areas), surrounding blanks trimmed.
@@ -216,7 +211,20 @@ impl PostedForm {
                 form.other.insert(name, value);
                 continue;
             };
-            let Ok(code) = NodeCode::parse(code) else {
+            // Only a leaf's own fields make a leaf block: another field naming a leaf (the
+            // name of a chosen file, `file:1.2`) must not read as that leaf emptied.
+            const LEAF_FIELDS: [&str; 9] = [
+                "value",
+                "num",
+                "den",
+                "na",
+                "data",
+                "note",
+                "explanation",
+                "version",
+                "sig",
+            ];
+            let (true, Ok(code)) = (LEAF_FIELDS.contains(&field), NodeCode::parse(code)) else {
                 continue;
             };
             let leaf = form.leaves.entry(code).or_default();

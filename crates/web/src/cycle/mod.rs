@@ -167,8 +167,8 @@ async fn page(
     show(&state, ctx, &principal, &codes, feedback).await
 }
 
-/// `POST /ky/{period}/tu-danh-gia/{unit}`: saves the leaves changed in one area's form (or the
-/// one leaf named by `only`) as a draft.
+/// `POST /ky/{period}/tu-danh-gia/{unit}`: saves every leaf changed on the page (or only the
+/// leaf named by `only`, for clients that send one) as a draft.
 async fn save(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -183,8 +183,11 @@ async fn save(
     let outcome = service::save(state.db(), &principal, &sheet, &form, now)
         .await
         .map(|saved| {
-            let anchor = match (form.get("only"), form.get("area"), &saved.first) {
-                (Some(only), _, _) => format!("#leaf-{only}"),
+            // Back to the button pressed: a leaf's (`at`) or an area's; every changed value
+            // of the page was saved either way.
+            let leaf = form.get("only").or_else(|| form.get("at"));
+            let anchor = match (leaf, form.get("area"), &saved.first) {
+                (Some(leaf), _, _) => format!("#leaf-{leaf}"),
                 (None, Some(area), _) => format!("#area-{area}"),
                 (None, None, Some(first)) => format!("#leaf-{first}"),
                 _ => String::new(),
@@ -254,8 +257,12 @@ async fn read_multipart(
     form: Multipart,
     limit: u64,
     budget: FileBudget,
+    also: Option<String>,
 ) -> Result<(PostedForm, Vec<Received>), Refusal> {
-    let bounds = Bounds::new(limit, Oversize::Keep).counted(budget);
+    let mut bounds = Bounds::new(limit, Oversize::Keep).counted(budget);
+    if let Some(name) = also {
+        bounds = bounds.also_from(name);
+    }
     let parts = multipart::read(form, bounds).await.map_err(|e| {
         let (status, problem) = match e {
             ReadError::Interrupted { file, source } => {
@@ -290,7 +297,11 @@ async fn read_multipart(
 }
 
 /// `POST /ky/{period}/tu-danh-gia/{unit}/tieu-chi/{node}/minh-chung`: attaches files to a
-/// leaf (multipart field `file`, several allowed).
+/// leaf (multipart field `file` or `file:{node}`, several allowed).
+///
+/// The page's upload buttons send the whole values form along: the values changed on the
+/// page are saved first (all or none), so that an upload never loses what was typed; when
+/// they have mistakes, nothing is stored and the page shows them with what was typed.
 async fn upload(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -305,25 +316,52 @@ async fn upload(
     // Who and when first: a refused person's files are never read.
     let outcome = match service::may_attach(&principal, &sheet, &node) {
         Err(f) => Err(f),
-        Ok(_) => match read_multipart(multipart, limit, sheet.file_budget(&node)).await {
-            Err(r) => Err(Failure::Refused(r)),
-            Ok((_, files)) => {
-                let store = state.evidence_store().map(|s| s.as_ref());
-                service::attach(
-                    state.db(),
-                    store,
-                    &principal,
-                    &sheet,
-                    &node,
-                    &files,
-                    limit,
-                    now,
-                )
-                .await
+        Ok(_) => {
+            let own = format!("file:{node}");
+            match read_multipart(multipart, limit, sheet.file_budget(&node), Some(own)).await {
+                Err(r) => Err(Failure::Refused(r)),
+                Ok((form, files)) => {
+                    let typed = form.leaves.values().any(|l| l.changed());
+                    let saved = if typed {
+                        service::save(state.db(), &principal, &sheet, &form, now)
+                            .await
+                            .map_err(service::hold_files)
+                    } else {
+                        Ok(service::Saved::default())
+                    };
+                    match saved {
+                        Err(f) => Err(f),
+                        Ok(saved) => {
+                            // The values saved changed the versions the sheet was read at.
+                            let sheet = if saved.leaves > 0 {
+                                service::load(state.db(), &principal, &codes.0, &codes.1, now)
+                                    .await?
+                            } else {
+                                sheet
+                            };
+                            let store = state.evidence_store().map(|s| s.as_ref());
+                            service::attach(
+                                state.db(),
+                                store,
+                                &principal,
+                                &sheet,
+                                &node,
+                                &files,
+                                limit,
+                                now,
+                            )
+                            .await
+                            .map(|n| (n, saved.leaves > 0))
+                        }
+                    }
+                }
             }
-        },
+        }
     }
-    .map(|n| format!("{}?ok=uploaded&n={n}#leaf-{node}", base(&codes)));
+    .map(|(n, saved)| {
+        let ok = if saved { "uploaded_saved" } else { "uploaded" };
+        format!("{}?ok={ok}&n={n}#leaf-{node}", base(&codes))
+    });
     finish(&state, ctx, &principal, &codes, outcome).await
 }
 
@@ -403,7 +441,7 @@ async fn answer(
         .iter()
         .find(|r| r.id == id)
         .map_or(FileBudget::for_leaf(0), |r| sheet.file_budget(&r.key.node));
-    let outcome = match read_multipart(multipart, limit, budget).await {
+    let outcome = match read_multipart(multipart, limit, budget, None).await {
         Err(r) => Err(Failure::Refused(r)),
         Ok((form, files)) => {
             let posted = Answer {

@@ -94,6 +94,8 @@ pub(crate) enum Problem {
     Upload(UploadError),
     /// An upload without any file.
     NoFile,
+    /// Files sent with values that have mistakes: neither was stored.
+    ValuesHeld,
     /// No store for evidence files is configured.
     StorageMissing,
     /// An answer to an explanation request must say something.
@@ -299,7 +301,7 @@ impl Sheet {
 }
 
 /// What a save wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Saved {
     /// Leaves changed by the person (0: nothing to save).
     pub leaves: usize,
@@ -331,6 +333,18 @@ fn refused_save(
     match Failure::from(e) {
         Failure::Refused(mut r) => {
             r.drafts = drafts;
+            Failure::Refused(r)
+        }
+        app => app,
+    }
+}
+
+/// A refusal of the values sent along with files: it also says that the files were not
+/// stored, since the browser cannot keep them through the page shown again.
+pub(crate) fn hold_files(f: Failure) -> Failure {
+    match f {
+        Failure::Refused(mut r) => {
+            r.problems.insert(0, Problem::ValuesHeld);
             Failure::Refused(r)
         }
         app => app,

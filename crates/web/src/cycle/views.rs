@@ -18,6 +18,7 @@ use super::fields::{self, FieldProblem, InputKind, LeafFields, NumberField};
 use super::service::{PreviewLeaves, Problem, Refusal, Sheet, Totals};
 use crate::format::{self, DASH};
 use crate::i18n::Lang;
+use crate::navigator::{self, NavItem};
 use crate::notice::Done;
 use crate::pages::PageCtx;
 
@@ -59,10 +60,8 @@ fn deadline(lang: Lang, close: OffsetDateTime) -> String {
 /// Display names by login, for "saved by".
 pub(crate) type Names = HashMap<String, String>;
 
-fn name_of(names: &Names, login: &str) -> String {
-    names
-        .get(login)
-        .map_or_else(|| login.to_owned(), |n| format!("{n} ({login})"))
+fn name_of(lang: Lang, names: &Names, login: &str) -> String {
+    crate::format::actor(lang, names, login)
 }
 
 /// One of several choices (a grade, yes/no).
@@ -187,6 +186,10 @@ pub(crate) struct SelfPage {
     pub missing_explanation: Vec<LeafLink>,
     pub missing_evidence: Vec<LeafLink>,
     pub open_requests: Vec<LeafLink>,
+    /// The "còn thiếu" bar: each kind of work left, with a link to the next criterion.
+    pub todo_nav: Vec<NavItem>,
+    /// The id of the values form the bar saves ("" when nothing can be edited).
+    pub save_form: &'static str,
     pub show_submit: bool,
     pub can_submit: bool,
     pub submit_blocked: Option<String>,
@@ -564,7 +567,7 @@ impl SelfPage {
                             (
                                 "who",
                                 &r.and_then(|r| r.answered_by.as_deref())
-                                    .map_or_else(|| DASH.to_owned(), |l| name_of(names, l)),
+                                    .map_or_else(|| DASH.to_owned(), |l| name_of(lang, names, l)),
                             ),
                             (
                                 "at",
@@ -657,6 +660,8 @@ impl SelfPage {
         let mut unfilled = Vec::new();
         let mut missing_explanation = Vec::new();
         let mut missing_evidence = Vec::new();
+        // Both kinds of missing evidence, in the order of the page, for the navigator.
+        let mut evidence_ids = Vec::new();
         for node in sheet.set.leaves() {
             if !fields::unit_enters(node) || !sheet.visible(&node.code) {
                 continue;
@@ -666,6 +671,7 @@ impl SelfPage {
                 unfilled.push(link(&node.code));
             }
             if sheet.explanation_required(node) {
+                evidence_ids.push(navigator::anchor_of(&link(&node.code).href));
                 if stored
                     .and_then(|s| s.explanation.as_deref())
                     .is_none_or(|e| e.trim().is_empty())
@@ -676,7 +682,7 @@ impl SelfPage {
                 }
             }
         }
-        let open_requests = sheet
+        let open_requests: Vec<LeafLink> = sheet
             .requests
             .iter()
             .filter(|r| r.status == LeafExplanation::Requested)
@@ -686,6 +692,21 @@ impl SelfPage {
                 label: link(&r.key.node).label,
             })
             .collect();
+
+        let ids = |links: &[LeafLink]| {
+            links
+                .iter()
+                .map(|l| navigator::anchor_of(&l.href))
+                .collect()
+        };
+        let todo_nav = [
+            navigator::item(lang.t("cycle.nav.unfilled").to_owned(), ids(&unfilled)),
+            navigator::item(lang.t("cycle.nav.evidence").to_owned(), evidence_ids),
+            navigator::item(lang.t("cycle.nav.requests").to_owned(), ids(&open_requests)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
 
         let show_submit = sheet.may_submit_at_all();
         let issues = sheet.submission_issues();
@@ -715,7 +736,7 @@ impl SelfPage {
                         .map(|n| n.title.clone())
                         .unwrap_or_default(),
                     text: r.request.clone(),
-                    by: name_of(names, &r.requested_by),
+                    by: name_of(lang, names, &r.requested_by),
                     at: when(r.requested_at),
                     status: match r.status {
                         LeafExplanation::Answered => lang.t("cycle.request_answered").to_owned(),
@@ -725,7 +746,7 @@ impl SelfPage {
                     answered: match (&r.answered_by, r.answered_at) {
                         (Some(by), Some(at)) => Some(lang.tf(
                             "cycle.answered_by",
-                            &[("who", &name_of(names, by)), ("at", &when(at))],
+                            &[("who", &name_of(lang, names, by)), ("at", &when(at))],
                         )),
                         _ => None,
                     },
@@ -768,7 +789,7 @@ impl SelfPage {
                 (Some(by), Some(at)) if a.state != chiso_domain::AssessmentState::Draft => {
                     Some(lang.tf(
                         "cycle.submitted_by",
-                        &[("who", &name_of(names, by)), ("at", &when(at))],
+                        &[("who", &name_of(lang, names, by)), ("at", &when(at))],
                     ))
                 }
                 _ => None,
@@ -784,6 +805,8 @@ impl SelfPage {
             missing_explanation,
             missing_evidence,
             open_requests,
+            todo_nav,
+            save_form: if editable { "cycle-values" } else { "" },
             show_submit,
             can_submit: show_submit && submit_blocked.is_none(),
             submit_blocked,
@@ -815,6 +838,7 @@ fn problem_message(lang: Lang, p: &Problem) -> String {
         Problem::Issue(issue) => issue_message(lang, issue),
         Problem::Upload(e) => upload_message(lang, e),
         Problem::NoFile => lang.t("cycle.problem.no_file").to_owned(),
+        Problem::ValuesHeld => lang.t("cycle.values_held").to_owned(),
         Problem::StorageMissing => lang.t("cycle.problem.storage_missing").to_owned(),
         Problem::AnswerRequired => lang.t("cycle.problem.answer_required").to_owned(),
         Problem::AnswerTooLong => lang.tf(
@@ -863,7 +887,7 @@ fn stale_message(
     );
     let who = stored
         .and_then(|l| l.self_by.as_deref())
-        .map_or_else(|| DASH.to_owned(), |l| name_of(names, l));
+        .map_or_else(|| DASH.to_owned(), |l| name_of(lang, names, l));
     let at = stored
         .and_then(|l| l.self_at)
         .map_or_else(|| DASH.to_owned(), when);
@@ -932,7 +956,7 @@ fn leaf_view(
             href: format!("{base}/minh-chung/{}", e.id),
             kind: kind_label(lang, e.kind),
             size: format_size(e.size),
-            by: name_of(names, &e.uploaded_by),
+            by: name_of(lang, names, &e.uploaded_by),
             at: when(e.uploaded_at),
             removable: can_upload || answer_mode && submitted_at.is_some_and(|s| e.uploaded_at > s),
             remove_action: format!("{base}/minh-chung/{}/go-bo", e.id),
@@ -977,7 +1001,7 @@ fn leaf_view(
                 (Some(by), Some(at)) => Some(lang.tf(
                     "cycle.saved_by",
                     &[
-                        ("who", &name_of(names, by)),
+                        ("who", &name_of(lang, names, by)),
                         ("at", &when(at)),
                         ("version", &l.self_version.to_string()),
                     ],
@@ -1086,6 +1110,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("saved", "cycle.ok.saved"),
     ("unchanged", "cycle.ok.unchanged"),
     ("uploaded", "cycle.ok.uploaded"),
+    ("uploaded_saved", "cycle.ok.uploaded_saved"),
     ("removed", "cycle.ok.removed"),
     ("submitted", "cycle.ok.submitted"),
     ("answered", "cycle.ok.answered"),

@@ -80,18 +80,27 @@ async fn page(
     ctx: PageCtx,
     current: &CurrentUser,
     notice: Option<String>,
-    error: Option<(AppError, views::UserDraft)>,
+    error: Option<(Mistakes, views::UserDraft)>,
 ) -> Result<Response, AppError> {
     let principal = current.principal();
     let users = accounts::list_users(state.db(), &principal).await?;
-    let (status, error, draft) = match error {
-        Some((AppError::Form(e), draft)) => (
+    let (status, error, errors, draft) = match error {
+        Some((Mistakes::Fields(errors), draft)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, None, errors, draft)
+        }
+        Some((Mistakes::Other(AppError::Form(e)), draft)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(e.message(ctx.lang)),
+            FieldErrors::default(),
             draft,
         ),
-        Some((e, _)) => return Err(e),
-        None => (StatusCode::OK, None, views::UserDraft::default()),
+        Some((Mistakes::Other(e), _)) => return Err(e),
+        None => (
+            StatusCode::OK,
+            None,
+            FieldErrors::default(),
+            views::UserDraft::default(),
+        ),
     };
     // Each person's roles, as the role page names them: "Thành viên thẩm định (2026)".
     let roles: std::collections::BTreeMap<String, String> =
@@ -110,7 +119,16 @@ async fn page(
                 (login, text)
             })
             .collect();
-    let view = views::UsersPage::new(ctx, &users, &roles, &principal.login, notice, error, draft);
+    let view = views::UsersPage::new(
+        ctx,
+        &users,
+        &roles,
+        &principal.login,
+        notice,
+        error,
+        errors,
+        draft,
+    );
     Ok((status, render(&view)?).into_response())
 }
 
@@ -161,24 +179,52 @@ async fn create(
         is_admin: f.is_admin.is_some(),
         email: f.email.trim().to_owned(),
     };
-    if let Err(e) = accounts::check_email(&draft.email) {
-        return page(&state, ctx, &current, None, Some((e, draft))).await;
-    }
     let new = NewUser {
         login: login.clone(),
         display_name: f.display_name,
         password: f.password,
         is_admin: f.is_admin.is_some(),
+        email: f.email,
     };
     let now = state.config().clock.now();
     match accounts::create_user(state.db(), state.hashing(), &current.principal(), new, now).await {
-        Ok(()) => {
-            let p = current.principal();
-            accounts::set_user_email(state.db(), &p, &login, &draft.email, now).await?;
-            Ok(back("created", &login).into_response())
-        }
-        Err(e) => page(&state, ctx, &current, None, Some((e, draft))).await,
+        Ok(()) => Ok(back("created", &login).into_response()),
+        // Every mistake of the form at once, each next to its field.
+        Err(e) => match FieldErrors::of_service(ctx.lang, &e, &USER_FIELDS) {
+            Some(errors) => {
+                page(
+                    &state,
+                    ctx,
+                    &current,
+                    None,
+                    Some((Mistakes::Fields(errors), draft)),
+                )
+                .await
+            }
+            None => {
+                let e = accounts::form_error(e);
+                page(
+                    &state,
+                    ctx,
+                    &current,
+                    None,
+                    Some((Mistakes::Other(e), draft)),
+                )
+                .await
+            }
+        },
     }
+}
+
+/// The fields of the form creating a user, top to bottom.
+const USER_FIELDS: [&str; 4] = ["login", "display_name", "password", "email"];
+
+/// What went wrong with a form of the users page.
+enum Mistakes {
+    /// Mistakes of the creation form's fields.
+    Fields(FieldErrors),
+    /// Any other refusal (shown above the form) or failure (an error page).
+    Other(AppError),
 }
 
 #[derive(Debug, Deserialize)]
@@ -210,7 +256,16 @@ async fn reset(
     .await
     {
         Ok(()) => Ok(back("reset", &login).into_response()),
-        Err(e) => page(&state, ctx, &current, None, Some((e, Default::default()))).await,
+        Err(e) => {
+            page(
+                &state,
+                ctx,
+                &current,
+                None,
+                Some((Mistakes::Other(e), Default::default())),
+            )
+            .await
+        }
     }
 }
 
@@ -227,7 +282,16 @@ async fn switch(
     let now = state.config().clock.now();
     match accounts::set_disabled(state.db(), &current.principal(), &login, disabled, now).await {
         Ok(()) => Ok(back(if disabled { "disabled" } else { "enabled" }, &login).into_response()),
-        Err(e) => page(&state, ctx, &current, None, Some((e, Default::default()))).await,
+        Err(e) => {
+            page(
+                &state,
+                ctx,
+                &current,
+                None,
+                Some((Mistakes::Other(e), Default::default())),
+            )
+            .await
+        }
     }
 }
 
@@ -341,6 +405,7 @@ impl RolesPage {
         draft: GrantDraft,
         errors: FieldErrors,
         notice: Option<String>,
+        names: &std::collections::HashMap<String, String>,
     ) -> Self {
         let login = o.user.login.clone();
         let href = roles_href(&login);
@@ -361,7 +426,7 @@ impl RolesPage {
                 granted: ctx.lang.tf(
                     "roles.granted_by",
                     &[
-                        ("who", &g.granted_by),
+                        ("who", &format::actor(ctx.lang, names, &g.granted_by)),
                         ("date", &format::date(g.granted_at)),
                     ],
                 ),
@@ -420,7 +485,8 @@ async fn roles_view(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let errors = FieldErrors::new(ctx.lang, &errors);
-    let page = RolesPage::new(ctx, &o, draft, errors, notice);
+    let names = chiso_services::dossier::names(state.db()).await?;
+    let page = RolesPage::new(ctx, &o, draft, errors, notice, &names);
     Ok((status, render(&page)?).into_response())
 }
 

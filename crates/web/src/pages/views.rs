@@ -743,10 +743,13 @@ pub(crate) struct UsersPage {
     pub min_len: usize,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// Every mistake of the creation form, next to its field and listed above it.
+    pub errors: crate::unit_admin::FieldErrors,
     pub draft: UserDraft,
 }
 
 impl UsersPage {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         ctx: PageCtx,
         users: &[chiso_services::records::User],
@@ -754,6 +757,7 @@ impl UsersPage {
         me: &str,
         notice: Option<String>,
         error: Option<String>,
+        errors: crate::unit_admin::FieldErrors,
         draft: UserDraft,
     ) -> Self {
         let rows = users
@@ -783,6 +787,7 @@ impl UsersPage {
             min_len: crate::accounts::MIN_PASSWORD_LEN,
             notice,
             error,
+            errors,
             draft,
         }
     }

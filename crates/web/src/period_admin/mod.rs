@@ -24,6 +24,7 @@ use crate::auth::{CurrentUser, to_sign_in};
 use crate::multipart::{self, Bounds, Oversize};
 use crate::notice::Notice;
 use crate::pages::{PageCtx, render};
+use crate::unit_admin::FieldErrors;
 use crate::{AppError, AppState, service as results};
 use chiso_services::periods as service;
 use chiso_services::publication::{self, DecisionFile, MAX_DECISION_FILE_BYTES, Publish};
@@ -128,7 +129,14 @@ async fn list(
     let now = state.config().clock.now();
     let overview = service::overview(state.db(), &current.principal(), now).await?;
     let notice = notice(&ctx, &q);
-    let page = views::PeriodsPage::new(ctx, &overview, views::PeriodDraft::default(), notice, None);
+    let page = views::PeriodsPage::new(
+        ctx,
+        &overview,
+        views::PeriodDraft::default(),
+        notice,
+        None,
+        FieldErrors::default(),
+    );
     Ok(render(&page)?.into_response())
 }
 
@@ -143,6 +151,9 @@ struct CreateForm {
     #[serde(default)]
     previous: String,
 }
+
+/// The fields of the form creating a period, top to bottom.
+const PERIOD_FIELDS: [&str; 4] = ["code", "name", "year", "previous"];
 
 /// `POST /quan-tri/ky-danh-gia`.
 async fn create(
@@ -168,14 +179,25 @@ async fn create(
         }
         Err(e) if shown_on_form(&e) => {
             let overview = service::overview(state.db(), &principal, now).await?;
-            let message = crate::error::service_message(ctx.lang, &e);
+            // Every mistake of the form at once, each next to its field.
+            let errors = FieldErrors::of_service(ctx.lang, &e, &PERIOD_FIELDS);
+            let message = errors
+                .is_none()
+                .then(|| crate::error::service_message(ctx.lang, &e));
             let draft = views::PeriodDraft {
                 code: f.code,
                 name: f.name,
                 year: f.year,
                 previous: f.previous,
             };
-            let page = views::PeriodsPage::new(ctx, &overview, draft, None, Some(message));
+            let page = views::PeriodsPage::new(
+                ctx,
+                &overview,
+                draft,
+                None,
+                message,
+                errors.unwrap_or_default(),
+            );
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),

@@ -13,6 +13,7 @@ use crate::error::FormError;
 use crate::format::{self, DASH, segment};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
+use crate::unit_admin::FieldErrors;
 use chiso_services::periods::{PeriodsOverview, Setup};
 use chiso_services::todo::{Task, TodoItem};
 
@@ -122,7 +123,10 @@ pub(crate) struct PeriodsPage {
     pub previous: Vec<Choice>,
     pub draft: PeriodDraft,
     pub notice: Option<String>,
+    /// A refusal that is not about one field (shown above the form).
     pub error: Option<String>,
+    /// Every mistake of the form, next to its field and listed above the form.
+    pub errors: FieldErrors,
 }
 
 impl PeriodsPage {
@@ -132,6 +136,7 @@ impl PeriodsPage {
         draft: PeriodDraft,
         notice: Option<String>,
         error: Option<String>,
+        errors: FieldErrors,
     ) -> Self {
         let lang = ctx.lang;
         let rows = overview
@@ -165,6 +170,7 @@ impl PeriodsPage {
             draft,
             notice,
             error,
+            errors,
         }
     }
 }
@@ -207,6 +213,13 @@ pub(crate) struct MilestoneField {
     pub hint: &'static str,
     pub value: String,
     pub error: Option<String>,
+}
+
+impl MilestoneField {
+    /// The id of the hint below the field, which describes it.
+    pub fn hint_id(&self) -> String {
+        format!("ms-{}-hint", self.name)
+    }
 }
 
 /// A count on the dashboard, linking to the units it counts.

@@ -64,6 +64,8 @@ struct Done {
     #[serde(rename = "tieu-chi")]
     node: Option<String>,
     n: Option<String>,
+    /// The criterion to work on next, whose value field takes the focus.
+    tiep: Option<String>,
 }
 
 /// The notices after a redirect (`?ok=<what>&tieu-chi=<leaf>&n=<count>`).
@@ -103,6 +105,7 @@ async fn list(
 }
 
 /// Renders the appraisal page of one unit, with a refused form's draft when there is one.
+#[allow(clippy::too_many_arguments)]
 async fn unit_view(
     state: &AppState,
     ctx: PageCtx,
@@ -111,6 +114,7 @@ async fn unit_view(
     unit: &UnitCode,
     notice: Option<String>,
     draft: Option<(StatusCode, Draft)>,
+    next: Option<NodeCode>,
 ) -> Result<Response, AppError> {
     let now = state.config().clock.now();
     let file = service::unit_file(state.db(), p, period, unit, now).await?;
@@ -118,7 +122,7 @@ async fn unit_view(
         Some((s, d)) => (s, Some(d)),
         None => (StatusCode::OK, None),
     };
-    let page = views::UnitPage::new(ctx, &file, notice, draft);
+    let page = views::UnitPage::new(ctx, &file, notice, draft, next.as_ref());
     Ok((status, render(&page)?).into_response())
 }
 
@@ -132,7 +136,8 @@ async fn unit_page(
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let notice = done.notice(&ctx);
-    unit_view(&state, ctx, &p, &period, &unit, notice, None).await
+    let next = done.tiep.as_deref().and_then(|n| NodeCode::parse(n).ok());
+    unit_view(&state, ctx, &p, &period, &unit, notice, None, next).await
 }
 
 /// Where to go back to after a change on the unit's page.
@@ -147,6 +152,31 @@ fn back_to_unit(
         .map(|n| format!("#{}", views::anchor(n)))
         .unwrap_or_default();
     Redirect::to(&format!("{base}?{query}{fragment}")).into_response()
+}
+
+/// Where to go after `node` was saved or agreed with: the page, ready at the next criterion
+/// to appraise (`tiep`, whose field takes the focus), or at `node` when none is left. With a
+/// next criterion the address has no fragment: a fragment would keep the browser from
+/// focusing the field.
+async fn back_to_next(
+    state: &AppState,
+    p: &Principal,
+    period: &PeriodCode,
+    unit: &UnitCode,
+    query: &str,
+    node: &NodeCode,
+) -> Result<Response, AppError> {
+    let now = state.config().clock.now();
+    let file = service::unit_file(state.db(), p, period, unit, now).await?;
+    Ok(match views::next_to_appraise(&file, node) {
+        Some(next) => back_to_unit(
+            period,
+            unit,
+            &format!("{query}&tiep={}", format::segment(next.as_str())),
+            None,
+        ),
+        None => back_to_unit(period, unit, query, Some(node)),
+    })
 }
 
 /// How a refusal shows on a form: status 409 for a stale save, 422 for a value or a step
@@ -175,7 +205,7 @@ async fn refused(
 ) -> Result<Response, AppError> {
     let (status, error, stale) = on_form(&ctx, err)?;
     let d = draft(error, stale);
-    unit_view(state, ctx, p, period, unit, None, Some((status, d))).await
+    unit_view(state, ctx, p, period, unit, None, Some((status, d)), None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,12 +238,10 @@ async fn save_appraisal(
         expected_version: version,
     };
     match service::save_appraisal(state.db(), &p, &cmd, now).await {
-        Ok(()) => Ok(back_to_unit(
-            &period,
-            &unit,
-            &format!("ok=saved&tieu-chi={}", format::segment(node.as_str())),
-            Some(&node),
-        )),
+        Ok(()) => {
+            let query = format!("ok=saved&tieu-chi={}", format::segment(node.as_str()));
+            back_to_next(&state, &p, &period, &unit, &query, &node).await
+        }
         Err(e) => {
             refused(&state, ctx, &p, &period, &unit, e, |error, stale| {
                 Draft::Appraisal {
@@ -328,9 +356,11 @@ async fn confirm_self(
     };
     match service::confirm_self(state.db(), &p, &cmd, now).await {
         Ok(n) => {
-            let single = (cmd.leaves.len() == 1).then(|| &cmd.leaves[0]);
             let query = format!("ok=confirmed&n={n}");
-            Ok(back_to_unit(&period, &unit, &query, single))
+            match cmd.leaves.as_slice() {
+                [leaf] => back_to_next(&state, &p, &period, &unit, &query, leaf).await,
+                _ => Ok(back_to_unit(&period, &unit, &query, None)),
+            }
         }
         Err(e) => {
             refused(&state, ctx, &p, &period, &unit, e, |error, _| {

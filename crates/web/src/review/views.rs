@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::error::service_message;
 use crate::format::{self, DASH};
 use crate::i18n::Lang;
+use crate::navigator::{self, NavItem};
 use crate::pages::PageCtx;
 use chiso_services::review::{ApprovalOverview, UnitFile, UnitList, official_points};
 
@@ -253,6 +254,10 @@ pub(crate) struct UnitPage {
     pub confirm_all_prompt: String,
     /// Why the last agreement was refused.
     pub confirm_error: Option<String>,
+    /// The "còn thiếu" bar: each kind of work left, with a link to the next criterion.
+    pub todo_nav: Vec<NavItem>,
+    /// The appraisal page has no values form for the bar to save.
+    pub save_form: &'static str,
 }
 
 /// The leaves of one area.
@@ -291,6 +296,11 @@ pub(crate) struct LeafBlock {
     /// The appraised points differ from the unit's.
     pub differs: bool,
     pub form: Option<AppraisalForm>,
+    /// The person may appraise the leaf now and has not yet.
+    pub to_appraise: bool,
+    /// The leaf to work on next after the one just saved or agreed with: its value input
+    /// takes the focus, so that Enter saves and the next criterion is ready for typing.
+    pub arrive: bool,
     /// The person may agree with the unit's value as it is ("đồng ý với tự đánh giá").
     pub confirmable: bool,
     pub request: Option<RequestView>,
@@ -323,6 +333,8 @@ pub(crate) struct RequestView {
     pub answer: Option<String>,
     pub answered_by: Option<String>,
     pub status: &'static str,
+    /// Asked and not yet settled by a new appraisal.
+    pub open: bool,
 }
 
 /// The form asking the unit to explain a leaf.
@@ -379,11 +391,14 @@ fn request_status(lang: Lang, s: LeafExplanation) -> &'static str {
 }
 
 impl UnitPage {
+    /// `arrive` is the leaf to work on next (see [`next_to_appraise`]): its value field gets
+    /// the focus.
     pub fn new(
         ctx: PageCtx,
         file: &UnitFile,
         notice: Option<String>,
         draft: Option<Draft>,
+        arrive: Option<&NodeCode>,
     ) -> Self {
         let lang = ctx.lang;
         let links = Links::new(file.period.code.as_str(), file.unit.as_str());
@@ -442,6 +457,36 @@ impl UnitPage {
                 error,
             }
         });
+        if let Some(code) = arrive.map(ToString::to_string) {
+            for leaf in areas.iter_mut().flat_map(|a| a.leaves.iter_mut()) {
+                leaf.arrive = leaf.to_appraise && leaf.code == code;
+            }
+        }
+        let ids = |pick: &dyn Fn(&LeafBlock) -> bool| -> Vec<String> {
+            areas
+                .iter()
+                .flat_map(|a| a.leaves.iter())
+                .filter(|l| pick(l))
+                .map(|l| l.anchor.clone())
+                .collect()
+        };
+        let todo_nav = [
+            navigator::item(
+                lang.t("review.nav.unappraised").to_owned(),
+                ids(&|l: &LeafBlock| l.to_appraise),
+            ),
+            navigator::item(
+                lang.t("review.nav.requests").to_owned(),
+                ids(&|l: &LeafBlock| l.request.as_ref().is_some_and(|r| r.open)),
+            ),
+            navigator::item(
+                lang.t("review.nav.differs").to_owned(),
+                ids(&|l: &LeafBlock| l.differs),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let confirm_count: usize = areas.iter().map(|a| a.confirm.len()).sum();
         let n = confirm_count.to_string();
         let confirm_error = match &draft {
@@ -454,6 +499,8 @@ impl UnitPage {
             confirm_all: lang.tf("review.confirm_all", &[("n", &n)]),
             confirm_all_prompt: lang.tf("review.confirm_all_confirm", &[("n", &n)]),
             confirm_error,
+            todo_nav,
+            save_form: "",
             title: lang.tf("review.unit_title", &[("unit", &file.unit_name)]),
             period_name: file.period.name.clone(),
             unit_code: file.unit.to_string(),
@@ -471,6 +518,32 @@ impl UnitPage {
             ctx,
         }
     }
+}
+
+/// Whether the person may appraise `node` now and has not yet: where the keyboard flow and
+/// the "còn thiếu" bar lead.
+fn to_appraise(file: &UnitFile, node: &Node) -> bool {
+    file.may_appraise(node)
+        && file.appraisal_blocked(&node.code).is_none()
+        && !file
+            .leaves
+            .get(&node.code)
+            .is_some_and(|l| l.is_appraised())
+        && chiso_services::review::appraisable(node.source)
+}
+
+/// The criterion to go to once `after` is saved or agreed with: the next one to appraise in
+/// the order of the page, round to the first; `None` when none is left.
+pub(crate) fn next_to_appraise(file: &UnitFile, after: &NodeCode) -> Option<NodeCode> {
+    let leaves = file.visible_leaves();
+    let start = leaves
+        .iter()
+        .position(|n| &n.code == after)
+        .map_or(0, |i| i + 1);
+    (0..leaves.len())
+        .map(|k| leaves[(start + k) % leaves.len()])
+        .find(|n| to_appraise(file, n))
+        .map(|n| n.code.clone())
 }
 
 fn leaf_block(
@@ -541,6 +614,14 @@ fn leaf_block(
         answer: r.answer.clone(),
         answered_by: who_when(lang, r.answered_by.as_deref(), r.answered_at),
         status: request_status(lang, r.status),
+        // Waiting for the unit, or answered and not appraised again since.
+        open: match r.status {
+            LeafExplanation::Requested => true,
+            LeafExplanation::Answered => stored
+                .and_then(|l| l.appraised_at)
+                .is_none_or(|at| r.answered_at.is_some_and(|answered| at < answered)),
+            LeafExplanation::NotRequested => false,
+        },
     });
     let request_form =
         (file.may_request(node) && file.request_blocked(&node.code).is_none()).then(|| {
@@ -616,7 +697,9 @@ fn leaf_block(
             && appraised.is_none()
             && own.is_some_and(|s| s.input.is_some())
             && chiso_services::review::appraisable(node.source),
+        to_appraise: to_appraise(file, node),
         form,
+        arrive: false,
         request,
         request_form,
         log_href: links.leaf_log(&node.code),
@@ -992,9 +1075,7 @@ impl LogPage {
                 LogRow {
                     when: vi_datetime(e.at),
                     // "Nguyễn Văn An (can-bo)": people by name, the login to tell two apart.
-                    who: names
-                        .get(&e.actor)
-                        .map_or_else(|| e.actor.clone(), |n| format!("{n} ({})", e.actor)),
+                    who: crate::format::actor(lang, names, &e.actor),
                     what: action_label(lang, &e.entity, &e.action),
                     node_href: node_code.as_ref().map(|n| links.leaf_log(n)),
                     node: e.node.clone(),

@@ -89,6 +89,34 @@ impl FieldErrors {
     }
 }
 
+impl FieldErrors {
+    /// The mistakes of a service refusal that lists them ([`Detail::Problems`], each with a
+    /// `field` argument), in the service's words and in the order of `fields` (the form's
+    /// field names, top to bottom); `None` when the error is not such a refusal, or names a
+    /// field the form does not have, so that it is shown as the error it is.
+    pub(crate) fn of_service(
+        lang: Lang,
+        e: &chiso_services::ServiceError,
+        fields: &[&'static str],
+    ) -> Option<Self> {
+        let Some(chiso_services::Detail::Problems(problems)) = e.details() else {
+            return None;
+        };
+        let mut items = problems
+            .iter()
+            .map(|p| {
+                let named = p.args.iter().find(|(k, _)| *k == "field")?;
+                let field = fields.iter().find(|f| **f == named.1)?;
+                let args: Vec<(&str, &str)> =
+                    p.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                Some((*field, lang.tf(&crate::error::service_key(p.code), &args)))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        items.sort_by_key(|(f, _)| fields.iter().position(|x| x == f));
+        Some(FieldErrors { items })
+    }
+}
+
 /// Puts mistakes in the order of the fields on the form (`order`), so that the summary at the
 /// top reads like the form; fields not listed go last, mistakes of one field keep their order.
 pub(crate) fn in_form_order(errors: &mut [FieldError], order: &[&str]) {

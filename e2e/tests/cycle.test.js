@@ -34,11 +34,11 @@ const REVIEW = `/ky/${PERIOD}/tham-dinh/${UNIT}`;
 
 /**
  * What the Department of Justice enters, area by area, covering every kind of input of the
- * 2025 department set: yes/no (and "không phát sinh"), ratio, date, grade, count, points in
+ * 2026 department set: yes/no (and "không phát sinh"), ratio, date, grade, count, points in
  * steps, a bonus and a deduction.
  */
 const ENTRIES = {
-  1: { '1.1.1': { yes: 'yes' }, '1.1.2': { ratio: ['10', '10'] }, '1.2': { date: '08/12/2025' },
+  1: { '1.1.1': { yes: 'yes' }, '1.1.2': { ratio: ['10', '10'] }, '1.2': { date: '08/12/2026' },
     '1.3': { na: true } },
   2: { '2.1': { ratio: ['12', '12'] }, '2.2.1': { ratio: ['18', '20'] }, '2.2.2': { grade: 'T' },
     '2.3': { value: '1,25' } },
@@ -68,7 +68,7 @@ const OTHER_ENTRIES = Object.fromEntries(Object.entries(ENTRIES).map(([area, ent
 function middling(e) {
   if (e.yes) return { yes: 'yes' };
   if (e.ratio || e.na) return { ratio: ['8', '10'] };
-  if (e.date) return { date: '15/12/2025' };
+  if (e.date) return { date: '15/12/2026' };
   if (e.grade) return { grade: 'HT' };
   return { value: '1' };
 }
@@ -198,7 +198,7 @@ test('the administrator plans a period with one group, two departments and self-
   assert.equal(await text(page, 'h1'), PERIOD_NAME);
 
   await page.fill('#g-name', GROUP);
-  await page.selectOption('#g-set', 'SO-2025');
+  await page.selectOption('#g-set', 'SO-2026');
   await submit(page, '#nhom form.form button[type="submit"]');
   assert.equal(await text(page, '[role="status"]'), 'Đã lưu nhóm.');
   assert.equal(await text(page, 'table.period-groups tbody th'), GROUP);

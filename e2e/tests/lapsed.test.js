@@ -49,7 +49,7 @@ test('after the deadline the administrator closes an unsubmitted unit and withdr
   await page.fill('#p-year', '2026');
   await submit(page, 'form[action="/quan-tri/ky-danh-gia"] button[type="submit"]');
   await page.fill('#g-name', GROUP);
-  await page.selectOption('#g-set', 'SO-2025');
+  await page.selectOption('#g-set', 'SO-2026');
   await submit(page, '#nhom form.form button[type="submit"]');
   for (const [code, search] of [['STP', 'Tư pháp'], ['SYT', 'Y tế']]) {
     await page.fill('#u-q', search);

@@ -2,7 +2,8 @@
 //!
 //! - [`province`]: "Tỉnh Mẫu (dữ liệu mẫu)", a fictional province with four years of index
 //!   sets and raw inputs (2022–2025, across the 2025 reorganisation), from which the engine
-//!   computes results with the shapes of real published figures (domain.md §1).
+//!   computes results with the shapes of real published figures (domain.md §1), and 2026 in
+//!   progress with its own sets (the 2025 ones with their deadlines moved a year).
 //! - [`synthetic`]: national-scale data of any size for benchmarks (`chiso bench-data`).
 //!
 //! Inputs are always raw values per leaf; results are never typed in, so the demo exercises

@@ -5,7 +5,8 @@
 //! Each unit has a quality that drifts from year to year; every leaf input is drawn from it,
 //! so every result is computed by the engine. Three showcase figures of domain.md §1 are
 //! reached by placing one survey input: the city's 96,68 % (2023) and 96,89 % (2024), and
-//! Huyện Tân Khê's 89,83 points (2024). Everything else is whatever the inputs give.
+//! Huyện Tân Khê's 89,83 points (2024). Everything else is whatever the inputs give. 2026 is
+//! the year in progress: its sets are the 2025 ones with their deadlines moved to 2026.
 
 use std::collections::BTreeMap;
 
@@ -22,17 +23,21 @@ use crate::names::{
     CITY, DEPARTMENTS, DISTRICTS, MERGED_COMMUNES, MERGED_DEPARTMENTS, SHOWCASE_DISTRICT,
     SPECIAL_ZONE, UNRANKED_DEPARTMENT, code_for, split_kind,
 };
-use crate::sets::{GROUP_COMMUNES, GROUP_DEPARTMENTS, GROUP_DISTRICTS, Level, index_set, set_code};
+use crate::sets::{
+    GROUP_COMMUNES, GROUP_DEPARTMENTS, GROUP_DISTRICTS, Level, index_set, next_year_set, set_code,
+};
 
 /// The fixed seed of the demo: the same province on every machine, every time.
 const SEED: u64 = 0x0043_4849_534f_2d44;
 
-/// First and last year of the demo.
+/// First and last year of the demo with results.
 const FIRST_YEAR: i32 = 2022;
 const LAST_YEAR: i32 = 2025;
+/// The year in progress, after the last one with results.
+const OPEN_YEAR: i32 = LAST_YEAR + 1;
 
-/// The demo province: units with their lineage, each year's index sets and four periods of
-/// raw inputs (never results).
+/// The demo province: units with their lineage, each year's index sets, four periods of raw
+/// inputs (never results) and the year in progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoProvince {
     /// "Tỉnh Mẫu (dữ liệu mẫu)" — the label says the data is fictional wherever it is shown.
@@ -41,10 +46,14 @@ pub struct DemoProvince {
     pub units: Vec<Unit>,
     /// Merger edges of 2025 (departments on 1/3/2025, communes on 1/7/2025).
     pub lineage: Vec<Lineage>,
-    /// Index sets per level and year (`SO-2024`, `HUYEN-2024`, `XA-2024`, …).
+    /// Index sets per level and year (`SO-2024`, `HUYEN-2024`, `XA-2024`, …, `XA-2026`).
     pub sets: Vec<IndexSet>,
     /// Periods 2022–2025, oldest first.
     pub periods: Vec<DemoPeriod>,
+    /// 2026, the year after the last one with results: the same groups and units as 2025,
+    /// scored with the 2026 sets (the 2025 sets with their deadlines moved a year), and no
+    /// inputs yet (the units enter them when the demo is tried).
+    pub open: DemoPeriod,
 }
 
 /// One assessment period of the demo: its groups, the set each group uses, who takes part,
@@ -390,6 +399,24 @@ fn build_period(year: i32, sets: &[IndexSet], quality: &BTreeMap<String, [i64; 4
     }
 }
 
+/// The year after `last`: its groups scored with that year's sets, its members, no inputs.
+fn open_period(last: &DemoPeriod) -> DemoPeriod {
+    let year = last.year + 1;
+    DemoPeriod {
+        code: PeriodCode::parse(&year.to_string()).expect("a year is a period code"),
+        year,
+        name: format!("Chỉ số CCHC năm {year}"),
+        previous: Some(last.code.clone()),
+        groups: last
+            .groups
+            .iter()
+            .map(|(g, _)| (g.clone(), set_code(level_of(g.as_str()), year)))
+            .collect(),
+        members: last.members.clone(),
+        inputs: Vec::new(),
+    }
+}
+
 /// The demo province "Tỉnh Mẫu (dữ liệu mẫu)". Deterministic: every call returns equal data.
 pub fn province() -> DemoProvince {
     let mut sets = Vec::new();
@@ -401,14 +428,22 @@ pub fn province() -> DemoProvince {
         sets.push(index_set(Level::Commune, year));
     }
     let quality = qualities();
-    let periods = (FIRST_YEAR..=LAST_YEAR)
+    let periods: Vec<DemoPeriod> = (FIRST_YEAR..=LAST_YEAR)
         .map(|y| build_period(y, &sets, &quality))
         .collect();
+    // Next year's sets are cloned from this year's with the deadlines moved, as an
+    // administrator does on the set page.
+    for level in [Level::Department, Level::Commune] {
+        let last = index_set(level, LAST_YEAR);
+        sets.push(next_year_set(&last, level, OPEN_YEAR));
+    }
+    let open = open_period(periods.last().expect("the demo has periods"));
     DemoProvince {
         name: "Tỉnh Mẫu (dữ liệu mẫu)".to_owned(),
         units: units(),
         lineage: lineage(),
         sets,
         periods,
+        open,
     }
 }

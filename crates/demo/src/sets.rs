@@ -1090,14 +1090,15 @@ fn decision(level: Level, year: i32) -> &'static str {
         (Level::Department, 2024) => "Quyết định số 1843/QĐ-UBND ngày 20/5/2024",
         (Level::District, 2024) => "Quyết định số 1844/QĐ-UBND ngày 20/5/2024",
         (Level::Commune, 2024) => "Quyết định số 2161/QĐ-UBND ngày 11/6/2024",
-        (Level::Department, _) => "Quyết định số 1517/QĐ-UBND ngày 25/7/2025",
-        (_, _) => "Quyết định số 1602/QĐ-UBND ngày 08/8/2025",
+        (Level::Department, 2025) => "Quyết định số 1517/QĐ-UBND ngày 25/7/2025",
+        (_, 2025) => "Quyết định số 1602/QĐ-UBND ngày 08/8/2025",
+        (Level::Department, _) => "Quyết định số 2314/QĐ-UBND ngày 19/12/2025",
+        (_, _) => "Quyết định số 2315/QĐ-UBND ngày 19/12/2025",
     }
 }
 
-/// The index set for `level` in `year` (2022–2025; no district set from 2025).
-pub(crate) fn index_set(level: Level, year: i32) -> IndexSet {
-    let c = Ctx { level, year };
+/// The name of the set for `level` in `year`, marked as demo data.
+fn set_name(level: Level, year: i32) -> String {
     let name = match level {
         Level::Department => format!("Bộ Chỉ số CCHC của các sở, ban, ngành năm {year}"),
         Level::District => {
@@ -1108,6 +1109,29 @@ pub(crate) fn index_set(level: Level, year: i32) -> IndexSet {
         }
         Level::Commune => format!("Bộ Chỉ số CCHC của UBND các xã, phường, thị trấn năm {year}"),
     };
+    format!("{name} (dữ liệu mẫu)")
+}
+
+/// The set for `level` in `year`, issued as `last` (the set of the year before) with its
+/// deadlines moved to `year`: the way a province clones last year's set when the criteria do
+/// not change, so a report sent on time in `year` is on time ([`IndexSet::shift_dates`]).
+///
+/// # Panics
+/// If a deadline of `last` cannot move (a bug of the demo: its deadlines are ordinary days).
+pub(crate) fn next_year_set(last: &IndexSet, level: Level, year: i32) -> IndexSet {
+    let mut set = last.clone();
+    set.shift_dates(year - last.year)
+        .expect("the demo's deadlines move to any nearby year");
+    set.code = set_code(level, year);
+    set.name = set_name(level, year);
+    set.year = year;
+    set.decision = Some(decision(level, year).to_owned());
+    set
+}
+
+/// The index set for `level` in `year` (2022–2025; no district set from 2025).
+pub(crate) fn index_set(level: Level, year: i32) -> IndexSet {
+    let c = Ctx { level, year };
     let mut classes = ClassScheme::common_default();
     // In 2023 the province was stricter with districts: xuất sắc needed 95 %, not 90 %
     // (class bands are configured per set and per group, domain.md §5).
@@ -1137,7 +1161,7 @@ pub(crate) fn index_set(level: Level, year: i32) -> IndexSet {
     };
     IndexSet {
         code: set_code(level, year),
-        name: format!("{name} (dữ liệu mẫu)"),
+        name: set_name(level, year),
         year,
         decision: Some(decision(level, year).to_owned()),
         classes,

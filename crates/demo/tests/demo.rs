@@ -458,3 +458,67 @@ fn synthetic_national_scale_has_34_groups_of_120() {
         assert_eq!(s.members.iter().filter(|m| &m.group == g).count(), 120);
     }
 }
+
+#[test]
+fn the_2026_period_is_scored_with_the_2025_sets_moved_to_2026() {
+    let p = demo();
+    assert_eq!(p.open.year, 2026);
+    assert_eq!(p.open.previous.as_ref(), Some(&p.periods[3].code));
+    assert!(p.open.inputs.is_empty());
+    assert_eq!(p.open.members, p.periods[3].members);
+    assert_eq!(p.open.groups.len(), p.periods[3].groups.len());
+    for ((group, code), (group_2025, code_2025)) in p.open.groups.iter().zip(&p.periods[3].groups) {
+        assert_eq!(group, group_2025);
+        let set = p.set(code).expect("the 2026 set exists");
+        let last = p.set(code_2025).expect("the 2025 set exists");
+        assert_eq!(set.year, 2026);
+        assert_ne!(set.code, last.code);
+        assert!(
+            set.name.contains("2026") && !set.name.contains("2025"),
+            "{}",
+            set.name
+        );
+        // The tree is the 2025 one once its deadlines move back a year.
+        let dated = set.dated_rules();
+        assert!(!dated.is_empty(), "{code} has report deadlines");
+        assert!(dated.iter().all(|r| r.date.year() == 2026), "{dated:?}");
+        let mut back = set.clone();
+        back.shift_dates(-1).unwrap();
+        assert_eq!(back.nodes, last.nodes, "{code}");
+    }
+}
+
+#[test]
+fn in_2026_a_yearly_report_sent_on_its_deadline_scores_full_points() {
+    let p = demo();
+    for (_, code) in &p.open.groups {
+        let set = p.set(code).expect("the 2026 set exists");
+        let report = set
+            .find(&chiso_domain::NodeCode::parse("1.2").unwrap())
+            .expect("criterion 1.2 is the yearly report");
+        let method = report.method.as_ref().expect("a leaf");
+        assert_eq!(method.date(), Some(date!(2026 - 12 - 10)));
+        let score = |d| {
+            method
+                .score(
+                    report.max,
+                    report.source,
+                    report.not_applicable,
+                    &chiso_domain::RawValue::Date(d),
+                )
+                .unwrap()
+                .points
+        };
+        assert_eq!(score(date!(2026 - 12 - 10)), report.max, "{code}");
+        assert_eq!(score(date!(2026 - 11 - 28)), report.max, "{code}");
+        assert!(score(date!(2026 - 12 - 11)) < report.max, "{code}");
+        assert!(
+            report
+                .rule
+                .as_deref()
+                .is_some_and(|r| r.contains("10/12/2026")),
+            "{:?}",
+            report.rule
+        );
+    }
+}

@@ -7,6 +7,7 @@
 pub mod authz;
 pub mod completeness;
 pub mod compute;
+pub mod dated;
 mod exact;
 pub mod fmt;
 pub mod ids;
@@ -25,6 +26,7 @@ pub use compute::{
     ComputeInput, GroupStats, LeafScore, MergeError, NodeScore, PeriodResults, PreviousResult,
     RankMove, ResultNote, ScoreError, UnitInput, UnitResult, compute, rank_move,
 };
+pub use dated::{DatedRule, ShiftOutOfRange, ShiftedRule, shift_date};
 pub use ids::{GradeCode, GroupName, IdError, NodeCode, PeriodCode, SetCode, UnitCode};
 pub use indexset::{
     ClassBand, ClassScheme, CompiledSet, FlatNode, IndexSet, NaPolicy, Node, RankingRule, SetIssue,

@@ -2,10 +2,10 @@
 //! periods with their groups and raw inputs, then each period computed in order so that every
 //! result on screen comes from the engine, never from typed-in figures. The year after the
 //! last published one is left in progress, its self-assessment window open on the day the
-//! demo is loaded, so the assessment cycle can be tried at once.
+//! demo is loaded, so the assessment cycle can be tried at once; it is scored with its own
+//! year's sets, whose deadlines fall in that year.
 
 use chiso_demo::DemoProvince;
-use chiso_domain::PeriodCode;
 use chiso_domain::workflow::{Milestones, vn_day_end, vn_day_start};
 use chiso_store::{Actor, Db, index_sets, milestones, periods, scores, settings, units};
 use time::{Date, Duration, Month, OffsetDateTime};
@@ -82,39 +82,32 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> ServiceResult<usize> {
     for set in &demo.sets {
         index_sets::freeze(db, &set.code, &actor, at).await?;
     }
-    if let Some(last) = ordered.last() {
-        open_next_period(db, last, &actor, at).await?;
-    }
+    open_period(db, &demo.open, &actor, at).await?;
     Ok(ordered.len())
 }
 
-/// The year after `last`, with the same groups, sets and units, in its self-assessment window:
-/// opened two weeks before `at`, closing at the end of the 16th day after it, then appraisal,
-/// explanation, approval and publication over the following three months.
-async fn open_next_period(
+/// The year after the last published one (its groups, sets and units, no inputs), in its
+/// self-assessment window: opened two weeks before `at`, closing at the end of the 16th day
+/// after it, then appraisal, explanation, approval and publication over the following three
+/// months.
+async fn open_period(
     db: &Db,
-    last: &chiso_demo::DemoPeriod,
+    open: &chiso_demo::DemoPeriod,
     actor: &Actor,
     at: OffsetDateTime,
 ) -> ServiceResult<()> {
-    let year = last.year + 1;
-    let code = PeriodCode::parse(&year.to_string()).map_err(|e| {
-        ServiceError::new(codes::INVALID_FIELD)
-            .arg("field", "period")
-            .arg("value", year)
-            .source(e)
-    })?;
+    let code = open.code.clone();
     let period = periods::Period {
         code: code.clone(),
-        year,
-        name: format!("Chỉ số CCHC năm {year}"),
-        previous: Some(last.code.clone()),
+        year: open.year,
+        name: open.name.clone(),
+        previous: open.previous.clone(),
         status: periods::STATUS_DRAFT.to_owned(),
         decision: None,
         computed_at: None,
     };
     periods::create(db, &period, actor, at).await?;
-    periods::set_groups(db, &code, &last.groups, &last.members, actor, at).await?;
+    periods::set_groups(db, &code, &open.groups, &open.members, actor, at).await?;
     let today = at.to_offset(chiso_domain::workflow::VN_OFFSET).date();
     let day = |n: i64| today + Duration::days(n);
     let plan = Milestones {

@@ -9,9 +9,10 @@ use std::io::Read;
 use std::path::Path;
 
 use chiso_domain::authz::{self, Action, Principal, Resource};
-use chiso_domain::fmt::vi_plain;
+use chiso_domain::fmt::{vi_date, vi_plain};
 use chiso_domain::{
-    IndexSet, Method, NaPolicy, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue, Source,
+    DatedRule, IndexSet, Method, NaPolicy, Node, NodeCode, PeriodCode, Points, SetCode, SetIssue,
+    ShiftedRule, Source,
 };
 use chiso_store::index_sets::{self, SetUse};
 use chiso_store::{Actor, Db, IndexSetSummary, StoreError};
@@ -354,37 +355,113 @@ pub struct CloneSet {
     pub code: SetCode,
     /// The new draft's name, year and decision.
     pub info: SetInfo,
+    /// Move the dated rules (report deadlines) by the difference between the new year and
+    /// the source's year; otherwise they keep the source's days.
+    pub shift_dates: bool,
+}
+
+impl CloneSet {
+    /// What the forms offer by default: shift the dated rules when the years differ, since a
+    /// deadline of last year makes every report of the new year late.
+    pub fn shift_by_default(source_year: i32, new_year: i32) -> bool {
+        source_year != new_year
+    }
+}
+
+/// What a clone did with the source's dated rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetCloned {
+    /// The new draft's code.
+    pub code: SetCode,
+    /// Years the dated rules moved (0 when they were kept).
+    pub years: i32,
+    /// The dated rules moved, with their old and new days.
+    pub shifted: Vec<ShiftedRule>,
+    /// The dated rules that kept the source's days.
+    pub kept: Vec<DatedRule>,
 }
 
 /// Clones a set into a new draft: `set_code_taken` when the code exists, `set_invalid` when
-/// the copy would not validate; audited with where it came from.
+/// the copy would not validate, `invalid_field` (year) when a dated rule cannot move that
+/// far. With [`CloneSet::shift_dates`] the dated rules move by the difference of years
+/// ([`IndexSet::shift_dates`]); audited with where it came from and what happened to them.
 #[tracing::instrument(skip_all, fields(from = %cmd.from, set = %cmd.code))]
 pub async fn clone_set(
     db: &Db,
     principal: &Principal,
     cmd: &CloneSet,
     at: OffsetDateTime,
-) -> ServiceResult<()> {
+) -> ServiceResult<SetCloned> {
     require_manage(principal)?;
     let (source, _) = read(db, &cmd.from).await?;
     let taken = || ServiceError::new(codes::SET_CODE_TAKEN).arg("set", &cmd.code);
     if index_sets::set_use(db, &cmd.code).await?.is_some() {
         return Err(taken());
     }
-    let set = IndexSet {
+    let years = if cmd.shift_dates {
+        cmd.info.year.saturating_sub(source.year)
+    } else {
+        0
+    };
+    let mut set = IndexSet {
         code: cmd.code.clone(),
         name: cmd.info.name.clone(),
         year: cmd.info.year,
         decision: cmd.info.decision.clone(),
         ..source
     };
+    let (shifted, kept) = if years == 0 {
+        (Vec::new(), set.dated_rules())
+    } else {
+        let shifted = set.shift_dates(years).map_err(|e| {
+            ServiceError::new(codes::INVALID_FIELD)
+                .arg("field", "year")
+                .arg("value", cmd.info.year)
+                .source(e)
+        })?;
+        (shifted, Vec::new())
+    };
     validated(&set)?;
-    let reason = format!("nhân bản từ bộ chỉ số {}", cmd.from);
+    let reason = clone_reason(&cmd.from, years, &shifted, &kept);
     match index_sets::create(db, &set, &actor(principal), at, Some(&reason)).await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(SetCloned {
+            code: cmd.code.clone(),
+            years,
+            shifted,
+            kept,
+        }),
         Err(StoreError::Conflict(_)) => Err(taken()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The audit log's reason for a clone: the source, and the dated rules moved (each with its
+/// old and new day) or kept.
+fn clone_reason(from: &SetCode, years: i32, shifted: &[ShiftedRule], kept: &[DatedRule]) -> String {
+    let mut reason = format!("nhân bản từ bộ chỉ số {from}");
+    if !shifted.is_empty() {
+        let list: Vec<String> = shifted
+            .iter()
+            .map(|r| format!("{} {} → {}", r.code, vi_date(r.from), vi_date(r.to)))
+            .collect();
+        reason.push_str(&format!(
+            "; dời {} tiêu chí có ngày {years} năm ({})",
+            shifted.len(),
+            list.join(", ")
+        ));
+    }
+    if !kept.is_empty() {
+        let list: Vec<String> = kept
+            .iter()
+            .map(|r| format!("{} {}", r.code, vi_date(r.date)))
+            .collect();
+        reason.push_str(&format!(
+            "; giữ nguyên ngày của {} tiêu chí ({})",
+            kept.len(),
+            list.join(", ")
+        ));
+    }
+    reason
 }
 
 /// Change a draft's name, year and decision.

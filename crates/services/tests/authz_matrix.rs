@@ -136,8 +136,9 @@ async fn run(db: &Db, p: &Principal, op: Op) -> ServiceResult<()> {
                     year: 2026,
                     decision: None,
                 },
+                shift_dates: true,
             };
-            index_sets::clone_set(db, p, &cmd, now).await
+            index_sets::clone_set(db, p, &cmd, now).await.map(drop)
         }
         Op::EnterMeasured => {
             let cmd = SaveMeasured {

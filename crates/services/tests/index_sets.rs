@@ -260,6 +260,8 @@ async fn a_set_in_use_is_cloned_into_a_draft_whose_information_can_change() {
             from: xa(),
             code: next.clone(),
             info: info("Bộ chỉ số cấp xã 2026", 2026),
+            // The tree is compared with the source's below: its deadline stays as it was.
+            shift_dates: false,
         };
         index_sets::clone_set(&t.db, &admin(), &clone, AT)
             .await
@@ -290,6 +292,109 @@ async fn a_set_in_use_is_cloned_into_a_draft_whose_information_can_change() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), chiso_services::Kind::Forbidden);
+        t.drop_database().await;
+    }
+}
+
+/// The index set entries of the audit log for `set`, oldest first.
+async fn set_audit(db: &chiso_store::Db, set: &SetCode) -> Vec<chiso_store::audit::AuditEntry> {
+    let mut log = chiso_store::audit::list(db, &chiso_store::audit::AuditFilter::default())
+        .await
+        .unwrap();
+    log.retain(|e| e.entity == chiso_store::index_sets::ENTITY && e.entity_key == set.as_str());
+    log.reverse();
+    log
+}
+
+#[tokio::test]
+async fn a_clone_into_the_next_year_moves_its_deadlines_only_when_asked_and_says_so() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        index_sets::import(&t.db, &admin(), &file(false), AT)
+            .await
+            .unwrap();
+        let source = index_sets::load(&t.db, &admin(), &xa()).await.unwrap().set;
+        let dated = source.dated_rules();
+        assert_eq!(dated.len(), 1, "the example set has one report deadline");
+        assert_eq!(dated[0].code.as_str(), "1.2");
+        assert_eq!(dated[0].date, time::macros::date!(2025 - 12 - 15));
+        let clone = |code: &str, year, shift_dates| index_sets::CloneSet {
+            from: xa(),
+            code: SetCode::parse(code).unwrap(),
+            info: index_sets::SetInfo {
+                name: format!("Bộ chỉ số cấp xã {year}"),
+                year,
+                decision: None,
+            },
+            shift_dates,
+        };
+
+        let shifted = clone("XA-2027", 2027, true);
+        let done = index_sets::clone_set(&t.db, &admin(), &shifted, AT)
+            .await
+            .unwrap();
+        assert_eq!(done.code, shifted.code);
+        assert_eq!(done.years, 2);
+        assert!(done.kept.is_empty());
+        let moved: Vec<_> = done
+            .shifted
+            .iter()
+            .map(|r| (r.code.to_string(), r.from, r.to))
+            .collect();
+        assert_eq!(
+            moved,
+            [(
+                "1.2".to_owned(),
+                time::macros::date!(2025 - 12 - 15),
+                time::macros::date!(2027 - 12 - 15)
+            )]
+        );
+        let stored = index_sets::load(&t.db, &admin(), &shifted.code)
+            .await
+            .unwrap()
+            .set;
+        let stored_dates: Vec<_> = stored.dated_rules().iter().map(|r| r.date).collect();
+        assert_eq!(stored_dates, [time::macros::date!(2027 - 12 - 15)]);
+        // Everything but the deadline is the source's.
+        let mut back = stored.clone();
+        back.shift_dates(-2).unwrap();
+        assert_eq!(back.nodes, source.nodes);
+        let log = set_audit(&t.db, &shifted.code).await;
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].action, "create");
+        assert_eq!(
+            log[0].reason.as_deref(),
+            Some(
+                "nhân bản từ bộ chỉ số XA-2025; dời 1 tiêu chí có ngày 2 năm \
+                 (1.2 15/12/2025 → 15/12/2027)"
+            )
+        );
+
+        let kept = clone("XA-2026", 2026, false);
+        let done = index_sets::clone_set(&t.db, &admin(), &kept, AT)
+            .await
+            .unwrap();
+        assert_eq!(done.years, 0);
+        assert!(done.shifted.is_empty());
+        assert_eq!(done.kept, dated);
+        let stored = index_sets::load(&t.db, &admin(), &kept.code)
+            .await
+            .unwrap()
+            .set;
+        assert_eq!(stored.nodes, source.nodes);
+        assert_eq!(stored.year, 2026);
+        let log = set_audit(&t.db, &kept.code).await;
+        assert_eq!(
+            log[0].reason.as_deref(),
+            Some("nhân bản từ bộ chỉ số XA-2025; giữ nguyên ngày của 1 tiêu chí (1.2 15/12/2025)")
+        );
+
+        // The same year: nothing to move even when asked.
+        let same = clone("XA-2025-B", 2025, true);
+        let done = index_sets::clone_set(&t.db, &admin(), &same, AT)
+            .await
+            .unwrap();
+        assert_eq!((done.years, done.shifted.len(), done.kept.len()), (0, 0, 1));
         t.drop_database().await;
     }
 }

@@ -48,9 +48,26 @@ async fn the_demo_province_loads_computes_and_shows_its_seed_figures_on_every_ba
             plan.phase_at(at),
             chiso_domain::workflow::Phase::SelfAssessment
         );
+        // The same groups as 2025, each scored with its own 2026 set.
         let groups = periods::groups(&t.db, &period("2026")).await.unwrap();
         let groups_2025 = periods::groups(&t.db, &period("2025")).await.unwrap();
-        assert_eq!(groups, groups_2025);
+        let names = |g: &[(chiso_domain::GroupName, chiso_domain::SetCode)]| {
+            g.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&groups), names(&groups_2025));
+        for ((_, set), (_, set_2025)) in groups.iter().zip(&groups_2025) {
+            assert_ne!(set, set_2025);
+            let stored = chiso_store::index_sets::get(&t.db, set)
+                .await
+                .unwrap()
+                .expect("the 2026 set is stored");
+            assert_eq!(stored.year, 2026, "{set}");
+            assert!(
+                stored.dated_rules().iter().all(|r| r.date.year() == 2026),
+                "{set}: {:?}",
+                stored.dated_rules()
+            );
+        }
 
         let r2024 = results::load(&t.db, &period("2024"))
             .await
@@ -192,6 +209,96 @@ async fn a_published_period_refuses_recomputation() {
             backend.name()
         );
         assert_eq!(results::load(&t.db, &period("2024")).await.unwrap(), before);
+        t.drop_database().await;
+    }
+}
+
+/// An officer of the Department of Justice in the demo's 2026 period.
+fn justice_officer() -> chiso_domain::Principal {
+    use chiso_domain::authz::{Grant, Role};
+    chiso_domain::Principal::new(
+        "canbo.stp",
+        vec![Grant::in_period(
+            Role::UnitOfficer {
+                unit: UnitCode::parse("STP").unwrap(),
+            },
+            period("2026"),
+        )],
+    )
+}
+
+#[tokio::test]
+async fn in_the_demos_2026_period_a_yearly_report_sent_on_time_scores_full_points() {
+    use chiso_domain::{NodeCode, RawValue};
+    use chiso_services::assessment::{self, LeafEntry, SaveSelfAssessment};
+    use chiso_services::dossier;
+    use chiso_store::leaves::SelfEntry;
+
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        // A day of December 2026, the self-assessment of 2026 open.
+        let at = datetime!(2026-12-06 03:00 UTC);
+        load_demo(&t.db, at).await.unwrap();
+        let officer = justice_officer();
+        let unit = UnitCode::parse("STP").unwrap();
+        let report = NodeCode::parse("1.2").unwrap();
+        let d = dossier::load(&t.db, &officer, &period("2026"), &unit, at)
+            .await
+            .unwrap();
+        assert_eq!(d.set.year, 2026);
+        let leaf = d.set.find(&report).expect("the yearly report criterion");
+        let deadline = leaf.method.as_ref().and_then(|m| m.date());
+        assert_eq!(deadline, Some(time::macros::date!(2026 - 12 - 10)));
+        assert!(
+            leaf.rule
+                .as_deref()
+                .is_some_and(|r| r.contains("10/12/2026")),
+            "{:?}",
+            leaf.rule
+        );
+        let mut version = 0;
+        // Sent on 08/12/2026, two days early: full points. Sent on 15/12/2026, five days
+        // late: the set's second tier (half).
+        for (sent, expected) in [
+            (time::macros::date!(2026 - 12 - 08), leaf.max.value()),
+            (
+                time::macros::date!(2026 - 12 - 15),
+                leaf.max.value() / Decimal::TWO,
+            ),
+        ] {
+            let d = dossier::load(&t.db, &officer, &period("2026"), &unit, at)
+                .await
+                .unwrap();
+            let cmd = SaveSelfAssessment {
+                period: period("2026"),
+                unit: unit.clone(),
+                leaves: vec![LeafEntry {
+                    node: report.clone(),
+                    entry: SelfEntry {
+                        input: Some(RawValue::Date(sent)),
+                        points: None,
+                        declared_data: None,
+                        note: None,
+                        explanation: None,
+                    },
+                    expected_version: version,
+                }],
+            };
+            assessment::save(&t.db, &officer, &d, &cmd, at)
+                .await
+                .unwrap();
+            let d = dossier::load(&t.db, &officer, &period("2026"), &unit, at)
+                .await
+                .unwrap();
+            let stored = &d.leaves[&report];
+            version = stored.self_version;
+            assert_eq!(
+                stored.self_assessment.points.map(|p| p.value()),
+                Some(expected),
+                "[{}] sent {sent}",
+                backend.name()
+            );
+        }
         t.drop_database().await;
     }
 }

@@ -784,3 +784,229 @@ async fn the_validation_section_names_every_problem_of_a_stored_set() {
         app.stop().await;
     }
 }
+
+/// A department set of 2025 with two criteria scored against a report's deadline, one of them
+/// quoting its day in the rule text.
+const SO_2025_DATED: &str = r#"
+code: SO-2025
+name: Bộ chỉ số cấp sở năm 2025
+year: 2025
+nodes:
+  - code: "1"
+    title: Công tác chỉ đạo, điều hành
+    max: 6
+    children:
+      - code: "1.1"
+        title: Ban hành kế hoạch CCHC năm
+        max: 2
+        source: assessed
+        method: yes_no
+      - code: "1.2"
+        title: Báo cáo CCHC năm gửi đúng hạn
+        max: 2
+        source: assessed
+        method:
+          days_late:
+            deadline: 10/12/2025
+            tiers:
+              - {min: 0, below: 1, points: 2}
+              - {min: 1, points: 0}
+        rule: "Gửi trước hoặc trong ngày 10/12/2025: 2 điểm; trễ: 0 điểm."
+      - code: "1.3"
+        title: Báo cáo CCHC quý I gửi đúng hạn
+        max: 2
+        source: assessed
+        method:
+          days_late:
+            deadline: 31/03/2025
+            tiers:
+              - {min: 0, below: 1, points: 2}
+              - {min: 1, points: 0}
+"#;
+
+#[tokio::test]
+async fn the_clone_form_lists_the_dated_criteria_and_moves_them_to_the_new_year_when_ticked() {
+    for backend in backends() {
+        let app = TestApp::start(&backend).await;
+        people(app.db()).await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
+        let r = admin
+            .upload("so.yaml", SO_2025_DATED.as_bytes(), false)
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = admin.page(&format!("{SETS}/SO-2025")).await;
+        page.assert_has(&[
+            "Tiêu chí có ngày",
+            "<code>1.2</code></a> Báo cáo CCHC năm gửi đúng hạn: <span class=\"date\">10/12/2025</span>",
+            "<code>1.3</code></a> Báo cáo CCHC quý I gửi đúng hạn: <span class=\"date\">31/03/2025</span>",
+            "value=\"SO-2026\"",
+            // Next year is suggested, so moving the days is ticked.
+            "name=\"shift_dates\" type=\"checkbox\" value=\"1\" checked",
+        ]);
+        assert!(!page.body.contains("<code>1.1</code></a> Ban hành"));
+
+        // Ticked: the days move a year, and the notice says how many.
+        let r = admin
+            .post_csrf(
+                &format!("{SETS}/SO-2025/nhan-ban"),
+                &[
+                    ("code", "SO-2026"),
+                    ("name", "Bộ chỉ số cấp sở năm 2026"),
+                    ("year", "2026"),
+                    ("shift_dates", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "[{}] {}",
+            app.backend,
+            r.body
+        );
+        assert_eq!(
+            r.location,
+            "/quan-tri/bo-chi-so/SO-2026?ok=cloned_shifted&n=2"
+        );
+        let shifted = stored(app.db(), "SO-2026").await.unwrap();
+        let dates: Vec<_> = shifted.dated_rules().iter().map(|r| r.date).collect();
+        assert_eq!(
+            dates,
+            [
+                time::macros::date!(2026 - 12 - 10),
+                time::macros::date!(2026 - 03 - 31)
+            ]
+        );
+        assert_eq!(
+            shifted.find(&node("1.2")).unwrap().rule.as_deref(),
+            Some("Gửi trước hoặc trong ngày 10/12/2026: 2 điểm; trễ: 0 điểm.")
+        );
+        let page = admin.page(&r.location).await;
+        page.assert_has(&[
+            "dời ngày của 2 tiêu chí có ngày",
+            "<span class=\"date\">10/12/2026</span>",
+            "<span class=\"date\">31/03/2026</span>",
+            "so với hạn 10/12/2026",
+        ]);
+        let log = set_audit(app.db()).await;
+        assert_eq!(log[0].entity_key, "SO-2026");
+        assert_eq!(
+            log[0].reason.as_deref(),
+            Some(
+                "nhân bản từ bộ chỉ số SO-2025; dời 2 tiêu chí có ngày 1 năm \
+                 (1.2 10/12/2025 → 10/12/2026, 1.3 31/03/2025 → 31/03/2026)"
+            )
+        );
+
+        // Unticked: the days stay the source's, and the notice says they did.
+        let r = admin
+            .post_csrf(
+                &format!("{SETS}/SO-2025/nhan-ban"),
+                &[
+                    ("code", "SO-2027"),
+                    ("name", "Bộ chỉ số cấp sở năm 2027"),
+                    ("year", "2027"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location, "/quan-tri/bo-chi-so/SO-2027?ok=cloned_kept&n=2");
+        let kept = stored(app.db(), "SO-2027").await.unwrap();
+        let original = stored(app.db(), "SO-2025").await.unwrap();
+        assert_eq!(kept.nodes, original.nodes);
+        admin
+            .page(&r.location)
+            .await
+            .assert_has(&["2 tiêu chí có ngày (hạn gửi báo cáo…) vẫn giữ ngày của bộ chỉ số gốc"]);
+        let log = set_audit(app.db()).await;
+        assert_eq!(
+            log[0].reason.as_deref(),
+            Some(
+                "nhân bản từ bộ chỉ số SO-2025; giữ nguyên ngày của 2 tiêu chí \
+                 (1.2 10/12/2025, 1.3 31/03/2025)"
+            )
+        );
+
+        // A failed clone shows the form again with the box as it was sent.
+        let r = admin
+            .post_csrf(
+                &format!("{SETS}/SO-2025/nhan-ban"),
+                &[("code", "SO-2027"), ("name", "Lại"), ("year", "2027")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body
+                .contains("name=\"shift_dates\" type=\"checkbox\" value=\"1\">")
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_api_clone_moves_the_dated_criteria_unless_told_not_to_and_lists_them() {
+    for backend in backends() {
+        let app = TestApp::start(&backend).await;
+        people(app.db()).await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
+        admin
+            .upload("so.yaml", SO_2025_DATED.as_bytes(), false)
+            .await;
+        let body = serde_json::json!({"name": "Tích hợp", "scope": "write", "valid_days": 30});
+        let r = admin
+            .json(reqwest::Method::POST, "/api/v1/tokens", Some(&body))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let secret = r.json()["secret"].as_str().unwrap().to_owned();
+        let clone = |body: serde_json::Value| {
+            app.client
+                .post(format!("{}/api/v1/index-sets/SO-2025/clone", app.base))
+                .bearer_auth(&secret)
+                .json(&body)
+        };
+
+        let r = admin
+            .send(clone(serde_json::json!(
+                {"code": "SO-2026", "name": "Bộ chỉ số cấp sở năm 2026", "year": 2026}
+            )))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "[{}] {}",
+            app.backend,
+            r.body
+        );
+        assert_eq!(
+            r.json(),
+            serde_json::json!({
+                "code": "SO-2026",
+                "years": 1,
+                "shifted": [
+                    {"code": "1.2", "title": "Báo cáo CCHC năm gửi đúng hạn",
+                     "from": "2025-12-10", "to": "2026-12-10"},
+                    {"code": "1.3", "title": "Báo cáo CCHC quý I gửi đúng hạn",
+                     "from": "2025-03-31", "to": "2026-03-31"}
+                ],
+                "kept": []
+            })
+        );
+
+        let r = admin
+            .send(clone(serde_json::json!(
+                {"code": "SO-2027", "name": "Năm 2027", "year": 2027, "shift_dates": false}
+            )))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let v = r.json();
+        assert_eq!(
+            (v["years"].clone(), v["shifted"].clone()),
+            (0.into(), serde_json::json!([]))
+        );
+        assert_eq!(v["kept"][0]["from"], "2025-12-10");
+        assert_eq!(v["kept"][0]["to"], "2025-12-10");
+        let kept = stored(app.db(), "SO-2027").await.unwrap();
+        assert_eq!(kept.nodes, stored(app.db(), "SO-2025").await.unwrap().nodes);
+        app.stop().await;
+    }
+}

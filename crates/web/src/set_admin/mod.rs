@@ -59,6 +59,8 @@ pub(crate) fn router() -> Router<AppState> {
 const NOTICES: &[(&str, &str)] = &[
     ("imported", "sets.done.imported"),
     ("cloned", "sets.done.cloned"),
+    ("cloned_shifted", "sets.done.cloned_shifted"),
+    ("cloned_kept", "sets.done.cloned_kept"),
     ("saved", "sets.done.saved"),
     ("added", "sets.done.added"),
     ("removed", "sets.done.removed"),
@@ -66,7 +68,14 @@ const NOTICES: &[(&str, &str)] = &[
 ];
 
 fn notice(ctx: &PageCtx, done: &Done) -> Option<String> {
-    done.notice(NOTICES).map(|n| n.text(ctx.lang))
+    // Only a count is shown, never the text of the address.
+    let n = done
+        .n
+        .as_deref()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    done.notice(NOTICES)
+        .map(|notice| notice.arg("n", n).text(ctx.lang))
 }
 
 fn done(href: &str, what: &str) -> Response {
@@ -284,6 +293,8 @@ struct InfoForm {
     year: String,
     #[serde(default)]
     decision: String,
+    /// The clone's checkbox "move the dated rules to the new year" (absent when unticked).
+    shift_dates: Option<String>,
 }
 
 impl From<InfoForm> for SetInfo {
@@ -293,6 +304,7 @@ impl From<InfoForm> for SetInfo {
             name: f.name,
             year: f.year,
             decision: f.decision,
+            shift: f.shift_dates.is_some(),
         }
     }
 }
@@ -308,7 +320,14 @@ async fn clone_set(
     let info = SetInfo::from(f);
     let now = state.config().clock.now();
     match service::clone_set(state.db(), &p, &code, &info, now).await {
-        Ok(new) => Ok(done(&set_href(new.as_str()), "cloned")),
+        Ok(cloned) => {
+            let href = set_href(cloned.code.as_str());
+            Ok(match (cloned.shifted.len(), cloned.kept.len()) {
+                (0, 0) => done(&href, "cloned"),
+                (0, kept) => done(&href, &format!("cloned_kept&n={kept}")),
+                (shifted, _) => done(&href, &format!("cloned_shifted&n={shifted}")),
+            })
+        }
         Err(e) => {
             let drafts = DetailDrafts {
                 clone: Some(info),

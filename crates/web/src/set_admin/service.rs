@@ -61,13 +61,15 @@ async fn draft(db: &Db, p: &Principal, code: &SetCode) -> Result<IndexSet, SetEr
     })
 }
 
-/// The set-level fields as typed: code (for a clone), name, year, decision.
+/// The set-level fields as typed: code (for a clone), name, year, decision, and for a clone
+/// whether to move the dated rules to the new year.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SetInfo {
     pub code: String,
     pub name: String,
     pub year: String,
     pub decision: String,
+    pub shift: bool,
 }
 
 /// Checks name, year and decision, collecting every problem.
@@ -108,14 +110,15 @@ fn refusal(code: &SetCode, e: chiso_services::ServiceError) -> SetError {
 }
 
 /// Copies `from` (usually last year's set, frozen or not) into a new draft with its own code,
-/// year, name and decision, ready to be edited for the new year.
+/// year, name and decision, ready to be edited for the new year; its dated rules move to the
+/// new year when asked.
 pub(crate) async fn clone_set(
     db: &Db,
     p: &Principal,
     from: &SetCode,
     info: &SetInfo,
     at: OffsetDateTime,
-) -> Result<SetCode, SetError> {
+) -> Result<index_sets::SetCloned, SetError> {
     require_manage(p)?;
     // A missing source is a missing page, whatever was typed.
     index_sets::load(db, p, from).await?;
@@ -128,6 +131,7 @@ pub(crate) async fn clone_set(
         }
     };
     let fields = parse_info(info, &mut errors);
+    let shift = info.shift;
     let (Some(code), Some(info)) = (code, fields) else {
         return Err(SetError::Invalid(errors));
     };
@@ -135,11 +139,11 @@ pub(crate) async fn clone_set(
         from: from.clone(),
         code: code.clone(),
         info,
+        shift_dates: shift,
     };
     index_sets::clone_set(db, p, &cmd, at)
         .await
-        .map_err(|e| refusal(&code, e))?;
-    Ok(code)
+        .map_err(|e| refusal(&code, e))
 }
 
 /// Changes a draft's name, year and decision.

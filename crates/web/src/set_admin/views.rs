@@ -10,7 +10,7 @@ use chiso_domain::{
 };
 use rust_decimal::Decimal;
 
-use chiso_services::index_sets::{LoadedSet, SetListItem};
+use chiso_services::index_sets::{CloneSet, LoadedSet, SetListItem};
 
 use super::service::{NodeFields, SetInfo};
 use crate::format::{self, DASH};
@@ -457,6 +457,15 @@ impl ListPage {
     }
 }
 
+/// A criterion whose rule names a day, as the clone form lists it.
+pub(crate) struct DatedRow {
+    pub code: String,
+    pub title: String,
+    /// `10/12/2025`.
+    pub date: String,
+    pub href: String,
+}
+
 /// The forms of the set page, with what was typed when a post failed.
 #[derive(Default)]
 pub(crate) struct DetailDrafts {
@@ -481,6 +490,8 @@ pub(crate) struct DetailPage {
     pub notice: Option<String>,
     pub errors: Vec<String>,
     pub clone: SetInfo,
+    /// The criteria whose rules name a day, which a clone may move to the new year.
+    pub dated: Vec<DatedRow>,
     pub info: SetInfo,
     pub add: FieldsForm,
 }
@@ -508,12 +519,24 @@ impl DetailPage {
                 .replace(&set.year.to_string(), &next_year.to_string()),
             year: next_year.to_string(),
             decision: String::new(),
+            shift: CloneSet::shift_by_default(set.year, next_year),
         });
+        let dated = set
+            .dated_rules()
+            .into_iter()
+            .map(|r| DatedRow {
+                href: node_href(set.code.as_str(), r.code.as_str()),
+                code: r.code.to_string(),
+                title: r.title,
+                date: vi_date(r.date),
+            })
+            .collect();
         let info = drafts.info.unwrap_or_else(|| SetInfo {
             code: set.code.to_string(),
             name: set.name.clone(),
             year: set.year.to_string(),
             decision: set.decision.clone().unwrap_or_default(),
+            shift: false,
         });
         let add = match drafts.add {
             Some(f) => FieldsForm::new(lang, f),
@@ -540,6 +563,7 @@ impl DetailPage {
             notice: None,
             errors: Vec::new(),
             clone,
+            dated,
             info,
             add,
             ctx,

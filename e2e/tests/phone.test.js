@@ -229,3 +229,15 @@ test('no cell of a "Thao tác" column is cut off on a 1366 px desktop', async ()
   assert.ok(checked > 0, 'some "Thao tác" column was checked');
   await page.context().close();
 });
+
+test('a new API key, shown once, and the list of keys fit a 390 px phone', async () => {
+  const page = await signIn(app, OFFICER, { viewport: PHONE });
+  await page.goto(app.url + '/tai-khoan/khoa-api');
+  await page.fill('#name', 'Báo cáo tổng hợp của Sở Tư pháp gửi Văn phòng UBND tỉnh');
+  await Promise.all([page.waitForNavigation(), page.click('form.form button[type="submit"]')]);
+  assert.ok(await page.inputValue('#secret'), 'the new key is shown');
+  const o = await overflow(page);
+  assert.ok(o.scrollWidth <= o.innerWidth,
+    `the page of API keys is ${o.scrollWidth} px wide; widest: ${JSON.stringify(o.culprits)}`);
+  await page.context().close();
+});

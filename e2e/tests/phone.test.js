@@ -1,12 +1,15 @@
 // Every page on a phone, on the demo province: each person of the demo (the administrator, the
 // council chair, an appraiser, a unit officer, a unit leader, an observer) and a visitor who is
 // not signed in follow every link of the pages they can reach, one page of each kind, at the
-// width of a 390 px phone; no page may scroll sideways (wide tables scroll inside their own
-// frame). On a 1366 px desktop, the cells of every "Thao tác" (actions) column stay within the
-// window and within their table's frame.
+// width of a 390 px phone (and of a 320 px one); no page may scroll sideways (wide tables
+// scroll inside their own frame). Then the period in progress moves on to its appraisal
+// window, with forms to fill, a closed and a withdrawn unit, and the pages are visited again.
+// On a 1366 px desktop, the cells of every "Thao tác" (actions) column stay within the window
+// and within their table's frame.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, signIn, ADMIN } from './support.js';
+import { mkdirSync } from 'node:fs';
+import { startApp, signIn, ADMIN, SHOTS } from './support.js';
 
 const PASSWORD = 'mat-khau-thu-nghiem-2024';
 const CHAIR = { login: 'chutich', name: 'Võ Thanh Sơn', password: PASSWORD, grants: [['council-chair']] };
@@ -19,6 +22,7 @@ const LEADER = { login: 'lanhdao.stp', name: 'Trần Văn Minh', password: PASSW
 const OBSERVER = { login: 'theodoi', name: 'Đỗ Thị Mai', password: PASSWORD, grants: [['observer']] };
 
 const PHONE = { width: 390, height: 844 };
+const NARROW = { width: 320, height: 844 };
 const DESKTOP = { width: 1366, height: 768 };
 
 /** The words of the site's addresses; any other segment is a code (of a period, unit, set, node, person …). */
@@ -115,12 +119,17 @@ async function crawl(app, page, start) {
     const path = new URL(href).pathname + new URL(href).search;
     visited.push({ path, status: res.status() });
     if (res.status() >= 400 || !(res.headers()['content-type'] || '').startsWith('text/html')) continue;
-    const o = await overflow(page);
-    if (o.scrollWidth > o.innerWidth) {
-      wide.push(`${path} is ${o.scrollWidth} px wide at ${o.innerWidth} px; widest: `
-        + (o.culprits.map((c) => `${c.el} (${c.width} px, right edge ${c.right} px, "${c.text}")`).join('; ')
-          || 'none found'));
+    // The phone of the issue, then the narrowest one the stylesheet is made for.
+    for (const width of [PHONE.width, NARROW.width]) {
+      await page.setViewportSize({ ...PHONE, width });
+      const o = await overflow(page);
+      if (o.scrollWidth > o.innerWidth) {
+        wide.push(`${path} is ${o.scrollWidth} px wide at ${o.innerWidth} px; widest: `
+          + (o.culprits.map((c) => `${c.el} (${c.width} px, right edge ${c.right} px, "${c.text}")`).join('; ')
+            || 'none found'));
+      }
     }
+    await page.setViewportSize(PHONE);
     const links = await page.$$eval('a[href]', (as) => as.map((a) => a.href));
     for (const link of links) {
       const url = new URL(link);
@@ -138,6 +147,7 @@ async function crawl(app, page, start) {
 let app;
 
 before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
   app = await startApp({ demo: true, users: [CHAIR, APPRAISER, OFFICER, LEADER, OBSERVER] });
 });
 
@@ -240,4 +250,56 @@ test('a new API key, shown once, and the list of keys fit a 390 px phone', async
   assert.ok(o.scrollWidth <= o.innerWidth,
     `the page of API keys is ${o.scrollWidth} px wide; widest: ${JSON.stringify(o.culprits)}`);
   await page.context().close();
+});
+
+/** dd/mm/yyyy of today + `days` in Vietnam (UTC+7). */
+function vnDay(days) {
+  const d = new Date(Date.now() + 7 * 3600_000 + days * 86_400_000);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())}/${two(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`;
+}
+
+test('in the appraisal window the appraisal forms, a closed and a withdrawn unit fit a 390 px phone', async () => {
+  // On a desktop the administrator moves the period in progress on to its appraisal window,
+  // withdraws the Department of Health and closes the unsubmitted Department of Justice.
+  const admin = await signIn(app, ADMIN, { viewport: DESKTOP });
+  const submit = (selector) => Promise.all([admin.waitForNavigation(), admin.click(selector)]);
+  await admin.goto(`${app.url}/quan-tri/ky-danh-gia/2026#moc`);
+  const plan = { self_open: -20, self_close: -10, appraisal_open: -5, appraisal_close: 5, explanation_open: 6,
+    explanation_close: 10, approval: 15, publication: 60 };
+  for (const [name, days] of Object.entries(plan)) {
+    await admin.fill(`[id="ms-${name}"]`, vnDay(days));
+  }
+  await submit('form[action$="/moc"] button[type="submit"]');
+  assert.equal((await admin.textContent('dd.phase')).trim(), 'Thẩm định');
+  await admin.click('table.period-members tr:has(form[action$="/don-vi/SYT/xoa"]) summary');
+  const withdraw = admin.locator('form[action$="/don-vi/SYT/xoa"]');
+  await withdraw.locator('input[name="reason"]').fill('Sáp nhập vào Sở Nội vụ từ 01/01/2026 theo Nghị quyết của HĐND tỉnh');
+  await withdraw.locator('input[name="xac-nhan"]').check();
+  await submit('form[action$="/don-vi/SYT/xoa"] button[type="submit"]');
+  const row = admin.locator('tr.progress-row[data-unit="STP"]');
+  await row.locator('summary').click();
+  await row.locator('input[name="reason"]').fill('Đã nhắc hai lần bằng công văn');
+  await row.locator('input[name="xac-nhan"]').check();
+  await submit('tr.progress-row[data-unit="STP"] form button[type="submit"]');
+  assert.equal((await admin.textContent('tr.progress-row[data-unit="STP"] .state')).trim(), 'Hết hạn, không nộp');
+  await admin.context().close();
+
+  const wide = [];
+  for (const user of [ADMIN, APPRAISER, OFFICER]) {
+    const page = await signIn(app, user, { viewport: PHONE });
+    const found = await crawl(app, page, START);
+    wide.push(...found.wide);
+    if (user === APPRAISER) {
+      await page.goto(`${app.url}/ky/2026/tham-dinh/STP`);
+      assert.ok(await page.locator('form.review-form').count() > 0, 'the appraiser sees the appraisal forms');
+      await page.locator('article.review-leaf').first().scrollIntoViewIfNeeded();
+      await page.screenshot({ path: SHOTS + 'dien-thoai-tham-dinh.png' });
+      const o = await overflow(page);
+      assert.ok(o.scrollWidth <= o.innerWidth,
+        `/ky/2026/tham-dinh/STP is ${o.scrollWidth} px wide; widest: ${JSON.stringify(o.culprits)}`);
+    }
+    await page.context().close();
+  }
+  assert.deepEqual(wide, [], 'pages wider than the phone in the appraisal window');
 });

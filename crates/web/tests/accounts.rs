@@ -321,7 +321,8 @@ async fn only_admins_manage_users_and_a_created_user_can_sign_in() {
         assert!(list.body.contains("Quản trị viên") && list.body.contains(">lan<"));
         // The role column says what each person does, not "Người dùng" for everyone.
         assert!(
-            list.body.contains("<td>Chưa có vai trò</td>"),
+            list.body
+                .contains("<td data-label=\"Vai trò\">Chưa có vai trò</td>"),
             "{}",
             list.body
         );
@@ -336,7 +337,8 @@ async fn only_admins_manage_users_and_a_created_user_can_sign_in() {
         .expect("grant");
         let list = admin.get("/quan-tri/nguoi-dung").await;
         assert!(
-            list.body.contains("<td>Theo dõi (chỉ xem)</td>"),
+            list.body
+                .contains("<td data-label=\"Vai trò\">Theo dõi (chỉ xem)</td>"),
             "{}",
             list.body
         );

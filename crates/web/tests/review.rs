@@ -1199,7 +1199,7 @@ async fn the_list_shows_each_person_the_units_they_may_see() {
         let mut a12 = signed_in(&app, "td.a12").await;
         a12.get(&list)
             .await
-            .assert_has(&["<td class=\"num\">0/4</td>"]);
+            .assert_has(&["<td class=\"num\" data-label=\"Đã thẩm định\">0/4</td>"]);
         app.stop().await;
     }
 }

@@ -54,6 +54,17 @@ pub async fn list_periods(db: &Db) -> ServiceResult<Vec<PeriodSummary>> {
     Ok(out)
 }
 
+/// Whether the period's results page has something for `viewer` now, so that a list links
+/// it: once published, for anybody; before, for the period's staff, and, once results are
+/// computed, for signed-in people (a unit's people read their own unit's). A period still in
+/// progress has nothing to show the others.
+pub fn may_open(viewer: &Principal, summary: &PeriodSummary) -> bool {
+    let code = &summary.period.code;
+    summary.publication.is_some()
+        || may_read_unpublished(viewer, code)
+        || (summary.period.computed_at.is_some() && !viewer.grants.is_empty())
+}
+
 /// One group of a period: its index set, statistics and units in rank order.
 #[derive(Debug, Clone)]
 pub struct GroupReport {

@@ -709,3 +709,66 @@ async fn served_openapi_document_matches_the_committed_file() {
         assert!(served["paths"].get(path).is_some(), "{path} documented");
     }
 }
+
+#[tokio::test]
+async fn the_home_page_links_a_period_in_progress_only_for_those_who_may_open_it() {
+    for backend in common::backends() {
+        let demo = TestApp::start_with(&backend, chiso_web::WebConfig::default(), false).await;
+        let at = time::macros::datetime!(2026-01-05 08:00 UTC);
+        chiso_services::demo::load_demo(demo.db(), at)
+            .await
+            .expect("the demo province loads");
+        for (login, admin) in [("quan-tri", true), ("can-bo", false)] {
+            chiso_store::users::create(
+                demo.db(),
+                login,
+                login,
+                &common::cheap_hash("mat-khau-dung-123"),
+                admin,
+                &chiso_store::Actor::system(),
+                at,
+            )
+            .await
+            .expect("create user");
+        }
+        let officer = chiso_domain::authz::Grant::in_period(
+            chiso_domain::authz::Role::UnitOfficer {
+                unit: chiso_domain::UnitCode::parse("STP").unwrap(),
+            },
+            chiso_domain::PeriodCode::parse("2026").unwrap(),
+        );
+        chiso_store::grants::grant(
+            demo.db(),
+            "can-bo",
+            &officer,
+            &chiso_store::Actor::system(),
+            at,
+        )
+        .await
+        .expect("grant");
+
+        // A visitor and a unit's officer: 2026 is listed as in progress, not as a link to a
+        // page that has nothing for them; published years are links.
+        let visitor = demo.get("/").await;
+        let mut officer =
+            common::browser::Browser::signed_in(&demo.base, "can-bo", "mat-khau-dung-123").await;
+        let officer_home = officer.get("/").await;
+        for body in [&visitor.body, &officer_home.body] {
+            assert!(!body.contains("href=\"/ky/2026\""), "{body}");
+            assert!(
+                body.contains("Đang đánh giá, kết quả chưa công bố"),
+                "{body}"
+            );
+            assert!(body.contains("href=\"/ky/2025\""), "{body}");
+        }
+        assert_eq!(officer.get("/ky/2026").await.status, StatusCode::NOT_FOUND);
+
+        // The administrator opens the period in progress.
+        let mut admin =
+            common::browser::Browser::signed_in(&demo.base, "quan-tri", "mat-khau-dung-123").await;
+        let home = admin.get("/").await;
+        assert!(home.body.contains("href=\"/ky/2026\""), "{}", home.body);
+        assert_eq!(admin.get("/ky/2026").await.status, StatusCode::OK);
+        demo.stop().await;
+    }
+}

@@ -151,9 +151,13 @@ pub(crate) fn render(page: &impl Template) -> Result<Html<String>, AppError> {
 }
 
 /// `GET /`: the periods.
-async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String>, AppError> {
+async fn home(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    current: CurrentUser,
+) -> Result<Html<String>, AppError> {
     let periods = service::list_periods(state.db()).await?;
-    render(&views::HomePage::new(ctx, &periods))
+    render(&views::HomePage::new(ctx, &periods, &current.principal()))
 }
 
 /// `?phien-ban=N`: a published version other than the latest.

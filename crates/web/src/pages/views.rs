@@ -220,13 +220,21 @@ pub(crate) struct HomePage {
 pub(crate) struct PeriodItem {
     pub head: PeriodHead,
     pub units: String,
+    /// Whether the period's page has something for the reader (see
+    /// [`chiso_services::results::may_open`]); otherwise its name is not a link.
+    pub linked: bool,
 }
 
 impl HomePage {
-    pub fn new(ctx: PageCtx, list: &[PeriodSummary]) -> Self {
+    pub fn new(
+        ctx: PageCtx,
+        list: &[PeriodSummary],
+        viewer: &chiso_domain::authz::Principal,
+    ) -> Self {
         let periods = list
             .iter()
             .map(|s| PeriodItem {
+                linked: chiso_services::results::may_open(viewer, s),
                 head: PeriodHead::new(
                     &ctx,
                     &s.period,

@@ -277,3 +277,69 @@ async fn period_tasks(
 fn earliest(plan: &Milestones, at: OffsetDateTime) -> Option<(Milestone, OffsetDateTime)> {
     plan.set().into_iter().find(|(_, t)| *t == at)
 }
+
+/// A page a person works on in a period still open, whether or not a task awaits them there
+/// today: so that the chair finds the approval page and an appraiser the list of units before
+/// any unit has submitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// The self-assessment of one unit (its officers and leaders).
+    SelfAssessment(UnitCode, String),
+    /// The appraisal list of the period (appraisers, the chair, administrators).
+    Appraisal,
+    /// The approval page (the chair, administrators).
+    Approval,
+}
+
+/// One shortcut of the to-do page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortcut {
+    pub period: PeriodCode,
+    pub period_name: String,
+    pub place: Place,
+}
+
+/// The pages `p`'s roles lead to in every period not yet published, newest period first;
+/// units outside the period are left out.
+pub async fn shortcuts(db: &Db, p: &Principal) -> ServiceResult<Vec<Shortcut>> {
+    let mut out = Vec::new();
+    if p.grants.is_empty() {
+        return Ok(out);
+    }
+    let names: HashMap<UnitCode, String> = units::list(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.name))
+        .collect();
+    let mut list = periods::list(db).await?;
+    list.sort_by(|a, b| b.year.cmp(&a.year).then_with(|| b.code.cmp(&a.code)));
+    for period in list {
+        if period.status == periods::STATUS_PUBLISHED {
+            continue;
+        }
+        let reach = Reach::of(p, &period.code);
+        if reach.is_empty() {
+            continue;
+        }
+        let at = |place| Shortcut {
+            period: period.code.clone(),
+            period_name: period.name.clone(),
+            place,
+        };
+        let members = periods::members(db, &period.code).await?;
+        let own: BTreeSet<&UnitCode> = reach.officer.union(&reach.leader).copied().collect();
+        for unit in own {
+            if members.iter().any(|m| &m.unit == unit) {
+                let name = names.get(unit).cloned().unwrap_or_else(|| unit.to_string());
+                out.push(at(Place::SelfAssessment(unit.clone(), name)));
+            }
+        }
+        if reach.admin || reach.chair || !reach.scopes.is_empty() {
+            out.push(at(Place::Appraisal));
+        }
+        if reach.admin || reach.chair {
+            out.push(at(Place::Approval));
+        }
+    }
+    Ok(out)
+}

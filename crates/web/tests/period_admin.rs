@@ -1051,3 +1051,56 @@ async fn the_new_period_form_names_every_mistake_at_once_next_to_its_field() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_to_do_page_leads_each_role_to_its_working_pages_even_with_nothing_due() {
+    for backend in backends() {
+        // Before the self-assessment opens nothing is due, yet everyone has somewhere to go.
+        let app = start(&backend, SETUP_AT).await;
+        let db = app.db();
+        person(db, "chu.tich", false, vec![Role::CouncilChair]).await;
+        person(
+            db,
+            "tham.dinh",
+            false,
+            vec![Role::Appraiser {
+                scope: AppraiserScope::units([unit("SNV")]),
+            }],
+        )
+        .await;
+        person(
+            db,
+            "can.bo",
+            false,
+            vec![Role::UnitOfficer { unit: unit("SNV") }],
+        )
+        .await;
+        let places = [
+            ("chu.tich", vec!["/ky/2024/tham-dinh", "/ky/2024/phe-duyet"]),
+            ("tham.dinh", vec!["/ky/2024/tham-dinh"]),
+            ("can.bo", vec!["/ky/2024/tu-danh-gia/SNV"]),
+        ];
+        for (login, hrefs) in places {
+            let mut b = Browser::signed_in(&app.base, login, PASSWORD).await;
+            let page = b.get("/viec-can-lam").await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            page.assert_has(&["Trang làm việc của bạn"]);
+            for href in &hrefs {
+                assert!(page.has(&format!("href=\"{href}\"")), "{login}: {href}");
+                assert_ne!(
+                    b.get(href).await.status,
+                    StatusCode::NOT_FOUND,
+                    "{login}: {href}"
+                );
+            }
+            if login != "chu.tich" {
+                assert!(!page.has("/phe-duyet\""), "{login} does not approve");
+            }
+            if login == "can.bo" {
+                page.assert_has(&["Tự đánh giá của Sở Nội vụ"]);
+                assert!(!page.has("/tham-dinh\""), "officers do not appraise");
+            }
+        }
+        app.stop().await;
+    }
+}

@@ -721,6 +721,8 @@ async fn todo_list(
         return Ok(to_sign_in("/viec-can-lam").into_response());
     }
     let now = state.config().clock.now();
-    let items = chiso_services::todo::for_person(state.db(), &current.principal(), now).await?;
-    Ok(render(&views::TodoPage::new(ctx, &items))?.into_response())
+    let p = current.principal();
+    let items = chiso_services::todo::for_person(state.db(), &p, now).await?;
+    let shortcuts = chiso_services::todo::shortcuts(state.db(), &p).await?;
+    Ok(render(&views::TodoPage::new(ctx, &items, &shortcuts))?.into_response())
 }

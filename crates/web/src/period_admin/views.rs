@@ -15,7 +15,7 @@ use crate::i18n::Lang;
 use crate::pages::PageCtx;
 use crate::unit_admin::FieldErrors;
 use chiso_services::periods::{PeriodsOverview, Setup};
-use chiso_services::todo::{Task, TodoItem};
+use chiso_services::todo::{Place, Shortcut, Task, TodoItem};
 
 pub(crate) const LIST: &str = "/quan-tri/ky-danh-gia";
 
@@ -673,10 +673,12 @@ pub(crate) struct TodoPage {
     pub rows: Vec<TodoRow>,
     /// "N tasks are overdue", when any is.
     pub summary: Option<String>,
+    /// The pages the person's roles lead to, as (label, period, address).
+    pub shortcuts: Vec<(String, String, String)>,
 }
 
 impl TodoPage {
-    pub fn new(ctx: PageCtx, items: &[TodoItem]) -> Self {
+    pub fn new(ctx: PageCtx, items: &[TodoItem], shortcuts: &[Shortcut]) -> Self {
         let lang = ctx.lang;
         let rows = items
             .iter()
@@ -711,6 +713,27 @@ impl TodoPage {
             title: ctx.t("todo.title"),
             summary: (overdue > 0)
                 .then(|| lang.tf("todo.overdue_summary", &[("n", &overdue.to_string())])),
+            shortcuts: shortcuts
+                .iter()
+                .map(|s| {
+                    let period = segment(s.period.as_str());
+                    let (label, href) = match &s.place {
+                        Place::SelfAssessment(u, name) => (
+                            lang.tf("todo.place_self", &[("unit", name)]),
+                            format!("/ky/{period}/tu-danh-gia/{}", segment(u.as_str())),
+                        ),
+                        Place::Appraisal => (
+                            lang.t("todo.place_appraisal").to_owned(),
+                            format!("/ky/{period}/tham-dinh"),
+                        ),
+                        Place::Approval => (
+                            lang.t("todo.place_approval").to_owned(),
+                            format!("/ky/{period}/phe-duyet"),
+                        ),
+                    };
+                    (label, s.period_name.clone(), href)
+                })
+                .collect(),
             ctx,
             rows,
         }

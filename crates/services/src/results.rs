@@ -326,14 +326,13 @@ async fn predecessors(
     let mut out = Vec::with_capacity(result.compared_with.len());
     for code in &result.compared_with {
         let there = match &period.previous {
-            Some(previous) => publications::unit_history(db, code)
+            Some(previous) => publications::latest_unit_result(db, previous, code)
                 .await?
-                .into_iter()
-                .find(|(p, _, _)| p == previous),
+                .map(|r| (previous.clone(), r)),
             None => None,
         };
         out.push(match there {
-            Some((p, _, r)) => Predecessor {
+            Some((p, r)) => Predecessor {
                 unit: code.clone(),
                 name: r.name,
                 period: Some(p),

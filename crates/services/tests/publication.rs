@@ -444,6 +444,25 @@ async fn a_correction_is_a_new_version_with_its_reason_and_the_first_stays_reada
         assert_eq!(e.code(), codes::PUBLICATION_VERSION_NOT_FOUND);
         let versions = publication::versions(&t.db, &period()).await.unwrap();
         assert_eq!(versions.len(), 2);
+        // A successor's deltas read the latest version of a predecessor's result.
+        let latest_stp =
+            chiso_store::publications::latest_unit_result(&t.db, &period(), &unit("STP"))
+                .await
+                .unwrap()
+                .expect("STP is published");
+        let in_v2 = latest
+            .groups
+            .iter()
+            .flat_map(|g| g.units.iter())
+            .find(|u| u.unit == unit("STP"))
+            .unwrap();
+        assert_eq!(&latest_stp, in_v2);
+        assert!(
+            chiso_store::publications::latest_unit_result(&t.db, &period(), &unit("KHONG-CO"))
+                .await
+                .unwrap()
+                .is_none()
+        );
         t.drop_database().await;
     }
 }

@@ -353,6 +353,25 @@ pub async fn unit_result(
     .map(|r| r.0))
 }
 
+/// A unit's result in the latest published version of `period`, if it has one there: one row,
+/// whatever the length of the unit's history.
+pub async fn latest_unit_result(
+    db: &Db,
+    period: &PeriodCode,
+    unit: &UnitCode,
+) -> Result<Option<UnitResult>, StoreError> {
+    let mut c = db.conn().await?;
+    Ok(sql!(
+        c,
+        scalar_optional Json<UnitResult>,
+        "SELECT result FROM published_results WHERE period = $1 AND unit = $2 \
+         AND version = (SELECT MAX(version) FROM publications WHERE period = $1)",
+        period.as_str(),
+        unit.as_str(),
+    )?
+    .map(|r| r.0))
+}
+
 /// A unit's result in the latest version of every published period, with the period's year,
 /// oldest first.
 pub async fn unit_history(

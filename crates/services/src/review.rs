@@ -205,6 +205,8 @@ pub struct UnitFile {
     pub evidence: HashMap<NodeCode, Vec<Evidence>>,
     /// What the loader's principal may do.
     pub may: FilePermissions,
+    /// Display names by login, to say who entered, appraised or asked.
+    pub names: HashMap<String, String>,
 }
 
 impl UnitFile {
@@ -366,6 +368,7 @@ async fn load(
         requests,
         evidence,
         may,
+        names: crate::dossier::names(db).await?,
     })
 }
 

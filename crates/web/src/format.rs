@@ -86,8 +86,10 @@ pub fn actor(
     names: &std::collections::HashMap<String, String>,
     actor: &str,
 ) -> String {
-    if let Some(name) = names.get(actor) {
-        return format!("{name} ({actor})");
+    match names.get(actor) {
+        Some(name) if name != actor => return format!("{name} ({actor})"),
+        Some(_) => return actor.to_owned(),
+        None => {}
     }
     match actor.split_once(':') {
         _ if actor == "cli" => lang.t("actor.cli").to_owned(),
@@ -99,6 +101,28 @@ pub fn actor(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn people_read_by_name_and_the_command_line_in_words() {
+        let names: std::collections::HashMap<String, String> = [
+            ("can-bo".to_owned(), "Nguyễn Thị Hạnh".to_owned()),
+            ("td".to_owned(), "td".to_owned()),
+        ]
+        .into();
+        let vi = crate::i18n::Lang::Vi;
+        assert_eq!(actor(vi, &names, "can-bo"), "Nguyễn Thị Hạnh (can-bo)");
+        assert_eq!(actor(vi, &names, "td"), "td");
+        assert_eq!(
+            actor(vi, &names, "cli:root"),
+            "Quản trị hệ thống (dòng lệnh trên máy chủ, tài khoản root)"
+        );
+        assert_eq!(
+            actor(vi, &names, "cli"),
+            "Quản trị hệ thống (dòng lệnh trên máy chủ)"
+        );
+        assert_eq!(actor(vi, &names, "demo"), "Dữ liệu mẫu của hệ thống");
+        assert_eq!(actor(vi, &names, "ai-do"), "ai-do");
+    }
     use super::*;
     use rust_decimal_macros::dec;
     use time::macros::datetime;

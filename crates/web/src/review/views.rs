@@ -376,8 +376,14 @@ pub(crate) enum Draft {
     },
 }
 
-fn who_when(lang: Lang, by: Option<&str>, at: Option<OffsetDateTime>) -> Option<String> {
-    let by = by?;
+fn who_when(
+    lang: Lang,
+    names: &std::collections::HashMap<String, String>,
+    by: Option<&str>,
+    at: Option<OffsetDateTime>,
+) -> Option<String> {
+    let by = crate::format::actor(lang, names, by?);
+    let by = by.as_str();
     let at = at.map(vi_datetime).unwrap_or_default();
     Some(lang.tf("review.by_at", &[("by", by), ("at", &at)]))
 }
@@ -610,9 +616,15 @@ fn leaf_block(
         });
     let request = file.requests.get(&node.code).map(|r| RequestView {
         text: r.request.clone(),
-        by: who_when(lang, Some(&r.requested_by), Some(r.requested_at)).unwrap_or_default(),
+        by: who_when(
+            lang,
+            &file.names,
+            Some(&r.requested_by),
+            Some(r.requested_at),
+        )
+        .unwrap_or_default(),
         answer: r.answer.clone(),
-        answered_by: who_when(lang, r.answered_by.as_deref(), r.answered_at),
+        answered_by: who_when(lang, &file.names, r.answered_by.as_deref(), r.answered_at),
         status: request_status(lang, r.status),
         // Waiting for the unit, or answered and not appraised again since.
         open: match r.status {
@@ -661,7 +673,10 @@ fn leaf_block(
                         "review.evidence_meta",
                         &[
                             ("size", &kilobytes(e.size)),
-                            ("by", &e.uploaded_by),
+                            (
+                                "by",
+                                &crate::format::actor(lang, &file.names, &e.uploaded_by),
+                            ),
                             ("at", &vi_datetime(e.uploaded_at)),
                         ],
                     ),
@@ -683,7 +698,7 @@ fn leaf_block(
         declared: own.and_then(|s| s.declared_data.clone()),
         note: own.and_then(|s| s.note.clone()),
         explanation: own.and_then(|s| s.explanation.clone()),
-        self_by: stored.and_then(|l| who_when(lang, l.self_by.as_deref(), l.self_at)),
+        self_by: stored.and_then(|l| who_when(lang, &file.names, l.self_by.as_deref(), l.self_at)),
         evidence,
         appraised: appraised.is_some(),
         appraised_value: text(appr.and_then(|a| a.input.as_ref())),
@@ -691,7 +706,7 @@ fn leaf_block(
         appraised_sentence: sentence(node, appr.and_then(|a| a.input.as_ref())),
         comment: appr.and_then(|a| a.comment.clone()),
         appraised_by: appraised
-            .and_then(|l| who_when(lang, l.appraised_by.as_deref(), l.appraised_at)),
+            .and_then(|l| who_when(lang, &file.names, l.appraised_by.as_deref(), l.appraised_at)),
         differs: appraised.is_some() && appraised_points != self_points,
         confirmable: form.is_some()
             && appraised.is_none()
@@ -845,7 +860,14 @@ impl DiffPage {
                         .and_then(|l| l.appraisal.comment.clone()),
                     by: stored.and_then(|l| {
                         l.is_appraised()
-                            .then(|| who_when(lang, l.appraised_by.as_deref(), l.appraised_at))
+                            .then(|| {
+                                who_when(
+                                    lang,
+                                    &file.names,
+                                    l.appraised_by.as_deref(),
+                                    l.appraised_at,
+                                )
+                            })
                             .flatten()
                     }),
                     href: format!("{}#{}", links.unit, anchor(&node.code)),

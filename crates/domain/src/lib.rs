@@ -17,6 +17,7 @@ pub mod notify;
 pub mod number;
 pub mod points;
 pub mod reorg;
+pub mod survey;
 pub mod text;
 pub mod unit;
 pub mod workflow;

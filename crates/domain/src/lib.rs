@@ -19,6 +19,7 @@ pub mod points;
 pub mod reorg;
 pub mod survey;
 pub mod text;
+pub mod uncertainty;
 pub mod unit;
 pub mod workflow;
 

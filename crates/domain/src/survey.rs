@@ -214,6 +214,97 @@ impl LeafTally {
     }
 }
 
+/// The five factors of the satisfaction index with public administrative services (SIPAS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Factor {
+    /// Tiếp cận dịch vụ.
+    Access,
+    /// Thủ tục hành chính.
+    Procedure,
+    /// Công chức trực tiếp giải quyết công việc.
+    CivilServant,
+    /// Kết quả giải quyết thủ tục hành chính.
+    Result,
+    /// Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị.
+    Feedback,
+}
+
+impl Factor {
+    /// Every factor, in the order of the questionnaire.
+    pub const ALL: [Factor; 5] = [
+        Factor::Access,
+        Factor::Procedure,
+        Factor::CivilServant,
+        Factor::Result,
+        Factor::Feedback,
+    ];
+
+    /// The factor's name in Vietnamese.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Factor::Access => "Tiếp cận dịch vụ",
+            Factor::Procedure => "Thủ tục hành chính",
+            Factor::CivilServant => "Công chức giải quyết công việc",
+            Factor::Result => "Kết quả giải quyết",
+            Factor::Feedback => "Tiếp nhận, xử lý góp ý, phản ánh",
+        }
+    }
+}
+
+/// The satisfaction answers to the questions of each SIPAS factor about one unit: how many
+/// were valid, and how many said "hài lòng" or "rất hài lòng".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SipasTally {
+    factors: BTreeMap<Factor, (u64, u64)>,
+}
+
+/// An answer on the five-level satisfaction scale: 1 "rất không hài lòng" … 5 "rất hài lòng";
+/// 0 or an empty answer is "không trả lời" and not counted. `None` for anything else.
+pub fn satisfaction_level(raw: &str) -> Option<Option<u8>> {
+    match raw.trim() {
+        "" | "0" => Some(None),
+        s => s
+            .parse::<u8>()
+            .ok()
+            .filter(|l| (1..=5).contains(l))
+            .map(Some),
+    }
+}
+
+impl SipasTally {
+    /// Counts one answer (a level of 1 to 5, see [`satisfaction_level`]) to a question of
+    /// `factor`.
+    pub fn add(&mut self, factor: Factor, level: Option<u8>) {
+        if let Some(level) = level.filter(|l| (1..=5).contains(l)) {
+            let f = self.factors.entry(factor).or_default();
+            f.1 += 1;
+            if level >= 4 {
+                f.0 += 1;
+            }
+        }
+    }
+
+    /// The share of satisfied answers to the factor's questions, in percent (exact up to the
+    /// division); `None` without a valid answer.
+    pub fn share(&self, factor: Factor) -> Option<Decimal> {
+        let (satisfied, valid) = self.factors.get(&factor).copied()?;
+        crate::points::percent(Decimal::from(satisfied), Decimal::from(valid))
+    }
+
+    /// SIPAS in percent: the mean of the shares of the factors that have answers.
+    pub fn overall(&self) -> Option<Decimal> {
+        let shares: Vec<Decimal> = Factor::ALL.iter().filter_map(|f| self.share(*f)).collect();
+        (!shares.is_empty())
+            .then(|| shares.iter().copied().sum::<Decimal>() / Decimal::from(shares.len()))
+    }
+
+    /// The points of a leaf fed by SIPAS: `max × SIPAS`.
+    pub fn points(&self, max: Points) -> Option<Points> {
+        self.overall()
+            .map(|p| Points::new((max.value() * p / Decimal::ONE_HUNDRED).min(max.value())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +395,29 @@ mod tests {
             Err(SurveyError::WeightOutOfRange { .. })
         ));
         assert!(AnswerScale::new(vec![o("Có", Some(dec!(1))), o("Không", Some(dec!(0)))]).is_ok());
+    }
+
+    #[test]
+    fn sipas_is_the_mean_share_of_satisfied_answers_over_the_factors() {
+        let mut t = SipasTally::default();
+        // Access: 3 of 4 satisfied (75 %); procedure: 1 of 2 (50 %); an unanswered question
+        // and the other factors without answers count for nothing.
+        for level in ["5", "4", "4", "2"] {
+            t.add(Factor::Access, satisfaction_level(level).unwrap());
+        }
+        for level in ["3", "4", ""] {
+            t.add(Factor::Procedure, satisfaction_level(level).unwrap());
+        }
+        assert_eq!(t.share(Factor::Access), Some(dec!(75)));
+        assert_eq!(t.share(Factor::Procedure), Some(dec!(50)));
+        assert_eq!(t.share(Factor::Feedback), None);
+        assert_eq!(t.overall(), Some(dec!(62.5)));
+        assert_eq!(
+            t.points(Points::new(dec!(2))),
+            Some(Points::new(dec!(1.25)))
+        );
+        assert_eq!(satisfaction_level("6"), None);
+        assert_eq!(satisfaction_level("rất hài lòng"), None);
     }
 
     fn answers() -> impl Strategy<Value = Vec<(u8, u8)>> {

@@ -342,3 +342,24 @@ async fn a_user_administrator_manages_another_persons_tokens_from_the_users_page
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_new_period_with_several_mistakes_is_refused_listing_each_with_its_field() {
+    for backend in backends() {
+        let app = TestApp::start(&backend).await;
+        add_user(app.db(), "quantri", true).await;
+        let (secret, _) = token_of(&app, "quantri", "write").await;
+        let body = json!({"code": "2027 ?", "name": " ", "year": 3000, "previous": "1999"});
+        let (s, e) = call(&app, Method::POST, "/api/v1/periods", &secret, Some(body)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["code"], "period_code_invalid", "{e}");
+        let fields: Vec<&str> = e["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["args"]["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["code", "name", "year", "previous"], "{e}");
+        app.stop().await;
+    }
+}

@@ -122,24 +122,12 @@ impl IndexSet {
             });
         }
         for m in &moves {
-            if let Some(node) = find_mut(&mut self.nodes, &m.code) {
+            if let Some(node) = self.find_mut(&m.code) {
                 shift_node(node, m.from, m.to);
             }
         }
         Ok(moves)
     }
-}
-
-fn find_mut<'a>(nodes: &'a mut [Node], code: &NodeCode) -> Option<&'a mut Node> {
-    for n in nodes.iter_mut() {
-        if &n.code == code {
-            return Some(n);
-        }
-        if let Some(found) = find_mut(&mut n.children, code) {
-            return Some(found);
-        }
-    }
-    None
 }
 
 fn shift_node(node: &mut Node, from: Date, to: Date) {

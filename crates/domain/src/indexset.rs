@@ -257,6 +257,11 @@ impl IndexSet {
         search(&self.nodes, code)
     }
 
+    /// The node with `code`, anywhere in the tree, to change it.
+    pub fn find_mut(&mut self, code: &NodeCode) -> Option<&mut Node> {
+        find_in_mut(&mut self.nodes, code)
+    }
+
     /// The set's nominal maximum: the areas whose points count in the maximum (bonus and
     /// deduction blocks add or take points on top of it, domain.md §4).
     pub fn total_max(&self) -> Points {
@@ -527,6 +532,20 @@ impl<'a> CompiledSet<'a> {
     pub fn leaf_position(&self, code: &NodeCode) -> Option<usize> {
         self.position(code).and_then(|p| self.nodes[p].leaf)
     }
+}
+
+/// The node with `code` among `nodes` and their descendants, to change it (the tree of a set,
+/// or of a part of it being built).
+pub fn find_in_mut<'a>(nodes: &'a mut [Node], code: &NodeCode) -> Option<&'a mut Node> {
+    for n in nodes.iter_mut() {
+        if &n.code == code {
+            return Some(n);
+        }
+        if let Some(found) = find_in_mut(&mut n.children, code) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -508,17 +508,7 @@ pub async fn save_draft(
 }
 
 /// The node `code` of a tree, to change it.
-pub fn find_mut<'a>(nodes: &'a mut [Node], code: &NodeCode) -> Option<&'a mut Node> {
-    for n in nodes.iter_mut() {
-        if &n.code == code {
-            return Some(n);
-        }
-        if let Some(found) = find_mut(&mut n.children, code) {
-            return Some(found);
-        }
-    }
-    None
-}
+pub use chiso_domain::indexset::find_in_mut as find_mut;
 
 /// The bonus and deduction blocks whose maximum is the sum of their children (no cap below
 /// it): they keep following the sum when a child changes, while a capped block keeps its cap.

@@ -216,6 +216,24 @@ async fn create(
     }
 }
 
+/// The list again with the refusal of an action on one user (a reset, a lock), or its error
+/// page.
+async fn refused(
+    state: &AppState,
+    ctx: PageCtx,
+    current: &CurrentUser,
+    e: AppError,
+) -> Result<Response, AppError> {
+    page(
+        state,
+        ctx,
+        current,
+        None,
+        Some((Mistakes::Other(e), Default::default())),
+    )
+    .await
+}
+
 /// The fields of the form creating a user, top to bottom.
 const USER_FIELDS: [&str; 4] = ["login", "display_name", "password", "email"];
 
@@ -256,16 +274,7 @@ async fn reset(
     .await
     {
         Ok(()) => Ok(back("reset", &login).into_response()),
-        Err(e) => {
-            page(
-                &state,
-                ctx,
-                &current,
-                None,
-                Some((Mistakes::Other(e), Default::default())),
-            )
-            .await
-        }
+        Err(e) => refused(&state, ctx, &current, e).await,
     }
 }
 
@@ -282,16 +291,7 @@ async fn switch(
     let now = state.config().clock.now();
     match accounts::set_disabled(state.db(), &current.principal(), &login, disabled, now).await {
         Ok(()) => Ok(back(if disabled { "disabled" } else { "enabled" }, &login).into_response()),
-        Err(e) => {
-            page(
-                &state,
-                ctx,
-                &current,
-                None,
-                Some((Mistakes::Other(e), Default::default())),
-            )
-            .await
-        }
+        Err(e) => refused(&state, ctx, &current, e).await,
     }
 }
 

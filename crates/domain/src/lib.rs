@@ -16,6 +16,7 @@ pub mod method;
 pub mod notify;
 pub mod number;
 pub mod points;
+pub mod questionnaire;
 pub mod reorg;
 pub mod survey;
 pub mod text;

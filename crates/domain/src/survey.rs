@@ -215,7 +215,10 @@ impl LeafTally {
 }
 
 /// The five factors of the satisfaction index with public administrative services (SIPAS).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Factor {
     /// Tiếp cận dịch vụ.
     Access,

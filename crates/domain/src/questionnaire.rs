@@ -1,0 +1,459 @@
+//! What a survey (đợt điều tra) asks, and of whom (domain.md §6): respondent groups, one
+//! questionnaire per group naming the group of units its respondents evaluate, questions
+//! mapped to `survey` leaves of the set those units use (or, for a satisfaction survey, to a
+//! SIPAS factor), the answer options with their weights, and per leaf the minimum number of
+//! valid answers and the weight of each respondent group.
+//!
+//! The definition is checked here against the period's groups and sets, so a question that
+//! points at an appraised criterion, at a criterion the evaluated units' set does not have, or
+//! at a group of units the period does not hold is refused before any answer is collected.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{GroupName, NodeCode};
+use crate::indexset::{IndexSet, Source};
+use crate::survey::{AnswerOption, AnswerScale, Factor, SurveyError};
+
+/// Code of a survey within its period, of a respondent group or of a question: letters,
+/// digits, `-`, `_` and `.`, as short as an XLSForm field name wants (at most 32 characters).
+pub fn valid_code(raw: &str) -> bool {
+    let s = raw.trim();
+    !s.is_empty()
+        && s.chars().count() <= 32
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A whole survey as defined by the administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyDefinition {
+    /// Code within the period, e.g. `XHH-2025`.
+    pub code: String,
+    pub name: String,
+    /// Respondent groups, each with its questionnaire, in the order they are shown.
+    pub groups: Vec<RespondentGroup>,
+    /// Per `survey` leaf: minimum valid answers and respondent group weights. A leaf that
+    /// questions are mapped to but that has no rule here has minimum 0 and unweighted groups.
+    #[serde(default)]
+    pub leaves: Vec<LeafRule>,
+}
+
+/// What the respondents of one group answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RespondentGroup {
+    /// e.g. `DBHDND` (provincial council deputies), `NGUOIDAN` (citizens).
+    pub code: String,
+    pub name: String,
+    /// Responses wanted from this group (sample tracking); `None` when none is set.
+    #[serde(default)]
+    pub target: Option<u32>,
+    /// The group of units (of the period) each respondent of this group evaluates.
+    pub evaluates: GroupName,
+    /// Sociological questions (mapped to leaves) or a satisfaction (SIPAS) questionnaire.
+    pub kind: QuestionnaireKind,
+    pub questions: Vec<Question>,
+    /// Options and weights of every question of the questionnaire; A/B/C/D/E standard when
+    /// not given. A SIPAS questionnaire reads levels 1–5 instead.
+    #[serde(default)]
+    pub options: Vec<OptionDef>,
+}
+
+/// The kind of a questionnaire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum QuestionnaireKind {
+    /// Each question's answers feed the leaf it is mapped to.
+    Sociological,
+    /// Satisfaction levels 1–5 per factor; the SIPAS index (share satisfied or very
+    /// satisfied, mean of the factors) feeds `leaf` as points = max × SIPAS.
+    Sipas { leaf: NodeCode },
+}
+
+/// One answer option as defined (serialisable form of [`AnswerOption`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionDef {
+    pub code: String,
+    #[serde(default)]
+    pub label: String,
+    /// Share of the maximum, 0 to 1; `None` for "không biết / không trả lời".
+    pub weight: Option<Decimal>,
+}
+
+/// One question of a questionnaire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    /// e.g. `C1`; unique within the questionnaire.
+    pub code: String,
+    pub text: String,
+    /// What the answers feed.
+    pub target: QuestionTarget,
+}
+
+/// What a question's answers feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionTarget {
+    /// A `survey` leaf of the evaluated units' set.
+    Leaf(NodeCode),
+    /// A SIPAS factor.
+    Factor(Factor),
+}
+
+/// Per-leaf settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeafRule {
+    pub leaf: NodeCode,
+    /// Valid answers about a unit below which its points are flagged.
+    #[serde(default)]
+    pub minimum: u32,
+    /// Respondent group code → weight in the leaf; empty for a plain mean of all answers.
+    #[serde(default)]
+    pub group_weights: BTreeMap<String, Decimal>,
+}
+
+/// A mistake in a definition, naming where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("mã “{code}” không hợp lệ (chữ không dấu, số, '-', '_', '.'; tối đa 32 ký tự)")]
+    BadCode { code: String },
+    #[error("tên đợt điều tra trống")]
+    NoName,
+    #[error("chưa có nhóm đối tượng nào")]
+    NoGroups,
+    #[error("nhóm đối tượng “{group}” trùng mã")]
+    DuplicateGroup { group: String },
+    #[error("nhóm đối tượng “{group}”: chưa có câu hỏi nào")]
+    NoQuestions { group: String },
+    #[error("nhóm đối tượng “{group}”: kỳ đánh giá không có nhóm đơn vị “{units}”")]
+    UnknownUnitGroup { group: String, units: String },
+    #[error("nhóm đối tượng “{group}”, câu hỏi “{question}” trùng mã")]
+    DuplicateQuestion { group: String, question: String },
+    #[error(
+        "nhóm đối tượng “{group}”, câu hỏi “{question}”: bộ chỉ số {set} không có tiêu chí \
+         “{leaf}”"
+    )]
+    UnknownLeaf {
+        group: String,
+        question: String,
+        set: String,
+        leaf: String,
+    },
+    #[error(
+        "nhóm đối tượng “{group}”: tiêu chí “{leaf}” của bộ chỉ số {set} không lấy điểm từ \
+         điều tra xã hội học"
+    )]
+    NotSurveyLeaf {
+        group: String,
+        leaf: String,
+        set: String,
+    },
+    #[error("nhóm đối tượng “{group}”, câu hỏi “{question}”: {problem}")]
+    WrongTarget {
+        group: String,
+        question: String,
+        problem: &'static str,
+    },
+    #[error("nhóm đối tượng “{group}”: {source}")]
+    Options {
+        group: String,
+        #[source]
+        source: SurveyError,
+    },
+    #[error("tiêu chí “{leaf}”: không câu hỏi nào gắn với tiêu chí này")]
+    RuleWithoutQuestion { leaf: String },
+    #[error("tiêu chí “{leaf}”: nhóm đối tượng “{group}” không có trong đợt điều tra")]
+    RuleUnknownGroup { leaf: String, group: String },
+    #[error("tiêu chí “{leaf}”: trọng số của nhóm “{group}” không được âm")]
+    RuleNegativeWeight { leaf: String, group: String },
+}
+
+impl RespondentGroup {
+    /// The answer scale of this questionnaire's sociological questions.
+    pub fn scale(&self) -> Result<AnswerScale, SurveyError> {
+        if self.options.is_empty() {
+            return Ok(AnswerScale::standard());
+        }
+        AnswerScale::new(
+            self.options
+                .iter()
+                .map(|o| AnswerOption {
+                    code: o.code.trim().to_owned(),
+                    weight: o.weight,
+                })
+                .collect(),
+        )
+    }
+
+    /// The leaf a question feeds, or the SIPAS leaf for a factor question; `None` for a
+    /// factor question in a sociological questionnaire (which [`SurveyDefinition::check`]
+    /// refuses).
+    pub fn leaf_of<'a>(&'a self, q: &'a Question) -> Option<&'a NodeCode> {
+        match (&q.target, &self.kind) {
+            (QuestionTarget::Leaf(l), _) | (_, QuestionnaireKind::Sipas { leaf: l }) => Some(l),
+            (QuestionTarget::Factor(_), QuestionnaireKind::Sociological) => None,
+        }
+    }
+
+    /// The question with this code (compared without regard to case).
+    pub fn question(&self, code: &str) -> Option<&Question> {
+        let code = code.trim();
+        self.questions
+            .iter()
+            .find(|q| q.code.eq_ignore_ascii_case(code))
+    }
+}
+
+impl SurveyDefinition {
+    /// The group with this code (compared without regard to case).
+    pub fn group(&self, code: &str) -> Option<&RespondentGroup> {
+        let code = code.trim();
+        self.groups
+            .iter()
+            .find(|g| g.code.eq_ignore_ascii_case(code))
+    }
+
+    /// The rule of a leaf, if one is set.
+    pub fn rule(&self, leaf: &NodeCode) -> Option<&LeafRule> {
+        self.leaves.iter().find(|r| &r.leaf == leaf)
+    }
+
+    /// Every mistake of the definition against the period: `sets` gives, for each group of
+    /// units of the period, the index set its units use. Empty when the survey can be used.
+    pub fn check(&self, sets: &BTreeMap<GroupName, &IndexSet>) -> Vec<DefinitionError> {
+        let mut out = Vec::new();
+        if !valid_code(&self.code) {
+            out.push(DefinitionError::BadCode {
+                code: self.code.clone(),
+            });
+        }
+        if self.name.trim().is_empty() {
+            out.push(DefinitionError::NoName);
+        }
+        if self.groups.is_empty() {
+            out.push(DefinitionError::NoGroups);
+        }
+        let mut seen_groups = BTreeSet::new();
+        let mut asked: BTreeSet<&NodeCode> = BTreeSet::new();
+        for g in &self.groups {
+            if !valid_code(&g.code) {
+                out.push(DefinitionError::BadCode {
+                    code: g.code.clone(),
+                });
+            }
+            if !seen_groups.insert(g.code.to_ascii_uppercase()) {
+                out.push(DefinitionError::DuplicateGroup {
+                    group: g.code.clone(),
+                });
+            }
+            if g.questions.is_empty() {
+                out.push(DefinitionError::NoQuestions {
+                    group: g.code.clone(),
+                });
+            }
+            if let Err(source) = g.scale() {
+                out.push(DefinitionError::Options {
+                    group: g.code.clone(),
+                    source,
+                });
+            }
+            let set = sets.get(&g.evaluates);
+            if set.is_none() {
+                out.push(DefinitionError::UnknownUnitGroup {
+                    group: g.code.clone(),
+                    units: g.evaluates.to_string(),
+                });
+            }
+            let check_leaf = |leaf: &NodeCode, question: &str, out: &mut Vec<_>| {
+                let Some(set) = set else { return };
+                match set.find(leaf) {
+                    None => out.push(DefinitionError::UnknownLeaf {
+                        group: g.code.clone(),
+                        question: question.to_owned(),
+                        set: set.code.to_string(),
+                        leaf: leaf.to_string(),
+                    }),
+                    Some(n) if n.source != Source::Survey || !n.children.is_empty() => {
+                        out.push(DefinitionError::NotSurveyLeaf {
+                            group: g.code.clone(),
+                            leaf: leaf.to_string(),
+                            set: set.code.to_string(),
+                        })
+                    }
+                    Some(_) => {}
+                }
+            };
+            if let QuestionnaireKind::Sipas { leaf } = &g.kind {
+                check_leaf(leaf, "", &mut out);
+                asked.insert(leaf);
+            }
+            let mut seen_questions = BTreeSet::new();
+            for q in &g.questions {
+                if !valid_code(&q.code) {
+                    out.push(DefinitionError::BadCode {
+                        code: q.code.clone(),
+                    });
+                }
+                if !seen_questions.insert(q.code.to_ascii_uppercase()) {
+                    out.push(DefinitionError::DuplicateQuestion {
+                        group: g.code.clone(),
+                        question: q.code.clone(),
+                    });
+                }
+                match (&q.target, &g.kind) {
+                    (QuestionTarget::Leaf(leaf), QuestionnaireKind::Sociological) => {
+                        check_leaf(leaf, &q.code, &mut out);
+                        asked.insert(leaf);
+                    }
+                    (QuestionTarget::Factor(_), QuestionnaireKind::Sipas { .. }) => {}
+                    (QuestionTarget::Leaf(_), QuestionnaireKind::Sipas { .. }) => {
+                        out.push(DefinitionError::WrongTarget {
+                            group: g.code.clone(),
+                            question: q.code.clone(),
+                            problem: "phiếu SIPAS: câu hỏi phải gắn với một yếu tố, không với tiêu chí",
+                        })
+                    }
+                    (QuestionTarget::Factor(_), QuestionnaireKind::Sociological) => {
+                        out.push(DefinitionError::WrongTarget {
+                            group: g.code.clone(),
+                            question: q.code.clone(),
+                            problem: "phiếu điều tra xã hội học: câu hỏi phải gắn với một tiêu chí",
+                        })
+                    }
+                }
+            }
+        }
+        for r in &self.leaves {
+            if !asked.contains(&r.leaf) {
+                out.push(DefinitionError::RuleWithoutQuestion {
+                    leaf: r.leaf.to_string(),
+                });
+            }
+            for (group, w) in &r.group_weights {
+                if self.group(group).is_none() {
+                    out.push(DefinitionError::RuleUnknownGroup {
+                        leaf: r.leaf.to_string(),
+                        group: group.clone(),
+                    });
+                }
+                if *w < Decimal::ZERO {
+                    out.push(DefinitionError::RuleNegativeWeight {
+                        leaf: r.leaf.to_string(),
+                        group: group.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::ids::SetCode;
+    use crate::indexset::{ClassScheme, Node, RankingRule};
+    use crate::method::Method;
+    use crate::points::Points;
+
+    fn leaf(code: &str, source: Source) -> Node {
+        Node {
+            code: NodeCode::parse(code).unwrap(),
+            title: format!("Tiêu chí {code}"),
+            max: Points::new(dec!(2)),
+            source,
+            method: Some(if source == Source::Survey {
+                Method::Survey
+            } else {
+                Method::Manual { step: None }
+            }),
+            rule: None,
+            evidence: None,
+            not_applicable: None,
+            children: vec![],
+        }
+    }
+
+    fn set() -> IndexSet {
+        IndexSet {
+            code: SetCode::parse("HUYEN-2024").unwrap(),
+            name: "Bộ chỉ số cấp huyện".to_owned(),
+            year: 2024,
+            decision: None,
+            classes: ClassScheme::common_default(),
+            ranking: RankingRule::default(),
+            renormalise_absent_areas: false,
+            nodes: vec![leaf("1.1", Source::Assessed), leaf("2.1", Source::Survey)],
+        }
+    }
+
+    fn definition() -> SurveyDefinition {
+        SurveyDefinition {
+            code: "XHH".into(),
+            name: "Điều tra xã hội học".into(),
+            groups: vec![RespondentGroup {
+                code: "DB".into(),
+                name: "Đại biểu HĐND".into(),
+                target: Some(50),
+                evaluates: GroupName::parse("Huyện").unwrap(),
+                kind: QuestionnaireKind::Sociological,
+                questions: vec![Question {
+                    code: "C1".into(),
+                    text: "Công khai, minh bạch".into(),
+                    target: QuestionTarget::Leaf(NodeCode::parse("2.1").unwrap()),
+                }],
+                options: vec![],
+            }],
+            leaves: vec![],
+        }
+    }
+
+    #[test]
+    fn a_questionnaire_mapped_to_survey_leaves_of_its_units_set_is_accepted() {
+        let s = set();
+        let sets = BTreeMap::from([(GroupName::parse("Huyện").unwrap(), &s)]);
+        assert_eq!(definition().check(&sets), vec![]);
+    }
+
+    #[test]
+    fn a_question_on_an_appraised_criterion_or_a_missing_one_is_refused_by_name() {
+        let s = set();
+        let sets = BTreeMap::from([(GroupName::parse("Huyện").unwrap(), &s)]);
+        let mut d = definition();
+        d.groups[0].questions.push(Question {
+            code: "C2".into(),
+            text: "?".into(),
+            target: QuestionTarget::Leaf(NodeCode::parse("1.1").unwrap()),
+        });
+        d.groups[0].questions.push(Question {
+            code: "C3".into(),
+            text: "?".into(),
+            target: QuestionTarget::Leaf(NodeCode::parse("9.9").unwrap()),
+        });
+        let problems: Vec<String> = d.check(&sets).iter().map(|e| e.to_string()).collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("1.1") && problems[0].contains("không lấy điểm"));
+        assert!(problems[1].contains("C3") && problems[1].contains("9.9"));
+    }
+
+    #[test]
+    fn an_unknown_group_of_units_and_a_duplicate_question_are_named() {
+        let sets = BTreeMap::new();
+        let mut d = definition();
+        let again = d.groups[0].questions[0].clone();
+        d.groups[0].questions.push(again);
+        let problems: Vec<String> = d.check(&sets).iter().map(|e| e.to_string()).collect();
+        assert!(problems.iter().any(|p| p.contains("nhóm đơn vị “Huyện”")));
+        assert!(problems.iter().any(|p| p.contains("“C1” trùng mã")));
+    }
+
+    #[test]
+    fn the_standard_scale_is_used_when_no_option_is_given() {
+        let d = definition();
+        assert_eq!(d.groups[0].scale().unwrap(), AnswerScale::standard());
+    }
+}

@@ -13,9 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{GroupName, NodeCode};
+use crate::ids::{GroupName, NodeCode, UnitCode};
 use crate::indexset::{IndexSet, Source};
-use crate::survey::{AnswerOption, AnswerScale, Factor, SurveyError};
+use crate::points::Points;
+use crate::survey::{
+    Answer, AnswerOption, AnswerScale, Factor, LeafTally, SipasTally, SurveyError, SurveyPoints,
+    satisfaction_level,
+};
 
 /// Code of a survey within its period, of a respondent group or of a question: letters,
 /// digits, `-`, `_` and `.`, as short as an XLSForm field name wants (at most 32 characters).
@@ -350,15 +354,141 @@ impl SurveyDefinition {
     }
 }
 
+/// Stored answers alike: `count` respondents of `group` gave `answer` about `unit` to
+/// `question`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub group: String,
+    pub unit: UnitCode,
+    pub question: String,
+    pub answer: String,
+    pub count: u64,
+}
+
+/// What one unit's answers give one leaf, with what they rest on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafSurvey {
+    /// The valid answers by respondent group (sociological questions).
+    pub tally: LeafTally,
+    /// The satisfaction answers by factor, when the leaf is fed by SIPAS.
+    pub sipas: Option<SipasTally>,
+    /// Every answer by respondent group and option, "không biết" included: the breakdown
+    /// each number on screen links to.
+    pub options: BTreeMap<(String, String), u64>,
+    /// The points, the count of valid answers and whether it is below the leaf's minimum.
+    pub result: SurveyPoints,
+}
+
+/// The points of every unit and leaf a survey's answers reach. `units` maps each unit of the
+/// period to its group and the maximum of each survey leaf of its set (`max`). Answers about
+/// a unit the respondent's group does not evaluate, to a question the group does not have, or
+/// with an answer outside the options are left out and counted in the second value; imports
+/// refuse them, so they only appear when the definition changed after answers were stored.
+pub fn aggregate(
+    definition: &SurveyDefinition,
+    units: &BTreeMap<UnitCode, GroupName>,
+    max: impl Fn(&GroupName, &NodeCode) -> Option<Points>,
+    counts: impl IntoIterator<Item = Counted>,
+) -> (BTreeMap<(UnitCode, NodeCode), LeafSurvey>, u64) {
+    struct Acc {
+        tally: LeafTally,
+        sipas: Option<SipasTally>,
+        options: BTreeMap<(String, String), u64>,
+    }
+    let scales: BTreeMap<&str, AnswerScale> = definition
+        .groups
+        .iter()
+        .filter_map(|g| g.scale().ok().map(|s| (g.code.as_str(), s)))
+        .collect();
+    let mut acc: BTreeMap<(UnitCode, NodeCode), Acc> = BTreeMap::new();
+    let mut left_out = 0u64;
+    for c in counts {
+        let Some(g) = definition.group(&c.group) else {
+            left_out += c.count;
+            continue;
+        };
+        let (Some(q), Some(unit_group)) = (g.question(&c.question), units.get(&c.unit)) else {
+            left_out += c.count;
+            continue;
+        };
+        let Some(leaf) = g.leaf_of(q).filter(|_| *unit_group == g.evaluates) else {
+            left_out += c.count;
+            continue;
+        };
+        // Read the answer before anything is counted, so a refused one leaves no trace.
+        enum Read {
+            Sipas(Factor, Option<u8>),
+            Scale(Answer),
+        }
+        let read = match &q.target {
+            QuestionTarget::Factor(f) => satisfaction_level(&c.answer).map(|l| Read::Sipas(*f, l)),
+            QuestionTarget::Leaf(_) => scales
+                .get(g.code.as_str())
+                .and_then(|s| s.read(&c.answer).ok())
+                .map(Read::Scale),
+        };
+        let Some(read) = read else {
+            left_out += c.count;
+            continue;
+        };
+        let entry = acc
+            .entry((c.unit.clone(), leaf.clone()))
+            .or_insert_with(|| Acc {
+                tally: LeafTally::default(),
+                sipas: None,
+                options: BTreeMap::new(),
+            });
+        match read {
+            Read::Sipas(f, level) => entry
+                .sipas
+                .get_or_insert_with(SipasTally::default)
+                .add_count(f, level, c.count),
+            Read::Scale(answer) => entry.tally.add_count(&g.code, answer, c.count),
+        }
+        *entry
+            .options
+            .entry((g.code.clone(), c.answer.trim().to_ascii_uppercase()))
+            .or_default() += c.count;
+    }
+    let out = acc
+        .into_iter()
+        .filter_map(|((unit, leaf), a)| {
+            let group = units.get(&unit)?;
+            let leaf_max = max(group, &leaf)?;
+            let rule = definition.rule(&leaf);
+            let minimum = rule.map_or(0, |r| u64::from(r.minimum));
+            let weights = rule.map(|r| &r.group_weights).filter(|w| !w.is_empty());
+            let result = match &a.sipas {
+                Some(s) => SurveyPoints {
+                    points: s.points(leaf_max),
+                    valid: s.valid(),
+                    below_minimum: s.valid() < minimum,
+                },
+                None => a.tally.points(leaf_max, weights, minimum).ok()?,
+            };
+            Some((
+                (unit, leaf),
+                LeafSurvey {
+                    tally: a.tally,
+                    sipas: a.sipas,
+                    options: a.options,
+                    result,
+                },
+            ))
+        })
+        .collect();
+    (out, left_out)
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
     use super::*;
     use crate::ids::SetCode;
     use crate::indexset::{ClassScheme, Node, RankingRule};
     use crate::method::Method;
-    use crate::points::Points;
 
     fn leaf(code: &str, source: Source) -> Node {
         Node {
@@ -455,5 +585,194 @@ mod tests {
     fn the_standard_scale_is_used_when_no_option_is_given() {
         let d = definition();
         assert_eq!(d.groups[0].scale().unwrap(), AnswerScale::standard());
+    }
+
+    fn counted(group: &str, unit: &str, question: &str, answer: &str, count: u64) -> Counted {
+        Counted {
+            group: group.into(),
+            unit: UnitCode::parse(unit).unwrap(),
+            question: question.into(),
+            answer: answer.into(),
+            count,
+        }
+    }
+
+    fn units() -> BTreeMap<UnitCode, GroupName> {
+        ["H1", "H2"]
+            .into_iter()
+            .map(|u| {
+                (
+                    UnitCode::parse(u).unwrap(),
+                    GroupName::parse("Huyện").unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn two_points(_: &GroupName, leaf: &NodeCode) -> Option<Points> {
+        (leaf.as_str() == "2.1").then(|| Points::new(dec!(2)))
+    }
+
+    #[test]
+    fn a_leaf_s_points_are_its_maximum_times_the_mean_weight_of_valid_answers() {
+        // 3 × A (1), 1 × B (0,6), 1 × D (0), 2 × E (excluded): mean 3,6 / 5 = 0,72 → 1,44.
+        let (out, left_out) = aggregate(
+            &definition(),
+            &units(),
+            two_points,
+            vec![
+                counted("DB", "H1", "C1", "A", 3),
+                counted("DB", "H1", "C1", "B", 1),
+                counted("DB", "H1", "C1", "D", 1),
+                counted("DB", "H1", "C1", "E", 2),
+            ],
+        );
+        assert_eq!(left_out, 0);
+        let h1 = &out[&(
+            UnitCode::parse("H1").unwrap(),
+            NodeCode::parse("2.1").unwrap(),
+        )];
+        assert_eq!(h1.result.points, Some(Points::new(dec!(1.44))));
+        assert_eq!(h1.result.valid, 5);
+        assert_eq!(h1.options[&("DB".to_owned(), "E".to_owned())], 2);
+        assert!(!out.contains_key(&(
+            UnitCode::parse("H2").unwrap(),
+            NodeCode::parse("2.1").unwrap()
+        )));
+    }
+
+    #[test]
+    fn group_weights_weigh_each_group_s_mean_and_the_minimum_flags_thin_units() {
+        let mut d = definition();
+        let mut second = d.groups[0].clone();
+        second.code = "LD".into();
+        d.groups.push(second);
+        d.leaves.push(LeafRule {
+            leaf: NodeCode::parse("2.1").unwrap(),
+            minimum: 5,
+            group_weights: BTreeMap::from([("DB".into(), dec!(3)), ("LD".into(), dec!(1))]),
+        });
+        // DB mean 1 (A), LD mean 0 (D ×3): (3 × 1 + 1 × 0) / 4 = 0,75 → 1,5; 4 valid < 5.
+        let (out, _) = aggregate(
+            &d,
+            &units(),
+            two_points,
+            vec![
+                counted("DB", "H1", "C1", "A", 1),
+                counted("LD", "H1", "C1", "D", 3),
+            ],
+        );
+        let h1 = &out[&(
+            UnitCode::parse("H1").unwrap(),
+            NodeCode::parse("2.1").unwrap(),
+        )];
+        assert_eq!(h1.result.points, Some(Points::new(dec!(1.5))));
+        assert!(h1.result.below_minimum);
+    }
+
+    #[test]
+    fn answers_outside_the_definition_are_left_out_and_counted() {
+        let (out, left_out) = aggregate(
+            &definition(),
+            &units(),
+            two_points,
+            vec![
+                counted("XX", "H1", "C1", "A", 1),
+                counted("DB", "H9", "C1", "A", 2),
+                counted("DB", "H1", "C9", "A", 4),
+                counted("DB", "H1", "C1", "Z", 8),
+            ],
+        );
+        assert!(out.is_empty());
+        assert_eq!(left_out, 15);
+    }
+
+    #[test]
+    fn a_sipas_questionnaire_feeds_its_leaf_with_the_share_satisfied() {
+        let mut d = definition();
+        d.groups[0].kind = QuestionnaireKind::Sipas {
+            leaf: NodeCode::parse("2.1").unwrap(),
+        };
+        d.groups[0].questions = vec![
+            Question {
+                code: "S1".into(),
+                text: "Tiếp cận".into(),
+                target: QuestionTarget::Factor(Factor::Access),
+            },
+            Question {
+                code: "S2".into(),
+                text: "Thủ tục".into(),
+                target: QuestionTarget::Factor(Factor::Procedure),
+            },
+        ];
+        // Access: 3 of 4 satisfied (75 %); procedure: 1 of 2 (50 %); SIPAS 62,5 % → 1,25.
+        let (out, _) = aggregate(
+            &d,
+            &units(),
+            two_points,
+            vec![
+                counted("DB", "H1", "S1", "5", 2),
+                counted("DB", "H1", "S1", "4", 1),
+                counted("DB", "H1", "S1", "2", 1),
+                counted("DB", "H1", "S2", "4", 1),
+                counted("DB", "H1", "S2", "1", 1),
+                counted("DB", "H1", "S2", "", 3),
+            ],
+        );
+        let h1 = &out[&(
+            UnitCode::parse("H1").unwrap(),
+            NodeCode::parse("2.1").unwrap(),
+        )];
+        assert_eq!(h1.result.points, Some(Points::new(dec!(1.25))));
+        assert_eq!(h1.result.valid, 6);
+    }
+
+    fn answer_strategy() -> impl Strategy<Value = Counted> {
+        (
+            prop::sample::select(vec!["H1", "H2"]),
+            prop::sample::select(vec!["A", "B", "C", "D", "E"]),
+            1u64..5,
+        )
+            .prop_map(|(u, a, n)| counted("DB", u, "C1", a, n))
+    }
+
+    proptest! {
+        #[test]
+        fn adding_a_dont_know_answer_changes_no_points(
+            answers in prop::collection::vec(answer_strategy(), 0..30),
+            unit in prop::sample::select(vec!["H1", "H2"]),
+        ) {
+            let (before, _) = aggregate(&definition(), &units(), two_points, answers.clone());
+            let mut more = answers;
+            more.push(counted("DB", unit, "C1", "E", 1));
+            let (after, _) = aggregate(&definition(), &units(), two_points, more);
+            let pts = |m: &BTreeMap<(UnitCode, NodeCode), LeafSurvey>| -> Vec<_> {
+                m.values().filter(|l| l.result.valid > 0).map(|l| l.result.clone()).collect()
+            };
+            prop_assert_eq!(pts(&before), pts(&after));
+        }
+
+        #[test]
+        fn points_never_exceed_the_maximum_and_order_does_not_matter(
+            answers in prop::collection::vec(answer_strategy(), 0..30),
+            seed in any::<u64>(),
+        ) {
+            let (out, _) = aggregate(&definition(), &units(), two_points, answers.clone());
+            for l in out.values() {
+                if let Some(p) = l.result.points {
+                    prop_assert!(p.value() <= dec!(2) && p.value() >= dec!(0));
+                }
+            }
+            let mut shuffled = answers;
+            let len = shuffled.len();
+            if len > 1 {
+                for i in 0..len {
+                    let j = (seed.wrapping_mul(i as u64 + 7) % len as u64) as usize;
+                    shuffled.swap(i, j);
+                }
+            }
+            let (again, _) = aggregate(&definition(), &units(), two_points, shuffled);
+            prop_assert_eq!(out, again);
+        }
     }
 }

@@ -163,6 +163,17 @@ impl LeafTally {
         }
     }
 
+    /// Counts `n` answers alike from `group` (what a stored tally holds).
+    pub fn add_count(&mut self, group: &str, answer: Answer, n: u64) {
+        if let Answer::Valid(weight) = answer
+            && n > 0
+        {
+            let g = self.groups.entry(group.to_owned()).or_default();
+            g.valid += n;
+            g.weight_sum += weight * Decimal::from(n);
+        }
+    }
+
     /// The tallies by respondent group.
     pub fn groups(&self) -> &BTreeMap<String, GroupTally> {
         &self.groups
@@ -285,6 +296,24 @@ impl SipasTally {
                 f.0 += 1;
             }
         }
+    }
+
+    /// Counts `n` answers alike to questions of `factor`.
+    pub fn add_count(&mut self, factor: Factor, level: Option<u8>, n: u64) {
+        if let Some(level) = level.filter(|l| (1..=5).contains(l))
+            && n > 0
+        {
+            let f = self.factors.entry(factor).or_default();
+            f.1 += n;
+            if level >= 4 {
+                f.0 += n;
+            }
+        }
+    }
+
+    /// Valid answers of every factor.
+    pub fn valid(&self) -> u64 {
+        self.factors.values().map(|f| f.1).sum()
     }
 
     /// The share of satisfied answers to the factor's questions, in percent (exact up to the

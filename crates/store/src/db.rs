@@ -232,6 +232,11 @@ impl Db {
         sql!(tx, execute, "DELETE FROM published_results")?;
         sql!(tx, execute, "DELETE FROM publications")?;
         sql!(tx, execute, "DELETE FROM audit_log_purge")?;
+        sql!(tx, execute, "DELETE FROM survey_decisions")?;
+        sql!(tx, execute, "DELETE FROM survey_links")?;
+        sql!(tx, execute, "DELETE FROM survey_answers")?;
+        sql!(tx, execute, "DELETE FROM survey_respondents")?;
+        sql!(tx, execute, "DELETE FROM surveys")?;
         sql!(tx, execute, "DELETE FROM outbox_deliveries")?;
         sql!(tx, execute, "DELETE FROM outbox_events")?;
         sql!(tx, execute, "DELETE FROM evidence")?;

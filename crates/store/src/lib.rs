@@ -29,6 +29,7 @@ pub mod results;
 pub mod scores;
 pub mod sessions;
 pub mod settings;
+pub mod surveys;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;

@@ -50,6 +50,38 @@ codes! {
     /// The role is held for another period.
     DENIED_OTHER_PERIOD = "denied_other_period", Forbidden;
 
+    // ---- surveys ------------------------------------------------------------------------
+    /// No survey `{survey}` in the period.
+    SURVEY_NOT_FOUND = "survey_not_found", NotFound;
+    /// The period already has a survey `{survey}`.
+    SURVEY_EXISTS = "survey_exists", Conflict;
+    /// A mistake in a survey's definition: `{problem}` says which and where.
+    SURVEY_DEFINITION_INVALID = "survey_definition_invalid", Invalid;
+    /// Survey `{survey}` is closed: reopen it to change it or add answers.
+    SURVEY_CLOSED = "survey_closed", Conflict;
+    /// A survey keeps its code `{survey}` (`{field}` = `code`).
+    SURVEY_CODE_FIXED = "survey_code_fixed", Invalid;
+    /// The survey feeds no leaf `{leaf}`.
+    SURVEY_LEAF_UNKNOWN = "survey_leaf_unknown", NotFound;
+    /// A decision needs its reason (`{field}` = `reason`).
+    SURVEY_REASON_REQUIRED = "survey_reason_required", Invalid;
+    /// Points `{value}` typed for a decision are not a number from 0 to `{max}` (`{field}`).
+    SURVEY_POINTS_INVALID = "survey_points_invalid", Invalid;
+    /// Unit `{unit}` has fewer valid answers on `{leaf}` than the minimum and awaits a decision.
+    SURVEY_UNDECIDED = "survey_undecided", Conflict;
+    /// The questionnaire link is unknown or revoked.
+    SURVEY_LINK_INVALID = "survey_link_invalid", NotFound;
+    /// The questionnaire link has been used as many times as allowed, or the survey is closed.
+    SURVEY_LINK_USED_UP = "survey_link_used_up", Conflict;
+    /// This questionnaire was already submitted.
+    SURVEY_SUBMITTED = "survey_submitted", Conflict;
+    /// An answer `{answer}` to `{question}` about `{unit}` is none of the options.
+    SURVEY_ANSWER_INVALID = "survey_answer_invalid", Invalid;
+    /// A link count `{value}` outside 1..`{max}` (`{field}`).
+    SURVEY_LINK_COUNT_INVALID = "survey_link_count_invalid", Invalid;
+    /// The file holds no answer of the survey.
+    SURVEY_FILE_EMPTY = "survey_file_empty", Invalid;
+
     // ---- periods ------------------------------------------------------------------------
     /// No period `{period}`.
     PERIOD_NOT_FOUND = "period_not_found", NotFound;

@@ -25,6 +25,7 @@ pub mod results;
 pub mod review;
 pub mod roles;
 pub mod sessions;
+pub mod surveys;
 pub mod system;
 pub mod todo;
 pub mod tokens;

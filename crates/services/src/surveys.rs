@@ -1,0 +1,684 @@
+//! Surveys (domain.md §6): defining a period's survey, following the sample, reading the
+//! points every unit's answers give each survey leaf with what they rest on, deciding on units
+//! with too few answers, and closing the survey into the period's survey leaves.
+//!
+//! Managing a survey is the administrator's ([`Action::ManagePeriods`] on the period).
+//! Closing writes through the scores path ([`crate::import`]): one audit entry per changed
+//! value and the recomputed results in one transaction, refused when a unit is approved, so
+//! it can be run again until the council approves.
+
+use std::collections::BTreeMap;
+
+use chiso_domain::authz::{Action, Principal, Resource};
+use chiso_domain::number::{NumberKind, parse_number, vi_input};
+use chiso_domain::questionnaire::{self, Counted, LeafSurvey, QuestionnaireKind, SurveyDefinition};
+use chiso_domain::survey::SurveyPoints;
+use chiso_domain::{GroupName, IndexSet, NodeCode, PeriodCode, Points, RawValue, UnitCode};
+use chiso_store::periods::{self, Period};
+use chiso_store::scores::ScoreChange;
+use chiso_store::surveys::{self, Decision, NewDecision, Survey};
+use chiso_store::{Actor, Db, StoreError, index_sets, units};
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use crate::authz::authorize;
+use crate::codes;
+use crate::error::{Problem, ServiceError, ServiceResult};
+use crate::import::{self, ScoresImported};
+
+/// Refuses anyone who may not run the surveys of `period`.
+pub fn require_manage(p: &Principal, period: &PeriodCode) -> ServiceResult<()> {
+    authorize(p, Action::ManagePeriods, &Resource::Period(period.clone()))
+}
+
+fn actor(p: &Principal) -> Actor {
+    Actor(p.login.clone())
+}
+
+fn not_found(code: &str) -> ServiceError {
+    ServiceError::new(codes::SURVEY_NOT_FOUND).arg("survey", code)
+}
+
+/// What a period holds that a survey is checked and scored against.
+pub(crate) struct Basis {
+    pub period: Period,
+    /// The set of each group of units of the period.
+    pub sets: BTreeMap<GroupName, IndexSet>,
+    /// Units taking part, with their group.
+    pub units: BTreeMap<UnitCode, GroupName>,
+    /// Units in the period's order.
+    pub order: Vec<UnitCode>,
+    pub names: BTreeMap<UnitCode, String>,
+}
+
+impl Basis {
+    pub(crate) async fn load(db: &Db, code: &PeriodCode) -> ServiceResult<Self> {
+        let period = periods::get(db, code)
+            .await?
+            .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", code))?;
+        let mut sets = BTreeMap::new();
+        for (group, set) in periods::groups(db, code).await? {
+            let s = index_sets::get(db, &set)
+                .await?
+                .ok_or_else(|| ServiceError::new(codes::SET_NOT_FOUND).arg("set", &set))?;
+            sets.insert(group, s);
+        }
+        let members = periods::members(db, code).await?;
+        let order = members.iter().map(|m| m.unit.clone()).collect();
+        let units = members.into_iter().map(|m| (m.unit, m.group)).collect();
+        let names = units::list(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.code, u.name))
+            .collect();
+        Ok(Basis {
+            period,
+            sets,
+            units,
+            order,
+            names,
+        })
+    }
+
+    /// Every mistake of a definition against this period, as problems naming it.
+    fn check(&self, definition: &SurveyDefinition) -> Vec<Problem> {
+        let sets = self.sets.iter().map(|(g, s)| (g.clone(), s)).collect();
+        definition
+            .check(&sets)
+            .into_iter()
+            .map(|e| Problem::new(codes::SURVEY_DEFINITION_INVALID).arg("problem", e))
+            .collect()
+    }
+
+    fn max(&self, group: &GroupName, leaf: &NodeCode) -> Option<Points> {
+        self.sets.get(group)?.find(leaf).map(|n| n.max)
+    }
+
+    fn name(&self, unit: &UnitCode) -> String {
+        self.names
+            .get(unit)
+            .cloned()
+            .unwrap_or_else(|| unit.to_string())
+    }
+}
+
+fn refuse_published(period: &Period) -> ServiceResult<()> {
+    if period.status == periods::STATUS_PUBLISHED {
+        return Err(ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", &period.code));
+    }
+    Ok(())
+}
+
+/// Defines a new survey of `period`, checked against the period's groups and sets; every
+/// mistake is reported at once.
+pub async fn create(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    definition: &SurveyDefinition,
+    at: OffsetDateTime,
+) -> ServiceResult<Survey> {
+    require_manage(p, period)?;
+    let basis = Basis::load(db, period).await?;
+    refuse_published(&basis.period)?;
+    let problems = basis.check(definition);
+    if !problems.is_empty() {
+        return Err(ServiceError::from_problems(problems));
+    }
+    surveys::create(db, period, definition, &actor(p), at)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ServiceError::new(codes::SURVEY_EXISTS).arg("survey", &definition.code)
+            }
+            e => e.into(),
+        })
+}
+
+/// Replaces the definition of an open survey; its code cannot change.
+pub async fn redefine(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    definition: &SurveyDefinition,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    require_manage(p, period)?;
+    let survey = get(db, p, period, code).await?;
+    if survey.status != surveys::STATUS_OPEN {
+        return Err(ServiceError::new(codes::SURVEY_CLOSED).arg("survey", code));
+    }
+    if !definition.code.eq_ignore_ascii_case(&survey.code) {
+        return Err(ServiceError::new(codes::SURVEY_CODE_FIXED)
+            .arg("survey", code)
+            .arg("field", "code"));
+    }
+    let basis = Basis::load(db, period).await?;
+    refuse_published(&basis.period)?;
+    let problems = basis.check(definition);
+    if !problems.is_empty() {
+        return Err(ServiceError::from_problems(problems));
+    }
+    let mut definition = definition.clone();
+    definition.code.clone_from(&survey.code);
+    Ok(surveys::redefine(db, &survey, &definition, &actor(p), at).await?)
+}
+
+/// The surveys of a period.
+pub async fn list(db: &Db, p: &Principal, period: &PeriodCode) -> ServiceResult<Vec<Survey>> {
+    require_manage(p, period)?;
+    Ok(surveys::list(db, period).await?)
+}
+
+/// One survey of a period.
+pub async fn get(db: &Db, p: &Principal, period: &PeriodCode, code: &str) -> ServiceResult<Survey> {
+    require_manage(p, period)?;
+    surveys::get(db, period, code)
+        .await?
+        .ok_or_else(|| not_found(code))
+}
+
+/// Responses of one respondent group against its target, and per evaluated unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupProgress {
+    pub code: String,
+    pub name: String,
+    pub evaluates: GroupName,
+    pub target: Option<u32>,
+    pub respondents: u64,
+    /// Each unit the group evaluates with the respondents who answered about it.
+    pub units: Vec<(UnitCode, String, u64)>,
+}
+
+/// A leaf the survey feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafColumn {
+    pub leaf: NodeCode,
+    pub title: String,
+}
+
+/// One unit's points on one leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub max: Points,
+    pub result: SurveyPoints,
+    /// What the administrator decided when the answers are below the minimum.
+    pub decision: Option<Decision>,
+}
+
+impl Cell {
+    /// The points closing the survey writes: the decision's when points were set by hand.
+    pub fn points(&self) -> Option<Points> {
+        match &self.decision {
+            Some(Decision {
+                points: Some(p), ..
+            }) => Some(Points::new(*p)),
+            _ => self.result.points,
+        }
+    }
+
+    /// Below the minimum with no decision yet: closing is refused until one is made.
+    pub fn undecided(&self) -> bool {
+        self.result.below_minimum && self.decision.is_none()
+    }
+}
+
+/// One unit's row of the points table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitRow {
+    pub unit: UnitCode,
+    pub name: String,
+    pub group: GroupName,
+    /// One per [`Overview::leaves`]; `None` where the unit's set has no such leaf or nobody
+    /// answered about it.
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// Everything the survey's page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    pub survey: Survey,
+    pub published: bool,
+    pub groups: Vec<GroupProgress>,
+    pub leaves: Vec<LeafColumn>,
+    pub rows: Vec<UnitRow>,
+    /// Stored answers the definition no longer covers (changed after they were stored).
+    pub left_out: u64,
+}
+
+impl Overview {
+    /// Cells below the minimum without a decision, as `(unit, leaf)`.
+    pub fn undecided(&self) -> Vec<(&UnitCode, &NodeCode)> {
+        self.rows
+            .iter()
+            .flat_map(|r| {
+                r.cells.iter().zip(&self.leaves).filter_map(move |(c, l)| {
+                    c.as_ref()
+                        .filter(|c| c.undecided())
+                        .map(|_| (&r.unit, &l.leaf))
+                })
+            })
+            .collect()
+    }
+}
+
+/// The points of every unit and leaf from the survey's stored answers.
+async fn compute(
+    db: &Db,
+    basis: &Basis,
+    survey: &Survey,
+) -> ServiceResult<(BTreeMap<(UnitCode, NodeCode), LeafSurvey>, u64)> {
+    let counts = surveys::tallies(db, survey.id)
+        .await?
+        .into_iter()
+        .filter_map(|t| {
+            Some(Counted {
+                group: t.grp,
+                unit: UnitCode::parse(&t.unit).ok()?,
+                question: t.question,
+                answer: t.answer,
+                count: u64::try_from(t.count).unwrap_or(0),
+            })
+        });
+    Ok(questionnaire::aggregate(
+        &survey.definition,
+        &basis.units,
+        |g, l| basis.max(g, l),
+        counts,
+    ))
+}
+
+/// The leaves a definition feeds, in the order of the first questionnaire naming each.
+fn leaves_of(definition: &SurveyDefinition, basis: &Basis) -> Vec<LeafColumn> {
+    let mut out: Vec<LeafColumn> = Vec::new();
+    for g in &definition.groups {
+        let mut leaves: Vec<&NodeCode> = g.questions.iter().filter_map(|q| g.leaf_of(q)).collect();
+        if let QuestionnaireKind::Sipas { leaf } = &g.kind {
+            leaves.push(leaf);
+        }
+        for leaf in leaves {
+            if out.iter().any(|c| &c.leaf == leaf) {
+                continue;
+            }
+            let title = basis
+                .sets
+                .get(&g.evaluates)
+                .and_then(|s| s.find(leaf))
+                .map(|n| n.title.clone())
+                .unwrap_or_default();
+            out.push(LeafColumn {
+                leaf: leaf.clone(),
+                title,
+            });
+        }
+    }
+    out
+}
+
+/// The survey's page: the sample against its targets and every unit's points per leaf.
+pub async fn overview(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+) -> ServiceResult<Overview> {
+    let survey = get(db, p, period, code).await?;
+    let basis = Basis::load(db, period).await?;
+    let (points, left_out) = compute(db, &basis, &survey).await?;
+    let decisions: BTreeMap<(String, String), Decision> = surveys::decisions(db, survey.id)
+        .await?
+        .into_iter()
+        .map(|d| ((d.unit.clone(), d.leaf.clone()), d))
+        .collect();
+    let coverage = surveys::coverage(db, survey.id).await?;
+    let count = |grp: &str, unit: &str| -> u64 {
+        coverage
+            .iter()
+            .find(|c| c.grp == grp && c.unit == unit)
+            .map_or(0, |c| u64::try_from(c.respondents).unwrap_or(0))
+    };
+    let groups = survey
+        .definition
+        .groups
+        .iter()
+        .map(|g| GroupProgress {
+            code: g.code.clone(),
+            name: g.name.clone(),
+            evaluates: g.evaluates.clone(),
+            target: g.target,
+            respondents: count(&g.code, ""),
+            units: basis
+                .order
+                .iter()
+                .filter(|u| basis.units.get(*u) == Some(&g.evaluates))
+                .map(|u| (u.clone(), basis.name(u), count(&g.code, u.as_str())))
+                .collect(),
+        })
+        .collect();
+    let leaves = leaves_of(&survey.definition, &basis);
+    let evaluated: Vec<&GroupName> = survey
+        .definition
+        .groups
+        .iter()
+        .map(|g| &g.evaluates)
+        .collect();
+    let rows = basis
+        .order
+        .iter()
+        .filter_map(|u| {
+            let group = basis.units.get(u)?;
+            if !evaluated.contains(&group) {
+                return None;
+            }
+            let cells = leaves
+                .iter()
+                .map(|l| {
+                    let max = basis.max(group, &l.leaf)?;
+                    let result = points
+                        .get(&(u.clone(), l.leaf.clone()))
+                        .map(|s| s.result.clone())?;
+                    Some(Cell {
+                        max,
+                        result,
+                        decision: decisions
+                            .get(&(u.to_string(), l.leaf.to_string()))
+                            .cloned(),
+                    })
+                })
+                .collect();
+            Some(UnitRow {
+                unit: u.clone(),
+                name: basis.name(u),
+                group: group.clone(),
+                cells,
+            })
+        })
+        .collect();
+    Ok(Overview {
+        published: basis.period.status == periods::STATUS_PUBLISHED,
+        survey,
+        groups,
+        leaves,
+        rows,
+        left_out,
+    })
+}
+
+/// The answers behind one unit's points on one leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breakdown {
+    pub survey: Survey,
+    pub unit: UnitCode,
+    pub unit_name: String,
+    pub leaf: NodeCode,
+    pub title: String,
+    pub cell: Option<Cell>,
+    /// Per respondent group: its name, then each option (code, label, weight, count) in the
+    /// questionnaire's order, options nobody chose included.
+    pub groups: Vec<GroupBreakdown>,
+    /// SIPAS shares per factor (label, percent), when the leaf is fed by SIPAS.
+    pub sipas: Vec<(String, Option<Decimal>)>,
+}
+
+/// One respondent group's answers about the unit on the leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupBreakdown {
+    pub code: String,
+    pub name: String,
+    pub options: Vec<(String, String, Option<Decimal>, u64)>,
+    pub valid: u64,
+    /// Mean weight of the group's valid answers (0 to 1).
+    pub mean: Option<Decimal>,
+    /// The group's weight in the leaf, when groups are weighted.
+    pub weight: Option<Decimal>,
+}
+
+/// What one unit's points on one leaf rest on.
+pub async fn breakdown(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    unit: &UnitCode,
+    leaf: &NodeCode,
+) -> ServiceResult<Breakdown> {
+    let ov = overview(db, p, period, code).await?;
+    let basis = Basis::load(db, period).await?;
+    let (points, _) = compute(db, &basis, &ov.survey).await?;
+    let row = ov
+        .rows
+        .iter()
+        .find(|r| &r.unit == unit)
+        .ok_or_else(|| ServiceError::new(codes::UNIT_NOT_IN_PERIOD).arg("unit", unit))?;
+    let column = ov
+        .leaves
+        .iter()
+        .position(|l| &l.leaf == leaf)
+        .ok_or_else(|| ServiceError::new(codes::SURVEY_LEAF_UNKNOWN).arg("leaf", leaf))?;
+    let found = points.get(&(unit.clone(), leaf.clone()));
+    let rule = ov.survey.definition.rule(leaf);
+    let groups = ov
+        .survey
+        .definition
+        .groups
+        .iter()
+        .filter(|g| {
+            g.evaluates == row.group
+                && (g.questions.iter().any(|q| g.leaf_of(q) == Some(leaf)))
+        })
+        .map(|g| {
+            let chosen = |code: &str| -> u64 {
+                found
+                    .and_then(|f| f.options.get(&(g.code.clone(), code.to_owned())))
+                    .copied()
+                    .unwrap_or(0)
+            };
+            let options = match &g.kind {
+                QuestionnaireKind::Sipas { .. } => (1..=5)
+                    .map(|l| (l.to_string(), String::new(), None, chosen(&l.to_string())))
+                    .collect(),
+                QuestionnaireKind::Sociological => g
+                    .scale()
+                    .map(|s| {
+                        s.options()
+                            .iter()
+                            .map(|o| {
+                                let label = g
+                                    .options
+                                    .iter()
+                                    .find(|d| d.code.trim().eq_ignore_ascii_case(&o.code))
+                                    .map(|d| d.label.clone())
+                                    .unwrap_or_default();
+                                (o.code.clone(), label, o.weight, chosen(&o.code.to_ascii_uppercase()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            let tally = found.and_then(|f| f.tally.groups().get(&g.code)).copied();
+            GroupBreakdown {
+                code: g.code.clone(),
+                name: g.name.clone(),
+                options,
+                valid: tally.map_or(0, |t| t.valid),
+                mean: tally
+                    .filter(|t| t.valid > 0)
+                    .map(|t| t.weight_sum / Decimal::from(t.valid)),
+                weight: rule.and_then(|r| r.group_weights.get(&g.code).copied()),
+            }
+        })
+        .collect();
+    let sipas = found
+        .and_then(|f| f.sipas.as_ref())
+        .map(|s| {
+            chiso_domain::survey::Factor::ALL
+                .iter()
+                .map(|f| (f.label_vi().to_owned(), s.share(*f)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Breakdown {
+        unit: unit.clone(),
+        unit_name: row.name.clone(),
+        leaf: leaf.clone(),
+        title: ov.leaves[column].title.clone(),
+        cell: row.cells[column].clone(),
+        groups,
+        sipas,
+        survey: ov.survey,
+    })
+}
+
+/// A decision on a unit and leaf below the minimum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decide {
+    pub unit: UnitCode,
+    pub leaf: NodeCode,
+    /// `None`: keep the computed points; `Some`: points typed by the administrator.
+    pub points: Option<String>,
+    pub reason: String,
+}
+
+/// Records the administrator's decision on a unit and leaf, audited with its reason. Points
+/// typed by hand are read in Vietnamese or plain notation and must lie within the leaf's
+/// maximum.
+pub async fn decide(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    d: &Decide,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let survey = get(db, p, period, code).await?;
+    let basis = Basis::load(db, period).await?;
+    refuse_published(&basis.period)?;
+    let mut problems = Vec::new();
+    let reason = d.reason.trim();
+    if reason.is_empty() {
+        problems.push(Problem::new(codes::SURVEY_REASON_REQUIRED).arg("field", "reason"));
+    }
+    let group = basis
+        .units
+        .get(&d.unit)
+        .ok_or_else(|| ServiceError::new(codes::UNIT_NOT_IN_PERIOD).arg("unit", &d.unit))?;
+    let max = basis
+        .max(group, &d.leaf)
+        .ok_or_else(|| ServiceError::new(codes::SURVEY_LEAF_UNKNOWN).arg("leaf", &d.leaf))?;
+    let points = match d.points.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => match parse_number(raw, NumberKind::Decimal) {
+            Ok(v) if v >= Decimal::ZERO && v <= max.value() => Some(v),
+            _ => {
+                problems.push(
+                    Problem::new(codes::SURVEY_POINTS_INVALID)
+                        .arg("field", "points")
+                        .arg("value", raw)
+                        .arg("max", vi_input(max.value())),
+                );
+                None
+            }
+        },
+    };
+    if !problems.is_empty() {
+        return Err(ServiceError::from_problems(problems));
+    }
+    let new = NewDecision {
+        unit: d.unit.as_str(),
+        leaf: d.leaf.as_str(),
+        points,
+        reason,
+    };
+    Ok(surveys::decide(db, &survey, &new, &actor(p), at).await?)
+}
+
+/// What closing a survey wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    /// Values written (changed or not).
+    pub values: usize,
+    /// Values that changed.
+    pub changed: usize,
+    /// Units of the recomputed results.
+    pub units: usize,
+}
+
+/// Closes the survey: writes every unit's points into the period's survey leaves (the
+/// decision's points where the administrator set them by hand), audited per change with the
+/// recomputed results, and marks the survey closed. Refused, naming them, while units below
+/// the minimum await a decision; refused as a whole when a unit is approved. Can be run again
+/// until approval (after more answers, a decision, or a changed definition).
+pub async fn close(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    at: OffsetDateTime,
+) -> ServiceResult<Closed> {
+    let ov = overview(db, p, period, code).await?;
+    if ov.published {
+        return Err(ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", period));
+    }
+    let undecided = ov.undecided();
+    if !undecided.is_empty() {
+        return Err(ServiceError::from_problems(
+            undecided
+                .into_iter()
+                .map(|(u, l)| {
+                    Problem::new(codes::SURVEY_UNDECIDED)
+                        .arg("unit", u)
+                        .arg("leaf", l)
+                })
+                .collect(),
+        ));
+    }
+    let mut changes = Vec::new();
+    for row in &ov.rows {
+        for (cell, column) in row.cells.iter().zip(&ov.leaves) {
+            let Some(cell) = cell else { continue };
+            let Some(points) = cell.points() else {
+                continue;
+            };
+            let note = match &cell.decision {
+                Some(Decision {
+                    points: Some(_),
+                    reason,
+                    ..
+                }) => format!("Điều tra {}: đặt điểm — {reason}", ov.survey.code),
+                _ => format!(
+                    "Điều tra {}: {} câu trả lời hợp lệ",
+                    ov.survey.code, cell.result.valid
+                ),
+            };
+            changes.push(ScoreChange {
+                unit: row.unit.clone(),
+                node: column.leaf.clone(),
+                input: Some(RawValue::Points(points.value())),
+                points: Some(points),
+                note: Some(note),
+                expected_version: None,
+            });
+        }
+    }
+    let who = actor(p);
+    let reason = format!("Khóa đợt điều tra {}", ov.survey.code);
+    let ScoresImported {
+        values,
+        changed,
+        units,
+    } = import::write_scores(db, period, &changes, &who, at, &reason).await?;
+    surveys::mark_closed(
+        db,
+        &ov.survey,
+        serde_json::json!({"values": values, "changed": changed}),
+        &who,
+        at,
+    )
+    .await?;
+    Ok(Closed {
+        values,
+        changed,
+        units,
+    })
+}

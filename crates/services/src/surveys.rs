@@ -381,9 +381,7 @@ pub async fn overview(
                     Some(Cell {
                         max,
                         result,
-                        decision: decisions
-                            .get(&(u.to_string(), l.leaf.to_string()))
-                            .cloned(),
+                        decision: decisions.get(&(u.to_string(), l.leaf.to_string())).cloned(),
                     })
                 })
                 .collect();
@@ -464,8 +462,7 @@ pub async fn breakdown(
         .groups
         .iter()
         .filter(|g| {
-            g.evaluates == row.group
-                && (g.questions.iter().any(|q| g.leaf_of(q) == Some(leaf)))
+            g.evaluates == row.group && (g.questions.iter().any(|q| g.leaf_of(q) == Some(leaf)))
         })
         .map(|g| {
             let chosen = |code: &str| -> u64 {
@@ -490,7 +487,12 @@ pub async fn breakdown(
                                     .find(|d| d.code.trim().eq_ignore_ascii_case(&o.code))
                                     .map(|d| d.label.clone())
                                     .unwrap_or_default();
-                                (o.code.clone(), label, o.weight, chosen(&o.code.to_ascii_uppercase()))
+                                (
+                                    o.code.clone(),
+                                    label,
+                                    o.weight,
+                                    chosen(&o.code.to_ascii_uppercase()),
+                                )
                             })
                             .collect()
                     })

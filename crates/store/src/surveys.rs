@@ -786,7 +786,9 @@ pub async fn start_response(
         link.token_hash.as_str()
     )?;
     if n == 0 {
-        return Err(StoreError::Conflict("đường dẫn đã thu hồi hoặc đã dùng hết".to_owned()));
+        return Err(StoreError::Conflict(
+            "đường dẫn đã thu hồi hoặc đã dùng hết".to_owned(),
+        ));
     }
     sql!(
         tx,

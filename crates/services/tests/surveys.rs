@@ -1,0 +1,310 @@
+//! Surveys as services on SQLite and (with `CHISO_TEST_PG`) PostgreSQL, on the demo province's
+//! period in progress: a questionnaire for the departments' first survey leaf, answers stored
+//! once however often the same file is imported, the points per unit with their breakdown, a
+//! decision on a unit below the minimum, and closing into the period's survey leaves, audited.
+
+use std::collections::BTreeMap;
+
+use chiso_domain::authz::Principal;
+use chiso_domain::questionnaire::{
+    LeafRule, Question, QuestionTarget, QuestionnaireKind, RespondentGroup, SurveyDefinition,
+};
+use chiso_domain::{Grant, GroupName, NodeCode, PeriodCode, Points, Role, Source, UnitCode};
+use chiso_services::demo::load_demo;
+use chiso_services::surveys::{self, Decide};
+use chiso_services::{Kind, codes};
+use chiso_store::surveys::{Import, NewAnswer, NewRespondent};
+use chiso_store::testing::{TestDb, backends};
+use chiso_store::{Actor, Db, audit, index_sets, periods, scores};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const AT: OffsetDateTime = datetime!(2026-01-05 08:00 UTC);
+
+fn period() -> PeriodCode {
+    PeriodCode::parse("2026").unwrap()
+}
+
+fn admin() -> Principal {
+    Principal::new("admin", vec![Grant::all_periods(Role::Admin)])
+}
+
+/// The first group of 2026, its units, and the first survey leaf of its set with its maximum.
+async fn target(db: &Db) -> (GroupName, Vec<UnitCode>, NodeCode, Points) {
+    let (group, set) = periods::groups(db, &period()).await.unwrap().remove(0);
+    let set = index_sets::get(db, &set).await.unwrap().unwrap();
+    let leaf = set
+        .nodes
+        .iter()
+        .flat_map(|n| n.walk())
+        .find(|n| n.is_leaf() && n.source == Source::Survey)
+        .expect("a survey leaf")
+        .clone();
+    let units = periods::members(db, &period())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.group == group)
+        .map(|m| m.unit)
+        .collect();
+    (group, units, leaf.code, leaf.max)
+}
+
+fn definition(group: &GroupName, leaf: &NodeCode) -> SurveyDefinition {
+    SurveyDefinition {
+        code: "XHH-2026".into(),
+        name: "Điều tra xã hội học năm 2026".into(),
+        groups: vec![RespondentGroup {
+            code: "LD".into(),
+            name: "Lãnh đạo sở, ngành".into(),
+            target: Some(4),
+            evaluates: group.clone(),
+            kind: QuestionnaireKind::Sociological,
+            questions: vec![
+                Question {
+                    code: "C1".into(),
+                    text: "Mức độ công khai, minh bạch".into(),
+                    target: QuestionTarget::Leaf(leaf.clone()),
+                },
+                Question {
+                    code: "C2".into(),
+                    text: "Mức độ thuận tiện".into(),
+                    target: QuestionTarget::Leaf(leaf.clone()),
+                },
+            ],
+            options: vec![],
+        }],
+        leaves: vec![LeafRule {
+            leaf: leaf.clone(),
+            minimum: 3,
+            group_weights: BTreeMap::new(),
+        }],
+    }
+}
+
+/// Four respondents: about the first unit A, A / B, D / A, E / E, E (3 × 2 answers valid
+/// from the first three, the fourth knows nothing); about the second unit one A, A.
+async fn import(db: &Db, survey: &chiso_store::surveys::Survey, units: &[UnitCode]) -> u64 {
+    let answers = [
+        ("r1", &units[0], "C1", "A"),
+        ("r1", &units[0], "C2", "A"),
+        ("r2", &units[0], "C1", "B"),
+        ("r2", &units[0], "C2", "D"),
+        ("r3", &units[0], "C1", "A"),
+        ("r3", &units[0], "C2", "E"),
+        ("r4", &units[0], "C1", "E"),
+        ("r4", &units[0], "C2", "E"),
+        ("r4", &units[1], "C1", "A"),
+        ("r4", &units[1], "C2", "A"),
+    ];
+    let mut import = Import::begin(db, survey, &Actor("admin".into()), AT)
+        .await
+        .unwrap();
+    for (r, u, q, a) in answers {
+        let who = NewRespondent {
+            respondent: r.into(),
+            group: "LD".into(),
+            origin: "tệp thu-thap.csv".into(),
+        };
+        import
+            .add(
+                &who,
+                NewAnswer {
+                    respondent: r.into(),
+                    group: "LD".into(),
+                    unit: u.to_string(),
+                    question: q.into(),
+                    answer: a.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    import
+        .commit(survey, "thu-thap.csv")
+        .await
+        .unwrap()
+        .answers_added
+}
+
+#[tokio::test]
+async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_the_leaves() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let db = &t.db;
+        load_demo(db, AT).await.unwrap();
+        let (group, units, leaf, max) = target(db).await;
+        let def = definition(&group, &leaf);
+
+        let survey = surveys::create(db, &admin(), &period(), &def, AT)
+            .await
+            .unwrap();
+        // The same code twice is refused.
+        let again = surveys::create(db, &admin(), &period(), &def, AT)
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), codes::SURVEY_EXISTS);
+
+        assert_eq!(import(db, &survey, &units).await, 10);
+        // The same file again adds nothing.
+        assert_eq!(import(db, &survey, &units).await, 0);
+
+        let ov = surveys::overview(db, &admin(), &period(), "XHH-2026")
+            .await
+            .unwrap();
+        assert_eq!(ov.groups[0].respondents, 4, "[{}]", backend.name());
+        assert_eq!(ov.groups[0].units[0].2, 4);
+        assert_eq!(ov.groups[0].units[1].2, 1);
+        let column = ov.leaves.iter().position(|l| l.leaf == leaf).unwrap();
+        let first = ov.rows.iter().find(|r| r.unit == units[0]).unwrap();
+        let cell = first.cells[column].as_ref().unwrap();
+        // Valid: A, A, B, D, A → (1 + 1 + 0,6 + 0 + 1) / 5 = 0,72 of the maximum.
+        assert_eq!(cell.result.valid, 5);
+        assert_eq!(
+            cell.result.points,
+            Some(Points::new(max.value() * dec!(0.72)))
+        );
+        assert!(!cell.result.below_minimum);
+        let second = ov.rows.iter().find(|r| r.unit == units[1]).unwrap();
+        assert!(second.cells[column].as_ref().unwrap().result.below_minimum);
+        assert!(ov.rows.iter().find(|r| r.unit == units[2]).unwrap().cells[column].is_none());
+
+        let b = surveys::breakdown(db, &admin(), &period(), "XHH-2026", &units[0], &leaf)
+            .await
+            .unwrap();
+        let counts: Vec<(&str, u64)> = b.groups[0]
+            .options
+            .iter()
+            .map(|o| (o.0.as_str(), o.3))
+            .collect();
+        assert_eq!(counts, [("A", 3), ("B", 1), ("C", 0), ("D", 1), ("E", 3)]);
+        assert_eq!(b.groups[0].mean, Some(dec!(0.72)));
+
+        // Closing waits for a decision on the unit below the minimum.
+        let e = surveys::close(db, &admin(), &period(), "XHH-2026", AT)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::SURVEY_UNDECIDED);
+        assert_eq!(e.get("unit"), Some(units[1].as_str()));
+
+        let typed = Decide {
+            unit: units[1].clone(),
+            leaf: leaf.clone(),
+            points: Some("999".into()),
+            reason: String::new(),
+        };
+        let e = surveys::decide(db, &admin(), &period(), "XHH-2026", &typed, AT)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), Kind::Invalid);
+        let problems = match e.details() {
+            Some(chiso_services::Detail::Problems(p)) => p.len(),
+            _ => 0,
+        };
+        assert_eq!(problems, 2, "the reason and the points are both named");
+
+        let half = max.value() / Decimal::TWO;
+        let typed = Decide {
+            points: Some(half.to_string().replace('.', ",")),
+            reason: "Chỉ một phiếu; lấy điểm trung bình theo kết luận của Hội đồng".into(),
+            ..typed
+        };
+        surveys::decide(db, &admin(), &period(), "XHH-2026", &typed, AT)
+            .await
+            .unwrap();
+
+        let closed = surveys::close(db, &admin(), &period(), "XHH-2026", AT)
+            .await
+            .unwrap();
+        assert_eq!(closed.values, 2);
+        let stored = scores::list(db, &period()).await.unwrap();
+        let value = |u: &UnitCode| {
+            stored
+                .iter()
+                .find(|s| &s.unit == u && s.node == leaf)
+                .and_then(|s| s.points)
+        };
+        assert_eq!(
+            value(&units[0]),
+            Some(Points::new(max.value() * dec!(0.72)))
+        );
+        assert_eq!(value(&units[1]), Some(Points::new(half)));
+        let log = audit::list(
+            db,
+            &audit::AuditFilter {
+                period: Some(period()),
+                unit: Some(units[1].clone()),
+                node: Some(leaf.clone()),
+                limit: 0,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.reason.as_deref() == Some("Khóa đợt điều tra XHH-2026")),
+            "closing is audited per value"
+        );
+        assert!(log.iter().any(|e| e.action == "decide"), "the decision too");
+
+        // A closed survey takes no more answers; closing again is allowed.
+        let s = chiso_store::surveys::get(db, &period(), "XHH-2026")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.status, "closed");
+        assert!(
+            Import::begin(db, &s, &Actor("admin".into()), AT)
+                .await
+                .is_err()
+        );
+        let again = surveys::close(db, &admin(), &period(), "XHH-2026", AT)
+            .await
+            .unwrap();
+        assert_eq!(again.changed, 0);
+        t.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_questionnaire_on_an_appraised_criterion_is_refused_with_every_mistake_named() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let db = &t.db;
+        load_demo(db, AT).await.unwrap();
+        let (group, _, leaf, _) = target(db).await;
+        let mut def = definition(&group, &leaf);
+        def.groups[0].questions[1].target = QuestionTarget::Leaf(NodeCode::parse("1.1").unwrap());
+        def.groups[0].evaluates = GroupName::parse("Không có nhóm này").unwrap();
+        def.groups.push(def.groups[0].clone());
+        let e = surveys::create(db, &admin(), &period(), &def, AT)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::SURVEY_DEFINITION_INVALID);
+        let Some(chiso_services::Detail::Problems(problems)) = e.details() else {
+            panic!("problems expected");
+        };
+        assert!(problems.len() >= 3, "{problems:?}");
+        assert!(
+            chiso_store::surveys::list(db, &period())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Nobody but the administrator runs surveys.
+        let officer = Principal::new(
+            "cb",
+            vec![Grant::in_period(
+                Role::UnitOfficer {
+                    unit: UnitCode::parse("SNV").unwrap(),
+                },
+                period(),
+            )],
+        );
+        let e = surveys::list(db, &officer, &period()).await.unwrap_err();
+        assert_eq!(e.kind(), Kind::Forbidden);
+        t.drop_database().await;
+    }
+}

@@ -419,6 +419,93 @@ codes! {
     /// `ranking` holds `{kind}` instead of one of its forms.
     RANKING_INVALID = "ranking_invalid";
 
+    // ---- survey questionnaires -------------------------------------------------------
+    /// A questionnaire workbook without its sheet `{sheet}`.
+    SURVEY_SHEET_MISSING = "survey_sheet_missing";
+    /// Key `{key}` on the survey sheet is neither the code nor the name.
+    SURVEY_KEY_INVALID = "survey_key_invalid";
+    /// A survey without its `{key}` (code or name).
+    SURVEY_FIELD_MISSING = "survey_field_missing";
+    /// Code `{value}` is not letters without accents, digits, `-`, `_`, `.` (at most 32).
+    SURVEY_CODE_INVALID = "survey_code_invalid";
+    /// A required cell left empty.
+    SURVEY_CELL_EMPTY = "survey_cell_empty";
+    /// Respondent group `{group}` is on two rows; `{first_row}` is the first.
+    RESPONDENT_GROUP_TWICE = "respondent_group_twice";
+    /// Questionnaire kind `{value}` is neither `xhh` nor `sipas`.
+    QUESTIONNAIRE_KIND_INVALID = "questionnaire_kind_invalid";
+    /// A SIPAS questionnaire without the criterion its index feeds.
+    SIPAS_LEAF_MISSING = "sipas_leaf_missing";
+    /// A SIPAS criterion given to a sociological questionnaire.
+    SIPAS_LEAF_NOT_SIPAS = "sipas_leaf_not_sipas";
+    /// Target `{value}` is not a whole number of responses.
+    TARGET_INVALID = "target_invalid";
+    /// Respondent group `{group}` is not on the groups sheet; `{accepted}` are.
+    RESPONDENT_GROUP_UNKNOWN = "respondent_group_unknown";
+    /// Question `{question}` is on two rows of its group; `{first_row}` is the first.
+    QUESTION_TWICE = "question_twice";
+    /// A question mapped to neither a criterion nor a SIPAS factor.
+    QUESTION_TARGET_MISSING = "question_target_missing";
+    /// A question mapped to both a criterion and a SIPAS factor.
+    QUESTION_TARGET_BOTH = "question_target_both";
+    /// SIPAS factor `{value}` is not one of `{accepted}`.
+    FACTOR_INVALID = "factor_invalid";
+    /// Option `{option}` is on two rows of its group; `{first_row}` is the first.
+    OPTION_TWICE = "option_twice";
+    /// Option weight `{value}` is not a percentage from 0 to 100.
+    OPTION_WEIGHT_INVALID = "option_weight_invalid";
+    /// Minimum `{value}` is not a whole number of answers.
+    MINIMUM_INVALID = "minimum_invalid";
+    /// Criterion `{criterion}` has minimum `{value}` here and `{first}` on row `{first_row}`.
+    MINIMUM_CONFLICT = "minimum_conflict";
+    /// Group weight `{value}` is not a number of at least 0.
+    GROUP_WEIGHT_INVALID = "group_weight_invalid";
+    /// A group weight on a row without its respondent group.
+    GROUP_WEIGHT_WITHOUT_GROUP = "group_weight_without_group";
+    /// A respondent group on a criterion row without its weight.
+    GROUP_WEIGHT_MISSING = "group_weight_missing";
+    /// Criterion `{criterion}` weighs group `{group}` twice; `{first_row}` is the first.
+    GROUP_WEIGHT_TWICE = "group_weight_twice";
+
+    // ---- survey answers --------------------------------------------------------------
+    /// A wide answer file without a submission id column; `{accepted}` are those recognised.
+    SUBMISSION_COLUMN_MISSING = "submission_column_missing";
+    /// The file says no respondent group and none was chosen for it.
+    RESPONDENT_GROUP_NEEDED = "respondent_group_needed";
+    /// No column of the file is an answer column (`{example}`).
+    ANSWER_COLUMNS_NONE = "answer_columns_none";
+    /// No column of the file answers the questions of group `{group}` (`{example}`).
+    ANSWER_COLUMNS_NONE_FOR_GROUP = "answer_columns_none_for_group";
+    /// An answer in a column of another group's questions, on a row of group `{group}`.
+    ANSWER_OTHER_GROUP = "answer_other_group";
+    /// A row without the respondent (submission) id.
+    RESPONDENT_MISSING = "respondent_missing";
+    /// Submission `{respondent}` appears again; `{first_row}` is its first row.
+    SUBMISSION_TWICE = "submission_twice";
+    /// Respondent `{respondent}` answers `{question}` about `{unit}` again; `{first_row}` holds
+    /// the first answer.
+    ANSWER_TWICE = "answer_twice";
+    /// Respondent `{respondent}` is in group `{group}` here and in `{first_group}` on row
+    /// `{first_row}`.
+    RESPONDENT_TWO_GROUPS = "respondent_two_groups";
+    /// A row without a unit code.
+    ANSWER_UNIT_MISSING = "answer_unit_missing";
+    /// Unit `{unit}` is not evaluated by group `{group}` (which evaluates `{units}`).
+    UNIT_NOT_EVALUATED = "unit_not_evaluated";
+    /// A row without a question code.
+    QUESTION_MISSING = "question_missing";
+    /// Question `{question}` is not a question of group `{group}`.
+    QUESTION_UNKNOWN = "question_unknown";
+    /// Answer `{value}` is not one of the options `{options}`.
+    ANSWER_NOT_OPTION = "answer_not_option";
+    /// Satisfaction level `{value}` is not 1 to 5 (or 0 for no answer).
+    SIPAS_LEVEL_INVALID = "sipas_level_invalid";
+    /// A second column for question `{question}` about unit `{unit}`; `{first_column}` is the
+    /// first.
+    ANSWER_COLUMN_TWICE = "answer_column_twice";
+    /// More than `{max}` answers in one file.
+    TOO_MANY_ANSWERS = "too_many_answers";
+
     // ---- places in a YAML file, which fill `{what}` and `{criterion}` above ----------
     /// The value under key path `{path}` (`classes.default`), as written.
     AT_KEY = "at_key";

@@ -1,5 +1,6 @@
 //! The file formats of chiso, read and written: index sets (YAML, CSV, XLSX), unit lists,
-//! score files (long and wide), and results (CSV, XLSX, JSON). The same readers serve the
+//! score files (long and wide), results (CSV, XLSX, JSON), and surveys (questionnaire
+//! workbooks, XLSForms for ODK and KoboToolbox, answer files). The same readers serve the
 //! command line, the web import pages and the API, so a file is judged the same way
 //! everywhere.
 //!
@@ -15,6 +16,7 @@ pub mod limits;
 mod params;
 mod results;
 mod scores;
+pub mod survey;
 mod table;
 mod units;
 

@@ -59,6 +59,21 @@ pub const MAX_TABLE_TEXT_BYTES: usize = 64 * 1024 * 1024;
 /// Most problems listed for one file; the list ends with a line saying more were found.
 pub const MAX_REPORTED_ERRORS: usize = 1_000;
 
+/// Largest CSV file of survey answers read, in bytes (512 MiB). Answer files are streamed
+/// row by row, never held whole, so they may be far larger than other files: a Kobo export
+/// of a province's citizen survey runs to hundreds of megabytes. An XLSX answer file is
+/// loaded whole by the spreadsheet reader and keeps [`MAX_FILE_BYTES`].
+pub const MAX_ANSWER_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Most answers one answer file may hold (4 000 000). What a streamed file costs in memory is
+/// what is kept to find duplicates (a few bytes per answer and per respondent), so this bounds
+/// it: a million answers stay well under 150 MB.
+pub const MAX_ANSWERS: usize = 4_000_000;
+
+/// Most columns of a CSV answer file (16 384, Excel's own limit): a wide export has one
+/// column per question and evaluated unit. An XLSX answer file keeps [`MAX_COLUMNS`].
+pub const MAX_ANSWER_COLUMNS: usize = 16_384;
+
 /// `1 048 576` with the Vietnamese thousands separator, for problem arguments.
 pub(crate) fn grouped(n: u64) -> String {
     let digits = n.to_string();

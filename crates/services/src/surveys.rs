@@ -7,16 +7,21 @@
 //! value and the recomputed results in one transaction, refused when a unit is approved, so
 //! it can be run again until the council approves.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::number::{NumberKind, parse_number, vi_input};
 use chiso_domain::questionnaire::{self, Counted, LeafSurvey, QuestionnaireKind, SurveyDefinition};
 use chiso_domain::survey::SurveyPoints;
 use chiso_domain::{GroupName, IndexSet, NodeCode, PeriodCode, Points, RawValue, UnitCode};
+use chiso_formats::survey::{
+    AnswerContext, AnswerFileError, AnswerRecord, AnswerStats, Progress, read_answers,
+};
 use chiso_store::periods::{self, Period};
 use chiso_store::scores::ScoreChange;
-use chiso_store::surveys::{self, Decision, NewDecision, Survey};
+use chiso_store::surveys::{
+    self, Decision, ImportCounts, NewAnswer, NewDecision, NewRespondent, Survey,
+};
 use chiso_store::{Actor, Db, StoreError, index_sets, units};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -683,4 +688,199 @@ pub async fn close(
         changed,
         units,
     })
+}
+
+/// An answer file about to be read: where it lies and what the person called it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerFile {
+    pub path: std::path::PathBuf,
+    pub file_name: String,
+    /// The respondent group of rows that do not say theirs.
+    pub group: Option<String>,
+}
+
+/// What importing a file would do: what it holds, and what is new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswersPreview {
+    pub file_name: String,
+    pub stats: AnswerStats,
+    /// Respondents of the file not stored yet: importing adds them.
+    pub new_respondents: usize,
+    /// Respondents of the file already stored: importing passes over them.
+    pub stored_respondents: usize,
+}
+
+/// The units of each group of the period, as answer files are checked against.
+fn units_by_group(basis: &Basis) -> BTreeMap<GroupName, BTreeSet<UnitCode>> {
+    let mut out: BTreeMap<GroupName, BTreeSet<UnitCode>> = BTreeMap::new();
+    for (unit, group) in &basis.units {
+        out.entry(group.clone()).or_default().insert(unit.clone());
+    }
+    out
+}
+
+fn file_refused(e: AnswerFileError<ServiceError>) -> ServiceError {
+    match e {
+        AnswerFileError::Invalid { errors, .. } => errors.into(),
+        AnswerFileError::Stopped(e) => e,
+    }
+}
+
+/// An open survey of a period that is not published, or the refusal.
+async fn open_survey(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+) -> ServiceResult<(Survey, Basis)> {
+    let survey = get(db, p, period, code).await?;
+    let basis = Basis::load(db, period).await?;
+    refuse_published(&basis.period)?;
+    if survey.status != surveys::STATUS_OPEN {
+        return Err(ServiceError::new(codes::SURVEY_CLOSED).arg("survey", code));
+    }
+    Ok((survey, basis))
+}
+
+/// Reads an answer file without storing anything: every problem, or what importing it adds.
+pub async fn preview_answers(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    file: &AnswerFile,
+) -> ServiceResult<AnswersPreview> {
+    let (survey, basis) = open_survey(db, p, period, code).await?;
+    let stored = surveys::respondent_ids(db, survey.id).await?;
+    let file_name = file.file_name.clone();
+    let file = file.clone();
+    let units = units_by_group(&basis);
+    let (stats, seen) = tokio::task::spawn_blocking(move || {
+        let ctx = AnswerContext {
+            definition: &survey.definition,
+            units: &units,
+            group: file.group.as_deref(),
+        };
+        let mut seen: HashSet<String> = HashSet::new();
+        let stats = read_answers(
+            &file.path,
+            &file.file_name,
+            &ctx,
+            |r| {
+                if !seen.contains(&r.respondent) {
+                    seen.insert(r.respondent);
+                }
+                Ok::<(), ServiceError>(())
+            },
+            |_| {},
+        )
+        .map_err(file_refused)?;
+        Ok::<_, ServiceError>((stats, seen))
+    })
+    .await
+    .map_err(ServiceError::internal)??;
+    if stats.answers == 0 {
+        return Err(ServiceError::new(codes::SURVEY_FILE_EMPTY));
+    }
+    let stored_respondents = seen.iter().filter(|r| stored.contains(*r)).count();
+    Ok(AnswersPreview {
+        file_name,
+        stats,
+        new_respondents: seen.len() - stored_respondents,
+        stored_respondents,
+    })
+}
+
+/// Answers passed from the reading thread to the writer at a time: with a bounded channel
+/// of a few batches, memory stays bounded however long the file is.
+const BATCH: usize = 2_000;
+
+/// Imports an answer file in one transaction: every answer of respondents not stored yet,
+/// or nothing when the file has a problem (every one listed). The same file imported again
+/// adds nothing. `progress` hears how far reading has come.
+pub async fn import_answers(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    file: &AnswerFile,
+    at: OffsetDateTime,
+    progress: impl FnMut(Progress) + Send + 'static,
+) -> ServiceResult<ImportCounts> {
+    let (survey, basis) = open_survey(db, p, period, code).await?;
+    let mut import = surveys::Import::begin(db, &survey, &actor(p), at).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<AnswerRecord>>(4);
+    let units = units_by_group(&basis);
+    let reading = {
+        let file = file.clone();
+        let definition = survey.definition.clone();
+        tokio::task::spawn_blocking(move || {
+            let ctx = AnswerContext {
+                definition: &definition,
+                units: &units,
+                group: file.group.as_deref(),
+            };
+            let mut batch = Vec::with_capacity(BATCH);
+            let stats = read_answers(
+                &file.path,
+                &file.file_name,
+                &ctx,
+                |r| {
+                    batch.push(r);
+                    if batch.len() >= BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // The writer stopped (a database error it reports itself).
+                        tx.blocking_send(full).map_err(|_| ())?;
+                    }
+                    Ok::<(), ()>(())
+                },
+                progress,
+            );
+            if stats.is_ok() && !batch.is_empty() {
+                let _ = tx.blocking_send(batch);
+            }
+            stats
+        })
+    };
+    let origin = format!("tệp {}", file.file_name);
+    let mut written: ServiceResult<()> = Ok(());
+    while let Some(batch) = rx.recv().await {
+        if written.is_err() {
+            continue;
+        }
+        for r in batch {
+            let who = NewRespondent {
+                respondent: r.respondent.clone(),
+                group: r.group.clone(),
+                origin: origin.clone(),
+            };
+            let answer = NewAnswer {
+                respondent: r.respondent,
+                group: r.group,
+                unit: r.unit.to_string(),
+                question: r.question,
+                answer: r.answer,
+            };
+            if let Err(e) = import.add(&who, answer).await {
+                written = Err(e.into());
+                break;
+            }
+        }
+        if written.is_err() {
+            // Dropping the receiver stops the reader at its next batch.
+            rx.close();
+        }
+    }
+    let stats = reading.await.map_err(ServiceError::internal)?;
+    written?;
+    let stats = stats.map_err(|e| match e {
+        AnswerFileError::Invalid { errors, .. } => ServiceError::from(errors),
+        AnswerFileError::Stopped(()) => {
+            ServiceError::internal(std::io::Error::other("import stopped"))
+        }
+    })?;
+    if stats.answers == 0 {
+        return Err(ServiceError::new(codes::SURVEY_FILE_EMPTY));
+    }
+    Ok(import.commit(&survey, &file.file_name).await?)
 }

@@ -308,3 +308,89 @@ async fn a_questionnaire_on_an_appraised_criterion_is_refused_with_every_mistake
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_nothing() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let db = &t.db;
+        load_demo(db, AT).await.unwrap();
+        let (group, units, leaf, _) = target(db).await;
+        surveys::create(db, &admin(), &period(), &definition(&group, &leaf), AT)
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // A KoboToolbox export of the group's form: `;`, one row per submission.
+        let (u0, u1) = (units[0].as_str(), units[1].as_str());
+        let kobo = format!(
+            "start;end;u_{u0}/C1__{u0};u_{u0}/C2__{u0};u_{u1}/C1__{u1};u_{u1}/C2__{u1};nhom;_id;_uuid\n\
+             2026-03-01;2026-03-01;A;B;C;;LD;1;aa-1\n\
+             2026-03-01;2026-03-01;D;E;A;A;LD;2;aa-2\n"
+        );
+        let path = dir.path().join("kobo.csv");
+        std::fs::write(&path, kobo).unwrap();
+        let file = surveys::AnswerFile {
+            path: path.clone(),
+            file_name: "XHH_LD_2026.csv".into(),
+            group: None,
+        };
+        let preview = surveys::preview_answers(db, &admin(), &period(), "XHH-2026", &file)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                preview.stats.rows,
+                preview.stats.answers,
+                preview.new_respondents
+            ),
+            (2, 7, 2),
+            "[{}]",
+            backend.name()
+        );
+        let counts =
+            surveys::import_answers(db, &admin(), &period(), "XHH-2026", &file, AT, |_| {})
+                .await
+                .unwrap();
+        assert_eq!((counts.respondents_added, counts.answers_added), (2, 7));
+        let preview = surveys::preview_answers(db, &admin(), &period(), "XHH-2026", &file)
+            .await
+            .unwrap();
+        assert_eq!(
+            (preview.new_respondents, preview.stored_respondents),
+            (0, 2)
+        );
+        let counts =
+            surveys::import_answers(db, &admin(), &period(), "XHH-2026", &file, AT, |_| {})
+                .await
+                .unwrap();
+        assert_eq!((counts.respondents_added, counts.answers_added), (0, 0));
+
+        // A long file with a good row, an unknown unit and an answer outside the options.
+        let long = format!(
+            "respondent,group,unit,question,answer\nb-1,LD,{u0},C1,A\nb-1,LD,KHONG-CO,C1,A\nb-2,LD,{u0},C2,X\n"
+        );
+        let path = dir.path().join("long.csv");
+        std::fs::write(&path, long).unwrap();
+        let bad = surveys::AnswerFile {
+            path,
+            file_name: "dai.csv".into(),
+            group: None,
+        };
+        let e = surveys::import_answers(db, &admin(), &period(), "XHH-2026", &bad, AT, |_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), chiso_services::codes::FILE_INVALID);
+        let Some(chiso_services::Detail::Import(errors)) = e.details() else {
+            panic!("file problems expected");
+        };
+        assert_eq!(errors.0.len(), 2, "{errors:?}");
+        let ov = surveys::overview(db, &admin(), &period(), "XHH-2026")
+            .await
+            .unwrap();
+        assert_eq!(
+            ov.groups[0].respondents, 2,
+            "nothing of the bad file was stored"
+        );
+        t.drop_database().await;
+    }
+}

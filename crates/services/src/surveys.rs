@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::number::{NumberKind, parse_number, vi_input};
-use chiso_domain::questionnaire::{self, Counted, LeafSurvey, QuestionnaireKind, SurveyDefinition};
+use chiso_domain::questionnaire::{
+    self, Counted, LeafSurvey, QuestionnaireKind, RespondentGroup, SurveyDefinition,
+};
 use chiso_domain::survey::SurveyPoints;
 use chiso_domain::{GroupName, IndexSet, NodeCode, PeriodCode, Points, RawValue, UnitCode};
 use chiso_formats::survey::{
@@ -20,10 +22,12 @@ use chiso_formats::survey::{
 use chiso_store::periods::{self, Period};
 use chiso_store::scores::ScoreChange;
 use chiso_store::surveys::{
-    self, Decision, ImportCounts, NewAnswer, NewDecision, NewRespondent, Survey,
+    self, Decision, ImportCounts, Link, NewAnswer, NewDecision, NewLink, NewRespondent, Survey,
+    WebResponse,
 };
 use chiso_store::{Actor, Db, StoreError, index_sets, units};
 use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::authz::authorize;
@@ -883,4 +887,308 @@ pub async fn import_answers(
         return Err(ServiceError::new(codes::SURVEY_FILE_EMPTY));
     }
     Ok(import.commit(&survey, &file.file_name).await?)
+}
+
+/// Most links issued at once, and most uses of one group link.
+pub const MAX_LINKS: u32 = 5_000;
+
+/// How links are issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueLinks {
+    pub group: String,
+    /// Personal links (each used once) or one link for the group.
+    pub personal: bool,
+    /// Personal links: how many; a group link: how many responses it may take.
+    pub count: String,
+    /// What the administrator calls them ("Phường 1", "Đoàn ĐBQH"); numbered when personal.
+    pub label: String,
+}
+
+/// A link just issued, with its secret: shown once, never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedLink {
+    pub label: String,
+    pub token: String,
+}
+
+fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.trim().as_bytes()))
+}
+
+/// Issues links of the web questionnaire for one respondent group of an open survey.
+pub async fn issue_links(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    cmd: &IssueLinks,
+    at: OffsetDateTime,
+) -> ServiceResult<Vec<IssuedLink>> {
+    let (survey, _) = open_survey(db, p, period, code).await?;
+    let mut problems = Vec::new();
+    let group = survey.definition.group(&cmd.group).map(|g| g.code.clone());
+    if group.is_none() {
+        problems.push(
+            Problem::new(codes::SURVEY_DEFINITION_INVALID)
+                .arg("field", "group")
+                .arg(
+                    "problem",
+                    format!("không có nhóm đối tượng “{}”", cmd.group),
+                ),
+        );
+    }
+    let count = match cmd.count.trim().parse::<u32>() {
+        Ok(n) if (1..=MAX_LINKS).contains(&n) => n,
+        _ => {
+            problems.push(
+                Problem::new(codes::SURVEY_LINK_COUNT_INVALID)
+                    .arg("field", "count")
+                    .arg("value", cmd.count.trim())
+                    .arg("max", MAX_LINKS),
+            );
+            0
+        }
+    };
+    let (Some(group), true) = (group, problems.is_empty()) else {
+        return Err(ServiceError::from_problems(problems));
+    };
+    let label = cmd.label.trim();
+    let label = if label.is_empty() {
+        group.as_str()
+    } else {
+        label
+    };
+    let issued: Vec<IssuedLink> = if cmd.personal {
+        (1..=count)
+            .map(|i| IssuedLink {
+                label: format!("{label} – {i}"),
+                token: hex::encode(rand::random::<[u8; 18]>()),
+            })
+            .collect()
+    } else {
+        vec![IssuedLink {
+            label: label.to_owned(),
+            token: hex::encode(rand::random::<[u8; 18]>()),
+        }]
+    };
+    let stored: Vec<NewLink> = issued
+        .iter()
+        .map(|l| NewLink {
+            token_hash: token_digest(&l.token),
+            grp: group.clone(),
+            label: l.label.clone(),
+            max_uses: if cmd.personal { 1 } else { i64::from(count) },
+        })
+        .collect();
+    surveys::create_links(db, &survey, &stored, &actor(p), at).await?;
+    Ok(issued)
+}
+
+/// The links of a survey.
+pub async fn links(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+) -> ServiceResult<Vec<Link>> {
+    let survey = get(db, p, period, code).await?;
+    Ok(surveys::links(db, survey.id).await?)
+}
+
+/// Revokes a link (named by its digest); the responses it brought stay.
+pub async fn revoke_link(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    digest: &str,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let survey = get(db, p, period, code).await?;
+    if surveys::revoke_link(db, &survey, digest, &actor(p), at).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::new(codes::SURVEY_LINK_INVALID))
+    }
+}
+
+/// What a respondent sees through a link: the questionnaire of their group, the units to
+/// evaluate, and what they saved before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Questionnaire {
+    pub survey_name: String,
+    pub period_name: String,
+    pub group: RespondentGroup,
+    /// Code and label of each option, weight hidden.
+    pub options: Vec<(String, String)>,
+    pub units: Vec<(UnitCode, String)>,
+    /// The response under way (`None` before the first save).
+    pub response: Option<WebResponse>,
+    /// Responses the link may still start.
+    pub remaining: i64,
+}
+
+/// The link behind `token`, refused when unknown or revoked.
+async fn link_of(db: &Db, token: &str) -> ServiceResult<Link> {
+    surveys::link(db, &token_digest(token))
+        .await?
+        .filter(|l| l.revoked_at.is_none())
+        .ok_or_else(|| ServiceError::new(codes::SURVEY_LINK_INVALID))
+}
+
+/// The respondent id of a personal link: one response, whatever device it is opened on.
+fn personal_respondent(link: &Link) -> Option<String> {
+    (link.max_uses == 1).then(|| format!("web-{}", &link.token_hash[..16]))
+}
+
+/// The questionnaire behind a link, with the response `respondent` (from the respondent's
+/// browser) when it belongs to this link. No sign-in: the unguessable link is the key.
+pub async fn questionnaire(
+    db: &Db,
+    token: &str,
+    respondent: Option<&str>,
+) -> ServiceResult<Questionnaire> {
+    let link = link_of(db, token).await?;
+    let survey = surveys::by_id(db, link.survey)
+        .await?
+        .ok_or_else(|| ServiceError::new(codes::SURVEY_LINK_INVALID))?;
+    let basis = Basis::load(db, &survey.period).await?;
+    let group = survey
+        .definition
+        .group(&link.grp)
+        .cloned()
+        .ok_or_else(|| ServiceError::new(codes::SURVEY_LINK_INVALID))?;
+    let options = match &group.kind {
+        QuestionnaireKind::Sipas { .. } => chiso_formats::survey::SIPAS_LEVELS
+            .iter()
+            .map(|(c, l)| ((*c).to_owned(), (*l).to_owned()))
+            .collect(),
+        QuestionnaireKind::Sociological if group.options.is_empty() => {
+            chiso_formats::survey::STANDARD_LABELS
+                .iter()
+                .map(|(c, l)| ((*c).to_owned(), (*l).to_owned()))
+                .collect()
+        }
+        QuestionnaireKind::Sociological => group
+            .options
+            .iter()
+            .map(|o| (o.code.clone(), o.label.clone()))
+            .collect(),
+    };
+    let units = basis
+        .order
+        .iter()
+        .filter(|u| basis.units.get(*u) == Some(&group.evaluates))
+        .map(|u| (u.clone(), basis.name(u)))
+        .collect();
+    let mine = personal_respondent(&link).or_else(|| respondent.map(str::to_owned));
+    let response = match mine {
+        Some(r) if belongs(db, survey.id, &r, &link).await => {
+            surveys::web_response(db, survey.id, &r).await?
+        }
+        _ => None,
+    };
+    Ok(Questionnaire {
+        survey_name: survey.name,
+        period_name: basis.period.name,
+        group,
+        options,
+        units,
+        response,
+        remaining: link.max_uses - link.used,
+    })
+}
+
+/// Whether the response `respondent` was started through `link`.
+async fn belongs(db: &Db, survey: i64, respondent: &str, link: &Link) -> bool {
+    surveys::response_link(db, survey, respondent)
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|l| l == link.token_hash)
+}
+
+/// Answers given on the web questionnaire: `(unit, question, option)`; an empty option is no
+/// answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebAnswers {
+    pub answers: Vec<(String, String, String)>,
+    /// Send the questionnaire (no change afterwards) rather than save it for later.
+    pub submit: bool,
+}
+
+/// Saves (or sends) the answers given through a link; returns the respondent id the
+/// browser keeps to come back. Every answer is checked against the questionnaire; a refused
+/// one is named with its unit and question.
+pub async fn answer(
+    db: &Db,
+    token: &str,
+    respondent: Option<&str>,
+    given: &WebAnswers,
+    at: OffsetDateTime,
+) -> ServiceResult<String> {
+    let q = questionnaire(db, token, respondent).await?;
+    let link = link_of(db, token).await?;
+    if q.response.as_ref().is_some_and(|r| r.submitted) {
+        return Err(ServiceError::new(codes::SURVEY_SUBMITTED));
+    }
+    let sipas = matches!(q.group.kind, QuestionnaireKind::Sipas { .. });
+    let mut problems = Vec::new();
+    let mut kept = Vec::new();
+    for (unit, question, option) in &given.answers {
+        let option = option.trim();
+        if option.is_empty() {
+            continue;
+        }
+        let known_unit = q.units.iter().any(|(u, _)| u.as_str() == unit);
+        let known_question = q.group.question(question);
+        let known_option = q
+            .options
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(option));
+        match (known_unit, known_question, known_option) {
+            (true, Some(qq), Some((code, _))) => {
+                kept.push((
+                    unit.clone(),
+                    qq.code.clone(),
+                    if sipas && code == "0" {
+                        String::new()
+                    } else {
+                        code.clone()
+                    },
+                ));
+            }
+            _ => problems.push(
+                Problem::new(codes::SURVEY_ANSWER_INVALID)
+                    .arg("unit", unit)
+                    .arg("question", question)
+                    .arg("answer", option),
+            ),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ServiceError::from_problems(problems));
+    }
+    let survey = link.survey;
+    let respondent = match &q.response {
+        Some(r) => r.respondent.clone(),
+        None => {
+            let id = personal_respondent(&link)
+                .unwrap_or_else(|| format!("web-{}", hex::encode(rand::random::<[u8; 8]>())));
+            surveys::start_response(db, &link, &id, "web", at)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(_) => ServiceError::new(codes::SURVEY_LINK_USED_UP),
+                    e => e.into(),
+                })?;
+            id
+        }
+    };
+    surveys::save_response(db, survey, &respondent, &kept, given.submit, at)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ServiceError::new(codes::SURVEY_SUBMITTED),
+            e => e.into(),
+        })?;
+    Ok(respondent)
 }

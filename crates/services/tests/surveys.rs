@@ -394,3 +394,128 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn a_web_questionnaire_link_saves_resumes_submits_once_and_can_be_revoked() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let db = &t.db;
+        load_demo(db, AT).await.unwrap();
+        let (group, units, leaf, max) = target(db).await;
+        surveys::create(db, &admin(), &period(), &definition(&group, &leaf), AT)
+            .await
+            .unwrap();
+        let issue = |personal: bool, count: &str| surveys::IssueLinks {
+            group: "LD".into(),
+            personal,
+            count: count.into(),
+            label: "Lãnh đạo".into(),
+        };
+        let personal =
+            surveys::issue_links(db, &admin(), &period(), "XHH-2026", &issue(true, "2"), AT)
+                .await
+                .unwrap();
+        assert_eq!(personal.len(), 2);
+        let bad = surveys::issue_links(db, &admin(), &period(), "XHH-2026", &issue(true, "0"), AT)
+            .await
+            .unwrap_err();
+        assert_eq!(bad.code(), codes::SURVEY_LINK_COUNT_INVALID);
+
+        let token = &personal[0].token;
+        let q = surveys::questionnaire(db, token, None).await.unwrap();
+        assert_eq!(q.units.len(), units.len());
+        assert!(q.response.is_none());
+        let u0 = units[0].to_string();
+        let draft = surveys::WebAnswers {
+            answers: vec![(u0.clone(), "C1".into(), "A".into())],
+            submit: false,
+        };
+        let me = surveys::answer(db, token, None, &draft, AT).await.unwrap();
+        // Coming back (another device: a personal link needs no cookie) finds the draft.
+        let q = surveys::questionnaire(db, token, None).await.unwrap();
+        let saved = q.response.unwrap();
+        assert_eq!(saved.respondent, me);
+        assert_eq!(saved.answers, vec![(u0.clone(), "C1".into(), "A".into())]);
+        // Drafts count for nothing yet.
+        let ov = surveys::overview(db, &admin(), &period(), "XHH-2026")
+            .await
+            .unwrap();
+        assert_eq!(ov.groups[0].respondents, 0, "[{}]", backend.name());
+
+        let wrong = surveys::WebAnswers {
+            answers: vec![
+                (u0.clone(), "C1".into(), "Z".into()),
+                ("KHONG".into(), "C2".into(), "A".into()),
+            ],
+            submit: true,
+        };
+        let e = surveys::answer(db, token, None, &wrong, AT)
+            .await
+            .unwrap_err();
+        let Some(chiso_services::Detail::Problems(p)) = e.details() else {
+            panic!()
+        };
+        assert_eq!(p.len(), 2);
+
+        let sent = surveys::WebAnswers {
+            answers: vec![
+                (u0.clone(), "C1".into(), "A".into()),
+                (u0.clone(), "C2".into(), "b".into()),
+            ],
+            submit: true,
+        };
+        surveys::answer(db, token, None, &sent, AT).await.unwrap();
+        let e = surveys::answer(db, token, None, &sent, AT)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::SURVEY_SUBMITTED);
+        let ov = surveys::overview(db, &admin(), &period(), "XHH-2026")
+            .await
+            .unwrap();
+        assert_eq!(ov.groups[0].respondents, 1);
+        let column = ov.leaves.iter().position(|l| l.leaf == leaf).unwrap();
+        let cell = ov.rows.iter().find(|r| r.unit == units[0]).unwrap().cells[column]
+            .clone()
+            .unwrap();
+        assert_eq!(
+            cell.result.points,
+            Some(Points::new(max.value() * dec!(0.8)))
+        );
+
+        // A group link for two responses: a third browser is turned away, while the first
+        // comes back to its own response.
+        let shared =
+            surveys::issue_links(db, &admin(), &period(), "XHH-2026", &issue(false, "2"), AT)
+                .await
+                .unwrap();
+        let first = surveys::answer(db, &shared[0].token, None, &draft, AT)
+            .await
+            .unwrap();
+        let again = surveys::answer(db, &shared[0].token, Some(&first), &draft, AT)
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+        let second = surveys::answer(db, &shared[0].token, None, &draft, AT)
+            .await
+            .unwrap();
+        assert_ne!(second, first);
+        let e = surveys::answer(db, &shared[0].token, None, &draft, AT)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::SURVEY_LINK_USED_UP);
+
+        // A revoked link opens nothing.
+        let links = surveys::links(db, &admin(), &period(), "XHH-2026")
+            .await
+            .unwrap();
+        let second = links.iter().find(|l| l.label.ends_with("– 2")).unwrap();
+        surveys::revoke_link(db, &admin(), &period(), "XHH-2026", &second.token_hash, AT)
+            .await
+            .unwrap();
+        let e = surveys::questionnaire(db, &personal[1].token, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), codes::SURVEY_LINK_INVALID);
+        t.drop_database().await;
+    }
+}

@@ -865,3 +865,20 @@ pub async fn save_response(
     }
     tx.commit().await
 }
+
+/// The link a response was started through, if any.
+pub async fn response_link(
+    db: &Db,
+    survey: i64,
+    respondent: &str,
+) -> Result<Option<String>, StoreError> {
+    let mut c = db.conn().await?;
+    Ok(sql!(
+        c,
+        scalar_optional Option<String>,
+        "SELECT link FROM survey_respondents WHERE survey = $1 AND respondent = $2",
+        survey,
+        respondent
+    )?
+    .flatten())
+}

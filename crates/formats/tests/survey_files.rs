@@ -519,10 +519,11 @@ fn short(r: &AnswerRecord) -> String {
 
 #[test]
 fn a_kobo_csv_export_separated_by_semicolons_reads_one_answer_per_question_and_unit() {
+    // Profile fields (`tuoi`, the respondent's own workplace `don_vi`) are ignored.
     let csv = "\
-start;end;nhom;grp_u_SYT/C1__SYT;grp_u_SYT/C2__SYT;grp_u_STC/C1__STC;grp_u_STC/C2__STC;grp_u_SGDDT/C1__SGDDT;grp_u_SGDDT/C2__SGDDT;tuoi;_id;_uuid;_submission_time;_validation_status;_notes;_status;_submitted_by;__version__;_tags;_index
-2025-05-02T08:01:11.000+07:00;2025-05-02T08:09:40.000+07:00;DBHDND;A;B;C;;D;E;45;101;7b1c0a52-1f4e-4c1e-9d0a-1a2b3c4d5e6f;2025-05-02T01:09:41;;;submitted_via_web;;vQ8u;;1
-2025-05-02T09:12:00.000+07:00;2025-05-02T09:20:05.000+07:00;DBHDND;Rất tốt;  tốt ;a;b;;;38;102;9e8d7c6b-5a49-4838-2716-0f1e2d3c4b5a;2025-05-02T02:20:06;;;submitted_via_web;;vQ8u;;2
+start;end;nhom;grp_u_SYT/C1__SYT;grp_u_SYT/C2__SYT;grp_u_STC/C1__STC;grp_u_STC/C2__STC;grp_u_SGDDT/C1__SGDDT;grp_u_SGDDT/C2__SGDDT;tuoi;don_vi;_id;_uuid;_submission_time;_validation_status;_notes;_status;_submitted_by;__version__;_tags;_index
+2025-05-02T08:01:11.000+07:00;2025-05-02T08:09:40.000+07:00;DBHDND;A;B;C;;D;E;45;Trường THPT Chu Văn An;101;7b1c0a52-1f4e-4c1e-9d0a-1a2b3c4d5e6f;2025-05-02T01:09:41;;;submitted_via_web;;vQ8u;;1
+2025-05-02T09:12:00.000+07:00;2025-05-02T09:20:05.000+07:00;DBHDND;Rất tốt;  tốt ;a;b;;;38;UBND xã An Bình;102;9e8d7c6b-5a49-4838-2716-0f1e2d3c4b5a;2025-05-02T02:20:06;;;submitted_via_web;;vQ8u;;2
 ";
     let (records, stats) = answers("kobo.csv", csv.as_bytes(), None).unwrap();
     let got: Vec<String> = records.iter().map(short).collect();

@@ -519,10 +519,11 @@ fn short(r: &AnswerRecord) -> String {
 
 #[test]
 fn a_kobo_csv_export_separated_by_semicolons_reads_one_answer_per_question_and_unit() {
+    // Profile fields (`tuoi`, the respondent's own workplace `don_vi`) are ignored.
     let csv = "\
-start;end;nhom;grp_u_SYT/C1__SYT;grp_u_SYT/C2__SYT;grp_u_STC/C1__STC;grp_u_STC/C2__STC;grp_u_SGDDT/C1__SGDDT;grp_u_SGDDT/C2__SGDDT;tuoi;_id;_uuid;_submission_time;_validation_status;_notes;_status;_submitted_by;__version__;_tags;_index
-2025-05-02T08:01:11.000+07:00;2025-05-02T08:09:40.000+07:00;DBHDND;A;B;C;;D;E;45;101;7b1c0a52-1f4e-4c1e-9d0a-1a2b3c4d5e6f;2025-05-02T01:09:41;;;submitted_via_web;;vQ8u;;1
-2025-05-02T09:12:00.000+07:00;2025-05-02T09:20:05.000+07:00;DBHDND;Rất tốt;  tốt ;a;b;;;38;102;9e8d7c6b-5a49-4838-2716-0f1e2d3c4b5a;2025-05-02T02:20:06;;;submitted_via_web;;vQ8u;;2
+start;end;nhom;grp_u_SYT/C1__SYT;grp_u_SYT/C2__SYT;grp_u_STC/C1__STC;grp_u_STC/C2__STC;grp_u_SGDDT/C1__SGDDT;grp_u_SGDDT/C2__SGDDT;tuoi;don_vi;_id;_uuid;_submission_time;_validation_status;_notes;_status;_submitted_by;__version__;_tags;_index
+2025-05-02T08:01:11.000+07:00;2025-05-02T08:09:40.000+07:00;DBHDND;A;B;C;;D;E;45;Trường THPT Chu Văn An;101;7b1c0a52-1f4e-4c1e-9d0a-1a2b3c4d5e6f;2025-05-02T01:09:41;;;submitted_via_web;;vQ8u;;1
+2025-05-02T09:12:00.000+07:00;2025-05-02T09:20:05.000+07:00;DBHDND;Rất tốt;  tốt ;a;b;;;38;UBND xã An Bình;102;9e8d7c6b-5a49-4838-2716-0f1e2d3c4b5a;2025-05-02T02:20:06;;;submitted_via_web;;vQ8u;;2
 ";
     let (records, stats) = answers("kobo.csv", csv.as_bytes(), None).unwrap();
     let got: Vec<String> = records.iter().map(short).collect();
@@ -925,5 +926,120 @@ proptest! {
             got
         };
         prop_assert_eq!(read(&rows), read(&shuffled));
+    }
+}
+
+// ---- XLSForm ---------------------------------------------------------------------------
+
+#[test]
+fn the_xlsform_of_a_group_asks_every_question_about_each_unit_on_its_own_page() {
+    let units = [
+        (unit("SYT"), "Sở Y tế".to_owned()),
+        (unit("STC"), "Sở Tài chính".to_owned()),
+    ];
+    let bytes = xlsform_xlsx(&definition(), "dbhdnd", &units).unwrap();
+    let s = sheets(&bytes);
+    let rows = |sheet: &str| -> Vec<String> { s[sheet].iter().map(|r| r.join("|")).collect() };
+    assert_eq!(
+        rows("survey"),
+        [
+            "type|name|label|appearance|calculation",
+            "start|start|||",
+            "end|end|||",
+            "calculate|nhom|||'DBHDND'",
+            "begin_group|u_SYT|Sở Y tế|field-list|",
+            "select_one phuong_an|C1__SYT|Việc công khai thủ tục hành chính||",
+            "select_one phuong_an|C2__SYT|Tinh thần phục vụ của công chức||",
+            "end_group|u_SYT|||",
+            "begin_group|u_STC|Sở Tài chính|field-list|",
+            "select_one phuong_an|C1__STC|Việc công khai thủ tục hành chính||",
+            "select_one phuong_an|C2__STC|Tinh thần phục vụ của công chức||",
+            "end_group|u_STC|||",
+        ]
+    );
+    assert_eq!(
+        rows("choices"),
+        [
+            "list_name|name|label",
+            "phuong_an|A|Rất tốt",
+            "phuong_an|B|Tốt",
+            "phuong_an|C|Trung bình",
+            "phuong_an|D|Kém",
+            "phuong_an|E|Không biết / không trả lời",
+        ]
+    );
+    let settings = &s["settings"];
+    assert_eq!(
+        settings[0].join("|"),
+        "form_title|form_id|version|default_language"
+    );
+    assert_eq!(
+        settings[1][..2].join("|"),
+        "Điều tra xã hội học năm 2025 – Đại biểu HĐND tỉnh|XHH-2025_DBHDND"
+    );
+    // The version follows the form: the same form keeps it, another one changes it.
+    let again = sheets(&xlsform_xlsx(&definition(), "DBHDND", &units).unwrap());
+    assert_eq!(again["settings"][1][2], settings[1][2]);
+    let fewer = sheets(&xlsform_xlsx(&definition(), "DBHDND", &units[..1]).unwrap());
+    assert_ne!(fewer["settings"][1][2], settings[1][2]);
+}
+
+#[test]
+fn a_sipas_xlsform_uses_the_five_levels_and_field_names_valid_in_xml() {
+    let units = [(unit("XA-AN-BINH"), "Xã An Bình".to_owned())];
+    let s = sheets(&xlsform_xlsx(&definition(), "SIPAS", &units).unwrap());
+    let names: Vec<&str> = s["survey"].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "name",
+            "start",
+            "end",
+            "nhom",
+            "u_XA-AN-BINH",
+            "S1__XA-AN-BINH",
+            "_2.1__XA-AN-BINH",
+            "u_XA-AN-BINH"
+        ]
+    );
+    let choices: Vec<String> = s["choices"][1..].iter().map(|r| r.join("|")).collect();
+    assert_eq!(
+        choices,
+        [
+            "muc_hai_long|1|Rất không hài lòng",
+            "muc_hai_long|2|Không hài lòng",
+            "muc_hai_long|3|Bình thường",
+            "muc_hai_long|4|Hài lòng",
+            "muc_hai_long|5|Rất hài lòng",
+        ]
+    );
+    // A group's own options are its choices, labelled as defined.
+    let s = sheets(&xlsform_xlsx(&definition(), "NGUOIDAN", &units).unwrap());
+    assert_eq!(s["choices"][2].join("|"), "phuong_an|MOTPHAN|Một phần");
+    assert!(xlsform_xlsx(&definition(), "KHAC", &units).is_err());
+}
+
+#[test]
+fn the_fields_of_the_xlsform_are_the_columns_the_answer_readers_recognise() {
+    // A Kobo export names each column `{page}/{field}`, ODK Central `{page}-{field}`.
+    let units = [(unit("XA-AN-BINH"), "Xã An Bình".to_owned())];
+    let s = sheets(&xlsform_xlsx(&definition(), "SIPAS", &units).unwrap());
+    let fields: Vec<String> = s["survey"]
+        .iter()
+        .filter(|r| r[0].starts_with("select_one"))
+        .map(|r| r[1].clone())
+        .collect();
+    for sep in ["/", "-"] {
+        let header: Vec<String> = fields
+            .iter()
+            .map(|f| format!("u_XA-AN-BINH{sep}{f}"))
+            .collect();
+        let csv = format!("nhom,{},KEY\nSIPAS,5,3,k1\n", header.join(","));
+        let (records, _) = answers("x.csv", csv.as_bytes(), None).unwrap();
+        let got: Vec<String> = records.iter().map(short).collect();
+        assert_eq!(
+            got,
+            ["k1 SIPAS XA-AN-BINH S1=5", "k1 SIPAS XA-AN-BINH 2.1=3"]
+        );
     }
 }

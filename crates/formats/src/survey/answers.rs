@@ -21,7 +21,8 @@ use super::{SIPAS_LEVELS, STANDARD_LABELS, field_name, field_unit};
 use crate::codes;
 use crate::error::{ImportError, ImportErrors, Problem};
 use crate::limits::{
-    MAX_ANSWER_COLUMNS, MAX_ANSWER_FILE_BYTES, MAX_ANSWERS, MAX_FILE_BYTES, grouped, size_text,
+    MAX_ANSWER_COLUMNS, MAX_ANSWER_FILE_BYTES, MAX_ANSWERS, MAX_FILE_BYTES, MAX_ROWS, grouped,
+    size_text,
 };
 use crate::table::{FileFormat, XlsxBook, checked_text, column_letter, header_key};
 
@@ -292,7 +293,7 @@ fn read_csv<E>(
         let n = (&mut text)
             .take(4 << 20)
             .read_until(b'\n', &mut header_line)
-            .map_err(|e| csv_io(file, encoding, e))
+            .map_err(|e| csv_io(file, encoding, &e))
             .map_err(invalid)?;
         let blank = header_line
             .iter()
@@ -358,10 +359,7 @@ fn read_csv<E>(
                         check.push(ImportError::row(file, line, Problem::new(codes::NOT_UTF8)));
                         check.fatal = true;
                     }
-                    csv::ErrorKind::Io(_) => {
-                        let csv::ErrorKind::Io(io) = e.into_kind() else {
-                            unreachable!("matched as an I/O error")
-                        };
+                    csv::ErrorKind::Io(io) => {
                         check.push(csv_io(file, encoding, io));
                         check.fatal = true;
                     }
@@ -386,7 +384,7 @@ fn read_csv<E>(
 }
 
 /// The problem of a read that failed: text that does not decode, or the system's error.
-fn csv_io(file: &str, encoding: &'static encoding_rs::Encoding, e: io::Error) -> ImportError {
+fn csv_io(file: &str, encoding: &'static encoding_rs::Encoding, e: &io::Error) -> ImportError {
     if e.kind() == io::ErrorKind::InvalidData {
         ImportError::file(
             file,
@@ -821,7 +819,15 @@ impl<'a> Check<'a> {
             }
         };
         let (unit, question, answer) = (find(UNIT), find(QUESTION), find(ANSWER));
-        if unit.is_some() || question.is_some() || answer.is_some() {
+        let segments: Vec<String> = headers.iter().map(|h| last_segment(h)).collect();
+        let id = SUBMISSION_IDS
+            .iter()
+            .find_map(|name| segments.iter().position(|s| s == name));
+        // A wide export may hold a profile field named like a long column (`don_vi`, the
+        // respondent's own workplace): it is long only with all three, or without a
+        // submission id.
+        let long = [unit, question, answer];
+        if long.iter().all(Option::is_some) || (id.is_none() && long.iter().any(Option::is_some)) {
             self.stats.shape = AnswerShape::Long;
             let respondent = find(RESPONDENT);
             let group = find(GROUP);
@@ -871,10 +877,6 @@ impl<'a> Check<'a> {
             return;
         }
         self.stats.shape = AnswerShape::Wide;
-        let segments: Vec<String> = headers.iter().map(|h| last_segment(h)).collect();
-        let id = SUBMISSION_IDS
-            .iter()
-            .find_map(|name| segments.iter().position(|s| s == name));
         let Some(id) = id else {
             self.push(ImportError::file(
                 self.file,
@@ -979,6 +981,21 @@ impl<'a> Check<'a> {
             return;
         }
         self.stats.rows += 1;
+        // Each row may add a respondent to what is kept: rows are bounded like answers in
+        // the long shape, like any table's rows in the wide one.
+        let max_rows = match self.stats.shape {
+            AnswerShape::Long => MAX_ANSWERS,
+            AnswerShape::Wide => MAX_ROWS,
+        };
+        if self.stats.rows > max_rows {
+            self.push(ImportError::row(
+                self.file,
+                n,
+                Problem::new(codes::TOO_MANY_ROWS).arg("max", grouped(max_rows as u64)),
+            ));
+            self.fatal = true;
+            return;
+        }
         let errors_before = self.problems;
         self.pending.clear();
         match &self.layout {

@@ -13,11 +13,13 @@ mod inputs;
 mod names;
 mod province;
 mod sets;
+mod survey;
 mod synthetic;
 
 use chiso_domain::{ComputeInput, PeriodResults, PreviousResult, ScoreError, UnitInput, compute};
 
 pub use province::{DemoPeriod, DemoProvince, province};
+pub use survey::{DemoAnswer, survey_answers};
 pub use synthetic::{Synthetic, UNITS_PER_GROUP, synthetic};
 
 /// What a computed period hands to the next one for deltas and streaks: each unit's

@@ -83,6 +83,7 @@ pub async fn load_demo(db: &Db, at: OffsetDateTime) -> ServiceResult<usize> {
         index_sets::freeze(db, &set.code, &actor, at).await?;
     }
     open_period(db, &demo.open, &actor, at).await?;
+    crate::surveys::load_demo_survey(db, &demo.open.code, at).await?;
     Ok(ordered.len())
 }
 

@@ -21,13 +21,14 @@ use chiso_formats::survey::{
 };
 use chiso_store::periods::{self, Period};
 use chiso_store::scores::ScoreChange;
-use chiso_store::surveys::{
-    self, Decision, ImportCounts, Link, NewAnswer, NewDecision, NewLink, NewRespondent, Survey,
-    WebResponse,
-};
+use chiso_store::surveys::{self, NewAnswer, NewDecision, NewLink, NewRespondent};
 use chiso_store::{Actor, Db, StoreError, index_sets, units};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
+
+pub use chiso_store::surveys::{
+    Decision, ImportCounts, Link, STATUS_CLOSED, STATUS_OPEN, Survey, WebResponse,
+};
 use time::OffsetDateTime;
 
 use crate::authz::authorize;
@@ -889,6 +890,9 @@ pub async fn import_answers(
     Ok(import.commit(&survey, &file.file_name).await?)
 }
 
+/// Most answers one web questionnaire takes (questions × units); more are not read.
+pub const MAX_WEB_ANSWERS: usize = 20_000;
+
 /// Most links issued at once, and most uses of one group link.
 pub const MAX_LINKS: u32 = 5_000;
 
@@ -1191,4 +1195,160 @@ pub async fn answer(
             e => e.into(),
         })?;
     Ok(respondent)
+}
+
+/// A starting questionnaire for `period`: one respondent group per group of units whose set
+/// has survey leaves, one question per survey leaf (its title as the question), the standard
+/// options. What the questionnaire workbook offered for download is filled in with, so the
+/// administrator edits rather than types codes.
+pub async fn template(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+) -> ServiceResult<SurveyDefinition> {
+    require_manage(p, period)?;
+    let basis = Basis::load(db, period).await?;
+    Ok(template_of(&basis))
+}
+
+fn template_of(basis: &Basis) -> SurveyDefinition {
+    let groups = basis
+        .sets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (group, set))| {
+            let questions: Vec<questionnaire::Question> = set
+                .nodes
+                .iter()
+                .flat_map(|n| n.walk())
+                .filter(|n| n.is_leaf() && n.source == chiso_domain::Source::Survey)
+                .enumerate()
+                .map(|(k, n)| questionnaire::Question {
+                    code: format!("C{}", k + 1),
+                    text: n.title.clone(),
+                    target: questionnaire::QuestionTarget::Leaf(n.code.clone()),
+                })
+                .collect();
+            (!questions.is_empty()).then(|| RespondentGroup {
+                code: format!("N{}", i + 1),
+                name: format!("Người đánh giá {group}"),
+                target: None,
+                evaluates: group.clone(),
+                kind: QuestionnaireKind::Sociological,
+                questions,
+                options: Vec::new(),
+            })
+        })
+        .collect();
+    SurveyDefinition {
+        code: format!("XHH-{}", basis.period.year),
+        name: format!("Điều tra xã hội học {}", basis.period.name),
+        groups,
+        leaves: Vec::new(),
+    }
+}
+
+/// Respondents per group of the demo survey, and its minimum of answers per unit and leaf.
+const DEMO_RESPONDENTS: usize = 24;
+const DEMO_MINIMUM: u32 = 5;
+
+/// The demo province's survey of the period in progress: the starting questionnaire with a
+/// target of 30 respondents per group and a minimum of five answers, and 24 respondents'
+/// answers (the last unit of each group rated by only three), left open for the
+/// administrator to follow, import more, decide and close.
+pub(crate) async fn load_demo_survey(
+    db: &Db,
+    period: &PeriodCode,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let basis = Basis::load(db, period).await?;
+    let mut def = template_of(&basis);
+    for g in &mut def.groups {
+        g.target = Some(30);
+    }
+    let leaves: BTreeSet<NodeCode> = def
+        .groups
+        .iter()
+        .flat_map(|g| g.questions.iter().filter_map(|q| g.leaf_of(q).cloned()))
+        .collect();
+    def.leaves = leaves
+        .into_iter()
+        .map(|leaf| questionnaire::LeafRule {
+            leaf,
+            minimum: DEMO_MINIMUM,
+            group_weights: BTreeMap::new(),
+        })
+        .collect();
+    if def.groups.is_empty() {
+        return Ok(());
+    }
+    let actor = Actor("demo".to_owned());
+    let survey = surveys::create(db, period, &def, &actor, at).await?;
+    let mut units: BTreeMap<GroupName, Vec<UnitCode>> = BTreeMap::new();
+    for u in &basis.order {
+        if let Some(g) = basis.units.get(u) {
+            units.entry(g.clone()).or_default().push(u.clone());
+        }
+    }
+    let answers = chiso_demo::survey_answers(
+        &def,
+        &units,
+        DEMO_RESPONDENTS,
+        u64::from(basis.period.year.unsigned_abs()),
+    );
+    let mut import = surveys::Import::begin(db, &survey, &actor, at).await?;
+    for a in answers {
+        let who = NewRespondent {
+            respondent: a.respondent.clone(),
+            group: a.group.clone(),
+            origin: "dữ liệu mẫu".to_owned(),
+        };
+        import
+            .add(
+                &who,
+                NewAnswer {
+                    respondent: a.respondent,
+                    group: a.group,
+                    unit: a.unit.to_string(),
+                    question: a.question,
+                    answer: a.answer,
+                },
+            )
+            .await?;
+    }
+    import.commit(&survey, "dữ liệu mẫu").await?;
+    Ok(())
+}
+
+/// The units a respondent group evaluates, with their names, in the period's order (what its
+/// XLSForm asks about).
+pub async fn group_units(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+    group: &str,
+) -> ServiceResult<(Survey, Vec<(UnitCode, String)>)> {
+    let survey = get(db, p, period, code).await?;
+    let g = survey.definition.group(group).ok_or_else(|| {
+        ServiceError::new(codes::SURVEY_DEFINITION_INVALID)
+            .arg("problem", format!("không có nhóm đối tượng “{group}”"))
+    })?;
+    let basis = Basis::load(db, period).await?;
+    let units = basis
+        .order
+        .iter()
+        .filter(|u| basis.units.get(*u) == Some(&g.evaluates))
+        .map(|u| (u.clone(), basis.name(u)))
+        .collect();
+    Ok((survey, units))
+}
+
+/// The name of a period whose surveys the person runs (for the pages' headings).
+pub async fn period_name(db: &Db, p: &Principal, period: &PeriodCode) -> ServiceResult<String> {
+    require_manage(p, period)?;
+    Ok(periods::get(db, period)
+        .await?
+        .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", period))?
+        .name)
 }

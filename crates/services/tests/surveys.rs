@@ -54,7 +54,7 @@ async fn target(db: &Db) -> (GroupName, Vec<UnitCode>, NodeCode, Points) {
 
 fn definition(group: &GroupName, leaf: &NodeCode) -> SurveyDefinition {
     SurveyDefinition {
-        code: "XHH-2026".into(),
+        code: "KS-2026".into(),
         name: "Điều tra xã hội học năm 2026".into(),
         groups: vec![RespondentGroup {
             code: "LD".into(),
@@ -151,7 +151,7 @@ async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_
         // The same file again adds nothing.
         assert_eq!(import(db, &survey, &units).await, 0);
 
-        let ov = surveys::overview(db, &admin(), &period(), "XHH-2026")
+        let ov = surveys::overview(db, &admin(), &period(), "KS-2026")
             .await
             .unwrap();
         assert_eq!(ov.groups[0].respondents, 4, "[{}]", backend.name());
@@ -171,7 +171,7 @@ async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_
         assert!(second.cells[column].as_ref().unwrap().result.below_minimum);
         assert!(ov.rows.iter().find(|r| r.unit == units[2]).unwrap().cells[column].is_none());
 
-        let b = surveys::breakdown(db, &admin(), &period(), "XHH-2026", &units[0], &leaf)
+        let b = surveys::breakdown(db, &admin(), &period(), "KS-2026", &units[0], &leaf)
             .await
             .unwrap();
         let counts: Vec<(&str, u64)> = b.groups[0]
@@ -183,7 +183,7 @@ async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_
         assert_eq!(b.groups[0].mean, Some(dec!(0.72)));
 
         // Closing waits for a decision on the unit below the minimum.
-        let e = surveys::close(db, &admin(), &period(), "XHH-2026", AT)
+        let e = surveys::close(db, &admin(), &period(), "KS-2026", AT)
             .await
             .unwrap_err();
         assert_eq!(e.code(), codes::SURVEY_UNDECIDED);
@@ -195,7 +195,7 @@ async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_
             points: Some("999".into()),
             reason: String::new(),
         };
-        let e = surveys::decide(db, &admin(), &period(), "XHH-2026", &typed, AT)
+        let e = surveys::decide(db, &admin(), &period(), "KS-2026", &typed, AT)
             .await
             .unwrap_err();
         assert_eq!(e.kind(), Kind::Invalid);
@@ -211,11 +211,11 @@ async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_
             reason: "Chỉ một phiếu; lấy điểm trung bình theo kết luận của Hội đồng".into(),
             ..typed
         };
-        surveys::decide(db, &admin(), &period(), "XHH-2026", &typed, AT)
+        surveys::decide(db, &admin(), &period(), "KS-2026", &typed, AT)
             .await
             .unwrap();
 
-        let closed = surveys::close(db, &admin(), &period(), "XHH-2026", AT)
+        let closed = surveys::close(db, &admin(), &period(), "KS-2026", AT)
             .await
             .unwrap();
         assert_eq!(closed.values, 2);
@@ -244,13 +244,13 @@ async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_
         .unwrap();
         assert!(
             log.iter()
-                .any(|e| e.reason.as_deref() == Some("Khóa đợt điều tra XHH-2026")),
+                .any(|e| e.reason.as_deref() == Some("Khóa đợt điều tra KS-2026")),
             "closing is audited per value"
         );
         assert!(log.iter().any(|e| e.action == "decide"), "the decision too");
 
         // A closed survey takes no more answers; closing again is allowed.
-        let s = chiso_store::surveys::get(db, &period(), "XHH-2026")
+        let s = chiso_store::surveys::get(db, &period(), "KS-2026")
             .await
             .unwrap()
             .unwrap();
@@ -260,7 +260,7 @@ async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_
                 .await
                 .is_err()
         );
-        let again = surveys::close(db, &admin(), &period(), "XHH-2026", AT)
+        let again = surveys::close(db, &admin(), &period(), "KS-2026", AT)
             .await
             .unwrap();
         assert_eq!(again.changed, 0);
@@ -287,12 +287,9 @@ async fn a_questionnaire_on_an_appraised_criterion_is_refused_with_every_mistake
             panic!("problems expected");
         };
         assert!(problems.len() >= 3, "{problems:?}");
-        assert!(
-            chiso_store::surveys::list(db, &period())
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        // Only the demo's own survey is there.
+        let stored = chiso_store::surveys::list(db, &period()).await.unwrap();
+        assert!(stored.iter().all(|s| s.code != "KS-2026"));
         // Nobody but the administrator runs surveys.
         let officer = Principal::new(
             "cb",
@@ -334,7 +331,7 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
             file_name: "XHH_LD_2026.csv".into(),
             group: None,
         };
-        let preview = surveys::preview_answers(db, &admin(), &period(), "XHH-2026", &file)
+        let preview = surveys::preview_answers(db, &admin(), &period(), "KS-2026", &file)
             .await
             .unwrap();
         assert_eq!(
@@ -347,22 +344,20 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
             "[{}]",
             backend.name()
         );
-        let counts =
-            surveys::import_answers(db, &admin(), &period(), "XHH-2026", &file, AT, |_| {})
-                .await
-                .unwrap();
+        let counts = surveys::import_answers(db, &admin(), &period(), "KS-2026", &file, AT, |_| {})
+            .await
+            .unwrap();
         assert_eq!((counts.respondents_added, counts.answers_added), (2, 7));
-        let preview = surveys::preview_answers(db, &admin(), &period(), "XHH-2026", &file)
+        let preview = surveys::preview_answers(db, &admin(), &period(), "KS-2026", &file)
             .await
             .unwrap();
         assert_eq!(
             (preview.new_respondents, preview.stored_respondents),
             (0, 2)
         );
-        let counts =
-            surveys::import_answers(db, &admin(), &period(), "XHH-2026", &file, AT, |_| {})
-                .await
-                .unwrap();
+        let counts = surveys::import_answers(db, &admin(), &period(), "KS-2026", &file, AT, |_| {})
+            .await
+            .unwrap();
         assert_eq!((counts.respondents_added, counts.answers_added), (0, 0));
 
         // A long file with a good row, an unknown unit and an answer outside the options.
@@ -376,7 +371,7 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
             file_name: "dai.csv".into(),
             group: None,
         };
-        let e = surveys::import_answers(db, &admin(), &period(), "XHH-2026", &bad, AT, |_| {})
+        let e = surveys::import_answers(db, &admin(), &period(), "KS-2026", &bad, AT, |_| {})
             .await
             .unwrap_err();
         assert_eq!(e.code(), chiso_services::codes::FILE_INVALID);
@@ -384,7 +379,7 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
             panic!("file problems expected");
         };
         assert_eq!(errors.0.len(), 2, "{errors:?}");
-        let ov = surveys::overview(db, &admin(), &period(), "XHH-2026")
+        let ov = surveys::overview(db, &admin(), &period(), "KS-2026")
             .await
             .unwrap();
         assert_eq!(
@@ -412,11 +407,11 @@ async fn a_web_questionnaire_link_saves_resumes_submits_once_and_can_be_revoked(
             label: "Lãnh đạo".into(),
         };
         let personal =
-            surveys::issue_links(db, &admin(), &period(), "XHH-2026", &issue(true, "2"), AT)
+            surveys::issue_links(db, &admin(), &period(), "KS-2026", &issue(true, "2"), AT)
                 .await
                 .unwrap();
         assert_eq!(personal.len(), 2);
-        let bad = surveys::issue_links(db, &admin(), &period(), "XHH-2026", &issue(true, "0"), AT)
+        let bad = surveys::issue_links(db, &admin(), &period(), "KS-2026", &issue(true, "0"), AT)
             .await
             .unwrap_err();
         assert_eq!(bad.code(), codes::SURVEY_LINK_COUNT_INVALID);
@@ -437,7 +432,7 @@ async fn a_web_questionnaire_link_saves_resumes_submits_once_and_can_be_revoked(
         assert_eq!(saved.respondent, me);
         assert_eq!(saved.answers, vec![(u0.clone(), "C1".into(), "A".into())]);
         // Drafts count for nothing yet.
-        let ov = surveys::overview(db, &admin(), &period(), "XHH-2026")
+        let ov = surveys::overview(db, &admin(), &period(), "KS-2026")
             .await
             .unwrap();
         assert_eq!(ov.groups[0].respondents, 0, "[{}]", backend.name());
@@ -469,7 +464,7 @@ async fn a_web_questionnaire_link_saves_resumes_submits_once_and_can_be_revoked(
             .await
             .unwrap_err();
         assert_eq!(e.code(), codes::SURVEY_SUBMITTED);
-        let ov = surveys::overview(db, &admin(), &period(), "XHH-2026")
+        let ov = surveys::overview(db, &admin(), &period(), "KS-2026")
             .await
             .unwrap();
         assert_eq!(ov.groups[0].respondents, 1);
@@ -485,7 +480,7 @@ async fn a_web_questionnaire_link_saves_resumes_submits_once_and_can_be_revoked(
         // A group link for two responses: a third browser is turned away, while the first
         // comes back to its own response.
         let shared =
-            surveys::issue_links(db, &admin(), &period(), "XHH-2026", &issue(false, "2"), AT)
+            surveys::issue_links(db, &admin(), &period(), "KS-2026", &issue(false, "2"), AT)
                 .await
                 .unwrap();
         let first = surveys::answer(db, &shared[0].token, None, &draft, AT)
@@ -505,11 +500,11 @@ async fn a_web_questionnaire_link_saves_resumes_submits_once_and_can_be_revoked(
         assert_eq!(e.code(), codes::SURVEY_LINK_USED_UP);
 
         // A revoked link opens nothing.
-        let links = surveys::links(db, &admin(), &period(), "XHH-2026")
+        let links = surveys::links(db, &admin(), &period(), "KS-2026")
             .await
             .unwrap();
         let second = links.iter().find(|l| l.label.ends_with("– 2")).unwrap();
-        surveys::revoke_link(db, &admin(), &period(), "XHH-2026", &second.token_hash, AT)
+        surveys::revoke_link(db, &admin(), &period(), "KS-2026", &second.token_hash, AT)
             .await
             .unwrap();
         let e = surveys::questionnaire(db, &personal[1].token, None)

@@ -25,6 +25,7 @@ mod period_admin;
 mod review;
 pub mod service;
 mod set_admin;
+mod surveys;
 mod unit_admin;
 
 use std::future::Future;
@@ -233,6 +234,7 @@ pub fn router(state: AppState) -> Router {
         .merge(unit_admin::router())
         .merge(set_admin::router())
         .merge(period_admin::router())
+        .merge(surveys::router())
         .merge(api.route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::user::bearer,

@@ -47,6 +47,13 @@ fn set(params: &HashMap<String, String>) -> Result<SetCode, AppError> {
     SetCode::parse(raw(params, "set")?).map_err(|_| AppError::PageNotFound)
 }
 
+fn survey(params: &HashMap<String, String>) -> Result<String, AppError> {
+    let raw = raw(params, "survey")?;
+    chiso_domain::questionnaire::valid_code(raw)
+        .then(|| raw.to_owned())
+        .ok_or(AppError::PageNotFound)
+}
+
 fn id(params: &HashMap<String, String>) -> Result<i64, AppError> {
     raw(params, "id")?
         .parse()
@@ -88,6 +95,21 @@ typed_path!(
     /// `…/{period}/…/{unit}/…/{id}`: a numbered row of a unit's dossier (a document, a request).
     UnitItem { period: PeriodCode = period, unit: UnitCode = unit, id: i64 = id }
 );
+typed_path!(
+    /// `…/{period}/…/{survey}`: a survey of a period.
+    InSurvey { period: PeriodCode = period, survey: String = survey }
+);
+
+typed_path!(
+    /// `…/{period}/…/{survey}/{unit}/{node}`: one unit's points on one leaf of a survey.
+    SurveyCell {
+        period: PeriodCode = period,
+        survey: String = survey,
+        unit: UnitCode = unit,
+        node: NodeCode = node,
+    }
+);
+
 typed_path!(
     /// `…/{set}`.
     InSet { set: SetCode = set }

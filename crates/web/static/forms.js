@@ -109,4 +109,22 @@
     block.scrollIntoView({ block: 'start' });
     arrive.focus({ preventScroll: true });
   }
+
+  /* The questionnaire: "same answer for all" ticks one option for every unit of a question.
+     Without scripts the helper stays hidden and each row is ticked by hand. */
+  Array.prototype.forEach.call(document.querySelectorAll('[data-same-answer]'), function (bar) {
+    bar.hidden = false;
+    var question = bar.closest('fieldset');
+    Array.prototype.forEach.call(bar.querySelectorAll('[data-choose]'), function (button) {
+      button.addEventListener('click', function () {
+        var value = button.getAttribute('data-choose');
+        Array.prototype.forEach.call(question.querySelectorAll('input[type="radio"]'), function (radio) {
+          if (radio.value === value) {
+            radio.checked = true;
+            radio.dispatchEvent(new Event('change', { bubbles: true }));
+          }
+        });
+      });
+    });
+  });
 })();

@@ -23,8 +23,7 @@ use chiso_domain::{NodeCode, PeriodCode, UnitCode};
 use chiso_services::measured::{self as service, CommitMeasured, MeasuredValue, SaveMeasured};
 use chiso_services::{Detail, Kind, ServiceError, codes};
 
-use self::store::Kept;
-pub(crate) use self::store::Previews;
+pub(crate) use self::store::{Kept, Previews};
 use self::views::{Draft, PreviewPage, SheetPage, sheet_href};
 use crate::auth::SignedIn;
 use crate::error::service_message;
@@ -240,6 +239,7 @@ async fn upload(
         Kept {
             login: p.login.clone(),
             period: period.clone(),
+            about: String::new(),
             file_name,
             bytes,
         },
@@ -274,7 +274,11 @@ async fn confirm(
     };
     let id = field("id");
     let now = state.config().clock.now();
-    let Some(kept) = state.previews().get(&id, &p.login, &period, now) else {
+    let Some(kept) = state
+        .previews()
+        .get(&id, &p.login, &period, now)
+        .filter(|k| k.about.is_empty())
+    else {
         let message = ctx.t("measured.preview_expired").to_owned();
         return upload_refused(&state, ctx, &p, &period, StatusCode::CONFLICT, message).await;
     };

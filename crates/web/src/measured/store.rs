@@ -27,6 +27,9 @@ pub(crate) const MAX_BYTES: usize = 2 * chiso_formats::limits::MAX_FILE_BYTES;
 pub(crate) struct Kept {
     pub login: String,
     pub period: PeriodCode,
+    /// What the file is for (empty for a scores file; `survey:{code}:{group}` for answers),
+    /// checked by the confirmation.
+    pub about: String,
     pub file_name: String,
     pub bytes: Vec<u8>,
 }
@@ -104,6 +107,7 @@ mod tests {
         Kept {
             login: login.to_owned(),
             period: PeriodCode::parse("2025").unwrap(),
+            about: String::new(),
             file_name: "diem.csv".to_owned(),
             bytes: vec![b'x'; size],
         }

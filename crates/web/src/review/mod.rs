@@ -101,6 +101,9 @@ async fn list(
     if crate::measured::may_enter(&p, &period) {
         page = page.with_measured(crate::measured::href(&period));
     }
+    if crate::surveys::may_manage(&p, &period) {
+        page = page.with_surveys(crate::surveys::href(&period));
+    }
     Ok(render(&page)?.into_response())
 }
 

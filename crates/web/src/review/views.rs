@@ -153,6 +153,8 @@ pub(crate) struct ListPage {
     pub show_approval: bool,
     /// The sheet of survey and data values, for those who may enter them.
     pub measured_href: Option<String>,
+    /// The period's surveys, for those who run them.
+    pub surveys_href: Option<String>,
     pub phase: &'static str,
     pub rows: Vec<ListLine>,
 }
@@ -175,6 +177,11 @@ impl ListPage {
     /// Links the sheet of survey and data values.
     pub fn with_measured(mut self, href: String) -> Self {
         self.measured_href = Some(href);
+        self
+    }
+
+    pub fn with_surveys(mut self, href: String) -> Self {
+        self.surveys_href = Some(href);
         self
     }
 
@@ -215,6 +222,7 @@ impl ListPage {
             approval_href: links.approval,
             show_approval,
             measured_href: None,
+            surveys_href: None,
             phase: phase_label(lang, phase),
             rows: lines,
             ctx,

@@ -195,10 +195,13 @@ impl LeafTally {
         minimum: u64,
     ) -> Result<SurveyPoints, SurveyError> {
         let valid = self.valid();
-        let mean = match group_weights {
+        let max_value = max.value();
+        // The maximum multiplies before anything divides, so that a mean like 2,2 / 3 of 30
+        // points gives exactly 22, not 21,999….
+        let points = match group_weights {
             None => {
                 let sum: Decimal = self.groups.values().map(|g| g.weight_sum).sum();
-                (valid > 0).then(|| sum / Decimal::from(valid))
+                (valid > 0).then(|| max_value * sum / Decimal::from(valid))
             }
             Some(weights) => {
                 if let Some((group, _)) = weights.iter().find(|(_, w)| **w < Decimal::ZERO) {
@@ -210,7 +213,7 @@ impl LeafTally {
                 let mut total = Decimal::ZERO;
                 for (group, tally) in self.groups.iter().filter(|(_, t)| t.valid > 0) {
                     let w = weights.get(group).copied().unwrap_or(Decimal::ZERO);
-                    weighted += w * tally.weight_sum / Decimal::from(tally.valid);
+                    weighted += max_value * w * tally.weight_sum / Decimal::from(tally.valid);
                     total += w;
                 }
                 (!total.is_zero()).then(|| weighted / total)
@@ -218,7 +221,7 @@ impl LeafTally {
         };
         Ok(SurveyPoints {
             // A mean of weights within 0..=1 keeps the points within the maximum.
-            points: mean.map(|m| Points::new((max.value() * m).min(max.value()))),
+            points: points.map(|p| Points::new(p.min(max_value))),
             valid,
             below_minimum: valid < minimum,
         })

@@ -49,6 +49,8 @@ pub(crate) struct PageCtx {
     pub(crate) admin: bool,
     /// The session's CSRF token, for the forms of the page (sign-out in the header).
     pub(crate) csrf: String,
+    /// A public page with a form that needs the forms script (the web questionnaire).
+    pub(crate) forms: bool,
 }
 
 impl PageCtx {
@@ -118,6 +120,7 @@ impl PageCtx {
             user: None,
             admin: false,
             csrf: String::new(),
+            forms: false,
         }
     }
 }

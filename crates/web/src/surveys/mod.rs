@@ -264,13 +264,19 @@ async fn workbook(
     Ok(xlsx(&format!("phieu-{}.xlsx", s.code), bytes))
 }
 
-/// `GET /ky/{period}/dieu-tra/{survey}/xlsform/{group}`: the XLSForm of one group's
-/// questionnaire, for ODK or KoboToolbox.
+/// The respondent group a form is asked for.
+#[derive(Debug, serde::Deserialize)]
+struct GroupQuery {
+    nhom: String,
+}
+
+/// `GET /ky/{period}/dieu-tra/{survey}/xlsform.xlsx?nhom={group}`: the XLSForm of one
+/// group's questionnaire, for ODK or KoboToolbox.
 async fn xlsform(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
     InSurvey { period, survey }: InSurvey,
-    Path((_, _, group)): Path<(String, String, String)>,
+    Query(GroupQuery { nhom: group }): Query<GroupQuery>,
 ) -> Result<Response, AppError> {
     let (s, units) = service::group_units(state.db(), &p, &period, &survey, &group).await?;
     let bytes = chiso_formats::survey::xlsform_xlsx(&s.definition, &group, &units)
@@ -596,6 +602,7 @@ async fn questionnaire(
     let token = token_of(&token)?;
     let q = service::questionnaire(state.db(), token, response_cookie(&headers).as_deref()).await?;
     ctx.csrf = crate::auth::csrf::ensure_token(&session).await?;
+    ctx.forms = true;
     let mut page = QuestionnairePage::new(ctx, &q, format!("/phieu/{token}"), None);
     page.notice = match done.ok.as_deref() {
         Some("saved") => Some(page.ctx.t("survey.q_saved").to_owned()),
@@ -656,6 +663,7 @@ async fn answer(
             let (status, e) = on_form(e)?;
             let q = service::questionnaire(state.db(), &token, cookie.as_deref()).await?;
             ctx.csrf = crate::auth::csrf::ensure_token(&session).await?;
+            ctx.forms = true;
             let m = messages(&ctx, &e);
             let mut page = QuestionnairePage::new(ctx, &q, format!("/phieu/{token}"), Some(&given));
             page.errors = m;

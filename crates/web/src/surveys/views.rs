@@ -131,6 +131,13 @@ pub(crate) struct RowView {
     pub cells: Vec<CellView>,
 }
 
+/// The points table of one group of units: only the leaves its units have.
+pub(crate) struct PointsTable {
+    pub group: String,
+    pub leaves: Vec<(String, String)>,
+    pub rows: Vec<RowView>,
+}
+
 pub(crate) struct LinkView {
     pub label: String,
     pub group: String,
@@ -156,8 +163,7 @@ pub(crate) struct SurveyPage {
     pub errors: Vec<String>,
     pub groups: Vec<GroupRow>,
     pub group_codes: Vec<(String, String)>,
-    pub leaves: Vec<(String, String)>,
-    pub rows: Vec<RowView>,
+    pub tables: Vec<PointsTable>,
     pub undecided: usize,
     pub left_out: String,
     pub links: Vec<LinkView>,
@@ -201,7 +207,7 @@ impl SurveyPage {
                     reached: reached
                         .map_or_else(|| DASH.to_owned(), |r| format!("{} %", format::num(r))),
                     short: reached.is_some_and(|r| r < Decimal::ONE_HUNDRED),
-                    form_href: format!("{href}/xlsform/{}", format::segment(&g.code)),
+                    form_href: format!("{href}/xlsform.xlsx?nhom={}", format::segment(&g.code)),
                     units: g
                         .units
                         .iter()
@@ -216,51 +222,92 @@ impl SurveyPage {
                 }
             })
             .collect();
-        let rows = ov
+        let rows: Vec<(String, RowView)> = ov
             .rows
             .iter()
-            .map(|r| RowView {
-                code: r.unit.to_string(),
-                name: r.name.clone(),
-                cells: r
-                    .cells
-                    .iter()
-                    .zip(&ov.leaves)
-                    .map(|(c, l)| match c {
-                        None => CellView {
-                            present: false,
-                            points: DASH.to_owned(),
-                            valid: String::new(),
-                            href: String::new(),
-                            flagged: false,
-                            decided: None,
-                            label: String::new(),
-                        },
-                        Some(c) => CellView {
-                            present: true,
-                            points: c
-                                .points()
-                                .map_or_else(|| DASH.to_owned(), |p| format::num(p.value())),
-                            valid: format::count(i64::try_from(c.result.valid).unwrap_or(0)),
-                            href: format!(
-                                "{href}/{}/{}",
-                                format::segment(r.unit.as_str()),
-                                format::segment(l.leaf.as_str())
-                            ),
-                            flagged: c.result.below_minimum,
-                            decided: c.decision.as_ref().map(|d| match d.points {
-                                Some(_) => lang.t("survey.decided_manual").to_owned(),
-                                None => lang.t("survey.decided_keep").to_owned(),
-                            }),
-                            label: lang.tf(
-                                "survey.cell_label",
-                                &[("unit", &r.name), ("leaf", l.leaf.as_str())],
-                            ),
-                        },
-                    })
-                    .collect(),
+            .map(|r| {
+                (
+                    r.group.to_string(),
+                    RowView {
+                        code: r.unit.to_string(),
+                        name: r.name.clone(),
+                        cells: r
+                            .cells
+                            .iter()
+                            .zip(&ov.leaves)
+                            .map(|(c, l)| match c {
+                                None => CellView {
+                                    present: false,
+                                    points: DASH.to_owned(),
+                                    valid: String::new(),
+                                    href: String::new(),
+                                    flagged: false,
+                                    decided: None,
+                                    label: String::new(),
+                                },
+                                Some(c) => CellView {
+                                    present: true,
+                                    points: c.points().map_or_else(
+                                        || DASH.to_owned(),
+                                        |p| format::num(p.value()),
+                                    ),
+                                    valid: format::count(
+                                        i64::try_from(c.result.valid).unwrap_or(0),
+                                    ),
+                                    href: format!(
+                                        "{href}/{}/{}",
+                                        format::segment(r.unit.as_str()),
+                                        format::segment(l.leaf.as_str())
+                                    ),
+                                    flagged: c.result.below_minimum,
+                                    decided: c.decision.as_ref().map(|d| match d.points {
+                                        Some(_) => lang.t("survey.decided_manual").to_owned(),
+                                        None => lang.t("survey.decided_keep").to_owned(),
+                                    }),
+                                    label: lang.tf(
+                                        "survey.cell_label",
+                                        &[("unit", &r.name), ("leaf", l.leaf.as_str())],
+                                    ),
+                                },
+                            })
+                            .collect(),
+                    },
+                )
             })
             .collect();
+        let leaves: Vec<(String, String)> = ov
+            .leaves
+            .iter()
+            .map(|l| (l.leaf.to_string(), l.title.clone()))
+            .collect();
+        let mut tables: Vec<PointsTable> = Vec::new();
+        for (group, row) in rows {
+            match tables.iter_mut().find(|t| t.group == group) {
+                Some(t) => t.rows.push(row),
+                None => tables.push(PointsTable {
+                    group,
+                    leaves: Vec::new(),
+                    rows: vec![row],
+                }),
+            }
+        }
+        // Each group's table keeps the columns of leaves some of its units have.
+        for t in &mut tables {
+            let keep: Vec<usize> = (0..leaves.len())
+                .filter(|i| t.rows.iter().any(|r| r.cells[*i].present))
+                .collect();
+            t.leaves = keep.iter().map(|i| leaves[*i].clone()).collect();
+            for r in &mut t.rows {
+                let mut cells = std::mem::take(&mut r.cells);
+                let mut k = 0;
+                cells.retain(|_| {
+                    k += 1;
+                    keep.contains(&(k - 1))
+                });
+                r.cells = cells;
+            }
+        }
+        tables.retain(|t| !t.leaves.is_empty());
         SurveyPage {
             title: s.name.clone(),
             period_href: period_href(period),
@@ -278,12 +325,7 @@ impl SurveyPage {
                 .iter()
                 .map(|g| (g.code.clone(), g.name.clone()))
                 .collect(),
-            leaves: ov
-                .leaves
-                .iter()
-                .map(|l| (l.leaf.to_string(), l.title.clone()))
-                .collect(),
-            rows,
+            tables,
             undecided: ov.undecided().len(),
             left_out: if ov.left_out > 0 {
                 format::count(i64::try_from(ov.left_out).unwrap_or(0))

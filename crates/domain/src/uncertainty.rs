@@ -147,6 +147,149 @@ pub fn bootstrap(
         .collect()
 }
 
+/// Where one respondent group's answers about one unit on one leaf count: the unit and leaf
+/// (`slot`) they feed, and the group's weight in the leaf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    /// Position of the unit among the compared units.
+    pub unit: usize,
+    /// Position of the (unit, leaf) pair in [`Leaves::slots`].
+    pub slot: usize,
+    /// The group's weight in the leaf; every cell of an unweighted leaf has weight 1 and the
+    /// leaf's answers are pooled.
+    pub weight: Decimal,
+}
+
+/// One survey leaf of one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub max: Decimal,
+    /// Whether respondent groups are weighted in the leaf (each group's mean, weighted).
+    pub weighted: bool,
+    /// The points with every respondent, kept in a draw that has no answer about it.
+    pub estimate: Decimal,
+}
+
+/// Units whose survey points come from several leaves and respondent groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaves {
+    pub cells: Vec<Cell>,
+    pub slots: Vec<Slot>,
+    /// Each unit's points other than the survey's, by position.
+    pub other_points: Vec<Decimal>,
+}
+
+/// Each unit's 90 % intervals when its survey points are the sum of several leaves fed by
+/// several respondent groups; a respondent's `answers` are `(cell, sum of weights, valid
+/// answers)` with cells of [`Leaves::cells`]. Ranks are among the units given (one group).
+pub fn bootstrap_leaves(
+    respondents: &[Respondent],
+    l: &Leaves,
+    draws: u32,
+    seed: u64,
+) -> Vec<UnitUncertainty> {
+    let n = l.other_points.len();
+    let draws = draws.max(1) as usize;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut has_slot = vec![false; n];
+    let mut slot_unit: Vec<Option<usize>> = vec![None; l.slots.len()];
+    for c in &l.cells {
+        if let Some(h) = has_slot.get_mut(c.unit) {
+            *h = true;
+        }
+        if let Some(s) = slot_unit.get_mut(c.slot) {
+            *s = Some(c.unit);
+        }
+    }
+    let mut survey: Vec<Vec<Decimal>> = vec![Vec::with_capacity(draws); n];
+    let mut total: Vec<Vec<Decimal>> = vec![Vec::with_capacity(draws); n];
+    let mut rank: Vec<Vec<u32>> = vec![Vec::with_capacity(draws); n];
+    let mut sums = vec![(Decimal::ZERO, 0_u64); l.cells.len()];
+    for _ in 0..draws {
+        sums.iter_mut().for_each(|s| *s = (Decimal::ZERO, 0));
+        for _ in 0..respondents.len() {
+            let r = &respondents[rng.random_range(0..respondents.len())];
+            for &(cell, weight, valid) in &r.answers {
+                if let Some(s) = sums.get_mut(cell) {
+                    s.0 += weight;
+                    s.1 += u64::from(valid);
+                }
+            }
+        }
+        let points = slot_points(l, &sums);
+        let mut unit_survey = vec![Decimal::ZERO; n];
+        for (slot, p) in points.iter().enumerate() {
+            if let Some(Some(u)) = slot_unit.get(slot)
+                && let Some(s) = unit_survey.get_mut(*u)
+            {
+                *s += *p;
+            }
+        }
+        let t: Vec<Decimal> = (0..n).map(|u| l.other_points[u] + unit_survey[u]).collect();
+        let r = ranks(&t);
+        for u in 0..n {
+            if has_slot[u] {
+                survey[u].push(unit_survey[u]);
+            }
+            total[u].push(t[u]);
+            rank[u].push(r[u]);
+        }
+    }
+    (0..n)
+        .map(|u| {
+            let fallback = Interval {
+                low: l.other_points[u],
+                high: l.other_points[u],
+            };
+            UnitUncertainty {
+                survey_points: if has_slot[u] {
+                    interval(&mut survey[u])
+                } else {
+                    None
+                },
+                total: interval(&mut total[u]).unwrap_or(fallback),
+                rank: interval(&mut rank[u]).unwrap_or(Interval { low: 1, high: 1 }),
+            }
+        })
+        .collect()
+}
+
+/// The points of every slot from the drawn cells' sums; a slot without answers keeps its
+/// estimate. The maximum multiplies before dividing, as the points themselves are computed.
+fn slot_points(l: &Leaves, sums: &[(Decimal, u64)]) -> Vec<Decimal> {
+    let mut pooled = vec![(Decimal::ZERO, 0_u64); l.slots.len()];
+    let mut weighted = vec![(Decimal::ZERO, Decimal::ZERO); l.slots.len()];
+    for (c, (w, v)) in l.cells.iter().zip(sums) {
+        let Some(slot) = l.slots.get(c.slot) else {
+            continue;
+        };
+        if slot.weighted {
+            if *v > 0 {
+                let acc = &mut weighted[c.slot];
+                acc.0 += slot.max * c.weight * *w / Decimal::from(*v);
+                acc.1 += c.weight;
+            }
+        } else {
+            pooled[c.slot].0 += *w;
+            pooled[c.slot].1 += *v;
+        }
+    }
+    l.slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let p = if s.weighted {
+                let (sum, total) = weighted[i];
+                (!total.is_zero()).then(|| sum / total)
+            } else {
+                let (w, v) = pooled[i];
+                (v > 0).then(|| s.max * w / Decimal::from(v))
+            };
+            p.map_or(s.estimate, |p| p.min(s.max))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +369,86 @@ mod tests {
             bootstrap(&respondents, &c, 300, 3),
             bootstrap(&respondents, &c, 300, 3)
         );
+    }
+
+    #[test]
+    fn several_leaves_add_up_and_a_unanimous_crowd_settles_the_order() {
+        // Two units, two leaves each (max 10 and 6); every respondent gives unit 0 full marks
+        // and unit 1 nothing on both.
+        let l = Leaves {
+            cells: vec![
+                Cell {
+                    unit: 0,
+                    slot: 0,
+                    weight: dec!(1),
+                },
+                Cell {
+                    unit: 0,
+                    slot: 1,
+                    weight: dec!(1),
+                },
+                Cell {
+                    unit: 1,
+                    slot: 2,
+                    weight: dec!(1),
+                },
+                Cell {
+                    unit: 1,
+                    slot: 3,
+                    weight: dec!(1),
+                },
+            ],
+            slots: vec![
+                Slot {
+                    max: dec!(10),
+                    weighted: false,
+                    estimate: dec!(10),
+                },
+                Slot {
+                    max: dec!(6),
+                    weighted: false,
+                    estimate: dec!(6),
+                },
+                Slot {
+                    max: dec!(10),
+                    weighted: false,
+                    estimate: dec!(0),
+                },
+                Slot {
+                    max: dec!(6),
+                    weighted: false,
+                    estimate: dec!(0),
+                },
+            ],
+            other_points: vec![dec!(50), dec!(60)],
+        };
+        let crowd: Vec<Respondent> = (0..20)
+            .map(|_| Respondent {
+                answers: vec![
+                    (0, dec!(1), 1),
+                    (1, dec!(1), 1),
+                    (2, dec!(0), 1),
+                    (3, dec!(0), 1),
+                ],
+            })
+            .collect();
+        let u = bootstrap_leaves(&crowd, &l, 100, 5);
+        assert_eq!(
+            u[0].survey_points,
+            Some(Interval {
+                low: dec!(16),
+                high: dec!(16)
+            })
+        );
+        assert_eq!(
+            u[0].total,
+            Interval {
+                low: dec!(66),
+                high: dec!(66)
+            }
+        );
+        assert_eq!(u[1].rank, Interval { low: 2, high: 2 });
+        assert!(order_settled(&u[0], &u[1]));
     }
 
     proptest! {

@@ -15,6 +15,7 @@ use chiso_domain::questionnaire::{
     self, Counted, LeafSurvey, QuestionnaireKind, RespondentGroup, SurveyDefinition,
 };
 use chiso_domain::survey::SurveyPoints;
+use chiso_domain::uncertainty::{self, UnitUncertainty};
 use chiso_domain::{GroupName, IndexSet, NodeCode, PeriodCode, Points, RawValue, UnitCode};
 use chiso_formats::survey::{
     AnswerContext, AnswerFileError, AnswerRecord, AnswerStats, Progress, read_answers,
@@ -1351,4 +1352,209 @@ pub async fn period_name(db: &Db, p: &Principal, period: &PeriodCode) -> Service
         .await?
         .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", period))?
         .name)
+}
+
+/// Bootstrap draws behind the intervals: enough for stable 5th and 95th percentiles.
+pub const DRAWS: u32 = 400;
+
+/// One unit's intervals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitInterval {
+    pub unit: UnitCode,
+    pub name: String,
+    /// Survey points with every respondent (the sum over the survey's leaves).
+    pub survey_points: Decimal,
+    pub uncertainty: UnitUncertainty,
+    /// Its total with every respondent: the other points plus the survey points.
+    pub total: Decimal,
+}
+
+/// A group of units compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupIntervals {
+    pub group: GroupName,
+    /// Units best first (by their total with every respondent).
+    pub units: Vec<UnitInterval>,
+    /// Neighbours in that order whose order the data do not settle.
+    pub unsettled: Vec<(UnitCode, UnitCode)>,
+    /// Whether the other points come from the period's computed results (otherwise units are
+    /// compared on their survey points alone).
+    pub with_results: bool,
+}
+
+/// How far the answers settle each unit's survey points, total and rank: a seeded bootstrap
+/// over whole respondents ([`chiso_domain::uncertainty`]), per group of units, with the
+/// points other than this survey's from the period's last computation. SIPAS questionnaires
+/// keep their points fixed in the draws.
+pub async fn intervals(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+) -> ServiceResult<(Survey, Vec<GroupIntervals>)> {
+    let ov = overview(db, p, period, code).await?;
+    let def = &ov.survey.definition;
+    let results = chiso_store::results::load(db, period).await?;
+    let answers = surveys::answers(db, ov.survey.id).await?;
+    let scales: BTreeMap<&str, chiso_domain::survey::AnswerScale> = def
+        .groups
+        .iter()
+        .filter_map(|g| g.scale().ok().map(|s| (g.code.as_str(), s)))
+        .collect();
+    let mut out = Vec::new();
+    let mut groups: Vec<&GroupName> = Vec::new();
+    for r in &ov.rows {
+        if !groups.contains(&&r.group) {
+            groups.push(&r.group);
+        }
+    }
+    for group in groups {
+        let rows: Vec<&UnitRow> = ov.rows.iter().filter(|r| &r.group == group).collect();
+        let index: BTreeMap<&UnitCode, usize> =
+            rows.iter().enumerate().map(|(i, r)| (&r.unit, i)).collect();
+        // Slots: each unit's leaves with points; cells: (slot, respondent group).
+        let mut slots = Vec::new();
+        let mut slot_of: BTreeMap<(usize, &NodeCode), usize> = BTreeMap::new();
+        for (u, r) in rows.iter().enumerate() {
+            for (cell, column) in r.cells.iter().zip(&ov.leaves) {
+                let Some(cell) = cell else { continue };
+                let weighted = def
+                    .rule(&column.leaf)
+                    .is_some_and(|rule| !rule.group_weights.is_empty());
+                slot_of.insert((u, &column.leaf), slots.len());
+                slots.push(uncertainty::Slot {
+                    max: cell.max.value(),
+                    weighted,
+                    estimate: cell.points().map_or(Decimal::ZERO, |p| p.value()),
+                });
+            }
+        }
+        let mut cells: Vec<uncertainty::Cell> = Vec::new();
+        let mut cell_of: BTreeMap<(usize, &str), usize> = BTreeMap::new();
+        let mut respondents: Vec<uncertainty::Respondent> = Vec::new();
+        let mut current: Option<&str> = None;
+        let mut acc: BTreeMap<usize, (Decimal, u32)> = BTreeMap::new();
+        let flush = |acc: &mut BTreeMap<usize, (Decimal, u32)>,
+                     respondents: &mut Vec<uncertainty::Respondent>| {
+            if !acc.is_empty() {
+                respondents.push(uncertainty::Respondent {
+                    answers: std::mem::take(acc)
+                        .into_iter()
+                        .map(|(c, (w, v))| (c, w, v))
+                        .collect(),
+                });
+            }
+        };
+        for a in &answers {
+            if current != Some(a.respondent.as_str()) {
+                flush(&mut acc, &mut respondents);
+                current = Some(a.respondent.as_str());
+            }
+            let Some(g) = def.group(&a.grp) else { continue };
+            let Some(q) = g.question(&a.question) else {
+                continue;
+            };
+            let (Some(leaf), questionnaire::QuestionTarget::Leaf(_)) = (g.leaf_of(q), &q.target)
+            else {
+                continue;
+            };
+            let Some(u) = UnitCode::parse(&a.unit)
+                .ok()
+                .and_then(|u| index.get(&u).copied())
+            else {
+                continue;
+            };
+            let Some(slot) = slot_of.get(&(u, leaf)).copied() else {
+                continue;
+            };
+            let Some(chiso_domain::survey::Answer::Valid(weight)) = scales
+                .get(g.code.as_str())
+                .and_then(|s| s.read(&a.answer).ok())
+            else {
+                continue;
+            };
+            let key_group = if slots[slot].weighted {
+                g.code.as_str()
+            } else {
+                ""
+            };
+            let cell = *cell_of.entry((slot, key_group)).or_insert_with(|| {
+                cells.push(uncertainty::Cell {
+                    unit: u,
+                    slot,
+                    weight: def
+                        .rule(leaf)
+                        .and_then(|r| r.group_weights.get(&g.code).copied())
+                        .unwrap_or(Decimal::ONE),
+                });
+                cells.len() - 1
+            });
+            let e = acc.entry(cell).or_default();
+            e.0 += weight;
+            e.1 += 1;
+        }
+        flush(&mut acc, &mut respondents);
+        let survey_points: Vec<Decimal> = rows
+            .iter()
+            .map(|r| {
+                r.cells
+                    .iter()
+                    .flatten()
+                    .filter_map(Cell::points)
+                    .map(|p| p.value())
+                    .sum()
+            })
+            .collect();
+        let with_results = results.is_some();
+        let other: Vec<Decimal> = rows
+            .iter()
+            .map(|r| {
+                let Some(res) = results
+                    .as_ref()
+                    .and_then(|x| x.units.iter().find(|u| u.unit == r.unit))
+                else {
+                    return Decimal::ZERO;
+                };
+                let stored: Decimal = res
+                    .leaves
+                    .iter()
+                    .filter(|l| ov.leaves.iter().any(|c| c.leaf == l.code))
+                    .map(|l| l.points.value())
+                    .sum();
+                res.total.value() - stored
+            })
+            .collect();
+        let leaves = uncertainty::Leaves {
+            cells,
+            slots,
+            other_points: other.clone(),
+        };
+        let seed = ov.survey.id.unsigned_abs();
+        let drawn = uncertainty::bootstrap_leaves(&respondents, &leaves, DRAWS, seed);
+        let mut units: Vec<UnitInterval> = rows
+            .iter()
+            .zip(drawn)
+            .enumerate()
+            .map(|(i, (r, u))| UnitInterval {
+                unit: r.unit.clone(),
+                name: r.name.clone(),
+                survey_points: survey_points[i],
+                uncertainty: u,
+                total: other[i] + survey_points[i],
+            })
+            .collect();
+        units.sort_by_key(|u| std::cmp::Reverse(u.total));
+        let unsettled = units
+            .windows(2)
+            .filter(|w| !uncertainty::order_settled(&w[0].uncertainty, &w[1].uncertainty))
+            .map(|w| (w[0].unit.clone(), w[1].unit.clone()))
+            .collect();
+        out.push(GroupIntervals {
+            group: group.clone(),
+            units,
+            unsettled,
+            with_results,
+        });
+    }
+    Ok((ov.survey, out))
 }

@@ -514,3 +514,48 @@ async fn a_web_questionnaire_link_saves_resumes_submits_once_and_can_be_revoked(
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn the_demo_survey_gives_every_unit_intervals_around_its_points_and_names_unsettled_orders() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let db = &t.db;
+        load_demo(db, AT).await.unwrap();
+        let (survey, groups) = surveys::intervals(db, &admin(), &period(), "XHH-2026")
+            .await
+            .unwrap();
+        assert_eq!(survey.code, "XHH-2026");
+        assert!(!groups.is_empty(), "[{}]", backend.name());
+        for g in &groups {
+            assert!(g.units.len() > 1);
+            for u in &g.units {
+                let p = u
+                    .uncertainty
+                    .survey_points
+                    .expect("answers about every unit");
+                assert!(
+                    p.low <= u.survey_points && u.survey_points <= p.high,
+                    "{}: {} outside {:?}",
+                    u.unit,
+                    u.survey_points,
+                    p
+                );
+                let r = u.uncertainty.rank;
+                assert!(1 <= r.low && r.low <= r.high && r.high as usize <= g.units.len());
+            }
+            // Best first, and only neighbours are named.
+            assert!(g.units.windows(2).all(|w| w[0].total >= w[1].total));
+            for (a, b) in &g.unsettled {
+                let i = g.units.iter().position(|u| &u.unit == a).unwrap();
+                assert_eq!(&g.units[i + 1].unit, b);
+            }
+        }
+        // The same data and seed give the same intervals.
+        let again = surveys::intervals(db, &admin(), &period(), "XHH-2026")
+            .await
+            .unwrap()
+            .1;
+        assert_eq!(groups, again);
+        t.drop_database().await;
+    }
+}

@@ -162,6 +162,10 @@ async fn a_survey_runs_from_its_template_to_points_written_into_the_period() {
             ">18,00</a> <small>(1)</small>",
         ]);
 
+        // Each unit's intervals; two respondents settle nothing.
+        let ci = admin.page(&format!("{survey}/do-tin-cay")).await;
+        ci.assert_has(&["Khoảng tin cậy 90 %", "Sở Nội vụ và Sở Tư pháp"]);
+
         // The answers behind SNV's points.
         let cell = admin.page(&format!("{survey}/SNV/2.1")).await;
         cell.assert_has(&["Sở Nội vụ – tiêu chí 2.1", "<code>A</code>", "60 %"]);

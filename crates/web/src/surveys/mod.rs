@@ -50,6 +50,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}/dieu-tra/{survey}/khoa", post(close))
         .route("/ky/{period}/dieu-tra/{survey}/duong-dan", post(issue))
         .route("/ky/{period}/dieu-tra/{survey}/thu-hoi", post(revoke))
+        .route("/ky/{period}/dieu-tra/{survey}/do-tin-cay", get(intervals))
         .route("/ky/{period}/dieu-tra/{survey}/{unit}/{node}", get(cell))
         .route(
             "/ky/{period}/dieu-tra/{survey}/{unit}/{node}/quyet-dinh",
@@ -508,6 +509,19 @@ async fn revoke(
         .into_response()),
         Err(e) => refused(&state, ctx, &p, &period, &survey, e).await,
     }
+}
+
+/// `GET …/do-tin-cay`: each unit's 90 % intervals of survey points, total and rank, and the
+/// neighbours whose order the answers do not settle.
+async fn intervals(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    SignedIn(p): SignedIn,
+    InSurvey { period, survey }: InSurvey,
+) -> Result<Response, AppError> {
+    let (s, groups) = service::intervals(state.db(), &p, &period, &survey).await?;
+    let page = views::IntervalsPage::new(ctx, &s, &groups);
+    Ok(render(&page)?.into_response())
 }
 
 async fn cell_view(

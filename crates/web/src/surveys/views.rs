@@ -602,3 +602,99 @@ impl QuestionnairePage {
         }
     }
 }
+
+/// One unit's line on the intervals page.
+pub(crate) struct IntervalRow {
+    pub code: String,
+    pub name: String,
+    pub survey: String,
+    pub survey_interval: String,
+    pub total: String,
+    pub total_interval: String,
+    pub rank: String,
+}
+
+/// One group's intervals.
+pub(crate) struct IntervalTable {
+    pub group: String,
+    pub rows: Vec<IntervalRow>,
+    pub unsettled: Vec<String>,
+    pub survey_only: bool,
+}
+
+/// `GET /ky/{period}/dieu-tra/{survey}/do-tin-cay`.
+#[derive(Template)]
+#[template(path = "survey_intervals.html")]
+pub(crate) struct IntervalsPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub survey_href: String,
+    pub survey_name: String,
+    pub draws: String,
+    pub tables: Vec<IntervalTable>,
+}
+
+impl IntervalsPage {
+    pub(crate) fn new(
+        ctx: PageCtx,
+        survey: &Survey,
+        groups: &[chiso_services::surveys::GroupIntervals],
+    ) -> Self {
+        let lang = ctx.lang;
+        let range =
+            |low: Decimal, high: Decimal| format!("{} – {}", format::num(low), format::num(high));
+        let tables = groups
+            .iter()
+            .map(|g| {
+                let name = |code: &chiso_domain::UnitCode| {
+                    g.units
+                        .iter()
+                        .find(|u| &u.unit == code)
+                        .map_or_else(|| code.to_string(), |u| u.name.clone())
+                };
+                IntervalTable {
+                    group: g.group.to_string(),
+                    survey_only: !g.with_results,
+                    rows: g
+                        .units
+                        .iter()
+                        .map(|u| IntervalRow {
+                            code: u.unit.to_string(),
+                            name: u.name.clone(),
+                            survey: format::num(u.survey_points),
+                            survey_interval: u
+                                .uncertainty
+                                .survey_points
+                                .map_or_else(|| DASH.to_owned(), |i| range(i.low, i.high)),
+                            total: format::num(u.total),
+                            total_interval: range(
+                                u.uncertainty.total.low,
+                                u.uncertainty.total.high,
+                            ),
+                            rank: if u.uncertainty.rank.low == u.uncertainty.rank.high {
+                                u.uncertainty.rank.low.to_string()
+                            } else {
+                                format!("{}–{}", u.uncertainty.rank.low, u.uncertainty.rank.high)
+                            },
+                        })
+                        .collect(),
+                    unsettled: g
+                        .unsettled
+                        .iter()
+                        .map(|(a, b)| {
+                            lang.tf("survey.unsettled", &[("a", &name(a)), ("b", &name(b))])
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        IntervalsPage {
+            title: lang.tf("survey.intervals_title", &[("survey", &survey.name)]),
+            survey_href: survey_href(survey.period.as_str(), &survey.code),
+            survey_name: survey.name.clone(),
+            draws: format::count(i64::from(chiso_services::surveys::DRAWS)),
+            tables,
+            ctx,
+        }
+    }
+}

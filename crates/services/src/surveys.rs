@@ -755,6 +755,7 @@ pub async fn preview_answers(
     period: &PeriodCode,
     code: &str,
     file: &AnswerFile,
+    progress: impl FnMut(Progress) + Send + 'static,
 ) -> ServiceResult<AnswersPreview> {
     let (survey, basis) = open_survey(db, p, period, code).await?;
     let stored = surveys::respondent_ids(db, survey.id).await?;
@@ -778,7 +779,7 @@ pub async fn preview_answers(
                 }
                 Ok::<(), ServiceError>(())
             },
-            |_| {},
+            progress,
         )
         .map_err(file_refused)?;
         Ok::<_, ServiceError>((stats, seen))

@@ -331,7 +331,7 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
             file_name: "XHH_LD_2026.csv".into(),
             group: None,
         };
-        let preview = surveys::preview_answers(db, &admin(), &period(), "KS-2026", &file)
+        let preview = surveys::preview_answers(db, &admin(), &period(), "KS-2026", &file, |_| {})
             .await
             .unwrap();
         assert_eq!(
@@ -348,7 +348,7 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
             .await
             .unwrap();
         assert_eq!((counts.respondents_added, counts.answers_added), (2, 7));
-        let preview = surveys::preview_answers(db, &admin(), &period(), "KS-2026", &file)
+        let preview = surveys::preview_answers(db, &admin(), &period(), "KS-2026", &file, |_| {})
             .await
             .unwrap();
         assert_eq!(

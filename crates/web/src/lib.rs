@@ -140,6 +140,8 @@ struct Inner {
     form_key: tokio::sync::OnceCell<Vec<u8>>,
     /// Scores files previewed and awaiting their confirmation.
     previews: measured::Previews,
+    /// Answer files being read or imported in the background.
+    survey_jobs: surveys::jobs::Jobs,
 }
 
 impl AppState {
@@ -166,6 +168,7 @@ impl AppState {
                 throttle,
                 form_key: tokio::sync::OnceCell::new(),
                 previews: measured::Previews::default(),
+                survey_jobs: surveys::jobs::Jobs::default(),
             }),
         }
     }
@@ -207,6 +210,11 @@ impl AppState {
     /// Scores files previewed and awaiting their confirmation.
     pub(crate) fn previews(&self) -> &measured::Previews {
         &self.inner.previews
+    }
+
+    /// Answer files being read or imported in the background.
+    pub(crate) fn survey_jobs(&self) -> &surveys::jobs::Jobs {
+        &self.inner.survey_jobs
     }
 
     /// The gate in front of password hashing.

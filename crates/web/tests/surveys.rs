@@ -73,6 +73,20 @@ async fn prepared(db: &Db) {
     grants::grant(db, "cb.snv", &officer, &a, AT).await.unwrap();
 }
 
+/// Follows a background job's page until it no longer reloads itself: the preview, a refusal,
+/// or the redirect to the survey page.
+async fn follow(b: &mut Browser, path: &str) -> common::browser::Reply {
+    for _ in 0..200 {
+        let r = b.get(path).await;
+        if !r.body.contains("http-equiv=\"refresh\"") {
+            return r;
+        }
+        assert!(r.body.contains("<progress"), "{}", r.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job at {path} did not end");
+}
+
 #[tokio::test]
 async fn a_survey_runs_from_its_template_to_points_written_into_the_period() {
     for backend in backends() {
@@ -134,6 +148,22 @@ async fn a_survey_runs_from_its_template_to_points_written_into_the_period() {
         let page = admin.page(&r.location).await;
         page.assert_has(&["Đã tạo đợt điều tra.", "Tiến độ thu phiếu", "Sở Nội vụ"]);
 
+        // A file with mistakes: every one named with its row, nothing stored.
+        let bad = "respondent,group,unit,question,answer\nq1,N1,SNV,C1,X\nq2,N1,KHONG,C1,A\n";
+        let r = admin
+            .post_multipart(
+                &format!("{survey}/nhap-phieu"),
+                &[
+                    Part::Text("csrf", &csrf_of(&page.body)),
+                    Part::Text("group", ""),
+                    Part::File("file", "sai.csv", bad.as_bytes()),
+                ],
+            )
+            .await;
+        let r = follow(&mut admin, &r.location).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        r.assert_has(&["sai.csv, dòng 2", "sai.csv, dòng 3"]);
+
         // An answer file: previewed (nothing stored), then imported.
         let answers = "respondent,group,unit,question,answer\n\
                        p1,N1,SNV,C1,A\np1,N1,STP,C1,B\np2,N1,SNV,C1,C\np2,N1,STP,C1,E\n";
@@ -147,12 +177,18 @@ async fn a_survey_runs_from_its_template_to_points_written_into_the_period() {
                 ],
             )
             .await;
+        // The file is read in the background; its page follows until the preview is ready.
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(r.location.contains("/tien-trinh/"), "{}", r.location);
+        let r = follow(&mut admin, &r.location).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         r.assert_has(&["Xem trước tệp phieu-thu.csv", "2 phiếu mới"]);
         let id = hidden(&r.body, "id");
         let r = admin
             .post_csrf(&format!("{survey}/xac-nhan"), &[("id", &id)])
             .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = follow(&mut admin, &r.location).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let page = admin.page(&r.location).await;
         // SNV: A, C → (1 + 0,2) / 2 = 0,6 × 30 = 18; STP: B (E not counted) → 18.

@@ -6,6 +6,7 @@
 //!
 //! Handlers are thin: parse → call `chiso_services::surveys` → render or redirect.
 
+pub(crate) mod jobs;
 pub(crate) mod views;
 
 use axum::extract::{Multipart, Path, Query, State};
@@ -48,6 +49,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}/dieu-tra/{survey}/nhap-phieu", post(upload))
         .route("/ky/{period}/dieu-tra/{survey}/xac-nhan", post(confirm))
         .route("/ky/{period}/dieu-tra/{survey}/khoa", post(close))
+        .route(
+            "/ky/{period}/dieu-tra/{survey}/tien-trinh/{job}",
+            get(progress),
+        )
         .route("/ky/{period}/dieu-tra/{survey}/duong-dan", post(issue))
         .route("/ky/{period}/dieu-tra/{survey}/thu-hoi", post(revoke))
         .route("/ky/{period}/dieu-tra/{survey}/do-tin-cay", get(intervals))
@@ -71,9 +76,13 @@ const NOTICES: &[(&str, &str)] = &[
 
 /// A refusal's message, then one line per listed problem.
 fn messages(ctx: &PageCtx, e: &ServiceError) -> Vec<String> {
+    messages_in(ctx.lang, e)
+}
+
+fn messages_in(lang: crate::i18n::Lang, e: &ServiceError) -> Vec<String> {
     let args: Vec<(&str, &str)> = e.args().iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut out = vec![ctx.lang.tf(&service_key(e.code()), &args)];
-    let details = detail_lines(ctx.lang, e.details());
+    let mut out = vec![lang.tf(&service_key(e.code()), &args)];
+    let details = detail_lines(lang, e.details());
     // A list of problems repeats its first as the head: show the list alone.
     if matches!(e.details(), Some(chiso_services::Detail::Problems(_))) {
         out.clear();
@@ -332,33 +341,145 @@ async fn upload(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     };
     let group = parts.get("group").map(str::to_owned);
-    let preview = {
-        let tmp = temp_copy(&bytes)?;
-        let file = AnswerFile {
-            path: tmp.path().to_owned(),
-            file_name: name.clone(),
-            group: group.clone(),
-        };
-        service::preview_answers(state.db(), &p, &period, &survey, &file).await
-    };
-    let preview = match preview {
-        Ok(p) => p,
-        Err(e) => return refused(&state, ctx, &p, &period, &survey, e).await,
-    };
+    if !state.survey_jobs().has_room() {
+        return Err(AppError::Service(ServiceError::new(
+            chiso_services::codes::BUSY,
+        )));
+    }
     let now = state.config().clock.now();
-    let id = state.previews().keep(
+    let kept_id = state.previews().keep(
         Kept {
             login: p.login.clone(),
             period: period.clone(),
-            about: format!("survey:{survey}:{}", group.unwrap_or_default()),
-            file_name: name,
-            bytes,
+            about: format!("survey:{survey}:{}", group.clone().unwrap_or_default()),
+            file_name: name.clone(),
+            bytes: bytes.clone(),
         },
         now,
     );
-    let s = service::get(state.db(), &p, &period, &survey).await?;
-    let page = PreviewPage::new(ctx, &s, &preview, id);
-    Ok(render(&page)?.into_response())
+    let tmp = temp_copy(&bytes)?;
+    drop(bytes);
+    let file = AnswerFile {
+        path: tmp.path().to_owned(),
+        file_name: name,
+        group,
+    };
+    let id = start_job(&state, &p, &period, &survey, now);
+    let jobs = state.survey_jobs().clone();
+    let db = state.db().clone();
+    let job = id.clone();
+    let (period_code, survey_code) = (period.clone(), survey.clone());
+    tokio::spawn(async move {
+        let progress = {
+            let (jobs, job) = (jobs.clone(), job.clone());
+            move |pr| jobs.progress(&job, pr)
+        };
+        let outcome =
+            service::preview_answers(&db, &p, &period_code, &survey_code, &file, progress).await;
+        drop(tmp);
+        jobs.finish(
+            &job,
+            match outcome {
+                Ok(preview) => jobs::State::Previewed {
+                    preview,
+                    kept: kept_id,
+                },
+                Err(e) => jobs::State::Failed(e),
+            },
+        );
+    });
+    Ok(Redirect::to(&progress_href(period.as_str(), &(survey, id))).into_response())
+}
+
+/// The page following a job.
+fn progress_href(period: &str, (survey, id): &(String, String)) -> String {
+    format!("{}/tien-trinh/{id}", survey_href(period, survey))
+}
+
+/// Registers a running job of `p` on the survey.
+fn start_job(
+    state: &AppState,
+    p: &Principal,
+    period: &PeriodCode,
+    survey: &str,
+    now: time::OffsetDateTime,
+) -> String {
+    state.survey_jobs().start(
+        jobs::Job {
+            login: p.login.clone(),
+            period: period.clone(),
+            survey: survey.to_owned(),
+            started: now,
+            progress: chiso_formats::survey::Progress::default(),
+            state: jobs::State::Running,
+        },
+        now,
+    )
+}
+
+/// What the progress page shows once a job has ended.
+enum Ended {
+    Running((u64, usize, usize, Option<i64>)),
+    Previewed(chiso_services::surveys::AnswersPreview, String),
+    Imported(u64),
+    Failed(StatusCode, Vec<String>),
+}
+
+/// `GET …/tien-trinh/{job}`: how far the reading or import has come (the page reloads every
+/// second), then the preview, the refusal, or the survey page with the import's notice.
+async fn progress(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    SignedIn(p): SignedIn,
+    InSurvey { period, survey }: InSurvey,
+    Path((_, _, id)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    service::require_manage(&p, &period)?;
+    let now = state.config().clock.now();
+    let lang = ctx.lang;
+    let ended = state
+        .survey_jobs()
+        .with(&id, &p.login, &period, &survey, |job| match &job.state {
+            jobs::State::Running => Ended::Running(jobs::estimate(job, now)),
+            jobs::State::Previewed { preview, kept } => {
+                Ended::Previewed(preview.clone(), kept.clone())
+            }
+            jobs::State::Imported(counts) => Ended::Imported(counts.respondents_added),
+            jobs::State::Failed(e) => Ended::Failed(
+                match e.kind() {
+                    Kind::Conflict => StatusCode::CONFLICT,
+                    Kind::Invalid | Kind::TooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+                    kind => crate::error::status_of(kind),
+                },
+                messages_in(lang, e),
+            ),
+        });
+    let Some(ended) = ended else {
+        let m = vec![ctx.t("survey.preview_expired").to_owned()];
+        let page = survey_view(&state, ctx, &p, &period, &survey, None, m).await?;
+        return Ok((StatusCode::CONFLICT, render(&page)?).into_response());
+    };
+    match ended {
+        Ended::Running(figures) => {
+            let page =
+                views::ProgressPage::new(ctx, survey_href(period.as_str(), &survey), figures);
+            Ok(render(&page)?.into_response())
+        }
+        Ended::Previewed(preview, kept) => {
+            let s = service::get(state.db(), &p, &period, &survey).await?;
+            let page = PreviewPage::new(ctx, &s, &preview, kept);
+            Ok(render(&page)?.into_response())
+        }
+        Ended::Imported(n) => Ok(Redirect::to(&format!(
+            "{}?ok=imported&n={n}",
+            survey_href(period.as_str(), &survey)
+        ))
+        .into_response()),
+        Ended::Failed(status, m) => {
+            let page = survey_view(&state, ctx, &p, &period, &survey, None, m).await?;
+            Ok((status, render(&page)?).into_response())
+        }
+    }
 }
 
 /// The uploaded bytes in a temporary file, which the readers stream from.
@@ -393,24 +514,40 @@ async fn confirm(
         return Ok((StatusCode::CONFLICT, render(&page)?).into_response());
     };
     let group = kept.about[prefix.len()..].to_owned();
+    if !state.survey_jobs().has_room() {
+        return Err(AppError::Service(ServiceError::new(
+            chiso_services::codes::BUSY,
+        )));
+    }
     let tmp = temp_copy(&kept.bytes)?;
     let file = AnswerFile {
         path: tmp.path().to_owned(),
         file_name: kept.file_name,
         group: (!group.is_empty()).then_some(group),
     };
-    match service::import_answers(state.db(), &p, &period, &survey, &file, now, |_| {}).await {
-        Ok(counts) => {
-            state.previews().forget(&id);
-            Ok(Redirect::to(&format!(
-                "{}?ok=imported&n={}",
-                survey_href(period.as_str(), &survey),
-                counts.respondents_added
-            ))
-            .into_response())
-        }
-        Err(e) => refused(&state, ctx, &p, &period, &survey, e).await,
-    }
+    state.previews().forget(&id);
+    let job = start_job(&state, &p, &period, &survey, now);
+    let jobs = state.survey_jobs().clone();
+    let db = state.db().clone();
+    let (job_id, period_code, survey_code) = (job.clone(), period.clone(), survey.clone());
+    tokio::spawn(async move {
+        let progress = {
+            let (jobs, job) = (jobs.clone(), job_id.clone());
+            move |pr| jobs.progress(&job, pr)
+        };
+        let outcome =
+            service::import_answers(&db, &p, &period_code, &survey_code, &file, now, progress)
+                .await;
+        drop(tmp);
+        jobs.finish(
+            &job_id,
+            match outcome {
+                Ok(counts) => jobs::State::Imported(counts),
+                Err(e) => jobs::State::Failed(e),
+            },
+        );
+    });
+    Ok(Redirect::to(&progress_href(period.as_str(), &(survey, job))).into_response())
 }
 
 fn field(fields: &[(String, String)], name: &str) -> String {

@@ -698,3 +698,43 @@ impl IntervalsPage {
         }
     }
 }
+
+/// The page following a file being read or imported; it reloads itself every second.
+#[derive(Template)]
+#[template(path = "survey_progress.html")]
+pub(crate) struct ProgressPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub survey_href: String,
+    pub percent: u64,
+    pub summary: String,
+}
+
+impl ProgressPage {
+    pub(crate) fn new(
+        ctx: PageCtx,
+        survey_href: String,
+        (percent, rows, rejected, left): (u64, usize, usize, Option<i64>),
+    ) -> Self {
+        let lang = ctx.lang;
+        let n = |v: usize| format::count(i64::try_from(v).unwrap_or(0));
+        let left = left.map_or_else(
+            || lang.t("survey.progress_left_unknown").to_owned(),
+            |s| lang.tf("survey.progress_left", &[("seconds", &format::count(s))]),
+        );
+        ProgressPage {
+            title: lang.t("survey.progress_title").to_owned(),
+            ctx,
+            survey_href,
+            percent,
+            summary: lang.tf(
+                "survey.progress_summary",
+                &[
+                    ("rows", &n(rows)),
+                    ("rejected", &n(rejected)),
+                    ("left", &left),
+                ],
+            ),
+        }
+    }
+}

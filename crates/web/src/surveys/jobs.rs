@@ -141,10 +141,12 @@ pub(crate) fn estimate(job: &Job, now: OffsetDateTime) -> (u64, usize, usize, Op
         .checked_div(p.bytes_total)
         .unwrap_or(0)
         .min(100);
-    let elapsed = (now - job.started).as_seconds_f64();
+    // Integer arithmetic on milliseconds: the rest takes what the part read took, scaled.
+    let elapsed_ms = (now - job.started).whole_milliseconds().max(1);
     let left = (p.bytes_read > 0 && p.bytes_total >= p.bytes_read).then(|| {
-        let rate = p.bytes_read as f64 / elapsed.max(0.001);
-        ((p.bytes_total - p.bytes_read) as f64 / rate).ceil() as i64
+        let rest = i128::from(p.bytes_total - p.bytes_read);
+        let ms = elapsed_ms * rest / i128::from(p.bytes_read);
+        i64::try_from((ms + 999) / 1000).unwrap_or(i64::MAX)
     });
     (percent, p.rows, p.rejected_rows, left)
 }

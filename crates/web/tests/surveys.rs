@@ -274,6 +274,20 @@ async fn a_survey_runs_from_its_template_to_points_written_into_the_period() {
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "sent once only");
 
+        // The API checks the same file again without writing: both respondents are stored.
+        let r = admin
+            .post_multipart(
+                &format!("/api/v1/periods/2026/surveys/XHH-2026/answers?dry_run=true"),
+                &[Part::File("file", "phieu-thu.csv", answers.as_bytes())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let j = r.json();
+        assert_eq!(
+            (j["dry_run"].as_bool(), j["respondents_skipped"].as_u64()),
+            (Some(true), Some(2))
+        );
+
         // Closing writes the points: SNV (A, C, A) → 0,7333… × 30 = 22; STP (B, A) → 24.
         let page = admin.page(&survey).await;
         let r = admin

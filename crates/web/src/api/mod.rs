@@ -12,6 +12,7 @@ pub mod dto;
 mod imports;
 mod publication;
 mod review;
+mod surveys;
 mod tokens;
 mod upload;
 
@@ -56,7 +57,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "units", description = "Units across periods"),
         (name = "assessments", description = "Assessments in progress, for the people who may see them"),
         (name = "tokens", description = "Personal API tokens: `Authorization: Bearer <secret>` acts with the owner's roles"),
-        (name = "imports", description = "Files imported into the system: scores of survey and monitoring-data leaves, units, index sets")
+        (name = "imports", description = "Files imported into the system: scores of survey and monitoring-data leaves, units, index sets"),
+        (name = "surveys", description = "Sociological and satisfaction surveys: samples, points per unit and leaf, answer files, closing into the period")
     ),
     components(schemas(ErrorBody))
 )]
@@ -94,6 +96,10 @@ pub(crate) fn router() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(imports::import_scores))
         .routes(routes!(imports::import_units))
         .routes(routes!(imports::import_index_set))
+        .routes(routes!(surveys::list_surveys))
+        .routes(routes!(surveys::get_survey))
+        .routes(routes!(surveys::import_answers))
+        .routes(routes!(surveys::close_survey))
         // Uploads are bounded by the evidence limit per file, the readers' limit per imported
         // file and the application's body limit per request, not by the extractors' 2 MB.
         .layer(DefaultBodyLimit::disable())

@@ -277,7 +277,7 @@ async fn a_survey_runs_from_its_template_to_points_written_into_the_period() {
         // The API checks the same file again without writing: both respondents are stored.
         let r = admin
             .post_multipart(
-                &format!("/api/v1/periods/2026/surveys/XHH-2026/answers?dry_run=true"),
+                "/api/v1/periods/2026/surveys/XHH-2026/answers?dry_run=true",
                 &[Part::File("file", "phieu-thu.csv", answers.as_bytes())],
             )
             .await;

@@ -7,6 +7,7 @@ mod io_text;
 mod outbox;
 mod publication;
 mod report;
+mod survey;
 
 use clap::Parser;
 

@@ -159,6 +159,11 @@ pub enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+        /// Also write a survey of the synthetic set's survey leaves (`survey.xlsx`,
+        /// `survey.json`) and `survey_answers.csv` with this many respondents, each answering
+        /// every question about a few units (about 20 answers each); 0 writes no survey.
+        #[arg(long, default_value_t = 0)]
+        survey_respondents: usize,
     },
 }
 

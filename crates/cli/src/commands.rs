@@ -269,7 +269,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             leaves,
             seed,
             out,
-        } => bench_data(units, leaves, seed, &out),
+            survey_respondents,
+        } => bench_data(units, leaves, seed, survey_respondents, &out),
     }
 }
 
@@ -510,7 +511,13 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
     }
 }
 
-fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> {
+fn bench_data(
+    units: usize,
+    leaves: usize,
+    seed: u64,
+    survey_respondents: usize,
+    out: &Path,
+) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| {
         anyhow!(
             "không tạo được thư mục {}: {}",
@@ -530,6 +537,14 @@ fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> 
         "Đã ghi bộ dữ liệu tổng hợp {units} đơn vị × {leaves} tiêu chí vào {}.",
         out.display()
     );
+    if survey_respondents > 0 {
+        let s = crate::bench_survey::write(&data, survey_respondents, seed, out)?;
+        println!(
+            "Đã ghi đợt điều tra tổng hợp: {} nhóm đối tượng, {} câu hỏi (mỗi câu một tiêu chí \
+             điều tra); {survey_respondents} phiếu, {} câu trả lời.",
+            s.groups, s.questions, s.answers
+        );
+    }
     Ok(())
 }
 

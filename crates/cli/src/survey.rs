@@ -367,10 +367,20 @@ async fn points(db: &DbArgs, period: &str, survey: &str, format: PointsFormat) -
     };
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
-    stdout
+    match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
-        .map_err(|e| anyhow!("không ghi được kết quả: {}", crate::io_text::reason(&e)))?;
+    {
+        // A reader that stopped early (`| head`) wanted no more.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) => {
+            return Err(anyhow!(
+                "không ghi được kết quả: {}",
+                crate::io_text::reason(&e)
+            ));
+        }
+        Ok(()) => {}
+    }
     if format == PointsFormat::Table && ov.left_out > 0 {
         eprintln!(
             "{} câu trả lời đã lưu không còn thuộc phiếu (định nghĩa đã đổi), không được tính.",

@@ -411,3 +411,90 @@ async fn a_questionnaire_that_does_not_fit_the_period_is_refused_with_every_prob
         );
     }
 }
+
+#[tokio::test]
+async fn bench_data_writes_the_same_survey_from_the_same_seed_and_it_imports_into_its_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str| {
+        let out = dir.path().join(name);
+        let args = [
+            "bench-data",
+            "--units",
+            "240",
+            "--leaves",
+            "20",
+            "--survey-respondents",
+            "300",
+            "--out",
+            arg(&out),
+        ];
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_chiso"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        out
+    };
+    let (a, b) = (write("a"), write("b"));
+    for f in ["survey.json", "survey_answers.csv"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let answers = std::fs::read_to_string(a.join("survey_answers.csv")).unwrap();
+    let rows = answers.lines().count() - 1;
+    // Twenty answers per respondent on average.
+    assert!((5_000..=7_000).contains(&rows), "{rows}");
+
+    let t = TestDb::new(&backends()[0]).await;
+    ok(
+        &t.url,
+        &["import", "index-set", arg(&a.join("index-set.yaml"))],
+    );
+    ok(
+        &t.url,
+        &[
+            "import",
+            "units",
+            arg(&a.join("units.csv")),
+            "--period",
+            "2026",
+            "--index-set",
+            "TONG-HOP",
+        ],
+    );
+    ok(
+        &t.url,
+        &[
+            "survey",
+            "define",
+            "--period",
+            "2026",
+            arg(&a.join("survey.xlsx")),
+        ],
+    );
+    let out = ok(
+        &t.url,
+        &[
+            "survey",
+            "import",
+            "--period",
+            "2026",
+            "--survey",
+            "XHH-TONG-HOP",
+            arg(&a.join("survey_answers.csv")),
+        ],
+    );
+    assert!(
+        out.ends_with(&format!(
+            "Đã nhập {rows} câu trả lời của 300 phiếu mới; bỏ qua 0 phiếu đã có (0 câu trả lời).\n"
+        )),
+        "{out}"
+    );
+}

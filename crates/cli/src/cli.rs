@@ -132,6 +132,12 @@ pub enum Command {
         #[arg(long)]
         period: String,
     },
+    /// Surveys of a period (điều tra xã hội học): define, import answers, read the points,
+    /// close into the survey leaves, and write the questionnaire and its XLSForms.
+    Survey {
+        #[command(subcommand)]
+        what: SurveyCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -153,7 +159,110 @@ pub enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+        /// Also write a survey of the synthetic set's survey leaves (`survey.xlsx`,
+        /// `survey.json`) and `survey_answers.csv` with this many respondents, each answering
+        /// every question about a few units (about 20 answers each); 0 writes no survey.
+        #[arg(long, default_value_t = 0)]
+        survey_respondents: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SurveyCommand {
+    /// Define a survey of the period from a questionnaire (.xlsx or .json); every problem of
+    /// the file or of its fit with the period is listed.
+    Define {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        file: PathBuf,
+    },
+    /// The surveys of a period.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+    },
+    /// Import an answer file (long CSV, or the wide export of Kobo or ODK; .csv or .xlsx):
+    /// checked first, then stored in one transaction. Respondents already stored are passed
+    /// over, so the same file twice adds nothing.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        /// The survey's code.
+        #[arg(long)]
+        survey: String,
+        /// The respondent group of rows that do not name theirs.
+        #[arg(long)]
+        group: Option<String>,
+        /// Check the file and say what it would add, storing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
+    /// Every evaluated unit's points on every leaf the survey feeds, with the valid answers,
+    /// whether they are below the minimum, and the decision taken.
+    Points {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        survey: String,
+        #[arg(long, value_enum, default_value_t = PointsFormat::Table)]
+        format: PointsFormat,
+    },
+    /// Close the survey: write the points into the period's survey leaves and recompute it.
+    /// Refused while units below the minimum await a decision; can be run again until the
+    /// council approves.
+    Close {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        survey: String,
+    },
+    /// Write the XLSForm of one respondent group (for ODK Central or KoboToolbox), asking
+    /// about every unit the group evaluates.
+    Form {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        survey: String,
+        /// The respondent group's code.
+        #[arg(long)]
+        group: String,
+        /// The form, .xlsx.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write the survey's questionnaire workbook (.xlsx), to edit and define again.
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        survey: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// How `chiso survey points` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PointsFormat {
+    /// CSV with full precision, one row per unit and leaf, for other tools.
+    Csv,
+    /// Aligned columns to read, points rounded to two decimals.
+    Table,
 }
 
 #[derive(Debug, Subcommand)]

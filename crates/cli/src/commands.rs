@@ -84,14 +84,14 @@ pub(crate) fn app(e: ServiceError) -> anyhow::Error {
 }
 
 /// Turns the problems of a file into their Vietnamese lines, as the web pages word them.
-fn file(e: chiso_formats::ImportErrors) -> anyhow::Error {
+pub(crate) fn file(e: chiso_formats::ImportErrors) -> anyhow::Error {
     anyhow!(chiso_web::error::import_text(chiso_web::i18n::Lang::Vi, &e))
 }
 
 /// Refuses an input file that cannot be read, naming it with the reason in Vietnamese
 /// ("không có tệp …", "không đủ quyền đọc …") before a reader reports the system's English
 /// text. The readers then read it within their size bounds.
-fn readable(path: &Path) -> Result<()> {
+pub(crate) fn readable(path: &Path) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| anyhow!(describe(&e, path, Access::Read)))?;
     match file.metadata() {
         Ok(m) if m.is_dir() => {
@@ -144,6 +144,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             serve(&db, bind, options, &smtp, &clock).await
         }
         Command::Outbox { what } => crate::outbox::run(what, &clock).await,
+        Command::Survey { what } => crate::survey::run(what, &clock).await,
         Command::Migrate { db } => {
             let db = open(&db).await?;
             println!("Đã cập nhật lược đồ ({}).", db.backend_name());
@@ -268,7 +269,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             leaves,
             seed,
             out,
-        } => bench_data(units, leaves, seed, &out),
+            survey_respondents,
+        } => bench_data(units, leaves, seed, survey_respondents, &out),
     }
 }
 
@@ -509,7 +511,13 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
     }
 }
 
-fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> {
+fn bench_data(
+    units: usize,
+    leaves: usize,
+    seed: u64,
+    survey_respondents: usize,
+    out: &Path,
+) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| {
         anyhow!(
             "không tạo được thư mục {}: {}",
@@ -529,6 +537,14 @@ fn bench_data(units: usize, leaves: usize, seed: u64, out: &Path) -> Result<()> 
         "Đã ghi bộ dữ liệu tổng hợp {units} đơn vị × {leaves} tiêu chí vào {}.",
         out.display()
     );
+    if survey_respondents > 0 {
+        let s = crate::bench_survey::write(&data, survey_respondents, seed, out)?;
+        println!(
+            "Đã ghi đợt điều tra tổng hợp: {} nhóm đối tượng, {} câu hỏi (mỗi câu một tiêu chí \
+             điều tra); {survey_respondents} phiếu, {} câu trả lời.",
+            s.groups, s.questions, s.answers
+        );
+    }
     Ok(())
 }
 

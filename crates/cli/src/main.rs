@@ -1,12 +1,14 @@
 //! `chiso`: the command line of the Administrative Reform Index system — serve the web app,
 //! compute results from files alone, import and export, and manage the database.
 
+mod bench_survey;
 mod cli;
 mod commands;
 mod io_text;
 mod outbox;
 mod publication;
 mod report;
+mod survey;
 
 use clap::Parser;
 

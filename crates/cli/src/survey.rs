@@ -171,26 +171,29 @@ async fn import(
         group: args.group.clone(),
     };
     let p = cli_principal();
-    // The whole file is checked before anything is written: every problem is listed with its
-    // row and column, and the user sees what importing would add.
-    let checking = spinner("Đang kiểm tra tệp…");
-    let preview = surveys::preview_answers(&db, &p, &period, &args.survey, &answers, |_| {}).await;
-    checking.finish_and_clear();
-    let preview = preview.map_err(app)?;
-    let st = preview.stats;
-    println!(
-        "Tệp {}: {} dòng, {} câu trả lời của {} phiếu ({} phiếu mới, {} phiếu đã có).",
-        preview.file_name,
-        st.rows,
-        st.answers,
-        st.respondents,
-        preview.new_respondents,
-        preview.stored_respondents
-    );
     if args.dry_run {
+        // Only the check: every problem is listed with its row and column, and what
+        // importing would add.
+        let checking = spinner("Đang kiểm tra tệp…");
+        let preview =
+            surveys::preview_answers(&db, &p, &period, &args.survey, &answers, |_| {}).await;
+        checking.finish_and_clear();
+        let preview = preview.map_err(app)?;
+        let st = preview.stats;
+        println!(
+            "Tệp {}: {} dòng, {} câu trả lời của {} phiếu ({} phiếu mới, {} phiếu đã có).",
+            preview.file_name,
+            st.rows,
+            st.answers,
+            st.respondents,
+            preview.new_respondents,
+            preview.stored_respondents
+        );
         println!("Chạy thử: chưa ghi gì vào cơ sở dữ liệu.");
         return Ok(());
     }
+    // One read: the file is checked as it is written, in one transaction, so a file with a
+    // problem writes nothing and lists every problem, as the check alone would.
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let bar = progress_bar(total);
     let shown = bar.clone();
@@ -213,9 +216,14 @@ async fn import(
     .await;
     bar.finish_and_clear();
     let done = done.map_err(app)?;
+    let (st, c) = (done.stats, done.counts);
+    println!(
+        "Tệp {}: {} dòng, {} câu trả lời của {} phiếu.",
+        answers.file_name, st.rows, st.answers, st.respondents
+    );
     println!(
         "Đã nhập {} câu trả lời của {} phiếu mới; bỏ qua {} phiếu đã có ({} câu trả lời).",
-        done.answers_added, done.respondents_added, done.respondents_skipped, done.answers_skipped
+        c.answers_added, c.respondents_added, c.respondents_skipped, c.answers_skipped
     );
     Ok(())
 }

@@ -802,9 +802,17 @@ pub async fn preview_answers(
 /// of a few batches, memory stays bounded however long the file is.
 const BATCH: usize = 2_000;
 
+/// What importing an answer file did, and what the file held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswersImported {
+    pub counts: ImportCounts,
+    pub stats: AnswerStats,
+}
+
 /// Imports an answer file in one transaction: every answer of respondents not stored yet,
-/// or nothing when the file has a problem (every one listed). The same file imported again
-/// adds nothing. `progress` hears how far reading has come.
+/// or nothing when the file has a problem (every one listed, as a preview lists them). The
+/// same file imported again adds nothing. `progress` hears how far reading has come. The file
+/// is read once: a preview first is for people who want to see before writing.
 pub async fn import_answers(
     db: &Db,
     p: &Principal,
@@ -813,7 +821,7 @@ pub async fn import_answers(
     file: &AnswerFile,
     at: OffsetDateTime,
     progress: impl FnMut(Progress) + Send + 'static,
-) -> ServiceResult<ImportCounts> {
+) -> ServiceResult<AnswersImported> {
     let (survey, basis) = open_survey(db, p, period, code).await?;
     let mut import = surveys::Import::begin(db, &survey, &actor(p), at).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<AnswerRecord>>(4);
@@ -889,7 +897,8 @@ pub async fn import_answers(
     if stats.answers == 0 {
         return Err(ServiceError::new(codes::SURVEY_FILE_EMPTY));
     }
-    Ok(import.commit(&survey, &file.file_name).await?)
+    let counts = import.commit(&survey, &file.file_name).await?;
+    Ok(AnswersImported { counts, stats })
 }
 
 /// Most answers one web questionnaire takes (questions × units); more are not read.

@@ -347,7 +347,11 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
         let counts = surveys::import_answers(db, &admin(), &period(), "KS-2026", &file, AT, |_| {})
             .await
             .unwrap();
-        assert_eq!((counts.respondents_added, counts.answers_added), (2, 7));
+        assert_eq!(
+            (counts.counts.respondents_added, counts.counts.answers_added),
+            (2, 7)
+        );
+        assert_eq!(counts.stats.rows, 2);
         let preview = surveys::preview_answers(db, &admin(), &period(), "KS-2026", &file, |_| {})
             .await
             .unwrap();
@@ -358,7 +362,10 @@ async fn an_answer_file_is_previewed_then_imported_once_and_a_bad_one_changes_no
         let counts = surveys::import_answers(db, &admin(), &period(), "KS-2026", &file, AT, |_| {})
             .await
             .unwrap();
-        assert_eq!((counts.respondents_added, counts.answers_added), (0, 0));
+        assert_eq!(
+            (counts.counts.respondents_added, counts.counts.answers_added),
+            (0, 0)
+        );
 
         // A long file with a good row, an unknown unit and an answer outside the options.
         let long = format!(

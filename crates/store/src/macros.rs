@@ -44,13 +44,25 @@ macro_rules! sql {
         $ex:expr, execute_rows, $sql:expr, [$($arg:expr),* $(,)?], $rows:expr,
         |$q:ident, $item:ident| $bind:expr
     ) => {
-        sql!(@arms $ex, |c| {
-            let mut $q = ::sqlx::query(::sqlx::AssertSqlSafe($sql))$(.bind($arg))*;
-            for $item in $rows {
-                $q = $bind;
+        match $ex.ex() {
+            // SQLite looks every numbered parameter up by name, which grows with the size of
+            // the statement: in-order `$n` become anonymous `?` (see `db::positional`).
+            $crate::db::Ex::Sqlite(c) => {
+                let text = $crate::db::positional($sql);
+                let mut $q = ::sqlx::query(::sqlx::AssertSqlSafe(text.as_ref()))$(.bind($arg))*;
+                for $item in $rows {
+                    $q = $bind;
+                }
+                $q.execute(c).await.map(|r| r.rows_affected())
             }
-            $q.execute(c).await.map(|r| r.rows_affected())
-        })
+            $crate::db::Ex::Postgres(c) => {
+                let mut $q = ::sqlx::query(::sqlx::AssertSqlSafe($sql))$(.bind($arg))*;
+                for $item in $rows {
+                    $q = $bind;
+                }
+                $q.execute(c).await.map(|r| r.rows_affected())
+            }
+        }
     };
     ($ex:expr, all $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
         sql!(@arms $ex, |c| ::sqlx::query_as::<_, $row>($sql)

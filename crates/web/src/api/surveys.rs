@@ -250,8 +250,9 @@ pub(super) async fn import_answers(
         file_name: f.name,
         group,
     };
-    let preview = service::preview_answers(state.db(), &p, &period, &survey, &file, |_| {}).await?;
     if q.dry_run.unwrap_or(false) {
+        let preview =
+            service::preview_answers(state.db(), &p, &period, &survey, &file, |_| {}).await?;
         return Ok(Json(AnswersImportedDto {
             dry_run: true,
             rows: preview.stats.rows,
@@ -261,14 +262,14 @@ pub(super) async fn import_answers(
         }));
     }
     let now = state.config().clock.now();
-    let counts =
+    let done =
         service::import_answers(state.db(), &p, &period, &survey, &file, now, |_| {}).await?;
     Ok(Json(AnswersImportedDto {
         dry_run: false,
-        rows: preview.stats.rows,
-        answers: preview.stats.answers,
-        respondents_added: counts.respondents_added,
-        respondents_skipped: counts.respondents_skipped,
+        rows: done.stats.rows,
+        answers: done.stats.answers,
+        respondents_added: done.counts.respondents_added,
+        respondents_skipped: done.counts.respondents_skipped,
     }))
 }
 

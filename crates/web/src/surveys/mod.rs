@@ -542,7 +542,7 @@ async fn confirm(
         jobs.finish(
             &job_id,
             match outcome {
-                Ok(counts) => jobs::State::Imported(counts),
+                Ok(done) => jobs::State::Imported(done.counts),
                 Err(e) => jobs::State::Failed(e),
             },
         );

@@ -4,7 +4,7 @@
 //! answers. Creating, changing and closing a survey, every import, every decision and every
 //! link are audited; the answers themselves are the record of what respondents said.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chiso_domain::PeriodCode;
 use chiso_domain::questionnaire::SurveyDefinition;
@@ -256,6 +256,11 @@ pub struct Import {
     pending_answers: Vec<NewAnswer>,
     answers_added: u64,
     answers_skipped: u64,
+    /// Added answers counted by group, unit, question and option (keys joined by `\u{1f}`).
+    counts: HashMap<String, i64>,
+    /// (respondent, group, unit) seen, and new respondents per group and unit.
+    seen_units: HashSet<String>,
+    unit_respondents: HashMap<String, i64>,
 }
 
 impl std::fmt::Debug for Import {
@@ -315,6 +320,9 @@ impl Import {
             pending_answers: Vec::new(),
             answers_added: 0,
             answers_skipped: 0,
+            counts: HashMap::new(),
+            seen_units: HashSet::new(),
+            unit_respondents: HashMap::new(),
         })
     }
 
@@ -336,6 +344,12 @@ impl Import {
             self.added.insert(who.respondent.clone());
             self.pending_respondents.push(who.clone());
         }
+        count_answer(
+            &mut self.counts,
+            &mut self.seen_units,
+            &mut self.unit_respondents,
+            &answer,
+        );
         self.pending_answers.push(answer);
         self.answers_added += 1;
         if self.pending_answers.len() >= ROWS_PER_STATEMENT * 20 {
@@ -396,6 +410,13 @@ impl Import {
             answers_added: self.answers_added,
             answers_skipped: self.answers_skipped,
         };
+        add_counts(
+            &mut self.tx,
+            self.survey,
+            &self.counts,
+            &self.unit_respondents,
+        )
+        .await?;
         let mut entry = NewEntry::new(&self.actor, self.at, "import", ENTITY, survey.key())
             .values(None, Some(codec::json(&counts)));
         entry.period = Some(survey.period.as_str());
@@ -404,6 +425,79 @@ impl Import {
         self.tx.commit().await?;
         Ok(counts)
     }
+}
+
+/// Joins the parts of a count's key.
+const SEP: char = '\u{1f}';
+
+/// Counts one stored answer, and its respondent once per group and unit.
+fn count_answer(
+    counts: &mut HashMap<String, i64>,
+    seen: &mut HashSet<String>,
+    unit_respondents: &mut HashMap<String, i64>,
+    a: &NewAnswer,
+) {
+    let key = [
+        a.group.as_str(),
+        a.unit.as_str(),
+        a.question.as_str(),
+        a.answer.as_str(),
+    ]
+    .join(&SEP.to_string());
+    *counts.entry(key).or_default() += 1;
+    let who = [a.respondent.as_str(), a.group.as_str(), a.unit.as_str()].join(&SEP.to_string());
+    if seen.insert(who) {
+        let unit = [a.group.as_str(), a.unit.as_str()].join(&SEP.to_string());
+        *unit_respondents.entry(unit).or_default() += 1;
+    }
+}
+
+/// Adds counts to the stored ones, in the transaction that stores their answers.
+async fn add_counts(
+    tx: &mut Tx,
+    survey: i64,
+    counts: &HashMap<String, i64>,
+    unit_respondents: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    let rows: Vec<(Vec<&str>, i64)> = counts
+        .iter()
+        .map(|(k, n)| (k.split(SEP).collect::<Vec<&str>>(), *n))
+        .filter(|(parts, _)| parts.len() == 4)
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 3) {
+        let sql = format!(
+            "INSERT INTO survey_counts (survey, grp, unit, question, answer, count) VALUES {} \
+             ON CONFLICT (survey, grp, unit, question, answer) \
+             DO UPDATE SET count = survey_counts.count + excluded.count",
+            values_list(chunk.len(), 6, 1)
+        );
+        sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, r| q
+            .bind(survey)
+            .bind(r.0[0])
+            .bind(r.0[1])
+            .bind(r.0[2])
+            .bind(r.0[3])
+            .bind(r.1))?;
+    }
+    let rows: Vec<(Vec<&str>, i64)> = unit_respondents
+        .iter()
+        .map(|(k, n)| (k.split(SEP).collect::<Vec<&str>>(), *n))
+        .filter(|(parts, _)| parts.len() == 2)
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 3) {
+        let sql = format!(
+            "INSERT INTO survey_unit_respondents (survey, grp, unit, respondents) VALUES {} \
+             ON CONFLICT (survey, grp, unit) \
+             DO UPDATE SET respondents = survey_unit_respondents.respondents + excluded.respondents",
+            values_list(chunk.len(), 4, 1)
+        );
+        sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, r| q
+            .bind(survey)
+            .bind(r.0[0])
+            .bind(r.0[1])
+            .bind(r.1))?;
+    }
+    Ok(())
 }
 
 /// Submission ids already stored for a survey (for a preview to say what a file would add).
@@ -436,8 +530,8 @@ pub async fn tallies(db: &Db, survey: i64) -> Result<Vec<Tally>, StoreError> {
     Ok(sql!(
         c,
         all Tally,
-        "SELECT grp, unit, question, answer, COUNT(*) AS count FROM survey_answers \
-         WHERE survey = $1 GROUP BY grp, unit, question, answer",
+        "SELECT grp, unit, question, answer, count FROM survey_counts \
+         WHERE survey = $1 AND count > 0",
         survey
     )?)
 }
@@ -464,8 +558,7 @@ pub async fn coverage(db: &Db, survey: i64) -> Result<Vec<Coverage>, StoreError>
     out.extend(sql!(
         c,
         all Coverage,
-        "SELECT grp, unit, COUNT(DISTINCT respondent) AS respondents FROM survey_answers \
-         WHERE survey = $1 GROUP BY grp, unit",
+        "SELECT grp, unit, respondents FROM survey_unit_respondents WHERE survey = $1",
         survey
     )?);
     Ok(out)
@@ -853,6 +946,18 @@ pub async fn save_response(
                 .bind(a.1.as_str())
                 .bind(a.2.as_str()))?;
         }
+        let (mut counts, mut seen, mut units) = (HashMap::new(), HashSet::new(), HashMap::new());
+        for (unit, question, answer) in answers {
+            let a = NewAnswer {
+                respondent: respondent.to_owned(),
+                group: grp.clone(),
+                unit: unit.clone(),
+                question: question.clone(),
+                answer: answer.clone(),
+            };
+            count_answer(&mut counts, &mut seen, &mut units, &a);
+        }
+        add_counts(&mut tx, survey, &counts, &units).await?;
     } else {
         sql!(
             tx,

@@ -216,6 +216,29 @@ pub enum SurveyCommand {
         #[arg(long, value_enum, default_value_t = PointsFormat::Table)]
         format: PointsFormat,
     },
+    /// Decide on a unit with fewer valid answers on a leaf than the minimum: keep the computed
+    /// points, or set points (with `--points`); the reason is required and audited.
+    Decide {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        survey: String,
+        /// The unit's code.
+        #[arg(long)]
+        unit: String,
+        /// The survey leaf's code.
+        #[arg(long)]
+        leaf: String,
+        /// Points to set (Vietnamese or plain notation, 0 to the leaf's maximum); without it
+        /// the computed points are kept.
+        #[arg(long)]
+        points: Option<String>,
+        /// Why (written to the audit log).
+        #[arg(long)]
+        reason: String,
+    },
     /// Close the survey: write the points into the period's survey leaves and recompute it.
     /// Refused while units below the minimum await a decision; can be run again until the
     /// council approves.

@@ -44,6 +44,23 @@ pub async fn run(what: SurveyCommand, clock: &SystemClock) -> Result<()> {
             format,
         } => points(&db, &period, &survey, format).await,
         SurveyCommand::Close { db, period, survey } => close(&db, &period, &survey, clock).await,
+        SurveyCommand::Decide {
+            db,
+            period,
+            survey,
+            unit,
+            leaf,
+            points,
+            reason,
+        } => {
+            let d = Decision {
+                unit,
+                leaf,
+                points,
+                reason,
+            };
+            decide(&db, &period, &survey, &d, clock).await
+        }
         SurveyCommand::Form {
             db,
             period,
@@ -392,6 +409,49 @@ async fn points(db: &DbArgs, period: &str, survey: &str, format: PointsFormat) -
             "{} câu trả lời đã lưu không còn thuộc phiếu (định nghĩa đã đổi), không được tính.",
             ov.left_out
         );
+    }
+    Ok(())
+}
+
+/// A decision as typed on the command line.
+struct Decision {
+    unit: String,
+    leaf: String,
+    points: Option<String>,
+    reason: String,
+}
+
+async fn decide(
+    db: &DbArgs,
+    period: &str,
+    survey: &str,
+    d: &Decision,
+    clock: &SystemClock,
+) -> Result<()> {
+    let unit = chiso_domain::UnitCode::parse(&d.unit)
+        .map_err(|e| anyhow!("mã đơn vị \"{}\": {e}", d.unit))?;
+    let leaf = chiso_domain::NodeCode::parse(&d.leaf)
+        .map_err(|e| anyhow!("mã tiêu chí \"{}\": {e}", d.leaf))?;
+    let db = open(db).await?;
+    let period = existing_period(&db, period).await?;
+    let cmd = surveys::Decide {
+        unit,
+        leaf,
+        points: d.points.clone(),
+        reason: d.reason.clone(),
+    };
+    surveys::decide(&db, &cli_principal(), &period, survey, &cmd, clock.now())
+        .await
+        .map_err(app)?;
+    match &d.points {
+        Some(p) => println!(
+            "Đã ghi quyết định: {} – tiêu chí {}, đặt {} điểm.",
+            d.unit, d.leaf, p
+        ),
+        None => println!(
+            "Đã ghi quyết định: {} – tiêu chí {}, giữ điểm đã tính.",
+            d.unit, d.leaf
+        ),
     }
     Ok(())
 }

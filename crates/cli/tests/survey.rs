@@ -494,3 +494,100 @@ async fn bench_data_writes_the_same_survey_from_the_same_seed_and_it_imports_int
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_survey_closes_once_every_unit_below_the_minimum_has_a_decision() {
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let name = backend.name();
+        ok(&t.url, &["demo"]);
+        let base = ["--period", "2026", "--survey", "XHH-2026"];
+        let with = |cmd: &[&'static str], more: &[&str]| -> Vec<String> {
+            let mut v: Vec<String> = ["survey"]
+                .iter()
+                .chain(cmd)
+                .map(|s| (*s).to_owned())
+                .collect();
+            v.extend(base.iter().map(|s| (*s).to_owned()));
+            v.extend(more.iter().map(|s| (*s).to_owned()));
+            v
+        };
+        fn args(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+
+        let err = fails(&t.url, &args(&with(&["close"], &[])));
+        assert!(err.contains("chưa có quyết định"), "[{name}] {err}");
+
+        let csv = ok(&t.url, &args(&with(&["points"], &["--format", "csv"])));
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let thin: Vec<(String, String)> = reader
+            .records()
+            .map(|r| r.unwrap())
+            .filter(|r| &r[7] == "yes")
+            .map(|r| (r[0].to_owned(), r[3].to_owned()))
+            .collect();
+        assert!(
+            !thin.is_empty(),
+            "[{name}] the demo has units below the minimum"
+        );
+
+        // Points above the maximum and an empty reason are both refused.
+        let (u, l) = &thin[0];
+        let err = fails(
+            &t.url,
+            &args(&with(
+                &["decide"],
+                &["--unit", u, "--leaf", l, "--points", "999", "--reason", " "],
+            )),
+        );
+        assert!(
+            err.contains("999") && err.contains("lý do"),
+            "[{name}] {err}"
+        );
+
+        for (i, (u, l)) in thin.iter().enumerate() {
+            let out = if i == 0 {
+                ok(
+                    &t.url,
+                    &args(&with(
+                        &["decide"],
+                        &[
+                            "--unit",
+                            u,
+                            "--leaf",
+                            l,
+                            "--points",
+                            "0,5",
+                            "--reason",
+                            "Theo kết luận của Hội đồng",
+                        ],
+                    )),
+                )
+            } else {
+                ok(
+                    &t.url,
+                    &args(&with(
+                        &["decide"],
+                        &["--unit", u, "--leaf", l, "--reason", "Giữ điểm"],
+                    )),
+                )
+            };
+            assert!(out.starts_with("Đã ghi quyết định"), "[{name}] {out}");
+        }
+        let out = ok(&t.url, &args(&with(&["close"], &[])));
+        assert!(
+            out.starts_with("Đã khóa đợt điều tra XHH-2026"),
+            "[{name}] {out}"
+        );
+        let stored = scores::list(&t.db, &PeriodCode::parse("2026").unwrap())
+            .await
+            .unwrap();
+        let set = stored
+            .iter()
+            .find(|s| s.unit.as_str() == thin[0].0 && s.node.as_str() == thin[0].1)
+            .and_then(|s| s.points);
+        assert_eq!(set, Some(Points::new(Decimal::new(5, 1))), "[{name}]");
+        t.drop_database().await;
+    }
+}

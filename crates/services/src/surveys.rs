@@ -275,11 +275,7 @@ impl Overview {
 }
 
 /// The points of every unit and leaf from the survey's stored answers.
-async fn compute(
-    db: &Db,
-    basis: &Basis,
-    survey: &Survey,
-) -> ServiceResult<(BTreeMap<(UnitCode, NodeCode), LeafSurvey>, u64)> {
+async fn compute(db: &Db, basis: &Basis, survey: &Survey) -> ServiceResult<(Computed, u64)> {
     let counts = surveys::tallies(db, survey.id)
         .await?
         .into_iter()
@@ -334,6 +330,20 @@ pub async fn overview(
     period: &PeriodCode,
     code: &str,
 ) -> ServiceResult<Overview> {
+    Ok(overview_with_points(db, p, period, code).await?.0)
+}
+
+/// Every unit's points and what they rest on, keyed by unit and leaf.
+type Computed = BTreeMap<(UnitCode, NodeCode), LeafSurvey>;
+
+/// The survey's page, with the computed points it was made from (for the breakdown of one
+/// number, which needs the answers by option the page does not keep).
+async fn overview_with_points(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    code: &str,
+) -> ServiceResult<(Overview, Computed)> {
     let survey = get(db, p, period, code).await?;
     let basis = Basis::load(db, period).await?;
     let (points, left_out) = compute(db, &basis, &survey).await?;
@@ -404,14 +414,15 @@ pub async fn overview(
             })
         })
         .collect();
-    Ok(Overview {
+    let ov = Overview {
         published: basis.period.status == periods::STATUS_PUBLISHED,
         survey,
         groups,
         leaves,
         rows,
         left_out,
-    })
+    };
+    Ok((ov, points))
 }
 
 /// The answers behind one unit's points on one leaf.
@@ -452,9 +463,7 @@ pub async fn breakdown(
     unit: &UnitCode,
     leaf: &NodeCode,
 ) -> ServiceResult<Breakdown> {
-    let ov = overview(db, p, period, code).await?;
-    let basis = Basis::load(db, period).await?;
-    let (points, _) = compute(db, &basis, &ov.survey).await?;
+    let (ov, points) = overview_with_points(db, p, period, code).await?;
     let row = ov
         .rows
         .iter()

@@ -263,6 +263,30 @@ async fn refused(
     Ok((status, render(&page)?).into_response())
 }
 
+/// The survey page with notice `ok` (and count `n`) after a change, or the page again with
+/// the refusal.
+async fn done_or_refused(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    period: &PeriodCode,
+    survey: &str,
+    result: Result<Option<usize>, ServiceError>,
+    ok: &str,
+) -> Result<Response, AppError> {
+    match result {
+        Ok(n) => {
+            let count = n.map(|n| format!("&n={n}")).unwrap_or_default();
+            Ok(Redirect::to(&format!(
+                "{}?ok={ok}{count}",
+                survey_href(period.as_str(), survey)
+            ))
+            .into_response())
+        }
+        Err(e) => refused(state, ctx, p, period, survey, e).await,
+    }
+}
+
 /// `GET /ky/{period}/dieu-tra/{survey}/phieu.xlsx`: the questionnaire workbook.
 async fn workbook(
     State(state): State<AppState>,
@@ -315,14 +339,8 @@ async fn redefine(
         }
         Err(errors) => Err(ServiceError::from(errors)),
     };
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "{}?ok=redefined",
-            survey_href(period.as_str(), &survey)
-        ))
-        .into_response()),
-        Err(e) => refused(&state, ctx, &p, &period, &survey, e).await,
-    }
+    let result = result.map(|()| None);
+    done_or_refused(&state, ctx, &p, &period, &survey, result, "redefined").await
 }
 
 /// `POST …/nhap-phieu` (multipart): an answer file is read and checked; its preview says what
@@ -566,15 +584,10 @@ async fn close(
     InSurvey { period, survey }: InSurvey,
 ) -> Result<Response, AppError> {
     let now = state.config().clock.now();
-    match service::close(state.db(), &p, &period, &survey, now).await {
-        Ok(done) => Ok(Redirect::to(&format!(
-            "{}?ok=closed&n={}",
-            survey_href(period.as_str(), &survey),
-            done.changed
-        ))
-        .into_response()),
-        Err(e) => refused(&state, ctx, &p, &period, &survey, e).await,
-    }
+    let result = service::close(state.db(), &p, &period, &survey, now)
+        .await
+        .map(|done| Some(done.changed));
+    done_or_refused(&state, ctx, &p, &period, &survey, result, "closed").await
 }
 
 /// The address respondents open, from the address this request came to.
@@ -638,14 +651,10 @@ async fn revoke(
 ) -> Result<Response, AppError> {
     let now = state.config().clock.now();
     let digest = field(&fields, "link");
-    match service::revoke_link(state.db(), &p, &period, &survey, &digest, now).await {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "{}?ok=revoked",
-            survey_href(period.as_str(), &survey)
-        ))
-        .into_response()),
-        Err(e) => refused(&state, ctx, &p, &period, &survey, e).await,
-    }
+    let result = service::revoke_link(state.db(), &p, &period, &survey, &digest, now)
+        .await
+        .map(|()| None);
+    done_or_refused(&state, ctx, &p, &period, &survey, result, "revoked").await
 }
 
 /// `GET …/do-tin-cay`: each unit's 90 % intervals of survey points, total and rank, and the

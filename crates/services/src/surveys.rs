@@ -22,7 +22,7 @@ use chiso_formats::survey::{
 };
 use chiso_store::periods::{self, Period};
 use chiso_store::scores::ScoreChange;
-use chiso_store::surveys::{self, NewAnswer, NewDecision, NewLink, NewRespondent};
+use chiso_store::surveys::{self, NewAnswer, NewDecision, NewLink};
 use chiso_store::{Actor, Db, StoreError, index_sets, units};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -832,7 +832,8 @@ pub async fn import_answers(
     progress: impl FnMut(Progress) + Send + 'static,
 ) -> ServiceResult<AnswersImported> {
     let (survey, basis) = open_survey(db, p, period, code).await?;
-    let mut import = surveys::Import::begin(db, &survey, &actor(p), at).await?;
+    let origin = format!("tệp {}", file.file_name);
+    let mut import = surveys::Import::begin(db, &survey, &actor(p), at, &origin).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<AnswerRecord>>(4);
     let units = units_by_group(&basis);
     let reading = {
@@ -866,26 +867,20 @@ pub async fn import_answers(
             stats
         })
     };
-    let origin = format!("tệp {}", file.file_name);
     let mut written: ServiceResult<()> = Ok(());
     while let Some(batch) = rx.recv().await {
         if written.is_err() {
             continue;
         }
-        for r in batch {
-            let who = NewRespondent {
-                respondent: r.respondent.clone(),
-                group: r.group.clone(),
-                origin: origin.clone(),
-            };
+        for r in &batch {
             let answer = NewAnswer {
-                respondent: r.respondent,
-                group: r.group,
-                unit: r.unit.to_string(),
-                question: r.question,
-                answer: r.answer,
+                respondent: &r.respondent,
+                group: &r.group,
+                unit: r.unit.as_str(),
+                question: &r.question,
+                answer: &r.answer,
             };
-            if let Err(e) = import.add(&who, answer).await {
+            if let Err(e) = import.add(answer).await {
                 written = Err(e.into());
                 break;
             }
@@ -1316,24 +1311,16 @@ pub(crate) async fn load_demo_survey(
         DEMO_RESPONDENTS,
         u64::from(basis.period.year.unsigned_abs()),
     );
-    let mut import = surveys::Import::begin(db, &survey, &actor, at).await?;
-    for a in answers {
-        let who = NewRespondent {
-            respondent: a.respondent.clone(),
-            group: a.group.clone(),
-            origin: "dữ liệu mẫu".to_owned(),
-        };
+    let mut import = surveys::Import::begin(db, &survey, &actor, at, "dữ liệu mẫu").await?;
+    for a in &answers {
         import
-            .add(
-                &who,
-                NewAnswer {
-                    respondent: a.respondent,
-                    group: a.group,
-                    unit: a.unit.to_string(),
-                    question: a.question,
-                    answer: a.answer,
-                },
-            )
+            .add(NewAnswer {
+                respondent: &a.respondent,
+                group: &a.group,
+                unit: a.unit.as_str(),
+                question: &a.question,
+                answer: &a.answer,
+            })
             .await?;
     }
     import.commit(&survey, "dữ liệu mẫu").await?;

@@ -13,7 +13,7 @@ use chiso_domain::{Grant, GroupName, NodeCode, PeriodCode, Points, Role, Source,
 use chiso_services::demo::load_demo;
 use chiso_services::surveys::{self, Decide};
 use chiso_services::{Kind, codes};
-use chiso_store::surveys::{Import, NewAnswer, NewRespondent};
+use chiso_store::surveys::{Import, NewAnswer};
 use chiso_store::testing::{TestDb, backends};
 use chiso_store::{Actor, Db, audit, index_sets, periods, scores};
 use rust_decimal::Decimal;
@@ -85,40 +85,34 @@ fn definition(group: &GroupName, leaf: &NodeCode) -> SurveyDefinition {
 }
 
 /// Four respondents: about the first unit A, A / B, D / A, E / E, E (3 × 2 answers valid
-/// from the first three, the fourth knows nothing); about the second unit one A, A.
+/// from the first three, the fourth knows nothing); about the second unit one A, A. The
+/// answers come in the order a long file may give them: respondents interleaved, so some are
+/// merged into rows already written.
 async fn import(db: &Db, survey: &chiso_store::surveys::Survey, units: &[UnitCode]) -> u64 {
     let answers = [
         ("r1", &units[0], "C1", "A"),
-        ("r1", &units[0], "C2", "A"),
         ("r2", &units[0], "C1", "B"),
-        ("r2", &units[0], "C2", "D"),
+        ("r1", &units[0], "C2", "A"),
         ("r3", &units[0], "C1", "A"),
-        ("r3", &units[0], "C2", "E"),
         ("r4", &units[0], "C1", "E"),
+        ("r2", &units[0], "C2", "D"),
+        ("r3", &units[0], "C2", "E"),
         ("r4", &units[0], "C2", "E"),
         ("r4", &units[1], "C1", "A"),
         ("r4", &units[1], "C2", "A"),
     ];
-    let mut import = Import::begin(db, survey, &Actor("admin".into()), AT)
+    let mut import = Import::begin(db, survey, &Actor("admin".into()), AT, "tệp thu-thap.csv")
         .await
         .unwrap();
     for (r, u, q, a) in answers {
-        let who = NewRespondent {
-            respondent: r.into(),
-            group: "LD".into(),
-            origin: "tệp thu-thap.csv".into(),
-        };
         import
-            .add(
-                &who,
-                NewAnswer {
-                    respondent: r.into(),
-                    group: "LD".into(),
-                    unit: u.to_string(),
-                    question: q.into(),
-                    answer: a.into(),
-                },
-            )
+            .add(NewAnswer {
+                respondent: r,
+                group: "LD",
+                unit: u.as_str(),
+                question: q,
+                answer: a,
+            })
             .await
             .unwrap();
     }
@@ -256,7 +250,7 @@ async fn a_survey_s_answers_become_points_traced_to_every_answer_and_close_into_
             .unwrap();
         assert_eq!(s.status, "closed");
         assert!(
-            Import::begin(db, &s, &Actor("admin".into()), AT)
+            Import::begin(db, &s, &Actor("admin".into()), AT, "tệp khác.csv")
                 .await
                 .is_err()
         );

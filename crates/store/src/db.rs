@@ -205,6 +205,17 @@ impl Db {
         Ok(())
     }
 
+    /// Applies the migrations up to `version` only: a database as an older release left it,
+    /// to test that upgrading keeps its data.
+    #[cfg(feature = "testing")]
+    pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run_to(version, p).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run_to(version, p).await?,
+        }
+        Ok(())
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
         match self {
@@ -274,7 +285,6 @@ impl Db {
         sql!(tx, execute, "DELETE FROM survey_unit_respondents")?;
         sql!(tx, execute, "DELETE FROM survey_decisions")?;
         sql!(tx, execute, "DELETE FROM survey_links")?;
-        sql!(tx, execute, "DELETE FROM survey_answers")?;
         sql!(tx, execute, "DELETE FROM survey_respondents")?;
         sql!(tx, execute, "DELETE FROM surveys")?;
         sql!(tx, execute, "DELETE FROM outbox_deliveries")?;

@@ -2,14 +2,19 @@
 //! respondents and their answers (imported from files or given on the web questionnaire), the
 //! links of the web questionnaire, and the administrator's decisions on units with too few
 //! answers. Creating, changing and closing a survey, every import, every decision and every
-//! link are audited; the answers themselves are the record of what respondents said.
+//! link are audited; the answers themselves are the record of what respondents said. Each
+//! respondent's submitted answers are one JSON array on its row (migration `0017`); the counts
+//! every number is computed from are kept beside them (migration `0016`).
 
 use std::collections::{HashMap, HashSet};
+
+use foldhash::fast::RandomState;
 
 use chiso_domain::PeriodCode;
 use chiso_domain::questionnaire::SurveyDefinition;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
@@ -219,41 +224,49 @@ pub async fn mark_closed(
     tx.commit().await
 }
 
-/// A respondent to store with their answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRespondent {
-    pub respondent: String,
-    pub group: String,
-    /// Where the answers came from: `tệp <name>`, `web`, `nhập phiếu giấy`.
-    pub origin: String,
+/// One answer being imported, borrowed from the file being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewAnswer<'a> {
+    /// The submission id: the long file's `respondent` cell, or a wide export's row id.
+    pub respondent: &'a str,
+    pub group: &'a str,
+    pub unit: &'a str,
+    pub question: &'a str,
+    pub answer: &'a str,
 }
 
-/// One answer to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAnswer {
-    pub respondent: String,
-    pub group: String,
-    pub unit: String,
-    pub question: String,
-    pub answer: String,
-}
+/// Respondents written to the database at a time (one multi-row statement each).
+const SHEETS_PER_STATEMENT: usize = 200;
+
+/// Answers held before the finished respondents are written.
+const PENDING_ANSWERS: usize = 20_000;
 
 /// An import in progress: one transaction, so a file either lands whole or not at all.
 /// Respondents already stored (by submission id) are passed over with all their answers,
 /// so the same file imported twice adds nothing.
+///
+/// A respondent's answers are gathered while the file gives them one after another, and
+/// written as one row when the file moves on to the next respondent. Answers of a respondent
+/// the file comes back to later are merged into the row at the end.
 pub struct Import {
     tx: Tx,
     survey: i64,
     actor: Actor,
     at: OffsetDateTime,
+    origin: String,
     /// Submission ids stored before this import began.
-    stored: HashSet<String>,
+    stored: HashSet<String, RandomState>,
     /// Submission ids this import added.
-    added: HashSet<String>,
+    added: HashSet<String, RandomState>,
     /// Submission ids of the file that were already stored.
-    skipped: HashSet<String>,
-    pending_respondents: Vec<NewRespondent>,
-    pending_answers: Vec<NewAnswer>,
+    skipped: HashSet<String, RandomState>,
+    /// The respondent whose answers are being read.
+    current: Option<Sheet>,
+    /// Respondents read through, not written yet.
+    pending: Vec<Sheet>,
+    pending_answers: usize,
+    /// Answers of respondents already written, given again further down the file.
+    late: HashMap<String, Sheet, RandomState>,
     answers_added: u64,
     answers_skipped: u64,
     /// Added answers counted by group, unit, question and option, and respondents per group
@@ -280,13 +293,24 @@ pub struct ImportCounts {
     pub answers_skipped: u64,
 }
 
+/// One respondent's answers, as numbered texts (see [`Counting`]).
+#[derive(Debug)]
+struct Sheet {
+    respondent: String,
+    group: u32,
+    /// (unit, question, option).
+    answers: Vec<[u32; 3]>,
+}
+
 impl Import {
-    /// Begins an import into `survey`; refused ([`StoreError::Conflict`]) when it is closed.
+    /// Begins an import into `survey` of answers from `origin` (`tệp <name>`); refused
+    /// ([`StoreError::Frozen`]) when the survey is closed.
     pub async fn begin(
         db: &Db,
         survey: &Survey,
         actor: &Actor,
         at: OffsetDateTime,
+        origin: &str,
     ) -> Result<Import, StoreError> {
         let mut tx = db.begin().await?;
         let status = sql!(
@@ -298,7 +322,7 @@ impl Import {
         if status != STATUS_OPEN {
             return Err(StoreError::Frozen(format!("đợt điều tra {}", survey.code)));
         }
-        let stored: HashSet<String> = sql!(
+        let stored = sql!(
             tx,
             scalar_all String,
             "SELECT respondent FROM survey_respondents WHERE survey = $1",
@@ -311,11 +335,14 @@ impl Import {
             survey: survey.id,
             actor: actor.clone(),
             at,
+            origin: origin.to_owned(),
             stored,
-            added: HashSet::new(),
-            skipped: HashSet::new(),
-            pending_respondents: Vec::new(),
-            pending_answers: Vec::new(),
+            added: HashSet::default(),
+            skipped: HashSet::default(),
+            current: None,
+            pending: Vec::new(),
+            pending_answers: 0,
+            late: HashMap::default(),
             answers_added: 0,
             answers_skipped: 0,
             tally: Counting::default(),
@@ -327,63 +354,144 @@ impl Import {
         self.stored.contains(respondent)
     }
 
-    /// Adds one answer (and its respondent, the first time it is seen).
-    pub async fn add(&mut self, who: &NewRespondent, answer: NewAnswer) -> Result<(), StoreError> {
-        if self.stored.contains(&who.respondent) {
-            if !self.skipped.contains(&who.respondent) {
-                self.skipped.insert(who.respondent.clone());
+    /// Adds one answer (and its respondent, the first time it is seen). The respondent's
+    /// group is the one of its first answer: the file reader refuses a respondent in two.
+    pub async fn add(&mut self, answer: NewAnswer<'_>) -> Result<(), StoreError> {
+        let same = self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.respondent == answer.respondent);
+        if !same {
+            if self.stored.contains(answer.respondent) {
+                if !self.skipped.contains(answer.respondent) {
+                    self.skipped.insert(answer.respondent.to_owned());
+                }
+                self.answers_skipped += 1;
+                return Ok(());
             }
-            self.answers_skipped += 1;
-            return Ok(());
+            self.switch_to(answer.respondent, answer.group).await?;
         }
-        if !self.added.contains(&who.respondent) {
-            self.added.insert(who.respondent.clone());
-            self.pending_respondents.push(who.clone());
+        let coded = [
+            self.tally.id(answer.unit),
+            self.tally.id(answer.question),
+            self.tally.id(answer.answer),
+        ];
+        let late = match self.current.as_mut() {
+            Some(sheet) => {
+                self.tally.count(sheet.group, coded);
+                sheet.answers.push(coded);
+                false
+            }
+            None => true,
+        };
+        if late {
+            let group = self.tally.id(answer.group);
+            self.tally.count(group, coded);
+            self.late
+                .entry(answer.respondent.to_owned())
+                .or_insert_with(|| Sheet {
+                    respondent: answer.respondent.to_owned(),
+                    group,
+                    answers: Vec::new(),
+                })
+                .answers
+                .push(coded);
         }
-        self.tally.add(&answer);
-        self.pending_answers.push(answer);
         self.answers_added += 1;
-        if self.pending_answers.len() >= ROWS_PER_STATEMENT * 20 {
-            self.flush().await?;
-        }
         Ok(())
     }
 
+    /// Finishes the respondent being read and starts `respondent`: a new one, or (when the
+    /// file comes back to one it gave before) its late answers.
+    async fn switch_to(&mut self, respondent: &str, group: &str) -> Result<(), StoreError> {
+        if let Some(done) = self.current.take() {
+            self.pending_answers += done.answers.len();
+            self.pending.push(done);
+            if self.pending.len() >= SHEETS_PER_STATEMENT * 5
+                || self.pending_answers >= PENDING_ANSWERS
+            {
+                self.flush().await?;
+            }
+        }
+        if self.added.contains(respondent) {
+            // Gathered in `late` by `add` while `current` is empty.
+            return Ok(());
+        }
+        self.added.insert(respondent.to_owned());
+        self.current = Some(Sheet {
+            respondent: respondent.to_owned(),
+            group: self.tally.id(group),
+            answers: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Writes the respondents read through, one row each with their answers.
     async fn flush(&mut self) -> Result<(), StoreError> {
         let created = codec::ts(self.at);
         let by = self.actor.as_str().to_owned();
-        for chunk in self.pending_respondents.chunks(ROWS_PER_STATEMENT) {
+        let pending = std::mem::take(&mut self.pending);
+        for s in &pending {
+            self.tally.respondent(s.group, &s.answers, &[]);
+        }
+        let rows: Vec<(&str, &str, Json<Box<RawValue>>)> = pending
+            .iter()
+            .map(|s| {
+                Ok((
+                    s.respondent.as_str(),
+                    self.tally.name(s.group),
+                    Json(self.tally.encode(&s.answers)?),
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        for chunk in rows.chunks(SHEETS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO survey_respondents (survey, respondent, grp, origin, created_by, \
-                 created_at, submitted_at) VALUES {}",
-                values_list(chunk.len(), 7, 1)
+                 created_at, submitted_at, answers) VALUES {}",
+                values_list(chunk.len(), 8, 1)
             );
             sql!(self.tx, execute_rows, sql.as_str(), [], chunk, |q, r| q
                 .bind(self.survey)
-                .bind(r.respondent.as_str())
-                .bind(r.group.as_str())
-                .bind(r.origin.as_str())
+                .bind(r.0)
+                .bind(r.1)
+                .bind(self.origin.as_str())
                 .bind(by.as_str())
                 .bind(created.as_str())
-                .bind(created.as_str()))?;
+                .bind(created.as_str())
+                .bind(&r.2))?;
         }
-        self.pending_respondents.clear();
-        // Six columns: 166 rows per statement stays under SQLite's 999 bound parameters.
-        for chunk in self.pending_answers.chunks(160) {
-            let sql = format!(
-                "INSERT INTO survey_answers (survey, respondent, grp, unit, question, answer) \
-                 VALUES {}",
-                values_list(chunk.len(), 6, 1)
-            );
-            sql!(self.tx, execute_rows, sql.as_str(), [], chunk, |q, a| q
-                .bind(self.survey)
-                .bind(a.respondent.as_str())
-                .bind(a.group.as_str())
-                .bind(a.unit.as_str())
-                .bind(a.question.as_str())
-                .bind(a.answer.as_str()))?;
+        self.pending_answers = 0;
+        Ok(())
+    }
+
+    /// Merges the answers the file gave late into their respondents' rows.
+    async fn merge_late(&mut self) -> Result<(), StoreError> {
+        let late: Vec<Sheet> = std::mem::take(&mut self.late).into_values().collect();
+        for sheet in late {
+            let stored = sql!(
+                self.tx,
+                scalar Json<Vec<(String, String, String)>>,
+                "SELECT answers FROM survey_respondents WHERE survey = $1 AND respondent = $2",
+                self.survey,
+                sheet.respondent.as_str()
+            )?
+            .0;
+            let before: Vec<[u32; 3]> = stored
+                .iter()
+                .map(|(u, q, a)| [self.tally.id(u), self.tally.id(q), self.tally.id(a)])
+                .collect();
+            self.tally.respondent(sheet.group, &sheet.answers, &before);
+            let mut all = before;
+            all.extend_from_slice(&sheet.answers);
+            sql!(
+                self.tx,
+                execute,
+                "UPDATE survey_respondents SET answers = $1 WHERE survey = $2 AND respondent = $3",
+                Json(self.tally.encode(&all)?),
+                self.survey,
+                sheet.respondent.as_str()
+            )?;
         }
-        self.pending_answers.clear();
         Ok(())
     }
 
@@ -394,7 +502,11 @@ impl Import {
         survey: &Survey,
         source: &str,
     ) -> Result<ImportCounts, StoreError> {
+        if let Some(done) = self.current.take() {
+            self.pending.push(done);
+        }
         self.flush().await?;
+        self.merge_late().await?;
         let counts = ImportCounts {
             respondents_added: self.added.len() as u64,
             respondents_skipped: self.skipped.len() as u64,
@@ -420,14 +532,12 @@ type Key = (u32, u32, u32, u32);
 
 #[derive(Debug, Default)]
 struct Counting {
-    texts: HashMap<String, u32>,
-    names: Vec<String>,
+    texts: HashMap<Box<str>, u32, RandomState>,
+    names: Vec<Box<str>>,
     /// (group, unit, question, option) → answers.
-    answers: HashMap<Key, i64>,
-    /// (respondent, group, unit) already counted.
-    seen: HashSet<(u32, u32, u32)>,
+    answers: HashMap<Key, i64, RandomState>,
     /// (group, unit) → respondents.
-    respondents: HashMap<(u32, u32), i64>,
+    respondents: HashMap<(u32, u32), i64, RandomState>,
 }
 
 impl Counting {
@@ -436,28 +546,40 @@ impl Counting {
             return *id;
         }
         let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.texts.insert(text.to_owned(), id);
-        self.names.push(text.to_owned());
+        self.texts.insert(text.into(), id);
+        self.names.push(text.into());
         id
     }
 
-    /// Counts one answer, and its respondent once per group and unit.
-    fn add(&mut self, a: &NewAnswer) {
-        let (g, u, q, o) = (
-            self.id(&a.group),
-            self.id(&a.unit),
-            self.id(&a.question),
-            self.id(&a.answer),
-        );
-        *self.answers.entry((g, u, q, o)).or_default() += 1;
-        let r = self.id(&a.respondent);
-        if self.seen.insert((r, g, u)) {
-            *self.respondents.entry((g, u)).or_default() += 1;
+    /// Counts one answer of a respondent of `group`.
+    fn count(&mut self, group: u32, [u, q, o]: [u32; 3]) {
+        *self.answers.entry((group, u, q, o)).or_default() += 1;
+    }
+
+    /// Counts a respondent of `group` once for each unit its `answers` are about that its
+    /// answers stored `before` were not.
+    fn respondent(&mut self, group: u32, answers: &[[u32; 3]], before: &[[u32; 3]]) {
+        let mut units: Vec<u32> = answers.iter().map(|a| a[0]).collect();
+        units.sort_unstable();
+        units.dedup();
+        for u in units {
+            if !before.iter().any(|b| b[0] == u) {
+                *self.respondents.entry((group, u)).or_default() += 1;
+            }
         }
     }
 
     fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map_or("", String::as_str)
+        self.names.get(id as usize).map_or("", |n| n)
+    }
+
+    /// A respondent's answers as stored: a JSON array of `[unit, question, answer]`.
+    fn encode(&self, answers: &[[u32; 3]]) -> Result<Box<RawValue>, StoreError> {
+        let triples: Vec<[&str; 3]> = answers
+            .iter()
+            .map(|[u, q, o]| [self.name(*u), self.name(*q), self.name(*o)])
+            .collect();
+        serde_json::value::to_raw_value(&triples).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     /// Adds the counts to the stored ones, in the transaction that stores their answers.
@@ -573,13 +695,26 @@ pub struct RespondentAnswer {
 /// Every submitted answer of a survey, ordered by respondent.
 pub async fn answers(db: &Db, survey: i64) -> Result<Vec<RespondentAnswer>, StoreError> {
     let mut c = db.conn().await?;
-    Ok(sql!(
+    let sheets = sql!(
         c,
-        all RespondentAnswer,
-        "SELECT respondent, grp, unit, question, answer FROM survey_answers \
-         WHERE survey = $1 ORDER BY respondent",
+        all(String, String, Option<Json<Vec<(String, String, String)>>>),
+        "SELECT respondent, grp, answers FROM survey_respondents \
+         WHERE survey = $1 AND submitted_at IS NOT NULL ORDER BY respondent",
         survey
-    )?)
+    )?;
+    let mut out = Vec::new();
+    for (respondent, grp, answers) in sheets {
+        for (unit, question, answer) in answers.map(|a| a.0).unwrap_or_default() {
+            out.push(RespondentAnswer {
+                respondent: respondent.clone(),
+                grp: grp.clone(),
+                unit,
+                question,
+                answer,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The administrator's decision on a unit and leaf below the minimum of valid answers.
@@ -827,27 +962,26 @@ pub async fn web_response(
     let mut c = db.conn().await?;
     let row = sql!(
         c,
-        optional(String, Option<String>, Option<Json<Vec<(String, String, String)>>>),
-        "SELECT grp, submitted_at, draft FROM survey_respondents \
+        optional(
+            String,
+            Option<String>,
+            Option<Json<Vec<(String, String, String)>>>,
+            Option<Json<Vec<(String, String, String)>>>,
+        ),
+        "SELECT grp, submitted_at, draft, answers FROM survey_respondents \
          WHERE survey = $1 AND respondent = $2",
         survey,
         respondent
     )?;
-    let Some((grp, submitted_at, draft)) = row else {
+    let Some((grp, submitted_at, draft, submitted)) = row else {
         return Ok(None);
     };
-    let answers = if submitted_at.is_some() {
-        sql!(
-            c,
-            all(String, String, String),
-            "SELECT unit, question, answer FROM survey_answers \
-             WHERE survey = $1 AND respondent = $2",
-            survey,
-            respondent
-        )?
+    let kept = if submitted_at.is_some() {
+        submitted
     } else {
-        draft.map(|d| d.0).unwrap_or_default()
+        draft
     };
+    let answers = kept.map(|d| d.0).unwrap_or_default();
     Ok(Some(WebResponse {
         respondent: respondent.to_owned(),
         grp,
@@ -922,36 +1056,23 @@ pub async fn save_response(
         sql!(
             tx,
             execute,
-            "UPDATE survey_respondents SET draft = NULL, submitted_at = $1 \
-             WHERE survey = $2 AND respondent = $3",
+            "UPDATE survey_respondents SET draft = NULL, answers = $1, submitted_at = $2 \
+             WHERE survey = $3 AND respondent = $4",
+            Json(answers),
             codec::ts(at),
             survey,
             respondent
         )?;
-        for chunk in answers.chunks(160) {
-            let sql = format!(
-                "INSERT INTO survey_answers (survey, respondent, grp, unit, question, answer) \
-                 VALUES {}",
-                values_list(chunk.len(), 6, 1)
-            );
-            sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, a| q
-                .bind(survey)
-                .bind(respondent)
-                .bind(grp.as_str())
-                .bind(a.0.as_str())
-                .bind(a.1.as_str())
-                .bind(a.2.as_str()))?;
-        }
         let mut tally = Counting::default();
-        for (unit, question, answer) in answers {
-            tally.add(&NewAnswer {
-                respondent: respondent.to_owned(),
-                group: grp.clone(),
-                unit: unit.clone(),
-                question: question.clone(),
-                answer: answer.clone(),
-            });
+        let group = tally.id(&grp);
+        let coded: Vec<[u32; 3]> = answers
+            .iter()
+            .map(|(u, q, a)| [tally.id(u), tally.id(q), tally.id(a)])
+            .collect();
+        for c in &coded {
+            tally.count(group, *c);
         }
+        tally.respondent(group, &coded, &[]);
         tally.write(&mut tx, survey).await?;
     } else {
         sql!(

@@ -51,6 +51,15 @@ pub struct TestDb {
 impl TestDb {
     /// Creates and migrates a fresh database on `backend`.
     pub async fn new(backend: &Backend) -> TestDb {
+        Self::migrated(backend, None).await
+    }
+
+    /// Creates a fresh database on `backend` with the migrations up to `version` only.
+    pub async fn at_migration(backend: &Backend, version: i64) -> TestDb {
+        Self::migrated(backend, Some(version)).await
+    }
+
+    async fn migrated(backend: &Backend, version: Option<i64>) -> TestDb {
         let dir = tempfile::tempdir().expect("temporary folder");
         let (url, pg) = match backend {
             Backend::Sqlite => (format!("sqlite://{}/test.db", dir.path().display()), None),
@@ -70,7 +79,10 @@ impl TestDb {
         let db = Db::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("connect {url}: {e}"));
-        db.migrate().await.expect("migrate");
+        match version {
+            Some(v) => db.migrate_to(v).await.expect("migrate"),
+            None => db.migrate().await.expect("migrate"),
+        }
         TestDb {
             db,
             url,

@@ -980,3 +980,83 @@ async fn an_unknown_database_url_is_refused() {
     let err = Db::connect("mysql://localhost/chiso").await.unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
 }
+
+/// Runs SQL as an older release would have (tables this release no longer has).
+async fn raw(db: &Db, sql: &str) {
+    match db {
+        Db::Sqlite(p) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        Db::Postgres(p) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn upgrading_moves_each_answer_kept_on_its_own_row_onto_its_respondent() {
+    use chiso_domain::questionnaire::SurveyDefinition;
+    use chiso_store::surveys;
+    use chiso_store::testing::{TestDb, backends};
+    for backend in backends() {
+        let t = TestDb::at_migration(&backend, 16).await;
+        let db = &t.db;
+        seed(db).await;
+        let definition = SurveyDefinition {
+            code: "KS".to_owned(),
+            name: "Khảo sát".to_owned(),
+            groups: Vec::new(),
+            leaves: Vec::new(),
+        };
+        let survey = surveys::create(db, &period_code("2024"), &definition, &admin(), T0)
+            .await
+            .unwrap();
+        let id = survey.id;
+        raw(
+            db,
+            &format!(
+                "INSERT INTO survey_respondents (survey, respondent, grp, origin, created_by, \
+                 created_at, submitted_at, draft) VALUES \
+                 ({id}, 'r1', 'LD', 'tệp a.csv', 'admin', 'x', 'x', NULL), \
+                 ({id}, 'r2', 'LD', 'web', 'web', 'x', NULL, '[[\"XA-TAN-AN\",\"C1\",\"B\"]]'); \
+                 INSERT INTO survey_answers (survey, respondent, grp, unit, question, answer) \
+                 VALUES ({id}, 'r1', 'LD', 'XA-TAN-AN', 'C1', 'A'), \
+                 ({id}, 'r1', 'LD', 'XA-TAN-AN', 'C2', 'D'), \
+                 ({id}, 'r1', 'LD', 'XA-BINH-AN', 'C1', 'E');"
+            ),
+        )
+        .await;
+        db.migrate().await.unwrap();
+
+        let mut answers: Vec<(String, String, String, String)> = surveys::answers(db, id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.respondent, a.unit, a.question, a.answer))
+            .collect();
+        answers.sort();
+        let expected = [
+            ("r1", "XA-BINH-AN", "C1", "E"),
+            ("r1", "XA-TAN-AN", "C1", "A"),
+            ("r1", "XA-TAN-AN", "C2", "D"),
+        ]
+        .map(|(r, u, q, a)| (r.to_owned(), u.to_owned(), q.to_owned(), a.to_owned()));
+        assert_eq!(answers, expected);
+        let r1 = surveys::web_response(db, id, "r1").await.unwrap().unwrap();
+        assert!(r1.submitted);
+        assert_eq!(r1.answers.len(), 3);
+        let r2 = surveys::web_response(db, id, "r2").await.unwrap().unwrap();
+        assert!(!r2.submitted);
+        assert_eq!(
+            r2.answers,
+            vec![("XA-TAN-AN".to_owned(), "C1".to_owned(), "B".to_owned())]
+        );
+        t.drop_database().await;
+    }
+}

@@ -7,7 +7,7 @@
 //! value and the recomputed results in one transaction, refused when a unit is approved, so
 //! it can be run again until the council approves.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chiso_domain::authz::{Action, Principal, Resource};
 use chiso_domain::number::{NumberKind, parse_number, vi_input};
@@ -352,12 +352,15 @@ async fn overview_with_points(
         .into_iter()
         .map(|d| ((d.unit.clone(), d.leaf.clone()), d))
         .collect();
-    let coverage = surveys::coverage(db, survey.id).await?;
+    let coverage: HashMap<(String, String), i64> = surveys::coverage(db, survey.id)
+        .await?
+        .into_iter()
+        .map(|c| ((c.grp, c.unit), c.respondents))
+        .collect();
     let count = |grp: &str, unit: &str| -> u64 {
         coverage
-            .iter()
-            .find(|c| c.grp == grp && c.unit == unit)
-            .map_or(0, |c| u64::try_from(c.respondents).unwrap_or(0))
+            .get(&(grp.to_owned(), unit.to_owned()))
+            .map_or(0, |n| u64::try_from(*n).unwrap_or(0))
     };
     let groups = survey
         .definition
@@ -777,7 +780,7 @@ pub async fn preview_answers(
             units: &units,
             group: file.group.as_deref(),
         };
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<std::sync::Arc<str>> = HashSet::new();
         let stats = read_answers(
             &file.path,
             &file.file_name,
@@ -798,7 +801,7 @@ pub async fn preview_answers(
     if stats.answers == 0 {
         return Err(ServiceError::new(codes::SURVEY_FILE_EMPTY));
     }
-    let stored_respondents = seen.iter().filter(|r| stored.contains(*r)).count();
+    let stored_respondents = seen.iter().filter(|r| stored.contains(&***r)).count();
     Ok(AnswersPreview {
         file_name,
         stats,

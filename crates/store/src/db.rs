@@ -143,8 +143,8 @@ impl Db {
     /// Connects to `sqlite://path/to/file.db` (the file and its folder are created when
     /// missing) or `postgres://…` / `postgresql://…`.
     ///
-    /// SQLite runs in WAL mode with `synchronous=NORMAL`, foreign keys on and a 5 s busy
-    /// timeout. An in-memory SQLite database (`sqlite::memory:`) gets a single connection that
+    /// SQLite runs in WAL mode with `synchronous=NORMAL`, foreign keys on, a 5 s busy
+    /// timeout, temporary data in memory and a page cache of up to 32 MiB per connection. An in-memory SQLite database (`sqlite::memory:`) gets a single connection that
     /// is never closed, since every new connection would see a different, empty database.
     #[tracing::instrument(skip_all, fields(backend))]
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
@@ -155,7 +155,12 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(Duration::from_secs(5))
+                // Statement journals in memory, and a cache (up to 32 MiB per connection)
+                // that holds a large import's pages until it commits rather than spilling
+                // them to the file mid-transaction.
+                .pragma("temp_store", "memory")
+                .pragma("cache_size", "-32768");
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             let pool = if in_memory {
                 SqlitePoolOptions::new()

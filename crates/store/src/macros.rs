@@ -17,6 +17,7 @@
 //!
 //! ```text
 //! sql!(tx, execute_rows, sql_text, [x, y], &items, |q, item| q.bind(&item.a).bind(&item.b))?
+//! sql!(tx, all_rows Row, sql_text, [x], &keys, |q, k| q.bind(&k.a))?  -> Vec<Row>
 //! ```
 //!
 //! Read one column with the `scalar` forms rather than a one-element tuple: formatters may
@@ -61,6 +62,29 @@ macro_rules! sql {
                     $q = $bind;
                 }
                 $q.execute(c).await.map(|r| r.rows_affected())
+            }
+        }
+    };
+    (
+        $ex:expr, all_rows $row:ty, $sql:expr, [$($arg:expr),* $(,)?], $rows:expr,
+        |$q:ident, $item:ident| $bind:expr
+    ) => {
+        match $ex.ex() {
+            $crate::db::Ex::Sqlite(c) => {
+                let text = $crate::db::positional($sql);
+                let mut $q = ::sqlx::query_as::<_, $row>(::sqlx::AssertSqlSafe(text.as_ref()))
+                    $(.bind($arg))*;
+                for $item in $rows {
+                    $q = $bind;
+                }
+                $q.fetch_all(c).await
+            }
+            $crate::db::Ex::Postgres(c) => {
+                let mut $q = ::sqlx::query_as::<_, $row>(::sqlx::AssertSqlSafe($sql))$(.bind($arg))*;
+                for $item in $rows {
+                    $q = $bind;
+                }
+                $q.fetch_all(c).await
             }
         }
     };

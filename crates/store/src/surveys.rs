@@ -6,7 +6,7 @@
 //! respondent's submitted answers are one JSON array on its row (migration `0017`); the counts
 //! every number is computed from are kept beside them (migration `0016`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use foldhash::fast::RandomState;
 
@@ -584,21 +584,46 @@ impl Counting {
 
     /// Adds the counts to the stored ones, in the transaction that stores their answers.
     async fn write(&self, tx: &mut Tx, survey: i64) -> Result<(), StoreError> {
-        let rows: Vec<(&Key, &i64)> = self.answers.iter().collect();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT * 3) {
+        // Options counted per (group, unit, question), with what is stored already.
+        let mut merged: BTreeMap<(u32, u32, u32), BTreeMap<&str, i64>> = BTreeMap::new();
+        for (&(g, u, q, o), n) in &self.answers {
+            *merged
+                .entry((g, u, q))
+                .or_default()
+                .entry(self.name(o))
+                .or_default() += n;
+        }
+        let keys: Vec<[&str; 3]> = merged
+            .keys()
+            .map(|&(g, u, q)| [self.name(g), self.name(u), self.name(q)])
+            .collect();
+        let stored = stored_counts(tx, survey, &keys).await?;
+        let rows: Vec<([&str; 3], Json<BTreeMap<String, i64>>)> = merged
+            .iter()
+            .zip(keys)
+            .map(|((_, added), key)| {
+                let mut counts: BTreeMap<String, i64> = stored
+                    .get(&key.map(str::to_owned))
+                    .cloned()
+                    .unwrap_or_default();
+                for (option, n) in added {
+                    *counts.entry((*option).to_owned()).or_default() += n;
+                }
+                (key, Json(counts))
+            })
+            .collect();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT * 4) {
             let sql = format!(
-                "INSERT INTO survey_counts (survey, grp, unit, question, answer, count) \
-                 VALUES {} ON CONFLICT (survey, grp, unit, question, answer) \
-                 DO UPDATE SET count = survey_counts.count + excluded.count",
-                values_list(chunk.len(), 6, 1)
+                "INSERT INTO survey_counts (survey, grp, unit, question, counts) VALUES {} \
+                 ON CONFLICT (survey, grp, unit, question) DO UPDATE SET counts = excluded.counts",
+                values_list(chunk.len(), 5, 1)
             );
             sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, r| q
                 .bind(survey)
-                .bind(self.name(r.0.0))
-                .bind(self.name(r.0.1))
-                .bind(self.name(r.0.2))
-                .bind(self.name(r.0.3))
-                .bind(*r.1))?;
+                .bind(r.0[0])
+                .bind(r.0[1])
+                .bind(r.0[2])
+                .bind(&r.1))?;
         }
         let rows: Vec<(&(u32, u32), &i64)> = self.respondents.iter().collect();
         for chunk in rows.chunks(ROWS_PER_STATEMENT * 3) {
@@ -642,16 +667,72 @@ pub struct Tally {
     pub count: i64,
 }
 
+/// Counts of one question about one unit from one respondent group: option → answers.
+type StoredCounts = HashMap<[String; 3], BTreeMap<String, i64>>;
+
+/// Keys looked up one statement at a time when only some are wanted.
+const KEYS_PER_LOOKUP: usize = 300;
+
+/// The stored counts of the (group, unit, question) `keys` of a survey: every row of the
+/// survey when most are wanted (a large import), else only those.
+async fn stored_counts(
+    tx: &mut Tx,
+    survey: i64,
+    keys: &[[&str; 3]],
+) -> Result<StoredCounts, StoreError> {
+    type Row = (String, String, String, Json<BTreeMap<String, i64>>);
+    let mut rows: Vec<Row> = Vec::new();
+    if keys.len() > KEYS_PER_LOOKUP * 4 {
+        rows = sql!(
+            tx,
+            all Row,
+            "SELECT grp, unit, question, counts FROM survey_counts WHERE survey = $1",
+            survey
+        )?;
+    } else {
+        for chunk in keys.chunks(KEYS_PER_LOOKUP) {
+            let sql = format!(
+                "SELECT grp, unit, question, counts FROM survey_counts WHERE survey = $1 \
+                 AND (grp, unit, question) IN (VALUES {})",
+                values_list(chunk.len(), 3, 2)
+            );
+            let found: Vec<Row> = sql!(tx, all_rows Row, sql.as_str(), [survey], chunk, |q, k| q
+                .bind(k[0])
+                .bind(k[1])
+                .bind(k[2]))?;
+            rows.extend(found);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(g, u, q, c)| ([g, u, q], c.0))
+        .collect())
+}
+
 /// The tallies of a survey's submitted answers.
 pub async fn tallies(db: &Db, survey: i64) -> Result<Vec<Tally>, StoreError> {
     let mut c = db.conn().await?;
-    Ok(sql!(
+    let rows = sql!(
         c,
-        all Tally,
-        "SELECT grp, unit, question, answer, count FROM survey_counts \
-         WHERE survey = $1 AND count > 0",
+        all(String, String, String, Json<BTreeMap<String, i64>>),
+        "SELECT grp, unit, question, counts FROM survey_counts WHERE survey = $1",
         survey
-    )?)
+    )?;
+    let mut out = Vec::with_capacity(rows.len() * 4);
+    for (grp, unit, question, counts) in rows {
+        for (answer, count) in counts.0 {
+            if count > 0 {
+                out.push(Tally {
+                    grp: grp.clone(),
+                    unit: unit.clone(),
+                    question: question.clone(),
+                    answer,
+                    count,
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Submitted respondents per group, and how many of them answered about each unit.

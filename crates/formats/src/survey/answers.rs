@@ -9,9 +9,10 @@
 //! preview it and once to store it in one transaction; every answer is handed to a callback,
 //! and every problem is collected and returned at the end.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use chiso_domain::questionnaire::{QuestionnaireKind, RespondentGroup, SurveyDefinition};
 use chiso_domain::survey::satisfaction_level;
@@ -26,22 +27,28 @@ use crate::limits::{
 };
 use crate::table::{FileFormat, XlsxBook, checked_text, column_letter, header_key};
 
-/// One answer of one respondent about one unit.
+/// Maps keyed by what a file says, hashed with a per-process random key (files are untrusted:
+/// no crafted collisions) and a fast function (a million answers make a million lookups).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// One answer of one respondent about one unit. Its texts are shared with the other answers
+/// naming the same respondent, group, unit, question or option: a million answers are not
+/// five million strings.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AnswerRecord {
     /// The row of the file it was read from (the header is row 1).
     pub row: usize,
     /// The respondent: the long file's `respondent` cell, or the submission id of a wide
     /// export.
-    pub respondent: String,
+    pub respondent: Arc<str>,
     /// The respondent group's code as the definition writes it.
-    pub group: String,
-    pub unit: UnitCode,
+    pub group: Arc<str>,
+    pub unit: Arc<UnitCode>,
     /// The question's code as the definition writes it.
-    pub question: String,
+    pub question: Arc<str>,
     /// The option's code as the definition writes it; for a SIPAS questionnaire the level
     /// `1`–`5`, or empty for "không trả lời" (`0`).
-    pub answer: String,
+    pub answer: Arc<str>,
 }
 
 /// What answers are checked against.
@@ -489,6 +496,8 @@ impl<R: Read> Read for Decode<R> {
 /// A respondent group made ready for lookups.
 struct GroupPlan<'a> {
     def: &'a RespondentGroup,
+    /// The group's code, shared by its answers.
+    code: Arc<str>,
     sipas: bool,
     /// Lower-case question code → global question index.
     questions: HashMap<String, u32>,
@@ -496,7 +505,9 @@ struct GroupPlan<'a> {
     /// group evaluates.
     units: HashMap<String, u32>,
     /// (code as defined, lower-case code, lower-case label).
-    options: Vec<(String, String, String)>,
+    options: Vec<(Arc<str>, String, String)>,
+    /// A SIPAS "không trả lời", kept as an empty answer.
+    no_answer: Arc<str>,
     /// The codes of the options, for messages.
     options_text: String,
     /// An answer column as the form names it, for messages.
@@ -507,52 +518,56 @@ struct GroupPlan<'a> {
 /// numbers.
 struct Plan<'a> {
     groups: Vec<GroupPlan<'a>>,
-    units: Vec<UnitCode>,
+    units: Vec<Arc<UnitCode>>,
     all_units: HashMap<String, u32>,
-    questions: Vec<&'a str>,
+    questions: Vec<Arc<str>>,
 }
 
 impl<'a> Plan<'a> {
     fn new(ctx: &AnswerContext<'a>) -> Self {
-        let mut units: Vec<UnitCode> = Vec::new();
-        let mut all_units: HashMap<String, u32> = HashMap::new();
+        let mut units: Vec<Arc<UnitCode>> = Vec::new();
+        let mut all_units: HashMap<String, u32> = HashMap::default();
         for set in ctx.units.values() {
             for u in set {
-                all_units
+                let i = *all_units
                     .entry(u.as_str().to_lowercase())
                     .or_insert_with(|| {
-                        units.push(u.clone());
+                        units.push(Arc::new(u.clone()));
                         units.len() as u32 - 1
                     });
+                // Codes as written are found without lower-casing each cell.
+                all_units.entry(u.as_str().to_owned()).or_insert(i);
             }
         }
         let mut questions = Vec::new();
         let mut groups = Vec::new();
         for g in &ctx.definition.groups {
-            let mut qs = HashMap::new();
+            let mut qs = HashMap::default();
             for q in &g.questions {
-                qs.entry(q.code.trim().to_lowercase()).or_insert_with(|| {
-                    questions.push(q.code.trim());
+                let i = *qs.entry(q.code.trim().to_lowercase()).or_insert_with(|| {
+                    questions.push(Arc::from(q.code.trim()));
                     questions.len() as u32 - 1
                 });
+                qs.entry(q.code.trim().to_owned()).or_insert(i);
             }
-            let mut us = HashMap::new();
+            let mut us = HashMap::default();
             let evaluated = ctx.units.get(&g.evaluates);
             for u in evaluated.into_iter().flatten() {
                 let i = all_units[&u.as_str().to_lowercase()];
                 us.insert(u.as_str().to_lowercase(), i);
+                us.entry(u.as_str().to_owned()).or_insert(i);
                 us.entry(field_unit(u.as_str()).to_lowercase()).or_insert(i);
             }
             let sipas = matches!(g.kind, QuestionnaireKind::Sipas { .. });
-            let options: Vec<(String, String, String)> = if sipas {
+            let options: Vec<(Arc<str>, String, String)> = if sipas {
                 SIPAS_LEVELS
                     .iter()
-                    .map(|(c, l)| ((*c).to_owned(), (*c).to_owned(), l.to_lowercase()))
+                    .map(|(c, l)| (Arc::from(*c), (*c).to_owned(), l.to_lowercase()))
                     .collect()
             } else if g.options.is_empty() {
                 STANDARD_LABELS
                     .iter()
-                    .map(|(c, l)| ((*c).to_owned(), c.to_lowercase(), l.to_lowercase()))
+                    .map(|(c, l)| (Arc::from(*c), c.to_lowercase(), l.to_lowercase()))
                     .collect()
             } else {
                 g.options
@@ -560,24 +575,22 @@ impl<'a> Plan<'a> {
                     .map(|o| {
                         let code = o.code.trim();
                         (
-                            code.to_owned(),
+                            Arc::from(code),
                             code.to_lowercase(),
                             o.label.trim().to_lowercase(),
                         )
                     })
                     .collect()
             };
-            let options_text = options
-                .iter()
-                .map(|o| o.0.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let options_text = options.iter().map(|o| &*o.0).collect::<Vec<_>>().join(", ");
             let example = match (g.questions.first(), evaluated.and_then(|s| s.first())) {
                 (Some(q), Some(u)) => field_name(&q.code, u.as_str()),
                 _ => "C1__MA_DON_VI".to_owned(),
             };
             groups.push(GroupPlan {
                 def: g,
+                code: Arc::from(g.code.as_str()),
+                no_answer: Arc::from(""),
                 sipas,
                 questions: qs,
                 units: us,
@@ -648,12 +661,22 @@ impl GroupPlan<'_> {
 
     /// The canonical answer for a non-empty cell: an option's code or label, or for SIPAS
     /// a level (`0` is no answer, kept as an empty answer).
-    fn answer(&self, raw: &str) -> Result<String, Problem> {
+    fn answer(&self, raw: &str) -> Result<Arc<str>, Problem> {
         let raw = raw.trim();
         if self.sipas
             && let Some(level) = satisfaction_level(raw)
         {
-            return Ok(level.map(|l| l.to_string()).unwrap_or_default());
+            let code = level.and_then(|l| {
+                let l = l.to_string();
+                self.options
+                    .iter()
+                    .find(|o| *o.0 == *l)
+                    .map(|o| o.0.clone())
+            });
+            return Ok(code.unwrap_or_else(|| self.no_answer.clone()));
+        }
+        if let Some(o) = self.options.iter().find(|o| *o.0 == *raw) {
+            return Ok(o.0.clone());
         }
         let lower = raw.to_lowercase();
         if let Some(o) = self
@@ -737,6 +760,8 @@ struct Check<'a> {
     submissions: HashMap<Box<str>, u32>,
     /// The answers of the current row, handed over once the whole row is checked.
     pending: Vec<AnswerRecord>,
+    /// The respondent of the last answer recorded.
+    last_respondent: Option<Arc<str>>,
 }
 
 impl<'a> Check<'a> {
@@ -771,11 +796,12 @@ impl<'a> Check<'a> {
                 shape: AnswerShape::Wide,
             },
             fatal: false,
-            respondents: HashMap::new(),
+            respondents: HashMap::default(),
             respondent_info: Vec::new(),
-            answered: HashMap::new(),
-            submissions: HashMap::new(),
+            answered: HashMap::default(),
+            submissions: HashMap::default(),
             pending: Vec::new(),
+            last_respondent: None,
         }
     }
 
@@ -891,7 +917,7 @@ impl<'a> Check<'a> {
         let mut columns = Vec::new();
         let mut has_columns = vec![false; self.plan.groups.len()];
         let mut first_column: Vec<HashMap<(u32, u32), usize>> =
-            vec![HashMap::new(); self.plan.groups.len()];
+            vec![HashMap::default(); self.plan.groups.len()];
         for (c, h) in headers.iter().enumerate() {
             if c == id || Some(c) == group || h.is_empty() {
                 continue;
@@ -906,7 +932,7 @@ impl<'a> Check<'a> {
                 has_columns[g] = true;
                 if let Some(first) = first_column[g].insert(*key, c) {
                     let problem = Problem::new(codes::ANSWER_COLUMN_TWICE)
-                        .arg("question", self.plan.questions[key.0 as usize])
+                        .arg("question", &self.plan.questions[key.0 as usize])
                         .arg("unit", &self.plan.units[key.1 as usize])
                         .arg("first_column", self.header_text(first));
                     self.at_header(row, c, problem);
@@ -1051,9 +1077,10 @@ impl<'a> Check<'a> {
             }
             (None, _) => None,
             (Some(g), Some(raw)) => {
-                let found = self.plan.groups[g]
-                    .questions
-                    .get(&raw.to_lowercase())
+                let questions = &self.plan.groups[g].questions;
+                let found = questions
+                    .get(raw)
+                    .or_else(|| questions.get(&raw.to_lowercase()))
                     .copied();
                 if found.is_none() {
                     let problem = Problem::new(codes::QUESTION_UNKNOWN)
@@ -1108,7 +1135,7 @@ impl<'a> Check<'a> {
         if let Some(&first) = self.answered.get(&(r, u, q)) {
             let problem = Problem::new(codes::ANSWER_TWICE)
                 .arg("respondent", resp)
-                .arg("question", self.plan.questions[q as usize])
+                .arg("question", &self.plan.questions[q as usize])
                 .arg("unit", &self.plan.units[u as usize])
                 .arg("first_row", first);
             self.at_header(n, question, problem);
@@ -1124,14 +1151,18 @@ impl<'a> Check<'a> {
             self.at_header(n, col, Problem::new(codes::ANSWER_UNIT_MISSING));
             return None;
         }
-        let lower = raw.to_lowercase();
-        let Some(&u) = self.plan.all_units.get(&lower) else {
+        let key: std::borrow::Cow<'_, str> = if self.plan.all_units.contains_key(raw) {
+            raw.into()
+        } else {
+            raw.to_lowercase().into()
+        };
+        let Some(&u) = self.plan.all_units.get(key.as_ref()) else {
             self.at_header(n, col, Problem::new(codes::UNIT_UNKNOWN).arg("unit", raw));
             return None;
         };
         let g = g?;
         let plan = &self.plan.groups[g];
-        if !plan.units.contains_key(&lower) {
+        if !plan.units.contains_key(key.as_ref()) {
             let problem = Problem::new(codes::UNIT_NOT_EVALUATED)
                 .arg("unit", &self.plan.units[u as usize])
                 .arg("group", &plan.def.code)
@@ -1142,14 +1173,23 @@ impl<'a> Check<'a> {
         Some(u)
     }
 
-    fn record(&mut self, n: usize, resp: &str, g: usize, u: u32, q: u32, answer: String) {
+    fn record(&mut self, n: usize, resp: &str, g: usize, u: u32, q: u32, answer: Arc<str>) {
         self.stats.answers += 1;
+        // Rows of one respondent follow each other: its text is shared until it changes.
+        let respondent = match &self.last_respondent {
+            Some(r) if **r == *resp => r.clone(),
+            _ => {
+                let r: Arc<str> = Arc::from(resp);
+                self.last_respondent = Some(r.clone());
+                r
+            }
+        };
         self.pending.push(AnswerRecord {
             row: n,
-            respondent: resp.to_owned(),
-            group: self.plan.groups[g].def.code.clone(),
+            respondent,
+            group: self.plan.groups[g].code.clone(),
             unit: self.plan.units[u as usize].clone(),
-            question: self.plan.questions[q as usize].to_owned(),
+            question: self.plan.questions[q as usize].clone(),
             answer,
         });
     }

@@ -13,3 +13,24 @@ UPDATE survey_respondents r SET answers = COALESCE((
 WHERE submitted_at IS NOT NULL;
 
 DROP TABLE survey_answers;
+
+-- The counts of a question about a unit from a respondent group are one row, a JSON object
+-- of option → answers, instead of one row per option: five times fewer rows to write on each
+-- import and to read for every page of points.
+CREATE TABLE survey_question_counts (
+    survey   BIGINT NOT NULL REFERENCES surveys (id),
+    grp      TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    question TEXT NOT NULL,
+    counts   JSONB NOT NULL,
+    PRIMARY KEY (survey, grp, unit, question)
+);
+
+INSERT INTO survey_question_counts (survey, grp, unit, question, counts)
+SELECT survey, grp, unit, question, jsonb_object_agg(answer, count) FROM survey_counts
+WHERE count > 0
+GROUP BY survey, grp, unit, question;
+
+DROP TABLE survey_counts;
+ALTER TABLE survey_question_counts RENAME TO survey_counts;
+ALTER INDEX survey_question_counts_pkey RENAME TO survey_counts_pkey;

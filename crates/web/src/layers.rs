@@ -15,7 +15,6 @@ use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -35,7 +34,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the routes in the middleware stack and binds the state.
 pub(crate) fn wrap(app: Router<AppState>, state: AppState) -> Router {
-    let body_limit = state.config().body_limit;
     let body_timeout = state.config().body_timeout;
     let secure = state.config().secure_cookies;
     let app = app
@@ -48,7 +46,7 @@ pub(crate) fn wrap(app: Router<AppState>, state: AppState) -> Router {
             state.clone(),
             crate::auth::csrf::guard,
         ))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -324,4 +322,45 @@ mod tests {
         assert!(body.contains("Lỗi máy chủ") && body.contains(&id), "{body}");
         assert!(!body.contains("secret detail"));
     }
+}
+
+/// Whether a request carries a survey's answer file (a page upload or the API import).
+fn answer_upload(path: &str) -> bool {
+    (path.starts_with("/ky/") && path.contains("/dieu-tra/") && path.ends_with("/nhap-phieu"))
+        || (path.starts_with("/api/v1/periods/")
+            && path.contains("/surveys/")
+            && path.ends_with("/answers"))
+}
+
+/// The largest body of a request: [`WebConfig::body_limit`], or for an answer file of a
+/// survey [`WebConfig::answer_file_limit`] plus 1 MiB for the rest of the form. A declared
+/// length over it is refused at once with 413; a body that grows past it is cut off where it
+/// does, and its reader refuses it as too large.
+///
+/// [`WebConfig::body_limit`]: crate::WebConfig::body_limit
+/// [`WebConfig::answer_file_limit`]: crate::WebConfig::answer_file_limit
+async fn limit_body(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response<Body> {
+    let config = state.config();
+    let limit = if answer_upload(req.uri().path()) {
+        usize::try_from(config.answer_file_limit)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1024 * 1024)
+            .max(config.body_limit)
+    } else {
+        config.body_limit
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let req = req.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(req).await
 }

@@ -69,6 +69,12 @@ pub struct WebConfig {
     /// Largest evidence file accepted, in bytes. Requests carrying files must also fit in
     /// [`WebConfig::body_limit`].
     pub evidence_limit: u64,
+    /// Largest answer file of a survey accepted on the pages and through the API, in bytes:
+    /// exports of a large campaign outgrow the body limit. Requests carrying one may be this
+    /// size plus 1 MiB; the file is held in memory while it is checked, for at most a few
+    /// imports at once (see `surveys::jobs`). Larger files go through `chiso survey import`,
+    /// which streams them from disk.
+    pub answer_file_limit: u64,
     /// Runs the outbox worker beside the server, delivering the e-mail notifications the
     /// services record (submitted self-assessments, explanation requests, approval). `None`,
     /// the default, sends nothing: the notifications wait in the outbox for a node that sends.
@@ -93,6 +99,7 @@ impl Default for WebConfig {
         WebConfig {
             demo: false,
             body_limit: 2 * 1024 * 1024,
+            answer_file_limit: 64 * 1024 * 1024,
             secure_cookies: false,
             session_idle: time::Duration::hours(8),
             login_limits: auth::LoginLimits::default(),

@@ -676,6 +676,38 @@ async fn request_bodies_above_the_limit_are_refused() {
 }
 
 #[tokio::test]
+async fn a_survey_answer_file_may_outgrow_the_body_limit_up_to_its_own_limit() {
+    let config = chiso_web::WebConfig {
+        body_limit: 1024,
+        answer_file_limit: 8 * 1024,
+        ..Default::default()
+    };
+    let app = TestApp::start_with(&Backend::Sqlite, config, false).await;
+    let post = |path: &str, len: usize| {
+        app.client
+            .post(format!("{}{path}", app.base))
+            .header("content-type", "multipart/form-data; boundary=x")
+            .body(vec![b'x'; len])
+            .send()
+    };
+    let answers = "/api/v1/periods/2026/surveys/KS-2026/answers";
+    let page = "/ky/2026/dieu-tra/KS-2026/nhap-phieu";
+    // Past the body limit, an answer file is let through to sign-in and its own checks …
+    for path in [answers, page] {
+        let status = post(path, 4096).await.unwrap().status();
+        assert_ne!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+    }
+    // … anything else is not, and neither is an answer file past its own limit plus the form.
+    let status = post("/api/v1/periods/2026/surveys/KS-2026/close", 4096).await.unwrap().status();
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    for path in [answers, page] {
+        let status = post(path, 8 * 1024 + 1024 * 1024 + 1).await.unwrap().status();
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn served_openapi_document_matches_the_committed_file() {
     let app = TestApp::start_with(&Backend::Sqlite, chiso_web::WebConfig::default(), false).await;
     let served = app.page("/api/v1/openapi.json").await.json();

@@ -233,7 +233,7 @@ pub(super) async fn import_answers(
     let period = parse::parse_period(&period)?;
     let p = current.principal();
     service::require_manage(&p, &period)?;
-    let mut form = upload::read(multipart, import_limit(), None).await?;
+    let mut form = upload::read(multipart, state.config().answer_file_limit, None).await?;
     let group = form.get("group").map(str::to_owned);
     let f = form
         .files

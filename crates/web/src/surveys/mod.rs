@@ -131,8 +131,8 @@ async fn list(
 }
 
 /// The one file of an upload, with the name the person gave it.
-async fn one_file(form: Multipart) -> Option<(multipart::Parts, String, Vec<u8>)> {
-    let mut parts = multipart::read(form, Bounds::new(import_limit(), Oversize::Keep))
+async fn one_file(form: Multipart, limit: u64) -> Option<(multipart::Parts, String, Vec<u8>)> {
+    let mut parts = multipart::read(form, Bounds::new(limit, Oversize::Keep))
         .await
         .ok()?;
     let f = parts.files.pop()?;
@@ -190,7 +190,7 @@ async fn create(
         let page = list_view(&state, ctx, &p, &period, errors).await?;
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
     };
-    let Some((_, name, bytes)) = one_file(form).await.filter(|f| !f.1.is_empty()) else {
+    let Some((_, name, bytes)) = one_file(form, import_limit()).await.filter(|f| !f.1.is_empty()) else {
         let message = ctx.t("survey.choose_file").to_owned();
         return refused(ctx, vec![message]).await;
     };
@@ -327,7 +327,7 @@ async fn redefine(
     form: Multipart,
 ) -> Result<Response, AppError> {
     service::require_manage(&p, &period)?;
-    let Some((_, name, bytes)) = one_file(form).await.filter(|f| !f.1.is_empty()) else {
+    let Some((_, name, bytes)) = one_file(form, import_limit()).await.filter(|f| !f.1.is_empty()) else {
         let m = vec![ctx.t("survey.choose_file").to_owned()];
         let page = survey_view(&state, ctx, &p, &period, &survey, None, m).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
@@ -353,7 +353,11 @@ async fn upload(
     form: Multipart,
 ) -> Result<Response, AppError> {
     service::require_manage(&p, &period)?;
-    let Some((parts, name, bytes)) = one_file(form).await.filter(|f| !f.1.is_empty()) else {
+    let limit = state.config().answer_file_limit;
+    let Some((parts, name, bytes)) = one_file(form, limit)
+        .await
+        .filter(|f| !f.1.is_empty())
+    else {
         let m = vec![ctx.t("survey.choose_file").to_owned()];
         let page = survey_view(&state, ctx, &p, &period, &survey, None, m).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());

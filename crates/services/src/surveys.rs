@@ -1266,6 +1266,57 @@ fn template_of(basis: &Basis) -> SurveyDefinition {
     }
 }
 
+/// A group of units of a period as the questionnaire form offers it: the set its units use
+/// and that set's survey leaves, which its respondent groups' questions may be mapped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitGroupLeaves {
+    pub group: GroupName,
+    pub set: chiso_domain::SetCode,
+    /// Survey leaves with their titles, in the set's order.
+    pub leaves: Vec<(NodeCode, String)>,
+}
+
+/// The period's groups of units with their survey leaves, so that a questionnaire typed in a
+/// form is chosen from what the period holds instead of typed codes.
+pub async fn form_choices(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+) -> ServiceResult<Vec<UnitGroupLeaves>> {
+    require_manage(p, period)?;
+    let basis = Basis::load(db, period).await?;
+    Ok(basis
+        .sets
+        .iter()
+        .map(|(group, set)| UnitGroupLeaves {
+            group: group.clone(),
+            set: set.code.clone(),
+            leaves: set
+                .nodes
+                .iter()
+                .flat_map(|n| n.walk())
+                .filter(|n| n.is_leaf() && n.source == chiso_domain::Source::Survey)
+                .map(|n| (n.code.clone(), n.title.clone()))
+                .collect(),
+        })
+        .collect())
+}
+
+/// Every mistake of `definition` against the period, as the domain names them (group,
+/// question, leaf), so that a form can show each one next to its field. [`create`] and
+/// [`redefine`] check again when the definition is saved.
+pub async fn definition_problems(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    definition: &SurveyDefinition,
+) -> ServiceResult<Vec<questionnaire::DefinitionError>> {
+    require_manage(p, period)?;
+    let basis = Basis::load(db, period).await?;
+    let sets = basis.sets.iter().map(|(g, s)| (g.clone(), s)).collect();
+    Ok(definition.check(&sets))
+}
+
 /// Respondents per group of the demo survey, and its minimum of answers per unit and leaf.
 const DEMO_RESPONDENTS: usize = 24;
 const DEMO_MINIMUM: u32 = 5;

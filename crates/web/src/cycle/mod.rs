@@ -15,6 +15,8 @@ mod fields;
 pub(crate) mod service;
 mod views;
 
+pub(crate) use self::views::number_message;
+
 use axum::Router;
 use std::collections::HashMap;
 

@@ -273,7 +273,7 @@ fn input_message(lang: Lang, e: &InputError) -> String {
 }
 
 /// A refused number in `lang`; numbers are written the Vietnamese way in both languages.
-fn number_message(lang: Lang, e: &NumberError) -> String {
+pub(crate) fn number_message(lang: Lang, e: &NumberError) -> String {
     match e {
         NumberError::NotANumber(v) => lang.tf("cycle.number.not_a_number", &[("value", v)]),
         NumberError::NotWhole(v) => lang.tf("cycle.number.not_whole", &[("value", v)]),

@@ -1,11 +1,14 @@
-//! The survey pages: a period's surveys and their questionnaire workbook, one survey with its
-//! sample against the targets, every unit's points per leaf (each linking to the answers it
-//! rests on), the import of answer files (previewed, then confirmed), decisions on units below
-//! the minimum, closing into the survey leaves, the links of the web questionnaire — and the
-//! questionnaire itself, which respondents open through their link without signing in.
+//! The survey pages: a period's surveys, each defined on the questionnaire form or by a
+//! workbook; one survey with its sample against the targets, every unit's points per leaf
+//! (each linking to the answers it rests on), the import of answer files (previewed, then
+//! confirmed), decisions on units below the minimum, closing into the survey leaves, the links
+//! of the web questionnaire — and the questionnaire itself, which respondents open through
+//! their link without signing in.
 //!
 //! Handlers are thin: parse → call `chiso_services::surveys` → render or redirect.
 
+pub(crate) mod form;
+pub(crate) mod form_page;
 pub(crate) mod jobs;
 pub(crate) mod views;
 
@@ -16,10 +19,14 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chiso_domain::PeriodCode;
 use chiso_domain::authz::Principal;
-use chiso_services::surveys::{self as service, AnswerFile, Decide, IssueLinks, WebAnswers};
-use chiso_services::{Kind, ServiceError};
+use chiso_services::surveys::{
+    self as service, AnswerFile, Decide, IssueLinks, STATUS_OPEN, Survey, WebAnswers,
+};
+use chiso_services::{Kind, ServiceError, codes};
 use tower_sessions::Session;
 
+use self::form::{Action, Draft, Errors, UnitGroup};
+use self::form_page::{FormPage, Frame};
 use self::views::{
     CellPage, LinksPage, ListPage, PreviewPage, QuestionnairePage, SurveyPage, list_href,
     survey_href,
@@ -39,6 +46,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}/dieu-tra", get(list))
         .route("/ky/{period}/dieu-tra/tao", post(create))
         .route("/ky/{period}/dieu-tra/mau.xlsx", get(template))
+        .route(
+            "/ky/{period}/dieu-tra/soan",
+            get(compose_new).post(compose_new_post),
+        )
         .route("/ky/{period}/dieu-tra/{survey}", get(show))
         .route("/ky/{period}/dieu-tra/{survey}/phieu.xlsx", get(workbook))
         .route(
@@ -46,6 +57,10 @@ pub(crate) fn router() -> Router<AppState> {
             get(xlsform),
         )
         .route("/ky/{period}/dieu-tra/{survey}/dinh-nghia", post(redefine))
+        .route(
+            "/ky/{period}/dieu-tra/{survey}/soan",
+            get(compose_edit).post(compose_edit_post),
+        )
         .route("/ky/{period}/dieu-tra/{survey}/nhap-phieu", post(upload))
         .route("/ky/{period}/dieu-tra/{survey}/xac-nhan", post(confirm))
         .route("/ky/{period}/dieu-tra/{survey}/khoa", post(close))
@@ -341,6 +356,195 @@ async fn redefine(
     };
     let result = result.map(|()| None);
     done_or_refused(&state, ctx, &p, &period, &survey, result, "redefined").await
+}
+
+/// The period's groups of units with their survey leaves, which the form's selects offer.
+async fn choices_of(
+    state: &AppState,
+    p: &Principal,
+    period: &PeriodCode,
+) -> Result<Vec<UnitGroup>, AppError> {
+    Ok(service::form_choices(state.db(), p, period)
+        .await?
+        .iter()
+        .map(UnitGroup::from)
+        .collect())
+}
+
+/// What the questionnaire form is shown for: a period, and the survey when one is edited.
+struct Composing<'a> {
+    period: &'a PeriodCode,
+    survey: Option<&'a Survey>,
+    choices: &'a [UnitGroup],
+}
+
+/// The questionnaire form with `draft`, its mistakes and the field to put the cursor in.
+async fn form_response(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    at: &Composing<'_>,
+    (draft, errors, focus): (&Draft, &Errors, Option<String>),
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let name = period_name(state, p, at.period).await;
+    let frame = Frame {
+        period: at.period.as_str(),
+        period_name: &name,
+        survey: at.survey.map(|s| (s.code.as_str(), s.name.as_str())),
+        choices: at.choices,
+        focus,
+    };
+    let page = FormPage::new(ctx, &frame, draft, errors);
+    Ok((status, render(&page)?).into_response())
+}
+
+/// The form filled in with `definition`.
+async fn show_form(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    period: &PeriodCode,
+    survey: Option<&Survey>,
+    definition: &chiso_domain::questionnaire::SurveyDefinition,
+) -> Result<Response, AppError> {
+    let choices = choices_of(state, p, period).await?;
+    let mut draft = Draft::of(definition);
+    draft.arrange_leaves(&choices);
+    let at = Composing {
+        period,
+        survey,
+        choices: &choices,
+    };
+    let errors = Errors::default();
+    form_response(state, ctx, p, &at, (&draft, &errors, None), StatusCode::OK).await
+}
+
+/// `GET /ky/{period}/dieu-tra/soan`: a new survey on the form, filled in from the period's
+/// survey leaves (as the template workbook is).
+async fn compose_new(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    SignedIn(p): SignedIn,
+    InPeriod { period }: InPeriod,
+) -> Result<Response, AppError> {
+    let def = service::template(state.db(), &p, &period).await?;
+    show_form(&state, ctx, &p, &period, None, &def).await
+}
+
+/// `GET …/{survey}/soan`: an open survey's definition on the form.
+async fn compose_edit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    SignedIn(p): SignedIn,
+    InSurvey { period, survey }: InSurvey,
+) -> Result<Response, AppError> {
+    let s = service::get(state.db(), &p, &period, &survey).await?;
+    if s.status != STATUS_OPEN {
+        let e = ServiceError::new(codes::SURVEY_CLOSED).arg("survey", &s.code);
+        return refused(&state, ctx, &p, &period, &survey, e).await;
+    }
+    show_form(&state, ctx, &p, &period, Some(&s), &s.definition).await
+}
+
+/// `POST /ky/{period}/dieu-tra/soan`.
+async fn compose_new_post(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    SignedIn(p): SignedIn,
+    InPeriod { period }: InPeriod,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    compose_post(&state, ctx, &p, &period, None, &fields).await
+}
+
+/// `POST …/{survey}/soan`.
+async fn compose_edit_post(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    SignedIn(p): SignedIn,
+    InSurvey { period, survey }: InSurvey,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let s = service::get(state.db(), &p, &period, &survey).await?;
+    compose_post(&state, ctx, &p, &period, Some(&s), &fields).await
+}
+
+/// A posted questionnaire form: a row button shows it again with the row added or removed;
+/// saving turns it into a definition, checked against the period, then creates or
+/// redefines the survey. Every mistake is shown next to its field, with what was typed.
+async fn compose_post(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Principal,
+    period: &PeriodCode,
+    survey: Option<&Survey>,
+    fields: &[(String, String)],
+) -> Result<Response, AppError> {
+    let lang = ctx.lang;
+    let choices = choices_of(state, p, period).await?;
+    let at = Composing {
+        period,
+        survey,
+        choices: &choices,
+    };
+    let form::Posted {
+        mut draft,
+        action,
+        refused,
+    } = form::read(lang, fields);
+    if !refused.is_empty() {
+        draft.arrange_leaves(&choices);
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return form_response(state, ctx, p, &at, (&draft, &refused, None), status).await;
+    }
+    if action != Action::Save {
+        let applied = draft.apply(lang, action, &choices);
+        let status = if applied.refused.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let shown = (&draft, &applied.refused, applied.focus);
+        return form_response(state, ctx, p, &at, shown, status).await;
+    }
+    draft.arrange_leaves(&choices);
+    let fixed = survey.map(|s| s.code.as_str());
+    let built = draft.build(lang, fixed);
+    let mut errors = built.errors;
+    let problems = service::definition_problems(state.db(), p, period, &built.definition).await?;
+    draft.place(lang, &problems, fixed.is_some(), &mut errors);
+    if !errors.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return form_response(state, ctx, p, &at, (&draft, &errors, None), status).await;
+    }
+    let now = state.config().clock.now();
+    let saved = match survey {
+        None => service::create(state.db(), p, period, &built.definition, now)
+            .await
+            .map(|s| (s.code, "created")),
+        Some(s) => service::redefine(state.db(), p, period, &s.code, &built.definition, now)
+            .await
+            .map(|()| (s.code.clone(), "redefined")),
+    };
+    match saved {
+        Ok((code, ok)) => Ok(Redirect::to(&format!(
+            "{}?ok={ok}",
+            survey_href(period.as_str(), &code)
+        ))
+        .into_response()),
+        Err(e) => {
+            let (status, e) = on_form(e)?;
+            if e.is(codes::SURVEY_EXISTS) {
+                errors.add("code", messages(&ctx, &e).join(" "));
+            } else {
+                for m in messages(&ctx, &e) {
+                    errors.add(form::GENERAL, m);
+                }
+            }
+            form_response(state, ctx, p, &at, (&draft, &errors, None), status).await
+        }
+    }
 }
 
 /// `POST …/nhap-phieu` (multipart): an answer file is read and checked; its preview says what

@@ -62,6 +62,7 @@ pub(crate) struct ListPage {
     pub period_href: String,
     pub period_name: String,
     pub create_href: String,
+    pub compose_href: String,
     pub template_href: String,
     pub surveys: Vec<SurveyItem>,
     pub errors: Vec<String>,
@@ -81,6 +82,7 @@ impl ListPage {
             period_href: period_href(period),
             period_name: period_name.to_owned(),
             create_href: format!("{}/tao", list_href(period)),
+            compose_href: format!("{}/soan", list_href(period)),
             template_href: format!("{}/mau.xlsx", list_href(period)),
             surveys: surveys
                 .iter()

@@ -698,10 +698,16 @@ async fn a_survey_answer_file_may_outgrow_the_body_limit_up_to_its_own_limit() {
         assert_ne!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
     }
     // … anything else is not, and neither is an answer file past its own limit plus the form.
-    let status = post("/api/v1/periods/2026/surveys/KS-2026/close", 4096).await.unwrap().status();
+    let status = post("/api/v1/periods/2026/surveys/KS-2026/close", 4096)
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     for path in [answers, page] {
-        let status = post(path, 8 * 1024 + 1024 * 1024 + 1).await.unwrap().status();
+        let status = post(path, 8 * 1024 + 1024 * 1024 + 1)
+            .await
+            .unwrap()
+            .status();
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
     }
     app.stop().await;

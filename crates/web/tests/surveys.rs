@@ -197,6 +197,18 @@ async fn a_survey_runs_from_its_template_to_points_written_into_the_period() {
             ">18,00</a> <small>(2)</small>",
             ">18,00</a> <small>(1)</small>",
         ]);
+        // Each group's XLSForm is one link away from the page.
+        let at = page
+            .body
+            .find("/xlsform.xlsx?nhom=")
+            .expect("a link to the XLSForm");
+        let start = page.body[..at].rfind('"').unwrap() + 1;
+        let end = at + page.body[at..].find('"').unwrap();
+        let form = admin
+            .get(&page.body[start..end].replace("&amp;", "&"))
+            .await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        assert!(form.body.starts_with("PK"), "an XLSX file");
 
         // Each unit's intervals; two respondents settle nothing.
         let ci = admin.page(&format!("{survey}/do-tin-cay")).await;

@@ -12,7 +12,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::ErrorBody;
 use super::upload;
 use crate::auth::CurrentUser;
-use crate::multipart::import_limit;
 use crate::{AppError, AppState, service as parse};
 
 /// A survey of a period.

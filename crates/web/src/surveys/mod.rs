@@ -52,10 +52,7 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/ky/{period}/dieu-tra/{survey}", get(show))
         .route("/ky/{period}/dieu-tra/{survey}/phieu.xlsx", get(workbook))
-        .route(
-            "/ky/{period}/dieu-tra/{survey}/xlsform/{group}",
-            get(xlsform),
-        )
+        .route("/ky/{period}/dieu-tra/{survey}/xlsform.xlsx", get(xlsform))
         .route("/ky/{period}/dieu-tra/{survey}/dinh-nghia", post(redefine))
         .route(
             "/ky/{period}/dieu-tra/{survey}/soan",
@@ -205,7 +202,10 @@ async fn create(
         let page = list_view(&state, ctx, &p, &period, errors).await?;
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
     };
-    let Some((_, name, bytes)) = one_file(form, import_limit()).await.filter(|f| !f.1.is_empty()) else {
+    let Some((_, name, bytes)) = one_file(form, import_limit())
+        .await
+        .filter(|f| !f.1.is_empty())
+    else {
         let message = ctx.t("survey.choose_file").to_owned();
         return refused(ctx, vec![message]).await;
     };
@@ -342,7 +342,10 @@ async fn redefine(
     form: Multipart,
 ) -> Result<Response, AppError> {
     service::require_manage(&p, &period)?;
-    let Some((_, name, bytes)) = one_file(form, import_limit()).await.filter(|f| !f.1.is_empty()) else {
+    let Some((_, name, bytes)) = one_file(form, import_limit())
+        .await
+        .filter(|f| !f.1.is_empty())
+    else {
         let m = vec![ctx.t("survey.choose_file").to_owned()];
         let page = survey_view(&state, ctx, &p, &period, &survey, None, m).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
@@ -558,10 +561,7 @@ async fn upload(
 ) -> Result<Response, AppError> {
     service::require_manage(&p, &period)?;
     let limit = state.config().answer_file_limit;
-    let Some((parts, name, bytes)) = one_file(form, limit)
-        .await
-        .filter(|f| !f.1.is_empty())
-    else {
+    let Some((parts, name, bytes)) = one_file(form, limit).await.filter(|f| !f.1.is_empty()) else {
         let m = vec![ctx.t("survey.choose_file").to_owned()];
         let page = survey_view(&state, ctx, &p, &period, &survey, None, m).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());

@@ -400,21 +400,37 @@ pub fn aggregate(
         .iter()
         .filter_map(|g| g.scale().ok().map(|s| (g.code.as_str(), s)))
         .collect();
-    let mut acc: BTreeMap<(UnitCode, NodeCode), Acc> = BTreeMap::new();
+    // Per unit, per leaf: the counts are read in their hundreds of thousands, so each is
+    // added without copying its unit, leaf or option.
+    let mut acc: BTreeMap<UnitCode, BTreeMap<&NodeCode, Acc>> = BTreeMap::new();
+    // (group code, question code) as the counts write them → what they feed.
+    type Target<'d> = Option<(&'d RespondentGroup, &'d Question, &'d NodeCode)>;
+    let mut targets: BTreeMap<String, BTreeMap<String, Target<'_>>> = BTreeMap::new();
     let mut left_out = 0u64;
     for c in counts {
-        let Some(g) = definition.group(&c.group) else {
+        let by_question = match targets.get_mut(c.group.as_str()) {
+            Some(t) => t,
+            None => targets.entry(c.group.clone()).or_default(),
+        };
+        let target = match by_question.get(c.question.as_str()) {
+            Some(t) => *t,
+            None => {
+                let t = definition.group(&c.group).and_then(|g| {
+                    let q = g.question(&c.question)?;
+                    Some((g, q, g.leaf_of(q)?))
+                });
+                by_question.insert(c.question.clone(), t);
+                t
+            }
+        };
+        let Some((g, q, leaf)) = target else {
             left_out += c.count;
             continue;
         };
-        let (Some(q), Some(unit_group)) = (g.question(&c.question), units.get(&c.unit)) else {
+        if units.get(&c.unit) != Some(&g.evaluates) {
             left_out += c.count;
             continue;
-        };
-        let Some(leaf) = g.leaf_of(q).filter(|_| *unit_group == g.evaluates) else {
-            left_out += c.count;
-            continue;
-        };
+        }
         // Read the answer before anything is counted, so a refused one leaves no trace.
         enum Read {
             Sipas(Factor, Option<u8>),
@@ -431,13 +447,15 @@ pub fn aggregate(
             left_out += c.count;
             continue;
         };
-        let entry = acc
-            .entry((c.unit.clone(), leaf.clone()))
-            .or_insert_with(|| Acc {
-                tally: LeafTally::default(),
-                sipas: None,
-                options: BTreeMap::new(),
-            });
+        let leaves = match acc.get_mut(&c.unit) {
+            Some(l) => l,
+            None => acc.entry(c.unit.clone()).or_default(),
+        };
+        let entry = leaves.entry(leaf).or_insert_with(|| Acc {
+            tally: LeafTally::default(),
+            sipas: None,
+            options: BTreeMap::new(),
+        });
         match read {
             Read::Sipas(f, level) => entry
                 .sipas
@@ -450,6 +468,11 @@ pub fn aggregate(
             .entry((g.code.clone(), c.answer.trim().to_ascii_uppercase()))
             .or_default() += c.count;
     }
+    let acc = acc.into_iter().flat_map(|(unit, leaves)| {
+        leaves
+            .into_iter()
+            .map(move |(leaf, a)| ((unit.clone(), leaf.clone()), a))
+    });
     let out = acc
         .into_iter()
         .filter_map(|((unit, leaf), a)| {

@@ -168,7 +168,10 @@ impl LeafTally {
         if let Answer::Valid(weight) = answer
             && n > 0
         {
-            let g = self.groups.entry(group.to_owned()).or_default();
+            let g = match self.groups.get_mut(group) {
+                Some(g) => g,
+                None => self.groups.entry(group.to_owned()).or_default(),
+            };
             g.valid += n;
             g.weight_sum += weight * Decimal::from(n);
         }

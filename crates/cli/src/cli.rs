@@ -49,6 +49,10 @@ pub enum Command {
         /// Largest evidence file accepted, in MB (files are kept under DATA_DIR/evidence).
         #[arg(long, env = "CHISO_EVIDENCE_MAX_MB", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1024))]
         evidence_max_mb: u64,
+        /// Largest survey answer file accepted on the pages and through the API, in MB
+        /// (held in memory while it is checked; larger files: `chiso survey import`).
+        #[arg(long, env = "CHISO_ANSWER_FILE_MAX_MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=512))]
+        answer_file_max_mb: u64,
         #[command(flatten)]
         smtp: SmtpArgs,
     },

@@ -133,6 +133,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             secure_cookies,
             trust_forwarded_for,
             evidence_max_mb,
+            answer_file_max_mb,
             smtp,
         } => {
             let options = ServeOptions {
@@ -140,6 +141,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 secure_cookies,
                 trust_forwarded_for,
                 evidence_limit: evidence_max_mb * 1024 * 1024,
+                answer_file_limit: answer_file_max_mb * 1024 * 1024,
             };
             serve(&db, bind, options, &smtp, &clock).await
         }
@@ -282,6 +284,8 @@ struct ServeOptions {
     trust_forwarded_for: bool,
     /// Largest evidence file, in bytes.
     evidence_limit: u64,
+    /// Largest survey answer file uploaded, in bytes.
+    answer_file_limit: u64,
 }
 
 async fn serve(
@@ -324,6 +328,7 @@ async fn serve(
         trust_forwarded_for: options.trust_forwarded_for,
         evidence_store: Some(std::sync::Arc::new(evidence)),
         evidence_limit: options.evidence_limit,
+        answer_file_limit: options.answer_file_limit,
         body_limit,
         outbox,
         ..defaults

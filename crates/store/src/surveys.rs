@@ -598,7 +598,7 @@ impl Counting {
             .map(|&(g, u, q)| [self.name(g), self.name(u), self.name(q)])
             .collect();
         let stored = stored_counts(tx, survey, &keys).await?;
-        let rows: Vec<([&str; 3], Json<BTreeMap<String, i64>>)> = merged
+        let rows: Vec<CountRow<'_>> = merged
             .iter()
             .zip(keys)
             .map(|((_, added), key)| {
@@ -666,6 +666,9 @@ pub struct Tally {
     pub answer: String,
     pub count: i64,
 }
+
+/// A row of counts to write: (group, unit, question) and option → answers.
+type CountRow<'a> = ([&'a str; 3], Json<BTreeMap<String, i64>>);
 
 /// Counts of one question about one unit from one respondent group: option → answers.
 type StoredCounts = HashMap<[String; 3], BTreeMap<String, i64>>;

@@ -863,7 +863,9 @@ async fn closing_a_survey_keeps_intervals_that_publishing_freezes_and_a_new_clos
             decided_on: time::macros::date!(2026 - 01 - 05),
             reason: None,
         };
-        publication::publish(db, &admin(), &cmd, later).await.unwrap();
+        publication::publish(db, &admin(), &cmd, later)
+            .await
+            .unwrap();
         let r = results::period_report(db, &admin(), &p, None)
             .await
             .unwrap();

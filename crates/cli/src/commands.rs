@@ -427,6 +427,7 @@ fn compute_files(
         &results,
         std::slice::from_ref(&set),
         !previous.is_empty(),
+        None,
     )
     .map_err(written)?;
     print_summary(&results);

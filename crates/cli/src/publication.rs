@@ -160,7 +160,8 @@ pub async fn export_results(
     }
     let (results, sets) = results_of(&report);
     let has_previous = results.units.iter().any(|u| u.previous_index.is_some());
-    chiso_formats::write_results(out, &results, &sets, has_previous).map_err(written)?;
+    let intervals = report.intervals.as_ref().map(|i| &i.intervals);
+    chiso_formats::write_results(out, &results, &sets, has_previous, intervals).map_err(written)?;
     let what = match report.source.publication() {
         Some(p) => format!(
             "phiên bản công bố {} theo {}",

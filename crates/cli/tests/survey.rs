@@ -1,7 +1,7 @@
 //! `chiso survey` as an administrator runs a survey of the demo province's period in progress:
 //! the questionnaire defined from a file, a long answer file checked then imported, the points
-//! read back, and the survey closed into the period's survey leaf; run as the real binary on
-//! SQLite and (with `CHISO_TEST_PG`) PostgreSQL.
+//! read back, the survey closed into the period's survey leaf and the results exported with
+//! their intervals; run as the real binary on SQLite and (with `CHISO_TEST_PG`) PostgreSQL.
 
 mod common;
 
@@ -588,6 +588,62 @@ async fn the_demo_survey_closes_once_every_unit_below_the_minimum_has_a_decision
             .find(|s| s.unit.as_str() == thin[0].0 && s.node.as_str() == thin[0].1)
             .and_then(|s| s.points);
         assert_eq!(set, Some(Points::new(Decimal::new(5, 1))), "[{name}]");
+
+        // The results exported now carry each unit's 90 % intervals, as numbers.
+        let file = t.dir().join("ket-qua-2026.xlsx");
+        ok(
+            &t.url,
+            &[
+                "export",
+                "results",
+                "--period",
+                "2026",
+                "--out",
+                file.to_str().unwrap(),
+            ],
+        );
+        use calamine::Reader as _;
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+        assert!(
+            wb.sheet_names().contains(&"Độ tin cậy".to_owned()),
+            "[{name}]"
+        );
+        let range = wb.worksheet_range("Kết quả").unwrap();
+        let header = |text: &str| {
+            (0..range.width())
+                .find(|c| {
+                    range
+                        .get((0, *c))
+                        .is_some_and(|d| matches!(d, calamine::Data::String(s) if s == text))
+                })
+                .unwrap_or_else(|| panic!("[{name}] no column {text}"))
+        };
+        let (index, low, high, best, worst) = (
+            header("Chỉ số (%)"),
+            header("Chỉ số thấp nhất (khoảng tin cậy 90 %)"),
+            header("Chỉ số cao nhất (khoảng tin cậy 90 %)"),
+            header("Hạng cao nhất (khoảng tin cậy 90 %)"),
+            header("Hạng thấp nhất (khoảng tin cậy 90 %)"),
+        );
+        let number = |r: usize, c: usize| match range.get((r, c)) {
+            Some(&calamine::Data::Float(f)) => f,
+            other => panic!("[{name}] row {r}, column {c}: {other:?}"),
+        };
+        // Units of the groups the survey evaluates have intervals; the others leave them empty.
+        let with: Vec<usize> = (1..range.height())
+            .filter(|r| range.get((*r, low)) != Some(&calamine::Data::Empty))
+            .collect();
+        assert!(with.len() > 1, "[{name}] {with:?}");
+        for r in with {
+            assert!(
+                number(r, low) <= number(r, index) && number(r, index) <= number(r, high),
+                "[{name}] row {r}"
+            );
+            // A unit the results do not rank has no rank interval.
+            if range.get((r, best)) != Some(&calamine::Data::Empty) {
+                assert!(1.0 <= number(r, best) && number(r, best) <= number(r, worst));
+            }
+        }
         t.drop_database().await;
     }
 }

@@ -90,7 +90,7 @@ fn the_examples_compute_into_results_with_deltas_through_lineage() {
             .all(|u| u.rank.is_some() && u.delta_index.is_some()),
         "{results:#?}"
     );
-    let csv = chiso_formats::results_csv(&results, std::slice::from_ref(&set), true);
+    let csv = chiso_formats::results_csv(&results, std::slice::from_ref(&set), true, None);
     let back = chiso_formats::read_results_bytes("r.csv", csv.as_bytes())
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back.len(), 9);

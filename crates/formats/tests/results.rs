@@ -97,7 +97,7 @@ fn results() -> PeriodResults {
 
 #[test]
 fn the_csv_has_one_row_per_unit_with_two_decimal_figures() {
-    let csv = results_csv(&results(), &[set()], true);
+    let csv = results_csv(&results(), &[set()], true, None);
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -121,13 +121,13 @@ fn the_csv_has_one_row_per_unit_with_two_decimal_figures() {
 
 #[test]
 fn without_a_previous_period_the_delta_columns_are_left_out() {
-    let csv = results_csv(&results(), &[set()], false);
+    let csv = results_csv(&results(), &[set()], false, None);
     assert!(csv.starts_with("group,rank,unit,name,total,max,index,class,streak,area:1"));
 }
 
 #[test]
 fn the_json_has_units_and_groups_with_numbers_of_two_decimals() {
-    let json = results_json(&results(), &[set()], true);
+    let json = results_json(&results(), &[set()], true, None);
     assert!(json.contains("\"index\": 96.89,"), "{json}");
     assert!(json.contains("\"max\": 100.00,"), "{json}");
     assert!(json.contains("\"mean_index\": 85.57,"), "{json}");
@@ -143,7 +143,7 @@ fn the_json_has_units_and_groups_with_numbers_of_two_decimals() {
 
 #[test]
 fn the_xlsx_holds_numeric_cells_with_a_two_decimal_format_and_three_sheets() {
-    let bytes = results_xlsx(&results(), &[set()], true).unwrap();
+    let bytes = results_xlsx(&results(), &[set()], true, None).unwrap();
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
     assert_eq!(wb.sheet_names(), ["Kết quả", "Thống kê nhóm", "Bộ chỉ số"]);
     let range = wb.worksheet_range("Kết quả").unwrap();
@@ -202,7 +202,7 @@ fn results_written_as_csv_json_or_xlsx_read_back_as_the_previous_period() {
     ];
     for name in ["r.csv", "r.json", "r.xlsx"] {
         let path = dir.path().join(name);
-        write_results(&path, &results(), &[set()], true).unwrap();
+        write_results(&path, &results(), &[set()], true, None).unwrap();
         let back = read_results(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let back: Vec<PreviousResult> = back
             .into_iter()
@@ -268,4 +268,86 @@ fn previous_results_written_as_csv_keep_their_full_precision() {
     let back = read_results_bytes("p.csv", previous_csv(&prev).as_bytes())
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back, prev);
+}
+
+/// Intervals for the first two units: Tân Lập 95,10–97,35 rank 1–2, Hòa Phú 88,004–91,996
+/// rank 1–2, their order unsettled.
+fn intervals() -> chiso_domain::uncertainty::ResultIntervals {
+    use chiso_domain::uncertainty::{Interval, ResultInterval, ResultIntervals};
+    let r = results();
+    let unit = |i: usize, low, high| ResultInterval {
+        unit: r.units[i].unit.clone(),
+        group: r.units[i].group.clone(),
+        index: Interval { low, high },
+        rank: Some(Interval { low: 1, high: 2 }),
+        survey_points: None,
+        total: Interval { low, high },
+    };
+    ResultIntervals {
+        surveys: vec!["XHH-2025".into()],
+        draws: 400,
+        units: vec![
+            unit(0, dec!(95.1), dec!(97.35)),
+            unit(1, dec!(88.004), dec!(91.996)),
+        ],
+        unsettled: vec![(r.units[0].unit.clone(), r.units[1].unit.clone())],
+    }
+}
+
+#[test]
+fn intervals_add_their_columns_to_every_format_numbers_as_numbers_in_xlsx() {
+    let iv = intervals();
+    let csv = results_csv(&results(), &[set()], false, Some(&iv));
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .ends_with("area:8,index_low,index_high,rank_best,rank_worst")
+    );
+    assert!(lines.next().unwrap().ends_with(",95.10,97.35,1,2"));
+    assert!(lines.next().unwrap().ends_with(",88.00,92.00,1,2"));
+    assert!(
+        lines.next().unwrap().ends_with(",,,,"),
+        "no interval, empty cells"
+    );
+
+    let json = results_json(&results(), &[set()], false, Some(&iv));
+    let v: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}\n{json}"));
+    assert_eq!(v["units"][0]["interval"]["index_low"].as_f64(), Some(95.1));
+    assert_eq!(v["units"][1]["interval"]["rank_worst"], 2);
+    assert!(v["units"][2].get("interval").is_none());
+    assert_eq!(v["intervals"]["draws"], 400);
+    assert_eq!(v["intervals"]["unsettled"][0][1], "XA-HOA-PHU");
+    // Without intervals nothing changes.
+    assert!(!results_json(&results(), &[set()], false, None).contains("interval"));
+
+    let bytes = results_xlsx(&results(), &[set()], false, Some(&iv)).unwrap();
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        ["Kết quả", "Thống kê nhóm", "Bộ chỉ số", "Độ tin cậy"]
+    );
+    let range = wb.worksheet_range("Kết quả").unwrap();
+    let header: Vec<String> = (0..range.width() as u32)
+        .map(|c| {
+            range
+                .get((0, c as usize))
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let col = header
+        .iter()
+        .position(|h| h == "Chỉ số thấp nhất (khoảng tin cậy 90 %)")
+        .expect("an index low column");
+    assert_eq!(range.get((1, col)), Some(&Data::Float(95.1)));
+    assert_eq!(range.get((2, col + 1)), Some(&Data::Float(92.0)));
+    assert_eq!(range.get((2, col + 3)), Some(&Data::Float(2.0)));
+    let sheet = wb.worksheet_range("Độ tin cậy").unwrap();
+    assert_eq!(
+        sheet.get((4, 1)),
+        Some(&Data::String("Xã Hòa Phú, \"mới\" (XA-HOA-PHU)".into()))
+    );
 }

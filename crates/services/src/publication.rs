@@ -186,6 +186,8 @@ pub async fn publish_with_file(
         reason,
         file,
     };
+    // A publication carries the survey intervals of the results it publishes.
+    crate::surveys::refresh_intervals(db, principal, code, now).await?;
     write(db, &period, &decision, &Actor(principal.login.clone()), now).await
 }
 
@@ -222,6 +224,11 @@ pub(crate) async fn write(
         });
     }
     let units = stored.units.len();
+    // The kept intervals go with the results only when they rest on this very computation.
+    let intervals = chiso_store::intervals::load(db, code)
+        .await?
+        .filter(|k| k.computed_at == period.computed_at)
+        .map(|k| k.intervals);
     let new = NewPublication {
         period: code.clone(),
         decision: decision.number.clone(),
@@ -233,6 +240,7 @@ pub(crate) async fn write(
         groups,
         units: stored.units,
         computed_at: period.computed_at,
+        intervals,
     };
     match publications::publish(db, &new, actor, now).await {
         Ok(version) => Ok(Published { version, units }),

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chiso_domain::authz::{Action, Principal, Resource, can, may_read_unpublished};
+use chiso_domain::uncertainty::ResultIntervals;
 use chiso_domain::{
     GroupName, GroupStats, IndexSet, PeriodCode, PeriodResults, SetCode, UnitCode, UnitResult,
 };
@@ -89,6 +90,53 @@ pub struct PeriodReport {
     pub groups: Vec<GroupReport>,
     /// What is shown: a published version, or confidential results before publication.
     pub source: Source,
+    /// How far the period's closed surveys settle the results shown, when they do.
+    pub intervals: Option<ReportIntervals>,
+}
+
+/// The survey intervals of the results shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportIntervals {
+    /// Each unit's intervals (those the reader may see) and the unsettled neighbours among
+    /// them.
+    pub intervals: ResultIntervals,
+    /// The confidential results were computed again after the intervals (a score changed
+    /// since the last survey closed): they may no longer match until a survey is closed
+    /// again, or the period is published, which computes them again.
+    pub stale: bool,
+}
+
+impl ReportIntervals {
+    /// Only the units `keep` lets through, and the pairs of two of them.
+    fn only(mut self, keep: impl Fn(&UnitCode) -> bool) -> Self {
+        self.intervals.units.retain(|u| keep(&u.unit));
+        self.intervals.unsettled.retain(|(a, b)| keep(a) && keep(b));
+        self
+    }
+}
+
+/// The intervals a published version carries.
+async fn published_intervals(
+    db: &Db,
+    code: &PeriodCode,
+    version: i64,
+) -> ServiceResult<Option<ReportIntervals>> {
+    Ok(publications::intervals(db, code, version)
+        .await?
+        .map(|intervals| ReportIntervals {
+            intervals,
+            stale: false,
+        }))
+}
+
+/// The intervals kept for the period's confidential results.
+async fn kept_intervals(db: &Db, period: &Period) -> ServiceResult<Option<ReportIntervals>> {
+    Ok(chiso_store::intervals::load(db, &period.code)
+        .await?
+        .map(|k| ReportIntervals {
+            stale: k.computed_at != period.computed_at,
+            intervals: k.intervals,
+        }))
 }
 
 /// Where a report's figures come from.
@@ -205,10 +253,12 @@ pub async fn period_report(
             let i = group_slot(&mut groups, &unit.group);
             groups[i].units.push(unit);
         }
+        let intervals = published_intervals(db, code, shown.version).await?;
         return Ok(PeriodReport {
             period: as_published(period, &shown),
             computed: true,
             groups,
+            intervals,
             source: Source::Published {
                 shown: Box::new(shown),
                 versions,
@@ -254,11 +304,17 @@ pub async fn period_report(
     if own_only {
         groups.retain(|g| !g.units.is_empty());
     }
+    let shown = |u: &UnitCode| groups.iter().any(|g| g.units.iter().any(|r| &r.unit == u));
+    let intervals = match computed {
+        true => kept_intervals(db, &period).await?.map(|i| i.only(shown)),
+        false => None,
+    };
     Ok(PeriodReport {
         period,
         computed,
         groups,
         source: Source::Confidential { own_only },
+        intervals,
     })
 }
 
@@ -303,6 +359,8 @@ pub struct UnitReport {
     /// The units the deltas compare with when the unit has no previous result of its own
     /// (a merger, a rename, a split), as the previous period published them.
     pub compared_with: Vec<Predecessor>,
+    /// The unit's survey intervals and the unsettled pairs it is in, when there are some.
+    pub intervals: Option<ReportIntervals>,
 }
 
 /// A unit whose previous result a successor's deltas are computed against.
@@ -375,7 +433,12 @@ pub async fn unit_report(
             .and_then(|g| g.set)
             .map(Arc::new);
         let compared_with = predecessors(db, &p, &result).await?;
+        let intervals = published_intervals(db, period, shown.version)
+            .await?
+            .map(|i| i.only(|u| u == unit))
+            .filter(|i| !i.intervals.units.is_empty());
         return Ok(UnitReport {
+            intervals,
             period: as_published(p, &shown),
             result,
             set,
@@ -412,7 +475,12 @@ pub async fn unit_report(
         result: result.clone(),
     });
     let compared_with = predecessors(db, &p, &result).await?;
+    let intervals = kept_intervals(db, &p)
+        .await?
+        .map(|i| i.only(|u| u == unit))
+        .filter(|i| !i.intervals.units.is_empty());
     Ok(UnitReport {
+        intervals,
         period: p,
         result,
         set,

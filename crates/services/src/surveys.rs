@@ -14,8 +14,8 @@ use chiso_domain::number::{NumberKind, parse_number, vi_input};
 use chiso_domain::questionnaire::{
     self, Counted, LeafSurvey, QuestionnaireKind, RespondentGroup, SurveyDefinition,
 };
-use chiso_domain::survey::SurveyPoints;
-use chiso_domain::uncertainty::{self, UnitUncertainty};
+use chiso_domain::survey::{Answer, AnswerScale, Factor, SurveyPoints, satisfaction_level};
+use chiso_domain::uncertainty::{self, Interval, ResultInterval, ResultIntervals, UnitUncertainty};
 use chiso_domain::{GroupName, IndexSet, NodeCode, PeriodCode, Points, RawValue, UnitCode};
 use chiso_formats::survey::{
     AnswerContext, AnswerFileError, AnswerRecord, AnswerStats, Progress, read_answers,
@@ -631,7 +631,8 @@ pub struct Closed {
 
 /// Closes the survey: writes every unit's points into the period's survey leaves (the
 /// decision's points where the administrator set them by hand), audited per change with the
-/// recomputed results, and marks the survey closed. Refused, naming them, while units below
+/// recomputed results, marks the survey closed and keeps the intervals the period's closed
+/// surveys give its results ([`period_intervals`]). Refused, naming them, while units below
 /// the minimum await a decision; refused as a whole when a unit is approved. Can be run again
 /// until approval (after more answers, a decision, or a changed definition).
 pub async fn close(
@@ -701,6 +702,7 @@ pub async fn close(
         at,
     )
     .await?;
+    keep_intervals(db, p, period, at).await?;
     Ok(Closed {
         values,
         changed,
@@ -1427,13 +1429,17 @@ pub struct UnitInterval {
     pub uncertainty: UnitUncertainty,
     /// Its total with every respondent: the other points plus the survey points.
     pub total: Decimal,
+    /// Its index with every respondent and the index at the ends of its total's interval, as
+    /// the results compute it (total ÷ applicable maximum × 100); `None` before results.
+    pub index: Option<(Decimal, Interval<Decimal>)>,
 }
 
 /// A group of units compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupIntervals {
     pub group: GroupName,
-    /// Units best first (by their total with every respondent).
+    /// Units best first (by their index with every respondent, or their total before
+    /// results), units the results do not rank last.
     pub units: Vec<UnitInterval>,
     /// Neighbours in that order whose order the data do not settle.
     pub unsettled: Vec<(UnitCode, UnitCode)>,
@@ -1444,8 +1450,8 @@ pub struct GroupIntervals {
 
 /// How far the answers settle each unit's survey points, total and rank: a seeded bootstrap
 /// over whole respondents ([`chiso_domain::uncertainty`]), per group of units, with the
-/// points other than this survey's from the period's last computation. SIPAS questionnaires
-/// keep their points fixed in the draws.
+/// points other than this survey's from the period's last computation. SIPAS questionnaires'
+/// respondents are drawn like the others; points an administrator set by hand stay fixed.
 pub async fn intervals(
     db: &Db,
     p: &Principal,
@@ -1453,159 +1459,309 @@ pub async fn intervals(
     code: &str,
 ) -> ServiceResult<(Survey, Vec<GroupIntervals>)> {
     let ov = overview(db, p, period, code).await?;
-    let def = &ov.survey.definition;
     let results = chiso_store::results::load(db, period).await?;
     let answers = surveys::answers(db, ov.survey.id).await?;
-    let scales: BTreeMap<&str, chiso_domain::survey::AnswerScale> = def
-        .groups
-        .iter()
-        .filter_map(|g| g.scale().ok().map(|s| (g.code.as_str(), s)))
-        .collect();
-    let mut out = Vec::new();
-    let mut groups: Vec<&GroupName> = Vec::new();
-    for r in &ov.rows {
-        if !groups.contains(&&r.group) {
-            groups.push(&r.group);
+    let groups = bootstrap_groups(&[(&ov, &answers)], results.as_ref());
+    Ok((ov.survey, groups))
+}
+
+/// The index `total` gives a unit whose applicable maximum is `max`, as the results compute
+/// it.
+fn index_of(total: Decimal, max: Decimal) -> Decimal {
+    chiso_domain::points::percent(total, max).unwrap_or(Decimal::ZERO)
+}
+
+/// Where one survey's answers land in one group's bootstrap.
+#[derive(Default)]
+struct GroupDraw<'a> {
+    slots: Vec<uncertainty::Slot>,
+    /// (source, unit, leaf) → slot.
+    slot_of: BTreeMap<(usize, usize, &'a NodeCode), usize>,
+    cells: Vec<uncertainty::Cell>,
+    /// (slot, respondent group or "" when pooled) → cell.
+    cell_of: BTreeMap<(usize, &'a str), usize>,
+    /// A SIPAS slot's cells, one per factor in the order of `Factor::ALL`.
+    factor_cells: BTreeMap<usize, [usize; 5]>,
+}
+
+impl<'a> GroupDraw<'a> {
+    /// The cell one valid answer of respondent group `g` to `q` about unit `u` counts in, and
+    /// what it counts for `(weight, valid)`; `None` for an answer that moves nothing.
+    fn cell(
+        &mut self,
+        (source, u): (usize, usize),
+        (g, q): (&'a RespondentGroup, &'a questionnaire::Question),
+        answer: &str,
+        def: &'a SurveyDefinition,
+        scales: &BTreeMap<&str, AnswerScale>,
+    ) -> Option<(usize, Decimal)> {
+        let leaf = g.leaf_of(q)?;
+        let slot = *self.slot_of.get(&(source, u, leaf))?;
+        match &q.target {
+            questionnaire::QuestionTarget::Factor(f) => {
+                let cells = self.factor_cells.get(&slot)?;
+                let i = Factor::ALL.iter().position(|x| x == f)?;
+                let level = satisfaction_level(answer).flatten()?;
+                Some((cells[i], Decimal::from(u8::from(level >= 4))))
+            }
+            questionnaire::QuestionTarget::Leaf(_) => {
+                let s = self.slots.get(slot)?;
+                if s.sipas {
+                    return None;
+                }
+                let Some(Answer::Valid(weight)) = scales
+                    .get(g.code.as_str())
+                    .and_then(|s| s.read(answer).ok())
+                else {
+                    return None;
+                };
+                let key = if s.weighted { g.code.as_str() } else { "" };
+                let next = self.cells.len();
+                let cell = *self.cell_of.entry((slot, key)).or_insert(next);
+                if cell == next {
+                    self.cells.push(uncertainty::Cell {
+                        unit: u,
+                        slot,
+                        weight: def
+                            .rule(leaf)
+                            .and_then(|r| r.group_weights.get(&g.code).copied())
+                            .unwrap_or(Decimal::ONE),
+                    });
+                }
+                Some((cell, weight))
+            }
         }
     }
+}
+
+/// A survey's page and answers, as one source of a bootstrap.
+type Drawn<'a> = (&'a Overview, &'a [surveys::RespondentAnswer]);
+
+/// The (unit, leaf) pairs of a survey fed by SIPAS answers: those with at least one answer to
+/// a factor question, as [`questionnaire::aggregate`] decides.
+fn sipas_fed<'a>(
+    def: &'a SurveyDefinition,
+    answers: &[surveys::RespondentAnswer],
+) -> BTreeSet<(String, &'a NodeCode)> {
+    let mut out = BTreeSet::new();
+    for a in answers {
+        let Some(g) = def.group(&a.grp) else { continue };
+        let Some(q) = g.question(&a.question) else {
+            continue;
+        };
+        if let (questionnaire::QuestionTarget::Factor(_), Some(leaf)) = (&q.target, g.leaf_of(q))
+            && satisfaction_level(&a.answer).is_some()
+        {
+            out.insert((a.unit.clone(), leaf));
+        }
+    }
+    out
+}
+
+/// Each group's intervals from a bootstrap over the respondents of every source together
+/// (a later source's leaf gives way to an earlier one's, as the last survey closed wrote its
+/// points last), the points outside the sources' leaves taken from `results`. Seeded by the
+/// first source's survey.
+fn bootstrap_groups(
+    sources: &[Drawn<'_>],
+    results: Option<&chiso_domain::PeriodResults>,
+) -> Vec<GroupIntervals> {
+    let Some((first, _)) = sources.first() else {
+        return Vec::new();
+    };
+    let seed = first.survey.id.unsigned_abs();
+    let sipas: Vec<BTreeSet<(String, &NodeCode)>> = sources
+        .iter()
+        .map(|(ov, answers)| sipas_fed(&ov.survey.definition, answers))
+        .collect();
+    let scales: Vec<BTreeMap<&str, AnswerScale>> = sources
+        .iter()
+        .map(|(ov, _)| {
+            ov.survey
+                .definition
+                .groups
+                .iter()
+                .filter_map(|g| g.scale().ok().map(|s| (g.code.as_str(), s)))
+                .collect()
+        })
+        .collect();
+    let fed: BTreeSet<&NodeCode> = sources
+        .iter()
+        .flat_map(|(ov, _)| ov.leaves.iter().map(|c| &c.leaf))
+        .collect();
+    let mut groups: Vec<&GroupName> = Vec::new();
+    for (ov, _) in sources {
+        for r in &ov.rows {
+            if !groups.contains(&&r.group) {
+                groups.push(&r.group);
+            }
+        }
+    }
+    let mut out = Vec::new();
     for group in groups {
-        let rows: Vec<&UnitRow> = ov.rows.iter().filter(|r| &r.group == group).collect();
+        // Every source evaluating the group lists all its units, in the period's order.
+        let Some(rows) = sources.iter().find_map(|(ov, _)| {
+            let rows: Vec<&UnitRow> = ov.rows.iter().filter(|r| &r.group == group).collect();
+            (!rows.is_empty()).then_some(rows)
+        }) else {
+            continue;
+        };
         let index: BTreeMap<&UnitCode, usize> =
             rows.iter().enumerate().map(|(i, r)| (&r.unit, i)).collect();
-        // Slots: each unit's leaves with points; cells: (slot, respondent group).
-        let mut slots = Vec::new();
-        let mut slot_of: BTreeMap<(usize, &NodeCode), usize> = BTreeMap::new();
-        for (u, r) in rows.iter().enumerate() {
-            for (cell, column) in r.cells.iter().zip(&ov.leaves) {
-                let Some(cell) = cell else { continue };
-                let weighted = def
-                    .rule(&column.leaf)
-                    .is_some_and(|rule| !rule.group_weights.is_empty());
-                slot_of.insert((u, &column.leaf), slots.len());
-                slots.push(uncertainty::Slot {
-                    max: cell.max.value(),
-                    weighted,
-                    estimate: cell.points().map_or(Decimal::ZERO, |p| p.value()),
-                });
+        let mut d = GroupDraw::default();
+        let mut survey_points = vec![Decimal::ZERO; rows.len()];
+        let mut taken: BTreeSet<(usize, &NodeCode)> = BTreeSet::new();
+        for (s, (ov, _)) in sources.iter().enumerate() {
+            let def = &ov.survey.definition;
+            for r in ov.rows.iter().filter(|r| &r.group == group) {
+                let Some(&u) = index.get(&r.unit) else {
+                    continue;
+                };
+                for (cell, column) in r.cells.iter().zip(&ov.leaves) {
+                    let Some(cell) = cell else { continue };
+                    if !taken.insert((u, &column.leaf)) {
+                        continue;
+                    }
+                    let estimate = cell.points().map_or(Decimal::ZERO, |p| p.value());
+                    survey_points[u] += estimate;
+                    let slot = d.slots.len();
+                    let by_hand = matches!(
+                        cell.decision,
+                        Some(Decision {
+                            points: Some(_),
+                            ..
+                        })
+                    );
+                    let is_sipas = sipas[s].contains(&(r.unit.to_string(), &column.leaf));
+                    d.slots.push(uncertainty::Slot {
+                        max: cell.max.value(),
+                        weighted: def
+                            .rule(&column.leaf)
+                            .is_some_and(|rule| !rule.group_weights.is_empty()),
+                        sipas: is_sipas,
+                        estimate,
+                    });
+                    // Points set by hand are not drawn: the slot has no cell and keeps them.
+                    if by_hand {
+                        continue;
+                    }
+                    d.slot_of.insert((s, u, &column.leaf), slot);
+                    if is_sipas {
+                        let first = d.cells.len();
+                        for _ in Factor::ALL {
+                            d.cells.push(uncertainty::Cell {
+                                unit: u,
+                                slot,
+                                weight: Decimal::ONE,
+                            });
+                        }
+                        d.factor_cells
+                            .insert(slot, [first, first + 1, first + 2, first + 3, first + 4]);
+                    }
+                }
             }
         }
-        let mut cells: Vec<uncertainty::Cell> = Vec::new();
-        let mut cell_of: BTreeMap<(usize, &str), usize> = BTreeMap::new();
         let mut respondents: Vec<uncertainty::Respondent> = Vec::new();
-        let mut current: Option<&str> = None;
-        let mut acc: BTreeMap<usize, (Decimal, u32)> = BTreeMap::new();
-        let flush = |acc: &mut BTreeMap<usize, (Decimal, u32)>,
-                     respondents: &mut Vec<uncertainty::Respondent>| {
-            if !acc.is_empty() {
-                respondents.push(uncertainty::Respondent {
-                    answers: std::mem::take(acc)
-                        .into_iter()
-                        .map(|(c, (w, v))| (c, w, v))
-                        .collect(),
-                });
+        for (s, (ov, answers)) in sources.iter().enumerate() {
+            let def = &ov.survey.definition;
+            let mut acc: BTreeMap<usize, (Decimal, u32)> = BTreeMap::new();
+            let mut current: Option<&str> = None;
+            for a in answers.iter() {
+                if current != Some(a.respondent.as_str()) {
+                    push_respondent(&mut acc, &mut respondents);
+                    current = Some(a.respondent.as_str());
+                }
+                let Some(g) = def.group(&a.grp).filter(|g| &g.evaluates == group) else {
+                    continue;
+                };
+                let Some(q) = g.question(&a.question) else {
+                    continue;
+                };
+                let Some(&u) = UnitCode::parse(&a.unit)
+                    .ok()
+                    .as_ref()
+                    .and_then(|u| index.get(u))
+                else {
+                    continue;
+                };
+                if let Some((cell, weight)) = d.cell((s, u), (g, q), &a.answer, def, &scales[s]) {
+                    let e = acc.entry(cell).or_default();
+                    e.0 += weight;
+                    e.1 += 1;
+                }
             }
-        };
-        for a in &answers {
-            if current != Some(a.respondent.as_str()) {
-                flush(&mut acc, &mut respondents);
-                current = Some(a.respondent.as_str());
-            }
-            let Some(g) = def.group(&a.grp) else { continue };
-            let Some(q) = g.question(&a.question) else {
-                continue;
-            };
-            let (Some(leaf), questionnaire::QuestionTarget::Leaf(_)) = (g.leaf_of(q), &q.target)
-            else {
-                continue;
-            };
-            let Some(u) = UnitCode::parse(&a.unit)
-                .ok()
-                .and_then(|u| index.get(&u).copied())
-            else {
-                continue;
-            };
-            let Some(slot) = slot_of.get(&(u, leaf)).copied() else {
-                continue;
-            };
-            let Some(chiso_domain::survey::Answer::Valid(weight)) = scales
-                .get(g.code.as_str())
-                .and_then(|s| s.read(&a.answer).ok())
-            else {
-                continue;
-            };
-            let key_group = if slots[slot].weighted {
-                g.code.as_str()
-            } else {
-                ""
-            };
-            let cell = *cell_of.entry((slot, key_group)).or_insert_with(|| {
-                cells.push(uncertainty::Cell {
-                    unit: u,
-                    slot,
-                    weight: def
-                        .rule(leaf)
-                        .and_then(|r| r.group_weights.get(&g.code).copied())
-                        .unwrap_or(Decimal::ONE),
-                });
-                cells.len() - 1
-            });
-            let e = acc.entry(cell).or_default();
-            e.0 += weight;
-            e.1 += 1;
+            push_respondent(&mut acc, &mut respondents);
         }
-        flush(&mut acc, &mut respondents);
-        let survey_points: Vec<Decimal> = rows
-            .iter()
-            .map(|r| {
-                r.cells
-                    .iter()
-                    .flatten()
-                    .filter_map(Cell::points)
-                    .map(|p| p.value())
-                    .sum()
-            })
-            .collect();
-        let with_results = results.is_some();
+        let result_of =
+            |unit: &UnitCode| results.and_then(|x| x.units.iter().find(|res| &res.unit == unit));
         let other: Vec<Decimal> = rows
             .iter()
             .map(|r| {
-                let Some(res) = results
-                    .as_ref()
-                    .and_then(|x| x.units.iter().find(|u| u.unit == r.unit))
-                else {
+                let Some(res) = result_of(&r.unit) else {
                     return Decimal::ZERO;
                 };
                 let stored: Decimal = res
                     .leaves
                     .iter()
-                    .filter(|l| ov.leaves.iter().any(|c| c.leaf == l.code))
+                    .filter(|l| fed.contains(&l.code))
                     .map(|l| l.points.value())
                     .sum();
                 res.total.value() - stored
             })
             .collect();
-        let leaves = uncertainty::Leaves {
-            cells,
-            slots,
-            other_points: other.clone(),
+        let rank_by = match results {
+            Some(_) => uncertainty::RankBy::Index(
+                rows.iter()
+                    .map(|r| {
+                        result_of(&r.unit)
+                            .filter(|x| x.ranked)
+                            .map(|x| x.max.value())
+                    })
+                    .collect(),
+            ),
+            None => uncertainty::RankBy::Total,
         };
-        let seed = ov.survey.id.unsigned_abs();
+        let leaves = uncertainty::Leaves {
+            cells: d.cells,
+            slots: d.slots,
+            other_points: other.clone(),
+            rank_by,
+        };
         let drawn = uncertainty::bootstrap_leaves(&respondents, &leaves, DRAWS, seed);
         let mut units: Vec<UnitInterval> = rows
             .iter()
             .zip(drawn)
             .enumerate()
-            .map(|(i, (r, u))| UnitInterval {
-                unit: r.unit.clone(),
-                name: r.name.clone(),
-                survey_points: survey_points[i],
-                uncertainty: u,
-                total: other[i] + survey_points[i],
+            .map(|(i, (r, u))| {
+                let total = other[i] + survey_points[i];
+                UnitInterval {
+                    unit: r.unit.clone(),
+                    name: r.name.clone(),
+                    survey_points: survey_points[i],
+                    index: result_of(&r.unit).map(|res| {
+                        let max = res.max.value();
+                        (
+                            index_of(total, max),
+                            Interval {
+                                low: index_of(u.total.low, max),
+                                high: index_of(u.total.high, max),
+                            },
+                        )
+                    }),
+                    uncertainty: u,
+                    total,
+                }
             })
             .collect();
-        units.sort_by_key(|u| std::cmp::Reverse(u.total));
+        units.sort_by_key(|u| {
+            (
+                u.uncertainty.rank.is_none(),
+                std::cmp::Reverse(u.index.map_or(u.total, |(i, _)| i)),
+            )
+        });
         let unsettled = units
             .windows(2)
+            .filter(|w| w[1].uncertainty.rank.is_some())
             .filter(|w| !uncertainty::order_settled(&w[0].uncertainty, &w[1].uncertainty))
             .map(|w| (w[0].unit.clone(), w[1].unit.clone()))
             .collect();
@@ -1613,8 +1769,123 @@ pub async fn intervals(
             group: group.clone(),
             units,
             unsettled,
-            with_results,
+            with_results: results.is_some(),
         });
     }
-    Ok((ov.survey, out))
+    out
+}
+
+/// Ends the respondent whose answers `acc` holds, if they count anywhere.
+fn push_respondent(
+    acc: &mut BTreeMap<usize, (Decimal, u32)>,
+    respondents: &mut Vec<uncertainty::Respondent>,
+) {
+    if !acc.is_empty() {
+        respondents.push(uncertainty::Respondent {
+            answers: std::mem::take(acc)
+                .into_iter()
+                .map(|(c, (w, v))| (c, w, v))
+                .collect(),
+        });
+    }
+}
+
+/// What the survey data say of the period's results, from a bootstrap over the respondents of
+/// all its closed surveys together (the last closed first), or `None` without a closed survey
+/// or computed results. Each unit's index and rank intervals hold its published index and
+/// rank.
+pub(crate) async fn period_intervals(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+) -> ServiceResult<Option<ResultIntervals>> {
+    let Some(results) = chiso_store::results::load(db, period).await? else {
+        return Ok(None);
+    };
+    let mut closed: Vec<Survey> = list(db, p, period)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == surveys::STATUS_CLOSED)
+        .collect();
+    if closed.is_empty() {
+        return Ok(None);
+    }
+    closed.sort_by_key(|s| std::cmp::Reverse((s.closed_at, s.id)));
+    let mut pages = Vec::with_capacity(closed.len());
+    for s in &closed {
+        let ov = overview(db, p, period, &s.code).await?;
+        let answers = surveys::answers(db, s.id).await?;
+        pages.push((ov, answers));
+    }
+    let sources: Vec<Drawn<'_>> = pages.iter().map(|(ov, a)| (ov, a.as_slice())).collect();
+    let groups = bootstrap_groups(&sources, Some(&results));
+    let mut units = Vec::new();
+    let mut unsettled = Vec::new();
+    for g in groups {
+        for u in g.units {
+            let Some(res) = results.units.iter().find(|r| r.unit == u.unit) else {
+                continue;
+            };
+            let Some((_, index)) = u.index else { continue };
+            let hold = |i: Interval<Decimal>, v: Decimal| Interval {
+                low: i.low.min(v),
+                high: i.high.max(v),
+            };
+            units.push(ResultInterval {
+                unit: u.unit,
+                group: g.group.clone(),
+                index: hold(index, res.index),
+                rank: match (u.uncertainty.rank, res.rank) {
+                    (Some(i), Some(r)) => Some(Interval {
+                        low: i.low.min(r),
+                        high: i.high.max(r),
+                    }),
+                    _ => None,
+                },
+                survey_points: u.uncertainty.survey_points,
+                total: hold(u.uncertainty.total, res.total.value()),
+            });
+        }
+        unsettled.extend(g.unsettled);
+    }
+    Ok(Some(ResultIntervals {
+        surveys: closed.iter().map(|s| s.code.clone()).collect(),
+        draws: DRAWS,
+        units,
+        unsettled,
+    }))
+}
+
+/// Computes the period's intervals again and keeps them with the computation of the results
+/// they rest on (or forgets them when nothing is left to compute them from).
+async fn keep_intervals(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let computed_at = periods::get(db, period).await?.and_then(|x| x.computed_at);
+    match period_intervals(db, p, period).await? {
+        Some(i) => Ok(chiso_store::intervals::keep(db, period, &i, computed_at, at).await?),
+        None => Ok(()),
+    }
+}
+
+/// Brings the period's kept intervals up to date with its results before a publication:
+/// computed again when the results were computed again since they were kept. Nothing when
+/// no survey of the period was closed.
+pub(crate) async fn refresh_intervals(
+    db: &Db,
+    p: &Principal,
+    period: &PeriodCode,
+    at: OffsetDateTime,
+) -> ServiceResult<()> {
+    let Some(kept) = chiso_store::intervals::load(db, period).await? else {
+        return Ok(());
+    };
+    let computed_at = periods::get(db, period).await?.and_then(|x| x.computed_at);
+    if kept.computed_at == computed_at {
+        return Ok(());
+    }
+    keep_intervals(db, p, period, at).await
 }

@@ -9,6 +9,7 @@ use chiso_domain::authz::Principal;
 use chiso_domain::questionnaire::{
     LeafRule, Question, QuestionTarget, QuestionnaireKind, RespondentGroup, SurveyDefinition,
 };
+use chiso_domain::uncertainty::Interval;
 use chiso_domain::{Grant, GroupName, NodeCode, PeriodCode, Points, Role, Source, UnitCode};
 use chiso_services::demo::load_demo;
 use chiso_services::surveys::{self, Decide};
@@ -541,11 +542,12 @@ async fn the_demo_survey_gives_every_unit_intervals_around_its_points_and_names_
                     u.survey_points,
                     p
                 );
-                let r = u.uncertainty.rank;
+                let r = u.uncertainty.rank.expect("every unit is ranked");
                 assert!(1 <= r.low && r.low <= r.high && r.high as usize <= g.units.len());
             }
             // Best first, and only neighbours are named.
-            assert!(g.units.windows(2).all(|w| w[0].total >= w[1].total));
+            let index = |u: &surveys::UnitInterval| u.index.map_or(u.total, |(i, _)| i);
+            assert!(g.units.windows(2).all(|w| index(&w[0]) >= index(&w[1])));
             for (a, b) in &g.unsettled {
                 let i = g.units.iter().position(|u| &u.unit == a).unwrap();
                 assert_eq!(&g.units[i + 1].unit, b);
@@ -557,6 +559,351 @@ async fn the_demo_survey_gives_every_unit_intervals_around_its_points_and_names_
             .unwrap()
             .1;
         assert_eq!(groups, again);
+        t.drop_database().await;
+    }
+}
+
+/// Period 2025 of three departments: area 1 from data (leaf 1.1, 60 points), area 2 from a
+/// survey (2.1 from leaders' ratings and 2.2 from citizens' satisfaction, 20 points each).
+mod small {
+    use super::*;
+    use chiso_domain::survey::Factor;
+    use chiso_domain::{
+        ClassScheme, IndexSet, Membership, Method, Node, RankingRule, RawValue, SetCode, Unit,
+        UnitKind,
+    };
+    use chiso_services::compute::compute_period;
+    use chiso_store::periods::Period;
+
+    pub fn period() -> PeriodCode {
+        PeriodCode::parse("2025").unwrap()
+    }
+
+    pub fn unit(s: &str) -> UnitCode {
+        UnitCode::parse(s).unwrap()
+    }
+
+    fn node(code: &str, max: i64, source: Source, children: Vec<Node>) -> Node {
+        Node {
+            code: NodeCode::parse(code).unwrap(),
+            title: format!("Tiêu chí {code}"),
+            max: Points::new(Decimal::from(max)),
+            source,
+            method: children.is_empty().then_some(match source {
+                Source::Survey => Method::Survey,
+                _ => Method::Manual { step: None },
+            }),
+            rule: None,
+            evidence: None,
+            not_applicable: None,
+            children,
+        }
+    }
+
+    fn set() -> IndexSet {
+        IndexSet {
+            code: SetCode::parse("BCS-2025").unwrap(),
+            name: "Bộ chỉ số 2025".to_owned(),
+            year: 2025,
+            decision: None,
+            classes: ClassScheme::common_default(),
+            ranking: RankingRule::default(),
+            renormalise_absent_areas: false,
+            nodes: vec![
+                node(
+                    "1",
+                    60,
+                    Source::Data,
+                    vec![node("1.1", 60, Source::Data, vec![])],
+                ),
+                node(
+                    "2",
+                    40,
+                    Source::Survey,
+                    vec![
+                        node("2.1", 20, Source::Survey, vec![]),
+                        node("2.2", 20, Source::Survey, vec![]),
+                    ],
+                ),
+            ],
+        }
+    }
+
+    /// Puts each unit's data points and computes the period.
+    pub async fn score(db: &Db, points: &[(&str, i64)], at: OffsetDateTime) {
+        let actor = Actor("admin".to_owned());
+        let changes: Vec<scores::ScoreChange> = points
+            .iter()
+            .map(|(u, p)| scores::ScoreChange {
+                unit: unit(u),
+                node: NodeCode::parse("1.1").unwrap(),
+                input: Some(RawValue::Points(Decimal::from(*p))),
+                points: None,
+                note: None,
+                expected_version: None,
+            })
+            .collect();
+        scores::put(db, &period(), &changes, &actor, at, "Số liệu")
+            .await
+            .unwrap();
+        compute_period(db, &period(), &actor, at).await.unwrap();
+    }
+
+    /// The period, its data points computed, and survey `XHH-2025` with twelve leaders rating
+    /// every department and twelve citizens of each answering two SIPAS factors: SNV and STP
+    /// close, SYT far behind; SNV's citizens divided, STP's all satisfied.
+    pub async fn seed(db: &Db) -> chiso_store::surveys::Survey {
+        let actor = Actor("admin".to_owned());
+        let list: Vec<Unit> = [
+            ("SNV", "Sở Nội vụ"),
+            ("STP", "Sở Tư pháp"),
+            ("SYT", "Sở Y tế"),
+        ]
+        .iter()
+        .map(|(c, n)| Unit {
+            code: unit(c),
+            name: (*n).to_owned(),
+            kind: UnitKind::Department,
+            parent: None,
+            valid_from: None,
+            valid_to: None,
+        })
+        .collect();
+        chiso_store::units::upsert_many(db, &list, &[], &actor, AT)
+            .await
+            .unwrap();
+        index_sets::save(db, &set(), &actor, AT).await.unwrap();
+        let p = Period {
+            code: period(),
+            year: 2025,
+            name: "Chỉ số CCHC năm 2025".to_owned(),
+            previous: None,
+            status: periods::STATUS_DRAFT.to_owned(),
+            decision: None,
+            computed_at: None,
+        };
+        periods::create(db, &p, &actor, AT).await.unwrap();
+        let group = GroupName::parse("Sở, ban, ngành").unwrap();
+        let members: Vec<Membership> = list
+            .iter()
+            .map(|u| Membership {
+                unit: u.code.clone(),
+                group: group.clone(),
+                ranked: true,
+            })
+            .collect();
+        periods::set_groups(
+            db,
+            &period(),
+            &[(group.clone(), set().code)],
+            &members,
+            &actor,
+            AT,
+        )
+        .await
+        .unwrap();
+        score(db, &[("SNV", 50), ("STP", 43), ("SYT", 30)], AT).await;
+        let leaf = |c: &str| NodeCode::parse(c).unwrap();
+        let def = SurveyDefinition {
+            code: "XHH-2025".into(),
+            name: "Điều tra xã hội học năm 2025".into(),
+            groups: vec![
+                RespondentGroup {
+                    code: "LD".into(),
+                    name: "Lãnh đạo".into(),
+                    target: None,
+                    evaluates: group.clone(),
+                    kind: QuestionnaireKind::Sociological,
+                    questions: vec![Question {
+                        code: "C1".into(),
+                        text: "Công khai, minh bạch".into(),
+                        target: QuestionTarget::Leaf(leaf("2.1")),
+                    }],
+                    options: vec![],
+                },
+                RespondentGroup {
+                    code: "ND".into(),
+                    name: "Người dân".into(),
+                    target: None,
+                    evaluates: group,
+                    kind: QuestionnaireKind::Sipas { leaf: leaf("2.2") },
+                    questions: vec![
+                        Question {
+                            code: "S1".into(),
+                            text: "Tiếp cận dịch vụ".into(),
+                            target: QuestionTarget::Factor(Factor::Access),
+                        },
+                        Question {
+                            code: "S2".into(),
+                            text: "Thủ tục hành chính".into(),
+                            target: QuestionTarget::Factor(Factor::Procedure),
+                        },
+                    ],
+                    options: vec![],
+                },
+            ],
+            leaves: vec![],
+        };
+        let survey = surveys::create(db, &admin(), &period(), &def, AT)
+            .await
+            .unwrap();
+        let mut import = Import::begin(db, &survey, &actor, AT).await.unwrap();
+        let mut add = async |respondent: String, group: &str, unit: &str, q: &str, a: &str| {
+            let who = NewRespondent {
+                respondent: respondent.clone(),
+                group: group.into(),
+                origin: "tệp thu-thap.csv".into(),
+            };
+            let answer = NewAnswer {
+                respondent,
+                group: group.into(),
+                unit: unit.into(),
+                question: q.into(),
+                answer: a.into(),
+            };
+            import.add(&who, answer).await.unwrap();
+        };
+        for i in 0..12 {
+            let snv = if i % 2 == 0 { "A" } else { "B" };
+            let stp = if i % 3 == 0 { "C" } else { "A" };
+            for (u, a) in [("SNV", snv), ("STP", stp), ("SYT", "D")] {
+                add(format!("ld{i:02}"), "LD", u, "C1", a).await;
+            }
+            let snv = if i % 2 == 0 { "5" } else { "2" };
+            for (u, level) in [("SNV", snv), ("STP", "4"), ("SYT", "1")] {
+                for q in ["S1", "S2"] {
+                    add(format!("nd{u}{i:02}"), "ND", u, q, level).await;
+                }
+            }
+        }
+        import.commit(&survey, "thu-thap.csv").await.unwrap();
+        survey
+    }
+}
+
+#[tokio::test]
+async fn closing_a_survey_keeps_intervals_that_publishing_freezes_and_a_new_close_changes() {
+    use chiso_services::publication::{self, Publish};
+    use chiso_services::results;
+    use small::unit;
+
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        let db = &t.db;
+        small::seed(db).await;
+        let p = small::period();
+        // Before the survey closes, the results carry no intervals.
+        let r = results::period_report(db, &admin(), &p, None)
+            .await
+            .unwrap();
+        assert!(r.intervals.is_none(), "[{}]", backend.name());
+
+        surveys::close(db, &admin(), &p, "XHH-2025", AT)
+            .await
+            .unwrap();
+        let r = results::period_report(db, &admin(), &p, None)
+            .await
+            .unwrap();
+        let shown = r
+            .intervals
+            .clone()
+            .expect("intervals once the survey closed");
+        assert!(!shown.stale);
+        assert_eq!(shown.intervals.surveys, ["XHH-2025"]);
+        assert_eq!(shown.intervals.draws, surveys::DRAWS);
+        for u in r.groups.iter().flat_map(|g| &g.units) {
+            let i = shown.intervals.unit(&u.unit).expect("every unit");
+            assert!(i.index.low <= u.index && u.index <= i.index.high, "{i:?}");
+            let rank = i.rank.expect("ranked");
+            let at = u.rank.unwrap();
+            assert!(rank.low <= at && at <= rank.high, "{i:?}");
+        }
+        let syt = shown.intervals.unit(&unit("SYT")).unwrap();
+        assert_eq!(syt.rank, Some(Interval { low: 3, high: 3 }));
+        // SNV's leaders and citizens are divided: its survey points move with the draws,
+        // its SIPAS leaf included (its leaders alone give at most 20 × 0,2 of spread).
+        let snv = shown.intervals.unit(&unit("SNV")).unwrap();
+        let points = snv.survey_points.unwrap();
+        assert!(points.high - points.low > dec!(4), "{points:?}");
+        assert!(
+            shown.intervals.unsettled.iter().any(|(a, b)| {
+                [a.as_str(), b.as_str()] == ["SNV", "STP"]
+                    || [a.as_str(), b.as_str()] == ["STP", "SNV"]
+            }),
+            "{:?}",
+            shown.intervals.unsettled
+        );
+        // The unit page carries the unit's own.
+        let ur = results::unit_report(db, &admin(), &p, &unit("SNV"), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            ur.intervals.unwrap().intervals.units,
+            std::slice::from_ref(snv)
+        );
+
+        // A score changed since: the kept intervals are older than the results.
+        let later = AT + time::Duration::hours(1);
+        small::score(db, &[("STP", 20)], later).await;
+        let r = results::period_report(db, &admin(), &p, None)
+            .await
+            .unwrap();
+        assert!(r.intervals.unwrap().stale);
+
+        // Publishing computes them again for the results it publishes, and keeps them.
+        let cmd = Publish {
+            period: p.clone(),
+            decision: "12/QĐ-UBND".into(),
+            decided_on: time::macros::date!(2026 - 01 - 05),
+            reason: None,
+        };
+        publication::publish(db, &admin(), &cmd, later)
+            .await
+            .unwrap();
+        let r = results::period_report(db, &admin(), &p, None)
+            .await
+            .unwrap();
+        let published = r.intervals.clone().unwrap();
+        assert!(!published.stale);
+        let stp = r
+            .groups
+            .iter()
+            .flat_map(|g| &g.units)
+            .find(|u| u.unit == unit("STP"))
+            .unwrap();
+        let i = published.intervals.unit(&unit("STP")).unwrap();
+        assert!(i.index.low <= stp.index && stp.index <= i.index.high);
+        assert_eq!(i.rank, Some(Interval { low: 2, high: 2 }));
+        let kept = chiso_store::intervals::load(db, &p).await.unwrap().unwrap();
+        assert_eq!(kept.intervals, published.intervals);
+
+        // A correction: STP's data change and the survey is closed again; its new intervals
+        // are kept, while the published version shows those it was published with.
+        let latest = later + time::Duration::hours(1);
+        publication::open_correction(db, &admin(), &p, "Sửa số liệu Sở Tư pháp", latest)
+            .await
+            .unwrap();
+        small::score(db, &[("STP", 60)], latest).await;
+        surveys::close(db, &admin(), &p, "XHH-2025", latest)
+            .await
+            .unwrap();
+        let again = chiso_store::intervals::load(db, &p).await.unwrap().unwrap();
+        assert_ne!(again.intervals, published.intervals);
+        assert_eq!(
+            again.intervals.unit(&unit("STP")).unwrap().rank,
+            Some(Interval { low: 1, high: 1 })
+        );
+        let r = results::period_report(db, &admin(), &p, None)
+            .await
+            .unwrap();
+        assert_eq!(r.intervals.unwrap().intervals, published.intervals);
+        let ur = results::unit_report(db, &admin(), &p, &unit("SYT"), Some(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            ur.intervals.unwrap().intervals.units,
+            [published.intervals.unit(&unit("SYT")).unwrap().clone()]
+        );
         t.drop_database().await;
     }
 }

@@ -286,6 +286,7 @@ impl Db {
         sql!(tx, execute, "DELETE FROM published_results")?;
         sql!(tx, execute, "DELETE FROM publications")?;
         sql!(tx, execute, "DELETE FROM audit_log_purge")?;
+        sql!(tx, execute, "DELETE FROM survey_intervals")?;
         sql!(tx, execute, "DELETE FROM survey_counts")?;
         sql!(tx, execute, "DELETE FROM survey_unit_respondents")?;
         sql!(tx, execute, "DELETE FROM survey_decisions")?;

@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod explanations;
 pub mod grants;
 pub mod index_sets;
+pub mod intervals;
 pub mod leaves;
 pub mod milestones;
 pub mod outbox;

@@ -3,6 +3,7 @@
 //! it. Writing one also marks the period published (frozen); opening a correction unfreezes
 //! the period while the published versions stay as they are.
 
+use chiso_domain::uncertainty::ResultIntervals;
 use chiso_domain::{GroupName, GroupStats, IndexSet, PeriodCode, UnitCode, UnitResult};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -48,6 +49,8 @@ pub struct NewPublication {
     /// The computation this snapshot was made from (the period's `computed_at`): if the
     /// results were computed again meanwhile, the publication is refused as stale.
     pub computed_at: Option<OffsetDateTime>,
+    /// The survey intervals of the results, as they stand when the version is published.
+    pub intervals: Option<ResultIntervals>,
 }
 
 /// A published version, without its results.
@@ -160,8 +163,8 @@ pub async fn publish(
         tx,
         execute,
         "INSERT INTO publications (period, version, decision, decided_on, reason, \
-         decision_file, period_name, year, groups, published_by, published_at, computed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         decision_file, period_name, year, groups, published_by, published_at, computed_at, \
+         intervals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         new.period.as_str(),
         version,
         new.decision.as_str(),
@@ -174,6 +177,7 @@ pub async fn publish(
         actor.as_str(),
         codec::ts(at),
         new.computed_at.map(codec::ts),
+        new.intervals.as_ref().map(Json),
     )?;
     let per = crate::db::ROWS_PER_STATEMENT;
     for (n, chunk) in new.units.chunks(per).enumerate() {
@@ -311,6 +315,23 @@ pub async fn groups(
         version,
     )?;
     Ok(groups.map(|g| g.0).unwrap_or_default())
+}
+
+/// The survey intervals one version was published with, if any.
+pub async fn intervals(
+    db: &Db,
+    period: &PeriodCode,
+    version: i64,
+) -> Result<Option<ResultIntervals>, StoreError> {
+    let mut c = db.conn().await?;
+    let kept = sql!(
+        c,
+        scalar_optional Option<Json<ResultIntervals>>,
+        "SELECT intervals FROM publications WHERE period = $1 AND version = $2",
+        period.as_str(),
+        version,
+    )?;
+    Ok(kept.flatten().map(|i| i.0))
 }
 
 /// The unit results of one version, in the published order.

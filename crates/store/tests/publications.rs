@@ -4,6 +4,7 @@
 
 mod common;
 
+use chiso_domain::uncertainty::{Interval, ResultInterval, ResultIntervals};
 use chiso_store::publications::{self, NewPublication};
 use common::*;
 use rust_decimal_macros::dec;
@@ -31,6 +32,7 @@ async fn a_published_version_cannot_be_updated_or_deleted_but_a_reset_removes_it
             groups: Vec::new(),
             units: r.units.clone(),
             computed_at: computed.computed_at,
+            intervals: Some(intervals(&r)),
         };
         assert_eq!(
             publications::publish(&db, &new, &admin(), T1)
@@ -61,8 +63,56 @@ async fn a_published_version_cannot_be_updated_or_deleted_but_a_reset_removes_it
             assert!(refused, "{sql} must be refused");
         }
         assert_eq!(publications::results(&db, &p, 1).await.unwrap(), r.units);
+        assert_eq!(
+            publications::intervals(&db, &p, 1).await.unwrap(),
+            Some(intervals(&r))
+        );
+        // The period's own intervals are kept beside it, replaced as a whole.
+        chiso_store::intervals::keep(&db, &p, &intervals(&r), computed.computed_at, T1)
+            .await
+            .unwrap();
+        let mut changed = intervals(&r);
+        changed.draws = 7;
+        chiso_store::intervals::keep(&db, &p, &changed, computed.computed_at, T1)
+            .await
+            .unwrap();
+        let kept = chiso_store::intervals::load(&db, &p)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (kept.intervals, kept.computed_at),
+            (changed, computed.computed_at)
+        );
         db.reset().await.unwrap();
         assert!(publications::latest_all(&db).await.unwrap().is_empty());
     })
     .await;
+}
+
+/// Intervals of every unit of `r` around its index, rank 1 to 2.
+fn intervals(r: &chiso_domain::PeriodResults) -> ResultIntervals {
+    ResultIntervals {
+        surveys: vec!["XHH".to_owned()],
+        draws: 400,
+        units: r
+            .units
+            .iter()
+            .map(|u| ResultInterval {
+                unit: u.unit.clone(),
+                group: u.group.clone(),
+                index: Interval {
+                    low: u.index - dec!(1.5),
+                    high: u.index + dec!(0.25),
+                },
+                rank: Some(Interval { low: 1, high: 2 }),
+                survey_points: None,
+                total: Interval {
+                    low: u.total.value(),
+                    high: u.total.value(),
+                },
+            })
+            .collect(),
+        unsettled: Vec::new(),
+    }
 }

@@ -23,6 +23,26 @@ pub fn num(d: Decimal) -> String {
     vi_decimal(d, 2)
 }
 
+/// A 90 % interval of an index or of points: `89,12–91,40`, or the one figure when both
+/// ends are the same once rounded.
+pub fn num_range(low: Decimal, high: Decimal) -> String {
+    let (low, high) = (num(low), num(high));
+    if low == high {
+        low
+    } else {
+        format!("{low}–{high}")
+    }
+}
+
+/// A 90 % interval of a rank: `3–6`, or `3` when the data settle it.
+pub fn rank_range(best: u32, worst: u32) -> String {
+    if best == worst {
+        best.to_string()
+    } else {
+        format!("{best}–{worst}")
+    }
+}
+
 /// A count: `1.423`.
 pub fn count(n: impl Into<i64>) -> String {
     vi_int(n.into())
@@ -130,6 +150,12 @@ mod tests {
     #[test]
     fn figures_read_the_vietnamese_way() {
         assert_eq!(num(dec!(89.825)), "89,83");
+        assert_eq!(num_range(dec!(89.123), dec!(91.4)), "89,12–91,40");
+        assert_eq!(num_range(dec!(89.001), dec!(88.999)), "89,00");
+        assert_eq!(
+            (rank_range(3, 6), rank_range(2, 2)),
+            ("3–6".into(), "2".into())
+        );
         assert_eq!(count(1423), "1.423");
         assert_eq!(delta(Some(dec!(0.21))), "+0,21");
         assert_eq!(delta(None), DASH);

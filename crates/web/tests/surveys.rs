@@ -323,3 +323,137 @@ async fn a_survey_runs_from_its_template_to_points_written_into_the_period() {
         app.stop().await;
     }
 }
+
+/// Twelve leaders rate both departments on 2.1 (SNV: A and B by turns, STP: A with a C every
+/// third answer) after both were given 50 points on 1.1; the survey is closed.
+async fn closed_survey(db: &Db) {
+    use chiso_domain::questionnaire::{
+        Question, QuestionTarget, QuestionnaireKind, RespondentGroup, SurveyDefinition,
+    };
+    use chiso_domain::{GroupName, NodeCode, RawValue, authz::Principal};
+    use chiso_store::surveys::{Import, NewAnswer, NewRespondent};
+    let a = Actor("admin".to_owned());
+    let changes: Vec<scores::ScoreChange> = ["SNV", "STP"]
+        .iter()
+        .map(|u| scores::ScoreChange {
+            unit: UnitCode::parse(u).unwrap(),
+            node: NodeCode::parse("1.1").unwrap(),
+            input: Some(RawValue::Points(rust_decimal::Decimal::from(50))),
+            points: None,
+            note: None,
+            expected_version: None,
+        })
+        .collect();
+    scores::put(db, &period(), &changes, &a, AT, "Số liệu")
+        .await
+        .unwrap();
+    chiso_services::compute::compute_period(db, &period(), &a, AT)
+        .await
+        .unwrap();
+    let admin = Principal::new("admin", vec![Grant::all_periods(Role::Admin)]);
+    let def = SurveyDefinition {
+        code: "XHH-2026".into(),
+        name: "Điều tra xã hội học 2026".into(),
+        groups: vec![RespondentGroup {
+            code: "LD".into(),
+            name: "Lãnh đạo".into(),
+            target: None,
+            evaluates: GroupName::parse("Sở ngành").unwrap(),
+            kind: QuestionnaireKind::Sociological,
+            questions: vec![Question {
+                code: "C1".into(),
+                text: "Mức độ công khai, minh bạch".into(),
+                target: QuestionTarget::Leaf(NodeCode::parse("2.1").unwrap()),
+            }],
+            options: vec![],
+        }],
+        leaves: vec![],
+    };
+    let survey = chiso_services::surveys::create(db, &admin, &period(), &def, AT)
+        .await
+        .unwrap();
+    let mut import = Import::begin(db, &survey, &a, AT).await.unwrap();
+    for i in 0..12 {
+        let who = NewRespondent {
+            respondent: format!("ld{i:02}"),
+            group: "LD".into(),
+            origin: "tệp phieu.csv".into(),
+        };
+        let snv = if i % 2 == 0 { "A" } else { "B" };
+        let stp = if i % 3 == 0 { "C" } else { "A" };
+        for (unit, answer) in [("SNV", snv), ("STP", stp)] {
+            let answer = NewAnswer {
+                respondent: who.respondent.clone(),
+                group: "LD".into(),
+                unit: unit.into(),
+                question: "C1".into(),
+                answer: answer.into(),
+            };
+            import.add(&who, answer).await.unwrap();
+        }
+    }
+    import.commit(&survey, "phieu.csv").await.unwrap();
+    chiso_services::surveys::close(db, &admin, &period(), "XHH-2026", AT)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_closed_survey_shows_its_intervals_and_unsettled_orders_on_the_results_pages() {
+    for backend in backends() {
+        let app = TestApp::start_with(&backend, chiso_web::WebConfig::default(), false).await;
+        let db = app.db();
+        prepared(db).await;
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
+        // Before a survey closes, the results page has no intervals.
+        chiso_services::compute::compute_period(db, &period(), &Actor("admin".into()), AT)
+            .await
+            .unwrap();
+        admin
+            .page("/ky/2026")
+            .await
+            .assert_lacks(&["class=\"interval\"", "khoảng tin cậy 90 %"]);
+
+        closed_survey(db).await;
+        let page = admin.page("/ky/2026").await;
+        page.assert_has(&[
+            "Dòng nhỏ dưới thứ hạng và chỉ số là khoảng tin cậy 90 %",
+            "đợt điều tra XHH-2026 (400 lần",
+            "<small class=\"interval\">",
+            "Dữ liệu điều tra chưa đủ để khẳng định thứ tự",
+            "Sở Nội vụ và Sở Tư pháp",
+            "1–2",
+        ]);
+        // Index intervals read the Vietnamese way: "73,20–75,80".
+        let interval = page
+            .body
+            .split("<small class=\"interval\">")
+            .nth(2)
+            .and_then(|s| s.split("</span>").nth(1))
+            .and_then(|s| s.split("</small>").next())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            interval.contains(',') && interval.contains('–'),
+            "[{}] {interval}",
+            app.backend
+        );
+        admin.page("/ky/2026/don-vi/SNV").await.assert_has(&[
+            "Với độ tin cậy 90 %, dữ liệu điều tra cho chỉ số của đơn vị trong khoảng",
+        ]);
+
+        // The API's results carry them as numbers.
+        let r = admin.get("/api/v1/periods/2026/results").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let j = r.json();
+        let unit = &j["units"][0];
+        let low = unit["interval"]["index_low"].as_f64().unwrap();
+        let high = unit["interval"]["index_high"].as_f64().unwrap();
+        let index = unit["index"].as_f64().unwrap();
+        assert!(low <= index && index <= high, "{unit}");
+        assert_eq!(unit["interval"]["rank_best"], 1);
+        assert_eq!(j["intervals"]["surveys"][0], "XHH-2026");
+        assert_eq!(j["intervals"]["unsettled"].as_array().unwrap().len(), 1);
+        app.stop().await;
+    }
+}

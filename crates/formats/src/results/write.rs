@@ -1,11 +1,16 @@
 //! Writes computed results. Figures are published values: rounded once to 2 decimals, half
 //! away from zero (domain.md §5), written with a decimal point in CSV and JSON and as numeric
 //! cells with a `0.00` format in XLSX so Excel shows them in the reader's locale (89,83).
+//!
+//! When the period's closed surveys give intervals, every format also carries each unit's
+//! 90 % interval of index (low, high) and rank (best, worst), after the other columns so
+//! that readers of the earlier files read these alike.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use chiso_domain::points::round_display;
+use chiso_domain::uncertainty::{ResultInterval, ResultIntervals};
 use chiso_domain::{IndexSet, NodeCode, PeriodResults, PreviousResult, UnitResult};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
@@ -66,6 +71,24 @@ fn area_points(u: &UnitResult, code: &NodeCode) -> Option<Decimal> {
         })
 }
 
+/// The interval columns, in CSV and JSON.
+const INTERVAL_COLUMNS: [&str; 4] = ["index_low", "index_high", "rank_best", "rank_worst"];
+
+/// A unit's interval figures as text (`index_low`, `index_high`, `rank_best`, `rank_worst`),
+/// empty where there is none.
+fn interval_texts(i: Option<&ResultInterval>) -> [String; 4] {
+    let Some(i) = i else {
+        return Default::default();
+    };
+    let rank = |r: Option<u32>| r.map(|r| r.to_string()).unwrap_or_default();
+    [
+        fixed2(i.index.low),
+        fixed2(i.index.high),
+        rank(i.rank.map(|r| r.low)),
+        rank(i.rank.map(|r| r.high)),
+    ]
+}
+
 /// The machine column names, shared by CSV and JSON and read back by the results reader.
 fn csv_headers(areas: &[NodeCode], with_previous: bool) -> Vec<String> {
     let mut h: Vec<String> = [
@@ -82,11 +105,21 @@ fn csv_headers(areas: &[NodeCode], with_previous: bool) -> Vec<String> {
     h
 }
 
-/// The results as CSV (UTF-8, comma, decimal point, 2 decimals).
-pub fn results_csv(results: &PeriodResults, sets: &[IndexSet], with_previous: bool) -> String {
+/// The results as CSV (UTF-8, comma, decimal point, 2 decimals), with the units' intervals
+/// when `intervals` are given.
+pub fn results_csv(
+    results: &PeriodResults,
+    sets: &[IndexSet],
+    with_previous: bool,
+    intervals: Option<&ResultIntervals>,
+) -> String {
     let areas = area_codes(results, sets);
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let _ = w.write_record(csv_headers(&areas, with_previous));
+    let mut headers = csv_headers(&areas, with_previous);
+    if intervals.is_some() {
+        headers.extend(INTERVAL_COLUMNS.map(String::from));
+    }
+    let _ = w.write_record(headers);
     for u in &results.units {
         let mut rec: Vec<String> = vec![
             u.group.to_string(),
@@ -108,6 +141,9 @@ pub fn results_csv(results: &PeriodResults, sets: &[IndexSet], with_previous: bo
                 .iter()
                 .map(|a| area_points(u, a).map(fixed2).unwrap_or_default()),
         );
+        if let Some(i) = intervals {
+            rec.extend(interval_texts(i.unit(&u.unit)));
+        }
         let _ = w.write_record(&rec);
     }
     w.into_inner()
@@ -121,8 +157,15 @@ fn js(s: &str) -> String {
 }
 
 /// The results as JSON: `{"sets": […], "units": […], "groups": […]}`, figures as JSON numbers
-/// written from their exact 2-decimal text.
-pub fn results_json(results: &PeriodResults, sets: &[IndexSet], with_previous: bool) -> String {
+/// written from their exact 2-decimal text. With `intervals`, each unit that has some gets
+/// `"interval": {"index_low", "index_high", "rank_best", "rank_worst"}` and the file ends with
+/// `"intervals": {"surveys", "draws", "unsettled"}`.
+pub fn results_json(
+    results: &PeriodResults,
+    sets: &[IndexSet],
+    with_previous: bool,
+    intervals: Option<&ResultIntervals>,
+) -> String {
     let areas = area_codes(results, sets);
     let opt_num = |v: Option<String>| v.unwrap_or_else(|| "null".to_owned());
     let mut out = String::from("{\n  \"sets\": [");
@@ -178,7 +221,17 @@ pub fn results_json(results: &PeriodResults, sets: &[IndexSet], with_previous: b
                 first = false;
             }
         }
-        o.push_str("}}");
+        o.push('}');
+        if let Some(iv) = intervals.and_then(|x| x.unit(&u.unit)) {
+            let texts = interval_texts(Some(iv));
+            let fields: Vec<String> = INTERVAL_COLUMNS
+                .iter()
+                .zip(&texts)
+                .map(|(k, v)| format!("{}: {}", js(k), if v.is_empty() { "null" } else { v }))
+                .collect();
+            let _ = write!(o, ", \"interval\": {{{}}}", fields.join(", "));
+        }
+        o.push('}');
         let _ = write!(out, "{}\n    {o}", if i > 0 { "," } else { "" });
     }
     out.push_str(if results.units.is_empty() {
@@ -207,10 +260,26 @@ pub fn results_json(results: &PeriodResults, sets: &[IndexSet], with_previous: b
         );
     }
     out.push_str(if results.groups.is_empty() {
-        "]\n}\n"
+        "]"
     } else {
-        "\n  ]\n}\n"
+        "\n  ]"
     });
+    if let Some(iv) = intervals {
+        let surveys: Vec<String> = iv.surveys.iter().map(|s| js(s)).collect();
+        let pairs: Vec<String> = iv
+            .unsettled
+            .iter()
+            .map(|(a, b)| format!("[{}, {}]", js(a.as_str()), js(b.as_str())))
+            .collect();
+        let _ = write!(
+            out,
+            ",\n  \"intervals\": {{\"surveys\": [{}], \"draws\": {}, \"unsettled\": [{}]}}",
+            surveys.join(", "),
+            iv.draws,
+            pairs.join(", ")
+        );
+    }
+    out.push_str("\n}\n");
     out
 }
 
@@ -223,12 +292,15 @@ fn xerr(e: XlsxError) -> ExportError {
     ExportError::Xlsx(e.to_string())
 }
 
-/// The results as an XLSX workbook: "Kết quả" (one row per unit), "Thống kê nhóm" (group
-/// statistics) and "Bộ chỉ số" (the sets' metadata and areas).
+/// The results as an XLSX workbook: "Kết quả" (one row per unit, with its intervals when
+/// `intervals` are given), "Thống kê nhóm" (group statistics), "Bộ chỉ số" (the sets'
+/// metadata and areas) and, with intervals, "Độ tin cậy" (what they rest on and the unsettled
+/// orders).
 pub fn results_xlsx(
     results: &PeriodResults,
     sets: &[IndexSet],
     with_previous: bool,
+    intervals: Option<&ResultIntervals>,
 ) -> Result<Vec<u8>, ExportError> {
     let areas = area_codes(results, sets);
     let mut wb = Workbook::new();
@@ -260,6 +332,17 @@ pub fn results_xlsx(
     headers.push(("Số năm liên tiếp hạng 1".into(), 11.0));
     for a in &areas {
         headers.push((format!("Lĩnh vực {a}"), 10.0));
+    }
+    let interval_col = headers.len() as u16;
+    if intervals.is_some() {
+        for h in [
+            "Chỉ số thấp nhất (khoảng tin cậy 90 %)",
+            "Chỉ số cao nhất (khoảng tin cậy 90 %)",
+            "Hạng cao nhất (khoảng tin cậy 90 %)",
+            "Hạng thấp nhất (khoảng tin cậy 90 %)",
+        ] {
+            headers.push((h.into(), 12.0));
+        }
     }
     write_header(ws, &headers, &bold)?;
     for (i, u) in results.units.iter().enumerate() {
@@ -297,6 +380,18 @@ pub fn results_xlsx(
         for (j, a) in areas.iter().enumerate() {
             if let Some(p) = area_points(u, a) {
                 ws.write_number_with_format(r, col + 1 + j as u16, xlsx_number(p), &num2)
+                    .map_err(xerr)?;
+            }
+        }
+        if let Some(iv) = intervals.and_then(|x| x.unit(&u.unit)) {
+            ws.write_number_with_format(r, interval_col, xlsx_number(iv.index.low), &num2)
+                .map_err(xerr)?;
+            ws.write_number_with_format(r, interval_col + 1, xlsx_number(iv.index.high), &num2)
+                .map_err(xerr)?;
+            if let Some(rank) = iv.rank {
+                ws.write_number_with_format(r, interval_col + 2, f64::from(rank.low), &int)
+                    .map_err(xerr)?;
+                ws.write_number_with_format(r, interval_col + 3, f64::from(rank.high), &int)
                     .map_err(xerr)?;
             }
         }
@@ -421,7 +516,56 @@ pub fn results_xlsx(
         }
         r += 1;
     }
+
+    if let Some(iv) = intervals {
+        write_intervals_sheet(&mut wb, iv, results, &bold)?;
+    }
     wb.save_to_buffer().map_err(xerr)
+}
+
+/// The "Độ tin cậy" sheet: what the intervals rest on, then each pair of neighbours whose
+/// order the survey data do not settle.
+fn write_intervals_sheet(
+    wb: &mut Workbook,
+    iv: &ResultIntervals,
+    results: &PeriodResults,
+    bold: &Format,
+) -> Result<(), ExportError> {
+    let ws = wb.add_worksheet();
+    ws.set_name("Độ tin cậy").map_err(xerr)?;
+    ws.set_column_width(0, 40).map_err(xerr)?;
+    ws.set_column_width(1, 40).map_err(xerr)?;
+    let label = Format::new().set_bold();
+    ws.write_string_with_format(0, 0, "Đợt điều tra", &label)
+        .map_err(xerr)?;
+    ws.write_string(0, 1, iv.surveys.join(", ")).map_err(xerr)?;
+    ws.write_string_with_format(1, 0, "Số lần chọn lại người trả lời", &label)
+        .map_err(xerr)?;
+    ws.write_number(1, 1, f64::from(iv.draws)).map_err(xerr)?;
+    ws.write_string(
+        2,
+        0,
+        "Thứ tự của các cặp đơn vị liền kề sau chưa được dữ liệu điều tra khẳng định \
+         (khoảng thứ hạng chồng nhau):",
+    )
+    .map_err(xerr)?;
+    ws.write_string_with_format(3, 0, "Đơn vị xếp trên", bold)
+        .map_err(xerr)?;
+    ws.write_string_with_format(3, 1, "Đơn vị xếp dưới", bold)
+        .map_err(xerr)?;
+    let name = |code: &chiso_domain::UnitCode| {
+        results
+            .units
+            .iter()
+            .find(|u| &u.unit == code)
+            .map_or_else(|| code.to_string(), |u| format!("{} ({code})", u.name))
+    };
+    for (i, (a, b)) in iv.unsettled.iter().enumerate() {
+        let r = 4 + i as u32;
+        ws.write_string(r, 0, name(a)).map_err(xerr)?;
+        ws.write_string(r, 1, name(b)).map_err(xerr)?;
+    }
+    Ok(())
 }
 
 /// A bold, wrapped, frozen header row and the column widths.
@@ -439,21 +583,25 @@ fn write_header(
     Ok(())
 }
 
-/// Writes the results to `path` as `.csv`, `.xlsx` or `.json` by its extension.
+/// Writes the results to `path` as `.csv`, `.xlsx` or `.json` by its extension, with the
+/// units' intervals when `intervals` are given.
 pub fn write_results(
     path: &Path,
     results: &PeriodResults,
     sets: &[IndexSet],
     with_previous: bool,
+    intervals: Option<&ResultIntervals>,
 ) -> Result<(), ExportError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let bytes = match FileFormat::of(&name) {
-        Some(FileFormat::Csv) => results_csv(results, sets, with_previous).into_bytes(),
-        Some(FileFormat::Json) => results_json(results, sets, with_previous).into_bytes(),
-        Some(FileFormat::Xlsx) => results_xlsx(results, sets, with_previous)?,
+        Some(FileFormat::Csv) => results_csv(results, sets, with_previous, intervals).into_bytes(),
+        Some(FileFormat::Json) => {
+            results_json(results, sets, with_previous, intervals).into_bytes()
+        }
+        Some(FileFormat::Xlsx) => results_xlsx(results, sets, with_previous, intervals)?,
         _ => return Err(ExportError::UnsupportedFormat(name)),
     };
     std::fs::write(path, bytes).map_err(|source| ExportError::Io {

@@ -236,6 +236,10 @@ pub struct PeriodResultsDto {
     pub units: Vec<UnitRowDto>,
     /// Statistics of each computed group.
     pub groups: Vec<GroupDto>,
+    /// What the units' `interval`s rest on; absent when the period has no closed survey
+    /// with intervals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<IntervalsDto>,
 }
 
 /// One published version of a period's results.
@@ -297,10 +301,15 @@ impl From<&PeriodReport> for PeriodResultsDto {
         let units: Vec<UnitRowDto> = r
             .groups
             .iter()
-            .flat_map(|g| g.units.iter().map(UnitRowDto::from))
+            .flat_map(|g| {
+                g.units
+                    .iter()
+                    .map(|u| row_with_interval(u, r.intervals.as_ref()))
+            })
             .collect();
         let (publication, versions) = publication_fields(&r.source);
         PeriodResultsDto {
+            intervals: r.intervals.as_ref().map(IntervalsDto::from),
             period: PeriodDto::new(&r.period, units.len()),
             computed: r.computed,
             publication,
@@ -372,6 +381,85 @@ pub struct UnitRowDto {
     pub note: Option<String>,
     /// Points per area (top-level node), by area code.
     pub areas: BTreeMap<String, f64>,
+    /// The 90 % intervals the period's closed surveys give the unit's index and rank. Absent
+    /// when the period has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<IntervalDto>,
+}
+
+/// A unit's 90 % intervals from a bootstrap over the respondents of the period's closed
+/// surveys.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = UnitInterval)]
+pub struct IntervalDto {
+    /// Lowest index of the interval, in percent.
+    #[schema(example = 89.12)]
+    pub index_low: f64,
+    /// Highest index of the interval, in percent.
+    #[schema(example = 91.4)]
+    pub index_high: f64,
+    /// Best rank of the interval; `null` for a unit not ranked.
+    #[schema(example = 3)]
+    pub rank_best: Option<u32>,
+    /// Worst rank of the interval; `null` for a unit not ranked.
+    #[schema(example = 6)]
+    pub rank_worst: Option<u32>,
+}
+
+impl From<&chiso_domain::uncertainty::ResultInterval> for IntervalDto {
+    fn from(i: &chiso_domain::uncertainty::ResultInterval) -> Self {
+        IntervalDto {
+            index_low: json_num(i.index.low),
+            index_high: json_num(i.index.high),
+            rank_best: i.rank.map(|r| r.low),
+            rank_worst: i.rank.map(|r| r.high),
+        }
+    }
+}
+
+/// What the period's intervals rest on, and the orders they leave open.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Intervals)]
+pub struct IntervalsDto {
+    /// Codes of the closed surveys whose respondents were drawn.
+    pub surveys: Vec<String>,
+    /// Bootstrap draws behind the intervals.
+    #[schema(example = 400)]
+    pub draws: u32,
+    /// True when the confidential results were computed again after the intervals, which
+    /// may then no longer match them.
+    pub stale: bool,
+    /// Pairs of neighbouring units (codes, better first) whose order the survey data do not
+    /// settle: their rank intervals overlap.
+    pub unsettled: Vec<[String; 2]>,
+}
+
+impl From<&chiso_services::results::ReportIntervals> for IntervalsDto {
+    fn from(r: &chiso_services::results::ReportIntervals) -> Self {
+        IntervalsDto {
+            surveys: r.intervals.surveys.clone(),
+            draws: r.intervals.draws,
+            stale: r.stale,
+            unsettled: r
+                .intervals
+                .unsettled
+                .iter()
+                .map(|(a, b)| [a.to_string(), b.to_string()])
+                .collect(),
+        }
+    }
+}
+
+/// A unit's row with its intervals from `intervals`, if any.
+fn row_with_interval(
+    u: &UnitResult,
+    intervals: Option<&chiso_services::results::ReportIntervals>,
+) -> UnitRowDto {
+    let mut row = UnitRowDto::from(u);
+    row.interval = intervals
+        .and_then(|i| i.intervals.unit(&u.unit))
+        .map(IntervalDto::from);
+    row
 }
 
 impl From<&UnitResult> for UnitRowDto {
@@ -410,6 +498,7 @@ impl From<&UnitResult> for UnitRowDto {
                 .filter(|n| n.code.depth() == 1)
                 .map(|n| (n.code.to_string(), json_num(n.points.value())))
                 .collect(),
+            interval: None,
         }
     }
 }
@@ -538,7 +627,7 @@ impl From<&UnitReport> for UnitDetailDto {
             period: r.period.code.to_string(),
             set: r.set.as_ref().map(|s| s.code.to_string()),
             publication: r.source.publication().map(PublicationDto::from),
-            result: UnitRowDto::from(&r.result),
+            result: row_with_interval(&r.result, r.intervals.as_ref()),
             nodes: r
                 .result
                 .nodes

@@ -4,8 +4,9 @@
 use askama::Template;
 use axum::http::StatusCode;
 use chiso_domain::points::percent;
-use chiso_domain::{GroupName, IndexSet, Points, RankMove, ResultNote, UnitResult};
+use chiso_domain::{GroupName, IndexSet, Points, RankMove, ResultNote, UnitCode, UnitResult};
 use chiso_services::records::Period;
+use chiso_services::results::ReportIntervals;
 use rust_decimal::Decimal;
 
 use super::PageCtx;
@@ -266,6 +267,10 @@ pub(crate) struct PeriodPage {
     pub head: PeriodHead,
     pub computed: bool,
     pub groups: Vec<GroupView>,
+    /// What the 90 % intervals under the indexes and ranks mean, when the period has them.
+    pub intervals_note: Option<String>,
+    /// The intervals were computed before the results shown were computed again.
+    pub intervals_stale: bool,
 }
 
 /// One group's section.
@@ -277,6 +282,8 @@ pub(crate) struct GroupView {
     pub rows: Vec<RankRow>,
     pub stats: Option<StatsView>,
     pub chart: String,
+    /// Neighbours whose order the survey data do not settle: "A và B".
+    pub unsettled: Vec<String>,
 }
 
 /// One line of a ranking table.
@@ -295,6 +302,9 @@ pub(crate) struct RankRow {
     pub rank_change: RankChange,
     pub streak: Option<String>,
     pub note: Option<String>,
+    /// The 90 % intervals of the index and the rank, when the survey data give them.
+    pub index_interval: Option<String>,
+    pub rank_interval: Option<String>,
 }
 
 /// A group's statistics.
@@ -315,9 +325,22 @@ pub(crate) struct ClassCount {
     pub tone: String,
 }
 
+/// What the intervals of a report rest on, in a sentence.
+fn intervals_note(ctx: &PageCtx, i: &ReportIntervals) -> String {
+    ctx.lang.tf(
+        "period.intervals_note",
+        &[
+            ("surveys", &i.intervals.surveys.join(", ")),
+            ("draws", &format::count(i.intervals.draws)),
+        ],
+    )
+}
+
 impl PeriodPage {
     pub fn new(ctx: PageCtx, r: &PeriodReport) -> Self {
         let period = r.period.code.as_str();
+        let intervals = r.intervals.as_ref().map(|i| &i.intervals);
+        let interval_of = |u: &UnitCode| intervals.and_then(|i| i.unit(u));
         let groups = r
             .groups
             .iter()
@@ -343,8 +366,31 @@ impl PeriodPage {
                         rank_change: rank_change(&ctx, u),
                         streak: streak_badge(&ctx, u.streak),
                         note: result_note(&ctx, u),
+                        index_interval: interval_of(&u.unit)
+                            .map(|i| format::num_range(i.index.low, i.index.high)),
+                        rank_interval: interval_of(&u.unit)
+                            .and_then(|i| i.rank)
+                            .map(|r| format::rank_range(r.low, r.high)),
                     })
                     .collect();
+                let name = |code: &UnitCode| {
+                    g.units
+                        .iter()
+                        .find(|u| &u.unit == code)
+                        .map_or_else(|| code.to_string(), |u| u.name.clone())
+                };
+                let unsettled = intervals
+                    .map(|i| {
+                        i.unsettled_in(&g.group)
+                            .map(|(a, b)| {
+                                ctx.lang.tf(
+                                    "period.unsettled_pair",
+                                    &[("a", &name(a)), ("b", &name(b))],
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let bars: Vec<BarRow> = g
                     .units
                     .iter()
@@ -383,6 +429,7 @@ impl PeriodPage {
                         .tf("period.table_caption", &[("group", g.group.as_str())]),
                     rows,
                     stats,
+                    unsettled,
                     chart: chart::bar_chart(
                         &bars,
                         &BarChartOptions {
@@ -398,6 +445,8 @@ impl PeriodPage {
             head: PeriodHead::new(&ctx, &r.period, Some(&r.source)),
             computed: r.computed,
             groups,
+            intervals_note: r.intervals.as_ref().map(|i| intervals_note(&ctx, i)),
+            intervals_stale: r.intervals.as_ref().is_some_and(|i| i.stale),
             ctx,
         }
     }
@@ -414,6 +463,9 @@ pub(crate) struct UnitPage {
     pub areas: Vec<AreaView>,
     pub history: Vec<HistoryRow>,
     pub history_chart: String,
+    /// The unit's 90 % intervals in a sentence, and what they rest on.
+    pub intervals: Option<(String, String)>,
+    pub intervals_stale: bool,
 }
 
 /// The unit's headline figures.
@@ -614,7 +666,24 @@ impl UnitPage {
             })
             .collect();
         let chart_title = ctx.lang.tf("chart.history", &[("unit", &u.name)]);
+        let intervals = r.intervals.as_ref().and_then(|i| {
+            let mine = i.intervals.unit(&u.unit)?;
+            let index = format::num_range(mine.index.low, mine.index.high);
+            let sentence = match mine.rank {
+                Some(rank) => ctx.lang.tf(
+                    "unit.intervals",
+                    &[
+                        ("index", &index),
+                        ("rank", &format::rank_range(rank.low, rank.high)),
+                    ],
+                ),
+                None => ctx.lang.tf("unit.intervals_unranked", &[("index", &index)]),
+            };
+            Some((sentence, intervals_note(&ctx, i)))
+        });
         UnitPage {
+            intervals_stale: r.intervals.as_ref().is_some_and(|i| i.stale),
+            intervals,
             title: format!("{} — {}", u.name, r.period.name),
             head: PeriodHead::new(&ctx, &r.period, Some(&r.source)),
             areas: areas(set, u),

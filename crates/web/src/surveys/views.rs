@@ -673,11 +673,10 @@ impl IntervalsPage {
                                 u.uncertainty.total.low,
                                 u.uncertainty.total.high,
                             ),
-                            rank: if u.uncertainty.rank.low == u.uncertainty.rank.high {
-                                u.uncertainty.rank.low.to_string()
-                            } else {
-                                format!("{}–{}", u.uncertainty.rank.low, u.uncertainty.rank.high)
-                            },
+                            rank: u.uncertainty.rank.map_or_else(
+                                || DASH.to_owned(),
+                                |r| format::rank_range(r.low, r.high),
+                            ),
                         })
                         .collect(),
                     unsettled: g

@@ -747,21 +747,18 @@ mod small {
         let survey = surveys::create(db, &admin(), &period(), &def, AT)
             .await
             .unwrap();
-        let mut import = Import::begin(db, &survey, &actor, AT).await.unwrap();
+        let mut import = Import::begin(db, &survey, &actor, AT, "tệp thu-thap.csv")
+            .await
+            .unwrap();
         let mut add = async |respondent: String, group: &str, unit: &str, q: &str, a: &str| {
-            let who = NewRespondent {
-                respondent: respondent.clone(),
-                group: group.into(),
-                origin: "tệp thu-thap.csv".into(),
-            };
             let answer = NewAnswer {
-                respondent,
-                group: group.into(),
-                unit: unit.into(),
-                question: q.into(),
-                answer: a.into(),
+                respondent: &respondent,
+                group,
+                unit,
+                question: q,
+                answer: a,
             };
-            import.add(&who, answer).await.unwrap();
+            import.add(answer).await.unwrap();
         };
         for i in 0..12 {
             let snv = if i % 2 == 0 { "A" } else { "B" };

@@ -276,6 +276,47 @@ fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<Stri
     resp
 }
 
+/// Whether a request carries a survey's answer file (a page upload or the API import).
+fn answer_upload(path: &str) -> bool {
+    (path.starts_with("/ky/") && path.contains("/dieu-tra/") && path.ends_with("/nhap-phieu"))
+        || (path.starts_with("/api/v1/periods/")
+            && path.contains("/surveys/")
+            && path.ends_with("/answers"))
+}
+
+/// The largest body of a request: [`WebConfig::body_limit`], or for an answer file of a
+/// survey [`WebConfig::answer_file_limit`] plus 1 MiB for the rest of the form. A declared
+/// length over it is refused at once with 413; a body that grows past it is cut off where it
+/// does, and its reader refuses it as too large.
+///
+/// [`WebConfig::body_limit`]: crate::WebConfig::body_limit
+/// [`WebConfig::answer_file_limit`]: crate::WebConfig::answer_file_limit
+async fn limit_body(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response<Body> {
+    let config = state.config();
+    let limit = if answer_upload(req.uri().path()) {
+        usize::try_from(config.answer_file_limit)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1024 * 1024)
+            .max(config.body_limit)
+    } else {
+        config.body_limit
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let req = req.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(req).await
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
@@ -322,45 +363,4 @@ mod tests {
         assert!(body.contains("Lỗi máy chủ") && body.contains(&id), "{body}");
         assert!(!body.contains("secret detail"));
     }
-}
-
-/// Whether a request carries a survey's answer file (a page upload or the API import).
-fn answer_upload(path: &str) -> bool {
-    (path.starts_with("/ky/") && path.contains("/dieu-tra/") && path.ends_with("/nhap-phieu"))
-        || (path.starts_with("/api/v1/periods/")
-            && path.contains("/surveys/")
-            && path.ends_with("/answers"))
-}
-
-/// The largest body of a request: [`WebConfig::body_limit`], or for an answer file of a
-/// survey [`WebConfig::answer_file_limit`] plus 1 MiB for the rest of the form. A declared
-/// length over it is refused at once with 413; a body that grows past it is cut off where it
-/// does, and its reader refuses it as too large.
-///
-/// [`WebConfig::body_limit`]: crate::WebConfig::body_limit
-/// [`WebConfig::answer_file_limit`]: crate::WebConfig::answer_file_limit
-async fn limit_body(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: Request<Body>,
-    next: Next,
-) -> Response<Body> {
-    let config = state.config();
-    let limit = if answer_upload(req.uri().path()) {
-        usize::try_from(config.answer_file_limit)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1024 * 1024)
-            .max(config.body_limit)
-    } else {
-        config.body_limit
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-    }
-    let req = req.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
-    next.run(req).await
 }

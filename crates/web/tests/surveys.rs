@@ -331,7 +331,7 @@ async fn closed_survey(db: &Db) {
         Question, QuestionTarget, QuestionnaireKind, RespondentGroup, SurveyDefinition,
     };
     use chiso_domain::{GroupName, NodeCode, RawValue, authz::Principal};
-    use chiso_store::surveys::{Import, NewAnswer, NewRespondent};
+    use chiso_store::surveys::{Import, NewAnswer};
     let a = Actor("admin".to_owned());
     let changes: Vec<scores::ScoreChange> = ["SNV", "STP"]
         .iter()
@@ -372,24 +372,22 @@ async fn closed_survey(db: &Db) {
     let survey = chiso_services::surveys::create(db, &admin, &period(), &def, AT)
         .await
         .unwrap();
-    let mut import = Import::begin(db, &survey, &a, AT).await.unwrap();
+    let mut import = Import::begin(db, &survey, &a, AT, "tệp phieu.csv")
+        .await
+        .unwrap();
     for i in 0..12 {
-        let who = NewRespondent {
-            respondent: format!("ld{i:02}"),
-            group: "LD".into(),
-            origin: "tệp phieu.csv".into(),
-        };
+        let respondent = format!("ld{i:02}");
         let snv = if i % 2 == 0 { "A" } else { "B" };
         let stp = if i % 3 == 0 { "C" } else { "A" };
         for (unit, answer) in [("SNV", snv), ("STP", stp)] {
             let answer = NewAnswer {
-                respondent: who.respondent.clone(),
-                group: "LD".into(),
-                unit: unit.into(),
-                question: "C1".into(),
-                answer: answer.into(),
+                respondent: &respondent,
+                group: "LD",
+                unit,
+                question: "C1",
+                answer,
             };
-            import.add(&who, answer).await.unwrap();
+            import.add(answer).await.unwrap();
         }
     }
     import.commit(&survey, "phieu.csv").await.unwrap();

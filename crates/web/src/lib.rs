@@ -9,7 +9,6 @@ pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod auth;
-pub mod chart;
 mod cycle;
 pub mod error;
 mod format;

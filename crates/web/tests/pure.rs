@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use chiso_web::Lang;
-use chiso_web::chart::{
+use chiso_charts::{
     BarChartOptions, BarRow, ColumnChartOptions, ColumnRow, bar_chart, class_fill, column_chart,
     mini_bar,
 };
@@ -192,7 +192,7 @@ fn a_mini_bar_is_decorative_and_proportional() {
 fn class_colours_follow_the_band_and_fall_back_to_grey() {
     assert_ne!(class_fill(Some(0)), class_fill(Some(1)));
     assert_eq!(class_fill(Some(99)), class_fill(Some(4)));
-    assert_eq!(class_fill(None), chiso_web::chart::NO_CLASS_FILL);
+    assert_eq!(class_fill(None), chiso_charts::NO_CLASS_FILL);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ use chiso_services::results::ReportIntervals;
 use rust_decimal::Decimal;
 
 use super::PageCtx;
-use crate::chart::{self, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
+use chiso_charts::{self as chart, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
 use crate::format::{self, DASH};
 use crate::service::{PeriodReport, PeriodSummary, Source, UnitReport, class_band, nodes_by_code};
 use chiso_services::publication::decision_text;

@@ -91,7 +91,6 @@ pub(crate) async fn write_scores(
     refuse_approved(db, period, changes).await?;
     let basis = PeriodBasis::load(db, period).await?;
     let stored = scores::list(db, period).await?;
-    let read = scores::versions(&stored);
     // The stored inputs with the file's applied, as the store will hold them.
     let mut inputs: BTreeMap<(&UnitCode, &NodeCode), &RawValue> = stored
         .iter()
@@ -118,7 +117,7 @@ pub(crate) async fn write_scores(
             .into_iter()
             .map(|((unit, node), input)| (unit, node, input.clone())),
     )?;
-    scores::put_with_results(db, period, changes, &read, &results, actor, at, reason).await?;
+    scores::put_with_results(db, period, changes, &stored, &results, actor, at, reason).await?;
     Ok(ScoresImported {
         values: changes.len(),
         changed: changed.len(),

@@ -171,7 +171,6 @@ async fn the_combined_write_refuses_stale_reads_and_approved_units() {
         .await
         .unwrap();
         let stored = scores::list(&t.db, &period()).await.unwrap();
-        let read = scores::versions(&stored);
         let results_now = results::load(&t.db, &period()).await.unwrap().unwrap();
         let first = &stored[0];
         let change = |note: &str| ScoreChange {
@@ -190,7 +189,7 @@ async fn the_combined_write_refuses_stale_reads_and_approved_units() {
             &t.db,
             &period(),
             &[change("nhập")],
-            &read,
+            &stored,
             &results_now,
             &admin(),
             AT,
@@ -210,7 +209,7 @@ async fn the_combined_write_refuses_stale_reads_and_approved_units() {
             Some("sửa trước")
         );
 
-        let read = scores::versions(&scores::list(&t.db, &period()).await.unwrap());
+        let read = scores::list(&t.db, &period()).await.unwrap();
         let approve = StateChange {
             state: AssessmentState::Finalised,
             reopened: false,
@@ -219,7 +218,7 @@ async fn the_combined_write_refuses_stale_reads_and_approved_units() {
         assessments::set_state(&t.db, &period(), &first.unit, 0, &approve, &admin(), AT)
             .await
             .unwrap();
-        let read_after = scores::versions(&scores::list(&t.db, &period()).await.unwrap());
+        let read_after = scores::list(&t.db, &period()).await.unwrap();
         assert_eq!(
             read, read_after,
             "no leaf values: approval changed no score"

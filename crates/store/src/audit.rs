@@ -10,7 +10,7 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::codec;
-use crate::db::{ROWS_PER_STATEMENT, Tx, values_list};
+use crate::db::Tx;
 use crate::{Actor, Db, StoreError};
 
 /// One recorded change.
@@ -113,30 +113,6 @@ pub(crate) async fn record(tx: &mut Tx, e: NewEntry<'_>) -> Result<(), StoreErro
         e.new.as_ref().map(Json),
         e.reason,
     )?;
-    Ok(())
-}
-
-/// Appends `entries`, in order, inside the caller's transaction, several per statement.
-pub(crate) async fn record_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> Result<(), StoreError> {
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO audit_log (at, actor, action, entity, entity_key, period, unit, node, \
-             old_value, new_value, reason) VALUES {}",
-            values_list(chunk.len(), 11, 1)
-        );
-        sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, e| q
-            .bind(codec::ts(e.at))
-            .bind(e.actor.as_str())
-            .bind(e.action)
-            .bind(e.entity)
-            .bind(e.entity_key.as_str())
-            .bind(e.period)
-            .bind(e.unit)
-            .bind(e.node)
-            .bind(e.old.as_ref().map(Json))
-            .bind(e.new.as_ref().map(Json))
-            .bind(e.reason))?;
-    }
     Ok(())
 }
 

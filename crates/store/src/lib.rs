@@ -14,6 +14,7 @@ mod macros;
 pub mod assessments;
 pub mod audit;
 mod codec;
+mod copy;
 mod db;
 mod error;
 pub mod evidence;

@@ -10,9 +10,9 @@ use serde::Serialize;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
-use crate::audit::{self, NewEntry};
 use crate::codec;
 use crate::db::{Ex, ROWS_PER_STATEMENT, Tx, values_list};
+use crate::copy;
 use crate::{Actor, Db, StoreError, periods, results};
 
 /// Audit entity of a score (key `period/unit/node`).
@@ -99,22 +99,41 @@ pub async fn put(
     tx.commit().await
 }
 
-/// The version of every stored value of a period, as read before computing results from
-/// them; [`put_with_results`] refuses to write if any has changed since.
-pub type Versions = HashMap<(UnitCode, NodeCode), i64>;
+/// What a period's stored values looked like when read: how many there are and the sum of
+/// their versions. Every write of a value adds at least 1 to its version and values are never
+/// deleted (only reloading the demonstration data empties the table), so any change between
+/// two readings changes this pair; comparing it costs one aggregate query instead of reading
+/// the period's values again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    count: i64,
+    versions: i64,
+}
 
-/// The versions of `stored` (what [`list`] returned), for [`put_with_results`].
-pub fn versions(stored: &[StoredScore]) -> Versions {
-    stored
-        .iter()
-        .map(|s| ((s.unit.clone(), s.node.clone()), s.version))
-        .collect()
+/// The fingerprint of `stored` (what [`list`] returned), for [`put_with_results`].
+pub fn fingerprint(stored: &[StoredScore]) -> Fingerprint {
+    Fingerprint {
+        count: i64::try_from(stored.len()).unwrap_or(i64::MAX),
+        versions: stored.iter().map(|s| s.version).sum(),
+    }
+}
+
+async fn fingerprint_now(tx: &mut Tx, period: &PeriodCode) -> Result<Fingerprint, StoreError> {
+    let (count, versions) = sql!(
+        tx,
+        one (i64, i64),
+        "SELECT COUNT(*), CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM scores \
+         WHERE period = $1",
+        period.as_str(),
+    )?;
+    Ok(Fingerprint { count, versions })
 }
 
 /// Imports `changes` into `period` and replaces its results with `results` (computed from
-/// the stored values read at `read` with `changes` applied) in **one** transaction: the
-/// scores, their audit entries and the results commit together or not at all, so an
-/// interrupted import never leaves new scores beside results computed from the old ones.
+/// `read`, the period's stored values as [`list`] returned them, with `changes` applied) in
+/// **one** transaction: the scores, their audit entries and the results commit together or
+/// not at all, so an interrupted import never leaves new scores beside results computed from
+/// the old ones.
 ///
 /// Refused, changing nothing: [`StoreError::NotFound`] if the period does not exist;
 /// [`StoreError::Frozen`] if it is published, or if a unit of `changes` has an approved
@@ -127,7 +146,7 @@ pub async fn put_with_results(
     db: &Db,
     period: &PeriodCode,
     changes: &[ScoreChange],
-    read: &Versions,
+    read: &[StoredScore],
     results: &PeriodResults,
     actor: &Actor,
     at: OffsetDateTime,
@@ -150,15 +169,10 @@ pub async fn put_with_results(
             "điểm của đơn vị {unit} (kỳ đánh giá {period} đã phê duyệt)"
         )));
     }
-    let now = read_period(tx.ex(), period).await?;
-    if now.len() != read.len()
-        || now
-            .iter()
-            .any(|s| read.get(&(s.unit.clone(), s.node.clone())) != Some(&s.version))
-    {
+    if fingerprint_now(&mut tx, period).await? != fingerprint(read) {
         return Err(changed_meanwhile(period));
     }
-    put_in(&mut tx, period, changes, actor, at, reason).await?;
+    apply(&mut tx, period, changes, read, actor, at, reason).await?;
     results::save_in(&mut tx, period, results, actor, at).await?;
     tx.commit().await
 }
@@ -186,8 +200,24 @@ pub(crate) async fn put_in(
         }
         all
     };
-    let mut current: HashMap<(&UnitCode, &NodeCode), Current<'_>> = HashMap::new();
-    for s in &stored {
+    apply(tx, period, changes, &stored, actor, at, reason).await
+}
+
+/// Applies `changes` over `stored` (the values the batch may touch, as they are in the
+/// transaction): checks expected versions, then writes the final value of every touched leaf
+/// and one audit entry per actual change.
+async fn apply(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    changes: &[ScoreChange],
+    stored: &[StoredScore],
+    actor: &Actor,
+    at: OffsetDateTime,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let mut current: HashMap<(&UnitCode, &NodeCode), Current<'_>> =
+        HashMap::with_capacity(stored.len() + changes.len());
+    for s in stored {
         current.insert(
             (&s.unit, &s.node),
             Current {
@@ -204,7 +234,7 @@ pub(crate) async fn put_in(
     let reason = Some(reason).filter(|r| !r.trim().is_empty());
     let mut touched: Vec<(&UnitCode, &NodeCode)> = Vec::new();
     let mut touched_once = HashSet::new();
-    let mut entries = Vec::new();
+    let mut entries: Vec<Change<'_>> = Vec::new();
     for ch in changes {
         let key = (&ch.unit, &ch.node);
         let old = current.get(&key).copied();
@@ -232,19 +262,12 @@ pub(crate) async fn put_in(
             version: version + 1,
             stored_version: old.and_then(|o| o.stored_version),
         };
-        let mut entry = NewEntry::new(
-            actor,
-            at,
-            if old.is_some() { "update" } else { "create" },
-            ENTITY,
-            format!("{period}/{}/{}", ch.unit, ch.node),
-        )
-        .values(old.map(Current::audit_value), Some(new.audit_value()));
-        entry.period = Some(period.as_str());
-        entry.unit = Some(ch.unit.as_str());
-        entry.node = Some(ch.node.as_str());
-        entry.reason = reason;
-        entries.push(entry);
+        entries.push(Change {
+            unit: &ch.unit,
+            node: &ch.node,
+            old,
+            new,
+        });
         current.insert(key, new);
         if touched_once.insert(key) {
             touched.push(key);
@@ -264,7 +287,59 @@ pub(crate) async fn put_in(
         .collect();
     let (updates, inserts): (Vec<_>, Vec<_>) =
         rows.iter().partition(|w| w.value.stored_version.is_some());
-    for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
+    insert_rows(tx, period, &inserts, actor, &stamp).await?;
+    update_rows(tx, period, &updates, actor, &stamp).await?;
+    let audit = AuditRows {
+        period,
+        actor,
+        stamp: &stamp,
+        reason,
+    };
+    audit.write(tx, &entries).await
+}
+
+/// Inserts the rows of values not stored yet. On PostgreSQL they are streamed with `COPY`;
+/// a row inserted meanwhile by another transaction then breaks the primary key, which is
+/// reported as a concurrent change, as the counted `ON CONFLICT DO NOTHING` does on SQLite.
+async fn insert_rows(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    rows: &[&Written<'_>],
+    actor: &Actor,
+    stamp: &str,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if let Ex::Postgres(c) = tx.ex() {
+        let mut copy = copy::CopyIn::begin(
+            c,
+            "COPY scores (period, unit, node, input, points, note, version, updated_by, \
+             updated_at) FROM STDIN",
+        )
+        .await?;
+        for w in rows {
+            let row = copy.row();
+            row.text(period.as_str());
+            row.text(w.unit.as_str());
+            row.text(w.node.as_str());
+            row.json(w.value.input)?;
+            row.opt_text(w.value.points.map(|p| codec::dec(p.value())).as_deref());
+            row.opt_text(w.value.note);
+            row.int(w.value.version);
+            row.text(actor.as_str());
+            row.text(stamp);
+            copy.end_row().await?;
+        }
+        return match copy.finish().await {
+            Ok(_) => Ok(()),
+            Err(StoreError::Conflict(m)) if m.starts_with("trùng khóa") => {
+                Err(changed_meanwhile(period))
+            }
+            Err(e) => Err(e),
+        };
+    }
+    for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO scores (period, unit, node, input, points, note, version, updated_by, \
              updated_at) VALUES {} ON CONFLICT (period, unit, node) DO NOTHING",
@@ -279,12 +354,23 @@ pub(crate) async fn put_in(
             .bind(w.value.note)
             .bind(w.value.version)
             .bind(actor.as_str())
-            .bind(stamp.as_str()))?;
+            .bind(stamp))?;
         if n != chunk.len() as u64 {
             return Err(changed_meanwhile(period));
         }
     }
-    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+    Ok(())
+}
+
+/// Updates stored rows whose version is still the one read.
+async fn update_rows(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    rows: &[&Written<'_>],
+    actor: &Actor,
+    stamp: &str,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "UPDATE scores SET input = v.column3, points = v.column4, note = v.column5, \
              version = v.column6, updated_by = $1, updated_at = $2 \
@@ -297,7 +383,7 @@ pub(crate) async fn put_in(
             tx,
             execute_rows,
             sql.as_str(),
-            [actor.as_str(), stamp.as_str(), period.as_str()],
+            [actor.as_str(), stamp, period.as_str()],
             chunk,
             |q, w| q
                 .bind(w.unit.as_str())
@@ -312,8 +398,101 @@ pub(crate) async fn put_in(
             return Err(changed_meanwhile(period));
         }
     }
-    audit::record_many(tx, &entries).await?;
     Ok(())
+}
+
+/// Rows per multi-row statement when inserting into SQLite: more than elsewhere, because
+/// every statement is a round trip to the connection's worker thread, and anonymous
+/// parameters (see `db::positional`) keep a long statement's binding linear.
+const SQLITE_ROWS_PER_STATEMENT: usize = 200;
+
+/// One actual change of a value, as its audit entry records it.
+struct Change<'a> {
+    unit: &'a UnitCode,
+    node: &'a NodeCode,
+    old: Option<Current<'a>>,
+    new: Current<'a>,
+}
+
+/// Writes the audit entries of a batch: the columns `audit::record` writes, with the old and
+/// new values serialised straight to JSON text (a batch may hold a whole national
+/// file: half a million entries).
+struct AuditRows<'a> {
+    period: &'a PeriodCode,
+    actor: &'a Actor,
+    stamp: &'a str,
+    reason: Option<&'a str>,
+}
+
+impl AuditRows<'_> {
+    fn key(&self, c: &Change<'_>) -> String {
+        format!("{}/{}/{}", self.period, c.unit, c.node)
+    }
+
+    async fn write(&self, tx: &mut Tx, entries: &[Change<'_>]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        if let Ex::Postgres(c) = tx.ex() {
+            let mut copy = copy::CopyIn::begin(
+                c,
+                "COPY audit_log (at, actor, action, entity, entity_key, period, unit, node, \
+                 old_value, new_value, reason) FROM STDIN",
+            )
+            .await?;
+            for e in entries {
+                let row = copy.row();
+                row.text(self.stamp);
+                row.text(self.actor.as_str());
+                row.text(action(e));
+                row.text(ENTITY);
+                row.text(&self.key(e));
+                row.text(self.period.as_str());
+                row.text(e.unit.as_str());
+                row.text(e.node.as_str());
+                row.opt_text(e.old.map(Current::audit_json).transpose()?.as_deref());
+                row.text(&e.new.audit_json()?);
+                row.opt_text(self.reason);
+                copy.end_row().await?;
+            }
+            copy.finish().await?;
+            return Ok(());
+        }
+        for chunk in entries.chunks(SQLITE_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO audit_log (at, actor, action, entity, entity_key, period, unit, \
+                 node, old_value, new_value, reason) VALUES {}",
+                values_list(chunk.len(), 11, 1)
+            );
+            let mut texts = Vec::with_capacity(chunk.len());
+            for e in chunk {
+                texts.push((
+                    self.key(e),
+                    e.old.map(Current::audit_json).transpose()?,
+                    e.new.audit_json()?,
+                ));
+            }
+            let rows: Vec<(&Change<'_>, &(String, Option<String>, String))> =
+                chunk.iter().zip(texts.iter()).collect();
+            sql!(tx, execute_rows, sql.as_str(), [], &rows, |q, r| q
+                .bind(self.stamp)
+                .bind(self.actor.as_str())
+                .bind(action(r.0))
+                .bind(ENTITY)
+                .bind(r.1.0.as_str())
+                .bind(self.period.as_str())
+                .bind(r.0.unit.as_str())
+                .bind(r.0.node.as_str())
+                .bind(r.1.1.as_deref())
+                .bind(r.1.2.as_str())
+                .bind(self.reason))?;
+        }
+        Ok(())
+    }
+}
+
+fn action(c: &Change<'_>) -> &'static str {
+    if c.old.is_some() { "update" } else { "create" }
 }
 
 /// Above this many units in one batch, the whole period is read at once.
@@ -331,13 +510,22 @@ struct Current<'a> {
 }
 
 impl Current<'_> {
-    fn audit_value(self) -> serde_json::Value {
-        serde_json::json!({
-            "input": self.input,
-            "points": self.points,
-            "note": self.note,
-            "version": self.version,
+    /// The value as its audit entry shows it, keys in the order `serde_json::json!` gives.
+    fn audit_json(self) -> Result<String, StoreError> {
+        #[derive(Serialize)]
+        struct Audited<'a> {
+            input: Option<&'a RawValue>,
+            note: Option<&'a str>,
+            points: Option<Points>,
+            version: i64,
+        }
+        serde_json::to_string(&Audited {
+            input: self.input,
+            note: self.note,
+            points: self.points,
+            version: self.version,
         })
+        .map_err(|e| StoreError::Corrupt(format!("giá trị nhật ký: {e}")))
     }
 }
 

@@ -32,8 +32,13 @@ pub async fn compute_period(
 #[tracing::instrument(skip_all, fields(period = %period))]
 pub async fn compute_stored(db: &Db, period: &PeriodCode) -> ServiceResult<PeriodResults> {
     let basis = PeriodBasis::load(db, period).await?;
-    let stored = scores::list(db, period).await?;
-    basis.compute(&stored)
+    let inputs = scores::inputs(db, period).await?;
+    basis.compute_values(
+        inputs
+            .into_iter()
+            .map(|u| (u.unit, u.values))
+            .collect(),
+    )
 }
 
 /// Everything a period's computation needs besides its scores, read once.
@@ -111,6 +116,14 @@ impl PeriodBasis {
                 .or_default()
                 .push((node.clone(), input));
         }
+        self.compute_values(values)
+    }
+
+    /// The period's results from each unit's leaf inputs, gathered by unit.
+    pub(crate) fn compute_values(
+        &self,
+        mut values: HashMap<UnitCode, Vec<(NodeCode, RawValue)>>,
+    ) -> ServiceResult<PeriodResults> {
         let set_of: HashMap<&GroupName, &SetCode> =
             self.groups.iter().map(|(g, s)| (g, s)).collect();
         let mut by_set: BTreeMap<&SetCode, Vec<UnitInput>> = BTreeMap::new();

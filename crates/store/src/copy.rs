@@ -115,6 +115,14 @@ impl Row {
         self.buf.extend_from_slice(n.to_string().as_bytes());
     }
 
+    /// An integer field or NULL.
+    pub(crate) fn opt_int(&mut self, n: Option<i64>) {
+        match n {
+            Some(n) => self.int(n),
+            None => self.opt_text(None),
+        }
+    }
+
     /// A JSON field (`json`/`jsonb` column) holding `value` serialised, or NULL.
     pub(crate) fn json<T: Serialize>(&mut self, value: Option<T>) -> Result<(), StoreError> {
         match value {

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, NewEntry};
 use crate::codec;
-use crate::db::{ROWS_PER_STATEMENT, Tx, values_list};
+use crate::copy;
+use crate::db::{Ex, ROWS_PER_STATEMENT, Tx, values_list};
 use crate::periods::{self, position_of};
 use crate::{Actor, Db, StoreError};
 
@@ -77,31 +78,7 @@ pub(crate) async fn save_in(
         period.as_str()
     )?;
 
-    let units: Vec<(usize, &UnitResult)> = results.units.iter().enumerate().collect();
-    for chunk in units.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO results (period, unit, group_name, position, rank, group_size, total, \
-             max, idx, class, delta_index, delta_rank, streak, detail) VALUES {}",
-            values_list(chunk.len(), 14, 1)
-        );
-        sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, row| {
-            let (position, u) = row;
-            q.bind(period.as_str())
-                .bind(u.unit.as_str())
-                .bind(u.group.as_str())
-                .bind(position_of(*position))
-                .bind(u.rank.map(i64::from))
-                .bind(i64::from(u.group_size))
-                .bind(codec::dec(u.total.value()))
-                .bind(codec::dec(u.max.value()))
-                .bind(codec::dec(u.index))
-                .bind(u.class.as_deref())
-                .bind(u.delta_index.map(codec::dec))
-                .bind(u.delta_rank.map(i64::from))
-                .bind(i64::from(u.streak))
-                .bind(Json(*u))
-        })?;
-    }
+    insert_units(tx, period, results).await?;
     for (position, g) in results.groups.iter().enumerate() {
         sql!(
             tx,
@@ -132,6 +109,69 @@ pub(crate) async fn save_in(
     );
     entry.period = Some(period.as_str());
     audit::record(tx, entry).await
+}
+
+/// Inserts one row per unit: streamed with `COPY` on PostgreSQL (a national period's rows
+/// carry some 40 MB of detail), several per statement on SQLite.
+async fn insert_units(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    results: &PeriodResults,
+) -> Result<(), StoreError> {
+    if let Ex::Postgres(c) = tx.ex() {
+        let mut copy = copy::CopyIn::begin(
+            c,
+            "COPY results (period, unit, group_name, position, rank, group_size, total, max, \
+             idx, class, delta_index, delta_rank, streak, detail) FROM STDIN",
+        )
+        .await?;
+        for (position, u) in results.units.iter().enumerate() {
+            let row = copy.row();
+            row.text(period.as_str());
+            row.text(u.unit.as_str());
+            row.text(u.group.as_str());
+            row.int(position_of(position));
+            row.opt_int(u.rank.map(i64::from));
+            row.int(i64::from(u.group_size));
+            row.text(&codec::dec(u.total.value()));
+            row.text(&codec::dec(u.max.value()));
+            row.text(&codec::dec(u.index));
+            row.opt_text(u.class.as_deref());
+            row.opt_text(u.delta_index.map(codec::dec).as_deref());
+            row.opt_int(u.delta_rank.map(i64::from));
+            row.int(i64::from(u.streak));
+            row.json(Some(u))?;
+            copy.end_row().await?;
+        }
+        copy.finish().await?;
+        return Ok(());
+    }
+    let units: Vec<(usize, &UnitResult)> = results.units.iter().enumerate().collect();
+    for chunk in units.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO results (period, unit, group_name, position, rank, group_size, total, \
+             max, idx, class, delta_index, delta_rank, streak, detail) VALUES {}",
+            values_list(chunk.len(), 14, 1)
+        );
+        sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, row| {
+            let (position, u) = row;
+            q.bind(period.as_str())
+                .bind(u.unit.as_str())
+                .bind(u.group.as_str())
+                .bind(position_of(*position))
+                .bind(u.rank.map(i64::from))
+                .bind(i64::from(u.group_size))
+                .bind(codec::dec(u.total.value()))
+                .bind(codec::dec(u.max.value()))
+                .bind(codec::dec(u.index))
+                .bind(u.class.as_deref())
+                .bind(u.delta_index.map(codec::dec))
+                .bind(u.delta_rank.map(i64::from))
+                .bind(i64::from(u.streak))
+                .bind(Json(*u))
+        })?;
+    }
+    Ok(())
 }
 
 /// The period's results in the order they were saved; `None` if the period does not exist

@@ -101,7 +101,9 @@ fn zip_text(bytes: &[u8], name: &str) -> String {
 
 fn zip_names(bytes: &[u8]) -> Vec<String> {
     let z = zip::ZipArchive::new(Cursor::new(bytes)).expect("xlsx is a zip");
-    z.file_names().map(str::to_owned).collect()
+    z.file_names()
+        .map(|n| n.expect("entry name").into_owned())
+        .collect()
 }
 
 #[tokio::test]

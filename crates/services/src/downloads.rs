@@ -139,7 +139,10 @@ fn decision_line(source: &Source) -> String {
 
 /// The results and sets of some groups, in the shape the results writers take.
 fn results_of(groups: &[&GroupReport]) -> (PeriodResults, Vec<IndexSet>) {
-    let units = groups.iter().flat_map(|g| g.units.iter().cloned()).collect();
+    let units = groups
+        .iter()
+        .flat_map(|g| g.units.iter().cloned())
+        .collect();
     let stats = groups.iter().filter_map(|g| g.stats.clone()).collect();
     let sets: BTreeMap<SetCode, IndexSet> = groups
         .iter()

@@ -16,9 +16,7 @@ use chiso_store::{Db, periods, publications, surveys};
 
 use crate::error::ServiceResult;
 use crate::records::Period;
-use crate::results::{
-    Source, as_published, get_period, load_sets, not_published, publication_of,
-};
+use crate::results::{Source, as_published, get_period, load_sets, not_published, publication_of};
 
 /// One group and the set it is scored under.
 #[derive(Debug, Clone)]
@@ -57,10 +55,7 @@ pub struct Methodology {
 }
 
 /// The latest published sets of `code`, if it is published.
-async fn published_groups(
-    db: &Db,
-    code: &PeriodCode,
-) -> ServiceResult<Option<PreviousMethod>> {
+async fn published_groups(db: &Db, code: &PeriodCode) -> ServiceResult<Option<PreviousMethod>> {
     let Some((shown, _)) = publication_of(db, code, None).await? else {
         return Ok(None);
     };

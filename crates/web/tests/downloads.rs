@@ -29,9 +29,17 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 async fn person(db: &Db, login: &str, admin: bool, role: Option<Role>) {
     let at = datetime!(2025-01-02 01:00 UTC);
-    users::create(db, login, login, &cheap_hash(PASSWORD), admin, &Actor::system(), at)
-        .await
-        .expect("user");
+    users::create(
+        db,
+        login,
+        login,
+        &cheap_hash(PASSWORD),
+        admin,
+        &Actor::system(),
+        at,
+    )
+    .await
+    .expect("user");
     if let Some(role) = role {
         let grant = Grant::in_period(role, PeriodCode::parse("2024").unwrap());
         grants::grant(db, login, &grant, &Actor::system(), at)
@@ -63,7 +71,12 @@ fn file_links(page: &str, kind: &str) -> Vec<String> {
     let class = format!("class=\"download download-{kind}\"");
     page.split("<a href=\"")
         .skip(1)
-        .filter(|chunk| chunk.split('>').next().is_some_and(|tag| tag.contains(&class)))
+        .filter(|chunk| {
+            chunk
+                .split('>')
+                .next()
+                .is_some_and(|tag| tag.contains(&class))
+        })
         .map(|chunk| chunk.split('"').next().unwrap_or("").replace("&amp;", "&"))
         .collect()
 }
@@ -73,7 +86,8 @@ fn assert_file(r: &Reply, content_type: &str, name: &str) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.content_type, content_type);
     assert!(
-        r.disposition.starts_with("attachment;") && r.disposition.contains(&format!("filename=\"{name}\"")),
+        r.disposition.starts_with("attachment;")
+            && r.disposition.contains(&format!("filename=\"{name}\"")),
         "{}",
         r.disposition
     );
@@ -93,7 +107,9 @@ fn vi(figure: &str) -> String {
 
 fn zip_text(bytes: &[u8], name: &str) -> String {
     let mut z = zip::ZipArchive::new(Cursor::new(bytes)).expect("xlsx is a zip");
-    let mut f = z.by_name(name).unwrap_or_else(|_| panic!("{name} in the workbook"));
+    let mut f = z
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} in the workbook"));
     let mut s = String::new();
     f.read_to_string(&mut s).expect("utf-8 part");
     s
@@ -128,7 +144,11 @@ async fn the_published_results_page_links_files_holding_exactly_its_rows() {
 
         // CSV of one group: its rows are the page's rows of that group, in the same order.
         let r = anonymous.get(&csv_links[1]).await;
-        assert_file(&r, "text/csv; charset=utf-8", "chi-so-cchc-2024-so-ban-nganh.csv");
+        assert_file(
+            &r,
+            "text/csv; charset=utf-8",
+            "chi-so-cchc-2024-so-ban-nganh.csv",
+        );
         assert_eq!(r.headers["cache-control"], "public, max-age=300");
         let rows = csv_rows(&r.bytes);
         let got: Vec<(&str, &str, &str, &str)> =
@@ -154,7 +174,11 @@ async fn the_published_results_page_links_files_holding_exactly_its_rows() {
         // JSON of the other group.
         let json_links = file_links(&page.body, "json");
         let r = anonymous.get(&json_links[2]).await;
-        assert_file(&r, "application/json", "chi-so-cchc-2024-ubnd-cap-huyen.json");
+        assert_file(
+            &r,
+            "application/json",
+            "chi-so-cchc-2024-ubnd-cap-huyen.json",
+        );
         let v: serde_json::Value = serde_json::from_slice(&r.bytes).expect("json");
         let units = v["units"].as_array().expect("units");
         assert_eq!(units.len(), 3);
@@ -177,10 +201,21 @@ async fn the_published_results_page_links_files_holding_exactly_its_rows() {
             summary.get_value((0, 0)),
             Some(&Data::String("Chỉ số CCHC năm 2024".into()))
         );
-        let decision = summary.get_value((1, 0)).expect("decision line").to_string();
-        assert!(decision.contains("Quyết định số 567/QĐ-UBND ngày 20/03/2025"), "{decision}");
+        let decision = summary
+            .get_value((1, 0))
+            .expect("decision line")
+            .to_string();
+        assert!(
+            decision.contains("Quyết định số 567/QĐ-UBND ngày 20/03/2025"),
+            "{decision}"
+        );
         let header: Vec<String> = (0..13)
-            .map(|c| summary.get_value((2, c)).map(ToString::to_string).unwrap_or_default())
+            .map(|c| {
+                summary
+                    .get_value((2, c))
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
             .collect();
         let col = |name: &str| {
             header
@@ -188,19 +223,38 @@ async fn the_published_results_page_links_files_holding_exactly_its_rows() {
                 .position(|h| h == name)
                 .unwrap_or_else(|| panic!("{name} in {header:?}")) as u32
         };
-        assert_eq!(summary.get_value((3, 3)), Some(&Data::String("Sở Nội vụ".into())));
+        assert_eq!(
+            summary.get_value((3, 3)),
+            Some(&Data::String("Sở Nội vụ".into()))
+        );
         assert_eq!(summary.get_value((3, 1)), Some(&Data::Float(1.0)));
-        assert_eq!(summary.get_value((3, col("Chỉ số (%)"))), Some(&Data::Float(89.83)));
-        assert_eq!(summary.get_value((3, col("Tổng điểm"))), Some(&Data::Float(89.83)));
+        assert_eq!(
+            summary.get_value((3, col("Chỉ số (%)"))),
+            Some(&Data::Float(89.83))
+        );
+        assert_eq!(
+            summary.get_value((3, col("Tổng điểm"))),
+            Some(&Data::Float(89.83))
+        );
         assert_eq!(
             summary.get_value((3, col("Tăng/giảm chỉ số so với năm trước"))),
             Some(&Data::Float(0.21))
         );
-        assert_eq!(summary.get_value((3, col("Xếp loại"))), Some(&Data::String("Tốt".into())));
-        assert_eq!(summary.get_value((3, 4)), Some(&Data::Float(28.5)), "area 1");
+        assert_eq!(
+            summary.get_value((3, col("Xếp loại"))),
+            Some(&Data::String("Tốt".into()))
+        );
+        assert_eq!(
+            summary.get_value((3, 4)),
+            Some(&Data::Float(28.5)),
+            "area 1"
+        );
         // A group's sheet: title, group line, header, its units by rank.
         let group = book.worksheet_range(DISTRICTS).expect("group sheet");
-        assert_eq!(group.get_value((4, 2)), Some(&Data::String("Thành phố Mẫu".into())));
+        assert_eq!(
+            group.get_value((4, 2)),
+            Some(&Data::String("Thành phố Mẫu".into()))
+        );
         assert_eq!(group.get_value((6, 0)), Some(&Data::Float(3.0)));
         // The criteria sheet: one row per unit and leaf.
         let criteria = book.worksheet_range("Chi tiết tiêu chí").expect("criteria");
@@ -208,30 +262,52 @@ async fn the_published_results_page_links_files_holding_exactly_its_rows() {
             .rows()
             .find(|r| r[1] == Data::String("SNV".into()) && r[3] == Data::String("1.1.1".into()))
             .expect("SNV 1.1.1");
-        assert_eq!(snv_111[4], Data::String("Ban hành kế hoạch CCHC năm".into()));
+        assert_eq!(
+            snv_111[4],
+            Data::String("Ban hành kế hoạch CCHC năm".into())
+        );
         assert!(matches!(snv_111[5], Data::Float(_)), "{:?}", snv_111[5]);
         assert_eq!(snv_111[6], Data::Float(10.0));
 
         // Inside the file: the charts, number formats, frozen panes, filters, print set-up.
         let names = zip_names(&r.bytes);
-        assert!(names.contains(&"xl/charts/chart1.xml".to_owned()), "{names:?}");
-        assert!(names.contains(&"xl/charts/chart2.xml".to_owned()), "{names:?}");
+        assert!(
+            names.contains(&"xl/charts/chart1.xml".to_owned()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"xl/charts/chart2.xml".to_owned()),
+            "{names:?}"
+        );
         let chart = zip_text(&r.bytes, "xl/charts/chart1.xml");
-        assert!(chart.contains("<c:barChart>") && chart.contains("<c:barDir val=\"bar\"/>"), "{chart}");
+        assert!(
+            chart.contains("<c:barChart>") && chart.contains("<c:barDir val=\"bar\"/>"),
+            "{chart}"
+        );
         assert!(zip_text(&r.bytes, "xl/styles.xml").contains("formatCode=\"0.00\""));
         for sheet in 1..=4 {
             let xml = zip_text(&r.bytes, &format!("xl/worksheets/sheet{sheet}.xml"));
             assert!(xml.contains("state=\"frozen\""), "sheet {sheet} frozen");
             assert!(xml.contains("<autoFilter "), "sheet {sheet} filter");
-            assert!(xml.contains("paperSize=\"9\"") && xml.contains("orientation=\"landscape\""), "sheet {sheet} A4 landscape");
-            assert!(xml.contains("fitToPage=\"1\"") && xml.contains("fitToHeight=\"0\""), "sheet {sheet} fit to width");
+            assert!(
+                xml.contains("paperSize=\"9\"") && xml.contains("orientation=\"landscape\""),
+                "sheet {sheet} A4 landscape"
+            );
+            assert!(
+                xml.contains("fitToPage=\"1\"") && xml.contains("fitToHeight=\"0\""),
+                "sheet {sheet} fit to width"
+            );
         }
         let workbook = zip_text(&r.bytes, "xl/workbook.xml");
         assert!(workbook.contains("_xlnm.Print_Titles"), "{workbook}");
         assert!(workbook.contains("_xlnm._FilterDatabase"), "{workbook}");
 
         // A name no page links is no file.
-        for bad in ["tai-ve/chi-so-cchc-2024.pdf", "tai-ve/khac.csv", "tai-ve/chi-so-cchc-2023.csv"] {
+        for bad in [
+            "tai-ve/chi-so-cchc-2024.pdf",
+            "tai-ve/khac.csv",
+            "tai-ve/chi-so-cchc-2023.csv",
+        ] {
             let r = anonymous.get(&format!("/ky/2024/{bad}")).await;
             assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
         }
@@ -248,21 +324,40 @@ async fn a_unit_page_links_its_result_as_csv_json_and_xlsx() {
         let page = anonymous.page("/ky/2024/don-vi/SNV").await;
         page.assert_has(&["Tải kết quả của đơn vị", "/ky/2024/phuong-phap"]);
         let csv = file_links(&page.body, "csv");
-        assert_eq!(csv, ["/ky/2024/don-vi/SNV/tai-ve/chi-so-cchc-2024-so-noi-vu.csv"]);
+        assert_eq!(
+            csv,
+            ["/ky/2024/don-vi/SNV/tai-ve/chi-so-cchc-2024-so-noi-vu.csv"]
+        );
 
         let r = anonymous.get(&csv[0]).await;
-        assert_file(&r, "text/csv; charset=utf-8", "chi-so-cchc-2024-so-noi-vu.csv");
+        assert_file(
+            &r,
+            "text/csv; charset=utf-8",
+            "chi-so-cchc-2024-so-noi-vu.csv",
+        );
         let rows = csv_rows(&r.bytes);
         assert_eq!(
-            (&rows[0][0], &rows[0][1], &rows[0][5], &rows[0][6], &rows[0][8]),
+            (
+                &rows[0][0],
+                &rows[0][1],
+                &rows[0][5],
+                &rows[0][6],
+                &rows[0][8]
+            ),
             ("total", "SNV", "89.83", "1", "Tốt")
         );
         // Every area and criterion the page shows, with the page's figures.
         let area1 = rows.iter().find(|r| &r[1] == "1").expect("area 1");
-        assert_eq!((&area1[0], &area1[3], &area1[4]), ("area", "28.50", "30.00"));
+        assert_eq!(
+            (&area1[0], &area1[3], &area1[4]),
+            ("area", "28.50", "30.00")
+        );
         let c31 = rows.iter().find(|r| &r[1] == "3.1").expect("3.1");
         assert_eq!((&c31[0], &c31[3], &c31[4]), ("criterion", "25.00", "30.00"));
-        for r in rows.iter().filter(|r| matches!(&r[0], "area" | "criterion")) {
+        for r in rows
+            .iter()
+            .filter(|r| matches!(&r[0], "area" | "criterion"))
+        {
             page.assert_has(&[&r[2], &vi(&r[3])]);
         }
 
@@ -311,7 +406,12 @@ async fn files_of_unpublished_results_follow_the_page_access_rules() {
             "/ky/2024/don-vi/SNV/tai-ve/chi-so-cchc-2024-so-noi-vu.csv",
         ] {
             let r = anonymous.get(path).await;
-            assert_eq!(r.status, StatusCode::NOT_FOUND, "[{}] {path}", backend.name());
+            assert_eq!(
+                r.status,
+                StatusCode::NOT_FOUND,
+                "[{}] {path}",
+                backend.name()
+            );
         }
         // The staff download the confidential results, kept out of shared caches.
         let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
@@ -323,7 +423,13 @@ async fn files_of_unpublished_results_follow_the_page_access_rules() {
         assert_eq!(r.headers["cache-control"], "private, no-store");
         let mut book = Xlsx::new(Cursor::new(r.bytes.clone())).expect("workbook");
         let summary = book.worksheet_range("Tổng hợp").expect("summary");
-        assert!(summary.get_value((1, 0)).unwrap().to_string().contains("chưa công bố"));
+        assert!(
+            summary
+                .get_value((1, 0))
+                .unwrap()
+                .to_string()
+                .contains("chưa công bố")
+        );
         // A unit's people get their own unit only, as on their page.
         let mut officer = Browser::signed_in(&app.base, "cb.snv", PASSWORD).await;
         let r = officer.get("/ky/2024/tai-ve/chi-so-cchc-2024.csv").await;
@@ -382,14 +488,23 @@ async fn the_methodology_page_states_each_rule_and_the_class_bands_of_its_year()
         // Not published: nothing for the public, everything for the staff.
         let mut anonymous = Browser::new(&app.base);
         let r = anonymous.get("/ky/2024/phuong-phap").await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{}] {}", backend.name(), r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "[{}] {}",
+            backend.name(),
+            r.body
+        );
         let mut officer = Browser::signed_in(&app.base, "cb.snv", PASSWORD).await;
-        assert_eq!(officer.get("/ky/2024/phuong-phap").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            officer.get("/ky/2024/phuong-phap").await.status,
+            StatusCode::NOT_FOUND
+        );
         let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
-        admin
-            .page("/ky/2024/phuong-phap")
-            .await
-            .assert_has(&["Phương pháp tính — Chỉ số CCHC năm 2024", "Kết quả chưa công bố"]);
+        admin.page("/ky/2024/phuong-phap").await.assert_has(&[
+            "Phương pháp tính — Chỉ số CCHC năm 2024",
+            "Kết quả chưa công bố",
+        ]);
 
         fixtures::publish_2024(app.db()).await;
         let page = anonymous.page("/ky/2024/phuong-phap").await;
@@ -418,9 +533,16 @@ async fn the_methodology_page_states_each_rule_and_the_class_bands_of_its_year()
         ]);
         page.assert_lacks(&["72.5"]);
         let en = anonymous.page("/ky/2024/phuong-phap?lang=en").await;
-        en.assert_has(&["Methodology — Chỉ số CCHC năm 2024", "From 72,5 to below 80", "Applied in 2023"]);
+        en.assert_has(&[
+            "Methodology — Chỉ số CCHC năm 2024",
+            "From 72,5 to below 80",
+            "Applied in 2023",
+        ]);
         // The results pages link it.
-        anonymous.page("/ky/2024").await.assert_has(&["href=\"/ky/2024/phuong-phap\""]);
+        anonymous
+            .page("/ky/2024")
+            .await
+            .assert_has(&["href=\"/ky/2024/phuong-phap\""]);
         anonymous
             .page("/ky/2024/don-vi/H-TAY")
             .await

@@ -45,7 +45,10 @@ mod tests {
         assert_eq!(file_slug("UBND cấp xã"), "ubnd-cap-xa");
         assert_eq!(file_slug("Sở, ban, ngành"), "so-ban-nganh");
         assert_eq!(file_slug("Đặc khu Phú Quốc"), "dac-khu-phu-quoc");
-        assert_eq!(file_slug("  Sở Khoa học & Công nghệ  "), "so-khoa-hoc-cong-nghe");
+        assert_eq!(
+            file_slug("  Sở Khoa học & Công nghệ  "),
+            "so-khoa-hoc-cong-nghe"
+        );
         assert_eq!(file_slug("***"), "");
         assert!(file_slug(&"Xã ".repeat(100)).len() <= 80);
     }

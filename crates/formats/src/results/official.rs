@@ -270,7 +270,13 @@ fn figure_headers(areas: &[(NodeCode, String)], set: Option<&IndexSet>) -> Vec<(
     h
 }
 
-fn write_rank(ws: &mut Worksheet, r: u32, c: u16, u: &UnitResult, f: &Formats) -> Result<(), ExportError> {
+fn write_rank(
+    ws: &mut Worksheet,
+    r: u32,
+    c: u16,
+    u: &UnitResult,
+    f: &Formats,
+) -> Result<(), ExportError> {
     match u.rank {
         Some(rank) => ws.write_number_with_format(r, c, f64::from(rank), &f.int),
         None => ws.write_blank(r, c, &f.text),
@@ -280,7 +286,11 @@ fn write_rank(ws: &mut Worksheet, r: u32, c: u16, u: &UnitResult, f: &Formats) -
 }
 
 /// The summary sheet: every unit of every group, with its group.
-fn summary_sheet(wb: &mut Workbook, w: &OfficialWorkbook<'_>, f: &Formats) -> Result<(), ExportError> {
+fn summary_sheet(
+    wb: &mut Workbook,
+    w: &OfficialWorkbook<'_>,
+    f: &Formats,
+) -> Result<(), ExportError> {
     // Area columns: every group's areas by code, in the order first met.
     let mut areas: Vec<(NodeCode, String)> = Vec::new();
     for g in &w.groups {
@@ -330,8 +340,13 @@ fn summary_sheet(wb: &mut Workbook, w: &OfficialWorkbook<'_>, f: &Formats) -> Re
             r += 1;
         }
     }
-    ws.autofilter(header, 0, r.saturating_sub(1).max(header), col(headers.len() - 1))
-        .map_err(xerr)?;
+    ws.autofilter(
+        header,
+        0,
+        r.saturating_sub(1).max(header),
+        col(headers.len() - 1),
+    )
+    .map_err(xerr)?;
     Ok(())
 }
 
@@ -433,7 +448,11 @@ fn group_sheet(
 
 /// The criteria sheet: one row per unit and leaf criterion, with the leaf's title and maximum
 /// from the unit's set, so a reader filters by unit or by criterion.
-fn criteria_sheet(wb: &mut Workbook, w: &OfficialWorkbook<'_>, f: &Formats) -> Result<(), ExportError> {
+fn criteria_sheet(
+    wb: &mut Workbook,
+    w: &OfficialWorkbook<'_>,
+    f: &Formats,
+) -> Result<(), ExportError> {
     let ws = wb.add_worksheet();
     ws.set_name(CRITERIA).map_err(xerr)?;
     let headers: Vec<(String, f64)> = vec![
@@ -464,13 +483,8 @@ fn criteria_sheet(wb: &mut Workbook, w: &OfficialWorkbook<'_>, f: &Formats) -> R
                     .map_err(xerr)?;
                 ws.write_string_with_format(r, 3, leaf.code.as_str(), &f.text)
                     .map_err(xerr)?;
-                ws.write_string_with_format(
-                    r,
-                    4,
-                    node.map_or("", |n| n.title.as_str()),
-                    &f.text,
-                )
-                .map_err(xerr)?;
+                ws.write_string_with_format(r, 4, node.map_or("", |n| n.title.as_str()), &f.text)
+                    .map_err(xerr)?;
                 ws.write_number_with_format(r, 5, number(leaf.points.0), &f.num2)
                     .map_err(xerr)?;
                 match node {
@@ -489,8 +503,13 @@ fn criteria_sheet(wb: &mut Workbook, w: &OfficialWorkbook<'_>, f: &Formats) -> R
             }
         }
     }
-    ws.autofilter(header, 0, r.saturating_sub(1).max(header), col(headers.len() - 1))
-        .map_err(xerr)?;
+    ws.autofilter(
+        header,
+        0,
+        r.saturating_sub(1).max(header),
+        col(headers.len() - 1),
+    )
+    .map_err(xerr)?;
     Ok(())
 }
 

@@ -240,20 +240,26 @@ pub fn unit_xlsx(f: &UnitFile<'_>) -> Result<Vec<u8>, ExportError> {
     let mut r = 3;
     let facts: [(&str, Option<f64>, &Format, Option<String>); 7] = [
         ("Nhóm", None, &cell, Some(u.group.to_string())),
+        ("Hạng", u.rank.map(f64::from), &cell, None),
         (
-            "Hạng",
-            u.rank.map(f64::from),
+            "Số đơn vị xếp hạng của nhóm",
+            Some(f64::from(u.group_size)),
             &cell,
             None,
         ),
-        ("Số đơn vị xếp hạng của nhóm", Some(f64::from(u.group_size)), &cell, None),
         ("Tổng điểm", Some(number(u.total.0)), &num2, None),
         ("Điểm tối đa", Some(number(u.max.0)), &num2, None),
         ("Chỉ số (%)", Some(number(u.index)), &num2, None),
-        ("Xếp loại", None, &cell, Some(u.class.clone().unwrap_or_default())),
+        (
+            "Xếp loại",
+            None,
+            &cell,
+            Some(u.class.clone().unwrap_or_default()),
+        ),
     ];
     for (label, value, format, text) in facts {
-        ws.write_string_with_format(r, 0, label, &bold).map_err(xerr)?;
+        ws.write_string_with_format(r, 0, label, &bold)
+            .map_err(xerr)?;
         match (value, text) {
             (Some(v), _) => {
                 ws.write_number_with_format(r, 2, v, format).map_err(xerr)?;
@@ -268,8 +274,13 @@ pub fn unit_xlsx(f: &UnitFile<'_>) -> Result<Vec<u8>, ExportError> {
     if let Some(d) = u.delta_index {
         ws.write_string_with_format(r, 0, "Tăng/giảm chỉ số so với năm trước", &bold)
             .map_err(xerr)?;
-        ws.write_number_with_format(r, 2, number(d), &num2.clone().set_num_format("+0.00;-0.00;0.00"))
-            .map_err(xerr)?;
+        ws.write_number_with_format(
+            r,
+            2,
+            number(d),
+            &num2.clone().set_num_format("+0.00;-0.00;0.00"),
+        )
+        .map_err(xerr)?;
         r += 1;
     }
     r += 1;
@@ -285,7 +296,8 @@ pub fn unit_xlsx(f: &UnitFile<'_>) -> Result<Vec<u8>, ExportError> {
     .enumerate()
     {
         let c = u16::try_from(c).unwrap_or(u16::MAX);
-        ws.write_string_with_format(head, c, h, &header).map_err(xerr)?;
+        ws.write_string_with_format(head, c, h, &header)
+            .map_err(xerr)?;
         ws.set_column_width(c, w).map_err(xerr)?;
     }
     r += 1;

@@ -57,11 +57,10 @@ async fn period_file(
         return Err(AppError::PageNotFound);
     }
     // A workbook of thousands of units takes a while to compress: off the async workers.
-    let file = tokio::task::spawn_blocking(move || {
-        downloads::results_file(&report, group.as_ref(), kind)
-    })
-    .await
-    .map_err(|e| AppError::Service(chiso_services::ServiceError::internal(e)))??;
+    let file =
+        tokio::task::spawn_blocking(move || downloads::results_file(&report, group.as_ref(), kind))
+            .await
+            .map_err(|e| AppError::Service(chiso_services::ServiceError::internal(e)))??;
     Ok(send(file))
 }
 

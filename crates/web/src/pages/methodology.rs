@@ -200,7 +200,10 @@ fn group_view(lang: Lang, i: usize, g: &GroupMethod, m: &Methodology) -> GroupVi
     let previous = m.previous.as_ref().and_then(|p| {
         let prev = p.groups.iter().find(|x| x.group == g.group)?;
         let s = prev.set.as_deref()?;
-        Some((bands_of(lang, s, &g.group, p.year), s.classes.bands_for(&g.group)))
+        Some((
+            bands_of(lang, s, &g.group, p.year),
+            s.classes.bands_for(&g.group),
+        ))
     });
     let bands_changed = match (&previous, set) {
         (Some((_, before)), Some(s)) => *before != s.classes.bands_for(&g.group),
@@ -260,7 +263,9 @@ fn survey_view(lang: Lang, s: &SurveyDefinition) -> SurveyView {
                                 };
                                 match o.weight {
                                     Some(w) => format!("{name}: {}", percent_of(w)),
-                                    None => lang.tf("methodology.option_excluded", &[("option", &name)]),
+                                    None => {
+                                        lang.tf("methodology.option_excluded", &[("option", &name)])
+                                    }
                                 }
                             })
                             .collect(),

@@ -10,9 +10,9 @@ use chiso_services::results::ReportIntervals;
 use rust_decimal::Decimal;
 
 use super::PageCtx;
-use chiso_charts::{self as chart, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
 use crate::format::{self, DASH};
 use crate::service::{PeriodReport, PeriodSummary, Source, UnitReport, class_band, nodes_by_code};
+use chiso_charts::{self as chart, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
 use chiso_services::publication::decision_text;
 
 /// Fill of the small per-area bars: one neutral colour, since areas have no class.

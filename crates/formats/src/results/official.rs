@@ -428,7 +428,7 @@ fn group_sheet(
             .set_name(&series)
             .set_categories((name, first, 2, last, 2))
             .set_values((name, first, index_col, last, index_col))
-            .set_data_label(&ChartDataLabel::new().show_value().set_num_format("0.00"));
+            .set_data_label(ChartDataLabel::new().show_value().set_num_format("0.00"));
         chart.title().set_name(&title);
         // A bar chart draws its first category at the bottom: reversed, rank 1 is on top.
         chart.x_axis().set_reverse();

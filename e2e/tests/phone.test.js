@@ -28,7 +28,8 @@ const DESKTOP = { width: 1366, height: 768 };
 /** The words of the site's addresses; any other segment is a code (of a period, unit, set, node, person …). */
 const WORDS = new Set(['ky', 'don-vi', 'tieu-chi', 'tham-dinh', 'so-sanh', 'phe-duyet', 'nhat-ky', 'tu-danh-gia',
   'diem-khao-sat-so-lieu', 'quan-tri', 'nguoi-dung', 'vai-tro', 'khoa-api', 'ky-danh-gia', 'bo-chi-so', 'them',
-  'nhap-tep', 'sap-nhap-chia-tach', 'viec-can-lam', 'tai-khoan', 'mat-khau', 'dang-nhap', 'giai-trinh', 'xem-truoc']);
+  'nhap-tep', 'sap-nhap-chia-tach', 'viec-can-lam', 'tai-khoan', 'mat-khau', 'dang-nhap', 'giai-trinh', 'xem-truoc',
+  'phuong-phap']);
 
 /** The periods whose pages are visited: the last published one and the one in progress. */
 const PERIODS = ['2025', '2026'];
@@ -157,7 +158,7 @@ after(async () => {
 
 /** Paths (kinds) that a person's crawl must have reached, so that a lost link fails the test. */
 const MUST_REACH = {
-  visitor: ['/', '/ky/*', '/ky/*/don-vi/*', '/dang-nhap'],
+  visitor: ['/', '/ky/*', '/ky/*/don-vi/*', '/ky/*/phuong-phap', '/dang-nhap'],
   admin: ['/quan-tri/nguoi-dung', '/quan-tri/nguoi-dung/*/vai-tro', '/quan-tri/nguoi-dung/*/khoa-api',
     '/quan-tri/ky-danh-gia', '/quan-tri/ky-danh-gia/*', '/quan-tri/bo-chi-so', '/quan-tri/bo-chi-so/*',
     '/quan-tri/bo-chi-so/*/tieu-chi/*', '/quan-tri/don-vi', '/quan-tri/don-vi/*', '/quan-tri/don-vi/them',

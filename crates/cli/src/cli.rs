@@ -351,6 +351,11 @@ pub enum ExportCommand {
         /// An earlier published version instead of the latest.
         #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
         version: Option<i64>,
+        /// Write the official workbook (summary, one sheet per group with its ranking chart,
+        /// criteria; for people) instead of the results table (which `--previous` reads
+        /// back). --out must end in .xlsx.
+        #[arg(long)]
+        official: bool,
         #[arg(long)]
         out: PathBuf,
     },

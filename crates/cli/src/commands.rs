@@ -174,9 +174,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                     db,
                     period,
                     version,
+                    official,
                     out,
                 },
-        } => crate::publication::export_results(&db, &period, version, &out).await,
+        } => crate::publication::export_results(&db, &period, version, official, &out).await,
         Command::Publish {
             db,
             period,

@@ -143,13 +143,24 @@ pub async fn correct(args: &DbArgs, period: &str, reason: &str, clock: &SystemCl
 /// Writes to `out` what the public sees of the period: the published version asked for (the
 /// latest by default), read from its immutable snapshot, so that the file of a published
 /// period is the same whatever changed since; before publication, the results as last
-/// computed, which the command line reads as an administrator.
+/// computed, which the command line reads as an administrator. With `official`, the official
+/// workbook instead of the results table.
 pub async fn export_results(
     args: &DbArgs,
     period: &str,
     version: Option<i64>,
+    official: bool,
     out: &Path,
 ) -> Result<()> {
+    let is_xlsx = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    if official && !is_xlsx {
+        anyhow::bail!(
+            "--out {}: bảng tổng hợp chính thức (--official) là tệp Excel, tên tệp phải có đuôi .xlsx",
+            out.display()
+        );
+    }
     let db = open(args).await?;
     let period = existing_period(&db, period).await?;
     let report = period_report(&db, &cli_principal(), &period, version)
@@ -159,9 +170,16 @@ pub async fn export_results(
         anyhow::bail!("kỳ {period} chưa có kết quả (chạy chiso recompute)");
     }
     let (results, sets) = results_of(&report);
-    let has_previous = results.units.iter().any(|u| u.previous_index.is_some());
-    let intervals = report.intervals.as_ref().map(|i| &i.intervals);
-    chiso_formats::write_results(out, &results, &sets, has_previous, intervals).map_err(written)?;
+    if official {
+        let bytes = chiso_services::downloads::official_workbook(&report).map_err(app)?;
+        std::fs::write(out, bytes)
+            .map_err(|e| anyhow::anyhow!("không ghi được tệp {}: {e}", out.display()))?;
+    } else {
+        let has_previous = results.units.iter().any(|u| u.previous_index.is_some());
+        let intervals = report.intervals.as_ref().map(|i| &i.intervals);
+        chiso_formats::write_results(out, &results, &sets, has_previous, intervals)
+            .map_err(written)?;
+    }
     let what = match report.source.publication() {
         Some(p) => format!(
             "phiên bản công bố {} theo {}",

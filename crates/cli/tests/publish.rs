@@ -272,3 +272,57 @@ async fn a_signed_decision_pdf_is_kept_with_the_publication_and_any_other_file_p
         t.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn the_official_workbook_of_a_published_period_has_a_summary_group_sheets_and_criteria() {
+    use calamine::{Data, Reader, Xlsx};
+    for backend in backends() {
+        let t = TestDb::new(&backend).await;
+        seed_example_period(&t.url, t.dir());
+        ok(&t.url, &PUBLISH);
+        let csv = t.dir().join("bang.csv");
+        let err = fails(
+            &t.url,
+            &[
+                "export",
+                "results",
+                "--period",
+                "2025",
+                "--official",
+                "--out",
+                csv.to_str().unwrap(),
+            ],
+        );
+        assert!(err.contains("--out") && err.contains(".xlsx"), "{err}");
+        let file = t.dir().join("chi-so-cchc-2025.xlsx");
+        ok(
+            &t.url,
+            &[
+                "export",
+                "results",
+                "--period",
+                "2025",
+                "--official",
+                "--out",
+                file.to_str().unwrap(),
+            ],
+        );
+        let bytes = std::fs::read(&file).unwrap();
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("workbook");
+        let names = book.sheet_names();
+        assert_eq!(names.first().map(String::as_str), Some("Tổng hợp"), "{names:?}");
+        assert_eq!(names.last().map(String::as_str), Some("Chi tiết tiêu chí"));
+        assert!(names.len() >= 3, "{names:?}");
+        let summary = book.worksheet_range("Tổng hợp").unwrap();
+        let decision = summary.get_value((1, 0)).unwrap().to_string();
+        assert!(decision.contains("Quyết định số 123/QĐ-UBND ngày 15/03/2026"), "{decision}");
+        // Units from row 4 on: rank and index are numbers.
+        let first = summary.rows().nth(3).expect("a unit");
+        assert!(matches!(first[1], Data::Float(_)), "{:?}", first[1]);
+        assert!(first.iter().filter(|c| matches!(c, Data::Float(_))).count() >= 4);
+        // The results table stays what --previous reads back.
+        let table = t.dir().join("ket-qua.xlsx");
+        let _ = export(&t.url, &table, None);
+        chiso_formats::read_results(&table).expect("the table reads back");
+    }
+}

@@ -26,8 +26,9 @@ pub use index_set::{
 };
 pub use params::method_params;
 pub use results::{
+    BreakdownRow, OfficialGroup, OfficialWorkbook, UnitFile, file_slug, official_xlsx,
     previous_csv, read_results, read_results_bytes, results_csv, results_json, results_xlsx,
-    write_previous_csv, write_results,
+    unit_breakdown, unit_csv, unit_json, unit_xlsx, write_previous_csv, write_results,
 };
 pub use scores::{
     ScoreShape, ScoresFile, UnitScores, raw_value_text, read_scores, read_scores_bytes,

@@ -174,7 +174,7 @@ impl Source {
 
 /// The published version `version` (latest when `None`) of `code` with all its versions, or
 /// `None` when the period was never published.
-async fn publication_of(
+pub(crate) async fn publication_of(
     db: &Db,
     code: &PeriodCode,
     version: Option<i64>,
@@ -203,12 +203,12 @@ fn version_not_found(code: &PeriodCode, version: i64) -> ServiceError {
         .arg("version", version)
 }
 
-fn not_published(code: &PeriodCode) -> ServiceError {
+pub(crate) fn not_published(code: &PeriodCode) -> ServiceError {
     ServiceError::new(codes::RESULTS_NOT_PUBLISHED).arg("period", code)
 }
 
 /// The period as its publication showed it (name and year of that version).
-fn as_published(mut period: Period, shown: &Publication) -> Period {
+pub(crate) fn as_published(mut period: Period, shown: &Publication) -> Period {
     period.name = shown.period_name.clone();
     period.year = shown.year;
     period
@@ -528,13 +528,13 @@ async fn history_of(db: &Db, unit: &UnitCode) -> ServiceResult<Vec<HistoryEntry>
         .collect())
 }
 
-async fn get_period(db: &Db, code: &PeriodCode) -> ServiceResult<Period> {
+pub(crate) async fn get_period(db: &Db, code: &PeriodCode) -> ServiceResult<Period> {
     periods::get(db, code)
         .await?
         .ok_or_else(|| ServiceError::new(codes::PERIOD_NOT_FOUND).arg("period", code))
 }
 
-async fn load_sets(
+pub(crate) async fn load_sets(
     db: &Db,
     assignments: &[(GroupName, SetCode)],
 ) -> ServiceResult<BTreeMap<SetCode, Arc<IndexSet>>> {

@@ -58,7 +58,7 @@ fn area_codes(results: &PeriodResults, sets: &[IndexSet]) -> Vec<NodeCode> {
 }
 
 /// A unit's points in an area (an inner node, or a top-level leaf).
-fn area_points(u: &UnitResult, code: &NodeCode) -> Option<Decimal> {
+pub(crate) fn area_points(u: &UnitResult, code: &NodeCode) -> Option<Decimal> {
     u.nodes
         .iter()
         .find(|n| &n.code == code)

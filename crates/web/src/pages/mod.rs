@@ -6,6 +6,8 @@
 
 mod account;
 mod admin;
+pub(crate) mod downloads;
+pub(crate) mod methodology;
 mod tokens;
 pub(crate) mod views;
 
@@ -31,6 +33,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}", get(period))
         .route("/ky/{period}/don-vi/{unit}", get(unit))
         .route("/ky/{period}/quyet-dinh/{version}", get(decision_file))
+        .route("/ky/{period}/phuong-phap", get(methodology::page))
+        .merge(downloads::router())
         .merge(account::router())
         .merge(admin::router())
         .merge(tokens::router())
@@ -165,9 +169,9 @@ async fn home(
 
 /// `?phien-ban=N`: a published version other than the latest.
 #[derive(Debug, Default, serde::Deserialize)]
-struct VersionQuery {
+pub(crate) struct VersionQuery {
     #[serde(rename = "phien-ban")]
-    version: Option<String>,
+    pub(crate) version: Option<String>,
 }
 
 /// `GET /ky/{period}`: rankings, statistics and charts of every group.

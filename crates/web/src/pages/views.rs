@@ -10,9 +10,9 @@ use chiso_services::results::ReportIntervals;
 use rust_decimal::Decimal;
 
 use super::PageCtx;
-use chiso_charts::{self as chart, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
 use crate::format::{self, DASH};
 use crate::service::{PeriodReport, PeriodSummary, Source, UnitReport, class_band, nodes_by_code};
+use chiso_charts::{self as chart, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
 use chiso_services::publication::decision_text;
 
 /// Fill of the small per-area bars: one neutral colour, since areas have no class.
@@ -131,7 +131,7 @@ pub(crate) struct VersionLink {
 impl PeriodHead {
     /// The facts of a period as its report shows them: a published version's own (decision,
     /// date of publication), so later changes never alter them; the live ones otherwise.
-    fn new(ctx: &PageCtx, p: &Period, source: Option<&Source>) -> Self {
+    pub(crate) fn new(ctx: &PageCtx, p: &Period, source: Option<&Source>) -> Self {
         let mut head = PeriodHead {
             name: p.name.clone(),
             // A year is a label, not a quantity: never "2.024".
@@ -271,6 +271,8 @@ pub(crate) struct PeriodPage {
     pub intervals_note: Option<String>,
     /// The intervals were computed before the results shown were computed again.
     pub intervals_stale: bool,
+    /// The files of the page (official workbook, CSV, JSON) and the methodology link.
+    pub downloads: super::downloads::DownloadBlock,
 }
 
 /// One group's section.
@@ -284,6 +286,8 @@ pub(crate) struct GroupView {
     pub chart: String,
     /// Neighbours whose order the survey data do not settle: "A và B".
     pub unsettled: Vec<String>,
+    /// The group's files.
+    pub downloads: super::downloads::DownloadBlock,
 }
 
 /// One line of a ranking table.
@@ -421,6 +425,7 @@ impl PeriodPage {
                     unchanged: format::count(s.unchanged),
                 });
                 GroupView {
+                    downloads: super::downloads::group_block(&ctx, r, &g.group),
                     name: g.group.to_string(),
                     anchor: format!("nhom-{}", i + 1),
                     set_name: set.map(|s| s.name.clone()),
@@ -441,6 +446,7 @@ impl PeriodPage {
             })
             .collect();
         PeriodPage {
+            downloads: super::downloads::period_block(&ctx, r),
             title: r.period.name.clone(),
             head: PeriodHead::new(&ctx, &r.period, Some(&r.source)),
             computed: r.computed,
@@ -466,6 +472,8 @@ pub(crate) struct UnitPage {
     /// The unit's 90 % intervals in a sentence, and what they rest on.
     pub intervals: Option<(String, String)>,
     pub intervals_stale: bool,
+    /// The unit's files and the methodology link.
+    pub downloads: super::downloads::DownloadBlock,
 }
 
 /// The unit's headline figures.
@@ -682,6 +690,7 @@ impl UnitPage {
             Some((sentence, intervals_note(&ctx, i)))
         });
         UnitPage {
+            downloads: super::downloads::unit_block(&ctx, r),
             intervals_stale: r.intervals.as_ref().is_some_and(|i| i.stale),
             intervals,
             title: format!("{} — {}", u.name, r.period.name),

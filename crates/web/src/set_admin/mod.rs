@@ -8,6 +8,8 @@
 mod service;
 mod views;
 
+pub(crate) use views::method_text;
+
 use axum::Form;
 use axum::Router;
 use axum::extract::{Multipart, Query, State};

@@ -28,7 +28,8 @@ const DESKTOP = { width: 1366, height: 768 };
 /** The words of the site's addresses; any other segment is a code (of a period, unit, set, node, person …). */
 const WORDS = new Set(['ky', 'don-vi', 'tieu-chi', 'tham-dinh', 'so-sanh', 'phe-duyet', 'nhat-ky', 'tu-danh-gia',
   'diem-khao-sat-so-lieu', 'quan-tri', 'nguoi-dung', 'vai-tro', 'khoa-api', 'ky-danh-gia', 'bo-chi-so', 'them',
-  'nhap-tep', 'sap-nhap-chia-tach', 'viec-can-lam', 'tai-khoan', 'mat-khau', 'dang-nhap', 'giai-trinh', 'xem-truoc']);
+  'nhap-tep', 'sap-nhap-chia-tach', 'viec-can-lam', 'tai-khoan', 'mat-khau', 'dang-nhap', 'giai-trinh', 'xem-truoc',
+  'phan-tich', 'gia-dinh']);
 
 /** The periods whose pages are visited: the last published one and the one in progress. */
 const PERIODS = ['2025', '2026'];

@@ -178,7 +178,9 @@ async fn the_criteria_analysis_lists_the_criteria_losing_the_most_points_with_th
             assert!(card.contains("3/3 (100,00 %)"), "{card}");
         }
         assert!(
-            cards[0].contains("Sở Khoa học &amp; Công nghệ</a> <span class=\"num\">−11,50</span>")
+            cards[0].contains("Công nghệ</a> <span class=\"num\">−11,50</span>"),
+            "{}",
+            cards[0]
         );
         page.assert_contains(&[
             "chart-heatmap",

@@ -124,7 +124,6 @@ pub(crate) struct AnalysisPage {
     pub ctx: PageCtx,
     pub title: String,
     pub head: PeriodHead,
-    pub group: String,
     pub groups: Vec<Choice>,
     pub units: String,
     pub losses: Vec<LossRow>,
@@ -290,7 +289,6 @@ impl AnalysisPage {
                 .map(|u| link(u, String::new()))
                 .collect(),
             groups,
-            group,
             ctx,
         }
     }

@@ -13,9 +13,6 @@ use crate::service::{PeriodReport, PeriodSummary, Source, class_band};
 use chiso_charts::{self as chart, BarChartOptions, BarRow};
 use chiso_services::publication::decision_text;
 
-/// Fill of the small per-area bars: one neutral colour, since areas have no class.
-const AREA_FILL: &str = "#0b5cad";
-
 pub(crate) fn period_href(code: &str) -> String {
     format!("/ky/{}", format::segment(code))
 }

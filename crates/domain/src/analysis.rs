@@ -309,7 +309,7 @@ pub fn losses(set: &IndexSet, results: &[&UnitResult], depth: usize) -> Vec<Node
         })
         .collect();
     // Stable: equal losses keep tree order.
-    out.sort_by(|a, b| b.lost.cmp(&a.lost));
+    out.sort_by_key(|l| std::cmp::Reverse(l.lost));
     out
 }
 

@@ -55,7 +55,7 @@ pub fn most_at_stake(set: &IndexSet, result: &UnitResult) -> Vec<Improvable> {
         .into_iter()
         .filter(|l| l.at_stake() > Decimal::ZERO)
         .collect();
-    list.sort_by(|a, b| b.at_stake().cmp(&a.at_stake()));
+    list.sort_by_key(|l| std::cmp::Reverse(l.at_stake()));
     list
 }
 

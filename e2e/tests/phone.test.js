@@ -29,7 +29,7 @@ const DESKTOP = { width: 1366, height: 768 };
 const WORDS = new Set(['ky', 'don-vi', 'tieu-chi', 'tham-dinh', 'so-sanh', 'phe-duyet', 'nhat-ky', 'tu-danh-gia',
   'diem-khao-sat-so-lieu', 'quan-tri', 'nguoi-dung', 'vai-tro', 'khoa-api', 'ky-danh-gia', 'bo-chi-so', 'them',
   'nhap-tep', 'sap-nhap-chia-tach', 'viec-can-lam', 'tai-khoan', 'mat-khau', 'dang-nhap', 'giai-trinh', 'xem-truoc',
-  'phuong-phap']);
+  'phuong-phap', 'phan-tich', 'gia-dinh']);
 
 /** The periods whose pages are visited: the last published one and the one in progress. */
 const PERIODS = ['2025', '2026'];

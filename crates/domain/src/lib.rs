@@ -4,6 +4,7 @@
 //! Nothing here performs I/O; every other crate (store, reports, web, cli) depends on this one
 //! and never the other way round, so the rules can be tested exhaustively and reused everywhere.
 
+pub mod analysis;
 pub mod authz;
 pub mod completeness;
 pub mod compute;
@@ -22,6 +23,7 @@ pub mod survey;
 pub mod text;
 pub mod uncertainty;
 pub mod unit;
+pub mod whatif;
 pub mod workflow;
 
 pub use authz::{Action, AppraiserScope, Denied, Grant, Principal, Resource, Role, can};

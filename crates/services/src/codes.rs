@@ -136,6 +136,19 @@ codes! {
     /// Version `{version}` of period `{period}` was published without the decision's file.
     PUBLICATION_FILE_NOT_FOUND = "publication_file_not_found", NotFound;
 
+    // ---- analysis and what-if -----------------------------------------------------------
+    /// Period `{period}` has no group `{group}` with results.
+    ANALYSIS_GROUP_NOT_FOUND = "analysis_group_not_found", NotFound;
+    /// The hypothetical points `{value}` of leaf `{leaf}` are not a number from 0 to `{max}`
+    /// (`{field}`).
+    WHATIF_POINTS_INVALID = "whatif_points_invalid", Invalid;
+    /// Leaf `{leaf}` cannot take hypothetical points (not applicable, a bonus or a deduction;
+    /// `{field}`).
+    WHATIF_LEAF_NOT_IMPROVABLE = "whatif_leaf_not_improvable", Invalid;
+    /// The results of unit `{unit}` were computed on another version of the index set:
+    /// compute the period again.
+    WHATIF_SET_CHANGED = "whatif_set_changed", Conflict;
+
     // ---- units --------------------------------------------------------------------------
     /// No unit `{unit}`.
     UNIT_NOT_FOUND = "unit_not_found", NotFound;

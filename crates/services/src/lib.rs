@@ -7,6 +7,7 @@
 //! `chiso-store`, and returns a typed result or one [`ServiceError`]: a stable code with named
 //! arguments, never prose, which each adapter translates for its readers.
 
+pub mod analysis;
 pub mod assessment;
 pub mod authz;
 pub mod codes;
@@ -33,6 +34,7 @@ pub mod todo;
 pub mod tokens;
 pub mod units;
 pub mod users;
+pub mod whatif;
 
 pub use error::{Code, Detail, Kind, Problem, ServiceError, ServiceResult};
 

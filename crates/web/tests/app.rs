@@ -210,10 +210,10 @@ async fn unit_page_shows_areas_criteria_and_history() {
             3,
             "one small bar per area"
         );
-        let history = svgs(&page.body, "chart-columns");
+        let history = svgs(&page.body, "chart-line");
         assert_eq!(history.len(), 1);
         assert_eq!(
-            history[0].matches("<rect class=\"bar\"").count(),
+            history[0].matches("<circle class=\"point\"").count(),
             2,
             "2023 and 2024"
         );
@@ -224,8 +224,8 @@ async fn unit_page_shows_areas_criteria_and_history() {
         let new_unit = app.page("/ky/2024/don-vi/H-DONG").await;
         new_unit.assert_contains(&["Huyện Đông", "84,50"]);
         assert_eq!(
-            svgs(&new_unit.body, "chart-columns")[0]
-                .matches("<rect class=\"bar\"")
+            svgs(&new_unit.body, "chart-line")[0]
+                .matches("<circle class=\"point\"")
                 .count(),
             1
         );

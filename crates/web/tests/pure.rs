@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use chiso_web::Lang;
 use chiso_charts::{
     BarChartOptions, BarRow, ColumnChartOptions, ColumnRow, bar_chart, class_fill, column_chart,
     mini_bar,
 };
+use chiso_web::Lang;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 

@@ -8,8 +8,11 @@ mod account;
 mod admin;
 pub(crate) mod downloads;
 pub(crate) mod methodology;
+mod analysis;
+mod profile;
 mod tokens;
 pub(crate) mod views;
+mod whatif;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -38,6 +41,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(admin::router())
         .merge(tokens::router())
+        .merge(analysis::router())
+        .merge(whatif::router())
 }
 
 /// What every page needs besides its data: language, demo banner, and the current path (for
@@ -199,9 +204,21 @@ async fn unit(
     let period = service::parse_period(&period)?;
     let unit = service::parse_unit(&unit)?;
     let version = service::parse_version(&period, q.version.as_deref())?;
-    let report =
-        service::unit_report(state.db(), &current.principal(), &period, &unit, version).await?;
-    render(&views::UnitPage::new(ctx, &report))
+    let viewer = current.principal();
+    let profile =
+        chiso_services::analysis::unit_profile(state.db(), &viewer, &period, &unit, version)
+            .await?;
+    let published = profile.report.source.publication().is_some();
+    let what_if_href = chiso_services::whatif::may_try(&viewer, &period, &unit, published)
+        .then(|| whatif::href(&period, &unit));
+    let analysis_href = (published || chiso_domain::authz::may_read_unpublished(&viewer, &period))
+        .then(|| analysis::href(&period, Some(&profile.report.result.group)));
+    render(&views::UnitPage::new(
+        ctx,
+        &profile,
+        what_if_href,
+        analysis_href,
+    ))
 }
 
 /// `GET /ky/{period}/quyet-dinh/{version}`: the signed decision a version was published by,

@@ -3,26 +3,21 @@
 
 use askama::Template;
 use axum::http::StatusCode;
-use chiso_domain::points::percent;
-use chiso_domain::{GroupName, IndexSet, Points, RankMove, ResultNote, UnitCode, UnitResult};
+use chiso_domain::{RankMove, ResultNote, UnitCode, UnitResult};
 use chiso_services::records::Period;
 use chiso_services::results::ReportIntervals;
-use rust_decimal::Decimal;
 
 use super::PageCtx;
 use crate::format::{self, DASH};
 use crate::service::{PeriodReport, PeriodSummary, Source, UnitReport, class_band, nodes_by_code};
-use chiso_charts::{self as chart, BarChartOptions, BarRow, ColumnChartOptions, ColumnRow};
+use chiso_charts::{self as chart, BarChartOptions, BarRow};
 use chiso_services::publication::decision_text;
 
-/// Fill of the small per-area bars: one neutral colour, since areas have no class.
-const AREA_FILL: &str = "#0b5cad";
-
-fn period_href(code: &str) -> String {
+pub(crate) fn period_href(code: &str) -> String {
     format!("/ky/{}", format::segment(code))
 }
 
-fn unit_href(period: &str, unit: &str) -> String {
+pub(crate) fn unit_href(period: &str, unit: &str) -> String {
     format!(
         "/ky/{}/don-vi/{}",
         format::segment(period),
@@ -31,7 +26,7 @@ fn unit_href(period: &str, unit: &str) -> String {
 }
 
 /// CSS class of a class band: `tone-0` (highest) … `tone-4`, `tone-none`.
-fn tone(band: Option<usize>) -> String {
+pub(crate) fn tone(band: Option<usize>) -> String {
     band.map_or_else(|| "tone-none".to_owned(), |b| format!("tone-{}", b.min(4)))
 }
 
@@ -288,6 +283,8 @@ pub(crate) struct GroupView {
     pub unsettled: Vec<String>,
     /// The group's files.
     pub downloads: super::downloads::DownloadBlock,
+    /// The group's criteria analysis, when the reader may compare its units.
+    pub analysis_href: Option<String>,
 }
 
 /// One line of a ranking table.
@@ -424,8 +421,11 @@ impl PeriodPage {
                     declined: format::count(s.declined),
                     unchanged: format::count(s.unchanged),
                 });
+                let comparable = !matches!(r.source, Source::Confidential { own_only: true });
                 GroupView {
                     downloads: super::downloads::group_block(&ctx, r, &g.group),
+                    analysis_href: (comparable && !g.units.is_empty())
+                        .then(|| super::analysis::href(&r.period.code, Some(&g.group))),
                     name: g.group.to_string(),
                     anchor: format!("nhom-{}", i + 1),
                     set_name: set.map(|s| s.name.clone()),
@@ -466,9 +466,12 @@ pub(crate) struct UnitPage {
     pub title: String,
     pub head: PeriodHead,
     pub unit: UnitHead,
-    pub areas: Vec<AreaView>,
-    pub history: Vec<HistoryRow>,
-    pub history_chart: String,
+    /// Areas to sub-criteria, the strengths sentence, streaks and history.
+    pub profile: super::profile::ProfileView,
+    /// The what-if page, for the people who may try one on this unit.
+    pub what_if_href: Option<String>,
+    /// The criteria analysis of the unit's group, when the viewer may read it.
+    pub analysis_href: Option<String>,
     /// The unit's 90 % intervals in a sentence, and what they rest on.
     pub intervals: Option<(String, String)>,
     pub intervals_stale: bool,
@@ -490,7 +493,6 @@ pub(crate) struct UnitHead {
     pub delta_index: String,
     pub delta_index_trend: &'static str,
     pub rank_change: RankChange,
-    pub streak: Option<String>,
     pub note: Option<String>,
     /// The units the deltas compare with (a merger's predecessors), linked where published.
     pub compared_with: Vec<Link>,
@@ -502,115 +504,14 @@ pub(crate) struct Link {
     pub href: Option<String>,
 }
 
-/// One area (lĩnh vực) and its criteria.
-pub(crate) struct AreaView {
-    pub code: String,
-    pub title: String,
-    pub points: String,
-    pub max: String,
-    pub index: String,
-    pub bar: String,
-    pub criteria: Vec<CriterionView>,
-}
-
-/// One criterion (tiêu chí) of an area.
-pub(crate) struct CriterionView {
-    pub code: String,
-    pub title: String,
-    pub points: String,
-    pub max: String,
-    pub index: String,
-}
-
-/// The unit in one period of its history.
-pub(crate) struct HistoryRow {
-    pub href: String,
-    pub year: String,
-    pub group: String,
-    pub rank: String,
-    pub total: String,
-    pub index: String,
-    pub class: String,
-    pub tone: String,
-    pub delta_index: String,
-    pub current: bool,
-}
-
-fn opt_index(i: Option<Decimal>) -> String {
-    i.map_or_else(|| DASH.to_owned(), format::num)
-}
-
-fn areas(set: Option<&IndexSet>, u: &UnitResult) -> Vec<AreaView> {
-    let by_code = set.map(nodes_by_code).unwrap_or_default();
-    let title = |code| {
-        by_code
-            .get(code)
-            .map_or_else(String::new, |n| n.title.clone())
-    };
-    u.nodes
-        .iter()
-        .filter(|n| n.code.depth() == 1)
-        .map(|area| {
-            let mut criteria: Vec<(chiso_domain::NodeCode, CriterionView)> = u
-                .nodes
-                .iter()
-                .filter(|n| n.code.depth() == 2 && n.code.parent().as_ref() == Some(&area.code))
-                .map(|n| {
-                    (
-                        n.code.clone(),
-                        CriterionView {
-                            code: n.code.to_string(),
-                            title: title(&n.code),
-                            points: n.points.to_string(),
-                            max: n.max.to_string(),
-                            index: opt_index(n.index()),
-                        },
-                    )
-                })
-                .collect();
-            // Criteria without sub-criteria are leaves, not nodes: take them from the leaves
-            // with the maximum of the set.
-            for leaf in u
-                .leaves
-                .iter()
-                .filter(|l| l.code.depth() == 2 && l.code.parent().as_ref() == Some(&area.code))
-            {
-                let max = by_code.get(&leaf.code).map(|n| n.max);
-                let index = max.and_then(|m| percent(leaf.points.value(), m.value()));
-                criteria.push((
-                    leaf.code.clone(),
-                    CriterionView {
-                        code: leaf.code.to_string(),
-                        title: title(&leaf.code),
-                        points: leaf.points.to_string(),
-                        max: max.map_or_else(|| DASH.to_owned(), |m: Points| m.to_string()),
-                        index: if leaf.applicable {
-                            opt_index(index)
-                        } else {
-                            DASH.to_owned()
-                        },
-                    },
-                ));
-            }
-            criteria.sort_by(|a, b| a.0.cmp(&b.0));
-            AreaView {
-                code: area.code.to_string(),
-                title: title(&area.code),
-                points: area.points.to_string(),
-                max: area.max.to_string(),
-                index: opt_index(area.index()),
-                bar: area
-                    .index()
-                    .map(|i| chart::mini_bar(i, Decimal::ONE_HUNDRED, AREA_FILL))
-                    .unwrap_or_default(),
-                criteria: criteria.into_iter().map(|(_, c)| c).collect(),
-            }
-        })
-        .collect()
-}
-
 impl UnitPage {
-    pub fn new(ctx: PageCtx, r: &UnitReport) -> Self {
+    pub fn new(
+        ctx: PageCtx,
+        p: &chiso_services::analysis::UnitProfile,
+        what_if_href: Option<String>,
+        analysis_href: Option<String>,
+    ) -> Self {
+        let r = &p.report;
         let u = &r.result;
         let set = r.set.as_deref();
         let band = class_band(set, &u.group, u.class.as_deref());
@@ -627,7 +528,6 @@ impl UnitPage {
             delta_index: format::delta(u.delta_index),
             delta_index_trend: format::trend(u.delta_index),
             rank_change: rank_change(&ctx, u),
-            streak: streak_badge(&ctx, u.streak),
             note: result_note(&ctx, u),
             compared_with: r
                 .compared_with
@@ -641,39 +541,6 @@ impl UnitPage {
                 })
                 .collect(),
         };
-        let history_band = |g: &GroupName, class: Option<&str>| class_band(None, g, class);
-        let history: Vec<HistoryRow> = r
-            .history
-            .iter()
-            .map(|h| HistoryRow {
-                href: unit_href(h.period.as_str(), u.unit.as_str()),
-                year: h
-                    .year
-                    .map_or_else(|| h.period.to_string(), |y| y.to_string()),
-                group: h.result.group.to_string(),
-                rank: rank_label(&h.result),
-                total: h.result.total.to_string(),
-                index: format::num(h.result.index),
-                class: h.result.class.clone().unwrap_or_else(|| DASH.to_owned()),
-                tone: tone(history_band(&h.result.group, h.result.class.as_deref())),
-                delta_index: format::delta(h.result.delta_index),
-                current: h.period == r.period.code,
-            })
-            .collect();
-        let columns: Vec<ColumnRow> = r
-            .history
-            .iter()
-            .map(|h| ColumnRow {
-                label: h
-                    .year
-                    .map_or_else(|| h.period.to_string(), |y| y.to_string()),
-                value: h.result.index,
-                value_label: format::num(h.result.index),
-                fill: chart::class_fill(history_band(&h.result.group, h.result.class.as_deref()))
-                    .to_owned(),
-            })
-            .collect();
-        let chart_title = ctx.lang.tf("chart.history", &[("unit", &u.name)]);
         let intervals = r.intervals.as_ref().and_then(|i| {
             let mine = i.intervals.unit(&u.unit)?;
             let index = format::num_range(mine.index.low, mine.index.high);
@@ -695,15 +562,9 @@ impl UnitPage {
             intervals,
             title: format!("{} — {}", u.name, r.period.name),
             head: PeriodHead::new(&ctx, &r.period, Some(&r.source)),
-            areas: areas(set, u),
-            history,
-            history_chart: chart::column_chart(
-                &columns,
-                &ColumnChartOptions {
-                    title: chart_title,
-                    ..ColumnChartOptions::default()
-                },
-            ),
+            profile: super::profile::ProfileView::new(&ctx, p),
+            what_if_href,
+            analysis_href,
             unit,
             ctx,
         }

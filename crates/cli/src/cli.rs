@@ -11,8 +11,21 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "chiso", version, about, long_about = None)]
 pub struct Cli {
+    /// Log lines on standard error: `text` for people (coloured on a terminal only), `json`
+    /// for servers (one JSON object a line, for a log collector).
+    #[arg(long, global = true, env = "CHISO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines; ANSI colours only when standard error is a terminal.
+    Text,
+    /// One JSON object a line (`timestamp`, `level`, `fields`, `target`, `span`).
+    Json,
 }
 
 /// Where the database is.

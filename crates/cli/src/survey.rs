@@ -4,15 +4,12 @@
 //! beside the web upload: they are read from disk in streaming, with a progress bar.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 use chiso_domain::{Clock, PeriodCode};
 use chiso_services::surveys::{self, AnswerFile, Cell, Overview};
 use chiso_web::SystemClock;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{DbArgs, PointsFormat, SurveyCommand};
 use crate::commands::{app, cli_principal, existing_period, file, open, readable};
@@ -145,30 +142,6 @@ struct ImportArgs {
     dry_run: bool,
 }
 
-/// The bar of a long import on a terminal: rows read and rejected, time left from the bytes
-/// read. Hidden when standard error is redirected (a log or a pipe reads plain lines).
-fn progress_bar(total: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{bar:20} {percent:>3}% {msg} · còn {eta}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar
-}
-
-/// A spinner while the file is checked (the check reports no progress of its own).
-fn spinner(message: &'static str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let s = ProgressBar::new_spinner();
-    s.set_message(message);
-    s.enable_steady_tick(Duration::from_millis(120));
-    s
-}
-
 async fn import(
     db: &DbArgs,
     period: &str,
@@ -191,7 +164,7 @@ async fn import(
     if args.dry_run {
         // Only the check: every problem is listed with its row and column, and what
         // importing would add.
-        let checking = spinner("Đang kiểm tra tệp…");
+        let checking = crate::progress::spinner("Đang kiểm tra tệp…");
         let preview =
             surveys::preview_answers(&db, &p, &period, &args.survey, &answers, |_| {}).await;
         checking.finish_and_clear();
@@ -212,7 +185,7 @@ async fn import(
     // One read: the file is checked as it is written, in one transaction, so a file with a
     // problem writes nothing and lists every problem, as the check alone would.
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = progress_bar(total);
+    let bar = crate::progress::bar(total);
     let shown = bar.clone();
     let on_progress = move |pr: chiso_formats::survey::Progress| {
         if pr.bytes_total > 0 {

@@ -154,6 +154,29 @@ fn is_na(s: &str) -> bool {
     )
 }
 
+/// `s` in lower case, borrowed when it already is (the usual case: `có`, `45/47`, `1,5`), so
+/// reading a value allocates nothing. Exactly `str::to_lowercase`: a string is kept only when
+/// every character lowercases to itself, which leaves out the context-dependent final sigma.
+fn lowercase(s: &str) -> std::borrow::Cow<'_, str> {
+    let unchanged = |c: char| {
+        let mut l = c.to_lowercase();
+        l.next() == Some(c) && l.next().is_none()
+    };
+    if s.bytes().all(|b| !b.is_ascii_uppercase()) && (s.is_ascii() || s.chars().all(unchanged)) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    }
+}
+
+/// `a.to_lowercase() == lower`, without allocating but for a final sigma.
+fn lower_eq(a: &str, lower: &str) -> bool {
+    if a.contains('Σ') {
+        return a.to_lowercase() == lower;
+    }
+    a.chars().flat_map(char::to_lowercase).eq(lower.chars())
+}
+
 fn dec_str(d: Decimal) -> String {
     vi_plain(d)
 }
@@ -193,13 +216,14 @@ impl Method {
     /// Decimal comma and decimal point are both accepted.
     pub fn parse_input(&self, raw: &str) -> Result<RawValue, InputError> {
         let s = raw.trim();
-        let lower = s.to_lowercase();
-        if is_na(&lower) {
+        let lower = lowercase(s);
+        let lower = lower.as_ref();
+        if is_na(lower) {
             return Ok(RawValue::NotApplicable);
         }
         let number = |s: &str| parse_decimal(s).ok_or_else(|| InputError::NotANumber(s.to_owned()));
         match self {
-            Method::YesNo => match lower.as_str() {
+            Method::YesNo => match lower {
                 "có" | "co" | "yes" | "y" | "x" | "1" | "đạt" | "true" => Ok(RawValue::Yes),
                 "không" | "khong" | "no" | "n" | "0" | "không đạt" | "false" => {
                     Ok(RawValue::No)
@@ -227,7 +251,7 @@ impl Method {
                 // like an unknown one.
                 let found = grades
                     .iter()
-                    .find(|g| g.code.to_lowercase() == lower || g.label.to_lowercase() == lower)
+                    .find(|g| lower_eq(&g.code, lower) || lower_eq(&g.label, lower))
                     .and_then(|g| GradeCode::parse(&g.code).ok());
                 match found {
                     Some(code) => Ok(RawValue::Grade(code)),
@@ -1225,5 +1249,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn lower_case_is_borrowed_only_when_it_changes_nothing() {
+        for s in [
+            "có",
+            "không phát sinh",
+            "45/47",
+            "t",
+            "Có",
+            "KHÔNG",
+            "ΟΔΟΣ",
+            "ǅ",
+            "Ⅻ",
+            "x",
+        ] {
+            assert_eq!(lowercase(s), s.to_lowercase(), "{s}");
+            assert!(lower_eq(s, &s.to_lowercase()), "{s}");
+        }
+        assert!(matches!(lowercase("có"), std::borrow::Cow::Borrowed(_)));
+        assert!(!lower_eq("XS", "t"));
     }
 }

@@ -18,6 +18,7 @@ mod results;
 mod scores;
 pub mod survey;
 mod table;
+mod text_stream;
 mod units;
 
 pub use error::{ExportError, ImportError, ImportErrors, Problem, ProblemCode, TEXTS_EN, TEXTS_VI};
@@ -31,8 +32,8 @@ pub use results::{
     unit_breakdown, unit_csv, unit_json, unit_xlsx, write_previous_csv, write_results,
 };
 pub use scores::{
-    ScoreShape, ScoresFile, UnitScores, raw_value_text, read_scores, read_scores_bytes,
-    scores_long_csv, write_scores_long_csv,
+    ScoreRecord, ScoreShape, ScoresFile, UnitScores, raw_value_text, read_scores,
+    read_scores_bytes, read_unit_inputs, scores_long_csv, stream_scores, write_scores_long_csv,
 };
 pub use table::FileFormat;
 pub use units::{UnitsFile, read_units, read_units_bytes, units_csv, write_units_csv};

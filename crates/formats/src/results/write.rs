@@ -113,13 +113,27 @@ pub fn results_csv(
     with_previous: bool,
     intervals: Option<&ResultIntervals>,
 ) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write_results_csv(&mut out, results, sets, with_previous, intervals);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes [`results_csv`] to `out` row by row, without holding the text.
+fn write_results_csv(
+    out: impl std::io::Write,
+    results: &PeriodResults,
+    sets: &[IndexSet],
+    with_previous: bool,
+    intervals: Option<&ResultIntervals>,
+) -> std::io::Result<()> {
     let areas = area_codes(results, sets);
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new().from_writer(out);
     let mut headers = csv_headers(&areas, with_previous);
     if intervals.is_some() {
         headers.extend(INTERVAL_COLUMNS.map(String::from));
     }
-    let _ = w.write_record(headers);
+    w.write_record(headers)?;
     for u in &results.units {
         let mut rec: Vec<String> = vec![
             u.group.to_string(),
@@ -144,11 +158,9 @@ pub fn results_csv(
         if let Some(i) = intervals {
             rec.extend(interval_texts(i.unit(&u.unit)));
         }
-        let _ = w.write_record(&rec);
+        w.write_record(&rec)?;
     }
-    w.into_inner()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
+    w.flush()
 }
 
 /// A JSON string literal.
@@ -596,18 +608,25 @@ pub fn write_results(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let io = |source| ExportError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let bytes = match FileFormat::of(&name) {
-        Some(FileFormat::Csv) => results_csv(results, sets, with_previous, intervals).into_bytes(),
+        Some(FileFormat::Csv) => {
+            // Written as it is formatted: a national file is never held as text.
+            let file = std::fs::File::create(path).map_err(io)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+            write_results_csv(&mut out, results, sets, with_previous, intervals).map_err(io)?;
+            return std::io::Write::flush(&mut out).map_err(io);
+        }
         Some(FileFormat::Json) => {
             results_json(results, sets, with_previous, intervals).into_bytes()
         }
         Some(FileFormat::Xlsx) => results_xlsx(results, sets, with_previous, intervals)?,
         _ => return Err(ExportError::UnsupportedFormat(name)),
     };
-    std::fs::write(path, bytes).map_err(|source| ExportError::Io {
-        path: path.display().to_string(),
-        source,
-    })
+    std::fs::write(path, bytes).map_err(io)
 }
 
 /// Previous results as CSV (`unit,group,index,rank,streak`), the minimal file the results

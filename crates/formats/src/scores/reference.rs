@@ -1,105 +1,21 @@
-//! Score files: each unit's raw input per leaf criterion, in the long shape
-//! (`unit,criterion,value[,note]`, one value per row) or the wide shape (`unit` then one column
-//! per criterion code). Every value is parsed with its leaf's method and test-scored, so a value
-//! above the maximum, off the step or with a numerator above its denominator is reported with
-//! its row and column at import time, not later during computation.
+//! The score file reader as it was before streaming, kept for tests only: it builds a whole
+//! [`Table`] of strings and checks it, and serves as the reference the streaming reader must
+//! agree with, value for value and error for error.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
-use chiso_domain::fmt::vi_date;
-use chiso_domain::{IndexSet, Node, NodeCode, RawValue, UnitCode, UnitInput};
+use chiso_domain::{IndexSet, Node, NodeCode, UnitCode};
 
+use super::{CRITERION, NAME, NOTE, ScoreShape, ScoresFile, UNIT, UnitScores, VALUE};
 use crate::codes;
-use crate::error::{ExportError, ImportError, ImportErrors, Problem, id_problem, input_problem};
-use crate::params::plain;
+use crate::error::{ImportError, ImportErrors, Problem, id_problem, input_problem};
 use crate::table::{
     FileFormat, Table, TableRow, XlsxBook, csv_table, format_or_error, header_key,
-    is_ignored_header, read_path,
+    is_ignored_header,
 };
-use crate::units::UnitsFile;
 
-/// Which layout a score file used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScoreShape {
-    /// `unit,criterion,value[,note]`.
-    Long,
-    /// `unit,<code>,<code>,…`.
-    Wide,
-}
-
-/// One unit's values, in file order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitScores {
-    pub unit: UnitCode,
-    pub values: Vec<(NodeCode, RawValue)>,
-    /// Notes written next to values (long shape), e.g. the document a score relies on.
-    pub notes: Vec<(NodeCode, String)>,
-}
-
-/// The content of a score file, units in order of first appearance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScoresFile {
-    pub shape: ScoreShape,
-    pub units: Vec<UnitScores>,
-}
-
-impl ScoresFile {
-    /// Every value as `(unit, criterion, value)`.
-    pub fn into_values(self) -> Vec<(UnitCode, NodeCode, RawValue)> {
-        self.units
-            .into_iter()
-            .flat_map(|u| {
-                let unit = u.unit;
-                u.values.into_iter().map(move |(n, v)| (unit.clone(), n, v))
-            })
-            .collect()
-    }
-
-    /// The computation inputs of every unit with a group in `units` (in the unit list's
-    /// order): units without scores take part with no values, as in a period where a unit
-    /// sent nothing.
-    pub fn unit_inputs(&self, units: &UnitsFile) -> Vec<UnitInput> {
-        let values: HashMap<&UnitCode, &UnitScores> =
-            self.units.iter().map(|u| (&u.unit, u)).collect();
-        let names: HashMap<&UnitCode, &str> = units
-            .units
-            .iter()
-            .map(|u| (&u.code, u.name.as_str()))
-            .collect();
-        units
-            .memberships
-            .iter()
-            .map(|m| UnitInput {
-                unit: m.unit.clone(),
-                name: names
-                    .get(&m.unit)
-                    .map(|n| (*n).to_owned())
-                    .unwrap_or_default(),
-                group: m.group.clone(),
-                ranked: m.ranked,
-                values: values
-                    .get(&m.unit)
-                    .map(|s| s.values.clone())
-                    .unwrap_or_default(),
-            })
-            .collect()
-    }
-}
-
-/// Reads a score file (`.csv` or `.xlsx`) against `set`; when `known_units` is given, unit
-/// codes outside it are errors.
-pub fn read_scores(
-    path: &Path,
-    set: &IndexSet,
-    known_units: Option<&[UnitCode]>,
-) -> Result<ScoresFile, ImportErrors> {
-    let (name, bytes) = read_path(path)?;
-    read_scores_bytes(&name, &bytes, set, known_units)
-}
-
-/// Reads an uploaded score file; see [`read_scores`].
-pub fn read_scores_bytes(
+/// Reads a score file the way the reader did before it streamed.
+pub(super) fn read_table(
     file_name: &str,
     bytes: &[u8],
     set: &IndexSet,
@@ -112,12 +28,6 @@ pub fn read_scores_bytes(
     };
     Reader::new(&table, set, known_units).read()
 }
-
-const UNIT: &[&str] = &["unit", "đơn vị", "mã đơn vị"];
-const CRITERION: &[&str] = &["criterion", "tiêu chí", "mã tiêu chí"];
-const VALUE: &[&str] = &["value", "giá trị"];
-const NOTE: &[&str] = &["note", "ghi chú"];
-const NAME: &[&str] = &["name", "tên", "tên đơn vị"];
 
 struct Reader<'a> {
     table: &'a Table,
@@ -442,40 +352,4 @@ impl<'a> Reader<'a> {
 fn split_decimal(value: &str, note: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     digits(value.strip_prefix('-').unwrap_or(value)) && digits(note)
-}
-
-/// The text of a raw value as [`chiso_domain::Method::parse_input`] reads it back.
-pub fn raw_value_text(v: &RawValue) -> String {
-    match v {
-        RawValue::Yes => "có".to_owned(),
-        RawValue::No => "không".to_owned(),
-        RawValue::NotApplicable => "không phát sinh".to_owned(),
-        RawValue::Count(d) | RawValue::Points(d) => plain(*d),
-        RawValue::Ratio { num, den } => format!("{}/{}", plain(*num), plain(*den)),
-        RawValue::Percent(p) => format!("{}%", plain(*p)),
-        RawValue::Grade(g) => g.to_string(),
-        RawValue::Date(d) => vi_date(*d),
-    }
-}
-
-/// The long-shape CSV text of every unit's values.
-pub fn scores_long_csv(inputs: &[UnitInput]) -> String {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let _ = w.write_record(["unit", "criterion", "value"]);
-    for u in inputs {
-        for (code, v) in &u.values {
-            let _ = w.write_record([u.unit.as_str(), code.as_str(), &raw_value_text(v)]);
-        }
-    }
-    w.into_inner()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
-}
-
-/// Writes [`scores_long_csv`] to `path`.
-pub fn write_scores_long_csv(path: &Path, inputs: &[UnitInput]) -> Result<(), ExportError> {
-    std::fs::write(path, scores_long_csv(inputs)).map_err(|source| ExportError::Io {
-        path: path.display().to_string(),
-        source,
-    })
 }

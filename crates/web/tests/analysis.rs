@@ -249,7 +249,7 @@ async fn the_analysis_of_the_demo_province_totals_the_points_lost_per_criterion(
             }
             lost.push((node.code.clone(), sum, losers, applicable));
         }
-        lost.sort_by(|a, b| b.1.cmp(&a.1));
+        lost.sort_by_key(|l| std::cmp::Reverse(l.1));
         let page = demo.page("/ky/2025/phan-tich").await;
         let cards: Vec<&str> = page
             .body

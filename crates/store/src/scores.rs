@@ -472,8 +472,7 @@ impl AuditRows<'_> {
                     e.new.audit_json()?,
                 ));
             }
-            let rows: Vec<(&Change<'_>, &(String, Option<String>, String))> =
-                chunk.iter().zip(texts.iter()).collect();
+            let rows: Vec<(&Change<'_>, &AuditTexts)> = chunk.iter().zip(texts.iter()).collect();
             sql!(tx, execute_rows, sql.as_str(), [], &rows, |q, r| q
                 .bind(self.stamp)
                 .bind(self.actor.as_str())
@@ -490,6 +489,9 @@ impl AuditRows<'_> {
         Ok(())
     }
 }
+
+/// An audit entry's key, old value and new value as text.
+type AuditTexts = (String, Option<String>, String);
 
 fn action(c: &Change<'_>) -> &'static str {
     if c.old.is_some() { "update" } else { "create" }

@@ -9,7 +9,7 @@ use chiso_services::results::ReportIntervals;
 
 use super::PageCtx;
 use crate::format::{self, DASH};
-use crate::service::{PeriodReport, PeriodSummary, Source, UnitReport, class_band, nodes_by_code};
+use crate::service::{PeriodReport, PeriodSummary, Source, class_band};
 use chiso_charts::{self as chart, BarChartOptions, BarRow};
 use chiso_services::publication::decision_text;
 

@@ -310,12 +310,19 @@ async fn the_official_workbook_of_a_published_period_has_a_summary_group_sheets_
         let bytes = std::fs::read(&file).unwrap();
         let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("workbook");
         let names = book.sheet_names();
-        assert_eq!(names.first().map(String::as_str), Some("Tổng hợp"), "{names:?}");
+        assert_eq!(
+            names.first().map(String::as_str),
+            Some("Tổng hợp"),
+            "{names:?}"
+        );
         assert_eq!(names.last().map(String::as_str), Some("Chi tiết tiêu chí"));
         assert!(names.len() >= 3, "{names:?}");
         let summary = book.worksheet_range("Tổng hợp").unwrap();
         let decision = summary.get_value((1, 0)).unwrap().to_string();
-        assert!(decision.contains("Quyết định số 123/QĐ-UBND ngày 15/03/2026"), "{decision}");
+        assert!(
+            decision.contains("Quyết định số 123/QĐ-UBND ngày 15/03/2026"),
+            "{decision}"
+        );
         // Units from row 4 on: rank and index are numbers.
         let first = summary.rows().nth(3).expect("a unit");
         assert!(matches!(first[1], Data::Float(_)), "{:?}", first[1]);

@@ -33,12 +33,7 @@ pub async fn compute_period(
 pub async fn compute_stored(db: &Db, period: &PeriodCode) -> ServiceResult<PeriodResults> {
     let basis = PeriodBasis::load(db, period).await?;
     let inputs = scores::inputs(db, period).await?;
-    basis.compute_values(
-        inputs
-            .into_iter()
-            .map(|u| (u.unit, u.values))
-            .collect(),
-    )
+    basis.compute_values(inputs.into_iter().map(|u| (u.unit, u.values)).collect())
 }
 
 /// Everything a period's computation needs besides its scores, read once.

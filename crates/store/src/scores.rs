@@ -11,8 +11,8 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::codec;
-use crate::db::{Ex, ROWS_PER_STATEMENT, Tx, values_list};
 use crate::copy;
+use crate::db::{Ex, ROWS_PER_STATEMENT, Tx, values_list};
 use crate::{Actor, Db, StoreError, periods, results};
 
 /// Audit entity of a score (key `period/unit/node`).
@@ -121,7 +121,7 @@ pub fn fingerprint(stored: &[StoredScore]) -> Fingerprint {
 async fn fingerprint_now(tx: &mut Tx, period: &PeriodCode) -> Result<Fingerprint, StoreError> {
     let (count, versions) = sql!(
         tx,
-        one (i64, i64),
+        one(i64, i64),
         "SELECT COUNT(*), CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM scores \
          WHERE period = $1",
         period.as_str(),
@@ -578,26 +578,25 @@ pub async fn for_unit(
 #[tracing::instrument(skip_all, fields(period = %period))]
 pub async fn inputs(db: &Db, period: &PeriodCode) -> Result<Vec<UnitInputs>, StoreError> {
     let mut c = db.conn().await?;
-    let rows: Vec<(String, String)> = match c.ex() {
-        Ex::Sqlite(c) => {
-            sqlx::query_as(
-                "SELECT unit, json_group_array(json_array(node, json(input))) FROM scores \
+    let rows: Vec<(String, String)> =
+        match c.ex() {
+            Ex::Sqlite(c) => {
+                sqlx::query_as(
+                    "SELECT unit, json_group_array(json_array(node, json(input))) FROM scores \
                  WHERE period = $1 AND input IS NOT NULL GROUP BY unit",
-            )
-            .bind(period.as_str())
-            .fetch_all(c)
-            .await?
-        }
-        Ex::Postgres(c) => {
-            sqlx::query_as(
+                )
+                .bind(period.as_str())
+                .fetch_all(c)
+                .await?
+            }
+            Ex::Postgres(c) => sqlx::query_as(
                 "SELECT unit, CAST(json_agg(json_build_array(node, input)) AS TEXT) FROM scores \
                  WHERE period = $1 AND input IS NOT NULL GROUP BY unit",
             )
             .bind(period.as_str())
             .fetch_all(c)
-            .await?
-        }
-    };
+            .await?,
+        };
     let mut out = rows
         .into_iter()
         .map(|(unit, values)| {

@@ -6,9 +6,9 @@
 
 mod account;
 mod admin;
+mod analysis;
 pub(crate) mod downloads;
 pub(crate) mod methodology;
-mod analysis;
 mod profile;
 mod tokens;
 pub(crate) mod views;

@@ -113,7 +113,13 @@ async fn group_results(
     let group = &report.result.group;
     let code = &report.period.code;
     let all = match &report.source {
-        Source::Published { shown, .. } => publications::results(db, code, shown.version).await?,
+        Source::Published { shown, .. } => {
+            let scope = publications::ResultsScope {
+                group: Some(group),
+                without_leaves: false,
+            };
+            publications::results_in(db, code, shown.version, scope).await?
+        }
         Source::Confidential { .. } if may_read_unpublished(viewer, code) => {
             stored_results::load(db, code)
                 .await?

@@ -237,6 +237,30 @@ pub async fn period_report(
     code: &PeriodCode,
     version: Option<i64>,
 ) -> ServiceResult<PeriodReport> {
+    read_period_report(db, viewer, code, version, false).await
+}
+
+/// [`period_report`] without the units' leaves (each result's `leaves` is empty): what a
+/// ranking page shows (totals, areas, indexes, classes, ranks). A national period's leaves
+/// are three quarters of its published snapshot; a page read by everybody on publication day
+/// neither fetches nor decodes them.
+#[tracing::instrument(skip_all, fields(period = %code))]
+pub async fn period_summary(
+    db: &Db,
+    viewer: &Principal,
+    code: &PeriodCode,
+    version: Option<i64>,
+) -> ServiceResult<PeriodReport> {
+    read_period_report(db, viewer, code, version, true).await
+}
+
+async fn read_period_report(
+    db: &Db,
+    viewer: &Principal,
+    code: &PeriodCode,
+    version: Option<i64>,
+    without_leaves: bool,
+) -> ServiceResult<PeriodReport> {
     let period = get_period(db, code).await?;
     if let Some((shown, versions)) = publication_of(db, code, version).await? {
         let published = publications::groups(db, code, shown.version).await?;
@@ -249,7 +273,11 @@ pub async fn period_report(
                 units: Vec::new(),
             });
         }
-        for unit in publications::results(db, code, shown.version).await? {
+        let scope = publications::ResultsScope {
+            group: None,
+            without_leaves,
+        };
+        for unit in publications::results_in(db, code, shown.version, scope).await? {
             let i = group_slot(&mut groups, &unit.group);
             groups[i].units.push(unit);
         }

@@ -11,6 +11,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::audit::{self, NewEntry};
 use crate::codec;
+use crate::db::Ex;
 use crate::{Actor, Db, StoreError, periods};
 
 /// Audit entity of a publication (key: `period/version`).
@@ -352,6 +353,64 @@ pub async fn results(
     .into_iter()
     .map(|r| r.0)
     .collect())
+}
+
+/// How much of a version's unit results to read: a ranking page needs neither other groups'
+/// units on a unit's page nor any unit's leaves, which are most of a result's size (120 of
+/// the ~160 scores of a national result).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResultsScope<'a> {
+    /// Only the units of this group.
+    pub group: Option<&'a GroupName>,
+    /// Leave each result's `leaves` empty.
+    pub without_leaves: bool,
+}
+
+/// The unit results of one version within `scope`, in the published order. The database
+/// filters and trims the snapshots, so what is not needed is neither sent nor decoded.
+pub async fn results_in(
+    db: &Db,
+    period: &PeriodCode,
+    version: i64,
+    scope: ResultsScope<'_>,
+) -> Result<Vec<UnitResult>, StoreError> {
+    let mut c = db.conn().await?;
+    let group = scope.group.map(GroupName::as_str);
+    let rows: Vec<String> =
+        match c.ex() {
+            Ex::Sqlite(c) => sqlx::query_scalar(
+                "SELECT CASE WHEN $3 THEN json_set(result, '$.leaves', json('[]')) ELSE result END \
+                 FROM published_results WHERE period = $1 AND version = $2 \
+                 AND ($4 IS NULL OR json_extract(result, '$.group') = $4) ORDER BY position",
+            )
+            .bind(period.as_str())
+            .bind(version)
+            .bind(scope.without_leaves)
+            .bind(group)
+            .fetch_all(c)
+            .await?,
+            Ex::Postgres(c) => {
+                sqlx::query_scalar(
+                    "SELECT CAST(CASE WHEN $3 THEN jsonb_set(result, '{leaves}', '[]'::jsonb) \
+                 ELSE result END AS TEXT) \
+                 FROM published_results WHERE period = $1 AND version = $2 \
+                 AND (CAST($4 AS TEXT) IS NULL OR result ->> 'group' = $4) ORDER BY position",
+                )
+                .bind(period.as_str())
+                .bind(version)
+                .bind(scope.without_leaves)
+                .bind(group)
+                .fetch_all(c)
+                .await?
+            }
+        };
+    rows.iter()
+        .map(|r| {
+            serde_json::from_str(r).map_err(|e| {
+                StoreError::Corrupt(format!("kết quả đã công bố của kỳ {period}: {e}"))
+            })
+        })
+        .collect()
 }
 
 /// One unit's result in one version, if it was published.

@@ -34,12 +34,17 @@ async fn a_published_version_cannot_be_updated_or_deleted_but_a_reset_removes_it
             computed_at: computed.computed_at,
             intervals: Some(intervals(&r)),
         };
+        let before = publications::public_fingerprint(&db).await.unwrap();
         assert_eq!(
             publications::publish(&db, &new, &admin(), T1)
                 .await
                 .unwrap(),
             1
         );
+        // What anonymous readers see changed: so does its fingerprint.
+        let after = publications::public_fingerprint(&db).await.unwrap();
+        assert_ne!(before, after);
+        assert_eq!(after, publications::public_fingerprint(&db).await.unwrap());
         // Published: frozen, and a second publication needs a correction first.
         let again = publications::publish(&db, &new, &admin(), T1).await;
         assert!(
@@ -63,6 +68,28 @@ async fn a_published_version_cannot_be_updated_or_deleted_but_a_reset_removes_it
             assert!(refused, "{sql} must be refused");
         }
         assert_eq!(publications::results(&db, &p, 1).await.unwrap(), r.units);
+        // Read in part: the database filters by group and trims the leaves.
+        let all = publications::ResultsScope::default();
+        assert_eq!(
+            publications::results_in(&db, &p, 1, all).await.unwrap(),
+            r.units
+        );
+        let group = &r.units[0].group;
+        let own = publications::ResultsScope {
+            group: Some(group),
+            without_leaves: true,
+        };
+        let trimmed = publications::results_in(&db, &p, 1, own).await.unwrap();
+        let expected: Vec<_> = r.units.iter().filter(|u| &u.group == group).collect();
+        assert_eq!(trimmed.len(), expected.len());
+        assert!(expected.iter().any(|u| !u.leaves.is_empty()));
+        for (got, want) in trimmed.iter().zip(expected) {
+            assert!(got.leaves.is_empty());
+            assert_eq!(
+                (&got.unit, got.total, &got.nodes),
+                (&want.unit, want.total, &want.nodes)
+            );
+        }
         assert_eq!(
             publications::intervals(&db, &p, 1).await.unwrap(),
             Some(intervals(&r))

@@ -10,7 +10,7 @@ use crate::AppError;
 
 pub use chiso_services::results::{
     GroupReport, HistoryEntry, PeriodReport, PeriodSummary, Source, UnitHistory, UnitReport,
-    list_periods, period_report, unit_history, unit_report,
+    list_periods, period_report, period_summary, unit_history, unit_report,
 };
 
 /// Parses a period code from a URL; a malformed code names no period, hence 404.

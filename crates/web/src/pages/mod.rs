@@ -211,7 +211,7 @@ async fn period(
     let key = ctx.public_key("period", vec![period.to_string(), format!("{version:?}")]);
     PublicPages::serve(&state, &headers, key, || async {
         let report =
-            service::period_report(state.db(), &current.principal(), &period, version).await?;
+            service::period_summary(state.db(), &current.principal(), &period, version).await?;
         let public = report.source.publication().is_some();
         let html = views::PeriodPage::new(ctx, &report).render()?;
         Ok(Rendered { html, public })

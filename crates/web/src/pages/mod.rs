@@ -10,6 +10,7 @@ mod analysis;
 pub(crate) mod downloads;
 pub(crate) mod methodology;
 mod profile;
+mod ranking;
 mod tokens;
 pub(crate) mod views;
 mod whatif;
@@ -179,18 +180,27 @@ pub(crate) struct VersionQuery {
     pub(crate) version: Option<String>,
 }
 
-/// `GET /ky/{period}`: rankings, statistics and charts of every group.
+/// `GET /ky/{period}`: rankings, statistics and charts of every group, narrowed by a search
+/// and ordered as the reader asks (`?tim=…&nhom=…&sap-xep=…&thu-tu=…`).
 async fn period(
     State(state): State<AppState>,
     ctx: PageCtx,
     current: CurrentUser,
     Path(period): Path<String>,
-    Query(q): Query<VersionQuery>,
+    Query(q): Query<ranking::RankingParams>,
 ) -> Result<Html<String>, AppError> {
     let period = service::parse_period(&period)?;
     let version = service::parse_version(&period, q.version.as_deref())?;
-    let report = service::period_report(state.db(), &current.principal(), &period, version).await?;
-    render(&views::PeriodPage::new(ctx, &report))
+    let viewer = current.principal();
+    let report = service::period_report(state.db(), &viewer, &period, version).await?;
+    let years = chiso_services::ranking::neighbours(state.db(), &viewer, &period).await?;
+    render(&views::PeriodPage::new(
+        ctx,
+        &report,
+        &q.query(),
+        version,
+        &years,
+    ))
 }
 
 /// `GET /ky/{period}/don-vi/{unit}`: one unit's breakdown and history.

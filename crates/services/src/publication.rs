@@ -317,6 +317,13 @@ pub fn decision_file_name(period: &PeriodCode, version: i64) -> String {
     format!("quyet-dinh-cong-bo-{period}-v{version}.pdf")
 }
 
+/// What anonymous readers can see, as a short text that changes whenever any of it may have
+/// changed (see [`publications::public_fingerprint`]): public pages rendered once are served
+/// again while it stays the same.
+pub async fn public_fingerprint(db: &Db) -> ServiceResult<String> {
+    Ok(publications::public_fingerprint(db).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -419,3 +419,26 @@ pub async fn unit_history(
         })
         .collect()
 }
+
+/// A short text that changes whenever anything an anonymous reader can see may have changed:
+/// a version published, a period created or changed, a unit renamed, added, reorganised or
+/// taken into a period.
+/// Public pages rendered once are kept while it stays the same, so it must be cheap (a few
+/// index lookups) and must never stay the same across such a change.
+pub async fn public_fingerprint(db: &Db) -> Result<String, StoreError> {
+    let mut c = db.conn().await?;
+    sql!(
+        c,
+        scalar String,
+        "SELECT CAST((SELECT COUNT(*) FROM publications) AS TEXT) || '/' || \
+         COALESCE(CAST((SELECT MAX(published_at) FROM publications) AS TEXT), '') || '/' || \
+         CAST((SELECT COUNT(*) FROM periods) AS TEXT) || '/' || \
+         CAST((SELECT COUNT(*) FROM periods WHERE status = 'published') AS TEXT) || '/' || \
+         COALESCE(CAST((SELECT MAX(updated_at) FROM periods) AS TEXT), '') || '/' || \
+         CAST((SELECT COUNT(*) FROM units) AS TEXT) || '/' || \
+         COALESCE(CAST((SELECT MAX(updated_at) FROM units) AS TEXT), '') || '/' || \
+         CAST((SELECT COUNT(*) FROM lineage) AS TEXT) || '/' || \
+         CAST((SELECT COUNT(*) FROM memberships) AS TEXT)",
+    )
+    .map_err(StoreError::from)
+}

@@ -180,9 +180,29 @@ pub(crate) async fn remember_lang(req: Request, next: Next) -> Response {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
+        // A response setting a cookie is this reader's own: no shared cache may keep it.
+        let public = resp
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("public"));
+        if public {
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            );
+        }
     }
-    resp.headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Cookie"));
+    let says_cookie = resp
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("cookie"));
+    if !says_cookie {
+        resp.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Cookie"));
+    }
     resp
 }
 

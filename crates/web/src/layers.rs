@@ -52,6 +52,10 @@ pub(crate) fn wrap(app: Router<AppState>, state: AppState) -> Router {
             state.clone(),
             crate::error::render_errors,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::public_pages::forget_after_writes,
+        ))
         .layer(middleware::from_fn(no_store))
         .layer(middleware::from_fn(crate::i18n::remember_lang))
         .layer(crate::auth::session_layer(&state))

@@ -21,6 +21,7 @@ mod notice;
 mod pages;
 mod paths;
 mod period_admin;
+mod public_pages;
 mod review;
 pub mod service;
 mod set_admin;
@@ -91,6 +92,11 @@ pub struct WebConfig {
     /// Connections served at once; more wait in the system's queue until one closes. Keep it
     /// well under the process's open-file limit, which the database and files also use.
     pub max_connections: usize,
+    /// How long this node trusts that public data is unchanged before it asks the database
+    /// again, when the change was made elsewhere (another node, the command line): published
+    /// pages rendered once are served for at most this long after such a change. Changes
+    /// made through this node are seen at once.
+    pub public_recheck: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -111,6 +117,7 @@ impl Default for WebConfig {
             header_timeout: std::time::Duration::from_secs(15),
             body_timeout: std::time::Duration::from_secs(30),
             max_connections: 256,
+            public_recheck: public_pages::PublicPages::RECHECK,
         }
     }
 }
@@ -148,6 +155,8 @@ struct Inner {
     previews: measured::Previews,
     /// Answer files being read or imported in the background.
     survey_jobs: surveys::jobs::Jobs,
+    /// Published pages rendered once for anonymous readers.
+    public_pages: public_pages::PublicPages,
 }
 
 impl AppState {
@@ -175,6 +184,7 @@ impl AppState {
                 form_key: tokio::sync::OnceCell::new(),
                 previews: measured::Previews::default(),
                 survey_jobs: surveys::jobs::Jobs::default(),
+                public_pages: public_pages::PublicPages::default(),
             }),
         }
     }
@@ -221,6 +231,11 @@ impl AppState {
     /// Answer files being read or imported in the background.
     pub(crate) fn survey_jobs(&self) -> &surveys::jobs::Jobs {
         &self.inner.survey_jobs
+    }
+
+    /// Published pages rendered once for anonymous readers.
+    pub(crate) fn public_pages(&self) -> &public_pages::PublicPages {
+        &self.inner.public_pages
     }
 
     /// The gate in front of password hashing.

@@ -283,7 +283,9 @@ async fn the_page_kept_for_one_search_is_never_served_for_another() {
                 "?nhom=UBND+c%E1%BA%A5p+huy%E1%BB%87n",
             ] {
                 let page = app.page(&format!("/ky/2024{query}")).await;
-                seen.push((query, names(&rows(&page.body)).join(" | ")));
+                let etag = page.header("etag").to_owned();
+                assert!(!etag.is_empty(), "[{}] {query} is a kept page", app.backend);
+                seen.push((query, names(&rows(&page.body)).join(" | "), etag));
             }
         }
         let expected = [
@@ -295,7 +297,7 @@ async fn the_page_kept_for_one_search_is_never_served_for_another() {
             "Sở Nội vụ | Sở Tư pháp | Sở Khoa học & Công nghệ | Thành phố Mẫu | Huyện Đông | Huyện Tây",
             "Thành phố Mẫu | Huyện Đông | Huyện Tây",
         ];
-        for (i, (query, got)) in seen.iter().enumerate() {
+        for (i, (query, got, _)) in seen.iter().enumerate() {
             assert_eq!(
                 got,
                 expected[i % expected.len()],
@@ -303,6 +305,16 @@ async fn the_page_kept_for_one_search_is_never_served_for_another() {
                 app.backend
             );
         }
+        // The second round was served from the kept pages: the same validators, one page
+        // per query (the two spellings of "tư pháp" show what was typed, so they differ too).
+        let (first, second) = seen.split_at(expected.len());
+        for (a, b) in first.iter().zip(second) {
+            assert_eq!(a.2, b.2, "[{}] {} kept once", app.backend, a.0);
+        }
+        let mut etags: Vec<&str> = first.iter().map(|s| s.2.as_str()).collect();
+        etags.sort_unstable();
+        etags.dedup();
+        assert_eq!(etags.len(), expected.len(), "one kept page per query");
         // The search typed is shown back as typed, not as another query spelled it.
         let upper = app.page("/ky/2024?tim=T%C6%AF+PH%C3%81P").await;
         upper.assert_contains(&["value=\"TƯ PHÁP\""]);

@@ -18,7 +18,7 @@ mod whatif;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
@@ -28,6 +28,7 @@ use tower_sessions::Session;
 
 use crate::auth::{CurrentUser, csrf};
 use crate::i18n::Lang;
+use crate::public_pages::{PageKey, PublicPages, Rendered};
 use crate::{AppError, AppState, accounts, service};
 
 /// The page routes.
@@ -122,6 +123,17 @@ impl PageCtx {
 }
 
 impl PageCtx {
+    /// The key under which an anonymous reader's page is kept once rendered (see
+    /// [`PublicPages`]); `None` for a signed-in reader, whose page names them and is never
+    /// shared.
+    pub(crate) fn public_key(&self, page: &'static str, mut parts: Vec<String>) -> Option<PageKey> {
+        if self.user.is_some() {
+            return None;
+        }
+        parts.push(self.path.clone());
+        Some(PageKey::new(page, self.lang.code(), parts))
+    }
+
     fn bare(lang: Lang, demo: bool, path: String) -> Self {
         PageCtx {
             lang,
@@ -168,9 +180,15 @@ async fn home(
     State(state): State<AppState>,
     ctx: PageCtx,
     current: CurrentUser,
-) -> Result<Html<String>, AppError> {
-    let periods = service::list_periods(state.db()).await?;
-    render(&views::HomePage::new(ctx, &periods, &current.principal()))
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let key = ctx.public_key("home", Vec::new());
+    PublicPages::serve(&state, &headers, key, || async {
+        let periods = service::list_periods(state.db()).await?;
+        let html = views::HomePage::new(ctx, &periods, &current.principal()).render()?;
+        Ok(Rendered { html, public: true })
+    })
+    .await
 }
 
 /// `?phien-ban=N`: a published version other than the latest.
@@ -188,19 +206,22 @@ async fn period(
     current: CurrentUser,
     Path(period): Path<String>,
     Query(q): Query<ranking::RankingParams>,
-) -> Result<Html<String>, AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let period = service::parse_period(&period)?;
     let version = service::parse_version(&period, q.version.as_deref())?;
-    let viewer = current.principal();
-    let report = service::period_report(state.db(), &viewer, &period, version).await?;
-    let years = chiso_services::ranking::neighbours(state.db(), &viewer, &period).await?;
-    render(&views::PeriodPage::new(
-        ctx,
-        &report,
-        &q.query(),
-        version,
-        &years,
-    ))
+    let mut parts = vec![period.to_string(), format!("{version:?}")];
+    parts.extend(q.key_parts());
+    let key = ctx.public_key("period", parts);
+    PublicPages::serve(&state, &headers, key, || async {
+        let viewer = current.principal();
+        let report = service::period_report(state.db(), &viewer, &period, version).await?;
+        let years = chiso_services::ranking::neighbours(state.db(), &viewer, &period).await?;
+        let public = report.source.publication().is_some();
+        let html = views::PeriodPage::new(ctx, &report, &q.query(), version, &years).render()?;
+        Ok(Rendered { html, public })
+    })
+    .await
 }
 
 /// `GET /ky/{period}/don-vi/{unit}`: one unit's breakdown and history.
@@ -210,25 +231,33 @@ async fn unit(
     current: CurrentUser,
     Path((period, unit)): Path<(String, String)>,
     Query(q): Query<VersionQuery>,
-) -> Result<Html<String>, AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let period = service::parse_period(&period)?;
     let unit = service::parse_unit(&unit)?;
     let version = service::parse_version(&period, q.version.as_deref())?;
-    let viewer = current.principal();
-    let profile =
-        chiso_services::analysis::unit_profile(state.db(), &viewer, &period, &unit, version)
-            .await?;
-    let published = profile.report.source.publication().is_some();
-    let what_if_href = chiso_services::whatif::may_try(&viewer, &period, &unit, published)
-        .then(|| whatif::href(&period, &unit));
-    let analysis_href = (published || chiso_domain::authz::may_read_unpublished(&viewer, &period))
+    let key = ctx.public_key(
+        "unit",
+        vec![period.to_string(), unit.to_string(), format!("{version:?}")],
+    );
+    PublicPages::serve(&state, &headers, key, || async {
+        let viewer = current.principal();
+        let profile =
+            chiso_services::analysis::unit_profile(state.db(), &viewer, &period, &unit, version)
+                .await?;
+        let published = profile.report.source.publication().is_some();
+        let what_if_href = chiso_services::whatif::may_try(&viewer, &period, &unit, published)
+            .then(|| whatif::href(&period, &unit));
+        let analysis_href = (published
+            || chiso_domain::authz::may_read_unpublished(&viewer, &period))
         .then(|| analysis::href(&period, Some(&profile.report.result.group)));
-    render(&views::UnitPage::new(
-        ctx,
-        &profile,
-        what_if_href,
-        analysis_href,
-    ))
+        let html = views::UnitPage::new(ctx, &profile, what_if_href, analysis_href).render()?;
+        Ok(Rendered {
+            html,
+            public: published,
+        })
+    })
+    .await
 }
 
 /// `GET /ky/{period}/quyet-dinh/{version}`: the signed decision a version was published by,

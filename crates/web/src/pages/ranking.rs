@@ -35,15 +35,16 @@ impl RankingParams {
         )
     }
 
-    /// The parts of the page's key among the pages kept for anonymous readers: what changes
-    /// the page, each bounded (the folded search and group of at most 100 characters, the
-    /// column and the order as their names), so that any two requests showing the same page
-    /// share a key and two showing different pages never do.
-    #[allow(dead_code, reason = "the key of the pages kept for anonymous readers")]
+    /// The parts of the page's key among the pages kept for anonymous readers: everything
+    /// that changes the page, normalised and bounded. The search is kept as the page shows it
+    /// back (cut to 100 characters and trimmed), not folded: "TƯ PHÁP" and "tu phap" find the
+    /// same units but the field and the sentence "khớp với «…»" repeat what was typed. The
+    /// group is folded (the page names it as the period spells it), the column and the order
+    /// are their names, so an unknown value shares the default's key.
     pub(crate) fn key_parts(&self) -> Vec<String> {
         let q = self.query();
         vec![
-            format!("tim={}", q.folded),
+            format!("tim={}", q.text),
             format!("nhom={}", q.group),
             format!("sap-xep={}", q.sort.slug()),
             format!("thu-tu={}", q.order.slug()),

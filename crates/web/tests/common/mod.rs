@@ -73,7 +73,13 @@ impl TestApp {
     }
 
     /// Starts the application with `config`, seeding the province when `seed`.
-    pub async fn start_with(backend: &Backend, config: WebConfig, seed: bool) -> TestApp {
+    /// Tests change the database behind the server's back (through the store), as another
+    /// node would: unless the test chose its own interval, the server checks for public
+    /// changes on every request.
+    pub async fn start_with(backend: &Backend, mut config: WebConfig, seed: bool) -> TestApp {
+        if config.public_recheck == WebConfig::default().public_recheck {
+            config.public_recheck = Duration::ZERO;
+        }
         let test_db = TestDb::new(backend).await;
         let db = test_db.db.clone();
         let url = test_db.url.clone();

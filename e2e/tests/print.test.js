@@ -36,6 +36,7 @@ function pdfPages(pdf) {
 async function firstRows(page, n) {
   return page.$$eval('table.ranking tbody tr', (trs, n) => trs.slice(0, n).map((tr) => ({
     name: tr.querySelector('th[scope="row"] a').textContent.trim(),
+    code: tr.querySelector('code').textContent.trim(),
     index: tr.querySelector('td.num.strong').childNodes[0].textContent.trim(),
     class: tr.querySelector('.class-tag').textContent.trim(),
   })), n);
@@ -54,10 +55,16 @@ test('the printed 2024 ranking starts on page 1 with its first rows and without 
   assert.ok(pages.length >= 2, `the ranking of the demo runs over several pages (${pages.length})`);
   const first = pages[0];
   for (const r of rows) {
-    assert.ok(first.includes(r.name), `page 1 holds "${r.name}":\n${first}`);
+    // A long name wraps in its cell, so its words are looked for one by one.
+    for (const word of r.name.split(' ')) {
+      assert.ok(first.includes(word), `page 1 holds "${r.name}" (${word}):\n${first}`);
+    }
+    assert.ok(first.includes(`${r.code} `), `page 1 holds ${r.code}:\n${first}`);
     assert.ok(first.includes(r.index), `page 1 holds ${r.index}:\n${first}`);
     assert.ok(first.includes(r.class), `page 1 holds the class "${r.class}":\n${first}`);
   }
+  // The table fits the page's width: its last column is printed, not cut at the margin.
+  assert.equal(first.split('Tăng/giảm').length - 1, 2, `both changes' headings are printed:\n${first}`);
   const all = pages.join('\n');
   for (const word of ['Đăng nhập', 'English', 'Tìm đơn vị', 'Tải kết quả']) {
     assert.ok(!all.includes(word), `"${word}" (navigation, forms, downloads) is not printed`);

@@ -40,6 +40,22 @@ async function shownRows() {
   })));
 }
 
+for (const width of [390, 360]) test(`on a ${width} px phone the ranking keeps rank, unit, index and class in view without scrolling`, async () => {
+  await page.setViewportSize({ ...PHONE, width });
+  await page.goto(app.url + '/ky/2024');
+  const edges = await page.$$eval('table.ranking tbody tr', (trs) => trs.map((tr) => ({
+    unit: tr.querySelector('th[scope="row"]').textContent.trim().slice(0, 30),
+    right: Math.max(...['td.rank', 'th[scope="row"]', 'td.num.strong', '.class-tag']
+      .map((s) => tr.querySelector(s).getBoundingClientRect().right)),
+  })));
+  assert.ok(edges.length > 10, 'the ranking has rows');
+  assert.equal(await page.evaluate(() => window.innerWidth), width);
+  const out = edges.filter((e) => e.right > width);
+  assert.deepEqual(out, [], `rank, unit, index and class within ${width} px`);
+  await assertFits('the ranking');
+  await page.setViewportSize(PHONE);
+});
+
 test('a search typed without diacritics on a phone finds Sở Nội vụ with its real rank', async () => {
   await page.goto(app.url + '/ky/2024');
   const all = await shownRows();

@@ -79,6 +79,9 @@ pub(crate) struct SearchView {
 /// One column heading of a ranking table.
 pub(crate) struct SortHead {
     pub label: &'static str,
+    /// The column's class (`col-index`), which the phone layout uses to keep rank, unit, index
+    /// and class in view.
+    pub col: &'static str,
     pub num: bool,
     /// The link ordering the tables by this column (the other order when it already does).
     pub href: Option<String>,
@@ -172,20 +175,30 @@ impl<'a> Tools<'a> {
 
     /// The headings of a ranking table in `anchor`'s section.
     pub(crate) fn heads(&self, ctx: &PageCtx, anchor: &str) -> Vec<SortHead> {
-        let columns: [(&'static str, bool, Option<RankingSort>); 9] = [
-            ("col.rank", true, Some(RankingSort::Rank)),
-            ("col.code", false, None),
-            ("col.unit", false, Some(RankingSort::Name)),
-            ("col.total", true, Some(RankingSort::Total)),
-            ("col.max", true, None),
-            ("col.index", true, Some(RankingSort::Index)),
-            ("col.class", false, Some(RankingSort::Class)),
-            ("col.delta_index", true, Some(RankingSort::DeltaIndex)),
-            ("col.delta_rank", true, Some(RankingSort::DeltaRank)),
+        let columns: [(&'static str, &'static str, bool, Option<RankingSort>); 9] = [
+            ("col.rank", "col-rank", true, Some(RankingSort::Rank)),
+            ("col.code", "col-code", false, None),
+            ("col.unit", "col-unit", false, Some(RankingSort::Name)),
+            ("col.total", "col-total", true, Some(RankingSort::Total)),
+            ("col.max", "col-max", true, None),
+            ("col.index", "col-index", true, Some(RankingSort::Index)),
+            ("col.class", "col-class", false, Some(RankingSort::Class)),
+            (
+                "col.delta_index",
+                "col-delta",
+                true,
+                Some(RankingSort::DeltaIndex),
+            ),
+            (
+                "col.delta_rank",
+                "col-delta",
+                true,
+                Some(RankingSort::DeltaRank),
+            ),
         ];
         columns
             .into_iter()
-            .map(|(key, num, sort)| {
+            .map(|(key, col, num, sort)| {
                 let label = ctx.t(key);
                 let current = sort.filter(|s| *s == self.query.sort);
                 let order = match current {
@@ -194,6 +207,7 @@ impl<'a> Tools<'a> {
                 };
                 SortHead {
                     label,
+                    col,
                     num,
                     href: sort.map(|s| self.href(s, order, anchor)),
                     aria_sort: current.map(|_| match self.query.order {

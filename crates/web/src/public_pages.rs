@@ -14,8 +14,9 @@
 //! fingerprint changed is never kept, so an old page cannot outlive the change.
 //!
 //! Bounded: the pages kept weigh at most [`PublicPages::CAPACITY`] bytes (least recently used
-//! go first), and the key is built from parsed path values, never from the raw query string,
-//! so odd query strings cannot fill it.
+//! go first); readers of a page being rendered wait for it rather than render it again, and
+//! only a few public pages (one per core, 2 to 8) are rendered at once; the key is built from
+//! parsed path values, never from the raw query string, so odd query strings cannot fill it.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -83,6 +84,9 @@ pub(crate) struct PublicPages {
     /// Set after a request that may have written: the next read checks the fingerprint.
     dirty: AtomicBool,
     checked: tokio::sync::Mutex<Checked>,
+    /// Public pages rendered at once: rendering a national ranking holds its whole report, so
+    /// their number bounds the memory a burst of different pages can take.
+    renders: tokio::sync::Semaphore,
 }
 
 impl Default for PublicPages {
@@ -95,6 +99,9 @@ impl Default for PublicPages {
                 fingerprint: None,
                 at: None,
             }),
+            renders: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)),
+            ),
         }
     }
 }
@@ -184,21 +191,33 @@ impl PublicPages {
             return Ok(html_response(render().await?.html));
         };
         let this = state.public_pages();
-        let generation = this.generation(state).await;
-        if let Some(generation) = generation
-            && let Some(page) = this.pages.get(&key)
-            && page.generation == generation
-        {
-            return Ok(respond(&page, headers));
-        }
-        let rendered = render().await?;
-        let Some(generation) = generation.filter(|_| rendered.public) else {
-            return Ok(html_response(rendered.html));
+        let Some(generation) = this.generation(state).await else {
+            let _turn = this.renders.acquire().await;
+            return Ok(html_response(render().await?.html));
         };
+        // Readers of a page being rendered wait for it instead of rendering it too: on
+        // publication day thousands ask for the new ranking within the same second.
+        let guard = match this.pages.get_value_or_guard_async(&key).await {
+            Ok(page) if page.generation == generation => return Ok(respond(&page, headers)),
+            Ok(_) => None,
+            Err(guard) => Some(guard),
+        };
+        let rendered = {
+            let _turn = this.renders.acquire().await;
+            render().await?
+        };
+        if !rendered.public {
+            return Ok(html_response(rendered.html));
+        }
         let page = Arc::new(keep(generation, rendered.html));
         // Kept only if nothing changed while it was rendered.
         if this.generation.load(Ordering::Acquire) == generation {
-            this.pages.insert(key, Arc::clone(&page));
+            match guard {
+                Some(guard) => {
+                    let _ = guard.insert(Arc::clone(&page));
+                }
+                None => this.pages.insert(key, Arc::clone(&page)),
+            }
         }
         Ok(respond(&page, headers))
     }

@@ -204,3 +204,27 @@ async fn a_change_behind_the_servers_back_shows_after_the_recheck_and_a_write_th
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn readers_arriving_together_on_a_fresh_page_all_get_the_same_page() {
+    for backend in backends() {
+        let app = start(&backend, Duration::from_secs(3600)).await;
+        let fetches = (0..24).map(|i| {
+            let path = if i % 2 == 0 {
+                "/ky/2024"
+            } else {
+                "/ky/2024/don-vi/SNV"
+            };
+            app.get(path)
+        });
+        let pages = futures_util::future::join_all(fetches).await;
+        for (i, p) in pages.iter().enumerate() {
+            assert_eq!(p.status, StatusCode::OK, "[{}] reader {i}", app.backend);
+            let first = &pages[i % 2];
+            assert_eq!(p.header("etag"), first.header("etag"), "reader {i}");
+            assert_eq!(p.body, first.body, "reader {i}");
+        }
+        assert_ne!(pages[0].header("etag"), pages[1].header("etag"));
+        app.stop().await;
+    }
+}

@@ -53,6 +53,22 @@ pub struct UnitProfile {
     pub history: Vec<ProfileYear>,
     /// Streaks ending with the period shown.
     pub streaks: Streaks,
+    /// Where the unit's story goes on once it ceased (merged into, renamed or split into
+    /// other units): each direct successor's first published year after the unit's last one.
+    pub successors: Vec<SuccessorYear>,
+}
+
+/// The first published year of a unit that took over from the unit shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuccessorYear {
+    /// The period of that year.
+    pub period: PeriodCode,
+    /// The year.
+    pub year: i32,
+    /// The successor's code.
+    pub unit: UnitCode,
+    /// The successor's name as that year published it.
+    pub name: String,
 }
 
 impl UnitProfile {
@@ -94,13 +110,53 @@ pub async fn unit_profile(
         .map(|y| y.point.clone())
         .collect();
     let streaks = analysis::streaks(&upto);
+    let successors = successor_years(db, &report, &history).await?;
     Ok(UnitProfile {
         report,
         figures,
         benchmarks,
         history,
         streaks,
+        successors,
     })
+}
+
+/// The first published year of each direct successor of the unit after the last year of its
+/// own history, so that a reader of a unit that ceased can follow it into the next years.
+async fn successor_years(
+    db: &Db,
+    report: &UnitReport,
+    history: &[ProfileYear],
+) -> ServiceResult<Vec<SuccessorYear>> {
+    let unit = &report.result.unit;
+    let last = history
+        .iter()
+        .map(|y| y.point.year)
+        .chain([report.period.year])
+        .max()
+        .unwrap_or(report.period.year);
+    let mut out = Vec::new();
+    for l in units::lineage(db)
+        .await?
+        .iter()
+        .filter(|l| &l.predecessor == unit && &l.successor != unit)
+    {
+        let later = publications::unit_history(db, &l.successor)
+            .await?
+            .into_iter()
+            .filter(|(_, year, _)| *year > last)
+            .min_by_key(|(_, year, _)| *year);
+        if let Some((period, year, r)) = later {
+            out.push(SuccessorYear {
+                period,
+                year,
+                unit: l.successor.clone(),
+                name: r.name,
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.year, &a.unit).cmp(&(b.year, &b.unit)));
+    Ok(out)
 }
 
 /// The results of the unit's group in the snapshot `report` was read from, when the viewer

@@ -23,6 +23,7 @@ pub mod methodology;
 pub mod outbox;
 pub mod periods;
 pub mod publication;
+pub mod ranking;
 pub mod records;
 pub mod results;
 pub mod review;

@@ -60,10 +60,14 @@ pub async fn list_periods(db: &Db) -> ServiceResult<Vec<PeriodSummary>> {
 /// computed, for signed-in people (a unit's people read their own unit's). A period still in
 /// progress has nothing to show the others.
 pub fn may_open(viewer: &Principal, summary: &PeriodSummary) -> bool {
-    let code = &summary.period.code;
-    summary.publication.is_some()
-        || may_read_unpublished(viewer, code)
-        || (summary.period.computed_at.is_some() && !viewer.grants.is_empty())
+    may_open_period(viewer, &summary.period, summary.publication.is_some())
+}
+
+/// [`may_open`] for a period known to be `published` or not.
+pub fn may_open_period(viewer: &Principal, period: &Period, published: bool) -> bool {
+    published
+        || may_read_unpublished(viewer, &period.code)
+        || (period.computed_at.is_some() && !viewer.grants.is_empty())
 }
 
 /// One group of a period: its index set, statistics and units in rank order.

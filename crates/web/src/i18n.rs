@@ -62,13 +62,13 @@ fn load(files: &[(&str, &str)]) -> Catalog {
 
 // The texts of file problems live with their codes in `chiso-formats` and join the catalogs.
 static VI: LazyLock<Catalog> = LazyLock::new(|| {
-    let own = catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "tokens", "measured", "surveys", "survey_form", "downloads", "methodology", "analysis");
+    let own = catalog_files!("vi": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "tokens", "measured", "surveys", "survey_form", "downloads", "methodology", "analysis", "ranking");
     let mut files = own.to_vec();
     files.push(("formats vi/files.yml", chiso_formats::TEXTS_VI));
     load(&files)
 });
 static EN: LazyLock<Catalog> = LazyLock::new(|| {
-    let own = catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "tokens", "measured", "surveys", "survey_form", "downloads", "methodology", "analysis");
+    let own = catalog_files!("en": "results", "accounts", "cycle", "review", "units", "sets", "periods", "notify", "errors", "tokens", "measured", "surveys", "survey_form", "downloads", "methodology", "analysis", "ranking");
     let mut files = own.to_vec();
     files.push(("formats en/files.yml", chiso_formats::TEXTS_EN));
     load(&files)

@@ -50,18 +50,7 @@ pub fn nodes_by_code(set: &IndexSet) -> HashMap<&NodeCode, &Node> {
 }
 
 /// Position of a class label among the bands of `group` in `set` (0 = highest band), which
-/// decides the class's colour; `None` when the unit has no class or the label is unknown.
+/// decides the class's colour; `None` when the class is missing or the label is unknown.
 pub fn class_band(set: Option<&IndexSet>, group: &GroupName, class: Option<&str>) -> Option<usize> {
-    let class = class?;
-    match set {
-        Some(set) => set
-            .classes
-            .bands_for(group)
-            .iter()
-            .position(|b| b.label == class),
-        None => chiso_domain::ClassScheme::common_default()
-            .default
-            .iter()
-            .position(|b| b.label == class),
-    }
+    chiso_services::ranking::class_band(set, group, class)
 }

@@ -10,6 +10,7 @@ mod analysis;
 pub(crate) mod downloads;
 pub(crate) mod methodology;
 mod profile;
+mod ranking;
 mod tokens;
 pub(crate) mod views;
 mod whatif;
@@ -197,23 +198,27 @@ pub(crate) struct VersionQuery {
     pub(crate) version: Option<String>,
 }
 
-/// `GET /ky/{period}`: rankings, statistics and charts of every group.
+/// `GET /ky/{period}`: rankings, statistics and charts of every group, narrowed by a search
+/// and ordered as the reader asks (`?tim=…&nhom=…&sap-xep=…&thu-tu=…`).
 async fn period(
     State(state): State<AppState>,
     ctx: PageCtx,
     current: CurrentUser,
     Path(period): Path<String>,
-    Query(q): Query<VersionQuery>,
+    Query(q): Query<ranking::RankingParams>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let period = service::parse_period(&period)?;
     let version = service::parse_version(&period, q.version.as_deref())?;
-    let key = ctx.public_key("period", vec![period.to_string(), format!("{version:?}")]);
+    let mut parts = vec![period.to_string(), format!("{version:?}")];
+    parts.extend(q.key_parts());
+    let key = ctx.public_key("period", parts);
     PublicPages::serve(&state, &headers, key, || async {
-        let report =
-            service::period_summary(state.db(), &current.principal(), &period, version).await?;
+        let viewer = current.principal();
+        let report = service::period_summary(state.db(), &viewer, &period, version).await?;
+        let years = chiso_services::ranking::neighbours(state.db(), &viewer, &period).await?;
         let public = report.source.publication().is_some();
-        let html = views::PeriodPage::new(ctx, &report).render()?;
+        let html = views::PeriodPage::new(ctx, &report, &q.query(), version, &years).render()?;
         Ok(Rendered { html, public })
     })
     .await

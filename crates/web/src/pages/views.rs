@@ -268,6 +268,10 @@ pub(crate) struct PeriodPage {
     pub intervals_stale: bool,
     /// The files of the page (official workbook, CSV, JSON) and the methodology link.
     pub downloads: super::downloads::DownloadBlock,
+    /// The search form and what it found.
+    pub search: super::ranking::SearchView,
+    /// The periods before and after this one.
+    pub years: super::ranking::YearLinks,
 }
 
 /// One group's section.
@@ -276,7 +280,14 @@ pub(crate) struct GroupView {
     pub anchor: String,
     pub set_name: Option<String>,
     pub caption: String,
+    /// The column headings, each a link ordering the tables.
+    pub heads: Vec<super::ranking::SortHead>,
+    /// The units the search shows, in the order asked for.
     pub rows: Vec<RankRow>,
+    /// The group has results (whether or not the search shows some).
+    pub has_results: bool,
+    /// The section is shown: the search found units in it, or nothing is searched.
+    pub shown: bool,
     pub stats: Option<StatsView>,
     pub chart: String,
     /// Neighbours whose order the survey data do not settle: "A và B".
@@ -338,7 +349,18 @@ fn intervals_note(ctx: &PageCtx, i: &ReportIntervals) -> String {
 }
 
 impl PeriodPage {
-    pub fn new(ctx: PageCtx, r: &PeriodReport) -> Self {
+    /// The page of `r` as `query` narrows and orders it, read at `version` (latest when
+    /// `None`), with links to the `years` around.
+    pub fn new(
+        ctx: PageCtx,
+        r: &PeriodReport,
+        query: &chiso_services::ranking::RankingQuery,
+        version: Option<i64>,
+        years: &chiso_services::ranking::Neighbours,
+    ) -> Self {
+        let tools = super::ranking::Tools::new(r, query, version);
+        let selection = chiso_services::ranking::select_all(r, query);
+        let found: usize = selection.iter().map(Vec::len).sum();
         let period = r.period.code.as_str();
         let intervals = r.intervals.as_ref().map(|i| &i.intervals);
         let interval_of = |u: &UnitCode| intervals.and_then(|i| i.unit(u));
@@ -349,9 +371,10 @@ impl PeriodPage {
             .map(|(i, g)| {
                 let set = g.set.as_deref();
                 let band = |u: &UnitResult| class_band(set, &g.group, u.class.as_deref());
-                let rows = g
-                    .units
+                let anchor = format!("nhom-{}", i + 1);
+                let rows: Vec<RankRow> = selection[i]
                     .iter()
+                    .map(|&k| &g.units[k])
                     .map(|u| RankRow {
                         rank: rank_label(u),
                         code: u.unit.to_string(),
@@ -427,11 +450,14 @@ impl PeriodPage {
                     analysis_href: (comparable && !g.units.is_empty())
                         .then(|| super::analysis::href(&r.period.code, Some(&g.group))),
                     name: g.group.to_string(),
-                    anchor: format!("nhom-{}", i + 1),
+                    heads: tools.heads(&ctx, &anchor),
+                    anchor,
                     set_name: set.map(|s| s.name.clone()),
                     caption: ctx
                         .lang
                         .tf("period.table_caption", &[("group", g.group.as_str())]),
+                    has_results: !g.units.is_empty(),
+                    shown: !query.filters() || !rows.is_empty(),
                     rows,
                     stats,
                     unsettled,
@@ -446,6 +472,8 @@ impl PeriodPage {
             })
             .collect();
         PeriodPage {
+            search: tools.search(&ctx, r, found),
+            years: super::ranking::YearLinks::new(&ctx, years),
             downloads: super::downloads::period_block(&ctx, r),
             title: r.period.name.clone(),
             head: PeriodHead::new(&ctx, &r.period, Some(&r.source)),
@@ -477,6 +505,72 @@ pub(crate) struct UnitPage {
     pub intervals_stale: bool,
     /// The unit's files and the methodology link.
     pub downloads: super::downloads::DownloadBlock,
+    /// The same unit (or the units it comes from, or went on as) the year before and after.
+    pub years: UnitYears,
+}
+
+/// Links to the unit's neighbouring years: label and address.
+pub(crate) struct UnitYears {
+    pub previous: Option<(String, String)>,
+    pub next: Vec<(String, String)>,
+}
+
+impl UnitYears {
+    /// The nearest earlier and later years of the unit's history (read through its
+    /// predecessors), and, after its last year, the years its successors went on in.
+    fn new(ctx: &PageCtx, p: &chiso_services::analysis::UnitProfile) -> Self {
+        let u = &p.report.result;
+        let shown = p.report.period.year;
+        let link = |h: &chiso_services::analysis::ProfileYear| {
+            let name = if h.via_names.is_empty() {
+                u.name.clone()
+            } else {
+                h.via_names.join(", ")
+            };
+            (
+                ctx.lang.tf(
+                    "years.unit_year",
+                    &[("year", &h.point.year.to_string()), ("name", &name)],
+                ),
+                unit_href(
+                    h.period.as_str(),
+                    h.point.via.first().map_or(u.unit.as_str(), |c| c.as_str()),
+                ),
+            )
+        };
+        let previous = p
+            .history
+            .iter()
+            .filter(|h| h.point.year < shown)
+            .max_by_key(|h| h.point.year)
+            .map(link);
+        let next = match p
+            .history
+            .iter()
+            .filter(|h| h.point.year > shown)
+            .min_by_key(|h| h.point.year)
+        {
+            Some(h) => vec![link(h)],
+            None => p
+                .successors
+                .iter()
+                .map(|s| {
+                    (
+                        ctx.lang.tf(
+                            "years.successor",
+                            &[("year", &s.year.to_string()), ("name", &s.name)],
+                        ),
+                        unit_href(s.period.as_str(), s.unit.as_str()),
+                    )
+                })
+                .collect(),
+        };
+        UnitYears { previous, next }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.previous.is_none() && self.next.is_empty()
+    }
 }
 
 /// The unit's headline figures.
@@ -557,6 +651,7 @@ impl UnitPage {
             Some((sentence, intervals_note(&ctx, i)))
         });
         UnitPage {
+            years: UnitYears::new(&ctx, p),
             downloads: super::downloads::unit_block(&ctx, r),
             intervals_stale: r.intervals.as_ref().is_some_and(|i| i.stale),
             intervals,

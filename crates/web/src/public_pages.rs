@@ -120,9 +120,10 @@ impl PublicPages {
     /// How long a fingerprint is trusted before the store is asked again, by default (see
     /// [`crate::WebConfig::public_recheck`]).
     pub(crate) const RECHECK: Duration = Duration::from_secs(1);
-    /// What browsers and proxies are told: keep for a minute, then revalidate (a correction
-    /// can replace the latest version at any time).
-    const CACHE_CONTROL: &'static str = "public, max-age=60";
+    /// What browsers and proxies are told: keep it, but ask before each use (a correction can
+    /// replace the latest version at any time, and its readers must see it at once); the
+    /// question costs a `304` without a body.
+    const CACHE_CONTROL: &'static str = "public, no-cache";
 
     /// Marks the fingerprint for checking on the next read.
     pub(crate) fn touch(&self) {

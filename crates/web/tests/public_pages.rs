@@ -83,7 +83,7 @@ async fn a_published_page_is_kept_with_a_validator_and_answers_304_to_a_reader_h
             );
             assert_eq!(
                 first.header("cache-control"),
-                "public, max-age=60",
+                "public, no-cache",
                 "{path}"
             );
             assert!(first.header("vary").contains("Accept-Encoding"), "{path}");

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod periods;
 pub mod publication;
 pub mod records;
+pub mod reports;
 pub mod results;
 pub mod review;
 pub mod roles;

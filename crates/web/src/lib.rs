@@ -91,6 +91,9 @@ pub struct WebConfig {
     /// Connections served at once; more wait in the system's queue until one closes. Keep it
     /// well under the process's open-file limit, which the database and files also use.
     pub max_connections: usize,
+    /// Who issues the printed reports (province, body, signer, place): not data of the
+    /// periods, so set per deployment (`chiso serve --report-*`).
+    pub report_issuer: chiso_services::reports::ReportIssuer,
 }
 
 impl Default for WebConfig {
@@ -111,6 +114,7 @@ impl Default for WebConfig {
             header_timeout: std::time::Duration::from_secs(15),
             body_timeout: std::time::Duration::from_secs(30),
             max_connections: 256,
+            report_issuer: chiso_services::reports::ReportIssuer::default(),
         }
     }
 }

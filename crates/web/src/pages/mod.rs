@@ -10,6 +10,7 @@ mod analysis;
 pub(crate) mod downloads;
 pub(crate) mod methodology;
 mod profile;
+mod reports;
 mod tokens;
 pub(crate) mod views;
 mod whatif;
@@ -38,6 +39,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}/quyet-dinh/{version}", get(decision_file))
         .route("/ky/{period}/phuong-phap", get(methodology::page))
         .merge(downloads::router())
+        .merge(reports::router())
         .merge(account::router())
         .merge(admin::router())
         .merge(tokens::router())

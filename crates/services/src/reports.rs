@@ -591,7 +591,7 @@ fn minutes_of(f: &UnitFile, issuer: &ReportIssuer, now: OffsetDateTime) -> Prepa
         .values()
         .filter(|r| f.may.visible.contains(&r.key.node))
         .collect();
-    requests.sort_by(|x, y| (x.requested_at, x.id).cmp(&(y.requested_at, y.id)));
+    requests.sort_by_key(|x| (x.requested_at, x.id));
     let rounds = if requests.is_empty() {
         Vec::new()
     } else {

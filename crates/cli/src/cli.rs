@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use chiso_services::reports::ReportIssuer;
 use clap::{Args, Parser, Subcommand};
 
 /// chiso — Chỉ số cải cách hành chính (PAR Index): đánh giá, tính điểm, xếp hạng, công bố.
@@ -40,6 +41,40 @@ pub struct DbArgs {
     pub data_dir: PathBuf,
 }
 
+/// Who issues the printed reports (PDF): printed in their heading and signature block. Not
+/// data of the periods, so given per deployment; the defaults are the demo province's.
+#[derive(Debug, Clone, Args)]
+pub struct IssuerArgs {
+    /// The province's people's committee, printed above the issuing body.
+    #[arg(long = "report-province", env = "CHISO_REPORT_PROVINCE", default_value_t = ReportIssuer::default().province)]
+    pub province: String,
+    /// The body issuing results reports and appraisal minutes.
+    #[arg(long = "report-issuer", env = "CHISO_REPORT_ISSUER", default_value_t = ReportIssuer::default().issuer)]
+    pub issuer: String,
+    /// The title of whoever signs for that body.
+    #[arg(long = "report-signer-title", env = "CHISO_REPORT_SIGNER_TITLE", default_value_t = ReportIssuer::default().signer_title)]
+    pub signer_title: String,
+    /// The signer's name (empty: left to be written by hand).
+    #[arg(long = "report-signer", env = "CHISO_REPORT_SIGNER", default_value_t = ReportIssuer::default().signer)]
+    pub signer: String,
+    /// The place written in the date line ("…, ngày … tháng … năm …").
+    #[arg(long = "report-place", env = "CHISO_REPORT_PLACE", default_value_t = ReportIssuer::default().place)]
+    pub place: String,
+}
+
+impl IssuerArgs {
+    /// The issuer the services take.
+    pub fn issuer(&self) -> ReportIssuer {
+        ReportIssuer {
+            province: self.province.trim().to_owned(),
+            issuer: self.issuer.trim().to_owned(),
+            signer_title: self.signer_title.trim().to_owned(),
+            signer: self.signer.trim().to_owned(),
+            place: self.place.trim().to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web application (loads the demo province into an empty database).
@@ -68,6 +103,8 @@ pub enum Command {
         answer_file_max_mb: u64,
         #[command(flatten)]
         smtp: SmtpArgs,
+        #[command(flatten)]
+        report: IssuerArgs,
     },
     /// Create or upgrade the database schema.
     Migrate {
@@ -154,6 +191,12 @@ pub enum Command {
     Survey {
         #[command(subcommand)]
         what: SurveyCommand,
+    },
+    /// Write a unit's printed report (PDF): its self-assessment report or its appraisal
+    /// minutes.
+    Report {
+        #[command(subcommand)]
+        what: ReportCommand,
     },
     /// Manage user accounts.
     User {
@@ -353,7 +396,8 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
-    /// Export a period's results (CSV, XLSX or JSON by the extension of --out): the latest
+    /// Export a period's results (CSV, XLSX, JSON or the printed results report, PDF, by the
+    /// extension of --out): the latest
     /// published version once the period is published, else the confidential results as last
     /// computed.
     Results {
@@ -371,6 +415,40 @@ pub enum ExportCommand {
         official: bool,
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        report: IssuerArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// A unit's self-assessment report: what its leader signs when submitting.
+    SelfAssessment {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        unit: String,
+        /// The PDF to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        report: IssuerArgs,
+    },
+    /// A unit's appraisal minutes: its own points next to the appraised ones, with reasons.
+    Minutes {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        unit: String,
+        /// The PDF to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        report: IssuerArgs,
     },
 }
 

@@ -135,8 +135,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             evidence_max_mb,
             answer_file_max_mb,
             smtp,
+            report,
         } => {
             let options = ServeOptions {
+                report_issuer: report.issuer(),
                 no_demo,
                 secure_cookies,
                 trust_forwarded_for,
@@ -176,8 +178,19 @@ pub async fn run(cli: Cli) -> Result<()> {
                     version,
                     official,
                     out,
+                    report,
                 },
-        } => crate::publication::export_results(&db, &period, version, official, &out).await,
+        } => {
+            let export = crate::publication::ExportResults {
+                period: &period,
+                version,
+                official,
+                out: &out,
+                issuer: report.issuer(),
+            };
+            crate::publication::export_results(&db, export, &clock).await
+        }
+        Command::Report { what } => crate::pdf_reports::run(what, &clock).await,
         Command::Publish {
             db,
             period,
@@ -279,7 +292,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 /// Switches of `chiso serve` besides the database and the address.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct ServeOptions {
     no_demo: bool,
     secure_cookies: bool,
@@ -288,6 +301,8 @@ struct ServeOptions {
     evidence_limit: u64,
     /// Largest survey answer file uploaded, in bytes.
     answer_file_limit: u64,
+    /// Who issues the printed reports.
+    report_issuer: chiso_services::reports::ReportIssuer,
 }
 
 async fn serve(
@@ -333,6 +348,7 @@ async fn serve(
         answer_file_limit: options.answer_file_limit,
         body_limit,
         outbox,
+        report_issuer: options.report_issuer,
         ..defaults
     };
     chiso_web::serve(db, config, listener, shutdown_signal()).await?;

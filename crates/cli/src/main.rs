@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod io_text;
 mod outbox;
+mod pdf_reports;
 mod progress;
 mod publication;
 mod report;

@@ -140,21 +140,37 @@ pub async fn correct(args: &DbArgs, period: &str, reason: &str, clock: &SystemCl
     Ok(())
 }
 
-/// Writes to `out` what the public sees of the period: the published version asked for (the
-/// latest by default), read from its immutable snapshot, so that the file of a published
-/// period is the same whatever changed since; before publication, the results as last
-/// computed, which the command line reads as an administrator. With `official`, the official
-/// workbook instead of the results table.
+/// What `chiso export results` writes.
+#[derive(Debug)]
+pub struct ExportResults<'a> {
+    pub period: &'a str,
+    /// An earlier published version instead of the latest.
+    pub version: Option<i64>,
+    /// The official workbook instead of the results table.
+    pub official: bool,
+    /// The file; its extension says the format (`.pdf`: the printed results report).
+    pub out: &'a Path,
+    /// Who issues the printed report.
+    pub issuer: chiso_services::reports::ReportIssuer,
+}
+
+/// Writes a period's results as `--out`'s extension says: the results table (CSV, XLSX,
+/// JSON), the official workbook (`--official`), or the printed results report (PDF), each of
+/// the latest published version (or `--version`), else of the confidential results.
 pub async fn export_results(
     args: &DbArgs,
-    period: &str,
-    version: Option<i64>,
-    official: bool,
-    out: &Path,
+    export: ExportResults<'_>,
+    clock: &SystemClock,
 ) -> Result<()> {
-    let is_xlsx = out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let ExportResults {
+        period,
+        version,
+        official,
+        out,
+        issuer,
+    } = export;
+    let has_ext = |ext: &str| out.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext));
+    let is_xlsx = has_ext("xlsx");
     if official && !is_xlsx {
         anyhow::bail!(
             "--out {}: bảng tổng hợp chính thức (--official) là tệp Excel, tên tệp phải có đuôi .xlsx",
@@ -169,6 +185,26 @@ pub async fn export_results(
     if !report.computed {
         anyhow::bail!("kỳ {period} chưa có kết quả (chạy chiso recompute)");
     }
+    let what = match report.source.publication() {
+        Some(p) => format!(
+            "phiên bản công bố {} theo {}",
+            p.version,
+            decision_text(&p.decision, p.decided_on)
+        ),
+        None => "kết quả chưa công bố, bảo mật".to_owned(),
+    };
+    if has_ext("pdf") {
+        let units: usize = report.groups.iter().map(|g| g.units.len()).sum();
+        let prepared =
+            chiso_services::reports::results_report(&report, &issuer, clock.now()).map_err(app)?;
+        crate::pdf_reports::write_pdf(prepared, out).await?;
+        println!(
+            "Đã ghi báo cáo {} ({} đơn vị, {what}).",
+            out.display(),
+            vi_int(i64::try_from(units).unwrap_or(i64::MAX))
+        );
+        return Ok(());
+    }
     let (results, sets) = results_of(&report);
     if official {
         let bytes = chiso_services::downloads::official_workbook(&report).map_err(app)?;
@@ -180,14 +216,6 @@ pub async fn export_results(
         chiso_formats::write_results(out, &results, &sets, has_previous, intervals)
             .map_err(written)?;
     }
-    let what = match report.source.publication() {
-        Some(p) => format!(
-            "phiên bản công bố {} theo {}",
-            p.version,
-            decision_text(&p.decision, p.decided_on)
-        ),
-        None => "kết quả chưa công bố, bảo mật".to_owned(),
-    };
     println!(
         "Đã ghi {} ({} đơn vị, {what}).",
         out.display(),

@@ -25,6 +25,7 @@ pub mod periods;
 pub mod publication;
 pub mod ranking;
 pub mod records;
+pub mod reports;
 pub mod results;
 pub mod review;
 pub mod roles;

@@ -97,6 +97,9 @@ pub struct WebConfig {
     /// pages rendered once are served for at most this long after such a change. Changes
     /// made through this node are seen at once.
     pub public_recheck: std::time::Duration,
+    /// Who issues the printed reports (province, body, signer, place): not data of the
+    /// periods, so set per deployment (`chiso serve --report-*`).
+    pub report_issuer: chiso_services::reports::ReportIssuer,
 }
 
 impl Default for WebConfig {
@@ -118,6 +121,7 @@ impl Default for WebConfig {
             body_timeout: std::time::Duration::from_secs(30),
             max_connections: 256,
             public_recheck: public_pages::PublicPages::RECHECK,
+            report_issuer: chiso_services::reports::ReportIssuer::default(),
         }
     }
 }

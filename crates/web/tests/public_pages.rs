@@ -81,11 +81,7 @@ async fn a_published_page_is_kept_with_a_validator_and_answers_304_to_a_reader_h
                 "[{}] {path}: {etag:?}",
                 app.backend
             );
-            assert_eq!(
-                first.header("cache-control"),
-                "public, no-cache",
-                "{path}"
-            );
+            assert_eq!(first.header("cache-control"), "public, no-cache", "{path}");
             assert!(first.header("vary").contains("Accept-Encoding"), "{path}");
             // The same page again, from memory: same validator, same bytes.
             let again = app.page(path).await;

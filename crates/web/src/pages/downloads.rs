@@ -91,7 +91,7 @@ async fn unit_file(
 
 /// The file as an attachment: its media type, its name (with an ASCII fallback), and cache
 /// rules that keep confidential results out of shared caches.
-fn send(d: Download) -> Response {
+pub(super) fn send(d: Download) -> Response {
     let disposition = HeaderValue::from_str(&chiso_evidence::content_disposition(&d.name))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     let cache = if d.public {
@@ -130,7 +130,7 @@ pub(crate) struct DownloadBlock {
     /// "Tải kết quả" or "Tải kết quả nhóm …".
     pub title: String,
     pub links: Vec<FileLink>,
-    /// The printed results report (PDF), once the application serves one.
+    /// The printed results report (PDF), on the page of a whole period.
     pub pdf: Option<FileLink>,
     /// The period's methodology page, linked next to the downloads.
     pub methodology: Option<String>,
@@ -196,8 +196,10 @@ pub(crate) fn period_block(ctx: &PageCtx, r: &PeriodReport) -> DownloadBlock {
     };
     DownloadBlock {
         title: ctx.t("downloads.title").to_owned(),
+        pdf: (!links.is_empty())
+            .then(|| super::reports::results_link(ctx.t("downloads.pdf").to_owned(), r))
+            .flatten(),
         links,
-        pdf: None,
         methodology: Some(methodology_href(r.period.code.as_str())),
     }
 }

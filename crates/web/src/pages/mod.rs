@@ -11,6 +11,7 @@ pub(crate) mod downloads;
 pub(crate) mod methodology;
 mod profile;
 mod ranking;
+mod reports;
 mod tokens;
 pub(crate) mod views;
 mod whatif;
@@ -40,6 +41,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ky/{period}/quyet-dinh/{version}", get(decision_file))
         .route("/ky/{period}/phuong-phap", get(methodology::page))
         .merge(downloads::router())
+        .merge(reports::router())
         .merge(account::router())
         .merge(admin::router())
         .merge(tokens::router())

@@ -101,6 +101,8 @@ pub(crate) struct Links {
     pub unit: String,
     pub diff: String,
     pub log: String,
+    /// The appraisal minutes (PDF).
+    pub minutes: String,
     pub self_assessment: String,
     pub approval: String,
 }
@@ -114,6 +116,7 @@ impl Links {
             unit: format!("/ky/{p}/tham-dinh/{u}"),
             diff: format!("/ky/{p}/tham-dinh/{u}/so-sanh"),
             log: format!("/ky/{p}/nhat-ky/{u}"),
+            minutes: format!("/ky/{p}/tham-dinh/{u}/bien-ban.pdf"),
             self_assessment: format!("/ky/{p}/tu-danh-gia/{u}"),
             approval: format!("/ky/{p}/phe-duyet"),
         }

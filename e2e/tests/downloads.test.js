@@ -49,7 +49,7 @@ test('the period page downloads its official Excel workbook and a group CSV', as
   await page.close();
 });
 
-test('a unit page downloads the unit result as JSON and links the methodology', async () => {
+test('a unit page downloads the unit result as JSON and its result sheet as PDF, and links the methodology', async () => {
   const page = await context.newPage();
   await page.goto(app.url + '/ky/2024');
   await page.locator('tr', { hasText: '89,83' }).first().locator('a').first().click();
@@ -59,6 +59,9 @@ test('a unit page downloads the unit result as JSON and links the methodology', 
   const result = JSON.parse(file.bytes.toString('utf8'));
   assert.equal(result.index, 89.83);
   assert.ok(result.nodes.length > 3, 'the breakdown');
+  const sheet = await download(page, 'a.download-pdf');
+  assert.equal(sheet.name, file.name.replace(/\.json$/, '.pdf'));
+  assert.equal(sheet.bytes.subarray(0, 4).toString(), '%PDF', 'the result sheet is a PDF');
   await page.click('.methodology-link a');
   await page.waitForURL(/\/ky\/2024\/phuong-phap$/);
   await page.close();

@@ -195,8 +195,8 @@ pub async fn export_results(
     };
     if has_ext("pdf") {
         let units: usize = report.groups.iter().map(|g| g.units.len()).sum();
-        let prepared =
-            chiso_services::reports::results_report(&report, &issuer, clock.now()).map_err(app)?;
+        let prepared = chiso_services::reports::results_report(&report, None, &issuer, clock.now())
+            .map_err(app)?;
         crate::pdf_reports::write_pdf(prepared, out).await?;
         println!(
             "Đã ghi báo cáo {} ({} đơn vị, {what}).",

@@ -180,3 +180,48 @@ pub struct Round {
     /// What was asked and answered.
     pub lines: Vec<String>,
 }
+
+/// A unit's result sheet: what its page on the results portal shows, on paper — its totals,
+/// its history and every area, criterion and sub-criterion next to its group's mean and best.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitResultReport {
+    /// Issuer (the body that published the results), date and title.
+    pub heading: Heading,
+    /// A warning printed in red (results not yet published); empty when none.
+    pub warning: String,
+    /// Opening paragraphs (the strongest and weakest criteria, the streaks).
+    pub intro: Vec<String>,
+    /// Totals, rank and class.
+    pub facts: Vec<Fact>,
+    /// The history of the unit's index as standalone SVG, when it has more than one year.
+    pub chart_svg: Option<String>,
+    /// True when the group's mean and best columns are printed.
+    pub benchmarks: bool,
+    /// The index set's tree, in order.
+    pub rows: Vec<UnitNodeRow>,
+    /// Where the sheet is sent.
+    pub recipients: Vec<String>,
+    /// Who signs.
+    pub signature: Signature,
+}
+
+/// One node of a unit's result sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitNodeRow {
+    /// The node's code (`1.2.3`).
+    pub code: String,
+    /// Its title.
+    pub title: String,
+    /// Depth in the tree, 0 for an area; areas are set in bold.
+    pub depth: u8,
+    /// Maximum points.
+    pub max: String,
+    /// Points obtained.
+    pub points: String,
+    /// Points as a share of the maximum, in percent.
+    pub share: String,
+    /// The group's mean points (empty when not printed).
+    pub mean: String,
+    /// The group's best points (empty when not printed).
+    pub best: String,
+}

@@ -1,5 +1,5 @@
-//! The printed reports of chiso as PDF: the period's results report, a unit's self-assessment
-//! report and the appraisal minutes of a unit, typeset with typst in the layout of Vietnamese
+//! The printed reports of chiso as PDF: the period's results report, a unit's result sheet, a
+//! unit's self-assessment report and the appraisal minutes of a unit, typeset with typst in the layout of Vietnamese
 //! administrative documents (Nghị định 30/2020/NĐ-CP: quốc hiệu and tiêu ngữ, the issuing
 //! body on the left, place and date, title, signature block).
 //!
@@ -16,7 +16,7 @@ pub mod poppler;
 
 pub use documents::{
     AppraisalMinutes, AppraisalRow, CriterionRow, Fact, Heading, ResultsGroup, ResultsReport,
-    ResultsRow, Round, SelfAssessmentReport, Signature,
+    ResultsRow, Round, SelfAssessmentReport, Signature, UnitNodeRow, UnitResultReport,
 };
 
 use std::sync::LazyLock;
@@ -57,6 +57,7 @@ const COMMON: &str = include_str!("../templates/common.typ");
 const RESULTS: &str = include_str!("../templates/results.typ");
 const SELF_ASSESSMENT: &str = include_str!("../templates/self_assessment.typ");
 const MINUTES: &str = include_str!("../templates/minutes.typ");
+const UNIT_RESULT: &str = include_str!("../templates/unit_result.typ");
 
 /// One engine for the process: parsing the fonts and templates once, not per report.
 static ENGINE: LazyLock<TypstEngine<TypstTemplateCollection>> = LazyLock::new(|| {
@@ -72,6 +73,7 @@ static ENGINE: LazyLock<TypstEngine<TypstTemplateCollection>> = LazyLock::new(||
             ("results.typ", RESULTS),
             ("self_assessment.typ", SELF_ASSESSMENT),
             ("minutes.typ", MINUTES),
+            ("unit_result.typ", UNIT_RESULT),
         ])
         .build()
 });
@@ -113,6 +115,16 @@ impl Document for AppraisalMinutes {
     }
 }
 
+impl Document for UnitResultReport {
+    const TEMPLATE: &'static str = "unit_result.typ";
+    fn size(&self) -> (usize, usize) {
+        (
+            self.rows.len(),
+            self.chart_svg.as_ref().map_or(0, String::len),
+        )
+    }
+}
+
 /// Typesets `doc` with its template and writes it as PDF.
 fn render<D: Document>(doc: &D) -> Result<Vec<u8>, PdfError> {
     let (rows, chart_bytes) = doc.size();
@@ -149,6 +161,11 @@ pub fn self_assessment_report(doc: &SelfAssessmentReport) -> Result<Vec<u8>, Pdf
 
 /// The appraisal minutes of a unit as PDF.
 pub fn appraisal_minutes(doc: &AppraisalMinutes) -> Result<Vec<u8>, PdfError> {
+    render(doc)
+}
+
+/// A unit's result sheet as PDF.
+pub fn unit_result_report(doc: &UnitResultReport) -> Result<Vec<u8>, PdfError> {
     render(doc)
 }
 

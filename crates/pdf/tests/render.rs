@@ -6,7 +6,8 @@ use chiso_domain::fmt::vi_decimal;
 use chiso_pdf::poppler::{fonts, pages_text, text};
 use chiso_pdf::{
     AppraisalMinutes, AppraisalRow, CriterionRow, Fact, Heading, PdfError, ResultsGroup,
-    ResultsReport, ResultsRow, Round, SelfAssessmentReport, Signature,
+    ResultsReport, ResultsRow, Round, SelfAssessmentReport, Signature, UnitNodeRow,
+    UnitResultReport,
 };
 use rust_decimal::Decimal;
 
@@ -308,6 +309,103 @@ fn appraisal_minutes_set_own_and_appraised_points_side_by_side_with_reasons() {
         assert!(t.contains(expected), "{expected:?} missing from:\n{t}");
     }
     assert!(fonts(&pdf).iter().all(|f| f.embedded));
+}
+
+fn unit_sheet(benchmarks: bool) -> UnitResultReport {
+    UnitResultReport {
+        heading: heading(
+            "Kết quả",
+            "Chỉ số cải cách hành chính năm 2024 của UBND xã Yên Phong",
+        ),
+        warning: String::new(),
+        intro: vec!["Mạnh nhất: 1 Công tác chỉ đạo, điều hành (95,00 %).".into()],
+        facts: vec![
+            Fact {
+                label: "Chỉ số".into(),
+                value: "89,83".into(),
+            },
+            Fact {
+                label: "Xếp hạng trong nhóm".into(),
+                value: "3/17".into(),
+            },
+        ],
+        chart_svg: Some(chiso_charts::line_chart(
+            &[
+                chiso_charts::LinePoint {
+                    label: "2023".into(),
+                    value: Decimal::new(8_512, 2),
+                    value_label: "85,12".into(),
+                    note: Some("5/17".into()),
+                    fill: chiso_charts::class_fill(Some(1)).into(),
+                },
+                chiso_charts::LinePoint {
+                    label: "2024".into(),
+                    value: Decimal::new(8_983, 2),
+                    value_label: "89,83".into(),
+                    note: Some("3/17".into()),
+                    fill: chiso_charts::class_fill(Some(1)).into(),
+                },
+            ],
+            &chiso_charts::LineChartOptions {
+                title: "Chỉ số qua các năm".into(),
+                description: "2023: 85,12; 2024: 89,83".into(),
+                ..Default::default()
+            },
+        )),
+        benchmarks,
+        rows: criteria()
+            .into_iter()
+            .map(|(code, title, depth)| UnitNodeRow {
+                code,
+                title,
+                depth,
+                max: "2,00".into(),
+                points: "1,50".into(),
+                share: "75,00".into(),
+                mean: if benchmarks {
+                    "1,72".into()
+                } else {
+                    String::new()
+                },
+                best: if benchmarks {
+                    "2,00".into()
+                } else {
+                    String::new()
+                },
+            })
+            .collect(),
+        recipients: vec!["UBND xã Yên Phong".into()],
+        signature: signature(),
+    }
+}
+
+#[test]
+fn a_unit_result_sheet_prints_every_criterion_beside_its_groups_mean_and_best() {
+    let pdf = chiso_pdf::unit_result_report(&unit_sheet(true)).unwrap();
+    let t = text(&pdf);
+    for expected in [
+        "Độc lập - Tự do - Hạnh phúc",
+        "Chỉ số cải cách hành chính năm 2024 của UBND xã Yên Phong",
+        "Chỉ số: 89,83",
+        "Xếp hạng trong nhóm: 3/17",
+        "Chỉ số (%) qua các năm",
+        "Công khai thủ tục hành chính đúng quy định",
+        "Trung bình nhóm",
+        "Cao nhất nhóm",
+        "1,72",
+        "Trang 1/",
+    ] {
+        assert!(t.contains(expected), "{expected:?} missing from:\n{t}");
+    }
+    assert!(fonts(&pdf).iter().all(|f| f.embedded));
+}
+
+#[test]
+fn a_unit_result_sheet_without_the_groups_figures_leaves_their_columns_out() {
+    let pdf = chiso_pdf::unit_result_report(&unit_sheet(false)).unwrap();
+    let t = text(&pdf);
+    assert!(t.contains("Kế hoạch cải cách hành chính năm"), "{t}");
+    assert!(!t.contains("Trung bình nhóm"), "{t}");
 }
 
 #[test]

@@ -76,6 +76,19 @@ impl UnitProfile {
     pub fn strongest_weakest(&self) -> Option<(&NodeFigure, &NodeFigure)> {
         analysis::strongest_weakest(&self.figures)
     }
+
+    /// The rank the unit holds and for how many consecutive years. The engine counts years at
+    /// rank 1 through every computed year, the history only the published ones: the longer
+    /// run is the true one.
+    pub fn rank_streak(&self) -> Option<(u32, u32)> {
+        let u = &self.report.result;
+        let engine_rank1 = (u.rank == Some(1)).then_some(u.streak);
+        match (self.streaks.rank, engine_rank1) {
+            (Some((1, n)), Some(e)) => Some((1, n.max(e))),
+            (None, Some(e)) => Some((1, e)),
+            (s, _) => s,
+        }
+    }
 }
 
 /// The profile of `unit` in `period` (version `version`, latest when `None`), readable by

@@ -21,14 +21,16 @@ use chiso_domain::workflow::{AssessmentState, VN_OFFSET};
 use chiso_domain::{GroupName, IndexSet, Node, NodeCode, PeriodCode, Points, UnitCode};
 use chiso_pdf::{
     AppraisalMinutes, AppraisalRow, CriterionRow, Fact, Heading, ResultsGroup, ResultsReport,
-    ResultsRow, Round, SelfAssessmentReport, Signature,
+    ResultsRow, Round, SelfAssessmentReport, Signature, UnitNodeRow, UnitResultReport,
 };
 use chiso_store::Db;
+use chiso_store::publications::Publication;
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
+use crate::analysis::UnitProfile;
 use crate::dossier::{self, Dossier};
-use crate::downloads::{Download, results_stem};
+use crate::downloads::{Download, results_stem, unit_stem};
 use crate::error::{ServiceError, ServiceResult};
 use crate::publication::decision_text;
 use crate::results::{PeriodReport, Source};
@@ -81,6 +83,7 @@ enum Document {
     Results(Box<ResultsReport>),
     SelfAssessment(Box<SelfAssessmentReport>),
     Minutes(Box<AppraisalMinutes>),
+    Unit(Box<UnitResultReport>),
 }
 
 /// Typesets a prepared report: CPU-bound, run it on a blocking thread.
@@ -89,6 +92,7 @@ pub fn render(prepared: Prepared) -> ServiceResult<Download> {
         Document::Results(d) => chiso_pdf::results_report(d),
         Document::SelfAssessment(d) => chiso_pdf::self_assessment_report(d),
         Document::Minutes(d) => chiso_pdf::appraisal_minutes(d),
+        Document::Unit(d) => chiso_pdf::unit_result_report(d),
     }
     .map_err(ServiceError::internal)?;
     Ok(Download {
@@ -127,15 +131,21 @@ fn issuer_signature(issuer: &ReportIssuer) -> Signature {
     }
 }
 
-/// The period's results report from `report`, the one its results page shows: the file name
-/// is the results page's stem (`chi-so-cchc-2024`, with `-phien-ban-N` for an older
-/// version) behind `bao-cao-`. `results_not_computed` before results exist.
+/// The period's results report from `report`, the one its results page shows, of every group
+/// or of `group` only: the file name is [`results_report_name`]. `results_not_published`
+/// before results exist.
 pub fn results_report(
     report: &PeriodReport,
+    group: Option<&GroupName>,
     issuer: &ReportIssuer,
     now: OffsetDateTime,
 ) -> ServiceResult<Prepared> {
-    if !report.computed || report.groups.iter().all(|g| g.units.is_empty()) {
+    let shown: Vec<&crate::results::GroupReport> = report
+        .groups
+        .iter()
+        .filter(|g| !g.units.is_empty() && group.is_none_or(|only| &g.group == only))
+        .collect();
+    if !report.computed || shown.is_empty() {
         return Err(ServiceError::new(crate::codes::RESULTS_NOT_PUBLISHED)
             .arg("period", &report.period.code));
     }
@@ -144,32 +154,29 @@ pub fn results_report(
     let mut subtitle = Vec::new();
     let warning = match publication {
         Some(p) => {
-            let mut line = format!("(Kèm theo {})", decision_text(&p.decision, p.decided_on));
-            if p.version > 1 {
-                line = format!(
-                    "(Kèm theo {}, phiên bản {})",
-                    decision_text(&p.decision, p.decided_on),
-                    p.version
-                );
-            }
-            subtitle.push(line);
+            subtitle.push(attached_to(p));
             String::new()
         }
-        None => "KẾT QUẢ CHƯA CÔNG BỐ — TÀI LIỆU MẬT, CHỈ DÙNG NỘI BỘ".to_owned(),
+        None => UNPUBLISHED.to_owned(),
     };
-    let units: usize = report.groups.iter().map(|g| g.units.len()).sum();
-    let intro = vec![format!(
-        "{} báo cáo kết quả xác định Chỉ số cải cách hành chính {} của {} đơn vị, \
-         chia theo {} nhóm, như sau:",
-        issuer.issuer,
-        report.period.name,
-        vi_int(i64::try_from(units).unwrap_or(i64::MAX)),
-        vi_int(i64::try_from(report.groups.len()).unwrap_or(i64::MAX)),
-    )];
-    let groups = report
-        .groups
+    let units: usize = shown.iter().map(|g| g.units.len()).sum();
+    let units = vi_int(i64::try_from(units).unwrap_or(i64::MAX));
+    let intro = vec![match group {
+        None => format!(
+            "{} báo cáo kết quả xác định Chỉ số cải cách hành chính {} của {units} đơn vị, \
+             chia theo {} nhóm, như sau:",
+            issuer.issuer,
+            report.period.name,
+            vi_int(i64::try_from(report.groups.len()).unwrap_or(i64::MAX)),
+        ),
+        Some(group) => format!(
+            "{} báo cáo kết quả xác định Chỉ số cải cách hành chính {} của {units} đơn vị \
+             thuộc nhóm {group}, như sau:",
+            issuer.issuer, report.period.name,
+        ),
+    }];
+    let groups = shown
         .iter()
-        .filter(|g| !g.units.is_empty())
         .map(|g| results_group(g.set.as_deref(), &g.group, g))
         .collect();
     let document = ResultsReport {
@@ -179,7 +186,13 @@ pub fn results_report(
             number: "Số:      /BC".to_owned(),
             place_date: date_line(issuer, day),
             kind: "Báo cáo".to_owned(),
-            title: format!("Kết quả Chỉ số cải cách hành chính {}", report.period.name),
+            title: match group {
+                None => format!("Kết quả Chỉ số cải cách hành chính {}", report.period.name),
+                Some(g) => format!(
+                    "Kết quả Chỉ số cải cách hành chính {} — {g}",
+                    report.period.name
+                ),
+            },
             subtitle,
         },
         warning,
@@ -193,10 +206,24 @@ pub fn results_report(
         signature: issuer_signature(issuer),
     };
     Ok(Prepared {
-        name: format!("bao-cao-{}.pdf", results_stem(report, None)),
+        name: results_report_name(report, group),
         public: publication.is_some(),
         document: Document::Results(Box::new(document)),
     })
+}
+
+/// The warning over results printed before their publication.
+const UNPUBLISHED: &str = "KẾT QUẢ CHƯA CÔNG BỐ — TÀI LIỆU MẬT, CHỈ DÙNG NỘI BỘ";
+
+/// The line under a results document's title: the decision it goes with, and the version
+/// when the results were corrected.
+fn attached_to(p: &Publication) -> String {
+    let decision = decision_text(&p.decision, p.decided_on);
+    if p.version > 1 {
+        format!("(Kèm theo {decision}, phiên bản {})", p.version)
+    } else {
+        format!("(Kèm theo {decision})")
+    }
 }
 
 /// The most units a ranking chart draws one bar each for: beyond it the bars of a printed page
@@ -714,9 +741,189 @@ fn minutes_of(f: &UnitFile, issuer: &ReportIssuer, now: OffsetDateTime) -> Prepa
     }
 }
 
-/// The name of the period's results report as its page links it.
-pub fn results_report_name(report: &PeriodReport) -> String {
-    format!("bao-cao-{}.pdf", results_stem(report, None))
+/// A unit's result sheet from its profile — what its page on the results portal shows, the
+/// same snapshot under the same access rules ([`crate::analysis::unit_profile`]): totals,
+/// rank and class, the history of its index, and every area, criterion and sub-criterion with
+/// the group's mean and best when the reader may compare. The file name is the unit page's
+/// download stem (`chi-so-cchc-2024-so-tai-chinh.pdf`).
+pub fn unit_result_report(
+    profile: &UnitProfile,
+    issuer: &ReportIssuer,
+    now: OffsetDateTime,
+) -> Prepared {
+    let r = &profile.report;
+    let u = &r.result;
+    let set = r.set.as_deref();
+    let publication = r.source.publication();
+    let day = publication.map_or_else(|| vn_date(now), |p| p.decided_on);
+    let subtitle = publication.map(attached_to).into_iter().collect();
+    let warning = if publication.is_none() {
+        UNPUBLISHED.to_owned()
+    } else {
+        String::new()
+    };
+    let mut facts = vec![
+        fact("Nhóm", u.group.to_string()),
+        fact("Điểm đạt / tối đa", format!("{} / {}", u.total, u.max)),
+        fact("Chỉ số (%)", vi_decimal(u.index, 2)),
+    ];
+    if let Some(class) = &u.class {
+        facts.push(fact("Xếp loại", class.clone()));
+    }
+    facts.push(fact(
+        "Xếp hạng trong nhóm",
+        u.rank.map_or_else(
+            || "không xếp hạng".to_owned(),
+            |rank| format!("{rank}/{}", u.group_size),
+        ),
+    ));
+    if let Some(delta) = u.delta_index {
+        facts.push(fact("Tăng/giảm chỉ số so với năm trước", vi_delta(delta)));
+    }
+    let mut intro = Vec::new();
+    if let Some((strong, weak)) = profile.strongest_weakest() {
+        let named = |f: &chiso_domain::analysis::NodeFigure| {
+            let title = set
+                .and_then(|s| s.find(&f.code))
+                .map(|n| n.title.clone())
+                .unwrap_or_default();
+            format!("{} {title}", f.code).trim_end().to_owned()
+        };
+        let share = |f: &chiso_domain::analysis::NodeFigure| {
+            f.share()
+                .map_or_else(|| "—".to_owned(), |s| vi_decimal(s, 2))
+        };
+        intro.push(format!(
+            "Tiêu chí đạt tỷ lệ điểm cao nhất: {} ({} % điểm tối đa); thấp nhất: {} ({} %).",
+            named(strong),
+            share(strong),
+            named(weak),
+            share(weak),
+        ));
+    }
+    if let Some((rank, n)) = profile.rank_streak().filter(|(_, n)| *n >= 2) {
+        intro.push(format!("Hạng {rank}: {n} năm liên tiếp."));
+    }
+    if let Some((class, n)) = profile.streaks.class.as_ref().filter(|(_, n)| *n >= 2) {
+        intro.push(format!("Xếp loại {class}: {n} năm liên tiếp."));
+    }
+    let chart_svg = (profile.history.len() >= 2).then(|| history_chart(profile));
+    let benchmarks = profile.benchmarks.as_ref();
+    let rows = profile
+        .figures
+        .iter()
+        .map(|f| {
+            let b = benchmarks.and_then(|m| m.get(&f.code));
+            let shown = f.applicable || !f.max.0.is_zero();
+            UnitNodeRow {
+                code: f.code.to_string(),
+                title: set
+                    .and_then(|s| s.find(&f.code))
+                    .map(|n| n.title.clone())
+                    .unwrap_or_default(),
+                depth: u8::try_from(f.depth.saturating_sub(1)).unwrap_or(u8::MAX),
+                max: if shown {
+                    f.max.to_string()
+                } else {
+                    "—".to_owned()
+                },
+                points: f.points.to_string(),
+                share: f
+                    .share()
+                    .filter(|_| f.applicable)
+                    .map_or_else(|| "—".to_owned(), |s| vi_decimal(s, 2)),
+                mean: b.map(|b| vi_decimal(b.mean, 2)).unwrap_or_default(),
+                best: b.map(|b| vi_decimal(b.best, 2)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let document = UnitResultReport {
+        heading: Heading {
+            above: issuer.province.clone(),
+            issuer: issuer.issuer.clone(),
+            number: String::new(),
+            place_date: date_line(issuer, day),
+            kind: "Kết quả".to_owned(),
+            title: format!(
+                "Chỉ số cải cách hành chính năm {} của {}",
+                r.period.year, u.name
+            ),
+            subtitle,
+        },
+        warning,
+        intro,
+        facts,
+        chart_svg,
+        benchmarks: benchmarks.is_some(),
+        rows,
+        recipients: vec![u.name.clone(), "Lưu: VT.".to_owned()],
+        signature: issuer_signature(issuer),
+    };
+    Prepared {
+        name: unit_result_report_name(r),
+        public: publication.is_some(),
+        document: Document::Unit(Box::new(document)),
+    }
+}
+
+/// The name of a unit's result sheet: its page's download stem, `.pdf`.
+pub fn unit_result_report_name(report: &crate::results::UnitReport) -> String {
+    format!("{}.pdf", unit_stem(report))
+}
+
+/// The unit's index over the years, points coloured by class, rank under each year.
+fn history_chart(profile: &UnitProfile) -> String {
+    let u = &profile.report.result;
+    let set = profile.report.set.as_deref();
+    let points: Vec<chiso_charts::LinePoint> = profile
+        .history
+        .iter()
+        .map(|h| chiso_charts::LinePoint {
+            label: h.point.year.to_string(),
+            value: h.point.index,
+            value_label: vi_decimal(h.point.index, 2),
+            note: h.point.rank.map(|rank| match h.group_size {
+                Some(size) => format!("{rank}/{size}"),
+                None => rank.to_string(),
+            }),
+            fill: chiso_charts::class_fill(class_band(set, &u.group, h.point.class.as_deref()))
+                .to_owned(),
+        })
+        .collect();
+    let description = profile
+        .history
+        .iter()
+        .map(|h| format!("{}: {}", h.point.year, vi_decimal(h.point.index, 2)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    chiso_charts::line_chart(
+        &points,
+        &chiso_charts::LineChartOptions {
+            title: "Chỉ số (%) qua các năm".to_owned(),
+            description,
+            ..Default::default()
+        },
+    )
+}
+
+/// The name of the period's results report (or of one group's) as its page links it: the
+/// results page's stem (`chi-so-cchc-2024-so-ban-nganh`) behind `bao-cao-`.
+pub fn results_report_name(report: &PeriodReport, group: Option<&GroupName>) -> String {
+    format!("bao-cao-{}.pdf", results_stem(report, group))
+}
+
+/// The group of the period's results report named `file` (`None` for the whole period's), or
+/// nothing when no report of `report` has that name.
+pub fn match_results_report(report: &PeriodReport, file: &str) -> Option<Option<GroupName>> {
+    if file == results_report_name(report, None) {
+        return Some(None);
+    }
+    report
+        .groups
+        .iter()
+        .filter(|g| !g.units.is_empty())
+        .find(|g| results_report_name(report, Some(&g.group)) == file)
+        .map(|g| Some(g.group.clone()))
 }
 
 /// True when `report` has results a report can be made of (what [`results_report`] accepts).

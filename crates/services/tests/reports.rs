@@ -52,7 +52,7 @@ async fn the_results_report_of_a_published_period_prints_its_snapshot() {
         let report = results::period_report(&t.db, &Principal::anonymous(), &code, None)
             .await
             .expect("published results");
-        let prepared = reports::results_report(&report, &issuer(), NOW).expect("a report");
+        let prepared = reports::results_report(&report, None, &issuer(), NOW).expect("a report");
         assert_eq!(prepared.name, "bao-cao-chi-so-cchc-2025.pdf");
         assert!(prepared.public);
         let file = reports::render(prepared).expect("typeset");
@@ -429,7 +429,7 @@ async fn page_one_of_each_report_is_drawn_for_the_user_guide() {
     let report = results::period_report(&t.db, &Principal::anonymous(), &code, None)
         .await
         .unwrap();
-    let pdf = reports::render(reports::results_report(&report, &issuer(), NOW).unwrap())
+    let pdf = reports::render(reports::results_report(&report, None, &issuer(), NOW).unwrap())
         .unwrap()
         .bytes;
     chiso_pdf::poppler::first_page_png(&pdf, 60, &shots.join("pdf-bao-cao-ket-qua.png"));

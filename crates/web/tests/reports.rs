@@ -70,17 +70,23 @@ async fn start(backend: &common::Backend) -> TestApp {
     app
 }
 
-/// The `href` of the page's PDF download link, if any.
+/// The `href` of the page's first PDF download link, if any.
 fn pdf_link(page: &str) -> Option<String> {
+    pdf_links(page).into_iter().next()
+}
+
+/// The `href` of every PDF download link of the page, in order.
+fn pdf_links(page: &str) -> Vec<String> {
     page.split("<a href=\"")
         .skip(1)
-        .find(|chunk| {
+        .filter(|chunk| {
             chunk
                 .split('>')
                 .next()
                 .is_some_and(|tag| tag.contains("download-pdf"))
         })
         .map(|chunk| chunk.split('"').next().unwrap_or("").replace("&amp;", "&"))
+        .collect()
 }
 
 /// A PDF sent as an attachment named `name`.
@@ -126,6 +132,91 @@ async fn a_published_period_offers_a_pdf_of_what_its_page_shows() {
         // The figures of the page, the Vietnamese way.
         page.assert_has(&["89,83", "96,89"]);
         assert!(fonts(&r.bytes).iter().all(|f| f.embedded));
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn each_group_and_each_unit_page_offers_its_own_pdf() {
+    for backend in backends() {
+        let app = start(&backend).await;
+        fixtures::publish_2024(app.db()).await;
+        let mut anonymous = Browser::new(&app.base);
+        let page = anonymous.page("/ky/2024").await;
+        let links = pdf_links(&page.body);
+        let group = "/ky/2024/tai-ve/bao-cao-chi-so-cchc-2024-ubnd-cap-huyen.pdf";
+        assert!(
+            links.iter().any(|l| l == group),
+            "[{}] {links:?}",
+            backend.name()
+        );
+        let r = anonymous.get(group).await;
+        assert_pdf(&r, "bao-cao-chi-so-cchc-2024-ubnd-cap-huyen.pdf");
+        let s = text(&r.bytes);
+        for expected in ["UBND cấp huyện", "Thành phố Mẫu", "96,89", "Hoàng Minh Đức"]
+        {
+            assert!(s.contains(expected), "{expected:?} missing from:\n{s}");
+        }
+        assert!(!s.contains("Sở Tư pháp"), "only the group's units: {s}");
+
+        let page = anonymous.page("/ky/2024/don-vi/SNV").await;
+        let link = "/ky/2024/don-vi/SNV/tai-ve/chi-so-cchc-2024-so-noi-vu.pdf";
+        assert_eq!(pdf_links(&page.body), [link]);
+        page.assert_has(&["Phiếu kết quả của đơn vị (.pdf)"]);
+        let r = anonymous.get(link).await;
+        assert_pdf(&r, "chi-so-cchc-2024-so-noi-vu.pdf");
+        assert_eq!(r.headers["cache-control"], "public, max-age=300");
+        let s = text(&r.bytes);
+        for expected in [
+            "Chỉ số cải cách hành chính năm 2024 của Sở Nội vụ",
+            "Kèm theo Quyết định số 567/QĐ-UBND ngày 20/03/2025",
+            "Chỉ số (%): 89,83",
+            "Xếp hạng trong nhóm: 1/3",
+            "Trung bình nhóm",
+            "Cao nhất nhóm",
+            "Trang 1/",
+        ] {
+            assert!(s.contains(expected), "{expected:?} missing from:\n{s}");
+        }
+        assert!(fonts(&r.bytes).iter().all(|f| f.embedded));
+
+        // Names no page links are not found, before any typesetting.
+        for wrong in [
+            "/ky/2024/tai-ve/bao-cao-chi-so-cchc-2024-khong-co.pdf",
+            "/ky/2024/don-vi/SNV/tai-ve/chi-so-cchc-2024-so-tu-phap.pdf",
+            "/ky/2024/don-vi/SNV/tai-ve/chi-so-cchc-2024-so-noi-vu.exe",
+        ] {
+            assert_eq!(
+                anonymous.get(wrong).await.status,
+                StatusCode::NOT_FOUND,
+                "{wrong}"
+            );
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_units_result_sheet_before_publication_goes_to_its_people_without_the_groups_figures() {
+    for backend in backends() {
+        let app = start(&backend).await;
+        let link = "/ky/2024/don-vi/SNV/tai-ve/chi-so-cchc-2024-so-noi-vu.pdf";
+        let mut anonymous = Browser::new(&app.base);
+        assert_eq!(anonymous.get(link).await.status, StatusCode::NOT_FOUND);
+        let mut other = Browser::signed_in(&app.base, "cb.stp", PASSWORD).await;
+        assert_ne!(other.get(link).await.status, StatusCode::OK);
+
+        let mut officer = Browser::signed_in(&app.base, "cb.snv", PASSWORD).await;
+        let r = officer.get(link).await;
+        assert_pdf(&r, "chi-so-cchc-2024-so-noi-vu.pdf");
+        assert_eq!(r.headers["cache-control"], "private, no-store");
+        let s = text(&r.bytes);
+        assert!(s.contains("KẾT QUẢ CHƯA CÔNG BỐ"), "{s}");
+        assert!(!s.contains("Trung bình nhóm"), "{s}");
+
+        let mut admin = Browser::signed_in(&app.base, "admin", PASSWORD).await;
+        let s = text(&admin.get(link).await.bytes);
+        assert!(s.contains("Trung bình nhóm"), "the staff compare: {s}");
         app.stop().await;
     }
 }

@@ -1,5 +1,6 @@
 //! Downloads of what a results page shows: the period's (or one group's) results as the
-//! official Excel workbook, CSV and JSON, and a unit's result as XLSX, CSV and JSON. Each
+//! official Excel workbook, CSV, JSON and the printed results report (PDF), and a unit's
+//! result as XLSX, CSV, JSON and its printed result sheet (PDF). Each
 //! file is made from the report its page is made from — the same version (`?phien-ban=N`),
 //! the same access rules — by [`chiso_services::downloads`]; this module only routes, links
 //! and sends them.
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chiso_domain::GroupName;
 use chiso_services::downloads::{self, Download, FileKind};
+use chiso_services::{analysis, reports};
 
 use super::{PageCtx, VersionQuery};
 use crate::auth::CurrentUser;
@@ -34,7 +36,12 @@ fn plausible(file: &str) -> bool {
     file.len() <= 200
         && file
             .rsplit_once('.')
-            .is_some_and(|(_, ext)| FileKind::from_ext(ext).is_some())
+            .is_some_and(|(_, ext)| FileKind::from_ext(ext).is_some() || ext == "pdf")
+}
+
+/// A printed report rather than a data file.
+fn is_pdf(file: &str) -> bool {
+    file.ends_with(".pdf")
 }
 
 /// `GET /ky/{period}/tai-ve/{file}`: the period's results, or one group's, as a file.
@@ -50,6 +57,22 @@ async fn period_file(
     }
     let version = service::parse_version(&period, q.version.as_deref())?;
     let report = service::period_report(state.db(), &current.principal(), &period, version).await?;
+    if is_pdf(&file) {
+        let Some(group) = reports::match_results_report(&report, &file) else {
+            return Err(AppError::PageNotFound);
+        };
+        if !reports::has_results_report(&report) {
+            return Err(AppError::PageNotFound);
+        }
+        let config = state.config();
+        let prepared = reports::results_report(
+            &report,
+            group.as_ref(),
+            &config.report_issuer,
+            config.clock.now(),
+        )?;
+        return super::reports::typeset(prepared).await;
+    }
     let Some((group, kind)) = downloads::match_results_file(&report, &file) else {
         return Err(AppError::PageNotFound);
     };
@@ -77,6 +100,18 @@ async fn unit_file(
         return Err(AppError::PageNotFound);
     }
     let version = service::parse_version(&period, q.version.as_deref())?;
+    if is_pdf(&file) {
+        let profile =
+            analysis::unit_profile(state.db(), &current.principal(), &period, &unit, version)
+                .await?;
+        if file != reports::unit_result_report_name(&profile.report) {
+            return Err(AppError::PageNotFound);
+        }
+        let config = state.config();
+        let prepared =
+            reports::unit_result_report(&profile, &config.report_issuer, config.clock.now());
+        return super::reports::typeset(prepared).await;
+    }
     let report =
         service::unit_report(state.db(), &current.principal(), &period, &unit, version).await?;
     let Some((stem, ext)) = file.rsplit_once('.') else {
@@ -130,7 +165,8 @@ pub(crate) struct DownloadBlock {
     /// "Tải kết quả" or "Tải kết quả nhóm …".
     pub title: String,
     pub links: Vec<FileLink>,
-    /// The printed results report (PDF), on the page of a whole period.
+    /// The printed report (PDF): the results report of the period or the group, a unit's
+    /// result sheet.
     pub pdf: Option<FileLink>,
     /// The period's methodology page, linked next to the downloads.
     pub methodology: Option<String>,
@@ -217,7 +253,19 @@ pub(crate) fn group_block(ctx: &PageCtx, r: &PeriodReport, group: &GroupName) ->
             &downloads::results_stem(r, Some(group)),
             &version_query(&r.source),
         ),
-        pdf: None,
+        pdf: r
+            .groups
+            .iter()
+            .any(|g| &g.group == group && !g.units.is_empty())
+            .then(|| {
+                let name = reports::results_report_name(r, Some(group));
+                FileLink {
+                    label: ctx.t("downloads.pdf").to_owned(),
+                    href: format!("{base}/tai-ve/{name}{}", version_query(&r.source)),
+                    name,
+                    kind: "pdf",
+                }
+            }),
         methodology: None,
     }
 }
@@ -238,7 +286,15 @@ pub(crate) fn unit_block(ctx: &PageCtx, r: &UnitReport) -> DownloadBlock {
             &downloads::unit_stem(r),
             &version_query(&r.source),
         ),
-        pdf: None,
+        pdf: Some({
+            let name = reports::unit_result_report_name(r);
+            FileLink {
+                label: ctx.t("downloads.unit_pdf").to_owned(),
+                href: format!("{base}/tai-ve/{name}{}", version_query(&r.source)),
+                name,
+                kind: "pdf",
+            }
+        }),
         methodology: Some(methodology_href(period)),
     }
 }

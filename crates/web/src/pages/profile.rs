@@ -160,15 +160,7 @@ impl ProfileView {
             )
         });
         let mut badges = Vec::new();
-        // The engine counts years at rank 1 through every computed year, the history only
-        // the published ones: the longer run is the true one.
-        let engine_rank1 = (u.rank == Some(1)).then_some(u.streak);
-        let rank_streak = match (p.streaks.rank, engine_rank1) {
-            (Some((1, n)), Some(e)) => Some((1, n.max(e))),
-            (None, Some(e)) => Some((1, e)),
-            (s, _) => s,
-        };
-        if let Some((rank, n)) = rank_streak.filter(|(_, n)| *n >= 2) {
+        if let Some((rank, n)) = p.rank_streak().filter(|(_, n)| *n >= 2) {
             badges.push(ctx.lang.tf(
                 "profile.rank_streak",
                 &[("rank", &rank.to_string()), ("n", &n.to_string())],

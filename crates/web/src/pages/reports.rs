@@ -29,7 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// Typesets on a blocking thread: a report takes a good part of a second of CPU.
-async fn typeset(prepared: Prepared) -> Result<Response, AppError> {
+pub(super) async fn typeset(prepared: Prepared) -> Result<Response, AppError> {
     let file = tokio::task::spawn_blocking(move || reports::render(prepared))
         .await
         .map_err(|e| AppError::Service(chiso_services::ServiceError::internal(e)))??;
@@ -51,7 +51,8 @@ async fn results_report(
         return Err(AppError::PageNotFound);
     }
     let config = state.config();
-    let prepared = reports::results_report(&report, &config.report_issuer, config.clock.now())?;
+    let prepared =
+        reports::results_report(&report, None, &config.report_issuer, config.clock.now())?;
     typeset(prepared).await
 }
 
@@ -108,7 +109,7 @@ pub(crate) fn results_link(label: String, r: &PeriodReport) -> Option<FileLink> 
                 "/ky/{}/bao-cao-ket-qua.pdf{query}",
                 format::segment(r.period.code.as_str())
             ),
-            name: reports::results_report_name(r),
+            name: reports::results_report_name(r, None),
             kind: "pdf",
         }
     })

@@ -22,9 +22,26 @@ pub async fn compute_period(
     actor: &Actor,
     at: OffsetDateTime,
 ) -> ServiceResult<PeriodResults> {
-    let out = compute_stored(db, period).await?;
+    let started = std::time::Instant::now();
+    let basis = PeriodBasis::load(db, period).await?;
+    let inputs = scores::inputs(db, period).await?;
+    let read = started.elapsed();
+    let out = basis.compute_values(inputs.into_iter().map(|u| (u.unit, u.values)).collect())?;
+    let computed = started.elapsed();
     results::save(db, period, &out, actor, at).await?;
+    // The split of a recomputation, for the national benchmarks (docs/performance.md).
+    tracing::info!(
+        read_us = micros(read),
+        compute_us = micros(computed - read),
+        write_us = micros(started.elapsed() - computed),
+        units = out.units.len(),
+        "period recomputed"
+    );
     Ok(out)
+}
+
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Computes `period` from what is stored without saving anything: what [`compute_period`]

@@ -574,24 +574,31 @@ pub async fn for_unit(
 
 /// Every stored input of a period, grouped by unit (units and each unit's leaves in code
 /// order): what a computation reads. The database gathers each unit's inputs into one JSON
-/// array, so a national period comes back as a few thousand rows instead of half a million.
+/// array of `[node, input]` pairs, so a national period comes back as a few thousand rows
+/// instead of half a million.
 #[tracing::instrument(skip_all, fields(period = %period))]
 pub async fn inputs(db: &Db, period: &PeriodCode) -> Result<Vec<UnitInputs>, StoreError> {
     let mut c = db.conn().await?;
     let rows: Vec<(String, String)> =
         match c.ex() {
             Ex::Sqlite(c) => {
+                // The pairs are written as text: node codes need no escaping (letters, digits,
+                // `.`, `-`, `_`) and inputs are stored as valid JSON, so SQLite need not
+                // parse half a million values only to print them again (`json()` took most
+                // of a national recomputation).
                 sqlx::query_as(
-                    "SELECT unit, json_group_array(json_array(node, json(input))) FROM scores \
-                 WHERE period = $1 AND input IS NOT NULL GROUP BY unit",
+                    "SELECT unit, '[' || group_concat('[\"' || node || '\",' || input || ']', ',') \
+                     || ']' FROM scores WHERE period = $1 AND input IS NOT NULL GROUP BY unit",
                 )
                 .bind(period.as_str())
                 .fetch_all(c)
                 .await?
             }
+            // The same on PostgreSQL: jsonb printed as text, joined as text (a third faster
+            // than `json_agg`, which rebuilds each value).
             Ex::Postgres(c) => sqlx::query_as(
-                "SELECT unit, CAST(json_agg(json_build_array(node, input)) AS TEXT) FROM scores \
-                 WHERE period = $1 AND input IS NOT NULL GROUP BY unit",
+                "SELECT unit, '[' || string_agg('[\"' || node || '\",' || input::text || ']', ',') \
+                 || ']' FROM scores WHERE period = $1 AND input IS NOT NULL GROUP BY unit",
             )
             .bind(period.as_str())
             .fetch_all(c)

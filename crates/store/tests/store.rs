@@ -357,6 +357,89 @@ async fn score_changes_are_audited_from_old_to_new_and_unchanged_values_write_no
 }
 
 #[tokio::test]
+async fn a_periods_inputs_come_back_exactly_grouped_by_unit_with_leaves_in_code_order() {
+    for_each_backend(|db| async move {
+        seed(&db).await;
+        let p = period_code("2024");
+        let grade = chiso_domain::GradeCode::parse("T").unwrap();
+        let values = [
+            (
+                "XA-AN-2",
+                "1.10",
+                Some(RawValue::Ratio {
+                    num: dec!(1214),
+                    den: dec!(1309),
+                }),
+            ),
+            ("XA-AN-2", "1.2", Some(RawValue::Percent(dec!(97.50)))),
+            ("XA-AN-2", "1.1", Some(RawValue::Grade(grade.clone()))),
+            ("XA-AN-1", "1.1", Some(RawValue::NotApplicable)),
+            (
+                "XA-AN-1",
+                "1.2",
+                Some(RawValue::Date(time::macros::date!(2024 - 12 - 20))),
+            ),
+            ("XA-AN-1", "1.10", Some(RawValue::Points(dec!(-0.25)))),
+            // A leaf with a note but no value is not an input.
+            ("XA-TAN-AN", "1.1", None),
+        ];
+        let mut changes: Vec<_> = values
+            .iter()
+            .map(|(u, n, v)| change(u, n, v.clone(), None))
+            .collect();
+        changes[6].note = Some("Chưa có \"số liệu\" \\ tháng 12".to_owned());
+        scores::put(&db, &p, &changes, &admin(), T1, "")
+            .await
+            .unwrap();
+
+        let inputs = scores::inputs(&db, &p).await.unwrap();
+        let got: Vec<(&str, Vec<(&str, &RawValue)>)> = inputs
+            .iter()
+            .map(|u| {
+                (
+                    u.unit.as_str(),
+                    u.values.iter().map(|(n, v)| (n.as_str(), v)).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "XA-AN-1",
+                    vec![
+                        ("1.1", &RawValue::NotApplicable),
+                        ("1.2", &RawValue::Date(time::macros::date!(2024 - 12 - 20))),
+                        ("1.10", &RawValue::Points(dec!(-0.25))),
+                    ]
+                ),
+                (
+                    "XA-AN-2",
+                    vec![
+                        ("1.1", &RawValue::Grade(grade)),
+                        ("1.2", &RawValue::Percent(dec!(97.50))),
+                        (
+                            "1.10",
+                            &RawValue::Ratio {
+                                num: dec!(1214),
+                                den: dec!(1309)
+                            }
+                        ),
+                    ]
+                ),
+            ]
+        );
+        assert!(
+            scores::inputs(&db, &period_code("2023"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_stale_expected_version_conflicts() {
     for_each_backend(|db| async move {
         seed(&db).await;

@@ -77,6 +77,19 @@ impl UnitProfile {
         analysis::strongest_weakest(&self.figures)
     }
 
+    /// A node of the unit's set as a reader names it: `3.2 Cải cách tổ chức bộ máy` (its code
+    /// alone when the set does not have it).
+    pub fn named(&self, f: &NodeFigure) -> String {
+        let title = self
+            .report
+            .set
+            .as_deref()
+            .and_then(|s| s.find(&f.code))
+            .map(|n| n.title.as_str())
+            .unwrap_or_default();
+        format!("{} {title}", f.code).trim_end().to_owned()
+    }
+
     /// The rank the unit holds and for how many consecutive years. The engine counts years at
     /// rank 1 through every computed year, the history only the published ones: the longer
     /// run is the true one.

@@ -23,17 +23,14 @@ pub async fn compute_period(
     at: OffsetDateTime,
 ) -> ServiceResult<PeriodResults> {
     let started = std::time::Instant::now();
-    let basis = PeriodBasis::load(db, period).await?;
-    let inputs = scores::inputs(db, period).await?;
-    let read = started.elapsed();
-    let out = basis.compute_values(inputs.into_iter().map(|u| (u.unit, u.values)).collect())?;
+    let (out, read) = read_and_compute(db, period).await?;
     let computed = started.elapsed();
     results::save(db, period, &out, actor, at).await?;
     // The split of a recomputation, for the national benchmarks (docs/performance.md).
     tracing::info!(
         read_us = micros(read),
-        compute_us = micros(computed - read),
-        write_us = micros(started.elapsed() - computed),
+        compute_us = micros(computed.saturating_sub(read)),
+        write_us = micros(started.elapsed().saturating_sub(computed)),
         units = out.units.len(),
         "period recomputed"
     );
@@ -48,9 +45,20 @@ fn micros(d: std::time::Duration) -> u64 {
 /// would store now (used to check that stored results are those of the stored scores).
 #[tracing::instrument(skip_all, fields(period = %period))]
 pub async fn compute_stored(db: &Db, period: &PeriodCode) -> ServiceResult<PeriodResults> {
+    Ok(read_and_compute(db, period).await?.0)
+}
+
+/// The period's results from what is stored, with the time spent reading it.
+async fn read_and_compute(
+    db: &Db,
+    period: &PeriodCode,
+) -> ServiceResult<(PeriodResults, std::time::Duration)> {
+    let started = std::time::Instant::now();
     let basis = PeriodBasis::load(db, period).await?;
     let inputs = scores::inputs(db, period).await?;
-    basis.compute_values(inputs.into_iter().map(|u| (u.unit, u.values)).collect())
+    let read = started.elapsed();
+    let out = basis.compute_values(inputs.into_iter().map(|u| (u.unit, u.values)).collect())?;
+    Ok((out, read))
 }
 
 /// Everything a period's computation needs besides its scores, read once.

@@ -782,22 +782,15 @@ pub fn unit_result_report(
     }
     let mut intro = Vec::new();
     if let Some((strong, weak)) = profile.strongest_weakest() {
-        let named = |f: &chiso_domain::analysis::NodeFigure| {
-            let title = set
-                .and_then(|s| s.find(&f.code))
-                .map(|n| n.title.clone())
-                .unwrap_or_default();
-            format!("{} {title}", f.code).trim_end().to_owned()
-        };
         let share = |f: &chiso_domain::analysis::NodeFigure| {
             f.share()
                 .map_or_else(|| "—".to_owned(), |s| vi_decimal(s, 2))
         };
         intro.push(format!(
             "Tiêu chí đạt tỷ lệ điểm cao nhất: {} ({} % điểm tối đa); thấp nhất: {} ({} %).",
-            named(strong),
+            profile.named(strong),
             share(strong),
-            named(weak),
+            profile.named(weak),
             share(weak),
         ));
     }

@@ -181,7 +181,7 @@ impl DownloadBlock {
 
 /// `?phien-ban=N` when the page shows a version other than the latest, so the file is of
 /// the version the page shows.
-fn version_query(source: &chiso_services::results::Source) -> String {
+pub(super) fn version_query(source: &chiso_services::results::Source) -> String {
     match source.publication() {
         Some(p) if source.superseded() => format!("?phien-ban={}", p.version),
         _ => String::new(),

@@ -134,15 +134,6 @@ fn tree(
     areas
 }
 
-/// "3.2 Cải cách tổ chức bộ máy".
-fn named(set: Option<&IndexSet>, f: &NodeFigure) -> String {
-    let title = set
-        .and_then(|s| s.find(&f.code))
-        .map(|n| n.title.clone())
-        .unwrap_or_default();
-    format!("{} {title}", f.code).trim_end().to_owned()
-}
-
 impl ProfileView {
     pub(crate) fn new(ctx: &PageCtx, p: &UnitProfile) -> Self {
         let r = &p.report;
@@ -152,9 +143,9 @@ impl ProfileView {
             ctx.lang.tf(
                 "profile.strength",
                 &[
-                    ("strong", &named(set, s)),
+                    ("strong", &p.named(s)),
                     ("strong_share", &share(s)),
-                    ("weak", &named(set, w)),
+                    ("weak", &p.named(w)),
                     ("weak_share", &share(w)),
                 ],
             )

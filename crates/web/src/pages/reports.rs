@@ -99,10 +99,7 @@ async fn minutes(
 /// The link to a period's results report for the page showing `r`, when it has results.
 pub(crate) fn results_link(label: String, r: &PeriodReport) -> Option<FileLink> {
     reports::has_results_report(r).then(|| {
-        let query = match r.source.publication() {
-            Some(p) if r.source.superseded() => format!("?phien-ban={}", p.version),
-            _ => String::new(),
-        };
+        let query = super::downloads::version_query(&r.source);
         FileLink {
             label,
             href: format!(

@@ -357,12 +357,56 @@ fn tie_values(ties: &[TieKey], cs: &CompiledSet<'_>, r: &UnitResult) -> Vec<Deci
 /// returned at once so a whole import can be corrected in one round. The set is assumed to
 /// have passed [`IndexSet::validate`].
 pub fn compute(input: ComputeInput<'_>) -> Result<PeriodResults, Vec<ScoreError>> {
+    compute_with(input, None)
+}
+
+/// The areas of a set in which at least one unit computed with it has a value. An area
+/// without any value is left out of everyone's maximum when the set renormalises absent
+/// areas (domain.md §3), so the answer depends on every unit of the set, not on one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreasWithValues(Vec<bool>);
+
+impl AreasWithValues {
+    /// The areas holding at least one of `leaves` (codes of leaves with a value, in any
+    /// order, repeated or not); codes that are not leaves of `set` are ignored.
+    pub fn of_leaves<'a>(set: &IndexSet, leaves: impl IntoIterator<Item = &'a NodeCode>) -> Self {
+        let cs = set.compile();
+        let mut has = vec![false; cs.area_positions().len()];
+        for code in leaves {
+            if let Some(p) = cs.position(code)
+                && cs.nodes()[p].leaf.is_some()
+            {
+                has[cs.nodes()[p].area] = true;
+            }
+        }
+        AreasWithValues(has)
+    }
+}
+
+/// [`compute`] for a part of the units of a set (say one group at a time, to bound the
+/// memory of a national computation), with the areas that hold values across **all** the
+/// set's units: each group's results are then exactly those of computing every unit at once.
+pub fn compute_part(
+    input: ComputeInput<'_>,
+    areas: &AreasWithValues,
+) -> Result<PeriodResults, Vec<ScoreError>> {
+    compute_with(input, Some(areas))
+}
+
+fn compute_with(
+    input: ComputeInput<'_>,
+    areas: Option<&AreasWithValues>,
+) -> Result<PeriodResults, Vec<ScoreError>> {
     let set = input.set;
     let cs = set.compile();
     let mut errors = Vec::new();
     let placed = place_values(&cs, input.units, &mut errors);
 
-    let mut scorer = Scorer::new(&cs, &placed.area_has_value);
+    let area_has_value = match areas {
+        Some(a) if a.0.len() == placed.area_has_value.len() => a.0.as_slice(),
+        _ => placed.area_has_value.as_slice(),
+    };
+    let mut scorer = Scorer::new(&cs, area_has_value);
     let n = cs.leaf_count();
     let mut results: Vec<UnitResult> = Vec::with_capacity(placed.units.len());
     // Each unit's published (2-decimal) index, rounded once and used for class, rank,

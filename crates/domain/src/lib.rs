@@ -28,8 +28,9 @@ pub mod workflow;
 
 pub use authz::{Action, AppraiserScope, Denied, Grant, Principal, Resource, Role, can};
 pub use compute::{
-    ComputeInput, GroupStats, LeafScore, MergeError, NodeScore, PeriodResults, PreviousResult,
-    RankMove, ResultNote, ScoreError, UnitInput, UnitResult, compute, rank_move,
+    AreasWithValues, ComputeInput, GroupStats, LeafScore, MergeError, NodeScore, PeriodResults,
+    PreviousResult, RankMove, ResultNote, ScoreError, UnitInput, UnitResult, compute, compute_part,
+    rank_move,
 };
 pub use dated::{DatedRule, ShiftOutOfRange, ShiftedRule, shift_date};
 pub use ids::{GradeCode, GroupName, IdError, NodeCode, PeriodCode, SetCode, UnitCode};

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use chiso_domain::fmt::vi_decimal;
 use chiso_domain::points::parse_decimal;
 use chiso_domain::{
-    ClassScheme, ComputeInput, GroupName, IndexSet, Method, NaPolicy, Node, NodeCode,
-    PeriodResults, Points, RankingRule, RawValue, ScoreError, SetCode, Source, TieBreaker,
-    UnitCode, UnitInput, compute,
+    AreasWithValues, ClassScheme, ComputeInput, GroupName, IndexSet, Method, NaPolicy, Node,
+    NodeCode, PeriodResults, Points, RankingRule, RawValue, ScoreError, SetCode, Source,
+    TieBreaker, UnitCode, UnitInput, compute, compute_part,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -226,6 +226,33 @@ proptest! {
                 }
             }
         }
+    }
+
+    #[test]
+    fn computing_group_by_group_with_the_sets_areas_gives_the_results_of_computing_all_at_once(
+        case in case()
+    ) {
+        let set = build_set(&case);
+        let units = build_units(&case, &set);
+        let whole = run(&set, &units).unwrap();
+        let areas = AreasWithValues::of_leaves(
+            &set,
+            units.iter().flat_map(|u| u.values.iter().map(|(code, _)| code)),
+        );
+        let mut by_group: BTreeMap<&GroupName, Vec<UnitInput>> = BTreeMap::new();
+        for u in &units {
+            by_group.entry(&u.group).or_default().push(u.clone());
+        }
+        let mut parts = PeriodResults::default();
+        for members in by_group.values() {
+            let part = compute_part(
+                ComputeInput { set: &set, units: members, previous: &[], lineage: &[] },
+                &areas,
+            )
+            .unwrap();
+            parts = parts.merge(part).unwrap();
+        }
+        prop_assert_eq!(parts, whole);
     }
 
     #[test]

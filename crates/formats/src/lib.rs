@@ -33,7 +33,8 @@ pub use results::{
 };
 pub use scores::{
     ScoreRecord, ScoreShape, ScoresFile, UnitScores, raw_value_text, read_scores,
-    read_scores_bytes, read_unit_inputs, scores_long_csv, stream_scores, write_scores_long_csv,
+    read_scores_bytes, read_unit_inputs, scores_long_csv, stream_scores, stream_scores_path,
+    write_scores_long_csv,
 };
 pub use table::FileFormat;
 pub use units::{UnitsFile, read_units, read_units_bytes, units_csv, write_units_csv};

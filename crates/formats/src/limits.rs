@@ -8,6 +8,38 @@
 /// Largest CSV, XLSX or JSON file read, in bytes (32 MiB): ten times a province's score file.
 pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
 
+/// What a CSV file read as a stream may hold. A streamed file costs memory independent of its
+/// size (each record is checked and handed over before the next is read), so a file the
+/// administrator imports from the server's own disk may be far larger than an upload, which
+/// the web keeps whole until it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamBounds {
+    /// Largest file, in bytes.
+    pub bytes: u64,
+    /// Most rows.
+    pub rows: usize,
+    /// Most cells in all.
+    pub cells: usize,
+}
+
+impl StreamBounds {
+    /// The bounds of any file read whole: [`MAX_FILE_BYTES`], [`MAX_ROWS`], [`MAX_CELLS`].
+    pub const WHOLE: StreamBounds = StreamBounds {
+        bytes: MAX_FILE_BYTES as u64,
+        rows: MAX_ROWS,
+        cells: MAX_CELLS,
+    };
+
+    /// The bounds of a score file streamed from a local disk (`chiso import scores`): 2 GiB,
+    /// 50 million rows, 250 million cells, ten times a national file of every commune with
+    /// a thousand criteria; time, not memory, grows with the file.
+    pub const LOCAL_FILE: StreamBounds = StreamBounds {
+        bytes: 2 * 1024 * 1024 * 1024,
+        rows: 50_000_000,
+        cells: 250_000_000,
+    };
+}
+
 /// Largest YAML index set read, in bytes (2 MiB): a 300-criterion set is about 100 KiB.
 pub const MAX_YAML_BYTES: usize = 2 * 1024 * 1024;
 

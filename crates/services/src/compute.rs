@@ -1,11 +1,12 @@
 //! Computing a stored period: gather each group's set, members, stored inputs, the previous
 //! period's results and the lineage, run the engine per set, and save the snapshot.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chiso_domain::{
-    ComputeInput, GroupName, IndexSet, Lineage, Membership, NodeCode, PeriodCode, PeriodResults,
-    PreviousResult, RawValue, ResultNote, SetCode, UnitCode, UnitInput, compute,
+    AreasWithValues, ComputeInput, GroupName, IndexSet, Lineage, Membership, NodeCode, PeriodCode,
+    PeriodResults, PreviousResult, RawValue, ResultNote, SetCode, UnitCode, UnitInput, compute,
+    compute_part,
 };
 use chiso_store::scores::StoredScore;
 use chiso_store::{Actor, Db, assessments, index_sets, periods, results, scores, units};
@@ -144,10 +145,85 @@ impl PeriodBasis {
         &self,
         mut values: HashMap<UnitCode, Vec<(NodeCode, RawValue)>>,
     ) -> ServiceResult<PeriodResults> {
+        let mut out = PeriodResults::default();
+        for (code, inputs) in self.inputs_by_set(self.members.iter(), &mut values)? {
+            let r = self.run(code, &inputs, None)?;
+            out = out
+                .merge(r)
+                .map_err(|e| ServiceError::new(codes::RESULTS_INCONSISTENT).arg("reason", &e))?;
+        }
+        Ok(out)
+    }
+
+    /// The results of `group` alone from its members' inputs, with `areas` the areas of its
+    /// set holding values across **all** the set's units (see [`Self::areas_with_values`]):
+    /// exactly that group's part of [`Self::compute_values`], in a group's memory.
+    pub(crate) fn compute_group(
+        &self,
+        group: &GroupName,
+        mut values: HashMap<UnitCode, Vec<(NodeCode, RawValue)>>,
+        areas: &BTreeMap<SetCode, AreasWithValues>,
+    ) -> ServiceResult<PeriodResults> {
+        let members = self.members.iter().filter(|m| &m.group == group);
+        let mut out = PeriodResults::default();
+        for (code, inputs) in self.inputs_by_set(members, &mut values)? {
+            out = self.run(code, &inputs, areas.get(code))?;
+        }
+        Ok(out)
+    }
+
+    /// The period's groups that have members, in publication (name) order.
+    pub(crate) fn group_names(&self) -> Vec<&GroupName> {
+        let mut names: Vec<&GroupName> = self.members.iter().map(|m| &m.group).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// For each set that leaves absent areas out of the maximum, the areas in which a member
+    /// of one of its groups has a value, from `(group, leaf)` pairs with an input; sets that
+    /// do not renormalise need none.
+    pub(crate) fn areas_with_values(
+        &self,
+        leaves: &[(GroupName, NodeCode)],
+    ) -> BTreeMap<SetCode, AreasWithValues> {
+        let mut out = BTreeMap::new();
+        for (code, set) in &self.sets {
+            if !set.renormalise_absent_areas {
+                continue;
+            }
+            let groups: HashSet<&GroupName> = self
+                .groups
+                .iter()
+                .filter(|(_, s)| s == code)
+                .map(|(g, _)| g)
+                .collect();
+            let with_value = leaves
+                .iter()
+                .filter(|(g, _)| groups.contains(g))
+                .map(|(_, n)| n);
+            out.insert(code.clone(), AreasWithValues::of_leaves(set, with_value));
+        }
+        out
+    }
+
+    /// Whether any set of the period leaves absent areas out of the maximum (then a
+    /// group-by-group computation needs [`Self::areas_with_values`]).
+    pub(crate) fn needs_areas(&self) -> bool {
+        self.sets.values().any(|s| s.renormalise_absent_areas)
+    }
+
+    /// The computation inputs of `members`, by the set of their group; their values are
+    /// taken out of `values`.
+    fn inputs_by_set<'m>(
+        &self,
+        members: impl Iterator<Item = &'m Membership>,
+        values: &mut HashMap<UnitCode, Vec<(NodeCode, RawValue)>>,
+    ) -> ServiceResult<BTreeMap<&SetCode, Vec<UnitInput>>> {
         let set_of: HashMap<&GroupName, &SetCode> =
             self.groups.iter().map(|(g, s)| (g, s)).collect();
         let mut by_set: BTreeMap<&SetCode, Vec<UnitInput>> = BTreeMap::new();
-        for m in &self.members {
+        for m in members {
             let set = set_of.get(&m.group).ok_or_else(|| {
                 ServiceError::new(codes::GROUP_WITHOUT_SET).arg("group", &m.group)
             })?;
@@ -163,31 +239,59 @@ impl PeriodBasis {
                 values: values.remove(&m.unit).unwrap_or_default(),
             });
         }
-        let mut out = PeriodResults::default();
-        for (code, inputs) in &by_set {
-            let set = self
-                .sets
-                .get(*code)
-                .ok_or_else(|| ServiceError::new(codes::SET_NOT_FOUND).arg("set", code))?;
-            let r = compute(ComputeInput {
-                set,
-                units: inputs,
-                previous: &self.previous,
-                lineage: &self.lineage,
-            })
-            .map_err(|e| {
-                ServiceError::new(codes::SCORES_INVALID)
-                    .arg("count", e.len())
-                    .detail(Detail::Score(e))
-            })?;
-            out = out
-                .merge(r)
-                .map_err(|e| ServiceError::new(codes::RESULTS_INCONSISTENT).arg("reason", &e))?;
+        Ok(by_set)
+    }
+
+    /// Runs the engine for units of set `code`, with the notes shown next to results.
+    fn run(
+        &self,
+        code: &SetCode,
+        inputs: &[UnitInput],
+        areas: Option<&AreasWithValues>,
+    ) -> ServiceResult<PeriodResults> {
+        let set = self
+            .sets
+            .get(code)
+            .ok_or_else(|| ServiceError::new(codes::SET_NOT_FOUND).arg("set", code))?;
+        let input = ComputeInput {
+            set,
+            units: inputs,
+            previous: &self.previous,
+            lineage: &self.lineage,
+        };
+        let mut r = match areas {
+            Some(a) => compute_part(input, a),
+            None => compute(input),
         }
-        for u in &mut out.units {
+        .map_err(|e| {
+            ServiceError::new(codes::SCORES_INVALID)
+                .arg("count", e.len())
+                .detail(Detail::Score(e))
+        })?;
+        for u in &mut r.units {
             u.note = self.notes.get(&u.unit).copied();
         }
-        Ok(out)
+        Ok(r)
+    }
+
+    /// The set of each group of the period.
+    pub(crate) fn sets(&self) -> impl Iterator<Item = (&SetCode, &IndexSet)> {
+        self.sets.iter()
+    }
+
+    /// The units of the period that belong to a group using set `code`.
+    pub(crate) fn units_of_set(&self, code: &SetCode) -> Vec<UnitCode> {
+        let groups: HashSet<&GroupName> = self
+            .groups
+            .iter()
+            .filter(|(_, s)| s == code)
+            .map(|(g, _)| g)
+            .collect();
+        self.members
+            .iter()
+            .filter(|m| groups.contains(&m.group))
+            .map(|m| m.unit.clone())
+            .collect()
     }
 }
 

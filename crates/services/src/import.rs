@@ -49,15 +49,22 @@ pub struct ScoresImported {
     pub units: usize,
 }
 
-/// Imports a scores file into `period` and recomputes the period: the file is read and
-/// checked, the new results are computed in memory from the stored values with the file's
-/// applied, then the scores, their audit entries and the results are written in one
-/// transaction ([`scores::put_with_results`]), so an interrupted import leaves the period as
-/// it was or fully imported, never new scores beside old results.
+/// Imports a scores file into `period` and recomputes the period, in **one** transaction:
+/// an interrupted or refused import leaves the period as it was, never new scores beside old
+/// results.
 ///
-/// Refused, changing nothing, when the period does not exist, is published, or any unit of
-/// the file has an approved assessment: as on the web, an approved unit's scores are those
-/// the council approved (the workflow locks them) and a published period is frozen.
+/// The file is streamed: a reader thread checks each row and hands the values over in
+/// slices, which are written (each actual change with its audit entry) while the next slice
+/// is read; then the results are computed and written one group at a time from what the
+/// transaction holds. Memory is that of a slice and a group, whatever the size of the file;
+/// a CSV file may hold up to [`chiso_formats::limits::StreamBounds::LOCAL_FILE`]. With
+/// several index sets in the period, the file is taken by the set all of whose checks it
+/// passes (each attempt rolled back when it does not).
+///
+/// Refused, changing nothing, when the period does not exist, is published, when the file
+/// has any problem (every one named, with row and column), or when a unit of the file has an
+/// approved assessment: as on the web, an approved unit's scores are those the council
+/// approved (the workflow locks them) and a published period is frozen.
 #[tracing::instrument(skip_all, fields(period = %period))]
 pub async fn import_scores(
     db: &Db,
@@ -72,9 +79,181 @@ pub async fn import_scores(
     if p.status == periods::STATUS_PUBLISHED {
         return Err(ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", period));
     }
-    let changes = read_scores_for_period(db, period, path).await?;
+    // The message names the file once ("không có tệp điểm.csv"), not as a row error.
+    std::fs::metadata(path).map_err(|e| {
+        ServiceError::new(codes::FILE_UNREADABLE)
+            .arg("file", path.display())
+            .arg("reason", format!("{:?}", e.kind()))
+            .source(e)
+    })?;
+    let basis = PeriodBasis::load(db, period).await?;
+    if basis.group_names().is_empty() {
+        return Err(ServiceError::new(codes::PERIOD_NO_GROUPS).arg("period", period));
+    }
     let reason = format!("Nhập tệp {}", path.display());
-    write_scores(db, period, &changes, actor, at, &reason).await
+    let mut best: Option<ImportErrors> = None;
+    for (code, set) in basis.sets() {
+        let known = basis.units_of_set(code);
+        if known.is_empty() {
+            continue;
+        }
+        let attempt = Attempt {
+            path,
+            set: set.clone(),
+            known,
+        };
+        match attempt.run(db, period, &basis, actor, at, &reason).await? {
+            Ok(done) => return Ok(done),
+            Err(errors) => {
+                if best.as_ref().is_none_or(|b| errors.0.len() < b.0.len()) {
+                    best = Some(errors);
+                }
+            }
+        }
+    }
+    Err(match best {
+        Some(errors) => errors.into(),
+        None => ServiceError::new(codes::PERIOD_NO_UNITS).arg("period", period),
+    })
+}
+
+/// Values per slice of a streamed import: large enough for multi-row statements and `COPY`
+/// to run at full speed, small enough that a slice and the next one being read stay a few
+/// megabytes.
+const SLICE: usize = 8_192;
+
+/// One attempt at importing a file as scores of one index set.
+struct Attempt<'p> {
+    path: &'p Path,
+    set: IndexSet,
+    /// The period's units that use the set.
+    known: Vec<UnitCode>,
+}
+
+impl Attempt<'_> {
+    /// `Ok(Err(problems))` when the file does not fit the set (the transaction rolled back).
+    async fn run(
+        self,
+        db: &Db,
+        period: &PeriodCode,
+        basis: &PeriodBasis,
+        actor: &Actor,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> ServiceResult<Result<ScoresImported, ImportErrors>> {
+        let mut import = scores::Import::begin(db, period, actor, at, reason).await?;
+        let approved = import.approved().clone();
+        let (slices, mut received) = tokio::sync::mpsc::channel::<Vec<ScoreChange>>(2);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let path = self.path.to_owned();
+        let reader = tokio::task::spawn_blocking(move || {
+            read_slices(&path, &self.set, &self.known, &approved, &stopped, &slices)
+        });
+        let mut changed = 0;
+        let mut failed = None;
+        while let Some(slice) = received.recv().await {
+            match import.write(&slice).await {
+                Ok(n) => changed += n,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        // A failed write stops the hand-over; the reader still reads to the end, so the
+        // file's own problems are reported before the write's.
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(received);
+        let read = reader.await.map_err(|e| {
+            ServiceError::new(codes::INTERNAL)
+                .arg("reason", e.to_string())
+                .source(e)
+        })?;
+        let (values, locked) = match read {
+            Ok(read) => read,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        if !locked.is_empty() {
+            let locked: Vec<&UnitCode> = locked.iter().collect();
+            return Err(ServiceError::new(codes::UNITS_APPROVED)
+                .arg("period", period)
+                .arg("units", list_some(&locked))
+                .arg("count", locked.len()));
+        }
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let units = write_results(basis, &mut import).await?;
+        import.commit().await?;
+        Ok(Ok(ScoresImported {
+            values,
+            changed,
+            units,
+        }))
+    }
+}
+
+/// Reads the file at `path` against `set`, sending its values in slices of [`SLICE`] until
+/// the file shows a problem, a unit of `approved` appears, or `stop` is set; returns how
+/// many values the file holds and the approved units it names.
+fn read_slices(
+    path: &Path,
+    set: &IndexSet,
+    known: &[UnitCode],
+    approved: &BTreeSet<UnitCode>,
+    stop: &std::sync::atomic::AtomicBool,
+    slices: &tokio::sync::mpsc::Sender<Vec<ScoreChange>>,
+) -> Result<(usize, BTreeSet<UnitCode>), ImportErrors> {
+    let mut values = 0;
+    let mut locked = BTreeSet::new();
+    let mut slice = Vec::with_capacity(SLICE);
+    let mut sending = true;
+    chiso_formats::stream_scores_path(path, set, Some(known), |r| {
+        values += 1;
+        if approved.contains(r.unit) {
+            locked.insert(r.unit.clone());
+            sending = false;
+        }
+        if !sending || stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        slice.push(change(set, r.unit, r.node, r.value, r.note));
+        if slice.len() == SLICE && slices.blocking_send(std::mem::take(&mut slice)).is_err() {
+            sending = false;
+        }
+    })?;
+    if sending && !slice.is_empty() {
+        // A refused send means the writer stopped; it reports why.
+        let _ = slices.blocking_send(slice);
+    }
+    Ok((values, locked))
+}
+
+/// Computes the period's results one group at a time from the values the import's
+/// transaction holds and writes them there; returns the number of units.
+async fn write_results(
+    basis: &PeriodBasis,
+    import: &mut scores::Import<'_>,
+) -> ServiceResult<usize> {
+    let areas = if basis.needs_areas() {
+        basis.areas_with_values(&import.leaves_with_input().await?)
+    } else {
+        BTreeMap::new()
+    };
+    let mut units = 0;
+    for group in basis.group_names() {
+        let values = import
+            .group_inputs(group)
+            .await?
+            .into_iter()
+            .map(|u| (u.unit, u.values))
+            .collect();
+        let part = basis.compute_group(group, values, &areas)?;
+        units += part.units.len();
+        import.results_part(&part).await?;
+    }
+    Ok(units)
 }
 
 /// Writes checked score changes into `period` with the recomputed results, in one
@@ -220,23 +399,35 @@ fn changes(set: &IndexSet, file: ScoresFile) -> Vec<ScoreChange> {
     for u in file.units {
         let notes: BTreeMap<_, _> = u.notes.into_iter().collect();
         for (node, input) in u.values {
-            let points = set.find(&node).and_then(|leaf| {
-                let m = leaf.method.as_ref()?;
-                m.score(leaf.max, leaf.source, leaf.not_applicable, &input)
-                    .ok()
-                    .map(|o| o.points)
-            });
-            out.push(ScoreChange {
-                unit: u.unit.clone(),
-                note: notes.get(&node).cloned(),
-                node,
-                input: Some(input),
-                points,
-                expected_version: None,
-            });
+            let note = notes.get(&node).map(String::as_str);
+            out.push(change(set, &u.unit, &node, input, note));
         }
     }
     out
+}
+
+/// The change a file's value makes, with the points its leaf's method gives.
+fn change(
+    set: &IndexSet,
+    unit: &UnitCode,
+    node: &NodeCode,
+    input: RawValue,
+    note: Option<&str>,
+) -> ScoreChange {
+    let points = set.find(node).and_then(|leaf| {
+        let m = leaf.method.as_ref()?;
+        m.score(leaf.max, leaf.source, leaf.not_applicable, &input)
+            .ok()
+            .map(|o| o.points)
+    });
+    ScoreChange {
+        unit: unit.clone(),
+        node: node.clone(),
+        input: Some(input),
+        points,
+        note: note.map(str::to_owned),
+        expected_version: None,
+    }
 }
 
 /// What a units import did.

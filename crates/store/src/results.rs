@@ -52,63 +52,117 @@ pub(crate) async fn save_in(
     actor: &Actor,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let p = periods::load_open(tx, period).await?;
-    let old_units = sql!(
-        tx,
-        scalar i64,
-        "SELECT COUNT(*) FROM results WHERE period = $1",
-        period.as_str(),
-    )?;
-    let old_groups = sql!(
-        tx,
-        scalar i64,
-        "SELECT COUNT(*) FROM result_groups WHERE period = $1",
-        period.as_str(),
-    )?;
-    sql!(
-        tx,
-        execute,
-        "DELETE FROM results WHERE period = $1",
-        period.as_str()
-    )?;
-    sql!(
-        tx,
-        execute,
-        "DELETE FROM result_groups WHERE period = $1",
-        period.as_str()
-    )?;
+    let mut r = Replacement::begin(tx, period).await?;
+    r.part(tx, period, results).await?;
+    r.finish(tx, period, actor, at).await
+}
 
-    insert_units(tx, period, results).await?;
-    for (position, g) in results.groups.iter().enumerate() {
+/// A replacement of a period's results in the caller's transaction, written part by part
+/// (say one group at a time, so a national computation never holds every unit's result):
+/// the old results are deleted when it begins, each part is appended in publication order,
+/// and finishing records when they were computed with one audit entry for the whole.
+pub(crate) struct Replacement {
+    old_units: i64,
+    old_groups: i64,
+    old_computed_at: Option<OffsetDateTime>,
+    units: usize,
+    groups: usize,
+}
+
+impl Replacement {
+    /// Deletes the period's results. [`StoreError::NotFound`] if the period does not exist,
+    /// [`StoreError::Frozen`] if it is published.
+    pub(crate) async fn begin(tx: &mut Tx, period: &PeriodCode) -> Result<Self, StoreError> {
+        let p = periods::load_open(tx, period).await?;
+        let old_units = sql!(
+            tx,
+            scalar i64,
+            "SELECT COUNT(*) FROM results WHERE period = $1",
+            period.as_str(),
+        )?;
+        let old_groups = sql!(
+            tx,
+            scalar i64,
+            "SELECT COUNT(*) FROM result_groups WHERE period = $1",
+            period.as_str(),
+        )?;
         sql!(
             tx,
             execute,
-            "INSERT INTO result_groups (period, group_name, position, stats) \
-             VALUES ($1, $2, $3, $4)",
-            period.as_str(),
-            g.group.as_str(),
-            position_of(position),
-            Json(g),
+            "DELETE FROM results WHERE period = $1",
+            period.as_str()
         )?;
+        sql!(
+            tx,
+            execute,
+            "DELETE FROM result_groups WHERE period = $1",
+            period.as_str()
+        )?;
+        Ok(Replacement {
+            old_units,
+            old_groups,
+            old_computed_at: p.computed_at,
+            units: 0,
+            groups: 0,
+        })
     }
-    sql!(
-        tx,
-        execute,
-        "UPDATE periods SET computed_at = $1, updated_at = $1 WHERE code = $2",
-        codec::ts(at),
-        period.as_str(),
-    )?;
 
-    let mut entry = NewEntry::new(actor, at, "compute", ENTITY, period.as_str()).values(
-        Some(summary(old_units, old_groups, p.computed_at)),
-        Some(summary(
-            position_of(results.units.len()),
-            position_of(results.groups.len()),
-            Some(at),
-        )),
-    );
-    entry.period = Some(period.as_str());
-    audit::record(tx, entry).await
+    /// Appends `part` (whole groups, in publication order, after those appended before).
+    pub(crate) async fn part(
+        &mut self,
+        tx: &mut Tx,
+        period: &PeriodCode,
+        part: &PeriodResults,
+    ) -> Result<(), StoreError> {
+        insert_units(tx, period, part, self.units).await?;
+        for (i, g) in part.groups.iter().enumerate() {
+            sql!(
+                tx,
+                execute,
+                "INSERT INTO result_groups (period, group_name, position, stats) \
+                 VALUES ($1, $2, $3, $4)",
+                period.as_str(),
+                g.group.as_str(),
+                position_of(self.groups + i),
+                Json(g),
+            )?;
+        }
+        self.units += part.units.len();
+        self.groups += part.groups.len();
+        Ok(())
+    }
+
+    /// Records when the results were computed, with one audit entry summarising the old and
+    /// new snapshot (unit and group counts).
+    pub(crate) async fn finish(
+        self,
+        tx: &mut Tx,
+        period: &PeriodCode,
+        actor: &Actor,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sql!(
+            tx,
+            execute,
+            "UPDATE periods SET computed_at = $1, updated_at = $1 WHERE code = $2",
+            codec::ts(at),
+            period.as_str(),
+        )?;
+        let mut entry = NewEntry::new(actor, at, "compute", ENTITY, period.as_str()).values(
+            Some(summary(
+                self.old_units,
+                self.old_groups,
+                self.old_computed_at,
+            )),
+            Some(summary(
+                position_of(self.units),
+                position_of(self.groups),
+                Some(at),
+            )),
+        );
+        entry.period = Some(period.as_str());
+        audit::record(tx, entry).await
+    }
 }
 
 /// Inserts one row per unit: streamed with `COPY` on PostgreSQL (a national period's rows
@@ -117,6 +171,7 @@ async fn insert_units(
     tx: &mut Tx,
     period: &PeriodCode,
     results: &PeriodResults,
+    first: usize,
 ) -> Result<(), StoreError> {
     if let Ex::Postgres(c) = tx.ex() {
         let mut copy = copy::CopyIn::begin(
@@ -130,7 +185,7 @@ async fn insert_units(
             row.text(period.as_str());
             row.text(u.unit.as_str());
             row.text(u.group.as_str());
-            row.int(position_of(position));
+            row.int(position_of(first + position));
             row.opt_int(u.rank.map(i64::from));
             row.int(i64::from(u.group_size));
             row.text(&codec::dec(u.total.value()));
@@ -146,7 +201,12 @@ async fn insert_units(
         copy.finish().await?;
         return Ok(());
     }
-    let units: Vec<(usize, &UnitResult)> = results.units.iter().enumerate().collect();
+    let units: Vec<(usize, &UnitResult)> = results
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (first + i, u))
+        .collect();
     for chunk in units.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO results (period, unit, group_name, position, rank, group_size, total, \

@@ -2,10 +2,10 @@
 //! period, unit and leaf, each with a version for optimistic concurrency. Every actual change
 //! is audited with its old and new value and the reason given.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chiso_domain::workflow::AssessmentState;
-use chiso_domain::{NodeCode, PeriodCode, PeriodResults, Points, RawValue, UnitCode};
+use chiso_domain::{GroupName, NodeCode, PeriodCode, PeriodResults, Points, RawValue, UnitCode};
 use serde::Serialize;
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -154,13 +154,7 @@ pub async fn put_with_results(
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     periods::load_open(&mut tx, period).await?;
-    let approved = sql!(
-        tx,
-        scalar_all String,
-        "SELECT unit FROM assessments WHERE period = $1 AND state = $2",
-        period.as_str(),
-        AssessmentState::Finalised.as_str(),
-    )?;
+    let approved = approved_in(&mut tx, period).await?;
     if let Some(unit) = approved
         .iter()
         .find(|a| changes.iter().any(|c| c.unit.as_str() == a.as_str()))
@@ -176,6 +170,198 @@ pub async fn put_with_results(
     results::save_in(&mut tx, period, results, actor, at).await?;
     tx.commit().await
 }
+
+/// The units of `period` whose assessment is approved (finalised): the approval locks their
+/// scores.
+async fn approved_in(tx: &mut Tx, period: &PeriodCode) -> Result<Vec<String>, StoreError> {
+    Ok(sql!(
+        tx,
+        scalar_all String,
+        "SELECT unit FROM assessments WHERE period = $1 AND state = $2",
+        period.as_str(),
+        AssessmentState::Finalised.as_str(),
+    )?)
+}
+
+/// A scores file imported slice by slice in **one** transaction, with the period's results
+/// replaced group by group in the same transaction: memory stays that of one slice and one
+/// group whatever the size of the file, and an interrupted or refused import (dropped
+/// without [`Import::commit`]) leaves the period exactly as it was. Each slice is applied as
+/// [`put`] applies a batch: only actual changes are written, each with its audit entry.
+pub struct Import<'a> {
+    tx: Tx,
+    period: &'a PeriodCode,
+    actor: &'a Actor,
+    at: OffsetDateTime,
+    reason: &'a str,
+    /// No value of the period was stored when the import began: a slice has nothing to read
+    /// back before it is written (a file never gives a value twice).
+    empty: bool,
+    approved: BTreeSet<UnitCode>,
+    results: Option<results::Replacement>,
+}
+
+impl std::fmt::Debug for Import<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Import")
+            .field("period", self.period)
+            .field("empty", &self.empty)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Import<'a> {
+    /// Begins the transaction. [`StoreError::NotFound`] if the period does not exist,
+    /// [`StoreError::Frozen`] if it is published.
+    pub async fn begin(
+        db: &Db,
+        period: &'a PeriodCode,
+        actor: &'a Actor,
+        at: OffsetDateTime,
+        reason: &'a str,
+    ) -> Result<Import<'a>, StoreError> {
+        let mut tx = db.begin().await?;
+        periods::load_open(&mut tx, period).await?;
+        let approved = approved_in(&mut tx, period)
+            .await?
+            .iter()
+            .map(|u| codec::id(u, UnitCode::parse))
+            .collect::<Result<_, _>>()?;
+        let stored = sql!(
+            tx,
+            scalar_all String,
+            "SELECT unit FROM scores WHERE period = $1 LIMIT 1",
+            period.as_str(),
+        )?;
+        Ok(Import {
+            tx,
+            period,
+            actor,
+            at,
+            reason,
+            empty: stored.is_empty(),
+            approved,
+            results: None,
+        })
+    }
+
+    /// The units whose assessment is approved: a file must not change their scores.
+    pub fn approved(&self) -> &BTreeSet<UnitCode> {
+        &self.approved
+    }
+
+    /// Writes one slice of the file (no value twice across slices); returns how many values
+    /// actually changed. [`StoreError::Frozen`] for a value of an approved unit;
+    /// [`StoreError::Conflict`] when a value was written meanwhile by someone else.
+    pub async fn write(&mut self, changes: &[ScoreChange]) -> Result<usize, StoreError> {
+        if let Some(c) = changes.iter().find(|c| self.approved.contains(&c.unit)) {
+            return Err(StoreError::Frozen(format!(
+                "điểm của đơn vị {} (kỳ đánh giá {} đã phê duyệt)",
+                c.unit, self.period
+            )));
+        }
+        let stored = if self.empty {
+            Vec::new()
+        } else {
+            let keys: Vec<(&UnitCode, &NodeCode)> =
+                changes.iter().map(|c| (&c.unit, &c.node)).collect();
+            read_keys(&mut self.tx, self.period, &keys).await?
+        };
+        apply(
+            &mut self.tx,
+            self.period,
+            changes,
+            &stored,
+            self.actor,
+            self.at,
+            self.reason,
+        )
+        .await
+    }
+
+    /// Every group of the period with the codes of the leaves some member of it has an input
+    /// for, as stored now in the transaction.
+    pub async fn leaves_with_input(&mut self) -> Result<Vec<(GroupName, NodeCode)>, StoreError> {
+        let rows = sql!(
+            self.tx,
+            all(String, String),
+            "SELECT m.group_name, s.node FROM scores s JOIN memberships m \
+             ON m.period = s.period AND m.unit = s.unit \
+             WHERE s.period = $1 AND s.input IS NOT NULL GROUP BY m.group_name, s.node",
+            self.period.as_str(),
+        )?;
+        rows.into_iter()
+            .map(|(g, n)| {
+                Ok((
+                    codec::id(&g, GroupName::parse)?,
+                    codec::id(&n, NodeCode::parse)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The stored inputs of the members of `group`, as stored now in the transaction (as
+    /// [`inputs`] gives them).
+    pub async fn group_inputs(&mut self, group: &GroupName) -> Result<Vec<UnitInputs>, StoreError> {
+        read_inputs(self.tx.ex(), self.period, Some(group)).await
+    }
+
+    /// Appends the results of whole groups, in publication order; the first call deletes
+    /// the period's results.
+    pub async fn results_part(&mut self, part: &PeriodResults) -> Result<(), StoreError> {
+        let mut r = match self.results.take() {
+            Some(r) => r,
+            None => results::Replacement::begin(&mut self.tx, self.period).await?,
+        };
+        r.part(&mut self.tx, self.period, part).await?;
+        self.results = Some(r);
+        Ok(())
+    }
+
+    /// Records the results (see [`Import::results_part`]) and commits everything.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let r = match self.results.take() {
+            Some(r) => r,
+            None => results::Replacement::begin(&mut self.tx, self.period).await?,
+        };
+        r.finish(&mut self.tx, self.period, self.actor, self.at)
+            .await?;
+        self.tx.commit().await
+    }
+}
+
+/// The stored values of `keys` (unit, leaf) in the period, read by primary key a few hundred
+/// at a time.
+async fn read_keys(
+    tx: &mut Tx,
+    period: &PeriodCode,
+    keys: &[(&UnitCode, &NodeCode)],
+) -> Result<Vec<StoredScore>, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(KEYS_PER_READ) {
+        // The period first and the keys as a table the join walks, so both backends look
+        // each key up in the primary key instead of scanning the period.
+        let sql = format!(
+            "WITH p (period) AS (VALUES ($1)), k (unit, node) AS (VALUES {}) \
+             SELECT s.unit, s.node, s.input, s.points, s.note, s.version, s.updated_by, \
+             s.updated_at FROM k JOIN p ON TRUE JOIN scores s \
+             ON s.period = p.period AND s.unit = k.unit AND s.node = k.node",
+            values_list(chunk.len(), 2, 2)
+        );
+        rows.extend(sql!(
+            tx,
+            all_rows Row,
+            sql.as_str(),
+            [period.as_str()],
+            chunk,
+            |q, k| q.bind(k.0.as_str()).bind(k.1.as_str())
+        )?);
+    }
+    rows.into_iter().map(Row::into_score).collect()
+}
+
+/// Keys per read of [`read_keys`] (two parameters each).
+const KEYS_PER_READ: usize = 500;
 
 /// [`put`] inside the caller's transaction, so that another change (approving an
 /// assessment) and the scores it sets are written together or not at all.
@@ -200,7 +386,9 @@ pub(crate) async fn put_in(
         }
         all
     };
-    apply(tx, period, changes, &stored, actor, at, reason).await
+    apply(tx, period, changes, &stored, actor, at, reason)
+        .await
+        .map(|_| ())
 }
 
 /// Applies `changes` over `stored` (the values the batch may touch, as they are in the
@@ -214,7 +402,7 @@ async fn apply(
     actor: &Actor,
     at: OffsetDateTime,
     reason: &str,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let mut current: HashMap<(&UnitCode, &NodeCode), Current<'_>> =
         HashMap::with_capacity(stored.len() + changes.len());
     for s in stored {
@@ -295,7 +483,8 @@ async fn apply(
         stamp: &stamp,
         reason,
     };
-    audit.write(tx, &entries).await
+    audit.write(tx, &entries).await?;
+    Ok(entries.len())
 }
 
 /// Inserts the rows of values not stored yet. On PostgreSQL they are streamed with `COPY`;
@@ -579,31 +768,47 @@ pub async fn for_unit(
 #[tracing::instrument(skip_all, fields(period = %period))]
 pub async fn inputs(db: &Db, period: &PeriodCode) -> Result<Vec<UnitInputs>, StoreError> {
     let mut c = db.conn().await?;
-    let rows: Vec<(String, String)> =
-        match c.ex() {
-            Ex::Sqlite(c) => {
-                // The pairs are written as text: node codes need no escaping (letters, digits,
-                // `.`, `-`, `_`) and inputs are stored as valid JSON, so SQLite need not
-                // parse half a million values only to print them again (`json()` took most
-                // of a national recomputation).
-                sqlx::query_as(
-                    "SELECT unit, '[' || group_concat('[\"' || node || '\",' || input || ']', ',') \
-                     || ']' FROM scores WHERE period = $1 AND input IS NOT NULL GROUP BY unit",
-                )
-                .bind(period.as_str())
-                .fetch_all(c)
-                .await?
-            }
-            // The same on PostgreSQL: jsonb printed as text, joined as text (a third faster
-            // than `json_agg`, which rebuilds each value).
-            Ex::Postgres(c) => sqlx::query_as(
-                "SELECT unit, '[' || string_agg('[\"' || node || '\",' || input::text || ']', ',') \
-                 || ']' FROM scores WHERE period = $1 AND input IS NOT NULL GROUP BY unit",
-            )
-            .bind(period.as_str())
-            .fetch_all(c)
-            .await?,
-        };
+    read_inputs(c.ex(), period, None).await
+}
+
+/// [`inputs`] of every unit, or of the members of `group`.
+async fn read_inputs(
+    ex: Ex<'_>,
+    period: &PeriodCode,
+    group: Option<&GroupName>,
+) -> Result<Vec<UnitInputs>, StoreError> {
+    // The pairs are written as text: node codes need no escaping (letters, digits, `.`, `-`,
+    // `_`) and inputs are stored as valid JSON, so the database need not parse half a
+    // million values only to print them again (SQLite's `json()` took most of a national
+    // recomputation; PostgreSQL prints jsonb as text a third faster than `json_agg`).
+    let members = if group.is_some() {
+        " AND unit IN (SELECT unit FROM memberships WHERE period = $1 AND group_name = $2)"
+    } else {
+        ""
+    };
+    let group = group.map_or("", GroupName::as_str);
+    let rows: Vec<(String, String)> = match ex {
+        Ex::Sqlite(c) => {
+            let sql = format!(
+                "SELECT unit, '[' || group_concat('[\"' || node || '\",' || input || ']', ',') \
+                 || ']' FROM scores WHERE period = $1 AND input IS NOT NULL{members} \
+                 GROUP BY unit"
+            );
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(period.as_str());
+            let q = if members.is_empty() { q } else { q.bind(group) };
+            q.fetch_all(c).await?
+        }
+        Ex::Postgres(c) => {
+            let sql = format!(
+                "SELECT unit, '[' || string_agg('[\"' || node || '\",' || input::text || ']', \
+                 ',') || ']' FROM scores WHERE period = $1 AND input IS NOT NULL{members} \
+                 GROUP BY unit"
+            );
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(period.as_str());
+            let q = if members.is_empty() { q } else { q.bind(group) };
+            q.fetch_all(c).await?
+        }
+    };
     let mut out = rows
         .into_iter()
         .map(|(unit, values)| {

@@ -23,7 +23,7 @@ use chiso_domain::{IndexSet, NodeCode, RawValue, UnitCode, UnitInput};
 
 use crate::codes;
 use crate::error::{ExportError, ImportError, ImportErrors, Problem};
-use crate::limits::MAX_FILE_BYTES;
+use crate::limits::{MAX_FILE_BYTES, StreamBounds};
 use crate::params::plain;
 use crate::table::{FileFormat, XlsxBook, format_or_error};
 use crate::units::UnitsFile;
@@ -105,7 +105,7 @@ pub fn read_scores(
     known_units: Option<&[UnitCode]>,
 ) -> Result<ScoresFile, ImportErrors> {
     let mut collect = Collect::default();
-    let shape = read_path_into(path, set, known_units, &mut collect)?;
+    let shape = read_path_into(path, StreamBounds::WHOLE, set, known_units, &mut collect)?;
     Ok(collect.into_file(shape))
 }
 
@@ -121,6 +121,7 @@ pub fn read_scores_bytes(
         file_name,
         bytes,
         Some(bytes.len() as u64),
+        StreamBounds::WHOLE,
         set,
         known_units,
         &mut collect,
@@ -155,7 +156,33 @@ pub fn stream_scores<R: Read>(
     known_units: Option<&[UnitCode]>,
     each: impl FnMut(ScoreRecord<'_>),
 ) -> Result<ScoreShape, ImportErrors> {
-    read_into(file_name, source, None, set, known_units, &mut Each(each))
+    read_into(
+        file_name,
+        source,
+        None,
+        StreamBounds::WHOLE,
+        set,
+        known_units,
+        &mut Each(each),
+    )
+}
+
+/// [`stream_scores`] of the file at `path` on the local disk: a CSV file is streamed within
+/// [`StreamBounds::LOCAL_FILE`] (a file of several million rows is read in the memory of a
+/// small one); an XLSX file is read whole within the usual bounds.
+pub fn stream_scores_path(
+    path: &Path,
+    set: &IndexSet,
+    known_units: Option<&[UnitCode]>,
+    each: impl FnMut(ScoreRecord<'_>),
+) -> Result<ScoreShape, ImportErrors> {
+    read_path_into(
+        path,
+        StreamBounds::LOCAL_FILE,
+        set,
+        known_units,
+        &mut Each(each),
+    )
 }
 
 /// Reads the score file at `path` straight into the computation inputs of every unit with a
@@ -169,13 +196,14 @@ pub fn read_unit_inputs(
 ) -> Result<(ScoreShape, Vec<UnitInput>), ImportErrors> {
     let known: Vec<UnitCode> = units.units.iter().map(|u| u.code.clone()).collect();
     let mut inputs = Inputs::new(units);
-    let shape = read_path_into(path, set, Some(&known), &mut inputs)?;
+    let shape = read_path_into(path, StreamBounds::WHOLE, set, Some(&known), &mut inputs)?;
     Ok((shape, inputs.inputs))
 }
 
 /// Opens `path` and reads it into `sink`; a CSV file is streamed from the disk.
 fn read_path_into(
     path: &Path,
+    bounds: StreamBounds,
     set: &IndexSet,
     known_units: Option<&[UnitCode]>,
     sink: &mut impl Sink,
@@ -189,25 +217,40 @@ fn read_path_into(
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
-    read_into(&name, file, Some(len), set, known_units, sink)
+    read_into(&name, file, Some(len), bounds, set, known_units, sink)
 }
 
-/// Reads a score file of `len` bytes (when known) from `source` into `sink`.
+/// Reads a score file of `len` bytes (when known) from `source` into `sink`; a CSV file within
+/// `bounds`, an XLSX file within the bounds of a file read whole.
 fn read_into(
     file_name: &str,
     source: impl Read,
     len: Option<u64>,
+    bounds: StreamBounds,
     set: &IndexSet,
     known_units: Option<&[UnitCode]>,
     sink: &mut impl Sink,
 ) -> Result<ScoreShape, ImportErrors> {
-    let shown_len = len.map_or(0, |l| usize::try_from(l).unwrap_or(usize::MAX));
-    let format = format_or_error(file_name, shown_len, &[FileFormat::Csv, FileFormat::Xlsx])?;
+    let format = format_or_error(file_name, 0, &[FileFormat::Csv, FileFormat::Xlsx])?;
+    // A file known to be too large is refused before a byte of it is read.
+    match (format, len) {
+        (FileFormat::Csv, Some(l)) if l > bounds.bytes => {
+            return Err(stream::too_large(file_name, l, bounds.bytes));
+        }
+        (FileFormat::Xlsx, Some(l)) => {
+            format_or_error(
+                file_name,
+                usize::try_from(l).unwrap_or(usize::MAX),
+                &[FileFormat::Xlsx],
+            )?;
+        }
+        _ => {}
+    }
     // A long row is about 20 bytes: enough to size the duplicate map from the file's size.
     let expected = len.map_or(1 << 16, |l| usize::try_from(l / 16).unwrap_or(usize::MAX));
     let mut check = Check::new(file_name, set, known_units, expected);
     if format == FileFormat::Csv {
-        stream::read_csv(file_name, source, &mut check, sink)?;
+        stream::read_csv(file_name, source, bounds, &mut check, sink)?;
         return check.finish();
     }
     let mut bytes = Vec::new();

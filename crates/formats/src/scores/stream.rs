@@ -11,14 +11,14 @@ use super::check::{Cells, Check, Sink};
 use crate::codes;
 use crate::error::{ImportError, ImportErrors, Problem};
 use crate::limits::{
-    MAX_CELLS, MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, forbidden_char, forbidden_char_problem,
-    grouped, size_text,
+    MAX_COLUMNS, MAX_FILE_BYTES, StreamBounds, forbidden_char, forbidden_char_problem, grouped,
+    size_text,
 };
 use crate::table::{checked_text, column_letter, sniff_delimiter};
 use crate::text_stream::{csv_io, decoded};
 
-/// Counts the bytes read, so a stream longer than [`MAX_FILE_BYTES`] is refused by its size
-/// (reading stops one byte past the bound).
+/// Counts the bytes read, so a stream longer than its bound is refused by its size (reading
+/// stops one byte past the bound).
 struct Counted<R> {
     inner: io::Take<R>,
     read: u64,
@@ -32,13 +32,13 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// The problem of a file above [`MAX_FILE_BYTES`].
-fn too_large(file: &str, size: u64) -> ImportErrors {
+/// The problem of a file above `max` bytes.
+pub(super) fn too_large(file: &str, size: u64, max: u64) -> ImportErrors {
     ImportError::file(
         file,
         Problem::new(codes::FILE_TOO_LARGE)
             .arg("size", size_text(size))
-            .arg("max", size_text(MAX_FILE_BYTES as u64)),
+            .arg("max", size_text(max)),
     )
     .into()
 }
@@ -49,17 +49,18 @@ fn too_large(file: &str, size: u64) -> ImportErrors {
 pub(super) fn read_csv(
     file: &str,
     input: impl Read,
+    bounds: StreamBounds,
     check: &mut Check<'_>,
     sink: &mut impl Sink,
 ) -> Result<(), ImportErrors> {
     let mut counted = Counted {
-        inner: input.take(MAX_FILE_BYTES as u64 + 1),
+        inner: input.take(bounds.bytes.saturating_add(1)),
         read: 0,
     };
-    let result = read_text(file, &mut counted, check, sink);
+    let result = read_text(file, &mut counted, bounds, check, sink);
     // Whatever was found in a truncated text, the size is the reason.
-    if counted.read > MAX_FILE_BYTES as u64 {
-        return Err(too_large(file, counted.read));
+    if counted.read > bounds.bytes {
+        return Err(too_large(file, counted.read, bounds.bytes));
     }
     result
 }
@@ -67,6 +68,7 @@ pub(super) fn read_csv(
 fn read_text(
     file: &str,
     input: impl Read,
+    bounds: StreamBounds,
     check: &mut Check<'_>,
     sink: &mut impl Sink,
 ) -> Result<(), ImportErrors> {
@@ -129,11 +131,11 @@ fn read_text(
                 // The line the record starts on, so a quoted cell spanning lines does not
                 // shift the numbers of the rows below it.
                 let number = line_no + bytes.position().map_or(index, |p| p.line() as usize);
-                if rows >= MAX_ROWS {
+                if rows >= bounds.rows {
                     errors.push(ImportError::row(
                         file,
                         number,
-                        Problem::new(codes::TOO_MANY_ROWS).arg("max", grouped(MAX_ROWS as u64)),
+                        Problem::new(codes::TOO_MANY_ROWS).arg("max", grouped(bounds.rows as u64)),
                     ));
                     break;
                 }
@@ -149,11 +151,12 @@ fn read_text(
                 }
                 rows += 1;
                 cells_total += bytes.len();
-                if cells_total > MAX_CELLS {
+                if cells_total > bounds.cells {
                     errors.push(ImportError::row(
                         file,
                         number,
-                        Problem::new(codes::TOO_MANY_CELLS).arg("max", grouped(MAX_CELLS as u64)),
+                        Problem::new(codes::TOO_MANY_CELLS)
+                            .arg("max", grouped(bounds.cells as u64)),
                     ));
                     break;
                 }

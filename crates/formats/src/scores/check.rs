@@ -19,9 +19,10 @@ use crate::table::{column_letter, header_key, is_ignored_header};
 /// no crafted collisions) and a fast function (one lookup per cell).
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
-/// Largest dense duplicate table (known units × leaves), in pairs: 4 Mi pairs are 16 MiB. A
-/// longer unit list uses the hash map, whose size follows the file instead.
-const MAX_DENSE_PAIRS: usize = 4 << 20;
+/// Largest dense duplicate table (known units × leaves), in pairs: 16 Mi pairs are 64 MiB,
+/// forty thousand units of a national period with four hundred leaves. Its size follows the
+/// period, not the file; a longer unit list uses the hash map, whose size follows the file.
+const MAX_DENSE_PAIRS: usize = 16 << 20;
 
 /// Most entries reserved up front for the duplicate map, whatever the file announces.
 const MAX_RESERVED_PAIRS: usize = 1 << 21;

@@ -125,7 +125,10 @@ async fn a_file_of_several_slices_lands_with_one_audit_entry_per_change_and_the_
         let done = import_scores(&t.db, &period(), &first, &admin(), AT)
             .await
             .unwrap();
-        assert_eq!((done.values, done.changed, done.units), (values, values, 240));
+        assert_eq!(
+            (done.values, done.changed, done.units),
+            (values, values, 240)
+        );
         assert_eq!(scores::list(&t.db, &period()).await.unwrap().len(), values);
         assert_eq!(score_entries(&t.db).await, values, "[{}]", backend.name());
         let served = results::load(&t.db, &period()).await.unwrap().unwrap();

@@ -799,13 +799,32 @@ async fn read_inputs(
             q.fetch_all(c).await?
         }
         Ex::Postgres(c) => {
+            // The members' codes as an array: inside the import's transaction the planner
+            // has no statistics of the rows just written and scanned the whole period for
+            // each group where the subquery was used; `= ANY` walks the primary key.
+            let members = if members.is_empty() {
+                ""
+            } else {
+                " AND unit = ANY($2)"
+            };
             let sql = format!(
                 "SELECT unit, '[' || string_agg('[\"' || node || '\",' || input::text || ']', \
                  ',') || ']' FROM scores WHERE period = $1 AND input IS NOT NULL{members} \
                  GROUP BY unit"
             );
             let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(period.as_str());
-            let q = if members.is_empty() { q } else { q.bind(group) };
+            let q = if members.is_empty() {
+                q
+            } else {
+                let units: Vec<String> = sqlx::query_scalar(
+                    "SELECT unit FROM memberships WHERE period = $1 AND group_name = $2",
+                )
+                .bind(period.as_str())
+                .bind(group)
+                .fetch_all(&mut *c)
+                .await?;
+                q.bind(units)
+            };
             q.fetch_all(c).await?
         }
     };

@@ -192,12 +192,7 @@ impl PeriodBasis {
             if !set.renormalise_absent_areas {
                 continue;
             }
-            let groups: HashSet<&GroupName> = self
-                .groups
-                .iter()
-                .filter(|(_, s)| s == code)
-                .map(|(g, _)| g)
-                .collect();
+            let groups = self.groups_of_set(code);
             let with_value = leaves
                 .iter()
                 .filter(|(g, _)| groups.contains(g))
@@ -274,6 +269,15 @@ impl PeriodBasis {
         Ok(r)
     }
 
+    /// The period's groups that use set `code`.
+    fn groups_of_set(&self, code: &SetCode) -> HashSet<&GroupName> {
+        self.groups
+            .iter()
+            .filter(|(_, s)| s == code)
+            .map(|(g, _)| g)
+            .collect()
+    }
+
     /// The set of each group of the period.
     pub(crate) fn sets(&self) -> impl Iterator<Item = (&SetCode, &IndexSet)> {
         self.sets.iter()
@@ -281,12 +285,7 @@ impl PeriodBasis {
 
     /// The units of the period that belong to a group using set `code`.
     pub(crate) fn units_of_set(&self, code: &SetCode) -> Vec<UnitCode> {
-        let groups: HashSet<&GroupName> = self
-            .groups
-            .iter()
-            .filter(|(_, s)| s == code)
-            .map(|(g, _)| g)
-            .collect();
+        let groups = self.groups_of_set(code);
         self.members
             .iter()
             .filter(|m| groups.contains(&m.group))

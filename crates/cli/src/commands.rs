@@ -540,12 +540,21 @@ async fn import(what: ImportCommand, clock: &SystemClock) -> Result<()> {
             readable(&file)?;
             let db = open(&db).await?;
             let period = existing_period(&db, &period).await?;
-            let progress =
-                crate::progress::spinner(format!("Đang nhập {} vào kỳ {period}…", file.display()));
-            let done =
-                chiso_services::import::import_scores(&db, &period, &file, &actor, clock.now())
-                    .await;
-            progress.finish_and_clear();
+            let bar = crate::progress::bar(0);
+            let shown = bar.clone();
+            let on_progress = move |p: chiso_services::import::ImportProgress| {
+                crate::progress::show_import(&shown, p);
+            };
+            let done = chiso_services::import::import_scores(
+                &db,
+                &period,
+                &file,
+                &actor,
+                clock.now(),
+                &on_progress,
+            )
+            .await;
+            bar.finish_and_clear();
             let done = done.map_err(app)?;
             println!(
                 "Đã nhập {} giá trị ({} thay đổi); đã tính lại kỳ {period} ({} đơn vị).",

@@ -25,6 +25,29 @@ pub fn bar(total: u64) -> ProgressBar {
     bar
 }
 
+/// Shows how far a score import has come on `bar`: the share of the file read, with the
+/// values written, then the groups whose results are computed and written.
+pub fn show_import(bar: &ProgressBar, p: chiso_services::import::ImportProgress) {
+    use chiso_services::import::ImportProgress;
+    match p {
+        ImportProgress::Reading {
+            values,
+            bytes_read,
+            bytes_total,
+        } => {
+            bar.set_length(bytes_total.max(1));
+            bar.set_position(bytes_read.min(bytes_total));
+            let values = chiso_domain::fmt::vi_int(i64::try_from(values).unwrap_or(i64::MAX));
+            bar.set_message(format!("đã ghi {values} giá trị"));
+        }
+        ImportProgress::Results { done, groups } => {
+            bar.set_length(groups.max(1) as u64);
+            bar.set_position(done as u64);
+            bar.set_message(format!("tính kết quả: {done}/{groups} nhóm"));
+        }
+    }
+}
+
 /// A spinner with `message` and the time elapsed, for work that reports no progress.
 pub fn spinner(message: impl Into<std::borrow::Cow<'static, str>>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {

@@ -2,7 +2,7 @@
 //! named once, in Vietnamese, never the operating system's English text, and a non-zero exit.
 //! Commands on a database run on SQLite and (with `CHISO_TEST_PG`) PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! the real binary on SQLite and (with `CHISO_TEST_PG`) PostgreSQL, on period 2025 of the
 //! example communes.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

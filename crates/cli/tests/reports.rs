@@ -3,7 +3,7 @@
 //! period 2025 of the example communes: each writes a PDF holding the period's own units and
 //! figures, with the issuer given on the command line.
 
-mod common;
+use crate::common;
 
 use chiso_domain::PeriodCode;
 use chiso_domain::fmt::vi_decimal;

@@ -3,7 +3,7 @@
 //! read back, the survey closed into the period's survey leaf and the results exported with
 //! their intervals; run as the real binary on SQLite and (with `CHISO_TEST_PG`) PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! The local disk store keeps the blob-store contract: content-addressed, atomic, and clean
 //! after every failure.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! oversized, badly named and interrupted ones are refused with a Vietnamese message, and a
 //! refusal leaves nothing in the store.
 
-mod support;
+use crate::support;
 
 use chiso_evidence::{
     BlobId, BlobStore, DEFAULT_UPLOAD_LIMIT, FileBudget, FileKind, LocalDiskStore,

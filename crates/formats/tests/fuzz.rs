@@ -9,7 +9,7 @@
 //! cases run, panics, the slowest case and the peak resident memory, and inputs that
 //! panicked are kept under `target/fuzz-failures/`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};

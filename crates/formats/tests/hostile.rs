@@ -2,7 +2,7 @@
 //! wrong, without a panic and within [`MEMORY_BOUND_MIB`] of peak resident memory while it is
 //! read. The large ones are generated here rather than committed.
 
-mod support;
+use crate::support;
 
 use std::io::{Cursor, Write};
 

@@ -1,7 +1,7 @@
 //! Survey files: the questionnaire workbook and its JSON form, the XLSForm for ODK and
 //! KoboToolbox, and the answer files that come back from them.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;

@@ -49,6 +49,20 @@ pub struct ScoresImported {
     pub units: usize,
 }
 
+/// How far a score import has come, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportProgress {
+    /// `values` checked and written so far, after reading `bytes_read` of the file's
+    /// `bytes_total` bytes.
+    Reading {
+        values: usize,
+        bytes_read: u64,
+        bytes_total: u64,
+    },
+    /// Results computed and written for `done` of the period's `groups`.
+    Results { done: usize, groups: usize },
+}
+
 /// Imports a scores file into `period` and recomputes the period, in **one** transaction:
 /// an interrupted or refused import leaves the period as it was, never new scores beside old
 /// results.
@@ -65,6 +79,8 @@ pub struct ScoresImported {
 /// has any problem (every one named, with row and column), or when a unit of the file has an
 /// approved assessment: as on the web, an approved unit's scores are those the council
 /// approved (the workflow locks them) and a published period is frozen.
+///
+/// `progress` hears how far the import has come after each slice and each group.
 #[tracing::instrument(skip_all, fields(period = %period))]
 pub async fn import_scores(
     db: &Db,
@@ -72,6 +88,7 @@ pub async fn import_scores(
     path: &Path,
     actor: &Actor,
     at: OffsetDateTime,
+    progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> ServiceResult<ScoresImported> {
     let p = periods::get(db, period)
         .await?
@@ -80,12 +97,14 @@ pub async fn import_scores(
         return Err(ServiceError::new(codes::PERIOD_PUBLISHED).arg("period", period));
     }
     // The message names the file once ("không có tệp điểm.csv"), not as a row error.
-    std::fs::metadata(path).map_err(|e| {
-        ServiceError::new(codes::FILE_UNREADABLE)
-            .arg("file", path.display())
-            .arg("reason", format!("{:?}", e.kind()))
-            .source(e)
-    })?;
+    let bytes_total = std::fs::metadata(path)
+        .map_err(|e| {
+            ServiceError::new(codes::FILE_UNREADABLE)
+                .arg("file", path.display())
+                .arg("reason", format!("{:?}", e.kind()))
+                .source(e)
+        })?
+        .len();
     let basis = PeriodBasis::load(db, period).await?;
     if basis.group_names().is_empty() {
         return Err(ServiceError::new(codes::PERIOD_NO_GROUPS).arg("period", period));
@@ -99,8 +118,10 @@ pub async fn import_scores(
         }
         let attempt = Attempt {
             path,
+            bytes_total,
             set: set.clone(),
             known,
+            progress,
         };
         match attempt.run(db, period, &basis, actor, at, &reason).await? {
             Ok(done) => return Ok(done),
@@ -125,9 +146,11 @@ const SLICE: usize = 8_192;
 /// One attempt at importing a file as scores of one index set.
 struct Attempt<'p> {
     path: &'p Path,
+    bytes_total: u64,
     set: IndexSet,
     /// The period's units that use the set.
     known: Vec<UnitCode>,
+    progress: &'p (dyn Fn(ImportProgress) + Sync),
 }
 
 impl Attempt<'_> {
@@ -146,15 +169,26 @@ impl Attempt<'_> {
         let (slices, mut received) = tokio::sync::mpsc::channel::<Vec<ScoreChange>>(2);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = stop.clone();
-        let path = self.path.to_owned();
+        let bytes_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (path, counted) = (self.path.to_owned(), bytes_read.clone());
+        let (set, known) = (self.set, self.known);
         let reader = tokio::task::spawn_blocking(move || {
-            read_slices(&path, &self.set, &self.known, &approved, &stopped, &slices)
+            read_slices(&path, &set, &known, &approved, &counted, &stopped, &slices)
         });
         let mut changed = 0;
+        let mut written = 0;
         let mut failed = None;
         while let Some(slice) = received.recv().await {
             match import.write(&slice).await {
-                Ok(n) => changed += n,
+                Ok(n) => {
+                    changed += n;
+                    written += slice.len();
+                    (self.progress)(ImportProgress::Reading {
+                        values: written,
+                        bytes_read: bytes_read.load(std::sync::atomic::Ordering::Relaxed),
+                        bytes_total: self.bytes_total,
+                    });
+                }
                 Err(e) => {
                     failed = Some(e);
                     break;
@@ -184,7 +218,7 @@ impl Attempt<'_> {
         if let Some(e) = failed {
             return Err(e.into());
         }
-        let units = write_results(basis, &mut import).await?;
+        let units = write_results(basis, &mut import, self.progress).await?;
         import.commit().await?;
         Ok(Ok(ScoresImported {
             values,
@@ -195,13 +229,15 @@ impl Attempt<'_> {
 }
 
 /// Reads the file at `path` against `set`, sending its values in slices of [`SLICE`] until
-/// the file shows a problem, a unit of `approved` appears, or `stop` is set; returns how
-/// many values the file holds and the approved units it names.
+/// the file shows a problem, a unit of `approved` appears, or `stop` is set, counting the
+/// bytes read in `bytes_read`; returns how many values the file holds and the approved units
+/// it names.
 fn read_slices(
     path: &Path,
     set: &IndexSet,
     known: &[UnitCode],
     approved: &BTreeSet<UnitCode>,
+    bytes_read: &std::sync::atomic::AtomicU64,
     stop: &std::sync::atomic::AtomicBool,
     slices: &tokio::sync::mpsc::Sender<Vec<ScoreChange>>,
 ) -> Result<(usize, BTreeSet<UnitCode>), ImportErrors> {
@@ -209,7 +245,7 @@ fn read_slices(
     let mut locked = BTreeSet::new();
     let mut slice = Vec::with_capacity(SLICE);
     let mut sending = true;
-    chiso_formats::stream_scores_path(path, set, Some(known), |r| {
+    chiso_formats::stream_scores_path(path, set, Some(known), bytes_read, |r| {
         values += 1;
         if approved.contains(r.unit) {
             locked.insert(r.unit.clone());
@@ -235,6 +271,7 @@ fn read_slices(
 async fn write_results(
     basis: &PeriodBasis,
     import: &mut scores::Import<'_>,
+    progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> ServiceResult<usize> {
     let areas = if basis.needs_areas() {
         basis.areas_with_values(&import.leaves_with_input().await?)
@@ -242,7 +279,12 @@ async fn write_results(
         BTreeMap::new()
     };
     let mut units = 0;
-    for group in basis.group_names() {
+    let groups = basis.group_names();
+    progress(ImportProgress::Results {
+        done: 0,
+        groups: groups.len(),
+    });
+    for (done, group) in groups.iter().enumerate() {
         let values = import
             .group_inputs(group)
             .await?
@@ -252,6 +294,10 @@ async fn write_results(
         let part = basis.compute_group(group, values, &areas)?;
         units += part.units.len();
         import.results_part(&part).await?;
+        progress(ImportProgress::Results {
+            done: done + 1,
+            groups: groups.len(),
+        });
     }
     Ok(units)
 }

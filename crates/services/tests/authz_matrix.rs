@@ -3,7 +3,7 @@
 //! typed command. The pages and the API run the same table (`crates/web/tests/authz_matrix.rs`).
 //! SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod matrix;
+use crate::matrix;
 
 use chiso_domain::authz::Principal;
 use chiso_domain::{NodeCode, PeriodCode, Points, RawValue, SetCode, UnitCode};

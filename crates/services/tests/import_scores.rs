@@ -69,7 +69,7 @@ async fn an_import_writes_scores_their_audit_and_the_recomputed_results_together
         let t = TestDb::new(&backend).await;
         prepared(&t.db).await;
         let file = examples().join("scores-long.csv");
-        let done = import_scores(&t.db, &period(), &file, &admin(), AT)
+        let done = import_scores(&t.db, &period(), &file, &admin(), AT, &|_| {})
             .await
             .unwrap();
         let stored = scores::list(&t.db, &period()).await.unwrap();
@@ -81,7 +81,7 @@ async fn an_import_writes_scores_their_audit_and_the_recomputed_results_together
         assert_eq!(served, compute_stored(&t.db, &period()).await.unwrap());
 
         // The same file again changes no value: no score entry, one new computation.
-        let again = import_scores(&t.db, &period(), &file, &admin(), AT)
+        let again = import_scores(&t.db, &period(), &file, &admin(), AT, &|_| {})
             .await
             .unwrap();
         assert_eq!(again.changed, 0, "[{}]", backend.name());
@@ -96,7 +96,7 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
         let t = TestDb::new(&backend).await;
         prepared(&t.db).await;
         let file = examples().join("scores-long.csv");
-        import_scores(&t.db, &period(), &file, &admin(), AT)
+        import_scores(&t.db, &period(), &file, &admin(), AT, &|_| {})
             .await
             .unwrap();
         let before = (
@@ -127,7 +127,7 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
             )
         };
 
-        let err = import_scores(&t.db, &period(), &file, &admin(), AT)
+        let err = import_scores(&t.db, &period(), &file, &admin(), AT, &|_| {})
             .await
             .unwrap_err();
         let msg = err.to_string();
@@ -144,7 +144,7 @@ async fn scores_are_not_imported_into_an_approved_or_a_published_period() {
         p.status = periods::STATUS_PUBLISHED.to_owned();
         periods::update(&t.db, &p, &admin(), AT).await.unwrap();
         let before = after(t.db.clone()).await;
-        let msg = import_scores(&t.db, &period(), &file, &admin(), AT)
+        let msg = import_scores(&t.db, &period(), &file, &admin(), AT, &|_| {})
             .await
             .unwrap_err()
             .to_string();
@@ -167,6 +167,7 @@ async fn the_combined_write_refuses_stale_reads_and_approved_units() {
             &examples().join("scores-long.csv"),
             &admin(),
             AT,
+            &|_| {},
         )
         .await
         .unwrap();

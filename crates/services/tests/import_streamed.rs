@@ -10,7 +10,7 @@ use chiso_demo::{Synthetic, synthetic};
 use chiso_domain::{NodeCode, PeriodCode, RawValue, UnitCode, UnitInput};
 use chiso_services::codes;
 use chiso_services::compute::compute_stored;
-use chiso_services::import::{import_scores, import_units};
+use chiso_services::import::{ImportProgress, import_scores, import_units};
 use chiso_store::audit::{self, AuditFilter};
 use chiso_store::testing::{TestDb, backends};
 use chiso_store::{Actor, Db, index_sets, results, scores};
@@ -122,7 +122,7 @@ async fn a_file_of_several_slices_lands_with_one_audit_entry_per_change_and_the_
         let t = TestDb::new(&backend).await;
         prepared(&t.db, &data).await;
 
-        let done = import_scores(&t.db, &period(), &first, &admin(), AT)
+        let done = import_scores(&t.db, &period(), &first, &admin(), AT, &|_| {})
             .await
             .unwrap();
         assert_eq!(
@@ -142,7 +142,7 @@ async fn a_file_of_several_slices_lands_with_one_audit_entry_per_change_and_the_
         // Criterion by criterion this time, with thirty units' values changed.
         let expected = differing(&data.inputs, &changed_inputs);
         assert!(expected > 30, "{expected}");
-        let done = import_scores(&t.db, &period(), &second, &admin(), AT)
+        let done = import_scores(&t.db, &period(), &second, &admin(), AT, &|_| {})
             .await
             .unwrap();
         assert_eq!((done.values, done.changed), (values, expected));
@@ -159,6 +159,67 @@ async fn a_file_of_several_slices_lands_with_one_audit_entry_per_change_and_the_
 }
 
 #[tokio::test]
+async fn an_import_reports_its_progress_slice_by_slice_up_to_the_whole_file_and_every_group() {
+    let data = data();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "scores.csv", &data.inputs);
+    let size = std::fs::metadata(&file).unwrap().len();
+    let values: usize = data.inputs.iter().map(|u| u.values.len()).sum();
+    let t = TestDb::new(&backends()[0]).await;
+    prepared(&t.db, &data).await;
+    let heard = std::sync::Mutex::new(Vec::new());
+    import_scores(&t.db, &period(), &file, &admin(), AT, &|p| {
+        heard.lock().unwrap().push(p);
+    })
+    .await
+    .unwrap();
+    let heard = heard.into_inner().unwrap();
+    let reading: Vec<(usize, u64, u64)> = heard
+        .iter()
+        .filter_map(|p| match *p {
+            ImportProgress::Reading {
+                values,
+                bytes_read,
+                bytes_total,
+            } => Some((values, bytes_read, bytes_total)),
+            ImportProgress::Results { .. } => None,
+        })
+        .collect();
+    // 14.400 values: one report per slice of 8.192, never going back.
+    assert_eq!(reading.len(), 2, "{reading:?}");
+    assert!(
+        reading
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
+    );
+    assert!(reading.iter().all(|r| r.2 == size && r.1 <= size));
+    assert_eq!(reading.last().unwrap().0, values);
+    assert_eq!(
+        reading.last().unwrap().1,
+        size,
+        "the whole file is read by the last slice"
+    );
+    let results: Vec<(usize, usize)> = heard
+        .iter()
+        .filter_map(|p| match *p {
+            ImportProgress::Results { done, groups } => Some((done, groups)),
+            ImportProgress::Reading { .. } => None,
+        })
+        .collect();
+    assert_eq!(results, vec![(0, 2), (1, 2), (2, 2)]);
+    // Every reading report comes before the results are computed.
+    assert!(matches!(
+        heard.last(),
+        Some(ImportProgress::Results { done: 2, .. })
+    ));
+    assert!(matches!(
+        heard.first(),
+        Some(ImportProgress::Reading { .. })
+    ));
+    t.drop_database().await;
+}
+
+#[tokio::test]
 async fn a_problem_on_the_last_row_of_a_large_file_leaves_the_period_as_it_was() {
     let data = data();
     let dir = tempfile::tempdir().unwrap();
@@ -172,7 +233,7 @@ async fn a_problem_on_the_last_row_of_a_large_file_leaves_the_period_as_it_was()
     for backend in backends() {
         let t = TestDb::new(&backend).await;
         prepared(&t.db, &data).await;
-        import_scores(&t.db, &period(), &first, &admin(), AT)
+        import_scores(&t.db, &period(), &first, &admin(), AT, &|_| {})
             .await
             .unwrap();
         let before = (
@@ -181,7 +242,7 @@ async fn a_problem_on_the_last_row_of_a_large_file_leaves_the_period_as_it_was()
             score_entries(&t.db).await,
         );
 
-        let err = import_scores(&t.db, &period(), &second, &admin(), AT)
+        let err = import_scores(&t.db, &period(), &second, &admin(), AT, &|_| {})
             .await
             .unwrap_err();
         assert!(err.is(codes::FILE_INVALID), "[{}] {err}", backend.name());
@@ -232,7 +293,7 @@ async fn results_written_group_by_group_renormalise_areas_as_the_whole_period_do
     for backend in backends() {
         let t = TestDb::new(&backend).await;
         prepared(&t.db, &data).await;
-        import_scores(&t.db, &period(), &file, &admin(), AT)
+        import_scores(&t.db, &period(), &file, &admin(), AT, &|_| {})
             .await
             .unwrap();
         let served = results::load(&t.db, &period()).await.unwrap().unwrap();

@@ -415,7 +415,7 @@ async fn appraisal_minutes_print_own_and_appraised_points_with_reasons_and_reque
 }
 
 /// Renders page 1 of each report into `docs/screenshots/` for the user guide:
-/// `cargo nextest run -p chiso-services --test reports --run-ignored only`.
+/// `cargo nextest run -p chiso-services -E 'test(/^reports::/)' --run-ignored only`.
 #[tokio::test]
 #[ignore = "writes the user guide's pictures"]
 async fn page_one_of_each_report_is_drawn_for_the_user_guide() {

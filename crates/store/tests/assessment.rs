@@ -2,7 +2,7 @@
 //! explanation requests, evidence), each run on SQLite and, with `CHISO_TEST_PG`, on
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use chiso_domain::workflow::{AssessmentState, LeafExplanation, Milestones, vn_day_end};
 use chiso_domain::{AppraiserScope, Grant, Points, RawValue, Role};

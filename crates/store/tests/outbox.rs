@@ -3,7 +3,7 @@
 //! its lease runs out; failures wait, deaths can be retried, old deliveries are purged; and on
 //! PostgreSQL two workers claiming at the same time never get the same delivery.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

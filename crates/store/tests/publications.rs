@@ -2,7 +2,7 @@
 //! version can be neither updated nor deleted by any statement; only reloading the data
 //! removes it (under the audit log's permit).
 
-mod common;
+use crate::common;
 
 use chiso_domain::uncertainty::{Interval, ResultInterval, ResultIntervals};
 use chiso_store::publications::{self, NewPublication};

@@ -1,6 +1,6 @@
 //! Scenarios of the store, each run on SQLite and, with `CHISO_TEST_PG`, on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

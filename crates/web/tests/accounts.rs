@@ -3,7 +3,7 @@
 //! changing a password, and the administrators' user list. SQLite always, PostgreSQL when
 //! `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use common::cheap_hash;
 

@@ -5,7 +5,7 @@
 //! Figures of the fixture, departments in 2024 (leaves 1.1.1, 1.2.1, 2.1.1, 2.2.1, 3.1):
 //! SNV 10, 18,5, 25, 11,33, 25; STP 10, 15, 25, 5, 22,25; SKHCN 10, 10, 25, 3,5, 20.
 
-mod common;
+use crate::common;
 
 use chiso_domain::authz::{Grant, Principal, Role};
 use chiso_domain::{NodeCode, PeriodCode, UnitCode};

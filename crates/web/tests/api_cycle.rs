@@ -11,7 +11,7 @@
 //! milestones around that instant, as the browser test does. SQLite always, PostgreSQL when
 //! `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

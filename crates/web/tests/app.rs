@@ -1,7 +1,7 @@
 //! The application as people and programs use it: the real server on 127.0.0.1:0, a seeded
 //! database (SQLite always, PostgreSQL when `CHISO_TEST_PG` is set), plain HTTP requests.
 
-mod common;
+use crate::common;
 
 use common::{Backend, Fetched, TestApp};
 use reqwest::StatusCode;
@@ -735,7 +735,7 @@ async fn served_openapi_document_matches_the_committed_file() {
         committed == pretty,
         "crates/web/openapi.json differs from the served OpenAPI document.\n\
          If the API change is intended, regenerate the file with\n    \
-         UPDATE_OPENAPI=1 cargo test -p chiso-web --test app served_openapi\n\
+         UPDATE_OPENAPI=1 cargo test -p chiso-web --test integration app::served_openapi\n\
          and commit it."
     );
     for path in [

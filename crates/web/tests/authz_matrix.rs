@@ -3,7 +3,7 @@
 //! page a browser would send. A refusal must be a 403 and change nothing. The JSON API runs it
 //! too, with each person's read-write token. SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 #[path = "../../services/tests/matrix/mod.rs"]
 mod matrix;
 

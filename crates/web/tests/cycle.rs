@@ -4,7 +4,7 @@
 //! explanations of missing evidence, the leader's submission, answers to explanation requests,
 //! and who may do what. SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use common::cheap_hash;
 

@@ -4,7 +4,7 @@
 //! calamine and opened as a zip), carry their names and media types, follow the page's access
 //! rules and version; the methodology page states each leaf's rule and the year's class bands.
 
-mod common;
+use crate::common;
 
 use std::io::{Cursor, Read};
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! every kind of input, caching of personal pages, and the localized 413. Each runs the real
 //! application on port 0; SQLite always, PostgreSQL too when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! submitted, SKHCN saved one leaf and never submitted; a fixed clock, the phase moved by
 //! rewriting the milestones around it. SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use common::cheap_hash;
 

@@ -2,7 +2,7 @@
 //! a scores file previewed then confirmed, as the administrator, an appraiser and a unit's
 //! officer meet them. SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use chiso_domain::{Grant, PeriodCode, Role, UnitCode};
 use chiso_store::{Actor, Db, grants, index_sets, scores, users};

@@ -4,7 +4,7 @@
 //! appraisal cycle in `review.rs`). The SMTP server is the small one of `common::smtp`. SQLite
 //! always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! its to-do list. The clock is fixed, so deadlines and overdue units are known exactly.
 //! SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use common::cheap_hash;
 

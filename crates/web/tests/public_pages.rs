@@ -4,7 +4,7 @@
 //! results are never kept; a change made through this node shows on its next request, one
 //! made behind its back (another node, the command line) once the recheck interval passes.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::sync::Arc;

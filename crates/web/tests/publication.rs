@@ -5,7 +5,7 @@
 //! required); published pages and API answers stay byte-identical when units and sets change;
 //! a correction publishes version 2 through the API, version 1 staying readable.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

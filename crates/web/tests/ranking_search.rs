@@ -8,7 +8,7 @@
 //! SKHCN Sở Khoa học & Công nghệ 3/3 (68,50); districts TP-MAU Thành phố Mẫu 1/3 (96,89),
 //! H-DONG Huyện Đông 2/3 (84,50), H-TAY Huyện Tây 3/3 (71,00).
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 //! holds the page's figures; a unit's self-assessment report and appraisal minutes go to the
 //! unit's people and the staff, never to another unit's.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@
 //! unit's officer is e-mailed the explanation request and the approval. SQLite always,
 //! PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use common::cheap_hash;
 

@@ -5,7 +5,7 @@
 //! the whole set; freezing; downloading as YAML. People who are not administrators get 403 on
 //! every change and change nothing. SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use common::cheap_hash;
 

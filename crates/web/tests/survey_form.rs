@@ -5,7 +5,7 @@
 //! officer is refused. Each post is what a browser without scripts sends: every field of the
 //! page, plus the button pressed. SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use chiso_domain::questionnaire::{QuestionTarget, QuestionnaireKind};
 use chiso_domain::{Grant, NodeCode, PeriodCode, Role, UnitCode};

@@ -4,7 +4,7 @@
 //! saves, comes back and sends it once; the survey is closed into the period's leaves. A unit's
 //! officer is refused. SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use chiso_domain::{Grant, PeriodCode, Role, UnitCode};
 use chiso_store::{Actor, Db, grants, index_sets, scores, users};

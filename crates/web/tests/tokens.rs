@@ -3,7 +3,7 @@
 //! change, revoked and unknown tokens refused with 401, each change audited under the owner.
 //! SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use chiso_store::audit::{self, AuditFilter};
 use chiso_store::{Actor, Db, users};

@@ -5,7 +5,7 @@
 //! People who are not administrators get 403 on every one of these routes and change nothing.
 //! SQLite always, PostgreSQL when `CHISO_TEST_PG` is set.
 
-mod common;
+use crate::common;
 
 use common::cheap_hash;
 

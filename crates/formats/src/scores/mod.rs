@@ -17,6 +17,7 @@ mod stream;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chiso_domain::fmt::vi_date;
 use chiso_domain::{IndexSet, NodeCode, RawValue, UnitCode, UnitInput};
@@ -105,7 +106,14 @@ pub fn read_scores(
     known_units: Option<&[UnitCode]>,
 ) -> Result<ScoresFile, ImportErrors> {
     let mut collect = Collect::default();
-    let shape = read_path_into(path, StreamBounds::WHOLE, set, known_units, &mut collect)?;
+    let shape = read_path_into(
+        path,
+        StreamBounds::WHOLE,
+        set,
+        known_units,
+        None,
+        &mut collect,
+    )?;
     Ok(collect.into_file(shape))
 }
 
@@ -169,11 +177,13 @@ pub fn stream_scores<R: Read>(
 
 /// [`stream_scores`] of the file at `path` on the local disk: a CSV file is streamed within
 /// [`StreamBounds::LOCAL_FILE`] (a file of several million rows is read in the memory of a
-/// small one); an XLSX file is read whole within the usual bounds.
+/// small one); an XLSX file is read whole within the usual bounds. The bytes read so far are
+/// added to `bytes_read` as the file is read, for another thread to show progress.
 pub fn stream_scores_path(
     path: &Path,
     set: &IndexSet,
     known_units: Option<&[UnitCode]>,
+    bytes_read: &AtomicU64,
     each: impl FnMut(ScoreRecord<'_>),
 ) -> Result<ScoreShape, ImportErrors> {
     read_path_into(
@@ -181,8 +191,25 @@ pub fn stream_scores_path(
         StreamBounds::LOCAL_FILE,
         set,
         known_units,
+        Some(bytes_read),
         &mut Each(each),
     )
+}
+
+/// A file whose bytes read so far are published in a counter another thread may read.
+struct Tallied<'a, R> {
+    inner: R,
+    read: Option<&'a AtomicU64>,
+}
+
+impl<R: Read> Read for Tallied<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(read) = self.read {
+            read.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
 }
 
 /// Reads the score file at `path` straight into the computation inputs of every unit with a
@@ -196,7 +223,14 @@ pub fn read_unit_inputs(
 ) -> Result<(ScoreShape, Vec<UnitInput>), ImportErrors> {
     let known: Vec<UnitCode> = units.units.iter().map(|u| u.code.clone()).collect();
     let mut inputs = Inputs::new(units);
-    let shape = read_path_into(path, StreamBounds::WHOLE, set, Some(&known), &mut inputs)?;
+    let shape = read_path_into(
+        path,
+        StreamBounds::WHOLE,
+        set,
+        Some(&known),
+        None,
+        &mut inputs,
+    )?;
     Ok((shape, inputs.inputs))
 }
 
@@ -206,6 +240,7 @@ fn read_path_into(
     bounds: StreamBounds,
     set: &IndexSet,
     known_units: Option<&[UnitCode]>,
+    bytes_read: Option<&AtomicU64>,
     sink: &mut impl Sink,
 ) -> Result<ScoreShape, ImportErrors> {
     let name = path.file_name().map_or_else(
@@ -217,6 +252,10 @@ fn read_path_into(
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
+    let file = Tallied {
+        inner: file,
+        read: bytes_read,
+    };
     read_into(&name, file, Some(len), bounds, set, known_units, sink)
 }
 

@@ -171,7 +171,6 @@ impl TestApp {
 }
 
 /// Runs `scenario` against every backend, each on a freshly started application.
-#[macro_export]
 macro_rules! each_backend {
     (|$app:ident| $body:block) => {
         for backend in $crate::common::backends() {

@@ -127,12 +127,24 @@ pub(crate) async fn purge(tx: &mut Tx, keep: &[&str]) -> Result<(), StoreError> 
         .map(|i| format!("entity <> ${i}"))
         .collect::<Vec<_>>()
         .join(" AND ");
-    let sql = if filter.is_empty() {
-        "DELETE FROM audit_log".to_owned()
+    let (values, entries) = if filter.is_empty() {
+        (
+            "DELETE FROM audit_values".to_owned(),
+            "DELETE FROM audit_log".to_owned(),
+        )
     } else {
-        format!("DELETE FROM audit_log WHERE {filter}")
+        (
+            format!(
+                "DELETE FROM audit_values WHERE entry IN (SELECT id FROM audit_log WHERE {filter})"
+            ),
+            format!("DELETE FROM audit_log WHERE {filter}"),
+        )
     };
-    sql!(tx, execute_rows, sql.as_str(), [], keep, |q, e| q.bind(*e))?;
+    // The values of an import first: they refer to its entry.
+    sql!(tx, execute_rows, values.as_str(), [], keep, |q, e| q
+        .bind(*e))?;
+    sql!(tx, execute_rows, entries.as_str(), [], keep, |q, e| q
+        .bind(*e))?;
     sql!(tx, execute, "DELETE FROM audit_log_purge")?;
     Ok(())
 }
@@ -175,7 +187,8 @@ pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditEntry>, Stor
         filter.node.as_ref().map(NodeCode::as_str),
         limit,
     )?;
-    rows.into_iter()
+    let mut entries = rows
+        .into_iter()
         .map(|r| {
             Ok(AuditEntry {
                 id: r.id,
@@ -192,5 +205,74 @@ pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditEntry>, Stor
                 reason: r.reason,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    entries.extend(imported_values(&mut c, filter, limit).await?);
+    // Newest first; an import's values after its own entry, by unit and leaf.
+    entries.sort_by(|a, b| {
+        b.id.cmp(&a.id)
+            .then_with(|| a.unit.is_some().cmp(&b.unit.is_some()))
+            .then_with(|| a.unit.cmp(&b.unit))
+            .then_with(|| a.node.cmp(&b.node))
+    });
+    entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(entries)
+}
+
+/// The values changed by imports (`audit_values`, migration 0020) that `filter` selects, one
+/// entry each, as a change made by hand is recorded: the import's time, actor and reason,
+/// key `period/unit/node`, old and new value. At most `limit` rows are read when no leaf is
+/// asked for (each row gives at least one entry).
+async fn imported_values(
+    c: &mut crate::db::Conn,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Grouped {
+        entry: i64,
+        at: String,
+        actor: String,
+        reason: Option<String>,
+        period: String,
+        unit: String,
+        changes: String,
+    }
+    type Value = (String, Option<serde_json::Value>, serde_json::Value);
+    let rows = sql!(
+        c,
+        all Grouped,
+        "SELECT v.entry, a.at, a.actor, a.reason, v.period, v.unit, v.changes \
+         FROM audit_values v JOIN audit_log a ON a.id = v.entry \
+         WHERE ($1 IS NULL OR v.period = $1) AND ($2 IS NULL OR v.unit = $2) \
+         ORDER BY v.entry DESC, v.unit LIMIT $3",
+        filter.period.as_ref().map(PeriodCode::as_str),
+        filter.unit.as_ref().map(UnitCode::as_str),
+        if filter.node.is_some() { i64::MAX } else { limit },
+    )?;
+    let mut out = Vec::new();
+    for r in rows {
+        let at = codec::parse_ts(&r.at)?;
+        let values: Vec<Value> = serde_json::from_str(&r.changes)
+            .map_err(|e| StoreError::Corrupt(format!("nhật ký nhập điểm {}: {e}", r.entry)))?;
+        for (node, old, new) in values {
+            if filter.node.as_ref().is_some_and(|n| n.as_str() != node) {
+                continue;
+            }
+            out.push(AuditEntry {
+                id: r.entry,
+                at,
+                actor: r.actor.clone(),
+                action: if old.is_some() { "update" } else { "create" }.to_owned(),
+                entity: crate::scores::ENTITY.to_owned(),
+                entity_key: format!("{}/{}/{node}", r.period, r.unit),
+                period: Some(r.period.clone()),
+                unit: Some(r.unit.clone()),
+                node: Some(node),
+                old,
+                new: Some(new),
+                reason: r.reason.clone(),
+            });
+        }
+    }
+    Ok(out)
 }

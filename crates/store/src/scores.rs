@@ -166,7 +166,17 @@ pub async fn put_with_results(
     if fingerprint_now(&mut tx, period).await? != fingerprint(read) {
         return Err(changed_meanwhile(period));
     }
-    apply(&mut tx, period, changes, read, actor, at, reason).await?;
+    let why = Why { actor, at, reason };
+    let mut header = None;
+    apply(
+        &mut tx,
+        period,
+        changes,
+        read,
+        &why,
+        Trail::Import(&mut header),
+    )
+    .await?;
     results::save_in(&mut tx, period, results, actor, at).await?;
     tx.commit().await
 }
@@ -199,6 +209,8 @@ pub struct Import<'a> {
     empty: bool,
     approved: BTreeSet<UnitCode>,
     results: Option<results::Replacement>,
+    /// The import's own audit entry, once a value has changed.
+    header: Option<i64>,
 }
 
 impl std::fmt::Debug for Import<'_> {
@@ -242,6 +254,7 @@ impl<'a> Import<'a> {
             empty: stored.is_empty(),
             approved,
             results: None,
+            header: None,
         })
     }
 
@@ -267,14 +280,18 @@ impl<'a> Import<'a> {
                 changes.iter().map(|c| (&c.unit, &c.node)).collect();
             read_keys(&mut self.tx, self.period, &keys).await?
         };
+        let why = Why {
+            actor: self.actor,
+            at: self.at,
+            reason: self.reason,
+        };
         apply(
             &mut self.tx,
             self.period,
             changes,
             &stored,
-            self.actor,
-            self.at,
-            self.reason,
+            &why,
+            Trail::Import(&mut self.header),
         )
         .await
     }
@@ -386,9 +403,29 @@ pub(crate) async fn put_in(
         }
         all
     };
-    apply(tx, period, changes, &stored, actor, at, reason)
+    let why = Why { actor, at, reason };
+    apply(tx, period, changes, &stored, &why, Trail::EachValue)
         .await
         .map(|_| ())
+}
+
+/// Who changes values, when and why: what every audit entry of a batch records.
+#[derive(Debug, Clone, Copy)]
+struct Why<'a> {
+    actor: &'a Actor,
+    at: OffsetDateTime,
+    reason: &'a str,
+}
+
+/// How the changes of a batch are audited.
+#[derive(Debug)]
+enum Trail<'h> {
+    /// One audit entry per change: values edited by hand, a few at a time.
+    EachValue,
+    /// An import: one entry for the import itself, written with its first change (its id
+    /// kept in `header` for the slices after), and the changed values grouped by unit in
+    /// `audit_values` (migration 0020).
+    Import(&'h mut Option<i64>),
 }
 
 /// Applies `changes` over `stored` (the values the batch may touch, as they are in the
@@ -399,10 +436,10 @@ async fn apply(
     period: &PeriodCode,
     changes: &[ScoreChange],
     stored: &[StoredScore],
-    actor: &Actor,
-    at: OffsetDateTime,
-    reason: &str,
+    why: &Why<'_>,
+    trail: Trail<'_>,
 ) -> Result<usize, StoreError> {
+    let Why { actor, at, reason } = *why;
     let mut current: HashMap<(&UnitCode, &NodeCode), Current<'_>> =
         HashMap::with_capacity(stored.len() + changes.len());
     for s in stored {
@@ -483,7 +520,10 @@ async fn apply(
         stamp: &stamp,
         reason,
     };
-    audit.write(tx, &entries).await?;
+    match trail {
+        Trail::EachValue => audit.write(tx, &entries).await?,
+        Trail::Import(header) => audit.write_grouped(tx, header, &entries).await?,
+    }
     Ok(entries.len())
 }
 
@@ -679,6 +719,80 @@ impl AuditRows<'_> {
     }
 }
 
+impl AuditRows<'_> {
+    /// Writes the changes of an import: the import's own entry (once: `header` keeps its id
+    /// for the next slices), then the changed values grouped by unit, each as
+    /// `[node, old, new]` with the values [`AuditRows::write`] would record.
+    async fn write_grouped(
+        &self,
+        tx: &mut Tx,
+        header: &mut Option<i64>,
+        entries: &[Change<'_>],
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let entry = match *header {
+            Some(id) => id,
+            None => {
+                let id = sql!(
+                    tx,
+                    scalar i64,
+                    "INSERT INTO audit_log (at, actor, action, entity, entity_key, period, \
+                     reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    self.stamp,
+                    self.actor.as_str(),
+                    IMPORT_ACTION,
+                    IMPORT_ENTITY,
+                    self.period.as_str(),
+                    self.period.as_str(),
+                    self.reason,
+                )?;
+                *header = Some(id);
+                id
+            }
+        };
+        // By unit, each unit's values in the order of the batch.
+        let mut order: Vec<&Change<'_>> = entries.iter().collect();
+        order.sort_by(|a, b| a.unit.cmp(b.unit));
+        let mut rows: Vec<(&UnitCode, String)> = Vec::new();
+        for unit in order.chunk_by(|a, b| a.unit == b.unit) {
+            let values: Vec<(&str, Option<Audited<'_>>, Audited<'_>)> = unit
+                .iter()
+                .map(|c| {
+                    (
+                        c.node.as_str(),
+                        c.old.map(Current::audited),
+                        c.new.audited(),
+                    )
+                })
+                .collect();
+            rows.push((
+                unit[0].unit,
+                serde_json::to_string(&values).map_err(audit_text)?,
+            ));
+        }
+        for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO audit_values (entry, period, unit, changes) VALUES {}",
+                values_list(chunk.len(), 4, 1)
+            );
+            sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, r| q
+                .bind(entry)
+                .bind(self.period.as_str())
+                .bind(r.0.as_str())
+                .bind(r.1.as_str()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Audit entity of an import of scores (key: the period); its changed values are in
+/// `audit_values`.
+pub const IMPORT_ENTITY: &str = "scores";
+/// Audit action of an import of scores.
+pub const IMPORT_ACTION: &str = "import";
+
 /// An audit entry's key, old value and new value as text.
 type AuditTexts = (String, Option<String>, String);
 
@@ -700,24 +814,33 @@ struct Current<'a> {
     stored_version: Option<i64>,
 }
 
-impl Current<'_> {
-    /// The value as its audit entry shows it, keys in the order `serde_json::json!` gives.
-    fn audit_json(self) -> Result<String, StoreError> {
-        #[derive(Serialize)]
-        struct Audited<'a> {
-            input: Option<&'a RawValue>,
-            note: Option<&'a str>,
-            points: Option<Points>,
-            version: i64,
-        }
-        serde_json::to_string(&Audited {
+/// A value as its audit entry shows it, keys in the order `serde_json::json!` gives.
+#[derive(Serialize)]
+struct Audited<'a> {
+    input: Option<&'a RawValue>,
+    note: Option<&'a str>,
+    points: Option<Points>,
+    version: i64,
+}
+
+impl<'a> Current<'a> {
+    fn audited(self) -> Audited<'a> {
+        Audited {
             input: self.input,
             note: self.note,
             points: self.points,
             version: self.version,
-        })
-        .map_err(|e| StoreError::Corrupt(format!("giá trị nhật ký: {e}")))
+        }
     }
+
+    /// The value as its audit entry shows it.
+    fn audit_json(self) -> Result<String, StoreError> {
+        serde_json::to_string(&self.audited()).map_err(audit_text)
+    }
+}
+
+fn audit_text(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("giá trị nhật ký: {e}"))
 }
 
 /// A leaf's final value in a batch.

@@ -357,6 +357,108 @@ async fn score_changes_are_audited_from_old_to_new_and_unchanged_values_write_no
 }
 
 #[tokio::test]
+async fn an_import_is_audited_as_one_entry_and_each_changed_value_reads_back_old_to_new() {
+    for_each_backend(|db| async move {
+        seed(&db).await;
+        let p = period_code("2024");
+        let officer = Actor("chuyen-vien".to_owned());
+        let quantri = admin();
+        let count_rows = |table: &'static str| {
+            let db = db.clone();
+            async move {
+                let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}");
+                match &db {
+                    Db::Sqlite(c) => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(c).await.unwrap(),
+                    Db::Postgres(c) => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(c).await.unwrap(),
+                }
+            }
+        };
+
+        // Two slices: the first unit's values split across them, the second unit in one.
+        let mut import = scores::Import::begin(&db, &p, &officer, T1, "Nhập tệp diem.csv").await.unwrap();
+        let first = [
+            change("XA-AN-1", "1.1", Some(RawValue::Yes), Some(dec!(2))),
+            change("XA-AN-2", "1.1", Some(RawValue::No), Some(dec!(0))),
+            change("XA-AN-1", "1.10", Some(RawValue::Count(dec!(3))), Some(dec!(1.5))),
+        ];
+        assert_eq!(import.write(&first).await.unwrap(), 3);
+        let second = [change("XA-AN-1", "1.2", Some(RawValue::Yes), Some(dec!(1)))];
+        assert_eq!(import.write(&second).await.unwrap(), 1);
+        import.commit().await.unwrap();
+        // One entry for the import, one compact row per unit and slice, not one per value.
+        assert_eq!(count_rows("audit_values").await, 3);
+
+        let log = audit::list(&db, &AuditFilter { period: Some(p.clone()), ..all_entries() }).await.unwrap();
+        let header: Vec<_> = log.iter().filter(|e| e.entity == scores::IMPORT_ENTITY).collect();
+        assert_eq!(header.len(), 1);
+        let h = header[0];
+        assert_eq!((h.action.as_str(), h.entity_key.as_str(), h.unit.as_deref()), ("import", "2024", None));
+        assert_eq!((h.actor.as_str(), h.at, h.reason.as_deref()), ("chuyen-vien", T1, Some("Nhập tệp diem.csv")));
+        let values: Vec<_> = log.iter().filter(|e| e.entity == scores::ENTITY).map(|e| e.entity_key.as_str()).collect();
+        assert_eq!(values, ["2024/XA-AN-1/1.1", "2024/XA-AN-1/1.10", "2024/XA-AN-1/1.2", "2024/XA-AN-2/1.1"]);
+        // The import's entry comes first, then its values, all under its id.
+        let at = log.iter().position(|e| e.id == h.id).unwrap();
+        assert_eq!(log[at].entity, scores::IMPORT_ENTITY);
+        assert!(log[at..at + 5].iter().all(|e| e.id == h.id));
+
+        // A second import changes one value: read back for that leaf, newest first.
+        let mut import = scores::Import::begin(&db, &p, &quantri, T2, "Nhập tệp diem-sua.csv").await.unwrap();
+        let mut fixed = first.to_vec();
+        fixed[2].points = Some(Points(dec!(1)));
+        assert_eq!(import.write(&fixed).await.unwrap(), 1);
+        import.commit().await.unwrap();
+        let leaf = AuditFilter {
+            period: Some(p.clone()),
+            unit: Some(unit_code("XA-AN-1")),
+            node: Some(node("1.10")),
+            limit: 0,
+        };
+        let history = audit::list(&db, &leaf).await.unwrap();
+        assert_eq!(history.len(), 2);
+        let (e, created) = (&history[0], &history[1]);
+        assert!(e.id > created.id);
+        assert_eq!((e.action.as_str(), e.entity.as_str(), e.entity_key.as_str()), ("update", "score", "2024/XA-AN-1/1.10"));
+        assert_eq!((e.period.as_deref(), e.unit.as_deref(), e.node.as_deref()), (Some("2024"), Some("XA-AN-1"), Some("1.10")));
+        assert_eq!((e.actor.as_str(), e.at, e.reason.as_deref()), ("admin", T2, Some("Nhập tệp diem-sua.csv")));
+        assert_eq!(e.old, Some(json!({"input": {"kind": "count", "value": "3"}, "points": "1.5", "note": null, "version": 1})));
+        assert_eq!(e.new, Some(json!({"input": {"kind": "count", "value": "3"}, "points": "1", "note": null, "version": 2})));
+        assert_eq!((created.action.as_str(), created.old.clone(), created.actor.as_str()), ("create", None, "chuyen-vien"));
+        // A limit counts entries, not rows: the results written last, the import, its value.
+        let latest = audit::list(&db, &AuditFilter { period: Some(p.clone()), limit: 3, ..all_entries() }).await.unwrap();
+        assert_eq!(latest.iter().map(|e| e.entity.as_str()).collect::<Vec<_>>()[1..], ["scores", "score"]);
+
+        // Re-importing the same values writes nothing, not even an entry for the import (the
+        // results are written again, and say so).
+        let of_scores = |log: Vec<audit::AuditEntry>| -> Vec<audit::AuditEntry> {
+            log.into_iter().filter(|e| e.entity != "results").collect()
+        };
+        let before = of_scores(audit::list(&db, &all_entries()).await.unwrap());
+        let mut import = scores::Import::begin(&db, &p, &quantri, T2, "Nhập lại").await.unwrap();
+        assert_eq!(import.write(&fixed).await.unwrap(), 0);
+        import.commit().await.unwrap();
+        assert_eq!(of_scores(audit::list(&db, &all_entries()).await.unwrap()), before);
+
+        // The compact rows are append-only too; reloading the data empties them with the log.
+        for statement in ["DELETE FROM audit_values", "UPDATE audit_values SET changes = '[]'"] {
+            let refused = match &db {
+                Db::Sqlite(c) => sqlx::query(statement).execute(c).await.err(),
+                Db::Postgres(c) => sqlx::query(statement).execute(c).await.err(),
+            };
+            let e = refused.unwrap_or_else(|| panic!("{statement} was accepted"));
+            assert!(e.to_string().contains("append-only"), "{e}");
+        }
+        if let Db::Postgres(c) = &db {
+            let e = sqlx::query("TRUNCATE audit_values").execute(c).await.unwrap_err();
+            assert!(e.to_string().contains("append-only"), "{e}");
+        }
+        assert_eq!(count_rows("audit_values").await, 4);
+        db.reset().await.unwrap();
+        assert_eq!(count_rows("audit_values").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_periods_inputs_come_back_exactly_grouped_by_unit_with_leaves_in_code_order() {
     for_each_backend(|db| async move {
         seed(&db).await;

@@ -568,12 +568,18 @@ async fn insert_rows(
             Err(e) => Err(e),
         };
     }
+    // Every chunk but the last has the same size: its statement is written once.
+    let mut sql = String::new();
+    let mut sql_rows = 0;
     for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO scores (period, unit, node, input, points, note, version, updated_by, \
-             updated_at) VALUES {} ON CONFLICT (period, unit, node) DO NOTHING",
-            values_list(chunk.len(), 9, 1)
-        );
+        if chunk.len() != sql_rows {
+            sql = format!(
+                "INSERT INTO scores (period, unit, node, input, points, note, version, \
+                 updated_by, updated_at) VALUES {} ON CONFLICT (period, unit, node) DO NOTHING",
+                values_list(chunk.len(), 9, 1)
+            );
+            sql_rows = chunk.len();
+        }
         let n = sql!(tx, execute_rows, sql.as_str(), [], chunk, |q, w| q
             .bind(period.as_str())
             .bind(w.unit.as_str())
@@ -632,8 +638,9 @@ async fn update_rows(
 
 /// Rows per multi-row statement when inserting into SQLite: more than elsewhere, because
 /// every statement is a round trip to the connection's worker thread, and anonymous
-/// parameters (see `db::positional`) keep a long statement's binding linear.
-const SQLITE_ROWS_PER_STATEMENT: usize = 200;
+/// parameters (see `db::positional`) keep a long statement's binding linear. 500 rows of 11
+/// values stay far below SQLite's 32.766 parameters.
+const SQLITE_ROWS_PER_STATEMENT: usize = 500;
 
 /// One actual change of a value, as its audit entry records it.
 struct Change<'a> {

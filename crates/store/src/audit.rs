@@ -127,20 +127,16 @@ pub(crate) async fn purge(tx: &mut Tx, keep: &[&str]) -> Result<(), StoreError> 
         .map(|i| format!("entity <> ${i}"))
         .collect::<Vec<_>>()
         .join(" AND ");
-    let (values, entries) = if filter.is_empty() {
-        (
-            "DELETE FROM audit_values".to_owned(),
-            "DELETE FROM audit_log".to_owned(),
-        )
+    let filter = if filter.is_empty() {
+        String::new()
     } else {
-        (
-            format!(
-                "DELETE FROM audit_values WHERE entry IN (SELECT id FROM audit_log WHERE {filter})"
-            ),
-            format!("DELETE FROM audit_log WHERE {filter}"),
-        )
+        format!(" WHERE {filter}")
     };
-    // The values of an import first: they refer to its entry.
+    // An import's values go with its entry, so they are deleted while the entry still names
+    // them.
+    let values =
+        format!("DELETE FROM audit_values WHERE entry IN (SELECT id FROM audit_log{filter})");
+    let entries = format!("DELETE FROM audit_log{filter}");
     sql!(tx, execute_rows, values.as_str(), [], keep, |q, e| q
         .bind(*e))?;
     sql!(tx, execute_rows, entries.as_str(), [], keep, |q, e| q
@@ -262,9 +258,9 @@ async fn imported_values(
                 id: r.entry,
                 at,
                 actor: r.actor.clone(),
-                action: if old.is_some() { "update" } else { "create" }.to_owned(),
+                action: crate::scores::value_action(old.is_some()).to_owned(),
                 entity: crate::scores::ENTITY.to_owned(),
-                entity_key: format!("{}/{}/{node}", r.period, r.unit),
+                entity_key: crate::scores::entity_key(&r.period, &r.unit, &node),
                 period: Some(r.period.clone()),
                 unit: Some(r.unit.clone()),
                 node: Some(node),

@@ -662,7 +662,7 @@ struct AuditRows<'a> {
 
 impl AuditRows<'_> {
     fn key(&self, c: &Change<'_>) -> String {
-        format!("{}/{}/{}", self.period, c.unit, c.node)
+        entity_key(self.period.as_str(), c.unit.as_str(), c.node.as_str())
     }
 
     async fn write(&self, tx: &mut Tx, entries: &[Change<'_>]) -> Result<(), StoreError> {
@@ -724,9 +724,7 @@ impl AuditRows<'_> {
         }
         Ok(())
     }
-}
 
-impl AuditRows<'_> {
     /// Writes the changes of an import: the import's own entry (once: `header` keeps its id
     /// for the next slices), then the changed values grouped by unit, each as
     /// `[node, old, new]` with the values [`AuditRows::write`] would record.
@@ -804,7 +802,17 @@ pub const IMPORT_ACTION: &str = "import";
 type AuditTexts = (String, Option<String>, String);
 
 fn action(c: &Change<'_>) -> &'static str {
-    if c.old.is_some() { "update" } else { "create" }
+    value_action(c.old.is_some())
+}
+
+/// The audit action of a value's change: `update` when it had a value before, else `create`.
+pub(crate) fn value_action(had_value: bool) -> &'static str {
+    if had_value { "update" } else { "create" }
+}
+
+/// The audit key of a value: `period/unit/leaf`.
+pub(crate) fn entity_key(period: &str, unit: &str, node: &str) -> String {
+    format!("{period}/{unit}/{node}")
 }
 
 /// Above this many units in one batch, the whole period is read at once.
